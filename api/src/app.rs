@@ -1,0 +1,119 @@
+//! Building the application: state, routes, OpenAPI, Swagger UI and middleware.
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use service::Db;
+use service::auth::TokenKeys;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::extract;
+use crate::openapi::{self, ApiDoc};
+use crate::problem::ApiError;
+use crate::routes;
+
+pub struct AppState {
+    pub db: Db,
+    pub keys: TokenKeys,
+}
+
+/// Connects, migrates, seeds and prepares the signing key. Returns the state and, on a
+/// first start without `AMS_ADMIN_PASSWORD`, the generated admin password to show once.
+pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), service::Error> {
+    let db = Db::connect(&cfg.database_url).await?;
+    service::bootstrap::prepare(&db).await?;
+    let secret = service::bootstrap::jwt_secret(&db, cfg.jwt_secret.clone()).await?;
+    let admin_password = service::bootstrap::ensure_admin(&db, cfg.admin_password.clone()).await?;
+    let keys = TokenKeys::new(secret.as_bytes(), cfg.token_ttl_seconds);
+    Ok((AppState { db, keys }, admin_password))
+}
+
+fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(routes::health::health)
+        .service(routes::health::ready)
+        .service(scope::scope(routes::API_PREFIX).configure(routes::configure))
+}
+
+/// The OpenAPI document the server serves at `/api-docs/openapi.json`.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, doc) = with_routes(App::new().into_utoipa_app()).split_for_parts();
+    openapi::finish(doc)
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::not_found(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for o in origins {
+        cors = if o == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(o)
+        };
+    }
+    cors
+}
+
+pub fn build_app(
+    state: web::Data<AppState>,
+    cors_origins: Vec<String>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Response = ServiceResponse<impl MessageBody>,
+        Config = (),
+        InitError = (),
+        Error = actix_web::Error,
+    >,
+> {
+    let base = App::new()
+        .app_data(state)
+        .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+        .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        .app_data(web::JsonConfig::default().error_handler(extract::json_error));
+    let (app, doc) = with_routes(base.into_utoipa_app()).split_for_parts();
+    let doc = openapi::finish(doc);
+    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc))
+        .default_service(web::to(not_found))
+        .wrap(cors(&cors_origins))
+        .wrap(from_fn(crate::middleware::request_id))
+}

@@ -1,0 +1,77 @@
+//! Configuration from the environment (`AMS_*`), with defaults that run out of the box.
+
+use clap::Args;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://ams.db?mode=rwc";
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://file.db?mode=rwc` or `postgres://user:pass@host/db`.
+    #[arg(long, env = "AMS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "AMS_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+    /// Secret for signing tokens; generated once and kept in the database when absent.
+    #[arg(long, env = "AMS_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Password of the first staff user `admin`; random and printed once when absent.
+    #[arg(
+        long,
+        env = "AMS_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_password: Option<String>,
+    /// Log filter, e.g. `info` or `api=debug,info`.
+    #[arg(long, env = "AMS_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "AMS_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+    /// Comma-separated origins allowed by CORS (`*` for any).
+    #[arg(long, env = "AMS_CORS_ORIGINS", default_value = "", global = true)]
+    pub cors_origins: String,
+    /// Lifetime of access tokens in seconds.
+    #[arg(
+        long,
+        env = "AMS_TOKEN_TTL_SECONDS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub token_ttl_seconds: i64,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "AMS_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Defaults for tests and embedding: everything but the database URL.
+    pub fn for_database(database_url: &str) -> Self {
+        Config {
+            database_url: database_url.to_owned(),
+            bind: "127.0.0.1:0".into(),
+            jwt_secret: None,
+            admin_password: None,
+            log: "warn".into(),
+            log_format: "text".into(),
+            cors_origins: String::new(),
+            token_ttl_seconds: 3600,
+            workers: Some(1),
+        }
+    }
+}

@@ -1,0 +1,402 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use service::contacts::{Address, ContactFilter, ContactPatch, ContactView, NewContact};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::nullable;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressDto {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+}
+
+impl From<AddressDto> for Address {
+    fn from(a: AddressDto) -> Self {
+        Address {
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BallotPreference {
+    Electronic,
+    Paper,
+}
+
+impl BallotPreference {
+    fn as_str(self) -> &'static str {
+        match self {
+            BallotPreference::Electronic => "electronic",
+            BallotPreference::Paper => "paper",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1001, "customer_type": "M", "billing_category": "REG", "status": "A",
+    "first_name": "Ana", "last_name": "Silva", "organization_name": null,
+    "email": "ana@example.org", "phone": null,
+    "address": {"line1": "1 Main St", "line2": null, "city": "Springfield", "region": "IL", "postal_code": "62701", "country": "US"},
+    "company_id": 1000, "external_ref": "LEGACY-17", "tags": ["event-attendee"], "autopay": false,
+    "email_opt_in": true, "mail_opt_in": true, "ballot_preference": "electronic",
+    "is_member": true, "is_organization": false, "join_date": "2024-04-01", "paid_through": "2026-12-31",
+    "renew_months": 12, "primary_chapter": null, "version": 3,
+    "created_at": "2024-04-01T10:00:00Z", "updated_at": "2026-01-05T08:30:00Z"
+}))]
+pub struct ContactDto {
+    /// The member id: never changes, never reused (C-1).
+    pub id: i64,
+    pub customer_type: String,
+    pub billing_category: Option<String>,
+    pub status: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub organization_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: AddressDto,
+    pub company_id: Option<i64>,
+    pub external_ref: Option<String>,
+    pub tags: Vec<String>,
+    pub autopay: bool,
+    pub email_opt_in: bool,
+    pub mail_opt_in: bool,
+    pub ballot_preference: Option<String>,
+    /// From the customer type (C-2).
+    pub is_member: bool,
+    /// From the customer type (C-2).
+    pub is_organization: bool,
+    pub join_date: Option<NaiveDate>,
+    pub paid_through: Option<NaiveDate>,
+    pub renew_months: Option<i32>,
+    pub primary_chapter: Option<String>,
+    /// Also sent as the `ETag`; send it back in `If-Match`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ContactView> for ContactDto {
+    fn from(v: ContactView) -> Self {
+        let c = v.contact;
+        ContactDto {
+            id: c.id,
+            customer_type: c.customer_type,
+            billing_category: c.billing_category,
+            status: c.status,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            organization_name: c.organization_name,
+            email: c.email,
+            phone: c.phone,
+            address: AddressDto {
+                line1: c.address_line1,
+                line2: c.address_line2,
+                city: c.city,
+                region: c.region,
+                postal_code: c.postal_code,
+                country: c.country,
+            },
+            company_id: c.company_id,
+            external_ref: c.external_ref,
+            tags: v.tags,
+            autopay: c.autopay,
+            email_opt_in: c.email_opt_in,
+            mail_opt_in: c.mail_opt_in,
+            ballot_preference: c.ballot_preference,
+            is_member: v.is_member,
+            is_organization: v.is_organization,
+            join_date: c.join_date,
+            paid_through: c.paid_through,
+            renew_months: c.renew_months,
+            primary_chapter: c.primary_chapter,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactList {
+    pub items: Vec<ContactDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// Fields that are not the caller's to set, accepted only to answer with the exact reason
+/// (C-2, C-5).
+macro_rules! locked_names {
+    ($d:expr) => {{
+        let d = &$d;
+        [
+            ("is_member", d.is_member.is_some()),
+            ("is_organization", d.is_organization.is_some()),
+            ("join_date", d.join_date.is_some()),
+            ("paid_through", d.paid_through.is_some()),
+            ("renew_months", d.renew_months.is_some()),
+            ("primary_chapter", d.primary_chapter.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(n, _)| n.to_owned())
+        .collect::<Vec<String>>()
+    }};
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "customer_type": "M", "billing_category": "REG", "first_name": "Ana", "last_name": "Silva",
+    "email": "ana@example.org", "company_id": 1000, "tags": ["event-attendee"]
+}))]
+pub struct NewContactDto {
+    pub customer_type: String,
+    pub billing_category: Option<String>,
+    /// Default `A`.
+    pub status: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub organization_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<AddressDto>,
+    /// The organization a person is linked to (C-3).
+    pub company_id: Option<i64>,
+    pub external_ref: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub autopay: Option<bool>,
+    pub email_opt_in: Option<bool>,
+    pub mail_opt_in: Option<bool>,
+    pub ballot_preference: Option<BallotPreference>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub is_member: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub is_organization: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub join_date: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub paid_through: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub renew_months: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub primary_chapter: Option<serde_json::Value>,
+}
+
+impl From<NewContactDto> for NewContact {
+    fn from(d: NewContactDto) -> Self {
+        NewContact {
+            attempted_locked: locked_names!(d),
+            customer_type: d.customer_type,
+            billing_category: d.billing_category,
+            status: d.status,
+            first_name: d.first_name,
+            last_name: d.last_name,
+            organization_name: d.organization_name,
+            email: d.email,
+            phone: d.phone,
+            address: d.address.map(Into::into),
+            company_id: d.company_id,
+            external_ref: d.external_ref,
+            tags: d.tags,
+            autopay: d.autopay,
+            email_opt_in: d.email_opt_in,
+            mail_opt_in: d.mail_opt_in,
+            ballot_preference: d.ballot_preference.map(|b| b.as_str().to_owned()),
+        }
+    }
+}
+
+/// Absent fields stay as they are; `null` clears an optional field.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"phone": "+1 555 0100", "address": {"line1": "2 Oak Ave", "city": "Springfield", "country": "US"}}))]
+pub struct ContactPatchDto {
+    /// Staff only, and only between non-member types (C-5).
+    pub customer_type: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub billing_category: Option<Option<String>>,
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub organization_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<AddressDto>)]
+    pub address: Option<Option<AddressDto>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub company_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_ref: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub autopay: Option<bool>,
+    pub email_opt_in: Option<bool>,
+    pub mail_opt_in: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<BallotPreference>)]
+    pub ballot_preference: Option<Option<BallotPreference>>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub is_member: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub is_organization: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub join_date: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub paid_through: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub renew_months: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub primary_chapter: Option<serde_json::Value>,
+}
+
+impl From<ContactPatchDto> for ContactPatch {
+    fn from(d: ContactPatchDto) -> Self {
+        ContactPatch {
+            attempted_locked: locked_names!(d),
+            customer_type: d.customer_type,
+            billing_category: d.billing_category,
+            status: d.status,
+            first_name: d.first_name,
+            last_name: d.last_name,
+            organization_name: d.organization_name,
+            email: d.email,
+            phone: d.phone,
+            address: d.address.map(|a| a.map(Into::into)),
+            company_id: d.company_id,
+            external_ref: d.external_ref,
+            tags: d.tags,
+            autopay: d.autopay,
+            email_opt_in: d.email_opt_in,
+            mail_opt_in: d.mail_opt_in,
+            ballot_preference: d
+                .ballot_preference
+                .map(|b| b.map(|b| b.as_str().to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactQuery {
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+    pub customer_type: Option<String>,
+    pub billing_category: Option<String>,
+    pub status: Option<String>,
+    pub is_member: Option<bool>,
+    pub company_id: Option<i64>,
+    pub tag: Option<String>,
+    /// Case-insensitive search in name and email.
+    pub q: Option<String>,
+    /// Only contacts changed at or after this instant (RFC 3339), for incremental sync.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl ContactQuery {
+    pub fn filter(&self) -> ContactFilter {
+        ContactFilter {
+            customer_type: self.customer_type.clone(),
+            billing_category: self.billing_category.clone(),
+            status: self.status.clone(),
+            is_member: self.is_member,
+            company_id: self.company_id,
+            tag: self.tag.clone(),
+            q: self.q.clone(),
+            updated_since: self.updated_since,
+        }
+    }
+
+    pub fn page(&self) -> service::page::PageRequest {
+        service::page::PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "type_change", "at": "2026-03-01T09:00:00Z", "from": "NMIND", "to": "MIND"}))]
+pub struct HistoryEntryDto {
+    /// `term`, `type_change` or `status_change`.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term_begin: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term_end: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+impl From<entity::contact_history::Model> for HistoryEntryDto {
+    fn from(h: entity::contact_history::Model) -> Self {
+        HistoryEntryDto {
+            kind: h.kind,
+            at: h.at,
+            term_begin: h.term_begin,
+            term_end: h.term_end,
+            customer_type: h.customer_type,
+            product: h.product,
+            invoice_id: h.invoice_id,
+            from: h.from_value,
+            to: h.to_value,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryList {
+    pub items: Vec<HistoryEntryDto>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,94 @@
+//! Wire types: what clients send and receive. Separate from entities, documented in OpenAPI.
+
+pub mod auth;
+pub mod contacts;
+pub mod reference;
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `limit` and `cursor` of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListQuery {
+    pub fn page(&self) -> service::page::PageRequest {
+        service::page::PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
+/// For PATCH: tells "absent" (`None`) from "null" (`Some(None)`).
+pub fn nullable<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// An amount on the wire: a string with 2 places on output; a string or a number on input,
+/// rejected with more than 2 decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money(pub i64);
+
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&service::money::format_cents(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Int(i64),
+            Float(f64),
+        }
+        let text = match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("an amount is a decimal string such as \"500.00\" or a number")
+        })? {
+            Raw::Text(t) => t.trim().to_owned(),
+            Raw::Int(i) => i.to_string(),
+            Raw::Float(f) if f.is_finite() => f.to_string(),
+            Raw::Float(_) => return Err(serde::de::Error::custom("amount is not a finite number")),
+        };
+        let dec = Decimal::from_str(&text)
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a decimal amount")))?;
+        service::money::cents_from_decimal(dec)
+            .map(Money)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^-?\d+(\.\d{1,2})?$"))
+            .description(Some("Decimal amount with at most 2 places, as a string (numbers are accepted on input)."))
+            .examples([serde_json::json!("500.00")])
+            .into()
+    }
+}
+
+impl ToSchema for Money {}
+
+/// Empty body of 204 responses, for documentation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Empty {}

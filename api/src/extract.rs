@@ -1,0 +1,241 @@
+//! Request extractors that turn every kind of bad input into a problem+json error:
+//! JSON bodies (with the path of the bad field), `If-Match`, and query/path errors.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::problem::{ApiError, ProblemField};
+
+/// Bodies above this size get 413.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// A JSON request body, deserialized and validated.
+pub struct Body<T>(pub T);
+
+fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<ProblemField>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| e.code.to_string());
+                    out.push(ProblemField {
+                        field: path.clone(),
+                        message,
+                    });
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(&path, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    flatten(&format!("{path}[{i}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+pub fn validation_problem(errors: &ValidationErrors) -> ApiError {
+    let mut out = Vec::new();
+    flatten("", errors, &mut out);
+    let detail = out
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        "Validation failed",
+        detail,
+    )
+    .with_errors(out)
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(de) {
+        Ok(v) => v,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_json",
+                    "Malformed JSON",
+                    format!("the body is not valid JSON: {inner}"),
+                ));
+            }
+            let field = if path == "." { String::new() } else { path };
+            let message = inner.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+                if field.is_empty() {
+                    message.clone()
+                } else {
+                    format!("{field}: {message}")
+                },
+            )
+            .with_errors(vec![ProblemField { field, message }]));
+        }
+    };
+    value.validate().map_err(|e| validation_problem(&e))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Unsupported media type",
+                    "send the body as application/json",
+                ));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "malformed_request",
+                        "Malformed request",
+                        e.to_string(),
+                    )
+                })?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "Payload too large",
+                        format!("the body is larger than {BODY_LIMIT} bytes"),
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Body)
+        })
+    }
+}
+
+/// `If-Match`: the version the client last read. `None` when absent or `*`.
+pub struct IfMatch(pub Option<i32>);
+
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req
+            .headers()
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().unwrap_or("").trim().to_owned());
+        let parsed = match value.as_deref() {
+            None | Some("*") => None,
+            Some(v) => {
+                let tag = v.trim_start_matches("W/").trim_matches('"');
+                // An ETag we never issued cannot match: report it as stale.
+                Some(tag.parse::<i32>().unwrap_or(-1))
+            }
+        };
+        std::future::ready(Ok(IfMatch(parsed)))
+    }
+}
+
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    let message = err.to_string();
+    let message = message
+        .trim_start_matches("Query deserialize error: ")
+        .to_string();
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        "Invalid parameter",
+        message.clone(),
+    )
+    .with_errors(vec![ProblemField {
+        field: "query".into(),
+        message,
+    }])
+    .into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    let message = err.to_string();
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        "Invalid parameter",
+        message.clone(),
+    )
+    .with_errors(vec![ProblemField {
+        field: "path".into(),
+        message,
+    }])
+    .into()
+}
+
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        "Malformed JSON",
+        err.to_string(),
+    )
+    .into()
+}

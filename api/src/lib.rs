@@ -1,0 +1,13 @@
+//! The HTTP API: actix-web handlers, DTOs, authentication and the OpenAPI document.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod dto;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+pub use app::{AppState, build_state, spec};

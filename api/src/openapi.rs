@@ -1,0 +1,123 @@
+//! The OpenAPI document: info, security scheme, tags, and the error responses every operation
+//! can give, added in one place so none is forgotten.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::problem::{Problem, ProblemField};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "AMS: association management API",
+        description = "Membership and dues billing for professional associations: contacts, customer types, billing categories, products, subscriptions, billing cycles, joins, renewals, invoices and payments.\n\nAuthenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    servers((url = "/", description = "This server")),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Tokens and self-registration"),
+        (name = "users", description = "Logins (staff)"),
+        (name = "settings", description = "Membership settings (T-1)"),
+        (name = "customer-types", description = "Customer (member) types: benefits and record kind (CT-*)"),
+        (name = "billing-categories", description = "Billing categories: price groups (BC-*)"),
+        (name = "contact-statuses", description = "Contact statuses: record state (CS-*)"),
+        (name = "products", description = "Billing products (P-*)"),
+        (name = "contacts", description = "Persons and organizations (C-*)"),
+        (name = "self-service", description = "A member's own record"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut Doc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A token from POST /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            crate::problem::CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .into()
+}
+
+fn add_errors(op: &mut Operation, method: &str, path: &str) {
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let writes = matches!(method, "post" | "put" | "patch" | "delete");
+    let has_body = op.request_body.is_some();
+    let has_params = path.contains('{') || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let mut add = |code: &str, text: &str| {
+        op.responses
+            .responses
+            .entry(code.to_owned())
+            .or_insert_with(|| problem(text));
+    };
+    if has_body || has_params {
+        add(
+            "400",
+            "Bad request: malformed JSON or an invalid query or path parameter",
+        );
+    }
+    if secured {
+        add("401", "Missing, expired or invalid bearer token");
+        add("403", "The caller's role may not do this");
+    }
+    if path.contains('{') || path.starts_with("/api/v1/me") {
+        add(
+            "404",
+            "Not found (members asking for another contact's record get 404 too)",
+        );
+    }
+    if writes {
+        add("409", "Conflict: duplicate key or the record is in use");
+    }
+    if matches!(method, "put" | "patch" | "delete") && path != "/api/v1/users" {
+        add("412", "If-Match does not match the current ETag");
+    }
+    if has_body {
+        add("413", "Body too large");
+        add("415", "Body is not application/json");
+        add("422", "Validation failed; `errors` lists each field");
+    }
+    add("500", "Unexpected error (logged with the request id)");
+}
+
+/// Completes the collected document: standard error responses on every operation.
+pub fn finish(mut doc: Doc) -> Doc {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in [
+            ("get", item.get.as_mut()),
+            ("put", item.put.as_mut()),
+            ("post", item.post.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+        ] {
+            if let Some(op) = op {
+                add_errors(op, method, path);
+            }
+        }
+    }
+    doc
+}

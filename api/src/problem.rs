@@ -1,0 +1,246 @@
+//! RFC 9457 problem details: every error leaves the server as `application/problem+json`
+//! with a stable `code`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use service::{Error, FieldError};
+use utoipa::ToSchema;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:ams:problem:validation_failed",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "name: must be 1 to 200 characters",
+    "code": "validation_failed",
+    "errors": [{"field": "name", "message": "must be 1 to 200 characters"}]
+}))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, snake_case: `validation_failed`, `invalid_parameter`, `malformed_json`,
+    /// `not_found`, `conflict`, `locked_field`, `precondition_failed`, `unauthorized`,
+    /// `forbidden`, `unsupported_media_type`, `payload_too_large`, `internal_error`,
+    /// `service_unavailable`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemField {
+    pub field: String,
+    pub message: String,
+}
+
+impl From<FieldError> for ProblemField {
+    fn from(e: FieldError) -> Self {
+        ProblemField {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<ProblemField>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<ProblemField>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "Invalid parameter",
+            format!("{field}: {message}"),
+        )
+        .with_errors(vec![ProblemField {
+            field: field.into(),
+            message,
+        }])
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:ams:problem:{}", self.code),
+            title: self.title.into(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.into(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        res.body(serde_json::to_string(&self.to_problem()).unwrap_or_default())
+    }
+}
+
+fn fields(errors: Vec<FieldError>) -> Vec<ProblemField> {
+    errors.into_iter().map(Into::into).collect()
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::NotFound { what, key } => ApiError::not_found(format!("{what} {key} not found")),
+            Error::Validation(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "Validation failed",
+                    detail,
+                )
+                .with_errors(fields(errors))
+            }
+            Error::InvalidParameter { field, message } => ApiError::bad_parameter(&field, message),
+            Error::Conflict { message } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict", message)
+            }
+            Error::LockedFields {
+                fields: locked,
+                message,
+            } => {
+                let errors = locked
+                    .iter()
+                    .map(|f| ProblemField {
+                        field: f.clone(),
+                        message: "is locked".into(),
+                    })
+                    .collect();
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "locked_field",
+                    "Locked field",
+                    message,
+                )
+                .with_errors(errors)
+            }
+            Error::PreconditionFailed => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+                "the resource changed since it was read: fetch it again and retry with its new ETag",
+            ),
+            Error::Unauthorized(detail) => ApiError::unauthorized(detail),
+            Error::Forbidden {
+                message,
+                fields: denied,
+            } => {
+                let errors = denied
+                    .iter()
+                    .map(|f| ProblemField {
+                        field: f.clone(),
+                        message: "not allowed".into(),
+                    })
+                    .collect();
+                ApiError::forbidden(message).with_errors(errors)
+            }
+            Error::Database(e) => {
+                let unavailable = matches!(
+                    e,
+                    sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)
+                );
+                tracing::error!(error = %e, "database error");
+                if unavailable {
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "service_unavailable",
+                        "Service unavailable",
+                        "the database is not reachable; retry later",
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal_error",
+                        "Internal error",
+                        "an unexpected error occurred; it has been logged",
+                    )
+                }
+            }
+            Error::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal error",
+                    "an unexpected error occurred; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

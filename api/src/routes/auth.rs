@@ -1,0 +1,84 @@
+use actix_web::{HttpResponse, post, web};
+
+use crate::app::AppState;
+use crate::auth::Staff;
+use crate::dto::auth::{
+    NewUserRequest, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UserDto,
+};
+use crate::dto::contacts::ContactDto;
+use crate::extract::Body;
+use crate::problem::ApiResult;
+
+/// Exchange a username and password for a bearer token.
+#[utoipa::path(tag = "auth", operation_id = "createToken", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse)))]
+#[post("/auth/token")]
+pub async fn token(
+    state: web::Data<AppState>,
+    body: Body<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    let req = body.0;
+    let user = service::users::authenticate(&state.db.conn, &req.username, &req.password).await?;
+    let now = chrono::Utc::now().timestamp();
+    let access_token = state
+        .keys
+        .issue(user.id, &user.role, user.contact_id, now)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: state.keys.ttl_seconds,
+        }))
+}
+
+/// Self-registration: a person contact of the default non-member type and a member login.
+#[utoipa::path(tag = "auth", operation_id = "register", request_body = RegisterRequest,
+    responses((status = 201, body = RegisterResponse)))]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: Body<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.0;
+    let (user, contact) = service::users::register(
+        &state.db,
+        service::users::Registration {
+            username: r.username,
+            password: r.password,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            email: r.email,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", "/api/v1/me"))
+        .json(RegisterResponse {
+            user: user.into(),
+            contact: ContactDto::from(contact),
+        }))
+}
+
+/// Create a login (staff only).
+#[utoipa::path(tag = "users", operation_id = "createUser", request_body = NewUserRequest,
+    security(("bearer" = [])), responses((status = 201, body = UserDto)))]
+#[post("/users")]
+pub async fn create_user(
+    _staff: Staff,
+    state: web::Data<AppState>,
+    body: Body<NewUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.0;
+    let user = service::users::create(
+        &state.db,
+        &r.username,
+        &r.password,
+        r.role.into(),
+        r.contact_id,
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
+        .json(UserDto::from(user)))
+}

@@ -1,0 +1,43 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthDto {
+    pub status: String,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "health", operation_id = "health", responses((status = 200, body = HealthDto)))]
+#[get("/health")]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(HealthDto {
+        status: "ok".into(),
+    })
+}
+
+/// The database is reachable.
+#[utoipa::path(tag = "health", operation_id = "ready", responses(
+    (status = 200, body = HealthDto),
+    (status = 503, body = crate::problem::Problem, content_type = "application/problem+json")
+))]
+#[get("/ready")]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    match state.db.ping().await {
+        Ok(()) => HttpResponse::Ok().json(HealthDto {
+            status: "ready".into(),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            let err = crate::problem::ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "Service unavailable",
+                "the database is not reachable",
+            );
+            actix_web::ResponseError::error_response(&err)
+        }
+    }
+}

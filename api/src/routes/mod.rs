@@ -1,0 +1,75 @@
+//! Handlers, one module per resource. Handlers only extract, call the service and map.
+
+pub mod auth;
+pub mod contacts;
+pub mod customer_types;
+pub mod health;
+pub mod lookups;
+pub mod me;
+pub mod products;
+pub mod settings;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use serde::Serialize;
+
+use crate::extract::etag;
+
+pub const API_PREFIX: &str = "/api/v1";
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(auth::token)
+        .service(auth::register)
+        .service(auth::create_user)
+        .service(settings::get_settings)
+        .service(settings::put_settings)
+        .service(customer_types::list)
+        .service(customer_types::create)
+        .service(customer_types::get)
+        .service(customer_types::update)
+        .service(customer_types::delete)
+        .service(lookups::list_categories)
+        .service(lookups::create_category)
+        .service(lookups::get_category)
+        .service(lookups::update_category)
+        .service(lookups::delete_category)
+        .service(lookups::list_statuses)
+        .service(lookups::create_status)
+        .service(lookups::get_status)
+        .service(lookups::update_status)
+        .service(lookups::delete_status)
+        .service(products::list)
+        .service(products::create)
+        .service(products::get)
+        .service(products::update)
+        .service(products::delete)
+        .service(contacts::list)
+        .service(contacts::create)
+        .service(contacts::get)
+        .service(contacts::update)
+        .service(contacts::history)
+        .service(me::get_me)
+        .service(me::patch_me)
+        .service(me::my_history);
+}
+
+/// A single resource with its `ETag`.
+pub fn versioned<T: Serialize>(status: StatusCode, version: i32, body: &T) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// 201 with `Location` and `ETag`.
+pub fn created<T: Serialize>(location: String, version: i32, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// Percent-encodes a code for use in a `Location` path segment (`CHAPT/EAST` -> `CHAPT%2FEAST`).
+pub fn path_segment(code: &str) -> String {
+    code.replace('%', "%25").replace('/', "%2F")
+}

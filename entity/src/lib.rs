@@ -1,0 +1,13 @@
+//! SeaORM entities, one module per table. No logic lives here.
+
+pub mod billing_category;
+pub mod contact;
+pub mod contact_history;
+pub mod contact_status;
+pub mod contact_tag;
+pub mod customer_type;
+pub mod customer_type_product;
+pub mod membership_settings;
+pub mod product;
+pub mod server_secret;
+pub mod user;

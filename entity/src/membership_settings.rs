@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "membership_settings")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i32,
+    pub fiscal_year_start_month: i32,
+    pub standard_billing_interval_months: i32,
+    pub default_billing_time: String,
+    pub default_accounting_method: String,
+    pub grace_period_months: i32,
+    pub default_person_type: Option<String>,
+    pub default_organization_type: Option<String>,
+    pub currency: String,
+    pub version: i32,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! Schema migrations. One change per file; every file runs on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_reference_data;
+mod m20261122_000002_contacts;
+mod m20261122_000003_users;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_reference_data::Migration),
+            Box::new(m20261122_000002_contacts::Migration),
+            Box::new(m20261122_000003_users::Migration),
+        ]
+    }
+}

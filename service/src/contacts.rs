@@ -1,0 +1,899 @@
+//! C-1..C-6: contacts (persons and organizations), their links and profile updates.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use entity::contact as c;
+use entity::contact_tag as tag;
+use entity::customer_type as ct;
+
+use crate::contact_statuses::{self, DEFAULT_STATUS};
+use crate::customer_types::{self, CustomerType};
+use crate::error::{Error, Errors, Result};
+use crate::flow_down::FlowDown;
+use crate::page::{self, Page, PageRequest};
+use crate::{billing_categories, clock, db::Db, history};
+
+/// Who asks: staff see everything; a member sees only their own contact (SEC-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Staff,
+    Member { contact_id: i64 },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewContact {
+    pub customer_type: String,
+    pub billing_category: Option<String>,
+    pub status: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub organization_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<Address>,
+    pub company_id: Option<i64>,
+    pub external_ref: Option<String>,
+    pub tags: Vec<String>,
+    pub autopay: Option<bool>,
+    pub email_opt_in: Option<bool>,
+    pub mail_opt_in: Option<bool>,
+    pub ballot_preference: Option<String>,
+    /// Fields the request tried to set that are not the contact's to set (C-2, C-5).
+    pub attempted_locked: Vec<String>,
+}
+
+/// Absent fields stay; `Some(None)` clears an optional field.
+#[derive(Debug, Clone, Default)]
+pub struct ContactPatch {
+    pub customer_type: Option<String>,
+    pub billing_category: Option<Option<String>>,
+    pub status: Option<String>,
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    pub organization_name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub address: Option<Option<Address>>,
+    pub company_id: Option<Option<i64>>,
+    pub external_ref: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub autopay: Option<bool>,
+    pub email_opt_in: Option<bool>,
+    pub mail_opt_in: Option<bool>,
+    pub ballot_preference: Option<Option<String>>,
+    pub attempted_locked: Vec<String>,
+}
+
+/// C-6: the fields a member may change on their own record.
+pub const MEMBER_EDITABLE: &[&str] = &[
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "address",
+    "email_opt_in",
+    "mail_opt_in",
+    "ballot_preference",
+];
+
+/// C-2: derived from the customer type, never stored on the contact.
+pub const DERIVED_FIELDS: &[&str] = &["is_member", "is_organization"];
+
+/// C-5: changed only by dedicated actions.
+pub const ACTION_FIELDS: &[&str] = &[
+    "join_date",
+    "paid_through",
+    "renew_months",
+    "primary_chapter",
+];
+
+impl ContactPatch {
+    /// Names of the fields this patch sets.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let mut f = Vec::new();
+        macro_rules! has {
+            ($($name:ident),*) => { $( if self.$name.is_some() { f.push(stringify!($name)); } )* };
+        }
+        has!(
+            customer_type,
+            billing_category,
+            status,
+            first_name,
+            last_name,
+            organization_name,
+            email,
+            phone,
+            address,
+            company_id,
+            external_ref,
+            tags,
+            autopay,
+            email_opt_in,
+            mail_opt_in,
+            ballot_preference
+        );
+        f
+    }
+}
+
+/// A contact as read: the row, its tags and what its customer type says about it (C-2).
+#[derive(Debug, Clone)]
+pub struct ContactView {
+    pub contact: c::Model,
+    pub tags: Vec<String>,
+    pub is_member: bool,
+    pub is_organization: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    pub customer_type: Option<String>,
+    pub billing_category: Option<String>,
+    pub status: Option<String>,
+    pub is_member: Option<bool>,
+    pub company_id: Option<i64>,
+    pub tag: Option<String>,
+    pub q: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+fn derived_error(field: &str, type_code: &str) -> Error {
+    Error::invalid(
+        field,
+        format!(
+            "{field} is not stored on a contact: it comes from the customer type (currently {type_code}); change customer_type instead"
+        ),
+    )
+}
+
+fn check_locked(attempted: &[String], type_code: &str) -> Result<()> {
+    if let Some(f) = attempted
+        .iter()
+        .find(|f| DERIVED_FIELDS.contains(&f.as_str()))
+    {
+        return Err(derived_error(f, type_code));
+    }
+    let locked: Vec<String> = attempted
+        .iter()
+        .filter(|f| ACTION_FIELDS.contains(&f.as_str()))
+        .cloned()
+        .collect();
+    if locked.is_empty() {
+        return Ok(());
+    }
+    Err(Error::LockedFields {
+        message: format!(
+            "{} cannot be set by a profile update: join date and paid-through change by joining, renewal and payment, renew months by the renew-months action, the primary chapter by chapter subscriptions",
+            locked.join(", ")
+        ),
+        fields: locked,
+    })
+}
+
+fn clean(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn check_len(errors: &mut Errors, field: &str, value: Option<&str>, max: usize) {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        errors.add(field, format!("must be at most {max} characters"));
+    }
+}
+
+fn check_email(errors: &mut Errors, email: Option<&str>) {
+    let Some(e) = email else { return };
+    let ok = e.len() <= 254
+        && !e.chars().any(char::is_whitespace)
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
+    if !ok {
+        errors.add("email", "is not a valid email address");
+    }
+}
+
+fn normalize_tags(errors: &mut Errors, tags: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.trim().to_lowercase();
+        if t.is_empty()
+            || t.chars().count() > 60
+            || !t
+                .chars()
+                .all(|ch| ch.is_alphanumeric() || "-_.:".contains(ch))
+        {
+            errors.add(
+                "tags",
+                format!("tag {t:?} must be 1 to 60 letters, digits, '-', '_', '.' or ':'"),
+            );
+        } else if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn sort_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> String {
+    match (org, last) {
+        (Some(o), _) => o.to_lowercase(),
+        (None, Some(l)) => match first {
+            Some(f) => format!("{}, {}", l.to_lowercase(), f.to_lowercase()),
+            None => l.to_lowercase(),
+        },
+        (None, None) => String::new(),
+    }
+}
+
+/// The whole record as it would be after a create or patch, validated as one.
+struct Draft {
+    customer_type: String,
+    billing_category: Option<String>,
+    status: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    organization_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Address,
+    company_id: Option<i64>,
+    external_ref: Option<String>,
+    autopay: bool,
+    email_opt_in: bool,
+    mail_opt_in: bool,
+    ballot_preference: Option<String>,
+}
+
+async fn validate_draft(
+    conn: &impl ConnectionTrait,
+    d: &Draft,
+    self_id: Option<i64>,
+    errors: &mut Errors,
+) -> Result<Option<CustomerType>> {
+    let ty = customer_types::find(conn, &d.customer_type).await?;
+    let Some(ty) = ty else {
+        errors.add(
+            "customer_type",
+            format!("customer type {} does not exist", d.customer_type),
+        );
+        return Ok(None);
+    };
+    // C-4
+    match &d.billing_category {
+        Some(cat) if billing_categories::TABLE.find(conn, cat).await?.is_none() => {
+            errors.add(
+                "billing_category",
+                format!("billing category {cat} does not exist"),
+            );
+        }
+        Some(_) => {}
+        None if ty.has_primary_fee() => errors.add(
+            "billing_category",
+            format!(
+                "customer type {} bills a primary fee, so the contact needs a billing category",
+                ty.code
+            ),
+        ),
+        None => {}
+    }
+    if contact_statuses::TABLE
+        .find(conn, &d.status)
+        .await?
+        .is_none()
+    {
+        errors.add(
+            "status",
+            format!("contact status {} does not exist", d.status),
+        );
+    }
+    if ty.is_organization {
+        if d.organization_name.is_none() {
+            errors.add(
+                "organization_name",
+                format!(
+                    "is required: customer type {} is an organization type",
+                    ty.code
+                ),
+            );
+        }
+        for (field, v) in [("first_name", &d.first_name), ("last_name", &d.last_name)] {
+            if v.is_some() {
+                errors.add(
+                    field,
+                    format!("organizations have no {field}; use organization_name"),
+                );
+            }
+        }
+        if d.company_id.is_some() {
+            errors.add(
+                "company_id",
+                "an organization cannot be linked to another organization (C-3)",
+            );
+        }
+    } else {
+        if d.last_name.is_none() {
+            errors.add(
+                "last_name",
+                format!("is required: customer type {} is a person type", ty.code),
+            );
+        }
+        if d.organization_name.is_some() {
+            errors.add("organization_name", "persons have first_name and last_name; link them to an organization with company_id");
+        }
+    }
+    check_len(errors, "first_name", d.first_name.as_deref(), 100);
+    check_len(errors, "last_name", d.last_name.as_deref(), 100);
+    check_len(
+        errors,
+        "organization_name",
+        d.organization_name.as_deref(),
+        200,
+    );
+    check_len(errors, "phone", d.phone.as_deref(), 40);
+    check_len(errors, "external_ref", d.external_ref.as_deref(), 100);
+    check_len(errors, "address.line1", d.address.line1.as_deref(), 200);
+    check_len(errors, "address.line2", d.address.line2.as_deref(), 200);
+    check_len(errors, "address.city", d.address.city.as_deref(), 100);
+    check_len(errors, "address.region", d.address.region.as_deref(), 100);
+    check_len(
+        errors,
+        "address.postal_code",
+        d.address.postal_code.as_deref(),
+        20,
+    );
+    if let Some(country) = &d.address.country
+        && (country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()))
+    {
+        errors.add(
+            "address.country",
+            "must be an ISO 3166-1 alpha-2 code such as US",
+        );
+    }
+    check_email(errors, d.email.as_deref());
+    if let Some(b) = &d.ballot_preference
+        && b != "electronic"
+        && b != "paper"
+    {
+        errors.add("ballot_preference", "must be electronic or paper");
+    }
+    if let Some(company) = d.company_id {
+        if Some(company) == self_id {
+            errors.add("company_id", "a contact cannot be linked to itself");
+        } else {
+            match c::Entity::find_by_id(company).one(conn).await? {
+                None => errors.add("company_id", format!("contact {company} does not exist")),
+                Some(org) => {
+                    let org_type = customer_types::find(conn, &org.customer_type).await?;
+                    if !org_type.is_some_and(|t| t.is_organization) {
+                        errors.add(
+                            "company_id",
+                            format!("contact {company} is not an organization"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if let Some(r) = &d.external_ref {
+        let mut q = c::Entity::find().filter(c::Column::ExternalRef.eq(r.as_str()));
+        if let Some(id) = self_id {
+            q = q.filter(c::Column::Id.ne(id));
+        }
+        if let Some(other) = q.one(conn).await? {
+            return Err(Error::conflict(format!(
+                "external_ref {r} is already used by contact {}",
+                other.id
+            )));
+        }
+    }
+    Ok(Some(ty))
+}
+
+pub async fn create(db: &Db, new: NewContact) -> Result<ContactView> {
+    let txn = db.write().await?;
+    let view = create_in(&txn, new).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Creates a contact inside the caller's transaction.
+pub async fn create_in(txn: &impl ConnectionTrait, new: NewContact) -> Result<ContactView> {
+    check_locked(&new.attempted_locked, &new.customer_type)?;
+    let mut errors = Errors::new();
+    let tags = normalize_tags(&mut errors, &new.tags);
+    let address = new.address.unwrap_or_default();
+    let mut draft = Draft {
+        customer_type: new.customer_type.trim().to_owned(),
+        billing_category: clean(new.billing_category),
+        status: clean(new.status).unwrap_or_else(|| DEFAULT_STATUS.to_owned()),
+        first_name: clean(new.first_name),
+        last_name: clean(new.last_name),
+        organization_name: clean(new.organization_name),
+        email: clean(new.email),
+        phone: clean(new.phone),
+        address: clean_address(address),
+        company_id: new.company_id,
+        external_ref: clean(new.external_ref),
+        autopay: new.autopay.unwrap_or(false),
+        email_opt_in: new.email_opt_in.unwrap_or(true),
+        mail_opt_in: new.mail_opt_in.unwrap_or(true),
+        ballot_preference: clean(new.ballot_preference),
+    };
+    let ty = validate_draft(txn, &draft, None, &mut errors).await?;
+    errors.into_result()?;
+    // CT-6: a follower linked at creation takes the organization's flow-down type.
+    if let (Some(company), Some(ty)) = (draft.company_id, &ty)
+        && !ty.is_organization
+    {
+        let fd = FlowDown::load(txn).await?;
+        let org_type = org_type_of(txn, company).await?;
+        if let Some(t) = fd.linked_type(&draft.customer_type, org_type.as_deref()) {
+            draft.customer_type = t;
+        }
+    }
+    let now = clock::now();
+    let model = c::ActiveModel {
+        customer_type: Set(draft.customer_type.clone()),
+        billing_category: Set(draft.billing_category.clone()),
+        status: Set(draft.status.clone()),
+        sort_name: Set(sort_name(
+            draft.first_name.as_deref(),
+            draft.last_name.as_deref(),
+            draft.organization_name.as_deref(),
+        )),
+        first_name: Set(draft.first_name),
+        last_name: Set(draft.last_name),
+        organization_name: Set(draft.organization_name),
+        email: Set(draft.email),
+        phone: Set(draft.phone),
+        address_line1: Set(draft.address.line1),
+        address_line2: Set(draft.address.line2),
+        city: Set(draft.address.city),
+        region: Set(draft.address.region),
+        postal_code: Set(draft.address.postal_code),
+        country: Set(draft.address.country),
+        company_id: Set(draft.company_id),
+        external_ref: Set(draft.external_ref),
+        autopay: Set(draft.autopay),
+        email_opt_in: Set(draft.email_opt_in),
+        mail_opt_in: Set(draft.mail_opt_in),
+        ballot_preference: Set(draft.ballot_preference),
+        join_date: Set(None),
+        paid_through: Set(None),
+        renew_months: Set(None),
+        primary_chapter: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    write_tags(txn, model.id, &tags).await?;
+    get_view(txn, model.id).await
+}
+
+fn clean_address(a: Address) -> Address {
+    Address {
+        line1: clean(a.line1),
+        line2: clean(a.line2),
+        city: clean(a.city),
+        region: clean(a.region),
+        postal_code: clean(a.postal_code),
+        country: clean(a.country).map(|c| c.to_uppercase()),
+    }
+}
+
+async fn org_type_of(conn: &impl ConnectionTrait, org_id: i64) -> Result<Option<String>> {
+    Ok(c::Entity::find_by_id(org_id)
+        .one(conn)
+        .await?
+        .map(|o| o.customer_type))
+}
+
+async fn write_tags(conn: &impl ConnectionTrait, contact_id: i64, tags: &[String]) -> Result<()> {
+    tag::Entity::delete_many()
+        .filter(tag::Column::ContactId.eq(contact_id))
+        .exec(conn)
+        .await?;
+    if !tags.is_empty() {
+        let rows = tags.iter().map(|t| tag::ActiveModel {
+            contact_id: Set(contact_id),
+            tag: Set(t.clone()),
+        });
+        tag::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(())
+}
+
+/// C-5, C-6: a profile update. Staff may change profile and classification fields; a member
+/// only the profile fields of their own record.
+pub async fn update(
+    db: &Db,
+    actor: Actor,
+    id: i64,
+    patch: ContactPatch,
+    expected_version: Option<i32>,
+) -> Result<ContactView> {
+    let txn = db.write().await?;
+    let current = visible(&txn, actor, id).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    check_locked(&patch.attempted_locked, &current.customer_type)?;
+    if let Actor::Member { .. } = actor {
+        let not_allowed: Vec<String> = patch
+            .fields()
+            .into_iter()
+            .filter(|f| !MEMBER_EDITABLE.contains(f))
+            .map(str::to_owned)
+            .collect();
+        if !not_allowed.is_empty() {
+            return Err(Error::Forbidden {
+                message: format!(
+                    "members may change only their profile ({}); {} can be changed by staff",
+                    MEMBER_EDITABLE.join(", "),
+                    not_allowed.join(", ")
+                ),
+                fields: not_allowed,
+            });
+        }
+    }
+    let mut errors = Errors::new();
+    let tags = patch.tags.as_ref().map(|t| normalize_tags(&mut errors, t));
+    let current_address = Address {
+        line1: current.address_line1.clone(),
+        line2: current.address_line2.clone(),
+        city: current.city.clone(),
+        region: current.region.clone(),
+        postal_code: current.postal_code.clone(),
+        country: current.country.clone(),
+    };
+    let mut draft = Draft {
+        customer_type: patch
+            .customer_type
+            .clone()
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_else(|| current.customer_type.clone()),
+        billing_category: patch
+            .billing_category
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.billing_category.clone()),
+        status: patch
+            .status
+            .clone()
+            .and_then(|s| clean(Some(s)))
+            .unwrap_or_else(|| current.status.clone()),
+        first_name: patch
+            .first_name
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.first_name.clone()),
+        last_name: patch
+            .last_name
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.last_name.clone()),
+        organization_name: patch
+            .organization_name
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.organization_name.clone()),
+        email: patch
+            .email
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.email.clone()),
+        phone: patch
+            .phone
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.phone.clone()),
+        address: match patch.address.clone() {
+            None => current_address,
+            Some(a) => clean_address(a.unwrap_or_default()),
+        },
+        company_id: patch.company_id.unwrap_or(current.company_id),
+        external_ref: patch
+            .external_ref
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.external_ref.clone()),
+        autopay: patch.autopay.unwrap_or(current.autopay),
+        email_opt_in: patch.email_opt_in.unwrap_or(current.email_opt_in),
+        mail_opt_in: patch.mail_opt_in.unwrap_or(current.mail_opt_in),
+        ballot_preference: patch
+            .ballot_preference
+            .clone()
+            .map(clean)
+            .unwrap_or_else(|| current.ballot_preference.clone()),
+    };
+
+    // C-5: a member's customer type changes only by action; non-member types may be
+    // reclassified among themselves, keeping the record kind.
+    let type_changed = draft.customer_type != current.customer_type;
+    if type_changed {
+        let old = customer_types::get(&txn, &current.customer_type).await?;
+        match customer_types::find(&txn, &draft.customer_type).await? {
+            None => errors.add(
+                "customer_type",
+                format!("customer type {} does not exist", draft.customer_type),
+            ),
+            Some(new) => {
+                if old.is_member || new.is_member {
+                    return Err(Error::LockedFields {
+                        fields: vec!["customer_type".into()],
+                        message: format!(
+                            "a member's customer type changes only by joining, renewal, expiry, mass change or flow-down (from {} to {})",
+                            old.code, new.code
+                        ),
+                    });
+                }
+                if old.is_organization != new.is_organization {
+                    errors.add("customer_type", format!("customer type {} is of another record kind (person vs organization) than {}", new.code, old.code));
+                }
+            }
+        }
+    }
+    let ty = validate_draft(&txn, &draft, Some(id), &mut errors).await?;
+    errors.into_result()?;
+    let ty = ty.ok_or_else(|| Error::Internal("customer type vanished".into()))?;
+
+    let now = clock::now();
+    let fd = FlowDown::load(&txn).await?;
+    // CT-6: a follower linked or unlinked takes the new organization's flow-down type.
+    if !ty.is_organization && draft.company_id != current.company_id && !type_changed {
+        let org_type = match draft.company_id {
+            Some(org) => org_type_of(&txn, org).await?,
+            None => None,
+        };
+        if let Some(t) = fd.linked_type(&draft.customer_type, org_type.as_deref()) {
+            draft.customer_type = t;
+        }
+    }
+
+    let new_type = draft.customer_type.clone();
+    let new_status = draft.status.clone();
+    let res = c::Entity::update_many()
+        .set(c::ActiveModel {
+            customer_type: Set(draft.customer_type),
+            billing_category: Set(draft.billing_category),
+            status: Set(draft.status),
+            sort_name: Set(sort_name(
+                draft.first_name.as_deref(),
+                draft.last_name.as_deref(),
+                draft.organization_name.as_deref(),
+            )),
+            first_name: Set(draft.first_name),
+            last_name: Set(draft.last_name),
+            organization_name: Set(draft.organization_name),
+            email: Set(draft.email),
+            phone: Set(draft.phone),
+            address_line1: Set(draft.address.line1),
+            address_line2: Set(draft.address.line2),
+            city: Set(draft.address.city),
+            region: Set(draft.address.region),
+            postal_code: Set(draft.address.postal_code),
+            country: Set(draft.address.country),
+            company_id: Set(draft.company_id),
+            external_ref: Set(draft.external_ref),
+            autopay: Set(draft.autopay),
+            email_opt_in: Set(draft.email_opt_in),
+            mail_opt_in: Set(draft.mail_opt_in),
+            ballot_preference: Set(draft.ballot_preference),
+            version: Set(current.version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(c::Column::Id.eq(id))
+        .filter(c::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::PreconditionFailed);
+    }
+    if new_type != current.customer_type {
+        history::record_change(
+            &txn,
+            id,
+            history::TYPE_CHANGE,
+            &current.customer_type,
+            &new_type,
+            now,
+        )
+        .await?;
+        if ty.is_organization {
+            fd.apply_to_linked(&txn, id, &new_type, now).await?;
+        }
+    }
+    if new_status != current.status {
+        history::record_change(
+            &txn,
+            id,
+            history::STATUS_CHANGE,
+            &current.status,
+            &new_status,
+            now,
+        )
+        .await?;
+    }
+    if let Some(tags) = tags {
+        write_tags(&txn, id, &tags).await?;
+    }
+    let view = get_view(&txn, id).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// SEC-1: a member asking for another contact's record gets "not found", never "forbidden".
+async fn visible(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<c::Model> {
+    if let Actor::Member { contact_id } = actor
+        && contact_id != id
+    {
+        return Err(Error::not_found("contact", id));
+    }
+    c::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("contact", id))
+}
+
+pub async fn get(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<ContactView> {
+    let m = visible(conn, actor, id).await?;
+    let mut views = views(conn, vec![m]).await?;
+    views.pop().ok_or_else(|| Error::not_found("contact", id))
+}
+
+async fn get_view(conn: &impl ConnectionTrait, id: i64) -> Result<ContactView> {
+    get(conn, Actor::Staff, id).await
+}
+
+/// Adds tags and type flags to a page of rows: two queries, whatever the page size.
+async fn views(conn: &impl ConnectionTrait, rows: Vec<c::Model>) -> Result<Vec<ContactView>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let type_codes: HashSet<String> = rows.iter().map(|r| r.customer_type.clone()).collect();
+    let types: HashMap<String, ct::Model> = ct::Entity::find()
+        .filter(ct::Column::Code.is_in(type_codes))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| (t.code.clone(), t))
+        .collect();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    if !ids.is_empty() {
+        for t in tag::Entity::find()
+            .filter(tag::Column::ContactId.is_in(ids))
+            .order_by_asc(tag::Column::ContactId)
+            .order_by_asc(tag::Column::Tag)
+            .all(conn)
+            .await?
+        {
+            tags.entry(t.contact_id).or_default().push(t.tag);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let ty = types.get(&m.customer_type);
+            ContactView {
+                tags: tags.remove(&m.id).unwrap_or_default(),
+                is_member: ty.is_some_and(|t| t.is_member),
+                is_organization: ty.is_some_and(|t| t.is_organization),
+                contact: m,
+            }
+        })
+        .collect())
+}
+
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    filter: &ContactFilter,
+    req: &PageRequest,
+) -> Result<Page<ContactView>> {
+    let limit = req.limit()?;
+    let mut cond = Condition::all();
+    if let Some(after) = req.after_id()? {
+        cond = cond.add(c::Column::Id.gt(after));
+    }
+    if let Some(t) = &filter.customer_type {
+        cond = cond.add(c::Column::CustomerType.eq(t.as_str()));
+    }
+    if let Some(b) = &filter.billing_category {
+        cond = cond.add(c::Column::BillingCategory.eq(b.as_str()));
+    }
+    if let Some(s) = &filter.status {
+        cond = cond.add(c::Column::Status.eq(s.as_str()));
+    }
+    if let Some(company) = filter.company_id {
+        cond = cond.add(c::Column::CompanyId.eq(company));
+    }
+    if let Some(since) = filter.updated_since {
+        cond = cond.add(c::Column::UpdatedAt.gte(since));
+    }
+    if let Some(m) = filter.is_member {
+        let member_types = Query::select()
+            .column(ct::Column::Code)
+            .from(ct::Entity)
+            .and_where(Expr::col(ct::Column::IsMember).eq(m))
+            .to_owned();
+        cond = cond.add(c::Column::CustomerType.in_subquery(member_types));
+    }
+    if let Some(t) = &filter.tag {
+        let tagged = Query::select()
+            .column(tag::Column::ContactId)
+            .from(tag::Entity)
+            .and_where(Expr::col(tag::Column::Tag).eq(t.trim().to_lowercase()))
+            .to_owned();
+        cond = cond.add(c::Column::Id.in_subquery(tagged));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        cond = cond.add(
+            Condition::any()
+                .add(Expr::col(c::Column::SortName).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(c::Column::Email))).like(pattern)),
+        );
+    }
+    let rows = c::Entity::find()
+        .filter(cond)
+        .order_by_asc(c::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
+    let page = page::build(rows, limit, |r| r.id.to_string());
+    Ok(Page {
+        items: views(conn, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c2_is_member_and_is_organization_are_rejected_naming_the_type() {
+        let err = check_locked(&["is_member".into()], "NM").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("customer type (currently NM)"), "{text}");
+    }
+
+    #[test]
+    fn c5_action_fields_are_locked() {
+        match check_locked(&["paid_through".into(), "join_date".into()], "M") {
+            Err(Error::LockedFields { fields, .. }) => {
+                assert_eq!(fields, vec!["paid_through", "join_date"])
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(check_locked(&[], "M").is_ok());
+    }
+
+    #[test]
+    fn sort_name_is_lower_case_last_first() {
+        assert_eq!(sort_name(Some("Ann"), Some("Lee"), None), "lee, ann");
+        assert_eq!(sort_name(None, None, Some("St. Mary's")), "st. mary's");
+    }
+}

@@ -1,0 +1,269 @@
+//! The worked examples of DOMAIN.md section 13, loaded through the same operations that the
+//! API uses. Each example is one association; load each into its own database.
+
+use crate::contacts::{self, ContactView, NewContact};
+use crate::customer_types::{self, NewCustomerType, PrimaryFee};
+use crate::error::{Error, Result};
+use crate::products::{self, NewProduct, ProductType};
+use crate::settings::{self, Settings};
+use crate::{billing_categories, db::Db};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Example {
+    /// E-1: doctors' association, individual members.
+    Doctors,
+    /// E-2: college association, organization members with flow-down.
+    Colleges,
+}
+
+impl Example {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "e1" | "e-1" | "doctors" => Some(Example::Doctors),
+            "e2" | "e-2" | "colleges" => Some(Example::Colleges),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub customer_types: usize,
+    pub contacts: usize,
+}
+
+fn ty(code: &str, name: &str, member: bool, org: bool) -> NewCustomerType {
+    NewCustomerType {
+        code: code.into(),
+        name: name.into(),
+        is_member: member,
+        is_organization: org,
+        primary_fee: None,
+        expires_to: None,
+        renews_as: None,
+        flow_down_type: None,
+    }
+}
+
+fn person(
+    ty: &str,
+    cat: Option<&str>,
+    first: &str,
+    last: &str,
+    company: Option<i64>,
+) -> NewContact {
+    NewContact {
+        customer_type: ty.into(),
+        billing_category: cat.map(Into::into),
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        email: Some(format!(
+            "{}.{}@example.org",
+            first.to_lowercase(),
+            last.to_lowercase()
+        )),
+        company_id: company,
+        ..Default::default()
+    }
+}
+
+fn org(ty: &str, cat: Option<&str>, name: &str) -> NewContact {
+    NewContact {
+        customer_type: ty.into(),
+        billing_category: cat.map(Into::into),
+        organization_name: Some(name.into()),
+        ..Default::default()
+    }
+}
+
+async fn add(db: &Db, loaded: &mut Loaded, c: NewContact) -> Result<ContactView> {
+    loaded.contacts += 1;
+    contacts::create(db, c).await
+}
+
+async fn categories(db: &Db, list: &[(&str, &str)]) -> Result<()> {
+    for (code, name) in list {
+        billing_categories::TABLE.create(db, code, name).await?;
+    }
+    Ok(())
+}
+
+async fn set_defaults(db: &Db, person: &str, organization: &str) -> Result<()> {
+    let current = settings::get(&db.conn).await?;
+    settings::put(
+        db,
+        Settings {
+            default_person_type: Some(person.into()),
+            default_organization_type: Some(organization.into()),
+            ..current
+        },
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn load(db: &Db, example: Example) -> Result<Loaded> {
+    if customer_types::find(&db.conn, "M").await?.is_some() {
+        return Err(Error::conflict(
+            "this database already has customer type M: each example is its own association; load it into a fresh database",
+        ));
+    }
+    match example {
+        Example::Doctors => doctors(db).await,
+        Example::Colleges => colleges(db).await,
+    }
+}
+
+/// E-1. Category prices (REG 500, FYEAR 100, INTL 200) are pricing rules on the dues product.
+async fn doctors(db: &Db) -> Result<Loaded> {
+    let mut loaded = Loaded::default();
+    categories(
+        db,
+        &[
+            ("REG", "Regular"),
+            ("FYEAR", "First year"),
+            ("INTL", "International"),
+        ],
+    )
+    .await?;
+    products::create(
+        db,
+        NewProduct {
+            code: "MDUES".into(),
+            name: "Doctor membership dues".into(),
+            product_type: ProductType::Dues,
+            price_cents: 50_000,
+            term_months: Some(12),
+            active: Some(true),
+        },
+    )
+    .await?;
+    customer_types::create(db, ty("NM", "Non-member", false, false)).await?;
+    customer_types::create(db, ty("HOSP", "Hospital", false, true)).await?;
+    customer_types::create(
+        db,
+        NewCustomerType {
+            primary_fee: Some(PrimaryFee::Products(vec!["MDUES".into()])),
+            expires_to: Some("NM".into()),
+            ..ty("M", "Member", true, false)
+        },
+    )
+    .await?;
+    loaded.customer_types = 3;
+    set_defaults(db, "NM", "HOSP").await?;
+    let mary = add(db, &mut loaded, org("HOSP", None, "St. Mary's Hospital")).await?;
+    let general = add(db, &mut loaded, org("HOSP", None, "General Hospital")).await?;
+    let m = Some(mary.contact.id);
+    let g = Some(general.contact.id);
+    add(db, &mut loaded, person("M", Some("REG"), "Ana", "Silva", m)).await?;
+    add(
+        db,
+        &mut loaded,
+        person("M", Some("FYEAR"), "Ben", "Okafor", m),
+    )
+    .await?;
+    add(db, &mut loaded, person("M", Some("INTL"), "Chen", "Wei", g)).await?;
+    add(db, &mut loaded, person("NM", None, "Dana", "Kowalski", g)).await?;
+    Ok(loaded)
+}
+
+/// E-2. `M` colleges pay by category (RES 500, LA 300, CC 200); their staff flow down to
+/// `MIND`, staff of non-member colleges to `NMIND`.
+async fn colleges(db: &Db) -> Result<Loaded> {
+    let mut loaded = Loaded::default();
+    categories(
+        db,
+        &[
+            ("RES", "Research university"),
+            ("LA", "Liberal arts college"),
+            ("CC", "Community college"),
+        ],
+    )
+    .await?;
+    products::create(
+        db,
+        NewProduct {
+            code: "CDUES".into(),
+            name: "College membership dues".into(),
+            product_type: ProductType::Dues,
+            price_cents: 50_000,
+            term_months: Some(12),
+            active: Some(true),
+        },
+    )
+    .await?;
+    customer_types::create(
+        db,
+        ty("NMIND", "Individual at non-member college", false, false),
+    )
+    .await?;
+    customer_types::create(
+        db,
+        NewCustomerType {
+            expires_to: Some("NMIND".into()),
+            ..ty("MIND", "Individual at member college", true, false)
+        },
+    )
+    .await?;
+    customer_types::create(
+        db,
+        NewCustomerType {
+            flow_down_type: Some("NMIND".into()),
+            ..ty("NM", "Non-member college", false, true)
+        },
+    )
+    .await?;
+    customer_types::create(
+        db,
+        NewCustomerType {
+            primary_fee: Some(PrimaryFee::Products(vec!["CDUES".into()])),
+            expires_to: Some("NM".into()),
+            flow_down_type: Some("MIND".into()),
+            ..ty("M", "Member college", true, true)
+        },
+    )
+    .await?;
+    loaded.customer_types = 4;
+    set_defaults(db, "NMIND", "NM").await?;
+    let res = add(
+        db,
+        &mut loaded,
+        org("M", Some("RES"), "Northfield University"),
+    )
+    .await?;
+    let la = add(db, &mut loaded, org("M", Some("LA"), "Hillside College")).await?;
+    let cc = add(
+        db,
+        &mut loaded,
+        org("M", Some("CC"), "Valley Community College"),
+    )
+    .await?;
+    let nm = add(db, &mut loaded, org("NM", None, "Lakeshore Institute")).await?;
+    // Staff are created as non-members; flow-down gives them their college's type.
+    add(
+        db,
+        &mut loaded,
+        person("NMIND", None, "Eve", "Moreau", Some(res.contact.id)),
+    )
+    .await?;
+    add(
+        db,
+        &mut loaded,
+        person("NMIND", None, "Farid", "Haddad", Some(la.contact.id)),
+    )
+    .await?;
+    add(
+        db,
+        &mut loaded,
+        person("NMIND", None, "Grace", "Liu", Some(cc.contact.id)),
+    )
+    .await?;
+    add(
+        db,
+        &mut loaded,
+        person("NMIND", None, "Hugo", "Berg", Some(nm.contact.id)),
+    )
+    .await?;
+    Ok(loaded)
+}

@@ -1,0 +1,126 @@
+//! One error type for every operation. The API maps each variant to one HTTP status and a
+//! stable `code`; database text stays in the logs.
+
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{what} {key} not found")]
+    NotFound { what: &'static str, key: String },
+    #[error("validation failed: {}", summary(.0))]
+    Validation(Vec<FieldError>),
+    /// A bad query or path parameter (400, where a bad body is 422).
+    #[error("invalid parameter {field}: {message}")]
+    InvalidParameter { field: String, message: String },
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("{message}")]
+    LockedFields {
+        fields: Vec<String>,
+        message: String,
+    },
+    #[error("the resource changed since it was read (If-Match does not match)")]
+    PreconditionFailed,
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{message}")]
+    Forbidden {
+        message: String,
+        fields: Vec<String>,
+    },
+    #[error("database error: {0}")]
+    Database(DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn not_found(what: &'static str, key: impl ToString) -> Self {
+        Error::NotFound {
+            what,
+            key: key.to_string(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn bad_parameter(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidParameter {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                Error::conflict("a record with the same key already exists")
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                Error::conflict("the change refers to a record that does not exist or is in use")
+            }
+            _ => Error::Database(err),
+        }
+    }
+}
+
+/// Collects field errors so that a request reports every problem at once.
+#[derive(Default, Debug)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}

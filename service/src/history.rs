@@ -1,0 +1,92 @@
+//! L-6 (in part): a contact's history of terms and of type and status changes, oldest first.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use entity::contact as c;
+use entity::contact_history as h;
+
+use crate::error::Result;
+use crate::page::{self, Page, PageRequest};
+
+pub const TYPE_CHANGE: &str = "type_change";
+pub const STATUS_CHANGE: &str = "status_change";
+pub const TERM: &str = "term";
+
+pub async fn record_change(
+    conn: &impl ConnectionTrait,
+    contact_id: i64,
+    kind: &str,
+    from: &str,
+    to: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    h::ActiveModel {
+        contact_id: Set(contact_id),
+        kind: Set(kind.to_owned()),
+        at: Set(at),
+        from_value: Set(Some(from.to_owned())),
+        to_value: Set(Some(to.to_owned())),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a type change for every contact linked to `company_id` whose type is one of
+/// `from_types` and differs from `to`: one INSERT ... SELECT, whatever the count.
+pub async fn record_linked_type_changes(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    from_types: &[String],
+    to: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let select = Query::select()
+        .column(c::Column::Id)
+        .expr(Expr::val(TYPE_CHANGE))
+        .expr(Expr::val(at))
+        .column(c::Column::CustomerType)
+        .expr(Expr::val(to))
+        .from(c::Entity)
+        .and_where(Expr::col(c::Column::CompanyId).eq(company_id))
+        .and_where(Expr::col(c::Column::CustomerType).is_in(from_types.iter().cloned()))
+        .and_where(Expr::col(c::Column::CustomerType).ne(to))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(h::Entity)
+        .columns([
+            Alias::new("contact_id"),
+            Alias::new("kind"),
+            Alias::new("at"),
+            Alias::new("from_value"),
+            Alias::new("to_value"),
+        ])
+        .select_from(select)
+        .map_err(|e| crate::Error::Internal(e.to_string()))?
+        .to_owned();
+    conn.execute(&insert).await?;
+    Ok(())
+}
+
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    contact_id: i64,
+    req: &PageRequest,
+) -> Result<Page<h::Model>> {
+    let limit = req.limit()?;
+    let mut q = h::Entity::find()
+        .filter(h::Column::ContactId.eq(contact_id))
+        .order_by_asc(h::Column::Id)
+        .limit(limit + 1);
+    if let Some(after) = req.after_id()? {
+        q = q.filter(h::Column::Id.gt(after));
+    }
+    let rows = q.all(conn).await?;
+    Ok(page::build(rows, limit, |r| r.id.to_string()))
+}

@@ -1,0 +1,26 @@
+//! The domain: DOMAIN.md's rules as plain functions and database operations.
+//! No web framework here; every operation takes the dates it needs as inputs.
+
+pub mod auth;
+pub mod billing_categories;
+pub mod bootstrap;
+pub mod clock;
+pub mod codes;
+pub mod contact_statuses;
+pub mod contacts;
+pub mod customer_types;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod flow_down;
+pub mod history;
+pub mod lookup;
+pub mod money;
+pub mod page;
+pub mod products;
+pub mod settings;
+pub mod usage;
+pub mod users;
+
+pub use db::Db;
+pub use error::{Error, FieldError, Result};

@@ -1,0 +1,59 @@
+//! Money is exact: integer minor units (cents) in storage, `Decimal` with 2 places at the edges.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+/// Converts an amount to cents. More than 2 decimal places is an error, never rounded away.
+pub fn cents_from_decimal(amount: Decimal) -> Result<i64, String> {
+    let normalized = amount.normalize();
+    if normalized.scale() > 2 {
+        return Err("amount has more than 2 decimal places".into());
+    }
+    (normalized * Decimal::ONE_HUNDRED)
+        .to_i64()
+        .ok_or_else(|| "amount is out of range".into())
+}
+
+pub fn decimal_from_cents(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
+/// `"500.00"`: the wire format of every amount.
+pub fn format_cents(cents: i64) -> String {
+    let mut d = decimal_from_cents(cents);
+    d.rescale(2);
+    d.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn amounts_round_trip_through_cents() {
+        for (text, cents) in [
+            ("500", 50000),
+            ("500.00", 50000),
+            ("0.1", 10),
+            ("12.34", 1234),
+        ] {
+            let d = Decimal::from_str(text).unwrap();
+            assert_eq!(cents_from_decimal(d), Ok(cents));
+        }
+        assert_eq!(format_cents(50000), "500.00");
+        assert_eq!(format_cents(5), "0.05");
+        assert_eq!(format_cents(-1234), "-12.34");
+    }
+
+    #[test]
+    fn more_than_two_places_is_rejected_not_rounded() {
+        let d = Decimal::from_str("10.005").unwrap();
+        assert!(cents_from_decimal(d).is_err());
+        // Trailing zeros are not extra precision.
+        assert_eq!(
+            cents_from_decimal(Decimal::from_str("10.500").unwrap()),
+            Ok(1050)
+        );
+    }
+}

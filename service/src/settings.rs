@@ -1,0 +1,218 @@
+//! T-1: membership settings, one row.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use entity::customer_type as ct;
+use entity::membership_settings as ms;
+
+use crate::error::{Error, Errors, Result};
+use crate::{clock, db::Db};
+
+pub const SETTINGS_ID: i32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingTime {
+    Annual,
+    Anniversary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountingMethod {
+    Cash,
+    Accrual,
+}
+
+impl BillingTime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingTime::Annual => "annual",
+            BillingTime::Anniversary => "anniversary",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "annual" => Some(BillingTime::Annual),
+            "anniversary" => Some(BillingTime::Anniversary),
+            _ => None,
+        }
+    }
+}
+
+impl AccountingMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountingMethod::Cash => "cash",
+            AccountingMethod::Accrual => "accrual",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "cash" => Some(AccountingMethod::Cash),
+            "accrual" => Some(AccountingMethod::Accrual),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub fiscal_year_start_month: u32,
+    pub standard_billing_interval_months: u32,
+    pub default_billing_time: BillingTime,
+    pub default_accounting_method: AccountingMethod,
+    pub grace_period_months: u32,
+    pub default_person_type: Option<String>,
+    pub default_organization_type: Option<String>,
+    pub currency: String,
+    pub version: i32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            fiscal_year_start_month: 1,
+            standard_billing_interval_months: 12,
+            default_billing_time: BillingTime::Anniversary,
+            default_accounting_method: AccountingMethod::Accrual,
+            grace_period_months: 0,
+            default_person_type: None,
+            default_organization_type: None,
+            currency: "USD".into(),
+            version: 1,
+        }
+    }
+}
+
+fn from_model(m: ms::Model) -> Result<Settings> {
+    let bad = |what: &str| Error::Internal(format!("stored settings have an invalid {what}"));
+    Ok(Settings {
+        fiscal_year_start_month: u32::try_from(m.fiscal_year_start_month)
+            .map_err(|_| bad("month"))?,
+        standard_billing_interval_months: u32::try_from(m.standard_billing_interval_months)
+            .map_err(|_| bad("interval"))?,
+        default_billing_time: BillingTime::parse(&m.default_billing_time)
+            .ok_or_else(|| bad("billing time"))?,
+        default_accounting_method: AccountingMethod::parse(&m.default_accounting_method)
+            .ok_or_else(|| bad("accounting method"))?,
+        grace_period_months: u32::try_from(m.grace_period_months)
+            .map_err(|_| bad("grace period"))?,
+        default_person_type: m.default_person_type,
+        default_organization_type: m.default_organization_type,
+        currency: m.currency,
+        version: m.version,
+    })
+}
+
+pub async fn get(conn: &impl ConnectionTrait) -> Result<Settings> {
+    match ms::Entity::find_by_id(SETTINGS_ID).one(conn).await? {
+        Some(m) => from_model(m),
+        None => Ok(Settings::default()),
+    }
+}
+
+/// Checks a default type: it must exist, be a non-member, and be of the given record kind.
+async fn check_default_type(
+    conn: &impl ConnectionTrait,
+    errors: &mut Errors,
+    field: &str,
+    code: Option<&str>,
+    organization: bool,
+) -> Result<()> {
+    let Some(code) = code else { return Ok(()) };
+    let kind = if organization {
+        "an organization"
+    } else {
+        "a person"
+    };
+    match ct::Entity::find_by_id(code.to_owned()).one(conn).await? {
+        None => errors.add(field, format!("customer type {code} does not exist")),
+        Some(t) if t.is_member => errors.add(
+            field,
+            format!("customer type {code} is a member type; the default must be a non-member type"),
+        ),
+        Some(t) if t.is_organization != organization => {
+            errors.add(field, format!("customer type {code} is not {kind} type"))
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+pub async fn validate(conn: &impl ConnectionTrait, s: &Settings) -> Result<()> {
+    let mut errors = Errors::new();
+    if !(1..=12).contains(&s.fiscal_year_start_month) {
+        errors.add("fiscal_year_start_month", "must be a month number 1..12");
+    }
+    if !(1..=120).contains(&s.standard_billing_interval_months) {
+        errors.add(
+            "standard_billing_interval_months",
+            "must be between 1 and 120",
+        );
+    }
+    if s.grace_period_months > 120 {
+        errors.add("grace_period_months", "must be between 0 and 120");
+    }
+    if s.currency.len() != 3 || !s.currency.chars().all(|c| c.is_ascii_uppercase()) {
+        errors.add("currency", "must be an ISO 4217 code such as USD");
+    }
+    check_default_type(
+        conn,
+        &mut errors,
+        "default_person_type",
+        s.default_person_type.as_deref(),
+        false,
+    )
+    .await?;
+    check_default_type(
+        conn,
+        &mut errors,
+        "default_organization_type",
+        s.default_organization_type.as_deref(),
+        true,
+    )
+    .await?;
+    errors.into_result()
+}
+
+/// Replaces the settings. `expected_version` comes from `If-Match`.
+pub async fn put(db: &Db, new: Settings, expected_version: Option<i32>) -> Result<Settings> {
+    let txn = db.write().await?;
+    let current = get(&txn).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    validate(&txn, &new).await?;
+    save(&txn, &new, current.version + 1).await?;
+    let saved = get(&txn).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub(crate) async fn save(conn: &impl ConnectionTrait, s: &Settings, version: i32) -> Result<()> {
+    let exists = ms::Entity::find()
+        .filter(ms::Column::Id.eq(SETTINGS_ID))
+        .one(conn)
+        .await?
+        .is_some();
+    let am = ms::ActiveModel {
+        id: Set(SETTINGS_ID),
+        fiscal_year_start_month: Set(s.fiscal_year_start_month as i32),
+        standard_billing_interval_months: Set(s.standard_billing_interval_months as i32),
+        default_billing_time: Set(s.default_billing_time.as_str().into()),
+        default_accounting_method: Set(s.default_accounting_method.as_str().into()),
+        grace_period_months: Set(s.grace_period_months as i32),
+        default_person_type: Set(s.default_person_type.clone()),
+        default_organization_type: Set(s.default_organization_type.clone()),
+        currency: Set(s.currency.clone()),
+        version: Set(version),
+        updated_at: Set(clock::now()),
+    };
+    if exists {
+        am.update(conn).await?;
+    } else {
+        am.insert(conn).await?;
+    }
+    Ok(())
+}

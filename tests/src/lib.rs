@@ -1,0 +1,325 @@
+//! The HTTP-level test harness: the real app on port 0 against a fresh database per test
+//! (an SQLite file in a temp dir, or a new PostgreSQL database when `AMS_TEST_DATABASE_URL`
+//! is set), with helpers per endpoint and tokens for each role.
+
+use std::net::TcpListener;
+
+use actix_web::{HttpServer, web};
+use api::config::Config;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use service::Db;
+use service::auth::TokenKeys;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub keys: TokenKeys,
+    pub staff: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with the given status and code.
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "not problem+json: {}",
+            self.text
+        );
+        assert_eq!(
+            self.body["code"], code,
+            "unexpected code; body: {}",
+            self.text
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["title"].is_string()
+                && self.body["detail"].is_string()
+                && self.body["type"].is_string()
+        );
+        self
+    }
+}
+
+async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("AMS_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("ams_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to AMS_TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let _ = admin.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            (format!("{base}/{name}"), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/ams.db?mode=rwc", dir.path().display());
+            (url, Some(dir))
+        }
+    }
+}
+
+pub async fn spawn() -> TestApp {
+    let (url, dir) = fresh_database_url().await;
+    let mut cfg = Config::for_database(&url);
+    cfg.admin_password = Some(ADMIN_PASSWORD.into());
+    let (state, _) = api::build_state(&cfg).await.expect("build state");
+    let db = state.db.clone();
+    let keys = state.keys.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        api::app::build_app(data.clone(), vec!["https://app.example.org".into()])
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    let admin = service::users::find_by_username(&db.conn, "admin")
+        .await
+        .expect("query")
+        .expect("admin exists");
+    let staff = keys.issue(admin.id, "staff", None, now()).expect("token");
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        db,
+        keys,
+        staff,
+        _dir: dir,
+    }
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/api/")
+            || path.starts_with("/health")
+            || path.starts_with("/ready")
+            || path.starts_with("/swagger")
+            || path.starts_with("/api-docs")
+        {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/api/v1{path}", self.base)
+        }
+    }
+
+    /// Sends a request; `token` None is anonymous; `body` None sends no body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.send(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.send(Method::POST, path, Some(token), Some(body), &[])
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Res {
+        self.send(Method::PUT, path, Some(token), Some(body), &[])
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.send(Method::PATCH, path, Some(token), Some(body), &[])
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Res {
+        self.send(Method::DELETE, path, Some(token), None, &[])
+            .await
+    }
+
+    /// A member token for `contact_id` (no login row needed: tokens are self-contained).
+    pub fn member_token(&self, contact_id: i64) -> String {
+        self.keys
+            .issue(900_000 + contact_id, "member", Some(contact_id), now())
+            .expect("token")
+    }
+
+    pub async fn create_type(&self, body: Value) -> Value {
+        self.post("/customer-types", &self.staff, body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    pub async fn create_product(&self, code: &str, product_type: &str, price: &str) -> Value {
+        self.post(
+            "/products",
+            &self.staff,
+            json!({"code": code, "name": code, "product_type": product_type, "price": price}),
+        )
+        .await
+        .expect(201)
+        .body
+    }
+
+    pub async fn create_category(&self, code: &str) -> Value {
+        self.post(
+            "/billing-categories",
+            &self.staff,
+            json!({"code": code, "name": code}),
+        )
+        .await
+        .expect(201)
+        .body
+    }
+
+    pub async fn create_contact(&self, body: Value) -> Value {
+        self.post("/contacts", &self.staff, body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    pub async fn person(&self, customer_type: &str, last_name: &str) -> i64 {
+        self.create_contact(
+            json!({"customer_type": customer_type, "first_name": "Pat", "last_name": last_name}),
+        )
+        .await["id"]
+            .as_i64()
+            .expect("id")
+    }
+
+    pub async fn set_settings(&self, patch: Value) -> Value {
+        let mut s = self
+            .get("/settings/membership", &self.staff)
+            .await
+            .expect(200)
+            .body;
+        if let (Some(obj), Some(p)) = (s.as_object_mut(), patch.as_object()) {
+            for (k, v) in p {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        self.put("/settings/membership", &self.staff, s)
+            .await
+            .expect(200)
+            .body
+    }
+
+    /// E-1's reference data: `NM` person non-member, `HOSP` organization, `M` member with
+    /// dues `MDUES`, categories REG/FYEAR/INTL; settings default to NM/HOSP.
+    pub async fn doctors(&self) {
+        for c in ["REG", "FYEAR", "INTL"] {
+            self.create_category(c).await;
+        }
+        self.create_product("MDUES", "dues", "500.00").await;
+        self.create_type(json!({"code": "NM", "name": "Non-member", "is_member": false, "is_organization": false})).await;
+        self.create_type(json!({"code": "HOSP", "name": "Hospital", "is_member": false, "is_organization": true})).await;
+        self.create_type(
+            json!({"code": "M", "name": "Member", "is_member": true, "is_organization": false,
+            "primary_fee": {"kind": "products", "products": ["MDUES"]}, "expires_to": "NM"}),
+        )
+        .await;
+        self.set_settings(
+            json!({"default_person_type": "NM", "default_organization_type": "HOSP"}),
+        )
+        .await;
+    }
+
+    /// E-2's reference data: member colleges `M` flow down to `MIND`, non-member colleges `NM`
+    /// to `NMIND`; settings default to NMIND/NM.
+    pub async fn colleges(&self) {
+        for c in ["RES", "LA", "CC"] {
+            self.create_category(c).await;
+        }
+        self.create_product("CDUES", "dues", "500.00").await;
+        self.create_type(json!({"code": "NMIND", "name": "Individual at non-member college", "is_member": false, "is_organization": false})).await;
+        self.create_type(json!({"code": "MIND", "name": "Individual at member college", "is_member": true, "is_organization": false, "expires_to": "NMIND"})).await;
+        self.create_type(json!({"code": "NM", "name": "Non-member college", "is_member": false, "is_organization": true, "flow_down_type": "NMIND"})).await;
+        self.create_type(json!({"code": "M", "name": "Member college", "is_member": true, "is_organization": true,
+            "primary_fee": {"kind": "products", "products": ["CDUES"]}, "expires_to": "NM", "flow_down_type": "MIND"}))
+            .await;
+        self.set_settings(
+            json!({"default_person_type": "NMIND", "default_organization_type": "NM"}),
+        )
+        .await;
+    }
+}
