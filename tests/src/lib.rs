@@ -215,6 +215,19 @@ impl TestApp {
             .await
     }
 
+    /// Signs arbitrary claims with the server's own secret (to test claim checks).
+    pub async fn sign_with_app_secret(&self, claims: &service::auth::Claims) -> String {
+        let secret = service::bootstrap::jwt_secret(&self.db, None)
+            .await
+            .expect("secret");
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign")
+    }
+
     /// A member token for `contact_id` (no login row needed: tokens are self-contained).
     pub fn member_token(&self, contact_id: i64) -> String {
         self.keys

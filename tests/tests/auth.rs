@@ -1,0 +1,419 @@
+//! Logins, tokens and the role matrix (SEC-1, SEC-2).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use service::auth::{AUDIENCE, Claims, ISSUER};
+use tests::{ADMIN_PASSWORD, TestApp, now, spawn};
+
+async fn login(app: &TestApp, username: &str, password: &str) -> tests::Res {
+    app.send(
+        Method::POST,
+        "/auth/token",
+        None,
+        Some(json!({"username": username, "password": password})),
+        &[],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn sec2_login_issues_a_bearer_token_that_the_api_accepts() {
+    let app = spawn().await;
+    let r = login(&app, "admin", ADMIN_PASSWORD).await.expect(200);
+    assert_eq!(r.body["token_type"], "Bearer");
+    assert_eq!(r.body["expires_in"], 3600);
+    let token = r.body["access_token"].as_str().unwrap();
+    app.get("/contacts", token).await.expect(200);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_fail_alike() {
+    let app = spawn().await;
+    let a = login(&app, "admin", "wrong-password")
+        .await
+        .problem(401, "unauthorized");
+    let b = login(&app, "nobody", "wrong-password")
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(a.body["detail"], b.body["detail"]);
+    assert_eq!(a.header("www-authenticate").as_deref(), Some("Bearer"));
+}
+
+fn forge(secret: &[u8], claims: &Claims) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sec2_expired_foreign_unsigned_and_misaddressed_tokens_get_401() {
+    let app = spawn().await;
+    let good = Claims {
+        sub: "1".into(),
+        role: "staff".into(),
+        contact_id: None,
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        iat: now(),
+        exp: now() + 600,
+    };
+    let expired = app.keys.issue(1, "staff", None, now() - 7200).unwrap();
+    let other_key = forge(b"some-other-secret-some-other-secret", &good);
+    let wrong_aud = tests::TestApp::sign_with_app_secret(
+        &app,
+        &Claims {
+            aud: "elsewhere".into(),
+            ..good.clone()
+        },
+    )
+    .await;
+    let wrong_iss = tests::TestApp::sign_with_app_secret(
+        &app,
+        &Claims {
+            iss: "elsewhere".into(),
+            ..good.clone()
+        },
+    )
+    .await;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let alg_none = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        b64.encode(serde_json::to_string(&good).unwrap())
+    );
+    for (name, token) in [
+        ("expired", expired),
+        ("other key", other_key),
+        ("wrong audience", wrong_aud),
+        ("wrong issuer", wrong_iss),
+        ("alg none", alg_none),
+        ("garbage", "not.a.token".to_owned()),
+    ] {
+        let r = app.get("/contacts", &token).await;
+        assert_eq!(r.status.as_u16(), 401, "{name}: {}", r.text);
+        assert_eq!(r.body["code"], "unauthorized", "{name}");
+        assert_eq!(
+            r.header("www-authenticate").as_deref(),
+            Some("Bearer"),
+            "{name}"
+        );
+    }
+    // A token with the right secret and claims passes: the checks above are not vacuous.
+    let ok = tests::TestApp::sign_with_app_secret(&app, &good).await;
+    app.get("/contacts", &ok).await.expect(200);
+}
+
+#[tokio::test]
+async fn register_creates_a_non_member_person_and_a_member_login() {
+    let app = spawn().await;
+    let body = json!({"username": "ana.silva", "password": "a long passphrase", "first_name": "Ana", "last_name": "Silva", "email": "ana@example.org"});
+    let r = app
+        .send(
+            Method::POST,
+            "/auth/register",
+            None,
+            Some(body.clone()),
+            &[],
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body["contact"]["customer_type"], "NMP");
+    assert_eq!(r.body["contact"]["is_member"], false);
+    assert_eq!(r.body["user"]["role"], "member");
+    let contact_id = r.body["contact"]["id"].as_i64().unwrap();
+    // The same username again: 409, and no second contact.
+    app.send(Method::POST, "/auth/register", None, Some(body), &[])
+        .await
+        .problem(409, "conflict");
+    let list = app.get("/contacts?limit=200", &app.staff).await.expect(200);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+
+    let token = login(&app, "ana.silva", "a long passphrase")
+        .await
+        .expect(200)
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = app.get("/me", &token).await.expect(200);
+    assert_eq!(me.body["id"], contact_id);
+    assert_eq!(me.body["email"], "ana@example.org");
+}
+
+#[tokio::test]
+async fn register_rejects_short_passwords_and_bad_email_writing_nothing() {
+    let app = spawn().await;
+    let r = app
+        .send(Method::POST, "/auth/register", None, Some(json!({"username": "bob", "password": "short", "first_name": "B", "last_name": "C", "email": "b@example.org"})), &[])
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "password");
+    app.send(Method::POST, "/auth/register", None, Some(json!({"username": "bob", "password": "long enough pw", "first_name": "B", "last_name": "C", "email": "not-an-email"})), &[])
+        .await
+        .problem(422, "validation_failed");
+    let list = app.get("/contacts", &app.staff).await.expect(200);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn staff_create_logins_members_need_a_contact() {
+    let app = spawn().await;
+    let r = app
+        .post(
+            "/users",
+            &app.staff,
+            json!({"username": "jane", "password": "a long passphrase", "role": "staff"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body["role"], "staff");
+    let staff2 = login(&app, "jane", "a long passphrase")
+        .await
+        .expect(200)
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get("/contacts", &staff2).await.expect(200);
+
+    app.post(
+        "/users",
+        &app.staff,
+        json!({"username": "ann", "password": "a long passphrase", "role": "member"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.post("/users", &app.staff, json!({"username": "ann", "password": "a long passphrase", "role": "member", "contact_id": 999}))
+        .await
+        .problem(422, "validation_failed");
+    let id = app.person("NMP", "Ng").await;
+    app.post("/users", &app.staff, json!({"username": "ann", "password": "a long passphrase", "role": "member", "contact_id": id}))
+        .await
+        .expect(201);
+    let member = login(&app, "ann", "a long passphrase")
+        .await
+        .expect(200)
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get("/me", &member).await.expect(200);
+    // A member cannot create logins.
+    app.post(
+        "/users",
+        &member,
+        json!({"username": "x2", "password": "a long passphrase", "role": "staff"}),
+    )
+    .await
+    .problem(403, "forbidden");
+}
+
+/// SEC-1: every endpoint under each role. Anonymous: 401. Member: 403 on staff endpoints,
+/// 404 for another contact's record, their own data only. Staff: everything but `/me`.
+#[tokio::test]
+async fn sec1_role_matrix_over_every_endpoint() {
+    let app = spawn().await;
+    app.doctors().await;
+    app.create_product("CHAPT/EAST", "chapter", "25.00").await;
+    let mine = app.person("NM", "Mine").await;
+    let other = app.person("NM", "Other").await;
+    let member = app.member_token(mine);
+    let another = app.member_token(other);
+
+    // (method, path, body, member status, staff status)
+    let cases: Vec<(Method, String, Option<Value>, u16, u16)> = vec![
+        (Method::GET, "/settings/membership".into(), None, 403, 200),
+        (
+            Method::PUT,
+            "/settings/membership".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (Method::GET, "/customer-types".into(), None, 200, 200),
+        (Method::GET, "/customer-types/M".into(), None, 200, 200),
+        (
+            Method::POST,
+            "/customer-types".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (
+            Method::PATCH,
+            "/customer-types/M".into(),
+            Some(json!({"name": "Member"})),
+            403,
+            200,
+        ),
+        (
+            Method::DELETE,
+            "/customer-types/NOPE".into(),
+            None,
+            403,
+            404,
+        ),
+        (Method::GET, "/billing-categories".into(), None, 200, 200),
+        (
+            Method::GET,
+            "/billing-categories/REG".into(),
+            None,
+            200,
+            200,
+        ),
+        (
+            Method::POST,
+            "/billing-categories".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (
+            Method::PATCH,
+            "/billing-categories/REG".into(),
+            Some(json!({"name": "Regular"})),
+            403,
+            200,
+        ),
+        (
+            Method::DELETE,
+            "/billing-categories/NOPE".into(),
+            None,
+            403,
+            404,
+        ),
+        (Method::GET, "/contact-statuses".into(), None, 403, 200),
+        (Method::GET, "/contact-statuses/A".into(), None, 403, 200),
+        (
+            Method::POST,
+            "/contact-statuses".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (
+            Method::PATCH,
+            "/contact-statuses/A".into(),
+            Some(json!({"name": "Active"})),
+            403,
+            200,
+        ),
+        (
+            Method::DELETE,
+            "/contact-statuses/NOPE".into(),
+            None,
+            403,
+            404,
+        ),
+        (Method::GET, "/products".into(), None, 200, 200),
+        (Method::GET, "/products/CHAPT%2FEAST".into(), None, 200, 200),
+        (Method::POST, "/products".into(), Some(json!({})), 403, 422),
+        (
+            Method::PATCH,
+            "/products/MDUES".into(),
+            Some(json!({"name": "Dues"})),
+            403,
+            200,
+        ),
+        (Method::DELETE, "/products/NOPE".into(), None, 403, 404),
+        (Method::GET, "/contacts".into(), None, 403, 200),
+        (Method::POST, "/contacts".into(), Some(json!({})), 403, 422),
+        (Method::GET, format!("/contacts/{mine}"), None, 200, 200),
+        (Method::GET, format!("/contacts/{other}"), None, 404, 200),
+        (
+            Method::PATCH,
+            format!("/contacts/{other}"),
+            Some(json!({"phone": "1"})),
+            404,
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/contacts/{other}/history"),
+            None,
+            404,
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/contacts/{mine}/history"),
+            None,
+            200,
+            200,
+        ),
+        (Method::POST, "/users".into(), Some(json!({})), 403, 422),
+        (Method::GET, "/me".into(), None, 200, 403),
+        (
+            Method::PATCH,
+            "/me".into(),
+            Some(json!({"phone": "2"})),
+            200,
+            403,
+        ),
+        (Method::GET, "/me/history".into(), None, 200, 403),
+    ];
+    let documented: Vec<String> = {
+        let doc = api::spec();
+        doc.paths.paths.keys().cloned().collect()
+    };
+    for (method, path, body, member_status, staff_status) in &cases {
+        let anon = app
+            .send(method.clone(), path, None, body.clone(), &[])
+            .await;
+        assert_eq!(
+            anon.status.as_u16(),
+            401,
+            "anonymous {method} {path}: {}",
+            anon.text
+        );
+        let m = app
+            .send(method.clone(), path, Some(&member), body.clone(), &[])
+            .await;
+        assert_eq!(
+            m.status.as_u16(),
+            *member_status,
+            "member {method} {path}: {}",
+            m.text
+        );
+        let s = app
+            .send(method.clone(), path, Some(&app.staff), body.clone(), &[])
+            .await;
+        assert_eq!(
+            s.status.as_u16(),
+            *staff_status,
+            "staff {method} {path}: {}",
+            s.text
+        );
+    }
+    // Another member sees their own record, not the first member's.
+    app.get(&format!("/contacts/{mine}"), &another)
+        .await
+        .problem(404, "not_found");
+    app.get(&format!("/contacts/{other}"), &another)
+        .await
+        .expect(200);
+    // Every documented secured path appears in the matrix.
+    for path in documented {
+        let public = [
+            "/health",
+            "/ready",
+            "/api/v1/auth/token",
+            "/api/v1/auth/register",
+        ];
+        if public.contains(&path.as_str()) {
+            continue;
+        }
+        let short = path.trim_start_matches("/api/v1");
+        let covered = cases.iter().any(|(_, p, ..)| {
+            let p = p.split('?').next().unwrap();
+            let (a, b): (Vec<&str>, Vec<&str>) =
+                (p.split('/').collect(), short.split('/').collect());
+            a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x == y || y.starts_with('{'))
+        });
+        assert!(covered, "{path} is not in the role matrix");
+    }
+}

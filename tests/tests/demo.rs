@@ -1,0 +1,52 @@
+//! `ams demo-data`: the worked examples load through the service layer (E-1, E-2).
+
+use serde_json::Value;
+use service::demo::{Example, load};
+use tests::spawn;
+
+#[tokio::test]
+async fn e1_doctors_association_loads() {
+    let app = spawn().await;
+    let loaded = load(&app.db, Example::Doctors).await.expect("load");
+    assert_eq!(loaded.contacts, 6);
+    let members = app
+        .get("/contacts?is_member=true", &app.staff)
+        .await
+        .expect(200);
+    let cats: Vec<&str> = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["billing_category"].as_str().unwrap())
+        .collect();
+    assert_eq!(cats, vec!["REG", "FYEAR", "INTL"]);
+    // A second load into the same database is refused: each example is its own association.
+    assert!(load(&app.db, Example::Colleges).await.is_err());
+}
+
+#[tokio::test]
+async fn e2_college_association_flows_member_benefits_down_to_staff() {
+    let app = spawn().await;
+    load(&app.db, Example::Colleges).await.expect("load");
+    let persons = app
+        .get("/contacts?q=a&limit=200", &app.staff)
+        .await
+        .expect(200);
+    let types: Vec<(String, String)> = persons.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["is_organization"] == Value::Bool(false))
+        .map(|c| {
+            (
+                c["last_name"].as_str().unwrap().to_owned(),
+                c["customer_type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (name, ty) in &types {
+        let expected = if name == "Berg" { "NMIND" } else { "MIND" };
+        assert_eq!(ty, expected, "{name}");
+    }
+    assert_eq!(types.len(), 4);
+}
