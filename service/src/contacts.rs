@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -231,6 +231,18 @@ fn normalize_tags(errors: &mut Errors, tags: &[String]) -> Vec<String> {
         } else if !out.contains(&t) {
             out.push(t);
         }
+    }
+    out
+}
+
+/// Makes user text literal inside a LIKE pattern (`_` and `%` are wildcards otherwise).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(ch);
     }
     out
 }
@@ -849,11 +861,17 @@ pub async fn list(
         cond = cond.add(c::Column::Id.in_subquery(tagged));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         cond = cond.add(
             Condition::any()
-                .add(Expr::col(c::Column::SortName).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(c::Column::Email))).like(pattern)),
+                .add(
+                    Expr::col(c::Column::SortName)
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(c::Column::Email)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
         );
     }
     let rows = c::Entity::find()

@@ -226,10 +226,14 @@ async fn validate(conn: &impl ConnectionTrait, s: &State<'_>, existing: bool) ->
                     );
                 }
             }
-            if let Err(Error::Validation(mut e)) =
-                products::require_all(conn, "primary_fee.products", list).await
-            {
-                errors.add("primary_fee.products", e.remove(0).message);
+            match products::require_all(conn, "primary_fee.products", list).await {
+                Ok(_) => {}
+                Err(Error::Validation(found)) => {
+                    for e in found {
+                        errors.add(e.field, e.message);
+                    }
+                }
+                Err(other) => return Err(other),
             }
         }
         Some(PrimaryFee::Formula {

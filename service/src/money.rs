@@ -3,13 +3,13 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-/// Converts an amount to cents. More than 2 decimal places is an error, never rounded away.
+/// Converts an amount to cents. More than 2 decimal places as written (even `10.500`) is an
+/// error, never rounded away.
 pub fn cents_from_decimal(amount: Decimal) -> Result<i64, String> {
-    let normalized = amount.normalize();
-    if normalized.scale() > 2 {
+    if amount.scale() > 2 {
         return Err("amount has more than 2 decimal places".into());
     }
-    (normalized * Decimal::ONE_HUNDRED)
+    (amount * Decimal::ONE_HUNDRED)
         .to_i64()
         .ok_or_else(|| "amount is out of range".into())
 }
@@ -50,10 +50,7 @@ mod tests {
     fn more_than_two_places_is_rejected_not_rounded() {
         let d = Decimal::from_str("10.005").unwrap();
         assert!(cents_from_decimal(d).is_err());
-        // Trailing zeros are not extra precision.
-        assert_eq!(
-            cents_from_decimal(Decimal::from_str("10.500").unwrap()),
-            Ok(1050)
-        );
+        // Three places as written are rejected even when the last is zero.
+        assert!(cents_from_decimal(Decimal::from_str("10.500").unwrap()).is_err());
     }
 }

@@ -84,6 +84,13 @@ async fn money_accepts_strings_and_numbers_but_not_three_places() {
     app.post(
         "/products",
         &app.staff,
+        json!({"code": "A5", "name": "a", "product_type": "dues", "price": "7.500"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.post(
+        "/products",
+        &app.staff,
         json!({"code": "A4", "name": "a", "product_type": "dues", "price": "seven"}),
     )
     .await

@@ -185,24 +185,24 @@ pub struct NewContactDto {
     pub email_opt_in: Option<bool>,
     pub mail_opt_in: Option<bool>,
     pub ballot_preference: Option<BallotPreference>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub is_member: Option<serde_json::Value>,
-    #[serde(default)]
+    pub is_member: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub is_organization: Option<serde_json::Value>,
-    #[serde(default)]
+    pub is_organization: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub join_date: Option<serde_json::Value>,
-    #[serde(default)]
+    pub join_date: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub paid_through: Option<serde_json::Value>,
-    #[serde(default)]
+    pub paid_through: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub renew_months: Option<serde_json::Value>,
-    #[serde(default)]
+    pub renew_months: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub primary_chapter: Option<serde_json::Value>,
+    pub primary_chapter: Option<Option<serde_json::Value>>,
 }
 
 impl From<NewContactDto> for NewContact {
@@ -271,24 +271,24 @@ pub struct ContactPatchDto {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<BallotPreference>)]
     pub ballot_preference: Option<Option<BallotPreference>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub is_member: Option<serde_json::Value>,
-    #[serde(default)]
+    pub is_member: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub is_organization: Option<serde_json::Value>,
-    #[serde(default)]
+    pub is_organization: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub join_date: Option<serde_json::Value>,
-    #[serde(default)]
+    pub join_date: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub paid_through: Option<serde_json::Value>,
-    #[serde(default)]
+    pub paid_through: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub renew_months: Option<serde_json::Value>,
-    #[serde(default)]
+    pub renew_months: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(ignore)]
-    pub primary_chapter: Option<serde_json::Value>,
+    pub primary_chapter: Option<Option<serde_json::Value>>,
 }
 
 impl From<ContactPatchDto> for ContactPatch {
