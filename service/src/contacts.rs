@@ -277,6 +277,40 @@ struct Draft {
     ballot_preference: Option<String>,
 }
 
+impl Draft {
+    /// The columns a draft sets, shared by create and update.
+    fn into_columns(self) -> c::ActiveModel {
+        c::ActiveModel {
+            sort_name: Set(sort_name(
+                self.first_name.as_deref(),
+                self.last_name.as_deref(),
+                self.organization_name.as_deref(),
+            )),
+            customer_type: Set(self.customer_type),
+            billing_category: Set(self.billing_category),
+            status: Set(self.status),
+            first_name: Set(self.first_name),
+            last_name: Set(self.last_name),
+            organization_name: Set(self.organization_name),
+            email: Set(self.email),
+            phone: Set(self.phone),
+            address_line1: Set(self.address.line1),
+            address_line2: Set(self.address.line2),
+            city: Set(self.address.city),
+            region: Set(self.address.region),
+            postal_code: Set(self.address.postal_code),
+            country: Set(self.address.country),
+            company_id: Set(self.company_id),
+            external_ref: Set(self.external_ref),
+            autopay: Set(self.autopay),
+            email_opt_in: Set(self.email_opt_in),
+            mail_opt_in: Set(self.mail_opt_in),
+            ballot_preference: Set(self.ballot_preference),
+            ..Default::default()
+        }
+    }
+}
+
 async fn validate_draft(
     conn: &impl ConnectionTrait,
     d: &Draft,
@@ -466,31 +500,6 @@ pub async fn create_in(txn: &impl ConnectionTrait, new: NewContact) -> Result<Co
     }
     let now = clock::now();
     let model = c::ActiveModel {
-        customer_type: Set(draft.customer_type.clone()),
-        billing_category: Set(draft.billing_category.clone()),
-        status: Set(draft.status.clone()),
-        sort_name: Set(sort_name(
-            draft.first_name.as_deref(),
-            draft.last_name.as_deref(),
-            draft.organization_name.as_deref(),
-        )),
-        first_name: Set(draft.first_name),
-        last_name: Set(draft.last_name),
-        organization_name: Set(draft.organization_name),
-        email: Set(draft.email),
-        phone: Set(draft.phone),
-        address_line1: Set(draft.address.line1),
-        address_line2: Set(draft.address.line2),
-        city: Set(draft.address.city),
-        region: Set(draft.address.region),
-        postal_code: Set(draft.address.postal_code),
-        country: Set(draft.address.country),
-        company_id: Set(draft.company_id),
-        external_ref: Set(draft.external_ref),
-        autopay: Set(draft.autopay),
-        email_opt_in: Set(draft.email_opt_in),
-        mail_opt_in: Set(draft.mail_opt_in),
-        ballot_preference: Set(draft.ballot_preference),
         join_date: Set(None),
         paid_through: Set(None),
         renew_months: Set(None),
@@ -498,7 +507,7 @@ pub async fn create_in(txn: &impl ConnectionTrait, new: NewContact) -> Result<Co
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-        ..Default::default()
+        ..draft.into_columns()
     }
     .insert(txn)
     .await?;
@@ -690,34 +699,9 @@ pub async fn update(
     let new_status = draft.status.clone();
     let res = c::Entity::update_many()
         .set(c::ActiveModel {
-            customer_type: Set(draft.customer_type),
-            billing_category: Set(draft.billing_category),
-            status: Set(draft.status),
-            sort_name: Set(sort_name(
-                draft.first_name.as_deref(),
-                draft.last_name.as_deref(),
-                draft.organization_name.as_deref(),
-            )),
-            first_name: Set(draft.first_name),
-            last_name: Set(draft.last_name),
-            organization_name: Set(draft.organization_name),
-            email: Set(draft.email),
-            phone: Set(draft.phone),
-            address_line1: Set(draft.address.line1),
-            address_line2: Set(draft.address.line2),
-            city: Set(draft.address.city),
-            region: Set(draft.address.region),
-            postal_code: Set(draft.address.postal_code),
-            country: Set(draft.address.country),
-            company_id: Set(draft.company_id),
-            external_ref: Set(draft.external_ref),
-            autopay: Set(draft.autopay),
-            email_opt_in: Set(draft.email_opt_in),
-            mail_opt_in: Set(draft.mail_opt_in),
-            ballot_preference: Set(draft.ballot_preference),
             version: Set(current.version + 1),
             updated_at: Set(now),
-            ..Default::default()
+            ..draft.into_columns()
         })
         .filter(c::Column::Id.eq(id))
         .filter(c::Column::Version.eq(current.version))
