@@ -69,21 +69,23 @@ pub fn validation_problem(errors: &ValidationErrors) -> ApiError {
     .with_errors(out)
 }
 
-fn is_json(req: &HttpRequest) -> bool {
-    let Some(ct) = req
+/// The media type of the body, lower-cased, without parameters.
+fn essence(req: &HttpRequest) -> Option<String> {
+    let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
+        .and_then(|v| v.to_str().ok())?;
+    Some(
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    essence(req).is_some_and(|e| e == "application/json" || e.ends_with("+json"))
 }
 
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -141,27 +143,75 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
                     "send the body as application/json",
                 ));
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "malformed_request",
-                        "Malformed request",
-                        e.to_string(),
-                    )
-                })?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "Payload too large",
-                        format!("the body is larger than {BODY_LIMIT} bytes"),
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&mut payload, BODY_LIMIT).await?;
             parse_json(&body).map(Body)
+        })
+    }
+}
+
+async fn read_body(payload: &mut Payload, limit: usize) -> Result<BytesMut, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                "Malformed request",
+                e.to_string(),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+                format!("the body is larger than {limit} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Uploads (imports) may be large: 64 MiB holds several hundred thousand CSV rows.
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    Json,
+    Csv,
+}
+
+/// A JSON or CSV upload, by its `Content-Type`.
+pub struct Upload {
+    pub kind: UploadKind,
+    pub bytes: BytesMut,
+}
+
+impl FromRequest for Upload {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let kind = if is_json(req) {
+            Some(UploadKind::Json)
+        } else if essence(req).as_deref() == Some("text/csv") {
+            Some(UploadKind::Csv)
+        } else {
+            None
+        };
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let Some(kind) = kind else {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Unsupported media type",
+                    "send the body as application/json or text/csv",
+                ));
+            };
+            let bytes = read_body(&mut payload, UPLOAD_LIMIT).await?;
+            Ok(Upload { kind, bytes })
         })
     }
 }

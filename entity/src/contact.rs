@@ -14,6 +14,8 @@ pub struct Model {
     /// Lower-cased display name, for search and sorting.
     pub sort_name: String,
     pub email: Option<String>,
+    /// `email` lower-cased, for matching regardless of letter case.
+    pub email_key: Option<String>,
     pub phone: Option<String>,
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,

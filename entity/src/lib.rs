@@ -10,4 +10,5 @@ pub mod customer_type_product;
 pub mod membership_settings;
 pub mod product;
 pub mod server_secret;
+pub mod subscription;
 pub mod user;

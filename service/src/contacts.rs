@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -258,6 +258,11 @@ fn sort_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> Stri
     }
 }
 
+/// The e-mail matching key: the address lower-cased (S-9 matching ignores letter case).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// The whole record as it would be after a create or patch, validated as one.
 struct Draft {
     customer_type: String,
@@ -292,6 +297,7 @@ impl Draft {
             first_name: Set(self.first_name),
             last_name: Set(self.last_name),
             organization_name: Set(self.organization_name),
+            email_key: Set(self.email.as_deref().map(email_key)),
             email: Set(self.email),
             phone: Set(self.phone),
             address_line1: Set(self.address.line1),
@@ -852,10 +858,7 @@ pub async fn list(
                     Expr::col(c::Column::SortName)
                         .like(LikeExpr::new(pattern.clone()).escape('\\')),
                 )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(c::Column::Email)))
-                        .like(LikeExpr::new(pattern).escape('\\')),
-                ),
+                .add(Expr::col(c::Column::EmailKey).like(LikeExpr::new(pattern).escape('\\'))),
         );
     }
     let rows = c::Entity::find()

@@ -78,6 +78,21 @@ impl Error {
         }
     }
 
+    /// The stable snake_case code clients match on (API.md), also used in import row reports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "not_found",
+            Error::Validation(_) => "validation_failed",
+            Error::InvalidParameter { .. } => "invalid_parameter",
+            Error::Conflict { .. } => "conflict",
+            Error::LockedFields { .. } => "locked_field",
+            Error::PreconditionFailed => "precondition_failed",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden { .. } => "forbidden",
+            Error::Database(_) | Error::Internal(_) => "internal_error",
+        }
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Error::Conflict {
             message: message.into(),

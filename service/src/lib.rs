@@ -17,8 +17,11 @@ pub mod history;
 pub mod lookup;
 pub mod money;
 pub mod page;
+pub mod paid_through;
 pub mod products;
 pub mod settings;
+pub mod sql;
+pub mod subscriptions;
 pub mod usage;
 pub mod users;
 

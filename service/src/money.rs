@@ -14,6 +14,14 @@ pub fn cents_from_decimal(amount: Decimal) -> Result<i64, String> {
         .ok_or_else(|| "amount is out of range".into())
 }
 
+/// Parses a decimal amount as written (`"12.50"`, `"12"`) into cents, at most 2 places.
+pub fn parse_amount(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let amount = Decimal::from_str_exact(text)
+        .map_err(|_| format!("{text:?} is not a decimal amount such as \"12.50\""))?;
+    cents_from_decimal(amount)
+}
+
 pub fn decimal_from_cents(cents: i64) -> Decimal {
     Decimal::new(cents, 2)
 }

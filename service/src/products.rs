@@ -65,6 +65,7 @@ const USES: &[Use] = &[
         "formula_default_product",
         "customer types (formula default)",
     ),
+    uses("subscriptions", "product", "subscriptions"),
 ];
 
 #[derive(Debug, Clone)]

@@ -191,6 +191,42 @@ impl TestApp {
         }
     }
 
+    /// Sends a raw body with the given content type (CSV uploads).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Res {
+        let res = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Posts CSV to `path` as staff.
+    pub async fn post_csv(&self, path: &str, csv: &str) -> Res {
+        self.send_raw(Method::POST, path, &self.staff, "text/csv", csv.to_owned())
+            .await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Res {
         self.send(Method::GET, path, Some(token), None, &[]).await
     }

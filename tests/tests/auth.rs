@@ -223,6 +223,19 @@ async fn sec1_role_matrix_over_every_endpoint() {
     let other = app.person("NM", "Other").await;
     let member = app.member_token(mine);
     let another = app.member_token(other);
+    let subscribe = |contact: i64| {
+        app.post(
+            "/subscriptions",
+            &app.staff,
+            json!({"contact_id": contact, "product": "CHAPT/EAST"}),
+        )
+    };
+    let sub_mine = subscribe(mine).await.expect(201).body["id"]
+        .as_i64()
+        .unwrap();
+    let sub_other = subscribe(other).await.expect(201).body["id"]
+        .as_i64()
+        .unwrap();
 
     // (method, path, body, member status, staff status)
     let cases: Vec<(Method, String, Option<Value>, u16, u16)> = vec![
@@ -355,6 +368,64 @@ async fn sec1_role_matrix_over_every_endpoint() {
             403,
         ),
         (Method::GET, "/me/history".into(), None, 200, 403),
+        (Method::GET, "/subscriptions".into(), None, 403, 200),
+        (
+            Method::POST,
+            "/subscriptions".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (
+            Method::POST,
+            "/subscriptions/import".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (
+            Method::GET,
+            format!("/subscriptions/{sub_mine}"),
+            None,
+            200,
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/subscriptions/{sub_other}"),
+            None,
+            404,
+            200,
+        ),
+        (
+            Method::PATCH,
+            format!("/subscriptions/{sub_other}"),
+            Some(json!({"source_code": "x"})),
+            403,
+            200,
+        ),
+        (
+            Method::DELETE,
+            "/subscriptions/999999".into(),
+            None,
+            403,
+            404,
+        ),
+        (
+            Method::GET,
+            format!("/contacts/{mine}/subscriptions"),
+            None,
+            200,
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/contacts/{other}/subscriptions"),
+            None,
+            404,
+            200,
+        ),
+        (Method::GET, "/me/subscriptions".into(), None, 200, 403),
     ];
     let documented: Vec<String> = {
         let doc = api::spec();

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod contacts;
 pub mod reference;
+pub mod subscriptions;
 
 use std::str::FromStr;
 
@@ -92,3 +93,15 @@ impl ToSchema for Money {}
 /// Empty body of 204 responses, for documentation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Empty {}
+
+/// Any JSON object, for bodies that the service parses field by field (so that one parser
+/// serves both single requests and import rows).
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct JsonObject(pub serde_json::Map<String, serde_json::Value>);
+
+impl validator::Validate for JsonObject {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}

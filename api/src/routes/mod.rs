@@ -8,6 +8,7 @@ pub mod lookups;
 pub mod me;
 pub mod products;
 pub mod settings;
+pub mod subscriptions;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -51,7 +52,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(contacts::history)
         .service(me::get_me)
         .service(me::patch_me)
-        .service(me::my_history);
+        .service(me::my_history)
+        .service(subscriptions::list)
+        .service(subscriptions::create)
+        .service(subscriptions::import_rows)
+        .service(subscriptions::get)
+        .service(subscriptions::update)
+        .service(subscriptions::delete)
+        .service(subscriptions::for_contact)
+        .service(subscriptions::mine);
 }
 
 /// A single resource with its `ETag`.

@@ -1,0 +1,188 @@
+//! Subscriptions (S-1..S-8) and their bulk import (S-9).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use service::subscriptions::{self as svc, input};
+
+use crate::app::AppState;
+use crate::auth::{Caller, Member, Staff};
+use crate::dto::JsonObject;
+use crate::dto::subscriptions::{
+    ImportQuery, ImportReportDto, ImportRequestDto, NewSubscriptionDto, SubscriptionDto,
+    SubscriptionList, SubscriptionPatchDto, SubscriptionQuery,
+};
+use crate::extract::{Body, IfMatch, Upload, UploadKind, parse_json};
+use crate::problem::{ApiError, ApiResult};
+use crate::routes::{created, versioned};
+
+async fn list_page(state: &AppState, q: &SubscriptionQuery) -> ApiResult<HttpResponse> {
+    let page = svc::list(&state.db.conn, &q.filter(), &q.page()).await?;
+    Ok(HttpResponse::Ok().json(SubscriptionList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// List subscriptions with filters and keyset pagination (staff).
+#[utoipa::path(tag = "subscriptions", operation_id = "listSubscriptions", params(SubscriptionQuery),
+    security(("bearer" = [])), responses((status = 200, body = SubscriptionList)))]
+#[get("/subscriptions")]
+pub async fn list(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<SubscriptionQuery>,
+) -> ApiResult<HttpResponse> {
+    list_page(&state, &q).await
+}
+
+/// Create a subscription (S-1..S-8). Unknown contacts and products are named in the error.
+#[utoipa::path(tag = "subscriptions", operation_id = "createSubscription", request_body = NewSubscriptionDto,
+    security(("bearer" = [])),
+    responses((status = 201, body = SubscriptionDto, headers(("ETag" = String), ("Location" = String)))))]
+#[post("/subscriptions")]
+pub async fn create(
+    _s: Staff,
+    state: web::Data<AppState>,
+    body: Body<JsonObject>,
+) -> ApiResult<HttpResponse> {
+    let row = input::parse_row(&body.0.0)?;
+    let view = svc::create(&state.db, row).await?;
+    let dto = SubscriptionDto::from(view);
+    Ok(created(
+        format!("/api/v1/subscriptions/{}", dto.id),
+        dto.version,
+        &dto,
+    ))
+}
+
+/// Import subscriptions (S-9) from JSON (`{action, mode, rows}`) or `text/csv` (header row of
+/// field names; `?action=&mode=`). Every row is checked before anything is written; the
+/// report gives each row's outcome or its exact error. All-or-nothing (the default) writes
+/// nothing when a row fails; row-by-row writes the rows that pass.
+#[utoipa::path(tag = "subscriptions", operation_id = "importSubscriptions", params(ImportQuery),
+    request_body(content(
+        (ImportRequestDto = "application/json"),
+        (String = "text/csv", example = "contact_id,product,begin_date,paid_through,status,source_code\n1001,CHAPT/EAST,2026-01-01,2026-12-31,Y,idms\n")
+    )),
+    security(("bearer" = [])), responses((status = 200, body = ImportReportDto)))]
+#[post("/subscriptions/import")]
+pub async fn import_rows(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ImportQuery>,
+    upload: Upload,
+) -> ApiResult<HttpResponse> {
+    let (action, mode, rows) = match upload.kind {
+        UploadKind::Json => {
+            let req: ImportRequestDto = parse_json(&upload.bytes)?;
+            (req.action, req.mode, input::parse_json_rows(req.rows))
+        }
+        UploadKind::Csv => {
+            let action = q.action.ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "action",
+                    "is required for text/csv imports: insert, insert_with_matching, update, upsert or delete",
+                )
+            })?;
+            let bytes = upload.bytes.freeze();
+            let rows = web::block(move || input::parse_csv(&bytes))
+                .await
+                .map_err(|e| service::Error::Internal(e.to_string()))??;
+            (action, q.mode.unwrap_or_default(), rows)
+        }
+    };
+    let report = svc::import::run(&state.db, action.into(), mode.into(), rows).await?;
+    Ok(HttpResponse::Ok().json(ImportReportDto::from(report)))
+}
+
+/// Get a subscription. Members may read only their own (others: 404).
+#[utoipa::path(tag = "subscriptions", operation_id = "getSubscription", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = SubscriptionDto, headers(("ETag" = String)))))]
+#[get("/subscriptions/{id}")]
+pub async fn get(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let view = svc::get(&state.db.conn, caller.actor()?, *id).await?;
+    let dto = SubscriptionDto::from(view);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// Change a subscription (staff). After accrual billing the dates are locked (S-4).
+#[utoipa::path(tag = "subscriptions", operation_id = "updateSubscription", request_body = SubscriptionPatchDto,
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    security(("bearer" = [])), responses((status = 200, body = SubscriptionDto, headers(("ETag" = String)))))]
+#[patch("/subscriptions/{id}")]
+pub async fn update(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Body<JsonObject>,
+) -> ApiResult<HttpResponse> {
+    let map = body.0.0;
+    let fixed: Vec<service::FieldError> = ["contact_id", "product", "email", "external_ref"]
+        .into_iter()
+        .filter(|k| map.contains_key(*k))
+        .map(|k| {
+            service::FieldError::new(
+                k,
+                "identifies the subscription and cannot change; create a new subscription instead",
+            )
+        })
+        .collect();
+    if !fixed.is_empty() {
+        return Err(service::Error::Validation(fixed).into());
+    }
+    let row = input::parse_row(&map)?;
+    let view = svc::update(&state.db, *id, row.fields, if_match.0).await?;
+    let dto = SubscriptionDto::from(view);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// Delete a cash subscription (S-5); accrual subscriptions are made inactive instead.
+#[utoipa::path(tag = "subscriptions", operation_id = "deleteSubscription",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[delete("/subscriptions/{id}")]
+pub async fn delete(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    svc::delete(&state.db, *id, if_match.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A contact's subscriptions. Members may list only their own (others: 404).
+#[utoipa::path(tag = "contacts", operation_id = "listContactSubscriptions",
+    params(("id" = i64, Path), SubscriptionQuery),
+    security(("bearer" = [])), responses((status = 200, body = SubscriptionList)))]
+#[get("/contacts/{id}/subscriptions")]
+pub async fn for_contact(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: web::Query<SubscriptionQuery>,
+) -> ApiResult<HttpResponse> {
+    let contact = service::contacts::get(&state.db.conn, caller.actor()?, *id).await?;
+    let mut q = q.into_inner();
+    q.contact_id = Some(contact.contact.id);
+    list_page(&state, &q).await
+}
+
+/// My subscriptions.
+#[utoipa::path(tag = "self-service", operation_id = "listMySubscriptions", params(SubscriptionQuery),
+    security(("bearer" = [])), responses((status = 200, body = SubscriptionList)))]
+#[get("/me/subscriptions")]
+pub async fn mine(
+    me: Member,
+    state: web::Data<AppState>,
+    q: web::Query<SubscriptionQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut q = q.into_inner();
+    q.contact_id = Some(me.contact_id);
+    list_page(&state, &q).await
+}

@@ -1,0 +1,168 @@
+//! Loads what the checks of a request or an import need: a bounded number of queries in
+//! chunks, never one per row.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use entity::contact as c;
+use entity::customer_type as ct;
+use entity::product as p;
+use entity::subscription as s;
+
+use crate::contacts::email_key;
+use crate::error::Result;
+use crate::settings;
+use crate::sql::in_values;
+
+use super::input::{ContactRef, Row};
+use super::plan::{ContactFacts, Facts};
+
+/// Keys per `IN (...)` list: well under both databases' bind-parameter limits.
+pub const IN_CHUNK: usize = 10_000;
+
+pub async fn load<'a>(
+    conn: &impl ConnectionTrait,
+    rows: impl Iterator<Item = &'a Row> + Clone,
+) -> Result<Facts> {
+    let mut ids = BTreeSet::new();
+    let mut refs = BTreeSet::new();
+    let mut emails = BTreeSet::new();
+    for r in rows.clone() {
+        match &r.contact {
+            Some(ContactRef::Id(id)) => {
+                ids.insert(*id);
+            }
+            Some(ContactRef::ExternalRef(x)) => {
+                refs.insert(x.clone());
+            }
+            Some(ContactRef::Email(e)) => {
+                emails.insert(email_key(e));
+            }
+            None => {}
+        }
+        if let Some(b) = r.fields.bill_to_id {
+            ids.insert(b);
+        }
+    }
+    let mut facts = Facts::default();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let found: Vec<(i64, String)> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .column(c::Column::CustomerType)
+            .filter(in_values(c::Column::Id, chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, customer_type) in found {
+            facts.contacts.insert(id, ContactFacts { customer_type });
+        }
+    }
+    let refs: Vec<String> = refs.into_iter().collect();
+    for chunk in refs.chunks(IN_CHUNK) {
+        let found: Vec<(i64, Option<String>, String)> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .column(c::Column::ExternalRef)
+            .column(c::Column::CustomerType)
+            .filter(in_values(c::Column::ExternalRef, chunk.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, external_ref, customer_type) in found {
+            if let Some(x) = external_ref {
+                facts.by_external_ref.insert(x, id);
+            }
+            facts.contacts.insert(id, ContactFacts { customer_type });
+        }
+    }
+    let emails: Vec<String> = emails.into_iter().collect();
+    for chunk in emails.chunks(IN_CHUNK) {
+        let found: Vec<(i64, Option<String>, String)> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .column(c::Column::EmailKey)
+            .column(c::Column::CustomerType)
+            .filter(in_values(c::Column::EmailKey, chunk.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, email, customer_type) in found {
+            if let Some(e) = email {
+                facts.by_email.entry(e).or_default().push(id);
+            }
+            facts.contacts.insert(id, ContactFacts { customer_type });
+        }
+    }
+    for ids in facts.by_email.values_mut() {
+        ids.sort_unstable();
+    }
+    facts.products = p::Entity::find()
+        .select_only()
+        .column(p::Column::Code)
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    facts.designators = ct::Entity::find()
+        .select_only()
+        .column(ct::Column::FormulaDesignator)
+        .filter(ct::Column::FormulaDesignator.is_not_null())
+        .into_tuple::<Option<String>>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    facts.designators.sort();
+    facts.designators.dedup();
+    facts.default_method = Some(settings::get(conn).await?.default_accounting_method);
+    let holders: Vec<i64> = facts.contacts.keys().copied().collect();
+    for chunk in holders.chunks(IN_CHUNK) {
+        facts.existing.extend(
+            s::Entity::find()
+                .filter(in_values(s::Column::ContactId, chunk.iter().copied()))
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(facts)
+}
+
+/// Whether each contact is an organization (`is_company`, from its customer type).
+pub async fn company_flags(
+    conn: &impl ConnectionTrait,
+    contact_ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, bool>> {
+    let org_types: BTreeSet<String> = ct::Entity::find()
+        .select_only()
+        .column(ct::Column::Code)
+        .filter(ct::Column::IsOrganization.eq(true))
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let ids: BTreeSet<i64> = contact_ids.collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_CHUNK) {
+        let found: Vec<(i64, String)> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .column(c::Column::CustomerType)
+            .filter(in_values(c::Column::Id, chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(
+            found
+                .into_iter()
+                .map(|(id, t)| (id, org_types.contains(&t))),
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,428 @@
+//! What a request or an import row says about a subscription, before it is checked against
+//! the database. JSON values and CSV cells go through the same parser, so a row means the
+//! same thing whichever way it arrives.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Errors, Result};
+use crate::money;
+use crate::settings::AccountingMethod;
+
+use super::words::{parse_flag, parse_status};
+
+/// `None`: not given, leave as is. `Some(None)`: clear. `Some(Some(v))`: set.
+pub type Change<T> = Option<Option<T>>;
+
+/// The optional fields of S-2 that a request may set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields {
+    pub begin_date: Change<NaiveDate>,
+    pub paid_through: Change<NaiveDate>,
+    pub bill_to_id: Option<i64>,
+    pub bill_date: Change<NaiveDate>,
+    pub bill_begin: Change<NaiveDate>,
+    pub bill_through: Change<NaiveDate>,
+    pub billed_cents: Change<i64>,
+    pub active: Option<bool>,
+    pub cancellation_date: Change<NaiveDate>,
+    pub adjustment_reason: Change<String>,
+    pub source_code: Change<String>,
+    pub is_complimentary: Option<bool>,
+    pub is_membership_component: Option<bool>,
+    pub bill_subscription: Option<bool>,
+    pub accounting_method: Option<AccountingMethod>,
+}
+
+/// Which contact a row is about: its id, or a matching key (S-9 `insert_with_matching`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactRef {
+    Id(i64),
+    ExternalRef(String),
+    Email(String),
+}
+
+impl std::fmt::Display for ContactRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContactRef::Id(id) => write!(f, "contact {id}"),
+            ContactRef::ExternalRef(r) => write!(f, "external_ref {r:?}"),
+            ContactRef::Email(e) => write!(f, "email {e:?}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub contact: Option<ContactRef>,
+    pub product: Option<String>,
+    pub fields: Fields,
+}
+
+/// Every column a row may carry. `email` and `external_ref` are matching keys.
+pub const COLUMNS: &[&str] = &[
+    "contact_id",
+    "email",
+    "external_ref",
+    "product",
+    "begin_date",
+    "paid_through",
+    "bill_to_id",
+    "bill_date",
+    "bill_begin",
+    "bill_through",
+    "billed_amount",
+    "status",
+    "cancellation_date",
+    "adjustment_reason",
+    "source_code",
+    "is_complimentary",
+    "is_membership_component",
+    "bill_subscription",
+    "accounting_method",
+];
+
+/// Columns that are shown but never set by a request.
+pub const READ_ONLY: &[(&str, &str)] = &[
+    (
+        "is_company",
+        "is read-only: it comes from the contact's customer type; change the customer type instead",
+    ),
+    ("id", "is assigned by the server"),
+    ("billed", "is set by billing"),
+];
+
+pub const SOURCE_CODE_MAX: usize = 40;
+pub const ADJUSTMENT_REASON_MAX: usize = 200;
+
+/// Dates are `YYYY-MM-DD`, nothing else.
+pub fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
+    let t = text.trim();
+    if t.len() == 10
+        && let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+    {
+        return Ok(d);
+    }
+    Err(format!("{text:?} is not a date in the form YYYY-MM-DD"))
+}
+
+struct Reader<'a> {
+    map: &'a Map<String, Value>,
+    errors: Errors,
+}
+
+impl<'a> Reader<'a> {
+    fn get(&self, field: &str) -> Option<&'a Value> {
+        self.map.get(field)
+    }
+
+    fn text(&mut self, field: &str) -> Change<String> {
+        match self.get(field)? {
+            Value::Null => Some(None),
+            Value::String(s) => {
+                let s = s.trim();
+                Some((!s.is_empty()).then(|| s.to_owned()))
+            }
+            Value::Number(n) => Some(Some(n.to_string())),
+            _ => {
+                self.errors.add(field, "must be text");
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, field: &str) -> Change<NaiveDate> {
+        match self.get(field)? {
+            Value::Null => Some(None),
+            Value::String(s) => match parse_date(s) {
+                Ok(d) => Some(Some(d)),
+                Err(m) => {
+                    self.errors.add(field, m);
+                    None
+                }
+            },
+            _ => {
+                self.errors
+                    .add(field, "must be a date in the form YYYY-MM-DD");
+                None
+            }
+        }
+    }
+
+    fn id(&mut self, field: &str) -> Option<i64> {
+        let parsed = match self.get(field)? {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(id) if id > 0 => Some(id),
+            _ => {
+                self.errors
+                    .add(field, "must be a contact id (a positive whole number)");
+                None
+            }
+        }
+    }
+
+    fn amount(&mut self, field: &str) -> Change<i64> {
+        let parsed = match self.get(field)? {
+            Value::Null => return Some(None),
+            Value::String(s) => money::parse_amount(s),
+            Value::Number(n) => money::parse_amount(&n.to_string()),
+            _ => Err("must be a decimal amount such as \"12.50\"".to_owned()),
+        };
+        match parsed {
+            Ok(c) if c < 0 => {
+                self.errors.add(field, "must not be negative");
+                None
+            }
+            Ok(c) => Some(Some(c)),
+            Err(m) => {
+                self.errors.add(field, m);
+                None
+            }
+        }
+    }
+
+    fn flag(
+        &mut self,
+        field: &str,
+        words: fn(&str) -> std::result::Result<bool, String>,
+    ) -> Option<bool> {
+        let parsed = match self.get(field)? {
+            Value::Bool(b) => Ok(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(1) => Ok(true),
+                Some(0) => Ok(false),
+                _ => words(&n.to_string()),
+            },
+            Value::String(s) => words(s),
+            Value::Null => Err("must not be null".to_owned()),
+            _ => Err("must be true or false".to_owned()),
+        };
+        match parsed {
+            Ok(b) => Some(b),
+            Err(m) => {
+                self.errors.add(field, m);
+                None
+            }
+        }
+    }
+
+    fn method(&mut self, field: &str) -> Option<AccountingMethod> {
+        let parsed = match self.get(field)? {
+            Value::String(s) => AccountingMethod::parse(&s.trim().to_ascii_lowercase()),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.errors.add(field, "must be cash or accrual");
+        }
+        parsed
+    }
+}
+
+/// Parses one row. Unknown and read-only columns are errors, so a typo never goes unnoticed.
+pub fn parse_row(map: &Map<String, Value>) -> Result<Row> {
+    let mut r = Reader {
+        map,
+        errors: Errors::new(),
+    };
+    for key in map.keys() {
+        if let Some((_, why)) = READ_ONLY.iter().find(|(k, _)| k == key) {
+            r.errors.add(key.as_str(), *why);
+        } else if !COLUMNS.contains(&key.as_str()) {
+            r.errors.add(key.as_str(), "is not a subscription field");
+        }
+    }
+    let contact = if let Some(id) = r.id("contact_id") {
+        Some(ContactRef::Id(id))
+    } else if let Some(Some(x)) = r.text("external_ref") {
+        Some(ContactRef::ExternalRef(x))
+    } else if let Some(Some(e)) = r.text("email") {
+        Some(ContactRef::Email(e))
+    } else {
+        None
+    };
+    let product = r.text("product").flatten();
+    let mut fields = Fields {
+        begin_date: r.date("begin_date"),
+        paid_through: r.date("paid_through"),
+        bill_to_id: None,
+        bill_date: r.date("bill_date"),
+        bill_begin: r.date("bill_begin"),
+        bill_through: r.date("bill_through"),
+        billed_cents: r.amount("billed_amount"),
+        active: r.flag("status", parse_status),
+        cancellation_date: r.date("cancellation_date"),
+        adjustment_reason: r.text("adjustment_reason"),
+        source_code: r.text("source_code"),
+        is_complimentary: r.flag("is_complimentary", parse_flag),
+        is_membership_component: r.flag("is_membership_component", parse_flag),
+        bill_subscription: r.flag("bill_subscription", parse_flag),
+        accounting_method: r.method("accounting_method"),
+    };
+    if r.get("bill_to_id").is_some_and(|v| !v.is_null()) {
+        fields.bill_to_id = r.id("bill_to_id");
+    }
+    r.errors.into_result()?;
+    Ok(Row {
+        contact,
+        product,
+        fields,
+    })
+}
+
+/// Parses JSON rows; each must be an object.
+pub fn parse_json_rows(rows: Vec<Value>) -> Vec<Result<Row>> {
+    rows.into_iter()
+        .map(|v| match v {
+            Value::Object(map) => parse_row(&map),
+            _ => Err(Error::invalid("row", "each row must be a JSON object")),
+        })
+        .collect()
+}
+
+/// Parses CSV with a header row of field names; an empty cell means "not given". Header
+/// problems reject the whole file; cell problems are reported per row.
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Result<Row>>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::invalid("csv", format!("cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    check_headers(&headers)?;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(Error::invalid(
+                    "csv",
+                    format!("line {line} cannot be read: {e}"),
+                ));
+            }
+        };
+        let mut map = Map::new();
+        for (h, cell) in headers.iter().zip(record.iter()) {
+            if !cell.is_empty() {
+                map.insert(h.clone(), Value::String(cell.to_owned()));
+            }
+        }
+        rows.push(parse_row(&map));
+    }
+    Ok(rows)
+}
+
+fn check_headers(headers: &[String]) -> Result<()> {
+    let mut errors = Errors::new();
+    let mut seen = std::collections::HashSet::new();
+    for h in headers {
+        if h.is_empty() {
+            errors.add("csv", "a header cell is empty");
+        } else if let Some((_, why)) = READ_ONLY.iter().find(|(k, _)| k == h) {
+            errors.add(h.as_str(), format!("column {h} {why}"));
+        } else if !COLUMNS.contains(&h.as_str()) {
+            errors.add(
+                h.as_str(),
+                format!("unknown column {h:?}; columns are: {}", COLUMNS.join(", ")),
+            );
+        } else if !seen.insert(h.as_str()) {
+            errors.add(h.as_str(), format!("column {h} appears twice"));
+        }
+    }
+    if !headers.iter().any(|h| h == "product") {
+        errors.add("product", "the required column product is missing");
+    }
+    if !headers
+        .iter()
+        .any(|h| h == "contact_id" || h == "email" || h == "external_ref")
+    {
+        errors.add(
+            "contact_id",
+            "a contact column is missing: contact_id (or email / external_ref to match contacts)",
+        );
+    }
+    errors.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(v: Value) -> Result<Row> {
+        match v {
+            Value::Object(m) => parse_row(&m),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn s2_json_and_csv_rows_mean_the_same() {
+        let j = row(
+            json!({"contact_id": 7, "product": "CHAPT/EAST", "begin_date": "2024-02-29",
+            "billed_amount": "12.50", "status": "Y", "source_code": "legacy"}),
+        )
+        .unwrap();
+        let csv = "contact_id,product,begin_date,billed_amount,status,source_code\n7,CHAPT/EAST,2024-02-29,12.50,y,legacy\n";
+        let c = parse_csv(csv.as_bytes()).unwrap().remove(0).unwrap();
+        assert_eq!(j, c);
+        assert_eq!(c.contact, Some(ContactRef::Id(7)));
+        assert_eq!(c.fields.billed_cents, Some(Some(1250)));
+        assert_eq!(c.fields.active, Some(true));
+    }
+
+    #[test]
+    fn s9_bad_cells_are_reported_per_field() {
+        let err = row(
+            json!({"contact_id": "x", "product": "P", "begin_date": "2024-02-30",
+            "billed_amount": "1.234", "status": "maybe", "is_company": true}),
+        )
+        .unwrap_err();
+        let Error::Validation(errs) = err else {
+            panic!()
+        };
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        for f in [
+            "contact_id",
+            "begin_date",
+            "billed_amount",
+            "status",
+            "is_company",
+        ] {
+            assert!(fields.contains(&f), "{f} missing in {fields:?}");
+        }
+    }
+
+    #[test]
+    fn s9_csv_header_must_name_known_columns_and_the_required_ones() {
+        assert!(parse_csv(b"contact,product\n1,P\n").is_err());
+        assert!(parse_csv(b"contact_id,begin_date\n1,2024-01-01\n").is_err());
+        assert!(parse_csv(b"contact_id,product,product\n1,P,P\n").is_err());
+        assert!(parse_csv(b"email,product\na@b.org,P\n").is_ok());
+        // A short line is a file error, not a silently shifted row.
+        assert!(parse_csv(b"contact_id,product,status\n1,P\n").is_err());
+    }
+
+    #[test]
+    fn dates_are_iso_only() {
+        assert!(parse_date("2024-02-29").is_ok());
+        for bad in [
+            "2023-02-29",
+            "6/15/24",
+            "2024-1-5",
+            "20240105",
+            "2024-01-05T00:00",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+}

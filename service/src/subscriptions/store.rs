@@ -1,0 +1,181 @@
+//! Writes planned subscription changes with multi-row statements, then keeps each touched
+//! contact's paid-through in step (C-7), all in the caller's transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, Set, Value};
+
+use entity::subscription as s;
+
+use crate::error::{Error, Result};
+use crate::paid_through;
+use crate::sql::{Sql, in_values, rows_per_statement};
+
+use super::plan::{Planned, Values};
+
+fn active_model(v: &Values, now: DateTime<Utc>) -> s::ActiveModel {
+    s::ActiveModel {
+        id: sea_orm::NotSet,
+        contact_id: Set(v.contact_id),
+        product: Set(v.product.clone()),
+        begin_date: Set(v.begin_date),
+        paid_through: Set(v.paid_through),
+        bill_to_id: Set(v.bill_to_id),
+        bill_date: Set(v.bill_date),
+        bill_begin: Set(v.bill_begin),
+        bill_through: Set(v.bill_through),
+        billed_cents: Set(v.billed_cents),
+        active: Set(v.active),
+        cancellation_date: Set(v.cancellation_date),
+        adjustment_reason: Set(v.adjustment_reason.clone()),
+        source_code: Set(v.source_code.clone()),
+        is_complimentary: Set(v.is_complimentary),
+        is_membership_component: Set(v.is_membership_component),
+        bill_subscription: Set(v.bill_subscription),
+        accounting_method: Set(v.accounting_method.as_str().to_owned()),
+        billed: Set(v.billed),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// The columns an update may change, in the order `update_values` binds them.
+const UPDATED: [&str; 15] = [
+    "begin_date",
+    "paid_through",
+    "bill_to_id",
+    "bill_date",
+    "bill_begin",
+    "bill_through",
+    "billed_cents",
+    "active",
+    "cancellation_date",
+    "adjustment_reason",
+    "source_code",
+    "is_complimentary",
+    "is_membership_component",
+    "bill_subscription",
+    "accounting_method",
+];
+
+fn update_values(id: i64, version: i32, v: &Values) -> [Value; 17] {
+    [
+        id.into(),
+        version.into(),
+        v.begin_date.into(),
+        v.paid_through.into(),
+        v.bill_to_id.into(),
+        v.bill_date.into(),
+        v.bill_begin.into(),
+        v.bill_through.into(),
+        v.billed_cents.into(),
+        v.active.into(),
+        v.cancellation_date.into(),
+        v.adjustment_reason.clone().into(),
+        v.source_code.clone().into(),
+        v.is_complimentary.into(),
+        v.is_membership_component.into(),
+        v.bill_subscription.into(),
+        v.accounting_method.as_str().into(),
+    ]
+}
+
+fn stale() -> Error {
+    Error::conflict("a subscription changed while this request ran; nothing was written, retry")
+}
+
+/// Applies the plan; returns the id of each planned item (the new id for inserts).
+pub async fn apply(
+    conn: &impl ConnectionTrait,
+    planned: &[Planned],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let inserts: Vec<&Values> = planned
+        .iter()
+        .filter_map(|p| match p {
+            Planned::Insert(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let mut new_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(inserts.len());
+    for chunk in inserts.chunks(rows_per_statement(22)) {
+        let models = s::Entity::insert_many(chunk.iter().map(|v| active_model(v, now)))
+            .exec_with_returning(conn)
+            .await?;
+        new_ids.extend(
+            models
+                .into_iter()
+                .map(|m| ((m.contact_id, m.product), m.id)),
+        );
+    }
+
+    let updates: Vec<(i64, i32, &Values)> = planned
+        .iter()
+        .filter_map(|p| match p {
+            Planned::Update {
+                id,
+                version,
+                before,
+                after,
+            } if before != after => Some((*id, *version, after)),
+            _ => None,
+        })
+        .collect();
+    for chunk in updates.chunks(rows_per_statement(17)) {
+        let mut q = Sql::new(conn.get_database_backend());
+        q.push("UPDATE subscriptions SET ");
+        for (i, col) in UPDATED.iter().enumerate() {
+            q.push(&format!("{col} = v.column{}, ", i + 3));
+        }
+        q.push("version = subscriptions.version + 1, updated_at = ")
+            .bind(now)
+            .push(" FROM (VALUES ");
+        for (i, (id, version, v)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.tuple(update_values(*id, *version, v));
+        }
+        q.push(") AS v WHERE subscriptions.id = v.column1 AND subscriptions.version = v.column2");
+        let res = conn.execute_raw(q.build()).await?;
+        if res.rows_affected() != chunk.len() as u64 {
+            return Err(stale());
+        }
+    }
+
+    let deletes: Vec<i64> = planned
+        .iter()
+        .filter_map(|p| match p {
+            Planned::Delete { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    for chunk in deletes.chunks(5_000) {
+        let res = s::Entity::delete_many()
+            .filter(in_values(s::Column::Id, chunk.iter().copied()))
+            .exec(conn)
+            .await?;
+        if res.rows_affected != chunk.len() as u64 {
+            return Err(stale());
+        }
+    }
+
+    let touched: Vec<i64> = planned
+        .iter()
+        .filter_map(Planned::touches_membership)
+        .collect();
+    paid_through::sync(conn, &touched, now).await?;
+
+    Ok(planned
+        .iter()
+        .map(|p| match p {
+            Planned::Insert(v) => new_ids
+                .get(&(v.contact_id, v.product.clone()))
+                .copied()
+                .unwrap_or_default(),
+            Planned::Update { id, .. } | Planned::Delete { id, .. } => *id,
+        })
+        .collect())
+}
