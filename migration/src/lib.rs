@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_reference_data;
 mod m20261122_000002_contacts;
 mod m20261122_000003_users;
+mod m20261122_000004_pricing;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_reference_data::Migration),
             Box::new(m20261122_000002_contacts::Migration),
             Box::new(m20261122_000003_users::Migration),
+            Box::new(m20261122_000004_pricing::Migration),
         ]
     }
 }

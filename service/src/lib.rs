@@ -17,6 +17,7 @@ pub mod history;
 pub mod lookup;
 pub mod money;
 pub mod page;
+pub mod pricing;
 pub mod products;
 pub mod settings;
 pub mod usage;

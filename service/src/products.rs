@@ -65,6 +65,12 @@ const USES: &[Use] = &[
         "formula_default_product",
         "customer types (formula default)",
     ),
+    uses("pricing_rules", "product", "pricing rules"),
+    uses(
+        "pricing_rules",
+        "with_product",
+        "pricing rules (with_product)",
+    ),
 ];
 
 #[derive(Debug, Clone)]
