@@ -26,6 +26,8 @@ use crate::problem::{Problem, ProblemField};
         (name = "billing-categories", description = "Billing categories: price groups (BC-*)"),
         (name = "contact-statuses", description = "Contact statuses: record state (CS-*)"),
         (name = "products", description = "Billing products (P-*)"),
+        (name = "pricing-rules", description = "Pricing rules and the price of a product for a contact (P-3, P-4, P-5)"),
+        (name = "pricing-groups", description = "Named groups of contacts that pricing rules can name (P-3)"),
         (name = "contacts", description = "Persons and organizations (C-*)"),
         (name = "self-service", description = "A member's own record"),
         (name = "health", description = "Liveness and readiness"),
@@ -93,7 +95,9 @@ fn add_errors(op: &mut Operation, method: &str, path: &str) {
     if writes {
         add("409", "Conflict: duplicate key or the record is in use");
     }
-    if matches!(method, "put" | "patch" | "delete") && path != "/api/v1/users" {
+    // Memberships carry no version: removing one takes no If-Match.
+    let versioned = path != "/api/v1/users" && !path.contains("/members/");
+    if matches!(method, "put" | "patch" | "delete") && versioned {
         add("412", "If-Match does not match the current ETag");
     }
     if has_body {

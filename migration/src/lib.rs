@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_reference_data;
 mod m20261122_000002_contacts;
 mod m20261122_000003_users;
+mod m20261122_000004_pricing;
 mod m20261122_000005_subscriptions;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_reference_data::Migration),
             Box::new(m20261122_000002_contacts::Migration),
             Box::new(m20261122_000003_users::Migration),
+            Box::new(m20261122_000004_pricing::Migration),
             Box::new(m20261122_000005_subscriptions::Migration),
         ]
     }

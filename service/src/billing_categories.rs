@@ -8,6 +8,9 @@ pub const TABLE: LookupTable = LookupTable {
     table: "billing_categories",
     what: "billing category",
     check_code: codes::check_category_code,
-    uses: &[uses("contacts", "billing_category", "contacts")],
+    uses: &[
+        uses("contacts", "billing_category", "contacts"),
+        uses("pricing_rules", "billing_category", "pricing rules"),
+    ],
     protected: &[],
 };

@@ -33,6 +33,15 @@ pub fn check_category_code(code: &str) -> Result<(), String> {
     }
 }
 
+/// P-3: pricing group codes (`CONSORT`, `NORTH-HOSP`).
+pub fn check_pricing_group_code(code: &str) -> Result<(), String> {
+    if LOOKUP_CODE.is_match(code) {
+        Ok(())
+    } else {
+        Err("must be 1 to 20 upper-case letters, digits, '_' or '-', e.g. CONSORT".into())
+    }
+}
+
 /// CS-1: a status code begins with A, I, S or D.
 pub fn check_status_code(code: &str) -> Result<(), String> {
     if STATUS_CODE.is_match(code) {
@@ -99,5 +108,13 @@ mod tests {
         assert!(check_category_code("REG").is_ok());
         assert!(check_category_code("FYEAR").is_ok());
         assert!(check_category_code("reg").is_err());
+    }
+
+    #[test]
+    fn p3_pricing_group_codes_are_upper_case() {
+        assert!(check_pricing_group_code("CONSORT").is_ok());
+        assert!(check_pricing_group_code("NORTH-HOSP").is_ok());
+        assert!(check_pricing_group_code("consort").is_err());
+        assert!(check_pricing_group_code("").is_err());
     }
 }

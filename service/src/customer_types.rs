@@ -79,6 +79,7 @@ const USES: &[Use] = &[
         "flow_down_type",
         "customer types (flow_down_type)",
     ),
+    uses("pricing_rules", "customer_type", "pricing rules"),
 ];
 
 /// CT-3: the primary-fee family of a formula: every product whose code begins with the

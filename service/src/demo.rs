@@ -4,6 +4,7 @@
 use crate::contacts::{self, ContactView, NewContact};
 use crate::customer_types::{self, NewCustomerType, PrimaryFee};
 use crate::error::{Error, Result};
+use crate::pricing::{self, Conditions, NewRule};
 use crate::products::{self, NewProduct, ProductType};
 use crate::settings::{self, Settings};
 use crate::{billing_categories, db::Db};
@@ -88,6 +89,30 @@ async fn categories(db: &Db, list: &[(&str, &str)]) -> Result<()> {
     Ok(())
 }
 
+/// BC-2: the prices of one customer type by billing category, as pricing rules (P-3).
+async fn category_prices(
+    db: &Db,
+    product: &str,
+    customer_type: &str,
+    prices: &[(&str, i64)],
+) -> Result<()> {
+    let rules = prices
+        .iter()
+        .map(|(category, cents)| NewRule {
+            product: product.into(),
+            price_cents: *cents,
+            conditions: Conditions {
+                customer_type: Some(customer_type.into()),
+                billing_category: Some((*category).into()),
+                ..Default::default()
+            },
+            priority: 0,
+        })
+        .collect();
+    pricing::create_many(db, rules).await?;
+    Ok(())
+}
+
 async fn set_defaults(db: &Db, person: &str, organization: &str) -> Result<()> {
     let current = settings::get(&db.conn).await?;
     settings::put(
@@ -151,6 +176,13 @@ async fn doctors(db: &Db) -> Result<Loaded> {
     )
     .await?;
     loaded.customer_types = 3;
+    category_prices(
+        db,
+        "MDUES",
+        "M",
+        &[("REG", 50_000), ("FYEAR", 10_000), ("INTL", 20_000)],
+    )
+    .await?;
     set_defaults(db, "NM", "HOSP").await?;
     let mary = add(db, &mut loaded, org("HOSP", None, "St. Mary's Hospital")).await?;
     let general = add(db, &mut loaded, org("HOSP", None, "General Hospital")).await?;
@@ -225,6 +257,13 @@ async fn colleges(db: &Db) -> Result<Loaded> {
     )
     .await?;
     loaded.customer_types = 4;
+    category_prices(
+        db,
+        "CDUES",
+        "M",
+        &[("RES", 50_000), ("LA", 30_000), ("CC", 20_000)],
+    )
+    .await?;
     set_defaults(db, "NMIND", "NM").await?;
     let res = add(
         db,

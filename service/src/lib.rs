@@ -18,6 +18,7 @@ pub mod lookup;
 pub mod money;
 pub mod page;
 pub mod paid_through;
+pub mod pricing;
 pub mod products;
 pub mod settings;
 pub mod sql;

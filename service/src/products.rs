@@ -66,6 +66,12 @@ const USES: &[Use] = &[
         "customer types (formula default)",
     ),
     uses("subscriptions", "product", "subscriptions"),
+    uses("pricing_rules", "product", "pricing rules"),
+    uses(
+        "pricing_rules",
+        "with_product",
+        "pricing rules (with_product)",
+    ),
 ];
 
 #[derive(Debug, Clone)]

@@ -236,6 +236,24 @@ async fn sec1_role_matrix_over_every_endpoint() {
     let sub_other = subscribe(other).await.expect(201).body["id"]
         .as_i64()
         .unwrap();
+    let rule = app
+        .post(
+            "/pricing-rules",
+            &app.staff,
+            json!({"product": "MDUES", "price": "100.00", "customer_type": "M"}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        "/pricing-groups",
+        &app.staff,
+        json!({"code": "CONSORT", "name": "Consortium"}),
+    )
+    .await
+    .expect(201);
 
     // (method, path, body, member status, staff status)
     let cases: Vec<(Method, String, Option<Value>, u16, u16)> = vec![
@@ -333,6 +351,87 @@ async fn sec1_role_matrix_over_every_endpoint() {
             200,
         ),
         (Method::DELETE, "/products/NOPE".into(), None, 403, 404),
+        // SEC-1: members never see prices.
+        (Method::GET, "/products/MDUES/price".into(), None, 403, 200),
+        (Method::GET, "/pricing-rules".into(), None, 403, 200),
+        (
+            Method::POST,
+            "/pricing-rules".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (
+            Method::GET,
+            format!("/pricing-rules/{rule}"),
+            None,
+            403,
+            200,
+        ),
+        (
+            Method::PATCH,
+            format!("/pricing-rules/{rule}"),
+            Some(json!({"price": "110.00"})),
+            403,
+            200,
+        ),
+        (
+            Method::DELETE,
+            "/pricing-rules/999999".into(),
+            None,
+            403,
+            404,
+        ),
+        (Method::GET, "/pricing-groups".into(), None, 403, 200),
+        (
+            Method::POST,
+            "/pricing-groups".into(),
+            Some(json!({})),
+            403,
+            422,
+        ),
+        (
+            Method::GET,
+            "/pricing-groups/CONSORT".into(),
+            None,
+            403,
+            200,
+        ),
+        (
+            Method::PATCH,
+            "/pricing-groups/CONSORT".into(),
+            Some(json!({"name": "Consortium"})),
+            403,
+            200,
+        ),
+        (
+            Method::DELETE,
+            "/pricing-groups/NOPE".into(),
+            None,
+            403,
+            404,
+        ),
+        (
+            Method::GET,
+            "/pricing-groups/CONSORT/members".into(),
+            None,
+            403,
+            200,
+        ),
+        (
+            Method::POST,
+            "/pricing-groups/CONSORT/members".into(),
+            Some(json!({"contact_ids": [mine]})),
+            403,
+            200,
+        ),
+        (
+            Method::DELETE,
+            format!("/pricing-groups/CONSORT/members/{other}"),
+            None,
+            403,
+            404,
+        ),
         (Method::GET, "/contacts".into(), None, 403, 200),
         (Method::POST, "/contacts".into(), Some(json!({})), 403, 422),
         (Method::GET, format!("/contacts/{mine}"), None, 200, 200),

@@ -50,3 +50,55 @@ async fn e2_college_association_flows_member_benefits_down_to_staff() {
     }
     assert_eq!(types.len(), 4);
 }
+
+#[tokio::test]
+async fn e1_category_prices_are_pricing_rules_p3() {
+    let app = spawn().await;
+    load(&app.db, Example::Doctors).await.expect("load");
+    let members = app
+        .get("/contacts?is_member=true", &app.staff)
+        .await
+        .expect(200);
+    for c in members.body["items"].as_array().unwrap() {
+        let expected = match c["billing_category"].as_str().unwrap() {
+            "REG" => "500.00",
+            "FYEAR" => "100.00",
+            "INTL" => "200.00",
+            other => panic!("unexpected category {other}"),
+        };
+        let p = app
+            .get(
+                &format!("/products/MDUES/price?contact_id={}", c["id"]),
+                &app.staff,
+            )
+            .await
+            .expect(200);
+        assert_eq!(p.body["price"], expected, "{}", p.text);
+        assert!(p.body["rule"]["id"].is_i64());
+    }
+}
+
+#[tokio::test]
+async fn e2_category_prices_are_pricing_rules_p3() {
+    let app = spawn().await;
+    load(&app.db, Example::Colleges).await.expect("load");
+    let rules = app
+        .get("/pricing-rules?product=CDUES", &app.staff)
+        .await
+        .expect(200);
+    let prices: Vec<(&str, &str)> = rules.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["billing_category"].as_str().unwrap(),
+                r["price"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        prices,
+        vec![("RES", "500.00"), ("LA", "300.00"), ("CC", "200.00")]
+    );
+}

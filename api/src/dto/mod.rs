@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod contacts;
+pub mod pricing;
 pub mod reference;
 pub mod subscriptions;
 

@@ -6,6 +6,7 @@ pub mod customer_types;
 pub mod health;
 pub mod lookups;
 pub mod me;
+pub mod pricing;
 pub mod products;
 pub mod settings;
 pub mod subscriptions;
@@ -42,9 +43,24 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(lookups::delete_status)
         .service(products::list)
         .service(products::create)
+        // `/products/{code}/price` before `/products/{code}`, so a reader sees both at once.
+        .service(pricing::product_price)
         .service(products::get)
         .service(products::update)
         .service(products::delete)
+        .service(pricing::list_rules)
+        .service(pricing::create_rule)
+        .service(pricing::get_rule)
+        .service(pricing::update_rule)
+        .service(pricing::delete_rule)
+        .service(pricing::list_groups)
+        .service(pricing::create_group)
+        .service(pricing::get_group)
+        .service(pricing::update_group)
+        .service(pricing::delete_group)
+        .service(pricing::list_members)
+        .service(pricing::add_members)
+        .service(pricing::remove_member)
         .service(contacts::list)
         .service(contacts::create)
         .service(contacts::get)
