@@ -39,7 +39,7 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
-    /// Load a worked example of DOMAIN.md (`e1` doctors, `e2` colleges) into the database.
+    /// Load a worked example (`e1` doctors, `e2` colleges, `e5` library) into the database.
     DemoData {
         #[arg(long, default_value = "e1")]
         example: String,
@@ -119,7 +119,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::DemoData { example } => {
             let example =
-                service::demo::Example::parse(&example).ok_or("example must be e1 or e2")?;
+                service::demo::Example::parse(&example).ok_or("example must be e1, e2 or e5")?;
             let db = Db::connect(&cfg.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -130,8 +130,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "loaded {:?}: {} customer types, {} contacts",
-                example, loaded.customer_types, loaded.contacts
+                "loaded {:?}: {} customer types, {} contacts, {} pricing rules, {} subscriptions",
+                example,
+                loaded.customer_types,
+                loaded.contacts,
+                loaded.pricing_rules,
+                loaded.subscriptions
             );
             Ok(())
         }

@@ -17,6 +17,8 @@ use crate::{clock, db::Db};
 /// Non-member types every database starts with, so that self-registration works at once.
 pub const DEFAULT_PERSON_TYPE: (&str, &str) = ("NMP", "Non-member (person)");
 pub const DEFAULT_ORGANIZATION_TYPE: (&str, &str) = ("NMO", "Non-member (organization)");
+/// The customer types every new database starts with.
+pub const SEEDED_TYPES: [&str; 2] = [DEFAULT_PERSON_TYPE.0, DEFAULT_ORGANIZATION_TYPE.0];
 pub const ADMIN_USERNAME: &str = "admin";
 
 /// Idempotent: seeds only what is missing.

@@ -1,7 +1,7 @@
 //! Small helpers for the few statements that SeaORM's builders do not express (multi-row
 //! `UPDATE ... FROM (VALUES ...)`), written once for both databases.
 
-use sea_orm::sea_query::{Alias, Expr, Query, ValueTuple};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, ValueTuple};
 use sea_orm::{ColumnTrait, DatabaseBackend, Statement, Value};
 
 /// Rows per multi-row statement, from the number of parameters each row binds: keeps every
@@ -71,12 +71,16 @@ where
     C: ColumnTrait,
     V: Into<Value>,
 {
-    let keys = Query::select()
+    column.in_subquery(keys(values))
+}
+
+/// `SELECT column1 FROM (VALUES (..), ..)`, for `in_subquery` on joined or aliased columns.
+pub fn keys<V: Into<Value>>(values: impl IntoIterator<Item = V>) -> SelectStatement {
+    Query::select()
         .expr(Expr::col(Alias::new("column1")))
         .from_values(
             values.into_iter().map(|v| ValueTuple::One(v.into())),
             Alias::new("keys"),
         )
-        .to_owned();
-    column.in_subquery(keys)
+        .to_owned()
 }

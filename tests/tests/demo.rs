@@ -102,3 +102,75 @@ async fn e2_category_prices_are_pricing_rules_p3() {
         vec![("RES", "500.00"), ("LA", "300.00"), ("CC", "200.00")]
     );
 }
+
+async fn contact_id(app: &tests::TestApp, first_name: &str) -> i64 {
+    let r = app
+        .get(&format!("/contacts?q={first_name}"), &app.staff)
+        .await
+        .expect(200);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{first_name}: {}", r.text);
+    items[0]["id"].as_i64().unwrap()
+}
+
+/// E-5: the library association loads its 900+ rules (P-3) and prices by type, category,
+/// bundle and consortium membership.
+#[tokio::test]
+async fn e5_library_association_prices_divisions_and_sections_by_rule() {
+    let app = spawn().await;
+    let loaded = load(&app.db, Example::Library).await.expect("load");
+    assert!(loaded.pricing_rules >= 900, "{}", loaded.pricing_rules);
+    assert_eq!(loaded.subscriptions, 360);
+    // Every rule is there, read back through the API page by page.
+    let mut count = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/pricing-rules?limit=200&cursor={c}"),
+            None => "/pricing-rules?limit=200".to_owned(),
+        };
+        let page = app.get(&path, &app.staff).await.expect(200);
+        count += page.body["items"].as_array().unwrap().len();
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(count, loaded.pricing_rules);
+
+    let price = |contact: i64, product: &'static str, with: &'static str| {
+        let app = &app;
+        async move {
+            app.get(
+                &format!(
+                    "/products/{product}/price?contact_id={contact}&as_of=2026-06-01&with={with}"
+                ),
+                &app.staff,
+            )
+            .await
+            .expect(200)
+            .body
+        }
+    };
+    // A student: a section with its division on the invoice is free, alone it is not.
+    let student = contact_id(&app, "member001").await;
+    assert_eq!(
+        price(student, "SEC_ACRL_1", "DIV_ACRL").await["price"],
+        "0.00"
+    );
+    assert_eq!(price(student, "SEC_ACRL_1", "").await["price"], "5.00");
+    // A first-year regular member pays 70 % of the division price.
+    let first_year = contact_id(&app, "member004").await;
+    assert_eq!(price(first_year, "DIV_ASCLA", "").await["price"], "42.00");
+    // A regular member in the consortium gets its flat price, which outranks the category.
+    let consortium = contact_id(&app, "member000").await;
+    let p = price(consortium, "DIV_AASL", "").await;
+    assert_eq!(p["price"], "40.00");
+    assert_eq!(p["rule"]["pricing_group"], "CONSORT");
+    // Members hold their dues as membership components: paid-through follows (C-7).
+    let c = app
+        .get(&format!("/contacts/{consortium}"), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(c.body["paid_through"], "2025-12-31");
+}

@@ -1,6 +1,8 @@
 //! The worked examples of DOMAIN.md section 13, loaded through the same operations that the
 //! API uses. Each example is one association; load each into its own database.
 
+mod library;
+
 use crate::contacts::{self, ContactView, NewContact};
 use crate::customer_types::{self, NewCustomerType, PrimaryFee};
 use crate::error::{Error, Result};
@@ -15,6 +17,8 @@ pub enum Example {
     Doctors,
     /// E-2: college association, organization members with flow-down.
     Colleges,
+    /// E-5: library association with divisions, sections and over 900 pricing rules.
+    Library,
 }
 
 impl Example {
@@ -22,6 +26,7 @@ impl Example {
         match s.to_ascii_lowercase().as_str() {
             "e1" | "e-1" | "doctors" => Some(Example::Doctors),
             "e2" | "e-2" | "colleges" => Some(Example::Colleges),
+            "e5" | "e-5" | "library" => Some(Example::Library),
             _ => None,
         }
     }
@@ -31,9 +36,11 @@ impl Example {
 pub struct Loaded {
     pub customer_types: usize,
     pub contacts: usize,
+    pub pricing_rules: usize,
+    pub subscriptions: usize,
 }
 
-fn ty(code: &str, name: &str, member: bool, org: bool) -> NewCustomerType {
+pub(crate) fn ty(code: &str, name: &str, member: bool, org: bool) -> NewCustomerType {
     NewCustomerType {
         code: code.into(),
         name: name.into(),
@@ -113,7 +120,7 @@ async fn category_prices(
     Ok(())
 }
 
-async fn set_defaults(db: &Db, person: &str, organization: &str) -> Result<()> {
+pub(crate) async fn set_defaults(db: &Db, person: &str, organization: &str) -> Result<()> {
     let current = settings::get(&db.conn).await?;
     settings::put(
         db,
@@ -128,15 +135,23 @@ async fn set_defaults(db: &Db, person: &str, organization: &str) -> Result<()> {
     Ok(())
 }
 
+/// Each example is a whole association: it goes into a database with no customer types of
+/// its own yet (only the seeded defaults), so examples never mix.
 pub async fn load(db: &Db, example: Example) -> Result<Loaded> {
-    if customer_types::find(&db.conn, "M").await?.is_some() {
+    let own_types = customer_types::all(&db.conn)
+        .await?
+        .into_iter()
+        .filter(|t| !crate::bootstrap::SEEDED_TYPES.contains(&t.code.as_str()))
+        .count();
+    if own_types > 0 {
         return Err(Error::conflict(
-            "this database already has customer type M: each example is its own association; load it into a fresh database",
+            "this database already holds an association's customer types: each example is its own association; load it into a fresh database",
         ));
     }
     match example {
         Example::Doctors => doctors(db).await,
         Example::Colleges => colleges(db).await,
+        Example::Library => library::load(db).await,
     }
 }
 
