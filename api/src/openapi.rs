@@ -29,6 +29,9 @@ use crate::problem::{Problem, ProblemField};
         (name = "pricing-rules", description = "Pricing rules and the price of a product for a contact (P-3, P-4, P-5)"),
         (name = "pricing-groups", description = "Named groups of contacts that pricing rules can name (P-3)"),
         (name = "contacts", description = "Persons and organizations (C-*)"),
+        (name = "subscriptions", description = "Who holds which product, and the bulk import (S-*)"),
+        (name = "billing", description = "Billing cycles (B-*) and joining (J-*)"),
+        (name = "invoices", description = "Invoices and payments (I-*)"),
         (name = "self-service", description = "A member's own record"),
         (name = "health", description = "Liveness and readiness"),
     )

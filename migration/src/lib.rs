@@ -7,6 +7,8 @@ mod m20261122_000002_contacts;
 mod m20261122_000003_users;
 mod m20261122_000004_pricing;
 mod m20261122_000005_subscriptions;
+mod m20261122_000006_billing_cycles;
+mod m20261122_000007_invoices;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_users::Migration),
             Box::new(m20261122_000004_pricing::Migration),
             Box::new(m20261122_000005_subscriptions::Migration),
+            Box::new(m20261122_000006_billing_cycles::Migration),
+            Box::new(m20261122_000007_invoices::Migration),
         ]
     }
 }

@@ -11,6 +11,11 @@ pub const TABLE: LookupTable = LookupTable {
     uses: &[
         uses("contacts", "billing_category", "contacts"),
         uses("pricing_rules", "billing_category", "pricing rules"),
+        uses(
+            "billing_cycle_categories",
+            "billing_category",
+            "billing cycles",
+        ),
     ],
     protected: &[],
 };

@@ -80,6 +80,11 @@ const USES: &[Use] = &[
         "customer types (flow_down_type)",
     ),
     uses("pricing_rules", "customer_type", "pricing rules"),
+    uses(
+        "billing_cycle_customer_types",
+        "customer_type",
+        "billing cycles",
+    ),
 ];
 
 /// CT-3: the primary-fee family of a formula: every product whose code begins with the
@@ -148,6 +153,22 @@ pub async fn get(conn: &impl ConnectionTrait, code: &str) -> Result<CustomerType
     find(conn, code)
         .await?
         .ok_or_else(|| Error::not_found("customer type", code))
+}
+
+/// The named types with their primary fees, in two queries; unknown codes are left out.
+pub async fn find_many(conn: &impl ConnectionTrait, codes: &[String]) -> Result<Vec<CustomerType>> {
+    let models = ct::Entity::find()
+        .filter(ct::Column::Code.is_in(codes.iter().cloned()))
+        .all(conn)
+        .await?;
+    let mut products = products_of(conn, codes).await?;
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let list = products.remove(&m.code).unwrap_or_default();
+            assemble(m, list)
+        })
+        .collect())
 }
 
 pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<ct::Model>> {

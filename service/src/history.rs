@@ -38,6 +38,37 @@ pub async fn record_change(
     Ok(())
 }
 
+/// L-6: a paid term (join, renewal or rejoin).
+pub struct TermRecord<'a> {
+    pub contact_id: i64,
+    pub begin: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub customer_type: Option<&'a str>,
+    pub product: Option<&'a str>,
+    pub invoice_id: i64,
+}
+
+pub async fn record_term(
+    conn: &impl ConnectionTrait,
+    t: TermRecord<'_>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    h::ActiveModel {
+        contact_id: Set(t.contact_id),
+        kind: Set(TERM.to_owned()),
+        at: Set(at),
+        term_begin: Set(Some(t.begin)),
+        term_end: Set(Some(t.end)),
+        customer_type: Set(t.customer_type.map(str::to_owned)),
+        product: Set(t.product.map(str::to_owned)),
+        invoice_id: Set(Some(t.invoice_id)),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
 /// Records a type change for every contact linked to `company_id` whose type is one of
 /// `from_types` and differs from `to`: one INSERT ... SELECT, whatever the count.
 pub async fn record_linked_type_changes(

@@ -2,7 +2,9 @@
 //! No web framework here; every operation takes the dates it needs as inputs.
 
 pub mod auth;
+pub mod billing;
 pub mod billing_categories;
+pub mod billing_cycles;
 pub mod bootstrap;
 pub mod clock;
 pub mod codes;
@@ -14,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod flow_down;
 pub mod history;
+pub mod idempotency;
 pub mod lookup;
 pub mod money;
 pub mod page;
@@ -23,6 +26,7 @@ pub mod products;
 pub mod settings;
 pub mod sql;
 pub mod subscriptions;
+pub mod terms;
 pub mod usage;
 pub mod users;
 

@@ -10,7 +10,7 @@ use entity::product as p;
 use crate::error::{Error, Errors, Result};
 use crate::page::{self, Page, PageRequest};
 use crate::usage::{self, Use, uses};
-use crate::{clock, codes, db::Db};
+use crate::{billing_cycles, clock, codes, db::Db};
 
 pub const CHAPTER_PREFIX: &str = "CHAPT/";
 pub const TAX_SUFFIX: &str = "_GST";
@@ -66,6 +66,7 @@ const USES: &[Use] = &[
         "customer types (formula default)",
     ),
     uses("subscriptions", "product", "subscriptions"),
+    uses("billing_cycle_products", "product", "billing cycles"),
     uses("pricing_rules", "product", "pricing rules"),
     uses(
         "pricing_rules",
@@ -172,6 +173,12 @@ pub async fn create(db: &Db, new: NewProduct) -> Result<p::Model> {
     );
     errors.into_result()?;
     let txn = db.write().await?;
+    // P-6: a product code never equals a billing cycle name.
+    billing_cycles::rules::check_product_code(
+        billing_cycles::named_like(&txn, &new.code)
+            .await?
+            .as_deref(),
+    )?;
     if find(&txn, &new.code).await?.is_some() {
         return Err(Error::conflict(format!(
             "product {} already exists",

@@ -1,7 +1,9 @@
 //! Wire types: what clients send and receive. Separate from entities, documented in OpenAPI.
 
 pub mod auth;
+pub mod billing;
 pub mod contacts;
+pub mod invoices;
 pub mod pricing;
 pub mod reference;
 pub mod subscriptions;

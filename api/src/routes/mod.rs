@@ -1,9 +1,11 @@
 //! Handlers, one module per resource. Handlers only extract, call the service and map.
 
 pub mod auth;
+pub mod billing_cycles;
 pub mod contacts;
 pub mod customer_types;
 pub mod health;
+pub mod invoices;
 pub mod lookups;
 pub mod me;
 pub mod pricing;
@@ -69,6 +71,20 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(me::get_me)
         .service(me::patch_me)
         .service(me::my_history)
+        .service(billing_cycles::list)
+        .service(billing_cycles::create)
+        .service(billing_cycles::get)
+        .service(billing_cycles::update)
+        .service(billing_cycles::delete)
+        .service(invoices::list)
+        .service(invoices::get)
+        .service(invoices::for_contact)
+        .service(invoices::mine)
+        .service(invoices::join_contact)
+        .service(invoices::join_me)
+        .service(invoices::pay)
+        .service(invoices::void)
+        .service(invoices::cancel)
         .service(subscriptions::list)
         .service(subscriptions::create)
         .service(subscriptions::import_rows)

@@ -1,0 +1,342 @@
+//! Billing cycles (B-1..B-13).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use service::billing_cycles::{
+    AutopayOption, Cycle, CycleAccounting, CycleBillingTime, CycleFields, CyclePatch,
+};
+use utoipa::ToSchema;
+
+use super::nullable;
+
+/// B-6: `default` follows the membership settings; proration happens only with `annual`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingTimeOption {
+    #[default]
+    Default,
+    Annual,
+    Anniversary,
+}
+
+/// B-7: `default` follows the membership settings.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountingOption {
+    #[default]
+    Default,
+    Cash,
+    Accrual,
+}
+
+/// B-8.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AutopayOptionDto {
+    /// AutoPay invoices go into a batch; the others are billed normally.
+    #[default]
+    BillAll,
+    /// Only contacts enrolled in AutoPay (always accrual).
+    OnlyAutopay,
+    OnlyNonAutopay,
+}
+
+macro_rules! both_ways {
+    ($dto:ty, $svc:ty { $($v:ident),* }) => {
+        impl From<$dto> for $svc {
+            fn from(d: $dto) -> Self { match d { $(<$dto>::$v => <$svc>::$v),* } }
+        }
+        impl From<$svc> for $dto {
+            fn from(d: $svc) -> Self { match d { $(<$svc>::$v => <$dto>::$v),* } }
+        }
+    };
+}
+both_ways!(
+    BillingTimeOption,
+    CycleBillingTime {
+        Default,
+        Annual,
+        Anniversary
+    }
+);
+both_ways!(
+    AccountingOption,
+    CycleAccounting {
+        Default,
+        Cash,
+        Accrual
+    }
+);
+both_ways!(
+    AutopayOptionDto,
+    AutopayOption {
+        BillAll,
+        OnlyAutopay,
+        OnlyNonAutopay
+    }
+);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 3, "name": "Associate renewals", "membership": true, "customer_types": ["AM"],
+    "billing_categories": [], "products": ["JOURNAL", "SCHOLARSHIP"], "billing_time": "anniversary",
+    "accounting_method": "default", "autopay_option": "bill_all", "require_chapter": false,
+    "allow_multiple_chapters": false, "require_billed_chapters_on_renewal": false,
+    "include_inactive_members": false, "include_inactive_sections": false,
+    "include_suspended_members": false, "print_zero_balance": false, "include_all_sections": false,
+    "include_all_chapters": false, "update_complimentary_paid_through_at_payment": false,
+    "use_primary_fee_term_length": true, "months_prior_to_expiration": 2,
+    "rejoin_as_renewal_months": 0, "join_item_set": true, "itemized_renewals": true,
+    "reminder_days": 30, "warnings": [], "version": 1,
+    "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-05T09:00:00Z"
+}))]
+pub struct CycleDto {
+    pub id: i64,
+    pub name: String,
+    /// Dues cycle (B-2).
+    pub membership: bool,
+    pub customer_types: Vec<String>,
+    /// Empty: all categories (B-4).
+    pub billing_categories: Vec<String>,
+    /// Add-on products (B-5).
+    pub products: Vec<String>,
+    pub billing_time: BillingTimeOption,
+    pub accounting_method: AccountingOption,
+    pub autopay_option: AutopayOptionDto,
+    pub require_chapter: bool,
+    pub allow_multiple_chapters: bool,
+    pub require_billed_chapters_on_renewal: bool,
+    pub include_inactive_members: bool,
+    pub include_inactive_sections: bool,
+    pub include_suspended_members: bool,
+    pub print_zero_balance: bool,
+    pub include_all_sections: bool,
+    pub include_all_chapters: bool,
+    pub update_complimentary_paid_through_at_payment: bool,
+    pub use_primary_fee_term_length: bool,
+    pub months_prior_to_expiration: u32,
+    pub rejoin_as_renewal_months: u32,
+    pub join_item_set: bool,
+    pub itemized_renewals: bool,
+    /// Open renewal invoices at least this many days old get reminders (B-13); null: none.
+    pub reminder_days: Option<u32>,
+    /// Accepted but questionable options (e.g. special characters in the name, B-1).
+    pub warnings: Vec<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Cycle> for CycleDto {
+    fn from(c: Cycle) -> Self {
+        let f = c.fields;
+        CycleDto {
+            id: c.id,
+            name: f.name,
+            membership: f.membership,
+            customer_types: f.customer_types,
+            billing_categories: f.billing_categories,
+            products: f.products,
+            billing_time: f.billing_time.into(),
+            accounting_method: f.accounting_method.into(),
+            autopay_option: f.autopay_option.into(),
+            require_chapter: f.require_chapter,
+            allow_multiple_chapters: f.allow_multiple_chapters,
+            require_billed_chapters_on_renewal: f.require_billed_chapters_on_renewal,
+            include_inactive_members: f.include_inactive_members,
+            include_inactive_sections: f.include_inactive_sections,
+            include_suspended_members: f.include_suspended_members,
+            print_zero_balance: f.print_zero_balance,
+            include_all_sections: f.include_all_sections,
+            include_all_chapters: f.include_all_chapters,
+            update_complimentary_paid_through_at_payment: f
+                .update_complimentary_paid_through_at_payment,
+            use_primary_fee_term_length: f.use_primary_fee_term_length,
+            months_prior_to_expiration: f.months_prior_to_expiration,
+            rejoin_as_renewal_months: f.rejoin_as_renewal_months,
+            join_item_set: f.join_item_set,
+            itemized_renewals: f.itemized_renewals,
+            reminder_days: f.reminder_days,
+            warnings: c.warnings,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CycleList {
+    pub items: Vec<CycleDto>,
+    pub next_cursor: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A new cycle: `name` and `customer_types` are required; flags default to false,
+/// `membership` to true, options to `default`/`bill_all`, lists to empty.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Associate renewals", "membership": true, "customer_types": ["AM"],
+    "products": ["JOURNAL", "SCHOLARSHIP"], "use_primary_fee_term_length": true,
+    "join_item_set": true, "itemized_renewals": true, "months_prior_to_expiration": 2
+}))]
+pub struct NewCycleDto {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub membership: bool,
+    pub customer_types: Vec<String>,
+    #[serde(default)]
+    pub billing_categories: Vec<String>,
+    #[serde(default)]
+    pub products: Vec<String>,
+    #[serde(default)]
+    pub billing_time: BillingTimeOption,
+    #[serde(default)]
+    pub accounting_method: AccountingOption,
+    #[serde(default)]
+    pub autopay_option: AutopayOptionDto,
+    #[serde(default)]
+    pub require_chapter: bool,
+    #[serde(default)]
+    pub allow_multiple_chapters: bool,
+    #[serde(default)]
+    pub require_billed_chapters_on_renewal: bool,
+    #[serde(default)]
+    pub include_inactive_members: bool,
+    #[serde(default)]
+    pub include_inactive_sections: bool,
+    #[serde(default)]
+    pub include_suspended_members: bool,
+    #[serde(default)]
+    pub print_zero_balance: bool,
+    #[serde(default)]
+    pub include_all_sections: bool,
+    #[serde(default)]
+    pub include_all_chapters: bool,
+    #[serde(default)]
+    pub update_complimentary_paid_through_at_payment: bool,
+    #[serde(default)]
+    pub use_primary_fee_term_length: bool,
+    #[serde(default)]
+    pub months_prior_to_expiration: u32,
+    #[serde(default)]
+    pub rejoin_as_renewal_months: u32,
+    #[serde(default)]
+    pub join_item_set: bool,
+    #[serde(default)]
+    pub itemized_renewals: bool,
+    pub reminder_days: Option<u32>,
+}
+
+impl validator::Validate for NewCycleDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+impl From<NewCycleDto> for CycleFields {
+    fn from(d: NewCycleDto) -> Self {
+        CycleFields {
+            name: d.name,
+            membership: d.membership,
+            customer_types: d.customer_types,
+            billing_categories: d.billing_categories,
+            products: d.products,
+            billing_time: d.billing_time.into(),
+            accounting_method: d.accounting_method.into(),
+            autopay_option: d.autopay_option.into(),
+            require_chapter: d.require_chapter,
+            allow_multiple_chapters: d.allow_multiple_chapters,
+            require_billed_chapters_on_renewal: d.require_billed_chapters_on_renewal,
+            include_inactive_members: d.include_inactive_members,
+            include_inactive_sections: d.include_inactive_sections,
+            include_suspended_members: d.include_suspended_members,
+            print_zero_balance: d.print_zero_balance,
+            include_all_sections: d.include_all_sections,
+            include_all_chapters: d.include_all_chapters,
+            update_complimentary_paid_through_at_payment: d
+                .update_complimentary_paid_through_at_payment,
+            use_primary_fee_term_length: d.use_primary_fee_term_length,
+            months_prior_to_expiration: d.months_prior_to_expiration,
+            rejoin_as_renewal_months: d.rejoin_as_renewal_months,
+            join_item_set: d.join_item_set,
+            itemized_renewals: d.itemized_renewals,
+            reminder_days: d.reminder_days,
+        }
+    }
+}
+
+/// Absent fields stay as they are; lists are replaced whole; `reminder_days: null` clears.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"products": ["JOURNAL"], "months_prior_to_expiration": 1}))]
+pub struct CyclePatchDto {
+    pub name: Option<String>,
+    pub membership: Option<bool>,
+    pub customer_types: Option<Vec<String>>,
+    pub billing_categories: Option<Vec<String>>,
+    pub products: Option<Vec<String>>,
+    pub billing_time: Option<BillingTimeOption>,
+    pub accounting_method: Option<AccountingOption>,
+    pub autopay_option: Option<AutopayOptionDto>,
+    pub require_chapter: Option<bool>,
+    pub allow_multiple_chapters: Option<bool>,
+    pub require_billed_chapters_on_renewal: Option<bool>,
+    pub include_inactive_members: Option<bool>,
+    pub include_inactive_sections: Option<bool>,
+    pub include_suspended_members: Option<bool>,
+    pub print_zero_balance: Option<bool>,
+    pub include_all_sections: Option<bool>,
+    pub include_all_chapters: Option<bool>,
+    pub update_complimentary_paid_through_at_payment: Option<bool>,
+    pub use_primary_fee_term_length: Option<bool>,
+    pub months_prior_to_expiration: Option<u32>,
+    pub rejoin_as_renewal_months: Option<u32>,
+    pub join_item_set: Option<bool>,
+    pub itemized_renewals: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>)]
+    pub reminder_days: Option<Option<u32>>,
+}
+
+impl validator::Validate for CyclePatchDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+impl From<CyclePatchDto> for CyclePatch {
+    fn from(d: CyclePatchDto) -> Self {
+        CyclePatch {
+            name: d.name,
+            membership: d.membership,
+            customer_types: d.customer_types,
+            billing_categories: d.billing_categories,
+            products: d.products,
+            billing_time: d.billing_time.map(Into::into),
+            accounting_method: d.accounting_method.map(Into::into),
+            autopay_option: d.autopay_option.map(Into::into),
+            require_chapter: d.require_chapter,
+            allow_multiple_chapters: d.allow_multiple_chapters,
+            require_billed_chapters_on_renewal: d.require_billed_chapters_on_renewal,
+            include_inactive_members: d.include_inactive_members,
+            include_inactive_sections: d.include_inactive_sections,
+            include_suspended_members: d.include_suspended_members,
+            print_zero_balance: d.print_zero_balance,
+            include_all_sections: d.include_all_sections,
+            include_all_chapters: d.include_all_chapters,
+            update_complimentary_paid_through_at_payment: d
+                .update_complimentary_paid_through_at_payment,
+            use_primary_fee_term_length: d.use_primary_fee_term_length,
+            months_prior_to_expiration: d.months_prior_to_expiration,
+            rejoin_as_renewal_months: d.rejoin_as_renewal_months,
+            join_item_set: d.join_item_set,
+            itemized_renewals: d.itemized_renewals,
+            reminder_days: d.reminder_days,
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Invoices, joins and payments (I-1..I-4, J-1..J-5).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use service::billing::invoices::InvoiceView;
+use service::billing::join::{CycleRef, JoinRequest, Joined};
+use service::billing::lines::LineDraft;
+use utoipa::{IntoParams, ToSchema};
+
+use super::Money;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineDto {
+    pub product: String,
+    /// Set when the invoice is paid (joins) or billed (renewals).
+    pub subscription_id: Option<i64>,
+    pub term_begin: NaiveDate,
+    pub term_end: NaiveDate,
+    pub amount: Money,
+    /// Voluntary amounts may be edited before payment.
+    pub voluntary: bool,
+    pub paid: Money,
+    pub is_primary: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 77, "contact_id": 1001, "bill_to_id": 1001, "kind": "join", "billing_cycle": 3,
+    "accounting_method": "accrual", "status": "open", "treated_as": "join",
+    "term_begin": "2026-04-01", "term_end": "2026-12-31", "term_months": 12,
+    "customer_type": "M", "billing_category": "REG",
+    "lines": [{"product": "MDUES", "subscription_id": null, "term_begin": "2026-04-01",
+        "term_end": "2026-12-31", "amount": "375.00", "voluntary": false, "paid": "0.00", "is_primary": true}],
+    "total": "375.00", "paid": "0.00", "balance": "375.00", "batch_id": null, "void_reason": null,
+    "version": 1, "created_at": "2026-04-10T09:00:00Z", "updated_at": "2026-04-10T09:00:00Z"
+}))]
+pub struct InvoiceDto {
+    pub id: i64,
+    pub contact_id: i64,
+    pub bill_to_id: i64,
+    /// `join`, `renewal` or `other`.
+    pub kind: String,
+    pub billing_cycle: Option<i64>,
+    pub accounting_method: String,
+    /// `draft`, `open`, `paid`, `void` or `cancelled`.
+    pub status: String,
+    /// `join` or `renewal` (a rejoin inside the cycle's window, J-4).
+    pub treated_as: String,
+    pub term_begin: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    pub term_months: Option<i32>,
+    /// What the contact becomes when the invoice is paid.
+    pub customer_type: Option<String>,
+    pub billing_category: Option<String>,
+    pub lines: Vec<LineDto>,
+    pub total: Money,
+    pub paid: Money,
+    pub balance: Money,
+    /// AutoPay batch (I-5).
+    pub batch_id: Option<i64>,
+    pub void_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<InvoiceView> for InvoiceDto {
+    fn from(v: InvoiceView) -> Self {
+        let balance = v.balance();
+        let i = v.invoice;
+        InvoiceDto {
+            id: i.id,
+            contact_id: i.contact_id,
+            bill_to_id: i.bill_to_id,
+            kind: i.kind,
+            billing_cycle: i.cycle_id,
+            accounting_method: i.accounting_method,
+            status: i.status,
+            treated_as: i.treated_as,
+            term_begin: i.term_begin,
+            term_end: i.term_end,
+            term_months: i.term_months,
+            customer_type: i.customer_type,
+            billing_category: i.billing_category,
+            lines: v
+                .lines
+                .into_iter()
+                .map(|l| LineDto {
+                    product: l.product,
+                    subscription_id: l.subscription_id,
+                    term_begin: l.term_begin,
+                    term_end: l.term_end,
+                    amount: Money(l.amount_cents),
+                    voluntary: l.voluntary,
+                    paid: Money(l.paid_cents),
+                    is_primary: l.is_primary,
+                })
+                .collect(),
+            total: Money(i.total_cents),
+            paid: Money(i.paid_cents),
+            balance: Money(balance),
+            batch_id: None,
+            void_reason: i.void_reason,
+            version: i.version,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceList {
+    pub items: Vec<InvoiceDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceQuery {
+    pub contact_id: Option<i64>,
+    /// `draft`, `open`, `paid`, `void` or `cancelled`.
+    pub status: Option<String>,
+    pub renewal_run: Option<i64>,
+    pub billing_cycle: Option<i64>,
+    pub updated_since: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// A billing cycle by id or by name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum CycleRefDto {
+    Id(i64),
+    Name(String),
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "billing_cycle": 3, "billing_category": "REG", "chapters": ["CHAPT/EAST"],
+    "add_ons": ["JOURNAL", "SCHOLARSHIP"], "voluntary": {"SCHOLARSHIP": "25.00"},
+    "join_date": "2026-04-10", "dry_run": true
+}))]
+pub struct JoinRequestDto {
+    pub billing_cycle: CycleRefDto,
+    pub billing_category: Option<String>,
+    /// A product of the type's formula family (J-2); default: the family's default.
+    pub primary_product: Option<String>,
+    #[serde(default)]
+    pub chapters: Vec<String>,
+    #[serde(default)]
+    pub add_ons: Vec<String>,
+    /// Amounts for voluntary add-ons (J-3).
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub voluntary: BTreeMap<String, Money>,
+    /// Default: today.
+    pub join_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl validator::Validate for JoinRequestDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+impl From<JoinRequestDto> for JoinRequest {
+    fn from(d: JoinRequestDto) -> Self {
+        JoinRequest {
+            cycle: Some(match d.billing_cycle {
+                CycleRefDto::Id(id) => CycleRef::Id(id),
+                CycleRefDto::Name(n) => CycleRef::Name(n),
+            }),
+            billing_category: d.billing_category,
+            primary_product: d.primary_product,
+            chapters: d.chapters,
+            add_ons: d.add_ons,
+            voluntary: d.voluntary.into_iter().map(|(k, v)| (k, v.0)).collect(),
+            join_date: d.join_date,
+            dry_run: d.dry_run,
+        }
+    }
+}
+
+/// The join's invoice, or with `dry_run` its preview (`id` null, nothing written).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinResponseDto {
+    pub id: Option<i64>,
+    pub dry_run: bool,
+    /// `join`, or `renewal` for a rejoin inside the cycle's window (J-4).
+    pub treated_as: String,
+    pub status: String,
+    pub customer_type: String,
+    pub billing_category: Option<String>,
+    pub accounting_method: String,
+    pub term_begin: NaiveDate,
+    pub term_end: NaiveDate,
+    pub term_months: u32,
+    /// Whole months / term length for a prorated annual join (e.g. "9/12"); null otherwise.
+    pub proration: Option<String>,
+    pub lines: Vec<LineDto>,
+    pub total: Money,
+    pub paid: Money,
+    pub balance: Money,
+    pub invoice: Option<InvoiceDto>,
+}
+
+fn draft_line(l: LineDraft) -> LineDto {
+    LineDto {
+        product: l.product,
+        subscription_id: None,
+        term_begin: l.term_begin,
+        term_end: l.term_end,
+        amount: Money(l.amount_cents),
+        voluntary: l.voluntary,
+        paid: Money(0),
+        is_primary: l.is_primary,
+    }
+}
+
+impl From<Joined> for JoinResponseDto {
+    fn from(j: Joined) -> Self {
+        let total = j.total();
+        let proration = j.term.whole_months.map(|_| j.term.scale.to_string());
+        let invoice = j.invoice.map(InvoiceDto::from);
+        let (id, status, paid, lines) = match &invoice {
+            Some(inv) => (
+                Some(inv.id),
+                inv.status.clone(),
+                inv.paid,
+                inv.lines
+                    .iter()
+                    .map(|l| LineDto {
+                        product: l.product.clone(),
+                        subscription_id: l.subscription_id,
+                        term_begin: l.term_begin,
+                        term_end: l.term_end,
+                        amount: l.amount,
+                        voluntary: l.voluntary,
+                        paid: l.paid,
+                        is_primary: l.is_primary,
+                    })
+                    .collect(),
+            ),
+            None => (
+                None,
+                "preview".to_owned(),
+                Money(0),
+                j.lines.into_iter().map(draft_line).collect(),
+            ),
+        };
+        JoinResponseDto {
+            id,
+            dry_run: invoice.is_none(),
+            treated_as: j.treated_as.as_str().into(),
+            status,
+            customer_type: j.customer_type,
+            billing_category: j.billing_category,
+            accounting_method: j.accounting_method.as_str().into(),
+            term_begin: j.term.begin,
+            term_end: j.term.end,
+            term_months: j.term_months,
+            proration,
+            lines,
+            total: Money(total),
+            paid,
+            balance: Money(total - paid.0),
+            invoice,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": "375.00", "paid_on": "2026-04-12", "method": "card", "reference": "ch_123"}))]
+pub struct NewPaymentDto {
+    pub amount: Money,
+    pub paid_on: NaiveDate,
+    /// e.g. `card`, `cheque`, `transfer`.
+    pub method: String,
+    pub reference: Option<String>,
+}
+
+impl validator::Validate for NewPaymentDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentDto {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub amount: Money,
+    pub paid_on: NaiveDate,
+    pub method: String,
+    pub reference: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentResponseDto {
+    pub payment: PaymentDto,
+    pub invoice: InvoiceDto,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "billed in error"}))]
+pub struct ReasonDto {
+    pub reason: Option<String>,
+}
+
+impl validator::Validate for ReasonDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}

@@ -1,0 +1,272 @@
+//! Joins (J-1..J-5), invoices (I-1, I-2) and payments (I-3, I-4).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use service::billing::{invoices as inv, join, payments};
+use service::contacts::Actor;
+use service::idempotency::{Key, Stored};
+
+use crate::app::AppState;
+use crate::auth::{Caller, Member, Staff};
+use crate::dto::invoices::{
+    InvoiceDto, InvoiceList, InvoiceQuery, JoinRequestDto, JoinResponseDto, NewPaymentDto,
+    PaymentDto, PaymentResponseDto, ReasonDto,
+};
+use crate::extract::Body;
+use crate::problem::{ApiError, ApiResult};
+use crate::routes::versioned;
+
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The request's idempotency key, bound to what it is for and to the request body.
+fn key(req: &HttpRequest, scope: String, body: &impl serde::Serialize) -> ApiResult<Option<Key>> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::bad_parameter(IDEMPOTENCY_KEY, "must be printable text"))?;
+    let canonical =
+        serde_json::to_vec(body).map_err(|e| service::Error::Internal(e.to_string()))?;
+    Ok(Some(Key::new(scope, value, &canonical)?))
+}
+
+fn stored<T: serde::Serialize>(status: StatusCode, body: &T) -> Stored {
+    Stored {
+        status: status.as_u16(),
+        body: serde_json::to_string(body).unwrap_or_default(),
+    }
+}
+
+fn replay(s: Stored) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK))
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header(("Idempotent-Replayed", "true"))
+        .body(s.body)
+}
+
+fn page_response(page: service::page::Page<inv::InvoiceView>) -> HttpResponse {
+    HttpResponse::Ok().json(InvoiceList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+async fn list_for(
+    state: &AppState,
+    q: &InvoiceQuery,
+    contact: Option<i64>,
+) -> ApiResult<HttpResponse> {
+    let filter = inv::Filter {
+        contact_id: contact.or(q.contact_id),
+        status: q.status.clone(),
+        cycle_id: q.billing_cycle,
+        updated_since: q.updated_since,
+    };
+    let req = service::page::PageRequest {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    };
+    Ok(page_response(
+        inv::list(&state.db.conn, &filter, &req).await?,
+    ))
+}
+
+/// List invoices (staff).
+#[utoipa::path(tag = "invoices", operation_id = "listInvoices", params(InvoiceQuery),
+    security(("bearer" = [])), responses((status = 200, body = InvoiceList)))]
+#[get("/invoices")]
+pub async fn list(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<InvoiceQuery>,
+) -> ApiResult<HttpResponse> {
+    list_for(&state, &q, None).await
+}
+
+/// Get an invoice. Members may read only their own (others: 404).
+#[utoipa::path(tag = "invoices", operation_id = "getInvoice", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = InvoiceDto, headers(("ETag" = String)))))]
+#[get("/invoices/{id}")]
+pub async fn get(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let dto = InvoiceDto::from(inv::get(&state.db.conn, caller.actor()?, *id).await?);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// A contact's invoices. Members may list only their own (others: 404).
+#[utoipa::path(tag = "contacts", operation_id = "listContactInvoices", params(("id" = i64, Path), InvoiceQuery),
+    security(("bearer" = [])), responses((status = 200, body = InvoiceList)))]
+#[get("/contacts/{id}/invoices")]
+pub async fn for_contact(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: web::Query<InvoiceQuery>,
+) -> ApiResult<HttpResponse> {
+    let contact = service::contacts::get(&state.db.conn, caller.actor()?, *id).await?;
+    list_for(&state, &q, Some(contact.contact.id)).await
+}
+
+/// My invoices.
+#[utoipa::path(tag = "self-service", operation_id = "listMyInvoices", params(InvoiceQuery),
+    security(("bearer" = [])), responses((status = 200, body = InvoiceList)))]
+#[get("/me/invoices")]
+pub async fn mine(
+    me: Member,
+    state: web::Data<AppState>,
+    q: web::Query<InvoiceQuery>,
+) -> ApiResult<HttpResponse> {
+    list_for(&state, &q, Some(me.contact_id)).await
+}
+
+async fn do_join(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: Actor,
+    contact_id: i64,
+    body: JoinRequestDto,
+) -> ApiResult<HttpResponse> {
+    let key = if body.dry_run {
+        None
+    } else {
+        key(req, format!("join:contact/{contact_id}"), &body)?
+    };
+    let today = service::clock::now().date_naive();
+    let outcome = join::join(&state.db, actor, contact_id, body.into(), today, key, |j| {
+        let status = if j.invoice.is_some() {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        stored(status, &JoinResponseDto::from(j.clone()))
+    })
+    .await?;
+    Ok(match outcome {
+        join::Outcome::Replayed(s) => replay(s),
+        join::Outcome::Done(j) => {
+            let dto = JoinResponseDto::from(*j);
+            match dto.id {
+                Some(id) => HttpResponse::Created()
+                    .insert_header((header::LOCATION, format!("/api/v1/invoices/{id}")))
+                    .json(dto),
+                None => HttpResponse::Ok().json(dto),
+            }
+        }
+    })
+}
+
+/// Join (J-1..J-5) through a cycle with `join_item_set`: returns the invoice (201), or with
+/// `dry_run` its preview (200, nothing written). Membership starts when the invoice is paid.
+/// `Idempotency-Key` makes a retry return the first invoice.
+#[utoipa::path(tag = "billing", operation_id = "joinContact", request_body = JoinRequestDto,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])),
+    responses((status = 201, body = JoinResponseDto), (status = 200, description = "Preview (dry_run)", body = JoinResponseDto)))]
+#[post("/contacts/{id}/join")]
+pub async fn join_contact(
+    _s: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<JoinRequestDto>,
+) -> ApiResult<HttpResponse> {
+    do_join(&state, &req, Actor::Staff, *id, body.0).await
+}
+
+/// Join as the signed-in member (same body as `/contacts/{id}/join`).
+#[utoipa::path(tag = "self-service", operation_id = "joinMe", request_body = JoinRequestDto,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])),
+    responses((status = 201, body = JoinResponseDto), (status = 200, description = "Preview (dry_run)", body = JoinResponseDto)))]
+#[post("/me/join")]
+pub async fn join_me(
+    me: Member,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Body<JoinRequestDto>,
+) -> ApiResult<HttpResponse> {
+    let actor = Actor::Member {
+        contact_id: me.contact_id,
+    };
+    do_join(&state, &req, actor, me.contact_id, body.0).await
+}
+
+/// Record a payment (I-3). Partial payments are kept; a payment above the open balance is
+/// rejected; paying in full starts or extends the membership. With `Idempotency-Key` a retry
+/// returns the first result and records nothing new (I-4).
+#[utoipa::path(tag = "invoices", operation_id = "payInvoice", request_body = NewPaymentDto,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])), responses((status = 201, body = PaymentResponseDto)))]
+#[post("/invoices/{id}/payments")]
+pub async fn pay(
+    _s: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<NewPaymentDto>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let key = key(&req, format!("payment:invoice/{id}"), &body)?;
+    let new = payments::NewPayment {
+        amount_cents: body.amount.0,
+        paid_on: body.paid_on,
+        method: body.method,
+        reference: body.reference,
+    };
+    let render = |p: &payments::Paid| stored(StatusCode::CREATED, &response(p));
+    Ok(
+        match payments::pay(&state.db, *id, new, key, render).await? {
+            payments::Outcome::Replayed(s) => replay(s),
+            payments::Outcome::Done(p) => HttpResponse::Created().json(response(&p)),
+        },
+    )
+}
+
+fn response(p: &payments::Paid) -> PaymentResponseDto {
+    PaymentResponseDto {
+        payment: PaymentDto {
+            id: p.payment.id,
+            invoice_id: p.payment.invoice_id,
+            amount: crate::dto::Money(p.payment.amount_cents),
+            paid_on: p.payment.paid_on,
+            method: p.payment.method.clone(),
+            reference: p.payment.reference.clone(),
+            created_at: p.payment.created_at,
+        },
+        invoice: InvoiceDto::from(p.invoice.clone()),
+    }
+}
+
+/// Void an unpaid accrual invoice, with a reason (I-2). Invoices are never deleted.
+#[utoipa::path(tag = "invoices", operation_id = "voidInvoice", request_body = ReasonDto,
+    params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = InvoiceDto)))]
+#[post("/invoices/{id}/void")]
+pub async fn void(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<ReasonDto>,
+) -> ApiResult<HttpResponse> {
+    let reason = body.0.reason.unwrap_or_default();
+    let dto = InvoiceDto::from(inv::void(&state.db, *id, &reason).await?);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// Cancel an unpaid cash invoice (I-2).
+#[utoipa::path(tag = "invoices", operation_id = "cancelInvoice", request_body = ReasonDto,
+    params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = InvoiceDto)))]
+#[post("/invoices/{id}/cancel")]
+pub async fn cancel(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<ReasonDto>,
+) -> ApiResult<HttpResponse> {
+    let dto = InvoiceDto::from(inv::cancel(&state.db, *id, body.0.reason.as_deref()).await?);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}

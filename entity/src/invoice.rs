@@ -1,0 +1,37 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "invoices")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub contact_id: i64,
+    pub bill_to_id: i64,
+    pub kind: String,
+    pub cycle_id: Option<i64>,
+    pub accounting_method: String,
+    pub status: String,
+    pub total_cents: i64,
+    pub paid_cents: i64,
+    pub term_begin: Option<Date>,
+    pub term_end: Option<Date>,
+    pub term_months: Option<i32>,
+    /// The customer type the contact takes when the invoice is paid (J-1).
+    pub customer_type: Option<String>,
+    pub billing_category: Option<String>,
+    /// `join` or `renewal` (J-4).
+    pub treated_as: String,
+    /// The date the contact asked to join (J-5 sets it as the join date the first time).
+    pub join_date: Option<Date>,
+    /// The contact had never joined: paying sets the join date (J-5).
+    pub first_join: bool,
+    pub void_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

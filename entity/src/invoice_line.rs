@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "invoice_lines")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub invoice_id: i64,
+    pub position: i32,
+    pub product: String,
+    pub subscription_id: Option<i64>,
+    pub term_begin: Date,
+    pub term_end: Date,
+    pub amount_cents: i64,
+    pub paid_cents: i64,
+    pub voluntary: bool,
+    pub is_primary: bool,
+    pub is_chapter: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

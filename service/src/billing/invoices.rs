@@ -1,0 +1,232 @@
+//! I-1, I-2, I-6: invoices as read, listed, voided and cancelled.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use entity::invoice as i;
+use entity::invoice_line as l;
+
+use crate::contacts::Actor;
+use crate::error::{Error, Result};
+use crate::page::{self, Page, PageRequest};
+use crate::{clock, db::Db};
+
+pub const OPEN: &str = "open";
+pub const PAID: &str = "paid";
+pub const VOID: &str = "void";
+pub const CANCELLED: &str = "cancelled";
+pub const STATUSES: [&str; 5] = ["draft", OPEN, PAID, VOID, CANCELLED];
+
+/// An invoice with its lines, in line order.
+#[derive(Debug, Clone)]
+pub struct InvoiceView {
+    pub invoice: i::Model,
+    pub lines: Vec<l::Model>,
+}
+
+impl InvoiceView {
+    pub fn balance(&self) -> i64 {
+        self.invoice.total_cents - self.invoice.paid_cents
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub contact_id: Option<i64>,
+    pub status: Option<String>,
+    pub cycle_id: Option<i64>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+async fn with_lines(
+    conn: &impl ConnectionTrait,
+    invoices: Vec<i::Model>,
+) -> Result<Vec<InvoiceView>> {
+    let ids: Vec<i64> = invoices.iter().map(|m| m.id).collect();
+    let mut lines: HashMap<i64, Vec<l::Model>> = HashMap::new();
+    if !ids.is_empty() {
+        for line in l::Entity::find()
+            .filter(l::Column::InvoiceId.is_in(ids))
+            .order_by_asc(l::Column::InvoiceId)
+            .order_by_asc(l::Column::Position)
+            .all(conn)
+            .await?
+        {
+            lines.entry(line.invoice_id).or_default().push(line);
+        }
+    }
+    Ok(invoices
+        .into_iter()
+        .map(|invoice| InvoiceView {
+            lines: lines.remove(&invoice.id).unwrap_or_default(),
+            invoice,
+        })
+        .collect())
+}
+
+/// SEC-1: a member sees only their own invoices; another's is "not found".
+pub async fn get(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<InvoiceView> {
+    let m = i::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("invoice", id))?;
+    if let Actor::Member { contact_id } = actor
+        && contact_id != m.contact_id
+        && contact_id != m.bill_to_id
+    {
+        return Err(Error::not_found("invoice", id));
+    }
+    with_lines(conn, vec![m])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("invoice", id))
+}
+
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    f: &Filter,
+    req: &PageRequest,
+) -> Result<Page<InvoiceView>> {
+    let limit = req.limit()?;
+    let mut cond = Condition::all();
+    if let Some(after) = req.after_id()? {
+        cond = cond.add(i::Column::Id.gt(after));
+    }
+    if let Some(c) = f.contact_id {
+        cond = cond.add(i::Column::ContactId.eq(c));
+    }
+    if let Some(s) = &f.status {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(Error::bad_parameter(
+                "status",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+        cond = cond.add(i::Column::Status.eq(s.as_str()));
+    }
+    if let Some(c) = f.cycle_id {
+        cond = cond.add(i::Column::CycleId.eq(c));
+    }
+    if let Some(since) = f.updated_since {
+        cond = cond.add(i::Column::UpdatedAt.gte(since));
+    }
+    let rows = i::Entity::find()
+        .filter(cond)
+        .order_by_asc(i::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
+    let page = page::build(rows, limit, |r| r.id.to_string());
+    Ok(Page {
+        items: with_lines(conn, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// Moves an open, unpaid invoice to `to`, checking the version it was read at.
+async fn close(
+    db: &Db,
+    id: i64,
+    to: &str,
+    reason: Option<String>,
+    method: &str,
+) -> Result<InvoiceView> {
+    let txn = db.write().await?;
+    let current = get(&txn, Actor::Staff, id).await?;
+    let inv = &current.invoice;
+    if inv.status != OPEN {
+        return Err(Error::conflict(format!(
+            "invoice {id} is {}; only open invoices can be {to}",
+            inv.status
+        )));
+    }
+    if inv.accounting_method != method {
+        return Err(Error::conflict(if to == VOID {
+            format!("invoice {id} is a cash invoice: cancel it instead of voiding it")
+        } else {
+            format!(
+                "invoice {id} is an accrual invoice: it is never cancelled, void it with a reason"
+            )
+        }));
+    }
+    if inv.paid_cents > 0 {
+        return Err(Error::conflict(format!(
+            "invoice {id} has payments of {}; it cannot be {to}",
+            crate::money::format_cents(inv.paid_cents)
+        )));
+    }
+    let res = i::Entity::update_many()
+        .col_expr(i::Column::Status, Expr::val(to))
+        .col_expr(i::Column::VoidReason, Expr::val(reason))
+        .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
+        .col_expr(i::Column::UpdatedAt, Expr::val(clock::now()))
+        .filter(i::Column::Id.eq(id))
+        .filter(i::Column::Version.eq(inv.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::conflict("the invoice changed meanwhile; retry"));
+    }
+    let view = get(&txn, Actor::Staff, id).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// I-2: an accrual invoice is never deleted, only voided with a reason.
+pub async fn void(db: &Db, id: i64, reason: &str) -> Result<InvoiceView> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(Error::invalid(
+            "reason",
+            "give a reason of 1 to 200 characters",
+        ));
+    }
+    close(db, id, VOID, Some(reason.to_owned()), "accrual").await
+}
+
+/// I-2: an unpaid cash invoice may be cancelled. Joins change nothing until paid, so there
+/// is nothing else to reset.
+pub async fn cancel(db: &Db, id: i64, reason: Option<&str>) -> Result<InvoiceView> {
+    close(
+        db,
+        id,
+        CANCELLED,
+        reason.map(|r| r.trim().to_owned()),
+        "cash",
+    )
+    .await
+}
+
+/// Inserts an invoice and its lines; returns the invoice id.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    invoice: i::ActiveModel,
+    lines: Vec<super::lines::LineDraft>,
+) -> Result<i64> {
+    let inv = invoice.insert(conn).await?;
+    if !lines.is_empty() {
+        l::Entity::insert_many(lines.into_iter().enumerate().map(|(n, d)| l::ActiveModel {
+            invoice_id: Set(inv.id),
+            position: Set(n as i32),
+            product: Set(d.product),
+            subscription_id: Set(None),
+            term_begin: Set(d.term_begin),
+            term_end: Set(d.term_end),
+            amount_cents: Set(d.amount_cents),
+            paid_cents: Set(0),
+            voluntary: Set(d.voluntary),
+            is_primary: Set(d.is_primary),
+            is_chapter: Set(d.is_chapter),
+            ..Default::default()
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(inv.id)
+}

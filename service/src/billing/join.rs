@@ -1,0 +1,454 @@
+//! J-1..J-5: joining through a cycle with `join_item_set`. The join produces an invoice; the
+//! membership starts when it is paid in full (`complete`). A rejoin inside the cycle's window
+//! is a renewal (J-4).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use entity::invoice as i;
+use entity::product as p;
+
+use crate::billing_cycles::{self, Cycle};
+use crate::contacts::Actor;
+use crate::customer_types::{self, PrimaryFee, in_formula_family};
+use crate::db::Db;
+use crate::error::{Error, Errors, Result};
+use crate::idempotency::{self, Key, Stored};
+use crate::pricing::{self, PriceBook};
+use crate::products::ProductType;
+use crate::settings::{self, AccountingMethod, BillingTime};
+use crate::terms::{self, Ratio, Term};
+use crate::{billing_categories, clock};
+
+use super::complete;
+use super::invoices::{self, InvoiceView, OPEN, PAID};
+use super::lines::{LineDraft, Pricing, ProductInfo, Role};
+
+/// A cycle by id or by name.
+#[derive(Debug, Clone)]
+pub enum CycleRef {
+    Id(i64),
+    Name(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct JoinRequest {
+    pub cycle: Option<CycleRef>,
+    pub billing_category: Option<String>,
+    pub primary_product: Option<String>,
+    pub chapters: Vec<String>,
+    pub add_ons: Vec<String>,
+    pub voluntary: HashMap<String, i64>,
+    pub join_date: Option<NaiveDate>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreatedAs {
+    Join,
+    Renewal,
+}
+
+impl TreatedAs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TreatedAs::Join => "join",
+            TreatedAs::Renewal => "renewal",
+        }
+    }
+}
+
+/// What a join bills (or, with `dry_run`, would bill).
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub treated_as: TreatedAs,
+    pub term: Term,
+    pub term_months: u32,
+    pub customer_type: String,
+    pub billing_category: Option<String>,
+    pub accounting_method: AccountingMethod,
+    pub lines: Vec<LineDraft>,
+    /// The saved invoice; `None` for a dry run.
+    pub invoice: Option<InvoiceView>,
+}
+
+impl Joined {
+    pub fn total(&self) -> i64 {
+        self.lines.iter().map(|l| l.amount_cents).sum()
+    }
+}
+
+pub enum Outcome {
+    Done(Box<Joined>),
+    Replayed(Stored),
+}
+
+async fn find_cycle(conn: &impl sea_orm::ConnectionTrait, r: &CycleRef) -> Result<Cycle> {
+    match r {
+        CycleRef::Id(id) => billing_cycles::get(conn, *id).await.map_err(|_| {
+            Error::invalid(
+                "billing_cycle",
+                format!("billing cycle {id} does not exist"),
+            )
+        }),
+        CycleRef::Name(name) => {
+            let id = entity::billing_cycle::Entity::find()
+                .filter(entity::billing_cycle::Column::NameKey.eq(billing_cycles::name_key(name)))
+                .one(conn)
+                .await?
+                .map(|m| m.id)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "billing_cycle",
+                        format!("billing cycle {name:?} does not exist"),
+                    )
+                })?;
+            billing_cycles::get(conn, id).await
+        }
+    }
+}
+
+/// Plans and (unless `dry_run`) bills a join for `contact_id`, as of `today` when no join
+/// date is given.
+pub async fn join(
+    db: &Db,
+    actor: Actor,
+    contact_id: i64,
+    req: JoinRequest,
+    today: NaiveDate,
+    key: Option<Key>,
+    render: impl FnOnce(&Joined) -> Stored,
+) -> Result<Outcome> {
+    let txn = db.write().await?;
+    if !req.dry_run
+        && let Some(k) = &key
+        && let Some(stored) = idempotency::replay(&txn, k).await?
+    {
+        return Ok(Outcome::Replayed(stored));
+    }
+    let contact = crate::contacts::get(&txn, actor, contact_id).await?.contact;
+    let mut errors = Errors::new();
+    let Some(cycle_ref) = &req.cycle else {
+        return Err(Error::invalid("billing_cycle", "is required"));
+    };
+    let cycle = find_cycle(&txn, cycle_ref).await?;
+    let f = &cycle.fields;
+    if !f.join_item_set {
+        return Err(Error::invalid(
+            "billing_cycle",
+            format!(
+                "billing cycle {:?} is not a join cycle (join_item_set)",
+                f.name
+            ),
+        ));
+    }
+    let type_code = f
+        .customer_types
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::Internal("join cycle without a customer type".into()))?;
+    let ty = customer_types::get(&txn, &type_code).await?;
+    let settings = settings::get(&txn).await?;
+    if ty.is_organization
+        != crate::customer_types::get(&txn, &contact.customer_type)
+            .await?
+            .is_organization
+    {
+        return Err(Error::invalid(
+            "billing_cycle",
+            format!(
+                "the cycle joins customer type {type_code}, which is for another kind of record"
+            ),
+        ));
+    }
+
+    // J-1, C-4: the category chosen (or kept) must be one the cycle bills.
+    let category = req
+        .billing_category
+        .clone()
+        .or(contact.billing_category.clone());
+    if let Some(cat) = &category {
+        if billing_categories::TABLE.find(&txn, cat).await?.is_none() {
+            errors.add(
+                "billing_category",
+                format!("billing category {cat} does not exist"),
+            );
+        } else if !f.billing_categories.is_empty() && !f.billing_categories.contains(cat) {
+            errors.add(
+                "billing_category",
+                format!(
+                    "the cycle bills categories {} only",
+                    f.billing_categories.join(", ")
+                ),
+            );
+        }
+    } else if ty.primary_fee.is_some() {
+        errors.add(
+            "billing_category",
+            format!("customer type {type_code} bills a primary fee: choose a billing category"),
+        );
+    }
+
+    // J-2: the primary fee.
+    let primaries: Vec<String> = match &ty.primary_fee {
+        None => Vec::new(),
+        Some(PrimaryFee::Products(list)) => {
+            if req
+                .primary_product
+                .as_ref()
+                .is_some_and(|p| !list.contains(p))
+            {
+                errors.add(
+                    "primary_product",
+                    format!("customer type {type_code} bills {}", list.join(", ")),
+                );
+            }
+            list.clone()
+        }
+        Some(PrimaryFee::Formula {
+            designator,
+            default_product,
+        }) => match req.primary_product.clone().or(default_product.clone()) {
+            Some(p) if in_formula_family(designator, &p) => vec![p],
+            Some(p) => {
+                errors.add(
+                    "primary_product",
+                    format!("{p} is not in the {designator} family"),
+                );
+                Vec::new()
+            }
+            None => {
+                errors.add(
+                    "primary_product",
+                    format!("choose a product of the {designator} family (no default)"),
+                );
+                Vec::new()
+            }
+        },
+    };
+
+    // B-9, J-3: chapters; add-ons and voluntary amounts from the cycle's products.
+    let mut codes: Vec<String> = primaries.clone();
+    codes.extend(req.chapters.iter().cloned());
+    codes.extend(req.add_ons.iter().cloned());
+    codes.extend(f.products.iter().cloned());
+    let infos: HashMap<String, (ProductInfo, p::Model)> = p::Entity::find()
+        .filter(p::Column::Code.is_in(codes.iter().cloned()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            ProductType::parse(&m.product_type).map(|t| {
+                (
+                    m.code.clone(),
+                    (
+                        ProductInfo {
+                            product_type: t,
+                            term_months: u32::try_from(m.term_months).unwrap_or(12),
+                            active: m.active,
+                        },
+                        m,
+                    ),
+                )
+            })
+        })
+        .collect();
+    for pcode in &primaries {
+        match infos.get(pcode) {
+            None => errors.add("primary_product", format!("product {pcode} does not exist")),
+            Some((info, _)) if !info.active => {
+                errors.add("primary_product", format!("product {pcode} is not active"))
+            }
+            _ => {}
+        }
+    }
+    let cycle_chapters: Vec<&String> = f
+        .products
+        .iter()
+        .filter(|c| {
+            infos
+                .get(*c)
+                .is_some_and(|(i, _)| i.product_type == ProductType::Chapter)
+        })
+        .collect();
+    for ch in &req.chapters {
+        if !cycle_chapters.contains(&ch) {
+            errors.add("chapters", format!("{ch} is not a chapter of this cycle"));
+        }
+    }
+    if f.require_chapter && req.chapters.is_empty() {
+        errors.add("chapters", "this cycle requires at least one chapter");
+    }
+    if !f.allow_multiple_chapters && req.chapters.len() > 1 {
+        errors.add("chapters", "this cycle allows one chapter");
+    }
+    for a in &req.add_ons {
+        match infos.get(a) {
+            _ if !f.products.contains(a) => {
+                errors.add("add_ons", format!("{a} is not offered by this cycle"))
+            }
+            Some((i, _)) if i.product_type == ProductType::Chapter => errors.add(
+                "add_ons",
+                format!("{a} is a chapter: list it under chapters"),
+            ),
+            _ => {}
+        }
+    }
+    for (code, amount) in &req.voluntary {
+        let voluntary = infos
+            .get(code)
+            .is_some_and(|(i, _)| i.product_type == ProductType::Voluntary);
+        if !voluntary || !req.add_ons.contains(code) {
+            errors.add(
+                "voluntary",
+                format!("{code} is not a voluntary add-on chosen in add_ons"),
+            );
+        }
+        if *amount < 0 {
+            errors.add(
+                "voluntary",
+                format!("the amount for {code} must not be negative"),
+            );
+        }
+    }
+    errors.into_result()?;
+
+    // T-2, J-2: term length; J-4: rejoin window; T-3: proration.
+    let join_date = req.join_date.unwrap_or(today);
+    let primary_span = primaries
+        .first()
+        .and_then(|p| infos.get(p))
+        .map_or(settings.standard_billing_interval_months, |(i, _)| {
+            i.term_months
+        });
+    let term_months = terms::join_term_length(
+        f.use_primary_fee_term_length,
+        primary_span,
+        settings.standard_billing_interval_months,
+    );
+    let billing_time = f.billing_time.resolve(&settings);
+    let window = if billing_time == BillingTime::Annual {
+        f.rejoin_as_renewal_months
+    } else {
+        0
+    };
+    let rejoin = contact
+        .paid_through
+        .filter(|pt| terms::rejoin_is_renewal(*pt, window, join_date));
+    let (treated_as, term) = match rejoin {
+        Some(pt) => {
+            let mut t = terms::renewal_term(
+                Some(pt),
+                join_date,
+                term_months,
+                billing_time,
+                settings.fiscal_year_start_month,
+            );
+            // J-4: a rejoin continues the old term at full price.
+            t.scale = Ratio::ONE;
+            (TreatedAs::Renewal, t)
+        }
+        None => (
+            TreatedAs::Join,
+            terms::join_term(
+                join_date,
+                term_months,
+                billing_time,
+                settings.fiscal_year_start_month,
+            ),
+        ),
+    };
+
+    let mut items: Vec<(String, Role)> = primaries
+        .iter()
+        .map(|p| (p.clone(), Role::Primary))
+        .collect();
+    items.extend(req.chapters.iter().map(|c| (c.clone(), Role::Chapter)));
+    items.extend(req.add_ons.iter().map(|a| (a.clone(), Role::AddOn)));
+    let item_codes: Vec<String> = items.iter().map(|(c, _)| c.clone()).collect();
+    let book = PriceBook::load_for(&txn, &item_codes).await?;
+    let mut buyer = pricing::buyers(&txn, &[contact.id])
+        .await?
+        .remove(&contact.id)
+        .unwrap_or_default();
+    // Priced as what the contact becomes (J-1).
+    buyer.customer_type = Some(type_code.clone());
+    buyer.billing_category = category.clone();
+    let product_infos: HashMap<String, ProductInfo> = infos
+        .iter()
+        .map(|(k, (i, _))| (k.clone(), i.clone()))
+        .collect();
+    let lines = Pricing {
+        book: &book,
+        buyer: &buyer,
+        as_of: join_date,
+        products: &product_infos,
+        term: &term,
+        term_length: term_months,
+    }
+    .build(&items, &req.voluntary);
+    let accounting_method = f.accounting_method.resolve(&settings);
+    let mut joined = Joined {
+        treated_as,
+        term,
+        term_months,
+        customer_type: type_code,
+        billing_category: category,
+        accounting_method,
+        lines,
+        invoice: None,
+    };
+    if req.dry_run {
+        return Ok(Outcome::Done(Box::new(joined)));
+    }
+
+    let now = clock::now();
+    let total = joined.total();
+    let invoice_id = invoices::insert(
+        &txn,
+        i::ActiveModel {
+            contact_id: Set(contact.id),
+            bill_to_id: Set(contact.id),
+            kind: Set("join".into()),
+            cycle_id: Set(Some(cycle.id)),
+            accounting_method: Set(accounting_method.as_str().into()),
+            status: Set(OPEN.into()),
+            total_cents: Set(total),
+            paid_cents: Set(0),
+            term_begin: Set(Some(joined.term.begin)),
+            term_end: Set(Some(joined.term.end)),
+            term_months: Set(Some(term_months as i32)),
+            customer_type: Set(Some(joined.customer_type.clone())),
+            billing_category: Set(joined.billing_category.clone()),
+            treated_as: Set(treated_as.as_str().into()),
+            join_date: Set(Some(join_date)),
+            first_join: Set(contact.join_date.is_none()),
+            void_reason: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+        joined.lines.clone(),
+    )
+    .await?;
+    let mut view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    // Nothing to pay (a complimentary join): the membership starts at once.
+    if total == 0 {
+        i::Entity::update_many()
+            .col_expr(i::Column::Status, sea_orm::sea_query::Expr::val(PAID))
+            .filter(i::Column::Id.eq(invoice_id))
+            .exec(&txn)
+            .await?;
+        complete::paid_in_full(&txn, &view, join_date, now).await?;
+        view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    }
+    joined.invoice = Some(view);
+    if let Some(k) = &key {
+        idempotency::store(&txn, k, &render(&joined)).await?;
+    }
+    txn.commit().await?;
+    Ok(Outcome::Done(Box::new(joined)))
+}

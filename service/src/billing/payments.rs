@@ -1,0 +1,216 @@
+//! I-3, I-4: payments. A payment never exceeds the open balance, is allocated to
+//! non-voluntary lines first, and a payment in full starts or extends the membership.
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use entity::invoice as i;
+use entity::invoice_line as l;
+use entity::payment as p;
+
+use crate::contacts::Actor;
+use crate::db::Db;
+use crate::error::{Error, Errors, Result};
+use crate::idempotency::{self, Key, Stored};
+use crate::{clock, money};
+
+use super::complete;
+use super::invoices::{self, InvoiceView, OPEN, PAID};
+
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub amount_cents: i64,
+    pub paid_on: NaiveDate,
+    pub method: String,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Paid {
+    pub payment: p::Model,
+    pub invoice: InvoiceView,
+}
+
+pub enum Outcome {
+    Done(Box<Paid>),
+    /// The same request was made before with this key: its first response.
+    Replayed(Stored),
+}
+
+/// I-3: what each line has received of `paid` cents: non-voluntary lines first, in line
+/// order, then voluntary ones.
+pub fn allocate(lines: &[l::Model], mut paid: i64) -> Vec<i64> {
+    let mut out = vec![0; lines.len()];
+    for voluntary in [false, true] {
+        for (n, line) in lines.iter().enumerate() {
+            if line.voluntary != voluntary || paid <= 0 {
+                continue;
+            }
+            let take = Ord::min(Ord::max(line.amount_cents, 0), paid);
+            out[n] = take;
+            paid -= take;
+        }
+    }
+    out
+}
+
+fn check(new: &NewPayment) -> Result<()> {
+    let mut errors = Errors::new();
+    if new.amount_cents <= 0 {
+        errors.add("amount", "must be more than 0");
+    }
+    if new.method.trim().is_empty() || new.method.chars().count() > 40 {
+        errors.add(
+            "method",
+            "must be 1 to 40 characters (e.g. card, cheque, transfer)",
+        );
+    }
+    if new
+        .reference
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 100)
+    {
+        errors.add("reference", "must be at most 100 characters");
+    }
+    errors.into_result()
+}
+
+/// Records a payment. `render` turns the result into the response stored under the
+/// idempotency key, inside the same transaction.
+pub async fn pay(
+    db: &Db,
+    invoice_id: i64,
+    new: NewPayment,
+    key: Option<Key>,
+    render: impl FnOnce(&Paid) -> Stored,
+) -> Result<Outcome> {
+    check(&new)?;
+    let txn = db.write().await?;
+    if let Some(k) = &key
+        && let Some(stored) = idempotency::replay(&txn, k).await?
+    {
+        return Ok(Outcome::Replayed(stored));
+    }
+    let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    let inv = &current.invoice;
+    if inv.status != OPEN {
+        return Err(Error::conflict(format!(
+            "invoice {invoice_id} is {}; only open invoices take payments",
+            inv.status
+        )));
+    }
+    let balance = current.balance();
+    if new.amount_cents > balance {
+        return Err(Error::invalid(
+            "amount",
+            format!(
+                "{} is more than the open balance of {}",
+                money::format_cents(new.amount_cents),
+                money::format_cents(balance)
+            ),
+        ));
+    }
+    let now = clock::now();
+    // The balance check and the increment are one statement, so concurrent payments can
+    // never together exceed the total.
+    let res = i::Entity::update_many()
+        .col_expr(
+            i::Column::PaidCents,
+            Expr::col(i::Column::PaidCents).add(new.amount_cents),
+        )
+        .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
+        .col_expr(i::Column::UpdatedAt, Expr::val(now))
+        .filter(i::Column::Id.eq(invoice_id))
+        .filter(i::Column::Status.eq(OPEN))
+        .filter(
+            Expr::col(i::Column::PaidCents)
+                .add(new.amount_cents)
+                .lte(Expr::col(i::Column::TotalCents)),
+        )
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::conflict(
+            "another payment changed this invoice's balance meanwhile; read it again",
+        ));
+    }
+    let payment = p::ActiveModel {
+        invoice_id: Set(invoice_id),
+        amount_cents: Set(new.amount_cents),
+        paid_on: Set(new.paid_on),
+        method: Set(new.method.trim().to_owned()),
+        reference: Set(new.reference.map(|r| r.trim().to_owned())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let after = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    let shares = allocate(&after.lines, after.invoice.paid_cents);
+    for (line, share) in after.lines.iter().zip(shares) {
+        if line.paid_cents != share {
+            l::Entity::update_many()
+                .col_expr(l::Column::PaidCents, Expr::val(share))
+                .filter(l::Column::Id.eq(line.id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    if after.invoice.paid_cents == after.invoice.total_cents {
+        i::Entity::update_many()
+            .col_expr(i::Column::Status, Expr::val(PAID))
+            .filter(i::Column::Id.eq(invoice_id))
+            .exec(&txn)
+            .await?;
+        complete::paid_in_full(&txn, &after, new.paid_on, now).await?;
+    }
+    let paid = Paid {
+        payment,
+        invoice: invoices::get(&txn, Actor::Staff, invoice_id).await?,
+    };
+    if let Some(k) = &key {
+        idempotency::store(&txn, k, &render(&paid)).await?;
+    }
+    txn.commit().await?;
+    Ok(Outcome::Done(Box::new(paid)))
+}
+
+pub async fn list(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<Vec<p::Model>> {
+    Ok(p::Entity::find()
+        .filter(p::Column::InvoiceId.eq(invoice_id))
+        .all(conn)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(amount: i64, voluntary: bool) -> l::Model {
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        l::Model {
+            id: 0,
+            invoice_id: 1,
+            position: 0,
+            product: "P".into(),
+            subscription_id: None,
+            term_begin: d,
+            term_end: d,
+            amount_cents: amount,
+            paid_cents: 0,
+            voluntary,
+            is_primary: false,
+            is_chapter: false,
+        }
+    }
+
+    #[test]
+    fn i3_partial_payments_go_to_non_voluntary_lines_first_in_order() {
+        let lines = [line(1000, true), line(5000, false), line(2000, false)];
+        assert_eq!(allocate(&lines, 6000), vec![0, 5000, 1000]);
+        assert_eq!(allocate(&lines, 7500), vec![500, 5000, 2000]);
+        assert_eq!(allocate(&lines, 8000), vec![1000, 5000, 2000]);
+        assert_eq!(allocate(&lines, 0), vec![0, 0, 0]);
+    }
+}

@@ -1,0 +1,412 @@
+//! B-1..B-13: billing cycles. A cycle says whom a billing run bills, for what, and how.
+
+pub mod options;
+pub mod rules;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use entity::billing_cycle as b;
+use entity::billing_cycle_category as bc;
+use entity::billing_cycle_customer_type as bt;
+use entity::billing_cycle_product as bp;
+use entity::product as p;
+
+use crate::error::{Error, Result};
+use crate::page::{self, Page, PageRequest};
+use crate::products::ProductType;
+use crate::{billing_categories, clock, customer_types, db::Db, settings};
+
+pub use options::{AutopayOption, CycleAccounting, CycleBillingTime};
+pub use rules::{CycleFields, name_key};
+
+/// A cycle as stored, with the warnings its options deserve.
+#[derive(Debug, Clone)]
+pub struct Cycle {
+    pub id: i64,
+    pub fields: CycleFields,
+    pub warnings: Vec<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// PATCH: absent fields stay; lists are replaced whole.
+#[derive(Debug, Clone, Default)]
+pub struct CyclePatch {
+    pub name: Option<String>,
+    pub membership: Option<bool>,
+    pub customer_types: Option<Vec<String>>,
+    pub billing_categories: Option<Vec<String>>,
+    pub products: Option<Vec<String>>,
+    pub billing_time: Option<CycleBillingTime>,
+    pub accounting_method: Option<CycleAccounting>,
+    pub autopay_option: Option<AutopayOption>,
+    pub require_chapter: Option<bool>,
+    pub allow_multiple_chapters: Option<bool>,
+    pub require_billed_chapters_on_renewal: Option<bool>,
+    pub include_inactive_members: Option<bool>,
+    pub include_inactive_sections: Option<bool>,
+    pub include_suspended_members: Option<bool>,
+    pub print_zero_balance: Option<bool>,
+    pub include_all_sections: Option<bool>,
+    pub include_all_chapters: Option<bool>,
+    pub update_complimentary_paid_through_at_payment: Option<bool>,
+    pub use_primary_fee_term_length: Option<bool>,
+    pub months_prior_to_expiration: Option<u32>,
+    pub rejoin_as_renewal_months: Option<u32>,
+    pub join_item_set: Option<bool>,
+    pub itemized_renewals: Option<bool>,
+    pub reminder_days: Option<Option<u32>>,
+}
+
+impl CyclePatch {
+    fn apply(self, f: &mut CycleFields) {
+        macro_rules! set {
+            ($($n:ident),*) => { $( if let Some(v) = self.$n { f.$n = v; } )* };
+        }
+        set!(
+            name,
+            membership,
+            customer_types,
+            billing_categories,
+            products,
+            billing_time,
+            accounting_method,
+            autopay_option,
+            require_chapter,
+            allow_multiple_chapters,
+            require_billed_chapters_on_renewal,
+            include_inactive_members,
+            include_inactive_sections,
+            include_suspended_members,
+            print_zero_balance,
+            include_all_sections,
+            include_all_chapters,
+            update_complimentary_paid_through_at_payment,
+            use_primary_fee_term_length,
+            months_prior_to_expiration,
+            rejoin_as_renewal_months,
+            join_item_set,
+            itemized_renewals,
+            reminder_days
+        );
+    }
+}
+
+/// P-6 from the product side: the cycle whose name equals `code`, if any.
+pub async fn named_like(conn: &impl ConnectionTrait, code: &str) -> Result<Option<String>> {
+    Ok(b::Entity::find()
+        .filter(b::Column::NameKey.eq(name_key(code)))
+        .one(conn)
+        .await?
+        .map(|m| m.name))
+}
+
+async fn facts(
+    conn: &impl ConnectionTrait,
+    f: &CycleFields,
+    self_id: Option<i64>,
+) -> Result<rules::Facts> {
+    let key = name_key(&f.name);
+    let types = customer_types::find_many(conn, &f.customer_types)
+        .await?
+        .into_iter()
+        .map(|t| (t.code.clone(), t))
+        .collect();
+    let mut categories = std::collections::HashSet::new();
+    for c in &f.billing_categories {
+        if billing_categories::TABLE.find(conn, c).await?.is_some() {
+            categories.insert(c.clone());
+        }
+    }
+    let products = p::Entity::find()
+        .filter(p::Column::Code.is_in(f.products.iter().cloned()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|m| ProductType::parse(&m.product_type).map(|t| (m.code, t)))
+        .collect();
+    let product_named_like_cycle = p::Entity::find()
+        .select_only()
+        .column(p::Column::Code)
+        .filter(Expr::expr(Func::upper(Expr::col(p::Column::Code))).eq(key.clone()))
+        .into_tuple::<String>()
+        .one(conn)
+        .await?;
+    let mut dup = b::Entity::find().filter(b::Column::NameKey.eq(key));
+    if let Some(id) = self_id {
+        dup = dup.filter(b::Column::Id.ne(id));
+    }
+    Ok(rules::Facts {
+        types,
+        categories,
+        products,
+        product_named_like_cycle,
+        duplicate_name: dup.one(conn).await?.is_some(),
+        settings: settings::get(conn).await?,
+    })
+}
+
+fn columns(f: &CycleFields) -> b::ActiveModel {
+    b::ActiveModel {
+        name: Set(f.name.trim().to_owned()),
+        name_key: Set(name_key(&f.name)),
+        membership: Set(f.membership),
+        billing_time: Set(f.billing_time.as_str().into()),
+        accounting_method: Set(f.accounting_method.as_str().into()),
+        autopay_option: Set(f.autopay_option.as_str().into()),
+        require_chapter: Set(f.require_chapter),
+        allow_multiple_chapters: Set(f.allow_multiple_chapters),
+        require_billed_chapters_on_renewal: Set(f.require_billed_chapters_on_renewal),
+        include_inactive_members: Set(f.include_inactive_members),
+        include_inactive_sections: Set(f.include_inactive_sections),
+        include_suspended_members: Set(f.include_suspended_members),
+        print_zero_balance: Set(f.print_zero_balance),
+        include_all_sections: Set(f.include_all_sections),
+        include_all_chapters: Set(f.include_all_chapters),
+        update_complimentary_paid_through_at_payment: Set(
+            f.update_complimentary_paid_through_at_payment
+        ),
+        use_primary_fee_term_length: Set(f.use_primary_fee_term_length),
+        months_prior_to_expiration: Set(f.months_prior_to_expiration as i32),
+        rejoin_as_renewal_months: Set(f.rejoin_as_renewal_months as i32),
+        join_item_set: Set(f.join_item_set),
+        itemized_renewals: Set(f.itemized_renewals),
+        reminder_days: Set(f.reminder_days.map(|d| d as i32)),
+        ..Default::default()
+    }
+}
+
+async fn write_lists(conn: &impl ConnectionTrait, id: i64, f: &CycleFields) -> Result<()> {
+    bt::Entity::delete_many()
+        .filter(bt::Column::CycleId.eq(id))
+        .exec(conn)
+        .await?;
+    bc::Entity::delete_many()
+        .filter(bc::Column::CycleId.eq(id))
+        .exec(conn)
+        .await?;
+    bp::Entity::delete_many()
+        .filter(bp::Column::CycleId.eq(id))
+        .exec(conn)
+        .await?;
+    if !f.customer_types.is_empty() {
+        bt::Entity::insert_many(f.customer_types.iter().enumerate().map(|(i, t)| {
+            bt::ActiveModel {
+                cycle_id: Set(id),
+                customer_type: Set(t.clone()),
+                position: Set(i as i32),
+            }
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    if !f.billing_categories.is_empty() {
+        bc::Entity::insert_many(f.billing_categories.iter().map(|c| bc::ActiveModel {
+            cycle_id: Set(id),
+            billing_category: Set(c.clone()),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    if !f.products.is_empty() {
+        bp::Entity::insert_many(f.products.iter().enumerate().map(|(i, p)| bp::ActiveModel {
+            cycle_id: Set(id),
+            product: Set(p.clone()),
+            position: Set(i as i32),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn assemble(m: b::Model, lists: &mut Lists) -> CycleFields {
+    CycleFields {
+        customer_types: lists.types.remove(&m.id).unwrap_or_default(),
+        billing_categories: lists.categories.remove(&m.id).unwrap_or_default(),
+        products: lists.products.remove(&m.id).unwrap_or_default(),
+        name: m.name,
+        membership: m.membership,
+        billing_time: CycleBillingTime::parse(&m.billing_time).unwrap_or_default(),
+        accounting_method: CycleAccounting::parse(&m.accounting_method).unwrap_or_default(),
+        autopay_option: AutopayOption::parse(&m.autopay_option).unwrap_or_default(),
+        require_chapter: m.require_chapter,
+        allow_multiple_chapters: m.allow_multiple_chapters,
+        require_billed_chapters_on_renewal: m.require_billed_chapters_on_renewal,
+        include_inactive_members: m.include_inactive_members,
+        include_inactive_sections: m.include_inactive_sections,
+        include_suspended_members: m.include_suspended_members,
+        print_zero_balance: m.print_zero_balance,
+        include_all_sections: m.include_all_sections,
+        include_all_chapters: m.include_all_chapters,
+        update_complimentary_paid_through_at_payment: m
+            .update_complimentary_paid_through_at_payment,
+        use_primary_fee_term_length: m.use_primary_fee_term_length,
+        months_prior_to_expiration: u32::try_from(m.months_prior_to_expiration).unwrap_or(0),
+        rejoin_as_renewal_months: u32::try_from(m.rejoin_as_renewal_months).unwrap_or(0),
+        join_item_set: m.join_item_set,
+        itemized_renewals: m.itemized_renewals,
+        reminder_days: m.reminder_days.map(|d| u32::try_from(d).unwrap_or(0)),
+    }
+}
+
+#[derive(Default)]
+struct Lists {
+    types: HashMap<i64, Vec<String>>,
+    categories: HashMap<i64, Vec<String>>,
+    products: HashMap<i64, Vec<String>>,
+}
+
+async fn lists(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Lists> {
+    let mut l = Lists::default();
+    for r in bt::Entity::find()
+        .filter(bt::Column::CycleId.is_in(ids.iter().copied()))
+        .order_by_asc(bt::Column::Position)
+        .all(conn)
+        .await?
+    {
+        l.types.entry(r.cycle_id).or_default().push(r.customer_type);
+    }
+    for r in bc::Entity::find()
+        .filter(bc::Column::CycleId.is_in(ids.iter().copied()))
+        .order_by_asc(bc::Column::BillingCategory)
+        .all(conn)
+        .await?
+    {
+        l.categories
+            .entry(r.cycle_id)
+            .or_default()
+            .push(r.billing_category);
+    }
+    for r in bp::Entity::find()
+        .filter(bp::Column::CycleId.is_in(ids.iter().copied()))
+        .order_by_asc(bp::Column::Position)
+        .all(conn)
+        .await?
+    {
+        l.products.entry(r.cycle_id).or_default().push(r.product);
+    }
+    Ok(l)
+}
+
+async fn cycles(conn: &impl ConnectionTrait, models: Vec<b::Model>) -> Result<Vec<Cycle>> {
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut l = lists(conn, &ids).await?;
+    let mut out = Vec::with_capacity(models.len());
+    for m in models {
+        let (id, version, created_at, updated_at) = (m.id, m.version, m.created_at, m.updated_at);
+        let fields = assemble(m, &mut l);
+        // Warnings describe the options as they stand, so they are worked out on every read.
+        let facts = facts(conn, &fields, Some(id)).await?;
+        // A later change to a product or type can make a saved cycle invalid; say so.
+        let warnings = match rules::check(&fields, &facts) {
+            Ok(w) => w,
+            Err(e) => vec![format!(
+                "this cycle no longer passes its checks after a change to its products or types; fix it before billing: {e}"
+            )],
+        };
+        out.push(Cycle {
+            id,
+            fields,
+            warnings,
+            version,
+            created_at,
+            updated_at,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Cycle> {
+    let m = b::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("billing cycle", id))?;
+    cycles(conn, vec![m])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("billing cycle", id))
+}
+
+pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page<Cycle>> {
+    let limit = req.limit()?;
+    let mut q = b::Entity::find()
+        .order_by_asc(b::Column::Id)
+        .limit(limit + 1);
+    if let Some(after) = req.after_id()? {
+        q = q.filter(b::Column::Id.gt(after));
+    }
+    let page = page::build(q.all(conn).await?, limit, |m| m.id.to_string());
+    Ok(Page {
+        items: cycles(conn, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+pub async fn create(db: &Db, f: CycleFields) -> Result<Cycle> {
+    let txn = db.write().await?;
+    let facts = facts(&txn, &f, None).await?;
+    rules::check(&f, &facts)?;
+    let now = clock::now();
+    let mut am = columns(&f);
+    am.version = Set(1);
+    am.created_at = Set(now);
+    am.updated_at = Set(now);
+    let m = am.insert(&txn).await?;
+    write_lists(&txn, m.id, &f).await?;
+    let cycle = get(&txn, m.id).await?;
+    txn.commit().await?;
+    Ok(cycle)
+}
+
+pub async fn update(
+    db: &Db,
+    id: i64,
+    patch: CyclePatch,
+    expected_version: Option<i32>,
+) -> Result<Cycle> {
+    let txn = db.write().await?;
+    let current = get(&txn, id).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    let mut f = current.fields.clone();
+    patch.apply(&mut f);
+    let facts = facts(&txn, &f, Some(id)).await?;
+    rules::check(&f, &facts)?;
+    let mut am = columns(&f);
+    am.version = Set(current.version + 1);
+    am.updated_at = Set(clock::now());
+    let res = b::Entity::update_many()
+        .set(am)
+        .filter(b::Column::Id.eq(id))
+        .filter(b::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::PreconditionFailed);
+    }
+    write_lists(&txn, id, &f).await?;
+    let cycle = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(cycle)
+}
+
+pub async fn delete(db: &Db, id: i64, expected_version: Option<i32>) -> Result<()> {
+    let txn = db.write().await?;
+    let current = get(&txn, id).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    b::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! I-4: a money movement is recorded once. The key, a hash of the request and the response
+//! are stored in the same transaction as the movement, so a retry gets the first response and
+//! a crash never leaves a movement without its key.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sha2::{Digest, Sha256};
+
+use entity::idempotency_key as k;
+
+use crate::clock;
+use crate::error::{Error, Result};
+
+/// A caller's key for one kind of request.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// What the key is for, e.g. `payment:invoice/42`; the same key may be reused elsewhere.
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+impl Key {
+    pub fn new(scope: String, key: &str, request: &[u8]) -> Result<Key> {
+        let key = key.trim();
+        if key.is_empty() || key.chars().count() > 200 {
+            return Err(Error::bad_parameter(
+                "Idempotency-Key",
+                "must be 1 to 200 characters",
+            ));
+        }
+        let digest = Sha256::digest(request);
+        let request_hash = digest.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Key {
+            scope,
+            key: key.to_owned(),
+            request_hash,
+        })
+    }
+}
+
+/// A response stored under a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub status: u16,
+    pub body: String,
+}
+
+/// The first response for this key, if there is one. The same key with another request is
+/// rejected: it would otherwise silently do nothing.
+pub async fn replay(conn: &impl ConnectionTrait, key: &Key) -> Result<Option<Stored>> {
+    let Some(row) = k::Entity::find_by_id((key.scope.clone(), key.key.clone()))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.request_hash != key.request_hash {
+        return Err(Error::invalid(
+            "Idempotency-Key",
+            "this key was already used with a different request; use a new key for a new request",
+        ));
+    }
+    Ok(Some(Stored {
+        status: u16::try_from(row.status).unwrap_or(200),
+        body: row.body,
+    }))
+}
+
+pub async fn store(conn: &impl ConnectionTrait, key: &Key, response: &Stored) -> Result<()> {
+    k::ActiveModel {
+        scope: Set(key.scope.clone()),
+        key: Set(key.key.clone()),
+        request_hash: Set(key.request_hash.clone()),
+        status: Set(i32::from(response.status)),
+        body: Set(response.body.clone()),
+        created_at: Set(clock::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
