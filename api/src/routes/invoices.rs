@@ -147,7 +147,19 @@ async fn do_join(
     })
     .await?;
     Ok(match outcome {
-        join::Outcome::Replayed(s) => replay(s),
+        join::Outcome::Replayed(s) => {
+            // The first response carried the invoice's Location; so does its replay.
+            let id = serde_json::from_str::<serde_json::Value>(&s.body)
+                .ok()
+                .and_then(|v| v["id"].as_i64());
+            let mut res = replay(s);
+            if let Some(id) = id
+                && let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/invoices/{id}"))
+            {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            res
+        }
         join::Outcome::Done(j) => {
             let dto = JoinResponseDto::from(*j);
             match dto.id {
