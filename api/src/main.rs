@@ -39,7 +39,7 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
-    /// Load a worked example (`e1` doctors, `e2` colleges, `e5` library) into the database.
+    /// Load a worked example (`e1` doctors, `e2` colleges, `e3` multi-year, `e4` rejoin, `e5` library).
     DemoData {
         #[arg(long, default_value = "e1")]
         example: String,
@@ -118,8 +118,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::DemoData { example } => {
-            let example =
-                service::demo::Example::parse(&example).ok_or("example must be e1, e2 or e5")?;
+            let example = service::demo::Example::parse(&example)
+                .ok_or("example must be e1, e2, e3, e4 or e5")?;
             let db = Db::connect(&cfg.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -130,12 +130,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "loaded {:?}: {} customer types, {} contacts, {} pricing rules, {} subscriptions",
+                "loaded {:?}: {} customer types, {} contacts, {} pricing rules, {} subscriptions, {} invoices",
                 example,
                 loaded.customer_types,
                 loaded.contacts,
                 loaded.pricing_rules,
-                loaded.subscriptions
+                loaded.subscriptions,
+                loaded.invoices
             );
             Ok(())
         }

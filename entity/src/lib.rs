@@ -13,6 +13,7 @@ pub mod customer_type;
 pub mod customer_type_product;
 pub mod idempotency_key;
 pub mod invoice;
+pub mod invoice_adjustment;
 pub mod invoice_line;
 pub mod membership_settings;
 pub mod payment;

@@ -9,6 +9,7 @@ mod m20261122_000004_pricing;
 mod m20261122_000005_subscriptions;
 mod m20261122_000006_billing_cycles;
 mod m20261122_000007_invoices;
+mod m20261122_000008_invoice_adjustments;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_subscriptions::Migration),
             Box::new(m20261122_000006_billing_cycles::Migration),
             Box::new(m20261122_000007_invoices::Migration),
+            Box::new(m20261122_000008_invoice_adjustments::Migration),
         ]
     }
 }

@@ -536,6 +536,20 @@ async fn sec1_role_matrix_over_every_endpoint() {
         ),
         (Method::GET, "/me/invoices".into(), None, 200, 403),
         (
+            Method::PATCH,
+            "/invoices/999999".into(),
+            Some(json!({"reason": "x"})),
+            403,
+            404,
+        ),
+        (
+            Method::GET,
+            "/invoices/999999/adjustments".into(),
+            None,
+            403,
+            404,
+        ),
+        (
             Method::POST,
             "/me/join".into(),
             Some(json!({"billing_cycle": 999999})),

@@ -1258,3 +1258,150 @@ async fn i4_concurrent_joins_with_one_key_bill_once() {
     }
     assert_eq!(invoice_count(&app, c).await, 1);
 }
+
+// ---------------------------------------------------------------- I-8
+
+async fn adjust(app: &TestApp, invoice: i64, body: Value) -> tests::Res {
+    app.patch(&format!("/invoices/{invoice}"), &app.staff, body)
+        .await
+}
+
+#[tokio::test]
+async fn i8_staff_add_remove_and_change_voluntary_lines_repriced_and_recorded() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Adjusted").await;
+    let mut body = base_join("2026-04-10");
+    body["add_ons"] = json!(["GIFT"]);
+    body["voluntary"] = json!({"GIFT": "25.00"});
+    let inv = billed(&app, c, body).await;
+    let n = id(&inv);
+    assert_eq!(inv["total"], "400.00");
+    // Add the journal (prorated like at billing), change the gift.
+    let r = adjust(
+        &app,
+        n,
+        json!({"add": ["JOURNAL"], "voluntary": {"GIFT": "40.00"}, "reason": "asked by phone"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(line(&r.body, "JOURNAL")["amount"], "30.00");
+    assert_eq!(line(&r.body, "GIFT")["amount"], "40.00");
+    assert_eq!(r.body["total"], "445.00");
+    // Remove the gift again.
+    let r = adjust(
+        &app,
+        n,
+        json!({"remove": ["GIFT"], "reason": "changed their mind"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(products(&r.body), vec!["MDUES", "JOURNAL"]);
+    assert_eq!(r.body["total"], "405.00");
+    // Every adjustment is recorded with who and why.
+    let log = app
+        .get(&format!("/invoices/{n}/adjustments"), &app.staff)
+        .await
+        .expect(200);
+    let items = log.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["reason"], "asked by phone");
+    assert_eq!(items[0]["details"]["total_before"], "400.00");
+    assert_eq!(items[0]["details"]["total_after"], "445.00");
+    assert!(items[0]["user_id"].as_i64().is_some());
+}
+
+#[tokio::test]
+async fn i8_changing_the_formula_primary_product_reprices_the_whole_invoice() {
+    let app = spawn().await;
+    associates(&app).await;
+    let c = app.person("NM", "Switcher").await;
+    let inv = billed(
+        &app,
+        c,
+        json!({"billing_cycle": "Associate join", "billing_category": "REG",
+            "add_ons": ["JOURNAL"], "join_date": "2026-03-15"}),
+    )
+    .await;
+    assert_eq!(line(&inv, "JOURNAL")["amount"], "40.00");
+    let r = adjust(
+        &app,
+        id(&inv),
+        json!({"primary_product": "AM_2", "reason": "two-year membership"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(products(&r.body), vec!["AM_2", "JOURNAL"]);
+    assert_eq!(line(&r.body, "AM_2")["amount"], "190.00");
+    // T-4: the 12-month journal under a 24-month membership costs double.
+    assert_eq!(line(&r.body, "JOURNAL")["amount"], "80.00");
+    assert_eq!(r.body["term_end"], "2028-03-14");
+    // A product outside the family is rejected and nothing changes.
+    adjust(
+        &app,
+        id(&inv),
+        json!({"primary_product": "MDUES", "reason": "x"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert_eq!(invoice(&app, id(&inv)).await["total"], "270.00");
+}
+
+#[tokio::test]
+async fn i8_paid_voided_and_partly_paid_invoices_are_never_edited() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Closed").await;
+    let inv = billed(&app, c, base_join("2026-04-10")).await;
+    let n = id(&inv);
+    // A reason is required; the primary fee cannot be removed; unknown lines are named.
+    adjust(&app, n, json!({"add": ["JOURNAL"], "reason": " "}))
+        .await
+        .problem(422, "validation_failed");
+    let r = adjust(&app, n, json!({"remove": ["MDUES"], "reason": "x"}))
+        .await
+        .problem(422, "validation_failed");
+    assert!(r.text.contains("primary"), "{}", r.text);
+    adjust(&app, n, json!({"remove": ["JOURNAL"], "reason": "x"}))
+        .await
+        .problem(422, "validation_failed");
+    // A stale If-Match is 412.
+    app.send(
+        Method::PATCH,
+        &format!("/invoices/{n}"),
+        Some(&app.staff),
+        Some(json!({"add": ["JOURNAL"], "reason": "x"})),
+        &[("If-Match", "\"99\"")],
+    )
+    .await
+    .problem(412, "precondition_failed");
+    pay(&app, n, "10.00", "2026-04-11").await.expect(201);
+    adjust(&app, n, json!({"add": ["JOURNAL"], "reason": "x"}))
+        .await
+        .problem(409, "conflict");
+    let other = billed(
+        &app,
+        app.person("NM", "Voided").await,
+        base_join("2026-04-10"),
+    )
+    .await;
+    app.post(
+        &format!("/invoices/{}/void", id(&other)),
+        &app.staff,
+        json!({"reason": "billed in error"}),
+    )
+    .await
+    .expect(200);
+    adjust(&app, id(&other), json!({"add": ["JOURNAL"], "reason": "x"}))
+        .await
+        .problem(409, "conflict");
+    // Members never adjust invoices.
+    let member = app.member_token(c);
+    app.patch(
+        &format!("/invoices/{n}"),
+        &member,
+        json!({"add": ["JOURNAL"], "reason": "x"}),
+    )
+    .await
+    .problem(403, "forbidden");
+}

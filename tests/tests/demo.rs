@@ -1,4 +1,4 @@
-//! `ams demo-data`: the worked examples load through the service layer (E-1, E-2).
+//! `ams demo-data`: the worked examples load through the service layer (E-1..E-5).
 
 use serde_json::Value;
 use service::demo::{Example, load};
@@ -173,4 +173,84 @@ async fn e5_library_association_prices_divisions_and_sections_by_rule() {
         .await
         .expect(200);
     assert_eq!(c.body["paid_through"], "2025-12-31");
+}
+
+async fn invoices_of(app: &tests::TestApp, contact: i64) -> Vec<Value> {
+    app.get(&format!("/contacts/{contact}/invoices"), &app.staff)
+        .await
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn amounts(invoice: &Value) -> Vec<(String, String)> {
+    invoice["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["product"].as_str().unwrap().to_owned(),
+                l["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// E-3: multi-year associate memberships (CT-3 formula, J-2, T-2, T-4, P-5).
+#[tokio::test]
+async fn e3_multi_year_memberships_scale_add_ons_and_tax_lines() {
+    let app = spawn().await;
+    let loaded = load(&app.db, Example::MultiYear).await.expect("load");
+    assert_eq!(loaded.invoices, 4);
+    let bruno = contact_id(&app, "bruno").await;
+    let inv = invoices_of(&app, bruno).await;
+    assert_eq!(inv.len(), 1);
+    let s = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        amounts(&inv[0]),
+        vec![
+            s("AM_2", "190.00"),
+            s("AM_2_GST", "9.50"),
+            s("JOURNAL", "80.00"),
+            s("SCHOLARSHIP", "50.00")
+        ]
+    );
+    assert_eq!(inv[0]["status"], "paid");
+    let c = app
+        .get(&format!("/contacts/{bruno}"), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(c.body["customer_type"], "AM");
+    assert_eq!(c.body["renew_months"], 24);
+    assert_eq!(c.body["paid_through"], "2028-03-14");
+    // Dev has not paid: still a non-member with an open invoice (J-5).
+    let dev = contact_id(&app, "dev").await;
+    let c = app
+        .get(&format!("/contacts/{dev}"), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(c.body["customer_type"], "NM");
+    assert_eq!(invoices_of(&app, dev).await[0]["status"], "open");
+}
+
+/// E-4: J-4's example both ways.
+#[tokio::test]
+async fn e4_rejoin_window_renews_inside_and_joins_outside() {
+    let app = spawn().await;
+    load(&app.db, Example::Rejoin).await.expect("load");
+    let elena = contact_id(&app, "elena").await;
+    let inside = &invoices_of(&app, elena).await[0];
+    assert_eq!(inside["treated_as"], "renewal");
+    assert_eq!(inside["term_begin"], "2021-01-01");
+    assert_eq!(inside["term_end"], "2021-12-31");
+    assert_eq!(inside["total"], "500.00");
+    let femi = contact_id(&app, "femi").await;
+    let outside = &invoices_of(&app, femi).await[0];
+    assert_eq!(outside["treated_as"], "join");
+    assert_eq!(outside["term_begin"], "2021-04-01");
+    assert_eq!(outside["term_end"], "2021-12-31");
+    assert_eq!(outside["total"], "375.00");
 }

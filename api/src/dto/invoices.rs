@@ -322,3 +322,47 @@ impl validator::Validate for ReasonDto {
         Ok(())
     }
 }
+
+/// I-8: a staff adjustment of an open join invoice before payment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"add": ["JOURNAL"], "remove": ["CHAPT/WEST"], "voluntary": {"GIFT": "40.00"},
+    "primary_product": "AM_2", "reason": "member asked by phone"}))]
+pub struct InvoiceAdjustmentDto {
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub voluntary: BTreeMap<String, Money>,
+    /// Another product of the primary fee's formula family.
+    pub primary_product: Option<String>,
+    /// Why; recorded with who made the change.
+    pub reason: String,
+}
+
+impl validator::Validate for InvoiceAdjustmentDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentDto {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub at: DateTime<Utc>,
+    /// The staff login that made the change.
+    pub user_id: i64,
+    pub reason: String,
+    /// What changed: added and removed products, voluntary amounts, primary product, totals.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentList {
+    pub items: Vec<AdjustmentDto>,
+    pub next_cursor: Option<String>,
+}

@@ -2,18 +2,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use service::billing::{invoices as inv, join, payments};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use service::billing::{adjust, invoices as inv, join, payments};
 use service::contacts::Actor;
 use service::idempotency::{Key, Stored};
 
 use crate::app::AppState;
 use crate::auth::{Caller, Member, Staff};
 use crate::dto::invoices::{
-    InvoiceDto, InvoiceList, InvoiceQuery, JoinRequestDto, JoinResponseDto, NewPaymentDto,
-    PaymentDto, PaymentResponseDto, ReasonDto,
+    AdjustmentDto, AdjustmentList, InvoiceAdjustmentDto, InvoiceDto, InvoiceList, InvoiceQuery,
+    JoinRequestDto, JoinResponseDto, NewPaymentDto, PaymentDto, PaymentResponseDto, ReasonDto,
 };
-use crate::extract::Body;
+use crate::extract::{Body, IfMatch};
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::versioned;
 
@@ -281,4 +281,60 @@ pub async fn cancel(
 ) -> ApiResult<HttpResponse> {
     let dto = InvoiceDto::from(inv::cancel(&state.db, *id, body.0.reason.as_deref()).await?);
     Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// Adjust an open join invoice before payment (I-8): add or remove optional lines, change
+/// voluntary amounts or the formula primary product. Lines are priced again as at billing;
+/// the adjustment is recorded with who and why.
+#[utoipa::path(tag = "invoices", operation_id = "adjustInvoice", request_body = InvoiceAdjustmentDto,
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    security(("bearer" = [])), responses((status = 200, body = InvoiceDto, headers(("ETag" = String)))))]
+#[patch("/invoices/{id}")]
+pub async fn adjust_invoice(
+    staff: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Body<InvoiceAdjustmentDto>,
+) -> ApiResult<HttpResponse> {
+    let d = body.0;
+    let adj = adjust::Adjustment {
+        add: d.add,
+        remove: d.remove,
+        voluntary: d.voluntary.into_iter().map(|(k, v)| (k, v.0)).collect(),
+        primary_product: d.primary_product,
+        reason: d.reason,
+    };
+    let today = service::clock::now().date_naive();
+    let view = adjust::adjust(&state.db, *id, adj, staff.0.user_id, if_match.0, today).await?;
+    let dto = InvoiceDto::from(view);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// The adjustments of an invoice, oldest first (I-8).
+#[utoipa::path(tag = "invoices", operation_id = "listInvoiceAdjustments", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = AdjustmentList)))]
+#[get("/invoices/{id}/adjustments")]
+pub async fn adjustments(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    inv::get(&state.db.conn, Actor::Staff, *id).await?;
+    let items = adjust::list(&state.db.conn, *id)
+        .await?
+        .into_iter()
+        .map(|a| AdjustmentDto {
+            id: a.id,
+            invoice_id: a.invoice_id,
+            at: a.at,
+            user_id: a.user_id,
+            reason: a.reason,
+            details: serde_json::from_str(&a.details).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(AdjustmentList {
+        items,
+        next_cursor: None,
+    }))
 }

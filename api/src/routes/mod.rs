@@ -85,6 +85,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(invoices::pay)
         .service(invoices::void)
         .service(invoices::cancel)
+        .service(invoices::adjust_invoice)
+        .service(invoices::adjustments)
         .service(subscriptions::list)
         .service(subscriptions::create)
         .service(subscriptions::import_rows)

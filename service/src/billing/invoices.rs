@@ -210,23 +210,34 @@ pub async fn insert(
     lines: Vec<super::lines::LineDraft>,
 ) -> Result<i64> {
     let inv = invoice.insert(conn).await?;
-    if !lines.is_empty() {
-        l::Entity::insert_many(lines.into_iter().enumerate().map(|(n, d)| l::ActiveModel {
-            invoice_id: Set(inv.id),
-            position: Set(n as i32),
-            product: Set(d.product),
-            subscription_id: Set(None),
-            term_begin: Set(d.term_begin),
-            term_end: Set(d.term_end),
-            amount_cents: Set(d.amount_cents),
-            paid_cents: Set(0),
-            voluntary: Set(d.voluntary),
-            is_primary: Set(d.is_primary),
-            is_chapter: Set(d.is_chapter),
-            ..Default::default()
-        }))
-        .exec_without_returning(conn)
-        .await?;
-    }
+    insert_lines(conn, inv.id, lines).await?;
     Ok(inv.id)
+}
+
+/// Writes an invoice's lines in order, with one multi-row statement.
+pub async fn insert_lines(
+    conn: &impl ConnectionTrait,
+    invoice_id: i64,
+    lines: Vec<super::lines::LineDraft>,
+) -> Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    l::Entity::insert_many(lines.into_iter().enumerate().map(|(n, d)| l::ActiveModel {
+        invoice_id: Set(invoice_id),
+        position: Set(n as i32),
+        product: Set(d.product),
+        subscription_id: Set(None),
+        term_begin: Set(d.term_begin),
+        term_end: Set(d.term_end),
+        amount_cents: Set(d.amount_cents),
+        paid_cents: Set(0),
+        voluntary: Set(d.voluntary),
+        is_primary: Set(d.is_primary),
+        is_chapter: Set(d.is_chapter),
+        ..Default::default()
+    }))
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
 }

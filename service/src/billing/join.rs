@@ -63,6 +63,7 @@ impl TreatedAs {
 /// What a join bills (or, with `dry_run`, would bill).
 #[derive(Debug, Clone)]
 pub struct Joined {
+    pub join_date: NaiveDate,
     pub treated_as: TreatedAs,
     pub term: Term,
     pub term_months: u32,
@@ -129,11 +130,74 @@ pub async fn join(
         return Ok(Outcome::Replayed(stored));
     }
     let contact = crate::contacts::get(&txn, actor, contact_id).await?.contact;
-    let mut errors = Errors::new();
     let Some(cycle_ref) = &req.cycle else {
         return Err(Error::invalid("billing_cycle", "is required"));
     };
     let cycle = find_cycle(&txn, cycle_ref).await?;
+    let mut joined = plan(&txn, &contact, &cycle, &req, today).await?;
+    if req.dry_run {
+        return Ok(Outcome::Done(Box::new(joined)));
+    }
+
+    let now = clock::now();
+    let total = joined.total();
+    let invoice_id = invoices::insert(
+        &txn,
+        i::ActiveModel {
+            contact_id: Set(contact.id),
+            bill_to_id: Set(contact.id),
+            kind: Set("join".into()),
+            cycle_id: Set(Some(cycle.id)),
+            accounting_method: Set(joined.accounting_method.as_str().into()),
+            status: Set(OPEN.into()),
+            total_cents: Set(total),
+            paid_cents: Set(0),
+            term_begin: Set(Some(joined.term.begin)),
+            term_end: Set(Some(joined.term.end)),
+            term_months: Set(Some(joined.term_months as i32)),
+            customer_type: Set(Some(joined.customer_type.clone())),
+            billing_category: Set(joined.billing_category.clone()),
+            treated_as: Set(joined.treated_as.as_str().into()),
+            join_date: Set(Some(joined.join_date)),
+            first_join: Set(contact.join_date.is_none()),
+            void_reason: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+        joined.lines.clone(),
+    )
+    .await?;
+    let mut view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    // Nothing to pay (a complimentary join): the membership starts at once.
+    if total == 0 {
+        i::Entity::update_many()
+            .col_expr(i::Column::Status, sea_orm::sea_query::Expr::val(PAID))
+            .filter(i::Column::Id.eq(invoice_id))
+            .exec(&txn)
+            .await?;
+        complete::paid_in_full(&txn, &view, joined.join_date, now).await?;
+        view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    }
+    joined.invoice = Some(view);
+    if let Some(k) = &key {
+        idempotency::store(&txn, k, &render(&joined)).await?;
+    }
+    txn.commit().await?;
+    Ok(Outcome::Done(Box::new(joined)))
+}
+
+/// Everything a join bills, checked and priced, without writing: used by joins, their
+/// previews and staff adjustments of an open join invoice (I-8).
+pub(super) async fn plan(
+    txn: &impl sea_orm::ConnectionTrait,
+    contact: &entity::contact::Model,
+    cycle: &Cycle,
+    req: &JoinRequest,
+    today: NaiveDate,
+) -> Result<Joined> {
+    let mut errors = Errors::new();
     let f = &cycle.fields;
     if !f.join_item_set {
         return Err(Error::invalid(
@@ -149,10 +213,10 @@ pub async fn join(
         .first()
         .cloned()
         .ok_or_else(|| Error::Internal("join cycle without a customer type".into()))?;
-    let ty = customer_types::get(&txn, &type_code).await?;
-    let settings = settings::get(&txn).await?;
+    let ty = customer_types::get(txn, &type_code).await?;
+    let settings = settings::get(txn).await?;
     if ty.is_organization
-        != crate::customer_types::get(&txn, &contact.customer_type)
+        != crate::customer_types::get(txn, &contact.customer_type)
             .await?
             .is_organization
     {
@@ -170,7 +234,7 @@ pub async fn join(
         .clone()
         .or(contact.billing_category.clone());
     if let Some(cat) = &category {
-        if billing_categories::TABLE.find(&txn, cat).await?.is_none() {
+        if billing_categories::TABLE.find(txn, cat).await?.is_none() {
             errors.add(
                 "billing_category",
                 format!("billing category {cat} does not exist"),
@@ -236,7 +300,7 @@ pub async fn join(
     codes.extend(f.products.iter().cloned());
     let infos: HashMap<String, (ProductInfo, p::Model)> = p::Entity::find()
         .filter(p::Column::Code.is_in(codes.iter().cloned()))
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .filter_map(|m| {
@@ -368,8 +432,8 @@ pub async fn join(
     items.extend(req.chapters.iter().map(|c| (c.clone(), Role::Chapter)));
     items.extend(req.add_ons.iter().map(|a| (a.clone(), Role::AddOn)));
     let item_codes: Vec<String> = items.iter().map(|(c, _)| c.clone()).collect();
-    let book = PriceBook::load_for(&txn, &item_codes).await?;
-    let mut buyer = pricing::buyers(&txn, &[contact.id])
+    let book = PriceBook::load_for(txn, &item_codes).await?;
+    let mut buyer = pricing::buyers(txn, &[contact.id])
         .await?
         .remove(&contact.id)
         .unwrap_or_default();
@@ -390,7 +454,8 @@ pub async fn join(
     }
     .build(&items, &req.voluntary);
     let accounting_method = f.accounting_method.resolve(&settings);
-    let mut joined = Joined {
+    Ok(Joined {
+        join_date,
         treated_as,
         term,
         term_months,
@@ -399,56 +464,5 @@ pub async fn join(
         accounting_method,
         lines,
         invoice: None,
-    };
-    if req.dry_run {
-        return Ok(Outcome::Done(Box::new(joined)));
-    }
-
-    let now = clock::now();
-    let total = joined.total();
-    let invoice_id = invoices::insert(
-        &txn,
-        i::ActiveModel {
-            contact_id: Set(contact.id),
-            bill_to_id: Set(contact.id),
-            kind: Set("join".into()),
-            cycle_id: Set(Some(cycle.id)),
-            accounting_method: Set(accounting_method.as_str().into()),
-            status: Set(OPEN.into()),
-            total_cents: Set(total),
-            paid_cents: Set(0),
-            term_begin: Set(Some(joined.term.begin)),
-            term_end: Set(Some(joined.term.end)),
-            term_months: Set(Some(term_months as i32)),
-            customer_type: Set(Some(joined.customer_type.clone())),
-            billing_category: Set(joined.billing_category.clone()),
-            treated_as: Set(treated_as.as_str().into()),
-            join_date: Set(Some(join_date)),
-            first_join: Set(contact.join_date.is_none()),
-            void_reason: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        },
-        joined.lines.clone(),
-    )
-    .await?;
-    let mut view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    // Nothing to pay (a complimentary join): the membership starts at once.
-    if total == 0 {
-        i::Entity::update_many()
-            .col_expr(i::Column::Status, sea_orm::sea_query::Expr::val(PAID))
-            .filter(i::Column::Id.eq(invoice_id))
-            .exec(&txn)
-            .await?;
-        complete::paid_in_full(&txn, &view, join_date, now).await?;
-        view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    }
-    joined.invoice = Some(view);
-    if let Some(k) = &key {
-        idempotency::store(&txn, k, &render(&joined)).await?;
-    }
-    txn.commit().await?;
-    Ok(Outcome::Done(Box::new(joined)))
+    })
 }

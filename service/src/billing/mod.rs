@@ -1,6 +1,7 @@
 //! Billing: lines (I-1, P-5, T-4), joins (J-1..J-5), invoices (I-2, I-6) and payments
 //! (I-3, I-4), and what a payment in full does (J-5, L-6, C-7).
 
+pub mod adjust;
 pub mod complete;
 pub mod invoices;
 pub mod join;

@@ -2,6 +2,7 @@
 //! API uses. Each example is one association; load each into its own database.
 
 mod library;
+mod terms;
 
 use crate::contacts::{self, ContactView, NewContact};
 use crate::customer_types::{self, NewCustomerType, PrimaryFee};
@@ -17,6 +18,10 @@ pub enum Example {
     Doctors,
     /// E-2: college association, organization members with flow-down.
     Colleges,
+    /// E-3: multi-year associate membership with tax companions.
+    MultiYear,
+    /// E-4: the rejoin window, both ways.
+    Rejoin,
     /// E-5: library association with divisions, sections and over 900 pricing rules.
     Library,
 }
@@ -26,6 +31,8 @@ impl Example {
         match s.to_ascii_lowercase().as_str() {
             "e1" | "e-1" | "doctors" => Some(Example::Doctors),
             "e2" | "e-2" | "colleges" => Some(Example::Colleges),
+            "e3" | "e-3" | "multi-year" => Some(Example::MultiYear),
+            "e4" | "e-4" | "rejoin" => Some(Example::Rejoin),
             "e5" | "e-5" | "library" => Some(Example::Library),
             _ => None,
         }
@@ -38,6 +45,7 @@ pub struct Loaded {
     pub contacts: usize,
     pub pricing_rules: usize,
     pub subscriptions: usize,
+    pub invoices: usize,
 }
 
 pub(crate) fn ty(code: &str, name: &str, member: bool, org: bool) -> NewCustomerType {
@@ -151,6 +159,8 @@ pub async fn load(db: &Db, example: Example) -> Result<Loaded> {
     match example {
         Example::Doctors => doctors(db).await,
         Example::Colleges => colleges(db).await,
+        Example::MultiYear => terms::multi_year(db).await,
+        Example::Rejoin => terms::rejoin(db).await,
         Example::Library => library::load(db).await,
     }
 }
