@@ -51,6 +51,27 @@ impl LookupTable {
             .transpose()?)
     }
 
+    /// Which of `codes` exist, in one query.
+    pub async fn existing(
+        &self,
+        conn: &impl ConnectionTrait,
+        codes: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        if codes.is_empty() {
+            return Ok(Default::default());
+        }
+        let stmt = Query::select()
+            .column(Alias::new("code"))
+            .from(tbl(self))
+            .and_where(Expr::col(Alias::new("code")).is_in(codes.iter().cloned()))
+            .to_owned();
+        let mut out = std::collections::HashSet::new();
+        for row in conn.query_all(&stmt).await? {
+            out.insert(row.try_get_by_index::<String>(0)?);
+        }
+        Ok(out)
+    }
+
     pub async fn get(&self, conn: &impl ConnectionTrait, code: &str) -> Result<LookupRow> {
         self.find(conn, code)
             .await?

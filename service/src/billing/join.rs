@@ -88,11 +88,12 @@ pub enum Outcome {
 
 async fn find_cycle(conn: &impl sea_orm::ConnectionTrait, r: &CycleRef) -> Result<Cycle> {
     match r {
-        CycleRef::Id(id) => billing_cycles::get(conn, *id).await.map_err(|_| {
-            Error::invalid(
+        CycleRef::Id(id) => billing_cycles::get(conn, *id).await.map_err(|e| match e {
+            Error::NotFound { .. } => Error::invalid(
                 "billing_cycle",
                 format!("billing cycle {id} does not exist"),
-            )
+            ),
+            other => other,
         }),
         CycleRef::Name(name) => {
             let id = entity::billing_cycle::Entity::find()

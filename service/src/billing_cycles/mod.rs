@@ -109,31 +109,53 @@ pub async fn named_like(conn: &impl ConnectionTrait, code: &str) -> Result<Optio
         .map(|m| m.name))
 }
 
+/// The reference data the checks of these cycles need, in a fixed number of queries.
+async fn reference_facts<'a>(
+    conn: &impl ConnectionTrait,
+    cycles: impl Iterator<Item = &'a CycleFields> + Clone,
+) -> Result<rules::Facts> {
+    let mut type_codes: Vec<String> = cycles
+        .clone()
+        .flat_map(|f| f.customer_types.clone())
+        .collect();
+    type_codes.sort();
+    type_codes.dedup();
+    let types = customer_types::find_many(conn, &type_codes)
+        .await?
+        .into_iter()
+        .map(|t| (t.code.clone(), t))
+        .collect();
+    let wanted: Vec<String> = cycles
+        .clone()
+        .flat_map(|f| f.billing_categories.clone())
+        .collect();
+    let categories = billing_categories::TABLE.existing(conn, &wanted).await?;
+    let products = p::Entity::find()
+        .filter(p::Column::Code.is_in(cycles.flat_map(|f| f.products.clone())))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|m| ProductType::parse(&m.product_type).map(|t| (m.code, t)))
+        .collect();
+    Ok(rules::Facts {
+        types,
+        categories,
+        products,
+        product_named_like_cycle: None,
+        duplicate_name: false,
+        settings: settings::get(conn).await?,
+    })
+}
+
+/// Everything `rules::check` needs to save `f`, including the name checks (B-1, P-6).
 async fn facts(
     conn: &impl ConnectionTrait,
     f: &CycleFields,
     self_id: Option<i64>,
 ) -> Result<rules::Facts> {
     let key = name_key(&f.name);
-    let types = customer_types::find_many(conn, &f.customer_types)
-        .await?
-        .into_iter()
-        .map(|t| (t.code.clone(), t))
-        .collect();
-    let mut categories = std::collections::HashSet::new();
-    for c in &f.billing_categories {
-        if billing_categories::TABLE.find(conn, c).await?.is_some() {
-            categories.insert(c.clone());
-        }
-    }
-    let products = p::Entity::find()
-        .filter(p::Column::Code.is_in(f.products.iter().cloned()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|m| ProductType::parse(&m.product_type).map(|t| (m.code, t)))
-        .collect();
-    let product_named_like_cycle = p::Entity::find()
+    let mut facts = reference_facts(conn, std::iter::once(f)).await?;
+    facts.product_named_like_cycle = p::Entity::find()
         .select_only()
         .column(p::Column::Code)
         .filter(Expr::expr(Func::upper(Expr::col(p::Column::Code))).eq(key.clone()))
@@ -144,14 +166,8 @@ async fn facts(
     if let Some(id) = self_id {
         dup = dup.filter(b::Column::Id.ne(id));
     }
-    Ok(rules::Facts {
-        types,
-        categories,
-        products,
-        product_named_like_cycle,
-        duplicate_name: dup.one(conn).await?.is_some(),
-        settings: settings::get(conn).await?,
-    })
+    facts.duplicate_name = dup.one(conn).await?.is_some();
+    Ok(facts)
 }
 
 fn columns(f: &CycleFields) -> b::ActiveModel {
@@ -300,12 +316,19 @@ async fn lists(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Lists> {
 async fn cycles(conn: &impl ConnectionTrait, models: Vec<b::Model>) -> Result<Vec<Cycle>> {
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let mut l = lists(conn, &ids).await?;
-    let mut out = Vec::with_capacity(models.len());
-    for m in models {
+    let assembled: Vec<(b::Model, CycleFields)> = models
+        .into_iter()
+        .map(|m| {
+            let fields = assemble(m.clone(), &mut l);
+            (m, fields)
+        })
+        .collect();
+    // Warnings describe the options as they stand, so they are worked out on every read, with
+    // the reference data of the whole page loaded once. Names were checked when saved.
+    let facts = reference_facts(conn, assembled.iter().map(|(_, f)| f)).await?;
+    let mut out = Vec::with_capacity(assembled.len());
+    for (m, fields) in assembled {
         let (id, version, created_at, updated_at) = (m.id, m.version, m.created_at, m.updated_at);
-        let fields = assemble(m, &mut l);
-        // Warnings describe the options as they stand, so they are worked out on every read.
-        let facts = facts(conn, &fields, Some(id)).await?;
         // A later change to a product or type can make a saved cycle invalid; say so.
         let warnings = match rules::check(&fields, &facts) {
             Ok(w) => w,
