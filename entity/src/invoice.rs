@@ -26,6 +26,7 @@ pub struct Model {
     /// The contact had never joined: paying sets the join date (J-5).
     pub first_join: bool,
     pub void_reason: Option<String>,
+    pub renewal_run_id: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

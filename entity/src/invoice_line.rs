@@ -16,6 +16,9 @@ pub struct Model {
     pub voluntary: bool,
     pub is_primary: bool,
     pub is_chapter: bool,
+    /// The term this line bills its subscription for, while the invoice is live (unique with
+    /// the subscription: never billed twice for one term).
+    pub billed_term: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

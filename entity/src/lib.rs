@@ -21,6 +21,8 @@ pub mod pricing_group;
 pub mod pricing_group_member;
 pub mod pricing_rule;
 pub mod product;
+pub mod renewal_run;
+pub mod renewal_run_skip;
 pub mod server_secret;
 pub mod subscription;
 pub mod user;

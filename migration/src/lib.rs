@@ -10,6 +10,7 @@ mod m20261122_000005_subscriptions;
 mod m20261122_000006_billing_cycles;
 mod m20261122_000007_invoices;
 mod m20261122_000008_invoice_adjustments;
+mod m20261122_000009_renewal_runs;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_billing_cycles::Migration),
             Box::new(m20261122_000007_invoices::Migration),
             Box::new(m20261122_000008_invoice_adjustments::Migration),
+            Box::new(m20261122_000009_renewal_runs::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub mod page;
 pub mod paid_through;
 pub mod pricing;
 pub mod products;
+pub mod renewals;
 pub mod settings;
 pub mod sql;
 pub mod subscriptions;

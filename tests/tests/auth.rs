@@ -490,6 +490,15 @@ async fn sec1_role_matrix_over_every_endpoint() {
             403,
             404,
         ),
+        (Method::GET, "/renewal-runs".into(), None, 403, 200),
+        (Method::GET, "/renewal-runs/999999".into(), None, 403, 404),
+        (
+            Method::POST,
+            "/renewal-runs".into(),
+            Some(json!({"billing_cycle": 999999, "dry_run": true})),
+            403,
+            422,
+        ),
         (Method::GET, "/invoices".into(), None, 403, 200),
         (Method::GET, "/invoices/999999".into(), None, 404, 404),
         (

@@ -58,6 +58,8 @@ pub struct InvoiceDto {
     pub total: Money,
     pub paid: Money,
     pub balance: Money,
+    /// The renewal run that billed it.
+    pub renewal_run: Option<i64>,
     /// AutoPay batch (I-5).
     pub batch_id: Option<i64>,
     pub void_reason: Option<String>,
@@ -101,6 +103,7 @@ impl From<InvoiceView> for InvoiceDto {
             total: Money(i.total_cents),
             paid: Money(i.paid_cents),
             balance: Money(balance),
+            renewal_run: i.renewal_run_id,
             batch_id: None,
             void_reason: i.void_reason,
             version: i.version,

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod invoices;
 pub mod pricing;
 pub mod reference;
+pub mod renewals;
 pub mod subscriptions;
 
 use std::str::FromStr;

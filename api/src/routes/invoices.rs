@@ -62,6 +62,7 @@ async fn list_for(
         contact_id: contact.or(q.contact_id),
         status: q.status.clone(),
         cycle_id: q.billing_cycle,
+        renewal_run: q.renewal_run,
         updated_since: q.updated_since,
     };
     let req = service::page::PageRequest {

@@ -10,6 +10,7 @@ pub mod lookups;
 pub mod me;
 pub mod pricing;
 pub mod products;
+pub mod renewals;
 pub mod settings;
 pub mod subscriptions;
 
@@ -76,6 +77,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(billing_cycles::get)
         .service(billing_cycles::update)
         .service(billing_cycles::delete)
+        .service(renewals::create)
+        .service(renewals::list)
+        .service(renewals::get)
         .service(invoices::list)
         .service(invoices::get)
         .service(invoices::for_contact)

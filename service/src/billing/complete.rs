@@ -119,6 +119,7 @@ pub async fn paid_in_full(
         };
         l::Entity::update_many()
             .col_expr(l::Column::SubscriptionId, Expr::val(sub_id))
+            .col_expr(l::Column::BilledTerm, Expr::val(line.term_begin))
             .filter(l::Column::Id.eq(line.id))
             .exec(conn)
             .await?;

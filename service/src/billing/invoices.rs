@@ -41,6 +41,7 @@ pub struct Filter {
     pub contact_id: Option<i64>,
     pub status: Option<String>,
     pub cycle_id: Option<i64>,
+    pub renewal_run: Option<i64>,
     pub updated_since: Option<DateTime<Utc>>,
 }
 
@@ -113,6 +114,9 @@ pub async fn list(
     if let Some(c) = f.cycle_id {
         cond = cond.add(i::Column::CycleId.eq(c));
     }
+    if let Some(r) = f.renewal_run {
+        cond = cond.add(i::Column::RenewalRunId.eq(r));
+    }
     if let Some(since) = f.updated_since {
         cond = cond.add(i::Column::UpdatedAt.gte(since));
     }
@@ -173,6 +177,15 @@ async fn close(
     if res.rows_affected == 0 {
         return Err(Error::conflict("the invoice changed meanwhile; retry"));
     }
+    // Its terms are no longer billed: a later run or join may bill them again.
+    l::Entity::update_many()
+        .col_expr(
+            l::Column::BilledTerm,
+            Expr::val(Option::<chrono::NaiveDate>::None),
+        )
+        .filter(l::Column::InvoiceId.eq(id))
+        .exec(&txn)
+        .await?;
     let view = get(&txn, Actor::Staff, id).await?;
     txn.commit().await?;
     Ok(view)

@@ -202,6 +202,7 @@ mod tests {
             voluntary,
             is_primary: false,
             is_chapter: false,
+            billed_term: None,
         }
     }
 

@@ -1,0 +1,165 @@
+//! Renewal runs (R-1..R-6).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use service::renewals::RunResult;
+use utoipa::ToSchema;
+
+use super::Money;
+use super::invoices::{CycleRefDto, LineDto};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"billing_cycle": "Member renewals", "effective_date": "2027-01-01", "dry_run": true}))]
+pub struct RunRequestDto {
+    /// The cycle, by id or name.
+    pub billing_cycle: CycleRefDto,
+    /// Default: today plus the cycle's months prior to expiration.
+    pub effective_date: Option<NaiveDate>,
+    /// Preview: what would be billed; nothing is written.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl validator::Validate for RunRequestDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkipDto {
+    pub contact_id: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunInvoiceDto {
+    /// Null in a preview.
+    pub invoice_id: Option<i64>,
+    pub contact_id: i64,
+    pub customer_type: String,
+    pub term_begin: NaiveDate,
+    pub term_end: NaiveDate,
+    pub lines: Vec<LineDto>,
+    pub total: Money,
+}
+
+/// The outcome of a run or its preview. `invoices` and `skipped` list the first 1,000;
+/// the counts cover everything (`GET /invoices?renewal_run=` lists every invoice).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunResultDto {
+    /// Null for a preview.
+    pub id: Option<i64>,
+    pub dry_run: bool,
+    pub billing_cycle: i64,
+    pub effective_date: Option<NaiveDate>,
+    pub considered: u64,
+    pub billed: u64,
+    pub skipped_count: u64,
+    pub skipped: Vec<SkipDto>,
+    pub total: Money,
+    pub invoices: Vec<RunInvoiceDto>,
+}
+
+impl RunResultDto {
+    pub fn new(r: RunResult, dry_run: bool) -> Self {
+        RunResultDto {
+            id: r.id,
+            dry_run,
+            billing_cycle: r.cycle_id,
+            effective_date: r.effective_date,
+            considered: r.considered,
+            billed: r.billed,
+            skipped_count: r.skipped_count,
+            skipped: r
+                .skipped
+                .into_iter()
+                .map(|(contact_id, reason)| SkipDto { contact_id, reason })
+                .collect(),
+            total: Money(r.total_cents),
+            invoices: r
+                .invoices
+                .into_iter()
+                .map(|(invoice_id, b)| RunInvoiceDto {
+                    invoice_id,
+                    contact_id: b.contact_id,
+                    total: Money(b.total()),
+                    customer_type: b.customer_type,
+                    term_begin: b.term.begin,
+                    term_end: b.term.end,
+                    lines: b
+                        .lines
+                        .into_iter()
+                        .map(|l| LineDto {
+                            product: l.product,
+                            subscription_id: None,
+                            term_begin: l.term_begin,
+                            term_end: l.term_end,
+                            amount: Money(l.amount_cents),
+                            voluntary: l.voluntary,
+                            paid: Money(0),
+                            is_primary: l.is_primary,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A recorded run: who, when, inputs and counts; `status` is `running` while it runs,
+/// with `last_contact_id` as progress.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunDto {
+    pub id: i64,
+    pub billing_cycle: i64,
+    pub effective_date: NaiveDate,
+    /// `running`, `completed` or `failed`.
+    pub status: String,
+    pub run_by: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub considered: i64,
+    pub billed: i64,
+    pub skipped_count: i64,
+    pub total: Money,
+    pub last_contact_id: i64,
+    pub error: Option<String>,
+    /// The first 1,000 skipped contacts with their reasons.
+    pub skipped: Vec<SkipDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunList {
+    pub items: Vec<RunDto>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn run_dto(
+    m: entity::renewal_run::Model,
+    skipped: Vec<entity::renewal_run_skip::Model>,
+) -> RunDto {
+    RunDto {
+        id: m.id,
+        billing_cycle: m.cycle_id,
+        effective_date: m.effective_date,
+        status: m.status,
+        run_by: m.run_by,
+        started_at: m.started_at,
+        finished_at: m.finished_at,
+        considered: m.considered,
+        billed: m.billed,
+        skipped_count: m.skipped,
+        total: Money(m.total_cents),
+        last_contact_id: m.last_contact_id,
+        error: m.error,
+        skipped: skipped
+            .into_iter()
+            .map(|s| SkipDto {
+                contact_id: s.contact_id,
+                reason: s.reason,
+            })
+            .collect(),
+    }
+}

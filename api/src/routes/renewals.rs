@@ -1,0 +1,117 @@
+//! Renewal runs (R-1..R-6). Staff only.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use service::billing::join::CycleRef;
+use service::idempotency::{self, Key, Stored};
+use service::renewals::{self as svc, RunRequest};
+
+use crate::app::AppState;
+use crate::auth::Staff;
+use crate::dto::ListQuery;
+use crate::dto::invoices::CycleRefDto;
+use crate::dto::renewals::{RunDto, RunList, RunRequestDto, RunResultDto, run_dto};
+use crate::extract::Body;
+use crate::problem::{ApiError, ApiResult};
+
+/// Generate renewals for a cycle (R-1..R-6), or preview them with `dry_run`. Runs page
+/// by page; `GET /renewal-runs/{id}` shows progress meanwhile. Running the same generation
+/// again bills nobody twice. With `Idempotency-Key` a retry returns the first answer.
+#[utoipa::path(tag = "billing", operation_id = "createRenewalRun", request_body = RunRequestDto,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])),
+    responses((status = 201, body = RunResultDto), (status = 200, description = "Preview (dry_run)", body = RunResultDto)))]
+#[post("/renewal-runs")]
+pub async fn create(
+    staff: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Body<RunRequestDto>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let key = match (body.dry_run, req.headers().get("Idempotency-Key")) {
+        (false, Some(v)) => {
+            let v = v.to_str().map_err(|_| {
+                ApiError::bad_parameter("Idempotency-Key", "must be printable text")
+            })?;
+            let canonical =
+                serde_json::to_vec(&body).map_err(|e| service::Error::Internal(e.to_string()))?;
+            Some(Key::new("renewal-run".into(), v, &canonical)?)
+        }
+        _ => None,
+    };
+    if let Some(k) = &key
+        && let Some(s) = idempotency::replay(&state.db.conn, k).await?
+    {
+        return Ok(
+            HttpResponse::build(StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK))
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .insert_header(("Idempotent-Replayed", "true"))
+                .body(s.body),
+        );
+    }
+    let run = RunRequest {
+        cycle: match body.billing_cycle {
+            CycleRefDto::Id(id) => CycleRef::Id(id),
+            CycleRefDto::Name(n) => CycleRef::Name(n),
+        },
+        effective_date: body.effective_date,
+        dry_run: body.dry_run,
+    };
+    let today = service::clock::now().date_naive();
+    let result = svc::run(&state.db, run, staff.0.user_id, today).await?;
+    let dto = RunResultDto::new(result, body.dry_run);
+    let status = if body.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    if let Some(k) = &key {
+        // The run itself is safe to repeat; the key only gives a retry the first answer.
+        let stored = Stored {
+            status: status.as_u16(),
+            body: serde_json::to_string(&dto).unwrap_or_default(),
+        };
+        let _ = idempotency::store(&state.db.conn, k, &stored).await;
+    }
+    let mut res = HttpResponse::build(status);
+    if let Some(id) = dto.id {
+        res.insert_header((header::LOCATION, format!("/api/v1/renewal-runs/{id}")));
+    }
+    Ok(res.json(dto))
+}
+
+/// Recorded runs, newest first.
+#[utoipa::path(tag = "billing", operation_id = "listRenewalRuns", params(ListQuery),
+    security(("bearer" = [])), responses((status = 200, body = RunList)))]
+#[get("/renewal-runs")]
+pub async fn list(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = svc::list(&state.db.conn, &q.page()).await?;
+    Ok(HttpResponse::Ok().json(RunList {
+        items: page
+            .items
+            .into_iter()
+            .map(|m| run_dto(m, Vec::new()))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// A run with its counts and the first skipped contacts; while it runs, its progress.
+#[utoipa::path(tag = "billing", operation_id = "getRenewalRun", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = RunDto)))]
+#[get("/renewal-runs/{id}")]
+pub async fn get(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let m = svc::get(&state.db.conn, *id).await?;
+    let skipped = svc::skips(&state.db.conn, *id, svc::LISTED as u64).await?;
+    Ok(HttpResponse::Ok().json(run_dto(m, skipped)))
+}

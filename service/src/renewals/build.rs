@@ -1,0 +1,229 @@
+//! B-2, T-2, T-5, L-5: what one due contact is billed. Pure: the caller loads the
+//! contact's subscriptions, the price book and the cycle once per page.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+
+use entity::contact as c;
+use entity::subscription as s;
+
+use crate::billing::lines::{LineDraft, Pricing, ProductInfo, Role};
+use crate::billing_cycles::CycleFields;
+use crate::customer_types::{CustomerType, PrimaryFee, in_formula_family};
+use crate::pricing::{Buyer, PriceBook};
+use crate::products::{ProductType, TAX_SUFFIX};
+use crate::settings::{BillingTime, Settings};
+use crate::terms::{self, Term};
+
+/// Everything a page of contacts is billed against, loaded once per run.
+pub struct Context<'a> {
+    pub cycle: &'a CycleFields,
+    pub settings: &'a Settings,
+    pub billing_time: BillingTime,
+    pub types: &'a HashMap<String, CustomerType>,
+    pub products: &'a HashMap<String, ProductInfo>,
+    pub book: &'a PriceBook,
+    pub effective_date: NaiveDate,
+}
+
+/// A contact's bill: lines in order, with the subscription each bills (`None`: not held
+/// yet, or a tax line).
+#[derive(Debug, Clone)]
+pub struct Bill {
+    pub contact_id: i64,
+    /// L-5: the type the contact takes when paid (a phased-out type's successor).
+    pub customer_type: String,
+    pub billing_category: Option<String>,
+    pub term: Term,
+    pub term_months: u32,
+    pub lines: Vec<LineDraft>,
+    pub held: Vec<Option<i64>>,
+    /// Primary products billed that the contact does not hold yet (B-2: created at billing).
+    pub new_primaries: Vec<String>,
+    /// Complimentary subscriptions billed at 0.
+    pub complimentary: HashSet<i64>,
+}
+
+impl Bill {
+    pub fn total(&self) -> i64 {
+        self.lines.iter().map(|l| l.amount_cents).sum()
+    }
+}
+
+/// Why a due contact is not billed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    NoPrimaryProduct(String),
+    NothingToBill,
+    AlreadyBilled(NaiveDate),
+    ZeroBalance,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::NoPrimaryProduct(t) => write!(
+                f,
+                "customer type {t} has no primary fee product to bill (no held family product and no default)"
+            ),
+            Skip::NothingToBill => write!(
+                f,
+                "nothing to bill: no primary fee and no held add-on in this cycle"
+            ),
+            Skip::AlreadyBilled(d) => write!(f, "already billed for the term beginning {d}"),
+            Skip::ZeroBalance => write!(f, "zero total and the cycle does not print zero balances"),
+        }
+    }
+}
+
+fn is_type(ctx: &Context<'_>, code: &str, t: ProductType) -> bool {
+    ctx.products.get(code).is_some_and(|p| p.product_type == t)
+}
+
+/// Plans one contact's renewal. `billed_terms` are the live (subscription, term begin) billings.
+pub fn bill(
+    ctx: &Context<'_>,
+    contact: &c::Model,
+    held: &[s::Model],
+    buyer: &Buyer,
+    billed_terms: &HashSet<(i64, NaiveDate)>,
+) -> Result<Bill, Skip> {
+    let f = ctx.cycle;
+    let own = ctx.types.get(&contact.customer_type);
+    // L-5: a phased-out type is billed as the type it renews into.
+    let billing_type = own
+        .and_then(|t| t.renews_as.as_ref())
+        .and_then(|r| ctx.types.get(r))
+        .or(own);
+    let type_code = billing_type.map_or(contact.customer_type.clone(), |t| t.code.clone());
+
+    let mut items: Vec<(String, Role)> = Vec::new();
+    if f.membership {
+        match billing_type.and_then(|t| t.primary_fee.as_ref()) {
+            Some(PrimaryFee::Products(list)) => {
+                items.extend(list.iter().map(|p| (p.clone(), Role::Primary)));
+            }
+            Some(PrimaryFee::Formula {
+                designator,
+                default_product,
+            }) => {
+                let held_family = held.iter().find(|h| {
+                    h.active
+                        && in_formula_family(designator, &h.product)
+                        && !h.product.ends_with(TAX_SUFFIX)
+                });
+                match held_family
+                    .map(|h| h.product.clone())
+                    .or(default_product.clone())
+                {
+                    Some(p) => items.push((p, Role::Primary)),
+                    None => return Err(Skip::NoPrimaryProduct(type_code)),
+                }
+            }
+            None => {}
+        }
+    }
+    // B-2, B-10, B-11: add-ons only where the contact already holds them.
+    for h in held {
+        if !h.bill_subscription || items.iter().any(|(p, _)| *p == h.product) {
+            continue;
+        }
+        let section = is_type(ctx, &h.product, ProductType::Section);
+        let chapter = is_type(ctx, &h.product, ProductType::Chapter);
+        let in_cycle = f.products.contains(&h.product);
+        let wanted =
+            in_cycle || (section && f.include_all_sections) || (chapter && f.include_all_chapters);
+        let live = h.active || (section && f.include_inactive_sections);
+        if wanted && live {
+            items.push((
+                h.product.clone(),
+                if chapter { Role::Chapter } else { Role::AddOn },
+            ));
+        }
+    }
+    if items.is_empty() {
+        return Err(Skip::NothingToBill);
+    }
+
+    // T-2, T-5.
+    let term_months = terms::renewal_term_length(
+        f.use_primary_fee_term_length,
+        contact.renew_months.and_then(|m| u32::try_from(m).ok()),
+        ctx.settings.standard_billing_interval_months,
+    );
+    let term = terms::renewal_term(
+        contact.paid_through,
+        ctx.effective_date,
+        term_months,
+        ctx.billing_time,
+        ctx.settings.fiscal_year_start_month,
+    );
+    let sub_of = |code: &str| held.iter().find(|h| h.product == code);
+    // a term billed once is never billed again.
+    if items
+        .iter()
+        .filter_map(|(p, _)| sub_of(p))
+        .any(|h| billed_terms.contains(&(h.id, term.begin)))
+    {
+        return Err(Skip::AlreadyBilled(term.begin));
+    }
+
+    let voluntary: HashMap<String, i64> = held
+        .iter()
+        .filter(|h| is_type(ctx, &h.product, ProductType::Voluntary))
+        .filter_map(|h| h.billed_cents.map(|c| (h.product.clone(), c)))
+        .collect();
+    let mut lines = Pricing {
+        book: ctx.book,
+        buyer,
+        as_of: ctx.effective_date,
+        products: ctx.products,
+        term: &term,
+        term_length: term_months,
+    }
+    .build(&items, &voluntary);
+    // complimentary subscriptions bill at 0, their tax line with them.
+    let mut complimentary = HashSet::new();
+    let mut held_ids = Vec::with_capacity(lines.len());
+    for line in &mut lines {
+        let base = line
+            .product
+            .strip_suffix(TAX_SUFFIX)
+            .filter(|b| sub_of(b).is_some());
+        let sub = sub_of(base.unwrap_or(&line.product));
+        if sub.is_some_and(|h| h.is_complimentary) {
+            line.amount_cents = 0;
+            if base.is_none()
+                && let Some(h) = sub
+            {
+                complimentary.insert(h.id);
+            }
+        }
+        held_ids.push(if base.is_some() {
+            None
+        } else {
+            sub.map(|h| h.id)
+        });
+    }
+    let new_primaries = items
+        .iter()
+        .filter(|(p, r)| *r == Role::Primary && sub_of(p).is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
+    let bill = Bill {
+        contact_id: contact.id,
+        customer_type: type_code,
+        billing_category: contact.billing_category.clone(),
+        term,
+        term_months,
+        lines,
+        held: held_ids,
+        new_primaries,
+        complimentary,
+    };
+    if bill.total() == 0 && !f.print_zero_balance {
+        return Err(Skip::ZeroBalance);
+    }
+    Ok(bill)
+}

@@ -1,0 +1,583 @@
+//! R-1..R-6: renewal runs. Due contacts are read in pages by id; prices and rules are loaded
+//! once; each page's invoices are built in memory and written with multi-row statements in one
+//! transaction, so a run killed mid-way leaves whole pages only and the next run finishes the
+//! rest. A unique (subscription, term) billing key makes billing twice impossible, whatever
+//! runs at the same time.
+
+pub mod build;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use entity::contact as c;
+use entity::invoice as i;
+use entity::invoice_line as l;
+use entity::product as p;
+use entity::renewal_run as r;
+use entity::renewal_run_skip as rs;
+use entity::subscription as s;
+
+use crate::billing::join::CycleRef;
+use crate::billing::lines::ProductInfo;
+use crate::billing_cycles::{self, AutopayOption, Cycle};
+use crate::customer_types::{self, CustomerType};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::page::{self, Page, PageRequest};
+use crate::pricing::{self, PriceBook};
+use crate::products::ProductType;
+use crate::settings::{self, AccountingMethod};
+use crate::sql::{Sql, in_values, rows_per_statement};
+use crate::{clock, paid_through, terms};
+
+use build::{Bill, Context};
+
+pub const PAGE: u64 = 1_000;
+/// Invoices and skips listed in a run's answer; every one is in the database.
+pub const LISTED: usize = 1_000;
+
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub cycle: CycleRef,
+    pub effective_date: Option<NaiveDate>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    pub id: Option<i64>,
+    pub cycle_id: i64,
+    pub effective_date: Option<NaiveDate>,
+    pub considered: u64,
+    pub billed: u64,
+    pub skipped: Vec<(i64, String)>,
+    pub skipped_count: u64,
+    pub total_cents: i64,
+    /// The bills (first `LISTED`), with invoice ids when written.
+    pub invoices: Vec<(Option<i64>, Bill)>,
+}
+
+async fn find_cycle(conn: &impl ConnectionTrait, r: &CycleRef) -> Result<Cycle> {
+    let id = match r {
+        CycleRef::Id(id) => *id,
+        CycleRef::Name(name) => entity::billing_cycle::Entity::find()
+            .filter(entity::billing_cycle::Column::NameKey.eq(billing_cycles::name_key(name)))
+            .one(conn)
+            .await?
+            .map(|m| m.id)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "billing_cycle",
+                    format!("billing cycle {name:?} does not exist"),
+                )
+            })?,
+    };
+    billing_cycles::get(conn, id).await.map_err(|e| match e {
+        Error::NotFound { .. } => Error::invalid(
+            "billing_cycle",
+            format!("billing cycle {id} does not exist"),
+        ),
+        other => other,
+    })
+}
+
+/// who a cycle selects, before the paid-through test.
+fn selection(cycle: &Cycle, types: &[String], effective: NaiveDate) -> Condition {
+    let f = &cycle.fields;
+    let mut cond = Condition::all()
+        .add(c::Column::CustomerType.is_in(types.iter().cloned()))
+        .add(
+            Condition::any()
+                .add(c::Column::PaidThrough.is_null())
+                .add(c::Column::PaidThrough.lt(effective)),
+        );
+    if !f.billing_categories.is_empty() {
+        cond = cond.add(c::Column::BillingCategory.is_in(f.billing_categories.iter().cloned()));
+    }
+    // B-10: status by its first letter; `D` is never billed.
+    let mut statuses = Condition::any().add(c::Column::Status.starts_with("A"));
+    if f.include_inactive_members {
+        statuses = statuses.add(c::Column::Status.starts_with("I"));
+    }
+    if f.include_suspended_members {
+        statuses = statuses.add(c::Column::Status.starts_with("S"));
+    }
+    cond = cond.add(statuses);
+    match f.autopay_option {
+        AutopayOption::BillAll => cond,
+        AutopayOption::OnlyAutopay => cond.add(c::Column::Autopay.eq(true)),
+        AutopayOption::OnlyNonAutopay => cond.add(c::Column::Autopay.eq(false)),
+    }
+}
+
+struct Loaded {
+    types: HashMap<String, CustomerType>,
+    products: HashMap<String, ProductInfo>,
+    book: PriceBook,
+}
+
+async fn load(conn: &impl ConnectionTrait) -> Result<Loaded> {
+    let all: Vec<String> = customer_types::all(conn)
+        .await?
+        .into_iter()
+        .map(|t| t.code)
+        .collect();
+    let types = customer_types::find_many(conn, &all)
+        .await?
+        .into_iter()
+        .map(|t| (t.code.clone(), t))
+        .collect();
+    let products = p::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            ProductType::parse(&m.product_type).map(|t| {
+                (
+                    m.code,
+                    ProductInfo {
+                        product_type: t,
+                        term_months: u32::try_from(m.term_months).unwrap_or(12),
+                        active: m.active,
+                    },
+                )
+            })
+        })
+        .collect();
+    Ok(Loaded {
+        types,
+        products,
+        book: PriceBook::load(conn).await?,
+    })
+}
+
+/// Plans one page: the contacts after `after`, their bills and skips.
+async fn plan_page(
+    conn: &impl ConnectionTrait,
+    cycle: &Cycle,
+    loaded: &Loaded,
+    settings: &settings::Settings,
+    effective: NaiveDate,
+    after: i64,
+) -> Result<(Vec<c::Model>, Vec<Bill>, Vec<(i64, String)>)> {
+    let f = &cycle.fields;
+    // Contacts of a phased-out type are selected with the type they renew into (L-5).
+    let mut types = f.customer_types.clone();
+    types.extend(
+        loaded
+            .types
+            .values()
+            .filter(|t| {
+                t.renews_as
+                    .as_ref()
+                    .is_some_and(|r| f.customer_types.contains(r))
+            })
+            .map(|t| t.code.clone()),
+    );
+    let contacts = c::Entity::find()
+        .filter(selection(cycle, &types, effective))
+        .filter(c::Column::Id.gt(after))
+        .order_by_asc(c::Column::Id)
+        .limit(PAGE)
+        .all(conn)
+        .await?;
+    if contacts.is_empty() {
+        return Ok((contacts, Vec::new(), Vec::new()));
+    }
+    let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
+    let subs = s::Entity::find()
+        .filter(in_values(s::Column::ContactId, ids.iter().copied()))
+        .order_by_asc(s::Column::Id)
+        .all(conn)
+        .await?;
+    let sub_ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
+    let mut billed_terms = HashSet::new();
+    for chunk in sub_ids.chunks(10_000) {
+        let rows: Vec<(Option<i64>, Option<NaiveDate>)> = l::Entity::find()
+            .select_only()
+            .column(l::Column::SubscriptionId)
+            .column(l::Column::BilledTerm)
+            .filter(in_values(l::Column::SubscriptionId, chunk.iter().copied()))
+            .filter(l::Column::BilledTerm.is_not_null())
+            .into_tuple()
+            .all(conn)
+            .await?;
+        billed_terms.extend(rows.into_iter().filter_map(|(s, t)| Some((s?, t?))));
+    }
+    let mut held: HashMap<i64, Vec<s::Model>> = HashMap::new();
+    for sub in subs {
+        held.entry(sub.contact_id).or_default().push(sub);
+    }
+    let buyers = pricing::buyers(conn, &ids).await?;
+    let ctx = Context {
+        cycle: f,
+        settings,
+        billing_time: f.billing_time.resolve(settings),
+        types: &loaded.types,
+        products: &loaded.products,
+        book: &loaded.book,
+        effective_date: effective,
+    };
+    let mut bills = Vec::new();
+    let mut skips = Vec::new();
+    for contact in &contacts {
+        let mut buyer = buyers.get(&contact.id).cloned().unwrap_or_default();
+        let held = held.get(&contact.id).map(Vec::as_slice).unwrap_or(&[]);
+        // Priced as the type billed (L-5).
+        if let Some(next) = loaded
+            .types
+            .get(&contact.customer_type)
+            .and_then(|t| t.renews_as.clone())
+        {
+            buyer.customer_type = Some(next);
+        }
+        match build::bill(&ctx, contact, held, &buyer, &billed_terms) {
+            Ok(b) => bills.push(b),
+            Err(skip) => skips.push((contact.id, skip.to_string())),
+        }
+    }
+    Ok((contacts, bills, skips))
+}
+
+fn method_of(cycle: &Cycle, settings: &settings::Settings) -> AccountingMethod {
+    if cycle.fields.autopay_option == AutopayOption::OnlyAutopay {
+        AccountingMethod::Accrual
+    } else {
+        cycle.fields.accounting_method.resolve(settings)
+    }
+}
+
+/// Writes one page in the caller's transaction; returns the invoice id of each bill.
+async fn write_page(
+    conn: &impl ConnectionTrait,
+    run_id: i64,
+    cycle: &Cycle,
+    settings: &settings::Settings,
+    bills: &[Bill],
+    skips: &[(i64, String)],
+) -> Result<Vec<i64>> {
+    let now = clock::now();
+    let method = method_of(cycle, settings);
+    // B-2: primary-fee subscriptions a contact does not hold yet are created at billing.
+    let new_subs: Vec<s::ActiveModel> = bills
+        .iter()
+        .flat_map(|b| {
+            b.new_primaries.iter().map(move |prod| s::ActiveModel {
+                contact_id: Set(b.contact_id),
+                product: Set(prod.clone()),
+                begin_date: Set(Some(b.term.begin)),
+                paid_through: Set(None),
+                bill_to_id: Set(b.contact_id),
+                active: Set(true),
+                is_complimentary: Set(false),
+                is_membership_component: Set(true),
+                bill_subscription: Set(true),
+                accounting_method: Set(method.as_str().into()),
+                billed: Set(false),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let mut created: HashMap<(i64, String), i64> = HashMap::new();
+    for chunk in new_subs.chunks(rows_per_statement(22)) {
+        for m in s::Entity::insert_many(chunk.to_vec())
+            .exec_with_returning(conn)
+            .await?
+        {
+            created.insert((m.contact_id, m.product), m.id);
+        }
+    }
+    let invoices: Vec<i::ActiveModel> = bills
+        .iter()
+        .map(|b| i::ActiveModel {
+            contact_id: Set(b.contact_id),
+            bill_to_id: Set(b.contact_id),
+            kind: Set("renewal".into()),
+            cycle_id: Set(Some(cycle.id)),
+            accounting_method: Set(method.as_str().into()),
+            status: Set(crate::billing::invoices::OPEN.into()),
+            total_cents: Set(b.total()),
+            paid_cents: Set(0),
+            term_begin: Set(Some(b.term.begin)),
+            term_end: Set(Some(b.term.end)),
+            term_months: Set(Some(b.term_months as i32)),
+            customer_type: Set(Some(b.customer_type.clone())),
+            billing_category: Set(b.billing_category.clone()),
+            treated_as: Set("renewal".into()),
+            join_date: Set(None),
+            first_join: Set(false),
+            void_reason: Set(None),
+            renewal_run_id: Set(Some(run_id)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    let mut invoice_of: HashMap<i64, i64> = HashMap::new();
+    for chunk in invoices.chunks(rows_per_statement(22)) {
+        for m in i::Entity::insert_many(chunk.to_vec())
+            .exec_with_returning(conn)
+            .await?
+        {
+            invoice_of.insert(m.contact_id, m.id);
+        }
+    }
+    let mut lines = Vec::new();
+    let mut sub_updates: Vec<(i64, NaiveDate, NaiveDate, Option<NaiveDate>)> = Vec::new();
+    let mut comp_contacts = Vec::new();
+    let comp_now = method == AccountingMethod::Accrual
+        || !cycle.fields.update_complimentary_paid_through_at_payment;
+    for b in bills {
+        let invoice_id = invoice_of.get(&b.contact_id).copied().unwrap_or_default();
+        for (n, (line, held)) in b.lines.iter().zip(&b.held).enumerate() {
+            let sub = held.or_else(|| created.get(&(b.contact_id, line.product.clone())).copied());
+            if let Some(sid) = sub {
+                let comp = b.complimentary.contains(&sid) && comp_now;
+                if comp {
+                    comp_contacts.push(b.contact_id);
+                }
+                sub_updates.push((sid, b.term.begin, b.term.end, comp.then_some(b.term.end)));
+            }
+            lines.push(l::ActiveModel {
+                invoice_id: Set(invoice_id),
+                position: Set(n as i32),
+                product: Set(line.product.clone()),
+                subscription_id: Set(sub),
+                term_begin: Set(line.term_begin),
+                term_end: Set(line.term_end),
+                amount_cents: Set(line.amount_cents),
+                paid_cents: Set(0),
+                voluntary: Set(line.voluntary),
+                is_primary: Set(line.is_primary),
+                is_chapter: Set(line.is_chapter),
+                billed_term: Set(sub.map(|_| b.term.begin)),
+                ..Default::default()
+            });
+        }
+    }
+    for chunk in lines.chunks(rows_per_statement(13)) {
+        l::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    // I-2: billed subscriptions lock; complimentary ones are paid through the term.
+    for chunk in sub_updates.chunks(rows_per_statement(4)) {
+        let mut q = Sql::new(conn.get_database_backend());
+        q.push("UPDATE subscriptions SET billed = ")
+            .bind(true)
+            .push(", bill_begin = v.column2, bill_through = v.column3, paid_through = COALESCE(v.column4, subscriptions.paid_through), version = subscriptions.version + 1, updated_at = ")
+            .bind(now)
+            .push(" FROM (VALUES ");
+        for (n, (id, begin, end, comp)) in chunk.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.tuple([(*id).into(), (*begin).into(), (*end).into(), (*comp).into()]);
+        }
+        q.push(") AS v WHERE subscriptions.id = v.column1");
+        conn.execute_raw(q.build()).await?;
+    }
+    paid_through::sync(conn, &comp_contacts, now).await?;
+    let skip_rows: Vec<rs::ActiveModel> = skips
+        .iter()
+        .map(|(cid, reason)| rs::ActiveModel {
+            run_id: Set(run_id),
+            contact_id: Set(*cid),
+            reason: Set(reason.chars().take(200).collect()),
+        })
+        .collect();
+    for chunk in skip_rows.chunks(rows_per_statement(3)) {
+        rs::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(bills
+        .iter()
+        .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
+        .collect())
+}
+
+/// R-1..R-6: generates renewals for a cycle. `today` gives the default effective date.
+pub async fn run(db: &Db, req: RunRequest, run_by: i64, today: NaiveDate) -> Result<RunResult> {
+    let cycle = find_cycle(&db.conn, &req.cycle).await?;
+    let settings = settings::get(&db.conn).await?;
+    // the default effective date is the run date plus the months prior to expiration.
+    let effective = req.effective_date.unwrap_or_else(|| {
+        terms::add_months(
+            today,
+            i32::try_from(cycle.fields.months_prior_to_expiration).unwrap_or(0),
+        )
+    });
+    let loaded = load(&db.conn).await?;
+    let mut result = RunResult {
+        cycle_id: cycle.id,
+        effective_date: Some(effective),
+        ..Default::default()
+    };
+    let run_id = if req.dry_run {
+        None
+    } else {
+        let m = r::ActiveModel {
+            cycle_id: Set(cycle.id),
+            effective_date: Set(effective),
+            status: Set("running".into()),
+            run_by: Set(run_by),
+            started_at: Set(clock::now()),
+            ..Default::default()
+        }
+        .insert(&db.conn)
+        .await?;
+        Some(m.id)
+    };
+    result.id = run_id;
+    let mut after = 0i64;
+    loop {
+        let page_result = match run_id {
+            None => {
+                let (contacts, bills, skips) =
+                    plan_page(&db.conn, &cycle, &loaded, &settings, effective, after).await?;
+                Ok((contacts, bills, skips, Vec::new()))
+            }
+            Some(id) => write_one_page(db, id, &cycle, &loaded, &settings, effective, after).await,
+        };
+        let (contacts, bills, skips, ids) = match page_result {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(id) = run_id {
+                    finish(db, id, "failed", Some(e.to_string())).await?;
+                }
+                return Err(e);
+            }
+        };
+        let Some(last) = contacts.last() else { break };
+        after = last.id;
+        result.considered += contacts.len() as u64;
+        result.billed += bills.len() as u64;
+        result.skipped_count += skips.len() as u64;
+        result.total_cents += bills.iter().map(Bill::total).sum::<i64>();
+        for (n, b) in bills.into_iter().enumerate() {
+            if result.invoices.len() < LISTED {
+                result.invoices.push((ids.get(n).copied(), b));
+            }
+        }
+        for s in skips {
+            if result.skipped.len() < LISTED {
+                result.skipped.push(s);
+            }
+        }
+        if (contacts.len() as u64) < PAGE {
+            break;
+        }
+    }
+    if let Some(id) = run_id {
+        finish(db, id, "completed", None).await?;
+    }
+    Ok(result)
+}
+
+type PageOutcome = (Vec<c::Model>, Vec<Bill>, Vec<(i64, String)>, Vec<i64>);
+
+/// Plans and writes one page in one transaction. When another run billed some of the same
+/// contacts meanwhile, the unique billing key rejects the page; it is planned again, and those
+/// contacts now show as already billed.
+async fn write_one_page(
+    db: &Db,
+    run_id: i64,
+    cycle: &Cycle,
+    loaded: &Loaded,
+    settings: &settings::Settings,
+    effective: NaiveDate,
+    after: i64,
+) -> Result<PageOutcome> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let txn = db.write().await?;
+        let (contacts, bills, skips) =
+            plan_page(&txn, cycle, loaded, settings, effective, after).await?;
+        let written = write_page(&txn, run_id, cycle, settings, &bills, &skips).await;
+        let ids = match written {
+            Ok(ids) => ids,
+            Err(Error::Conflict { .. }) if attempt < 3 => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(last) = contacts.last() {
+            let total: i64 = bills.iter().map(Bill::total).sum();
+            r::Entity::update_many()
+                .col_expr(
+                    r::Column::Considered,
+                    Expr::col(r::Column::Considered).add(contacts.len() as i64),
+                )
+                .col_expr(
+                    r::Column::Billed,
+                    Expr::col(r::Column::Billed).add(bills.len() as i64),
+                )
+                .col_expr(
+                    r::Column::Skipped,
+                    Expr::col(r::Column::Skipped).add(skips.len() as i64),
+                )
+                .col_expr(
+                    r::Column::TotalCents,
+                    Expr::col(r::Column::TotalCents).add(total),
+                )
+                .col_expr(r::Column::LastContactId, Expr::val(last.id))
+                .filter(r::Column::Id.eq(run_id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        return Ok((contacts, bills, skips, ids));
+    }
+}
+
+async fn finish(db: &Db, id: i64, status: &str, error: Option<String>) -> Result<()> {
+    r::Entity::update_many()
+        .col_expr(r::Column::Status, Expr::val(status))
+        .col_expr(r::Column::FinishedAt, Expr::val(clock::now()))
+        .col_expr(
+            r::Column::Error,
+            Expr::val(error.map(|e| e.chars().take(500).collect::<String>())),
+        )
+        .filter(r::Column::Id.eq(id))
+        .exec(&db.conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<r::Model> {
+    r::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("renewal run", id))
+}
+
+pub async fn skips(conn: &impl ConnectionTrait, id: i64, limit: u64) -> Result<Vec<rs::Model>> {
+    Ok(rs::Entity::find()
+        .filter(rs::Column::RunId.eq(id))
+        .order_by_asc(rs::Column::ContactId)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page<r::Model>> {
+    let limit = req.limit()?;
+    let mut q = r::Entity::find()
+        .order_by_desc(r::Column::Id)
+        .limit(limit + 1);
+    if let Some(after) = req.after_id()? {
+        q = q.filter(r::Column::Id.lt(after));
+    }
+    let rows = q.all(conn).await?;
+    Ok(page::build(rows, limit, |m| m.id.to_string()))
+}

@@ -1,0 +1,1275 @@
+//! Renewal runs over HTTP: R-1..R-6, T-4, T-5, L-5, C-7, I-2, I-3, B-2, B-8, B-10, B-11 and the
+//! staff-only boundary of SEC-1.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Months, Utc};
+use reqwest::Method;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::{Value, json};
+use tests::{TestApp, spawn};
+
+const CYCLE: &str = "Member renewals";
+
+/// E-1 with annual billing in a January fiscal year, accrual accounting, a 12-month journal,
+/// a book, a section and a chapter; the renewal cycle `Member renewals` for type `M` lists the
+/// journal and the book.
+async fn setup(app: &TestApp) {
+    app.doctors().await;
+    app.set_settings(
+        json!({"default_billing_time": "annual", "fiscal_year_start_month": 1,
+        "default_accounting_method": "accrual"}),
+    )
+    .await;
+    product(app, "JOURNAL", "subscription", "40.00", 12).await;
+    product(app, "BOOK", "subscription", "15.00", 12).await;
+    product(app, "OTHER", "subscription", "25.00", 12).await;
+    product(app, "SECT/CARD", "section", "30.00", 12).await;
+    product(app, "CHAPT/EAST", "chapter", "20.00", 12).await;
+    cycle(
+        app,
+        json!({"name": CYCLE, "customer_types": ["M"], "products": ["JOURNAL", "BOOK"],
+            "accounting_method": "accrual"}),
+    )
+    .await;
+}
+
+async fn cycle(app: &TestApp, body: Value) -> i64 {
+    app.post("/billing-cycles", &app.staff, body)
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .expect("cycle id")
+}
+
+async fn patch_cycle(app: &TestApp, id: i64, body: Value) {
+    let path = format!("/billing-cycles/{id}");
+    let r = app.get(&path, &app.staff).await.expect(200);
+    let etag = r.header("etag").expect("etag");
+    app.send(
+        Method::PATCH,
+        &path,
+        Some(&app.staff),
+        Some(body),
+        &[("If-Match", &etag)],
+    )
+    .await
+    .expect(200);
+}
+
+async fn product(app: &TestApp, code: &str, product_type: &str, price: &str, months: u32) {
+    app.post(
+        "/products",
+        &app.staff,
+        json!({"code": code, "name": code, "product_type": product_type, "price": price,
+            "term_months": months}),
+    )
+    .await
+    .expect(201);
+}
+
+/// A contact of type `M` with `category`, holding MDUES paid through `paid_through` (C-7 sets
+/// the contact's paid-through from it).
+async fn member(app: &TestApp, last: &str, category: &str, paid_through: &str) -> i64 {
+    member_with(
+        app,
+        json!({"last_name": last, "billing_category": category}),
+        paid_through,
+    )
+    .await
+}
+
+async fn member_with(app: &TestApp, fields: Value, paid_through: &str) -> i64 {
+    let mut body = json!({"customer_type": "M", "billing_category": "REG", "first_name": "Pat"});
+    for (k, v) in fields.as_object().expect("object") {
+        body[k] = v.clone();
+    }
+    let c = id(&app.create_contact(body).await);
+    hold(
+        app,
+        c,
+        json!({"product": "MDUES", "is_membership_component": true, "paid_through": paid_through}),
+    )
+    .await;
+    c
+}
+
+/// A subscription of `c` (bill_subscription true unless given).
+async fn hold(app: &TestApp, c: i64, fields: Value) -> i64 {
+    let mut body = json!({"contact_id": c, "bill_subscription": true});
+    for (k, v) in fields.as_object().expect("object") {
+        body[k] = v.clone();
+    }
+    id(&app
+        .post("/subscriptions", &app.staff, body)
+        .await
+        .expect(201)
+        .body)
+}
+
+async fn run(app: &TestApp, body: Value) -> tests::Res {
+    app.post("/renewal-runs", &app.staff, body).await
+}
+
+/// A preview.
+async fn preview(app: &TestApp, cycle: Value, effective: &str) -> Value {
+    let r = run(
+        app,
+        json!({"billing_cycle": cycle, "effective_date": effective, "dry_run": true}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(r.body["dry_run"], true);
+    assert!(r.body["id"].is_null(), "{}", r.text);
+    r.body
+}
+
+/// A real run; checks the Location header.
+async fn real(app: &TestApp, cycle: Value, effective: &str) -> Value {
+    let r = run(
+        app,
+        json!({"billing_cycle": cycle, "effective_date": effective}),
+    )
+    .await
+    .expect(201);
+    let rid = id(&r.body);
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some(format!("/api/v1/renewal-runs/{rid}").as_str())
+    );
+    assert_eq!(r.body["dry_run"], false);
+    r.body
+}
+
+async fn pay(app: &TestApp, invoice: i64, amount: &str, on: &str) -> tests::Res {
+    app.post(
+        &format!("/invoices/{invoice}/payments"),
+        &app.staff,
+        json!({"amount": amount, "paid_on": on, "method": "card"}),
+    )
+    .await
+}
+
+async fn invoice(app: &TestApp, id: i64) -> Value {
+    app.get(&format!("/invoices/{id}"), &app.staff)
+        .await
+        .expect(200)
+        .body
+}
+
+async fn contact(app: &TestApp, id: i64) -> Value {
+    app.get(&format!("/contacts/{id}"), &app.staff)
+        .await
+        .expect(200)
+        .body
+}
+
+/// Every item of a paged list (limit 200, following `next_cursor`).
+async fn all(app: &TestApp, path: &str) -> Vec<Value> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            None => format!("{path}{sep}limit=200"),
+            Some(c) => format!("{path}{sep}limit=200&cursor={c}"),
+        };
+        let r = app.get(&url, &app.staff).await.expect(200);
+        out.extend(r.body["items"].as_array().expect("items").iter().cloned());
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("id in {v}"))
+}
+
+fn line<'a>(inv: &'a Value, product: &str) -> &'a Value {
+    inv["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["product"] == product)
+        .unwrap_or_else(|| panic!("no {product} line in {inv}"))
+}
+
+fn products(inv: &Value) -> Vec<String> {
+    inv["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| l["product"].as_str().expect("product").to_owned())
+        .collect()
+}
+
+/// The run's bill for contact `c`.
+fn bill_of(result: &Value, c: i64) -> Value {
+    result["invoices"]
+        .as_array()
+        .expect("invoices")
+        .iter()
+        .find(|i| i["contact_id"] == c)
+        .cloned()
+        .unwrap_or_else(|| panic!("no bill for {c} in {result}"))
+}
+
+fn billed_contacts(result: &Value) -> BTreeSet<i64> {
+    result["invoices"]
+        .as_array()
+        .expect("invoices")
+        .iter()
+        .map(|i| i["contact_id"].as_i64().expect("contact_id"))
+        .collect()
+}
+
+fn skip_reason(result: &Value, c: i64) -> String {
+    result["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .find(|s| s["contact_id"] == c)
+        .and_then(|s| s["reason"].as_str())
+        .unwrap_or_else(|| panic!("{c} not skipped in {result}"))
+        .to_owned()
+}
+
+async fn history(app: &TestApp, c: i64) -> Vec<Value> {
+    let h = app
+        .get(&format!("/contacts/{c}/history"), &app.staff)
+        .await
+        .expect(200);
+    h.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| h.body.as_array().cloned().expect("history list"))
+}
+
+async fn open_renewals(app: &TestApp, c: i64) -> Vec<Value> {
+    all(app, &format!("/invoices?contact_id={c}&status=open"))
+        .await
+        .into_iter()
+        .filter(|i| i["kind"] == "renewal")
+        .collect()
+}
+
+// ----------------------------------------------------------------
+
+#[tokio::test]
+async fn r1_default_effective_date_is_today_plus_months_prior_to_expiration() {
+    let app = spawn().await;
+    setup(&app).await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Two months ahead", "customer_types": ["M"],
+            "months_prior_to_expiration": 2}),
+    )
+    .await;
+    let lapsed = member(&app, "Lapsed", "REG", "2000-12-31").await;
+    let ahead = member(&app, "Ahead", "REG", "2099-12-31").await;
+    let r = run(&app, json!({"billing_cycle": cid, "dry_run": true}))
+        .await
+        .expect(200);
+    let today = Utc::now().date_naive();
+    let expected = today.checked_add_months(Months::new(2)).unwrap();
+    assert_eq!(r.body["effective_date"], expected.to_string(), "{}", r.text);
+    assert_eq!(r.body["billing_cycle"], cid);
+    assert_eq!(
+        billed_contacts(&r.body),
+        BTreeSet::from([lapsed]),
+        "a contact paid through a far date is not due"
+    );
+    assert_eq!(r.body["considered"], 1, "{}", r.text);
+    assert!(!billed_contacts(&r.body).contains(&ahead));
+}
+
+#[tokio::test]
+async fn r1_explicit_effective_date_decides_who_is_due() {
+    let app = spawn().await;
+    setup(&app).await;
+    let dec = member(&app, "December", "REG", "2026-12-31").await;
+    let june = member(&app, "June", "REG", "2027-06-30").await;
+    let r = preview(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(r["effective_date"], "2027-01-01");
+    assert_eq!(billed_contacts(&r), BTreeSet::from([dec]));
+    // Paid through the effective date itself is not before it: not due.
+    let r = preview(&app, json!(CYCLE), "2027-06-30").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([dec]));
+    let r = preview(&app, json!(CYCLE), "2027-07-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([dec, june]));
+}
+
+// ---------------------------------------------------------------- R-2, B-8, B-10
+
+#[tokio::test]
+async fn r2_selection_by_type_category_and_status_flags() {
+    let app = spawn().await;
+    setup(&app).await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Regular and first year", "customer_types": ["M"],
+            "billing_categories": ["REG", "FYEAR"]}),
+    )
+    .await;
+    let reg = member(&app, "Reg", "REG", "2026-12-31").await;
+    let fyear = member(&app, "Fyear", "FYEAR", "2026-12-31").await;
+    let intl = member(&app, "Intl", "INTL", "2026-12-31").await;
+    let inactive = member_with(
+        &app,
+        json!({"last_name": "Inactive", "status": "I"}),
+        "2026-12-31",
+    )
+    .await;
+    let suspended = member_with(
+        &app,
+        json!({"last_name": "Suspended", "status": "S"}),
+        "2026-12-31",
+    )
+    .await;
+    let deleted = member_with(
+        &app,
+        json!({"last_name": "Deleted", "status": "D"}),
+        "2026-12-31",
+    )
+    .await;
+    let nonmember = id(&app
+        .create_contact(json!({"customer_type": "NM", "billing_category": "REG",
+            "first_name": "Non", "last_name": "Member"}))
+        .await);
+
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([reg, fyear]), "{r}");
+    assert_eq!(r["considered"], 2);
+    for c in [intl, inactive, suspended, deleted, nonmember] {
+        assert!(!billed_contacts(&r).contains(&c));
+    }
+
+    patch_cycle(&app, cid, json!({"include_inactive_members": true})).await;
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([reg, fyear, inactive]));
+
+    patch_cycle(
+        &app,
+        cid,
+        json!({"include_inactive_members": false, "include_suspended_members": true}),
+    )
+    .await;
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([reg, fyear, suspended]));
+
+    // B-10: D is never billed, whatever the flags.
+    patch_cycle(
+        &app,
+        cid,
+        json!({"include_inactive_members": true, "billing_categories": []}),
+    )
+    .await;
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    assert_eq!(
+        billed_contacts(&r),
+        BTreeSet::from([reg, fyear, intl, inactive, suspended]),
+        "an empty category list means all (B-4); D never"
+    );
+}
+
+#[tokio::test]
+async fn r2_autopay_option_filters_contacts() {
+    let app = spawn().await;
+    setup(&app).await;
+    let auto = member_with(
+        &app,
+        json!({"last_name": "Auto", "autopay": true}),
+        "2026-12-31",
+    )
+    .await;
+    let manual = member(&app, "Manual", "REG", "2026-12-31").await;
+    let all_id = cycle(&app, json!({"name": "All", "customer_types": ["M"]})).await;
+    let only = cycle(
+        &app,
+        json!({"name": "Only autopay", "customer_types": ["M"], "autopay_option": "only_autopay"}),
+    )
+    .await;
+    let non = cycle(
+        &app,
+        json!({"name": "Only non autopay", "customer_types": ["M"],
+            "autopay_option": "only_non_autopay"}),
+    )
+    .await;
+    let r = preview(&app, json!(all_id), "2027-01-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([auto, manual]));
+    let r = preview(&app, json!(only), "2027-01-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([auto]));
+    let r = preview(&app, json!(non), "2027-01-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([manual]));
+}
+
+#[tokio::test]
+async fn r2_running_the_same_generation_twice_bills_nobody_twice() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "A", "REG", "2026-12-31").await;
+    let b = member(&app, "B", "REG", "2026-12-31").await;
+    let first = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(first["billed"], 2);
+    let second = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(second["considered"], 2, "{second}");
+    assert_eq!(second["billed"], 0, "{second}");
+    assert_eq!(second["skipped_count"], 2);
+    assert_eq!(second["total"], "0.00");
+    assert!(second["invoices"].as_array().unwrap().is_empty());
+    for c in [a, b] {
+        assert_eq!(
+            skip_reason(&second, c),
+            "already billed for the term beginning 2027-01-01"
+        );
+        assert_eq!(open_renewals(&app, c).await.len(), 1);
+    }
+    // A preview after the run agrees.
+    let p = preview(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(p["billed"], 0);
+}
+
+#[tokio::test]
+async fn r2_concurrent_runs_bill_each_due_contact_once() {
+    let app = spawn().await;
+    setup(&app).await;
+    let mut due = Vec::new();
+    for n in 0..30 {
+        due.push(member(&app, &format!("Busy{n}"), "REG", "2026-12-31").await);
+    }
+    let body = json!({"billing_cycle": CYCLE, "effective_date": "2027-01-01"});
+    let (x, y) = tokio::join!(run(&app, body.clone()), run(&app, body.clone()));
+    let x = x.expect(201);
+    let y = y.expect(201);
+    assert_eq!(
+        x.body["billed"].as_u64().unwrap() + y.body["billed"].as_u64().unwrap(),
+        30,
+        "{} / {}",
+        x.text,
+        y.text
+    );
+    for c in due {
+        assert_eq!(open_renewals(&app, c).await.len(), 1, "contact {c}");
+    }
+    for r in [&x, &y] {
+        let rec = app
+            .get(&format!("/renewal-runs/{}", id(&r.body)), &app.staff)
+            .await
+            .expect(200);
+        assert_eq!(rec.body["status"], "completed");
+    }
+}
+
+// ---------------------------------------------------------------- R-3, B-2, B-11, P-4, P-5, T-4
+
+#[tokio::test]
+async fn r3_lines_are_the_primary_fee_and_held_add_ons_of_the_cycle_only() {
+    let app = spawn().await;
+    setup(&app).await;
+    let holder = member(&app, "Holder", "REG", "2026-12-31").await;
+    let journal = hold(
+        &app,
+        holder,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    hold(
+        &app,
+        holder,
+        json!({"product": "OTHER", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let bare = member(&app, "Bare", "REG", "2026-12-31").await;
+    let stopped = member(&app, "Stopped", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        stopped,
+        json!({"product": "JOURNAL", "status": "inactive", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let fixed = member(&app, "Fixed", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        fixed,
+        json!({"product": "BOOK", "bill_subscription": false, "billed_amount": "15.00",
+            "paid_through": "2026-12-31"}),
+    )
+    .await;
+
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    let h = bill_of(&r, holder);
+    assert_eq!(products(&h), ["MDUES", "JOURNAL"], "{h}");
+    assert_eq!(line(&h, "MDUES")["amount"], "500.00");
+    assert_eq!(line(&h, "MDUES")["is_primary"], true);
+    assert_eq!(line(&h, "JOURNAL")["amount"], "40.00");
+    assert_eq!(line(&h, "JOURNAL")["is_primary"], false);
+    assert_eq!(h["total"], "540.00");
+    assert_eq!(
+        products(&bill_of(&r, bare)),
+        ["MDUES"],
+        "B-2: nothing new but the primary"
+    );
+    assert_eq!(
+        products(&bill_of(&r, stopped)),
+        ["MDUES"],
+        "inactive add-on not billed"
+    );
+    assert_eq!(
+        products(&bill_of(&r, fixed)),
+        ["MDUES"],
+        "bill_subscription false is not billed"
+    );
+    assert_eq!(r["total"], "2040.00");
+    // The stored invoice names the held subscription.
+    let inv = invoice(&app, bill_of(&r, holder)["invoice_id"].as_i64().unwrap()).await;
+    assert_eq!(line(&inv, "JOURNAL")["subscription_id"], journal);
+    assert_eq!(line(&inv, "JOURNAL")["term_begin"], "2027-01-01");
+    assert_eq!(line(&inv, "JOURNAL")["term_end"], "2027-12-31");
+}
+
+#[tokio::test]
+async fn r3_sections_and_chapters_follow_include_all_and_inactive_flags() {
+    let app = spawn().await;
+    setup(&app).await;
+    let cid = cycle(&app, json!({"name": "Sections", "customer_types": ["M"]})).await;
+    let a = member(&app, "Sections", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        a,
+        json!({"product": "SECT/CARD", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    hold(
+        &app,
+        a,
+        json!({"product": "CHAPT/EAST", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let b = member(&app, "Dormant", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        b,
+        json!({"product": "SECT/CARD", "status": "inactive", "paid_through": "2026-12-31"}),
+    )
+    .await;
+
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    assert_eq!(products(&bill_of(&r, a)), ["MDUES"]);
+    patch_cycle(&app, cid, json!({"include_all_sections": true})).await;
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    assert_eq!(products(&bill_of(&r, a)), ["MDUES", "SECT/CARD"]);
+    assert_eq!(products(&bill_of(&r, b)), ["MDUES"], "inactive section");
+    patch_cycle(
+        &app,
+        cid,
+        json!({"include_all_chapters": true, "include_inactive_sections": true}),
+    )
+    .await;
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    let mut got = products(&bill_of(&r, a));
+    got.sort();
+    assert_eq!(got, ["CHAPT/EAST", "MDUES", "SECT/CARD"]);
+    assert_eq!(products(&bill_of(&r, b)), ["MDUES", "SECT/CARD"]);
+    assert_eq!(line(&bill_of(&r, b), "SECT/CARD")["amount"], "30.00");
+}
+
+#[tokio::test]
+async fn r3_tax_companion_follows_its_product() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.create_product("MDUES_GST", "miscellaneous", "25.00")
+        .await;
+    app.create_product("JOURNAL_GST", "miscellaneous", "2.00")
+        .await;
+    let c = member(&app, "Taxed", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        c,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    let b = bill_of(&r, c);
+    let mut got = products(&b);
+    got.sort();
+    assert_eq!(got, ["JOURNAL", "JOURNAL_GST", "MDUES", "MDUES_GST"], "{b}");
+    assert_eq!(line(&b, "MDUES_GST")["amount"], "25.00");
+    assert_eq!(line(&b, "JOURNAL_GST")["amount"], "2.00");
+    assert_eq!(line(&b, "MDUES_GST")["term_end"], "2027-12-31");
+    assert_eq!(b["total"], "567.00");
+}
+
+#[tokio::test]
+async fn r3_prices_follow_pricing_rules_as_of_the_effective_date() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.post(
+        "/pricing-rules",
+        &app.staff,
+        json!({"product": "MDUES", "price": "100.00", "customer_type": "M",
+            "billing_category": "FYEAR", "valid_from": "2027-01-01"}),
+    )
+    .await
+    .expect(201);
+    let f = member(&app, "First", "FYEAR", "2025-12-31").await;
+    let g = member(&app, "Regular", "REG", "2025-12-31").await;
+    let r = preview(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(line(&bill_of(&r, f), "MDUES")["amount"], "100.00");
+    assert_eq!(line(&bill_of(&r, g), "MDUES")["amount"], "500.00");
+    let r = preview(&app, json!(CYCLE), "2026-12-31").await;
+    assert_eq!(
+        line(&bill_of(&r, f), "MDUES")["amount"],
+        "500.00",
+        "the rule is not yet valid on 2026-12-31"
+    );
+}
+
+#[tokio::test]
+async fn r3_formula_primary_fee_uses_the_held_family_product_else_skips() {
+    let app = spawn().await;
+    setup(&app).await;
+    product(&app, "AM_1", "dues", "100.00", 12).await;
+    product(&app, "AM_2", "dues", "190.00", 12).await;
+    app.create_type(
+        json!({"code": "AM", "name": "Associate", "is_member": true, "is_organization": false,
+        "primary_fee": {"kind": "formula", "designator": "AM", "default_product": null},
+        "expires_to": "NM"}),
+    )
+    .await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Associates", "customer_types": ["AM"]}),
+    )
+    .await;
+    let held = id(&app
+        .create_contact(json!({"customer_type": "AM", "billing_category": "REG",
+            "first_name": "Held", "last_name": "Family"}))
+        .await);
+    hold(
+        &app,
+        held,
+        json!({"product": "AM_2", "is_membership_component": true, "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let none = id(&app
+        .create_contact(json!({"customer_type": "AM", "billing_category": "REG",
+            "first_name": "No", "last_name": "Family"}))
+        .await);
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    assert_eq!(products(&bill_of(&r, held)), ["AM_2"]);
+    assert_eq!(line(&bill_of(&r, held), "AM_2")["amount"], "190.00");
+    let reason = skip_reason(&r, none);
+    assert!(reason.contains("primary fee"), "{reason}");
+    assert_eq!(r["skipped_count"], 1);
+}
+
+#[tokio::test]
+async fn r3_t4_add_ons_scale_to_a_24_month_primary_term() {
+    let app = spawn().await;
+    setup(&app).await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Two years", "customer_types": ["M"], "products": ["JOURNAL"],
+            "use_primary_fee_term_length": true}),
+    )
+    .await;
+    let c = member(&app, "Long", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        c,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    entity::contact::Entity::update_many()
+        .col_expr(entity::contact::Column::RenewMonths, Expr::value(24))
+        .filter(entity::contact::Column::Id.eq(c))
+        .exec(&app.db.conn)
+        .await
+        .expect("set renew months");
+    let r = preview(&app, json!(cid), "2027-01-01").await;
+    let b = bill_of(&r, c);
+    assert_eq!(b["term_begin"], "2027-01-01");
+    assert_eq!(b["term_end"], "2028-12-31", "{b}");
+    assert_eq!(
+        line(&b, "JOURNAL")["amount"],
+        "80.00",
+        "12-month journal, 24-month term"
+    );
+    assert_eq!(line(&b, "JOURNAL")["term_end"], "2028-12-31");
+}
+
+// ----------------------------------------------------------------
+
+#[tokio::test]
+async fn r4_complimentary_bills_zero_and_needs_print_zero_balance() {
+    let app = spawn().await;
+    setup(&app).await;
+    let comp = id(&app
+        .create_contact(json!({"customer_type": "M", "billing_category": "REG",
+            "first_name": "Comp", "last_name": "Member"}))
+        .await);
+    hold(
+        &app,
+        comp,
+        json!({"product": "MDUES", "is_membership_component": true, "is_complimentary": true,
+            "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let mixed = id(&app
+        .create_contact(json!({"customer_type": "M", "billing_category": "REG",
+            "first_name": "Comp", "last_name": "Reader"}))
+        .await);
+    hold(
+        &app,
+        mixed,
+        json!({"product": "MDUES", "is_membership_component": true, "is_complimentary": true,
+            "paid_through": "2026-12-31"}),
+    )
+    .await;
+    hold(
+        &app,
+        mixed,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+
+    // Without print zero balance: the zero invoice is not created.
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    let reason = skip_reason(&r, comp);
+    assert!(reason.contains("zero"), "{reason}");
+    assert!(open_renewals(&app, comp).await.is_empty());
+    assert_eq!(contact(&app, comp).await["paid_through"], "2026-12-31");
+    let m = bill_of(&r, mixed);
+    assert_eq!(line(&m, "MDUES")["amount"], "0.00");
+    assert_eq!(line(&m, "JOURNAL")["amount"], "40.00");
+    assert_eq!(m["total"], "40.00");
+
+    // With print zero balance (accrual): billed at 0, paid through the term at billing time.
+    let zero = cycle(
+        &app,
+        json!({"name": "Zero too", "customer_types": ["M"], "print_zero_balance": true,
+            "accounting_method": "accrual"}),
+    )
+    .await;
+    let r = real(&app, json!(zero), "2027-01-01").await;
+    let b = bill_of(&r, comp);
+    assert_eq!(b["total"], "0.00");
+    assert_eq!(line(&b, "MDUES")["amount"], "0.00");
+    assert_eq!(open_renewals(&app, comp).await.len(), 1);
+    assert_eq!(contact(&app, comp).await["paid_through"], "2027-12-31");
+}
+
+// ----------------------------------------------------------------
+
+#[tokio::test]
+async fn r5_dry_run_writes_nothing_and_matches_the_real_run() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "A", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        a,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    member(&app, "B", "FYEAR", "2026-06-30").await;
+    member(&app, "C", "REG", "2027-12-31").await;
+    let subs_before = all(&app, "/subscriptions").await;
+
+    let p = preview(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(p["billed"], 2);
+    assert_eq!(p["considered"], 2);
+    for i in p["invoices"].as_array().unwrap() {
+        assert!(i["invoice_id"].is_null());
+    }
+    assert!(all(&app, "/invoices").await.is_empty());
+    assert!(all(&app, "/renewal-runs").await.is_empty());
+    assert_eq!(all(&app, "/subscriptions").await, subs_before);
+
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    for k in [
+        "considered",
+        "billed",
+        "skipped_count",
+        "total",
+        "effective_date",
+        "billing_cycle",
+    ] {
+        assert_eq!(p[k], r[k], "{k}");
+    }
+    let strip = |v: &Value| -> BTreeMap<i64, Value> {
+        v["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let lines: Vec<Value> = i["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| {
+                        json!([
+                            l["product"],
+                            l["amount"],
+                            l["term_begin"],
+                            l["term_end"],
+                            l["voluntary"],
+                            l["is_primary"]
+                        ])
+                    })
+                    .collect();
+                (
+                    i["contact_id"].as_i64().unwrap(),
+                    json!([
+                        i["customer_type"],
+                        i["term_begin"],
+                        i["term_end"],
+                        i["total"],
+                        lines
+                    ]),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&p), strip(&r));
+    for i in r["invoices"].as_array().unwrap() {
+        let stored = invoice(&app, i["invoice_id"].as_i64().expect("invoice id")).await;
+        assert_eq!(stored["total"], i["total"]);
+        assert_eq!(stored["contact_id"], i["contact_id"]);
+    }
+}
+
+// ----------------------------------------------------------------
+
+#[tokio::test]
+async fn r6_run_records_who_when_counts_and_skips() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "A", "REG", "2026-12-31").await;
+    let b = member(&app, "B", "REG", "2026-12-31").await;
+    let comp = id(&app
+        .create_contact(json!({"customer_type": "M", "billing_category": "REG",
+            "first_name": "Comp", "last_name": "Only"}))
+        .await);
+    hold(
+        &app,
+        comp,
+        json!({"product": "MDUES", "is_membership_component": true, "is_complimentary": true,
+            "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let cid = app
+        .get("/billing-cycles", &app.staff)
+        .await
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == CYCLE)
+        .map(id)
+        .unwrap();
+    let first = real(&app, json!(cid), "2027-01-01").await;
+    let rid = id(&first);
+    let rec = app
+        .get(&format!("/renewal-runs/{rid}"), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    let admin = service::users::find_by_username(&app.db.conn, "admin")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec["id"], rid);
+    assert_eq!(rec["billing_cycle"], cid);
+    assert_eq!(rec["effective_date"], "2027-01-01");
+    assert_eq!(rec["status"], "completed");
+    assert_eq!(rec["run_by"], admin.id, "{rec}");
+    assert!(
+        rec["started_at"].is_string() && rec["finished_at"].is_string(),
+        "{rec}"
+    );
+    assert_eq!(rec["considered"], 3);
+    assert_eq!(rec["billed"], 2);
+    assert_eq!(rec["skipped_count"], 1);
+    assert_eq!(rec["total"], "1000.00");
+    assert!(rec["error"].is_null());
+    assert_eq!(rec["last_contact_id"], comp.max(a).max(b));
+    let skipped = rec["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["contact_id"], comp);
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("zero"));
+
+    let invs = all(&app, &format!("/invoices?renewal_run={rid}")).await;
+    assert_eq!(invs.len(), 2);
+    let who: BTreeSet<i64> = invs
+        .iter()
+        .map(|i| i["contact_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(who, BTreeSet::from([a, b]));
+    for i in &invs {
+        assert_eq!(i["kind"], "renewal");
+        assert_eq!(i["renewal_run"], rid);
+        assert_eq!(i["status"], "open");
+        assert_eq!(i["customer_type"], "M");
+        for l in i["lines"].as_array().unwrap() {
+            assert!(l["subscription_id"].is_i64(), "{i}");
+        }
+    }
+
+    // Newest first; the second run's invoices are its own (none).
+    let second = real(&app, json!(CYCLE), "2027-01-01").await;
+    let runs = all(&app, "/renewal-runs").await;
+    let ids: Vec<i64> = runs.iter().map(id).collect();
+    assert_eq!(ids, [id(&second), rid]);
+    assert!(
+        all(&app, &format!("/invoices?renewal_run={}", id(&second)))
+            .await
+            .is_empty()
+    );
+    let rec2 = app
+        .get(&format!("/renewal-runs/{}", id(&second)), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rec2["skipped_count"], 3);
+    assert_eq!(rec2["skipped"].as_array().unwrap().len(), 3);
+    app.get("/renewal-runs/999999", &app.staff)
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn r6_unknown_cycle_is_rejected() {
+    let app = spawn().await;
+    setup(&app).await;
+    run(
+        &app,
+        json!({"billing_cycle": "No such cycle", "effective_date": "2027-01-01", "dry_run": true}),
+    )
+    .await
+    .expect(422);
+    assert!(all(&app, "/renewal-runs").await.is_empty());
+}
+
+// ---------------------------------------------------------------- T-5
+
+#[tokio::test]
+async fn t5_renewal_term_begins_after_paid_through_at_full_price() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "Aligned", "REG", "2026-12-31").await;
+    let fresh = id(&app
+        .create_contact(json!({"customer_type": "M", "billing_category": "REG",
+            "first_name": "No", "last_name": "PaidThrough"}))
+        .await);
+    let late = member(&app, "Late", "REG", "2026-06-30").await;
+    let r = preview(&app, json!(CYCLE), "2027-01-01").await;
+    let b = bill_of(&r, a);
+    assert_eq!(
+        (b["term_begin"].clone(), b["term_end"].clone()),
+        (json!("2027-01-01"), json!("2027-12-31"))
+    );
+    assert_eq!(b["total"], "500.00");
+    let b = bill_of(&r, fresh);
+    assert_eq!(
+        b["term_begin"], "2027-01-01",
+        "no paid-through: the effective date"
+    );
+    assert_eq!(b["term_end"], "2027-12-31");
+    // Annual, not aligned: shortened to the fiscal-year end and prorated.
+    let b = bill_of(&r, late);
+    assert_eq!(b["term_begin"], "2026-07-01");
+    assert_eq!(b["term_end"], "2026-12-31");
+    assert_eq!(line(&b, "MDUES")["amount"], "250.00");
+
+    let anniv = cycle(
+        &app,
+        json!({"name": "Anniversary", "customer_types": ["M"], "billing_time": "anniversary"}),
+    )
+    .await;
+    let r = preview(&app, json!(anniv), "2027-01-01").await;
+    let b = bill_of(&r, late);
+    assert_eq!(b["term_begin"], "2026-07-01");
+    assert_eq!(b["term_end"], "2027-06-30");
+    assert_eq!(b["total"], "500.00");
+}
+
+#[tokio::test]
+async fn t5_annual_term_with_a_july_fiscal_year_is_prorated() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.set_settings(json!({"fiscal_year_start_month": 7}))
+        .await;
+    let dec = member(&app, "December", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        dec,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let june = member(&app, "June", "REG", "2026-06-30").await;
+    let r = preview(&app, json!(CYCLE), "2027-01-01").await;
+    let b = bill_of(&r, dec);
+    assert_eq!(b["term_begin"], "2027-01-01");
+    assert_eq!(b["term_end"], "2027-06-30");
+    assert_eq!(line(&b, "MDUES")["amount"], "250.00");
+    assert_eq!(line(&b, "JOURNAL")["amount"], "20.00");
+    assert_eq!(b["total"], "270.00");
+    let b = bill_of(&r, june);
+    assert_eq!(b["term_begin"], "2026-07-01");
+    assert_eq!(b["term_end"], "2027-06-30");
+    assert_eq!(b["total"], "500.00");
+}
+
+// ---------------------------------------------------------------- L-5
+
+#[tokio::test]
+async fn l5_phased_out_type_is_billed_as_its_successor() {
+    let app = spawn().await;
+    setup(&app).await;
+    product(&app, "OLDDUES", "dues", "300.00", 12).await;
+    app.create_type(
+        json!({"code": "OLDM", "name": "Old member", "is_member": true, "is_organization": false,
+        "primary_fee": {"kind": "products", "products": ["OLDDUES"]}, "expires_to": "NM",
+        "renews_as": "M"}),
+    )
+    .await;
+    let old = id(&app
+        .create_contact(json!({"customer_type": "OLDM", "billing_category": "REG",
+            "first_name": "Old", "last_name": "Timer"}))
+        .await);
+    hold(
+        &app,
+        old,
+        json!({"product": "OLDDUES", "is_membership_component": true, "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    let b = bill_of(&r, old);
+    assert_eq!(b["customer_type"], "M");
+    assert_eq!(products(&b), ["MDUES"], "{b}");
+    assert_eq!(b["total"], "500.00");
+    let iid = b["invoice_id"].as_i64().unwrap();
+    assert_eq!(invoice(&app, iid).await["customer_type"], "M");
+    assert_eq!(
+        contact(&app, old).await["customer_type"],
+        "OLDM",
+        "unchanged until paid"
+    );
+    pay(&app, iid, "500.00", "2027-01-05").await.expect(201);
+    let k = contact(&app, old).await;
+    assert_eq!(k["customer_type"], "M", "takes the new type when paid");
+    assert_eq!(k["paid_through"], "2027-12-31");
+}
+
+// ---------------------------------------------------------------- I-2, I-3, C-7, L-6
+
+#[tokio::test]
+async fn i2_voided_renewal_lets_the_next_run_bill_again() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = member(&app, "Void", "REG", "2026-12-31").await;
+    let other = member(&app, "Keep", "REG", "2026-12-31").await;
+    let first = real(&app, json!(CYCLE), "2027-01-01").await;
+    let iid = bill_of(&first, c)["invoice_id"].as_i64().unwrap();
+    app.post(
+        &format!("/invoices/{iid}/void"),
+        &app.staff,
+        json!({"reason": "wrong category"}),
+    )
+    .await
+    .expect(200);
+    let second = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(billed_contacts(&second), BTreeSet::from([c]), "{second}");
+    assert!(skip_reason(&second, other).contains("already billed"));
+    let open = open_renewals(&app, c).await;
+    assert_eq!(open.len(), 1);
+    assert_ne!(id(&open[0]), iid);
+    assert_eq!(invoice(&app, iid).await["status"], "void");
+}
+
+#[tokio::test]
+async fn i3_paying_a_renewal_moves_paid_through_and_records_history() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = member(&app, "Payer", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        c,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    let iid = bill_of(&r, c)["invoice_id"].as_i64().unwrap();
+    assert_eq!(
+        contact(&app, c).await["paid_through"],
+        "2026-12-31",
+        "unpaid: unchanged"
+    );
+    pay(&app, iid, "100.00", "2027-01-03").await.expect(201);
+    assert_eq!(
+        contact(&app, c).await["paid_through"],
+        "2026-12-31",
+        "partial: unchanged"
+    );
+    pay(&app, iid, "440.00", "2027-01-04").await.expect(201);
+    assert_eq!(invoice(&app, iid).await["status"], "paid");
+    assert_eq!(contact(&app, c).await["paid_through"], "2027-12-31", "C-7");
+    let subs = app
+        .get(&format!("/contacts/{c}/subscriptions"), &app.staff)
+        .await
+        .expect(200);
+    for s in subs.body["items"].as_array().unwrap() {
+        assert_eq!(s["paid_through"], "2027-12-31", "{s}");
+    }
+    let h = history(&app, c).await;
+    let term = h
+        .iter()
+        .find(|e| e["kind"] == "term" && e["invoice_id"] == iid)
+        .unwrap_or_else(|| panic!("no term in {h:?}"));
+    assert_eq!(term["term_begin"], "2027-01-01");
+    assert_eq!(term["term_end"], "2027-12-31");
+    assert_eq!(term["product"], "MDUES");
+    assert_eq!(term["customer_type"], "M");
+    // Now paid through the term: not due for the same effective date.
+    let p = preview(&app, json!(CYCLE), "2027-01-01").await;
+    assert!(!billed_contacts(&p).contains(&c));
+}
+
+// ---------------------------------------------------------------- SEC-1
+
+#[tokio::test]
+async fn sec1_members_get_403_on_renewal_runs() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = member(&app, "Member", "REG", "2026-12-31").await;
+    let run = real(&app, json!(CYCLE), "2027-01-01").await;
+    let token = app.member_token(c);
+    app.post(
+        "/renewal-runs",
+        &token,
+        json!({"billing_cycle": CYCLE, "effective_date": "2028-01-01", "dry_run": true}),
+    )
+    .await
+    .expect(403);
+    app.post(
+        "/renewal-runs",
+        &token,
+        json!({"billing_cycle": CYCLE, "effective_date": "2028-01-01"}),
+    )
+    .await
+    .expect(403);
+    app.get("/renewal-runs", &token).await.expect(403);
+    app.get(&format!("/renewal-runs/{}", id(&run)), &token)
+        .await
+        .expect(403);
+    app.send(Method::GET, "/renewal-runs", None, None, &[])
+        .await
+        .expect(401);
+    assert_eq!(all(&app, "/renewal-runs").await.len(), 1);
+}
+
+// ---------------------------------------------------------------- paging
+
+#[tokio::test]
+async fn r2_large_run_pages_through_every_due_contact() {
+    const N: usize = 2_500;
+    let app = spawn().await;
+    setup(&app).await;
+    let now = Utc::now();
+    let rows: Vec<entity::contact::ActiveModel> = (0..N)
+        .map(|n| entity::contact::ActiveModel {
+            customer_type: Set("M".into()),
+            billing_category: Set(Some("REG".into())),
+            status: Set("A".into()),
+            first_name: Set(Some("Bulk".into())),
+            last_name: Set(Some(format!("Member{n:05}"))),
+            sort_name: Set(format!("member{n:05}, bulk")),
+            autopay: Set(false),
+            email_opt_in: Set(true),
+            mail_opt_in: Set(true),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        entity::contact::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&app.db.conn)
+            .await
+            .expect("insert contacts");
+    }
+    let ids: Vec<i64> = entity::contact::Entity::find()
+        .filter(entity::contact::Column::LastName.starts_with("Member"))
+        .order_by_asc(entity::contact::Column::Id)
+        .all(&app.db.conn)
+        .await
+        .expect("contacts")
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids.len(), N);
+    let import: Vec<Value> = ids
+        .iter()
+        .map(|c| {
+            json!({"contact_id": c, "product": "MDUES", "is_membership_component": true,
+                "bill_subscription": true, "paid_through": "2026-12-31"})
+        })
+        .collect();
+    let report = app
+        .post(
+            "/subscriptions/import",
+            &app.staff,
+            json!({"action": "insert", "rows": import}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        report.body["applied"],
+        N,
+        "{}",
+        &report.text[..report.text.len().min(500)]
+    );
+    assert_eq!(
+        contact(&app, ids[N - 1]).await["paid_through"],
+        "2026-12-31"
+    );
+
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(r["considered"], N);
+    assert_eq!(r["billed"], N);
+    assert_eq!(r["skipped_count"], 0);
+    assert_eq!(r["total"], "1250000.00");
+    assert_eq!(
+        r["invoices"].as_array().unwrap().len(),
+        1_000,
+        "the first 1,000 listed"
+    );
+    let rid = id(&r);
+    let rec = app
+        .get(&format!("/renewal-runs/{rid}"), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rec["billed"], N);
+    assert_eq!(rec["last_contact_id"], ids[N - 1]);
+    let invs = all(&app, &format!("/invoices?renewal_run={rid}")).await;
+    assert_eq!(invs.len(), N);
+    let who: BTreeSet<i64> = invs
+        .iter()
+        .map(|i| i["contact_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(who, ids.iter().copied().collect::<BTreeSet<_>>());
+
+    let again = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(again["considered"], N);
+    assert_eq!(again["billed"], 0);
+    assert_eq!(again["skipped_count"], N);
+    assert_eq!(again["skipped"].as_array().unwrap().len(), 1_000);
+}
