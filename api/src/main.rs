@@ -44,6 +44,30 @@ enum Command {
         #[arg(long, default_value = "e1")]
         example: String,
     },
+    /// Renewal runs (R-1..R-6).
+    Renewals {
+        #[command(subcommand)]
+        action: RenewalsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RenewalsCommand {
+    /// Generate renewals for a billing cycle, showing progress page by page.
+    Generate {
+        /// The cycle's id or name.
+        #[arg(long)]
+        cycle: String,
+        /// Default: today plus the cycle's months prior to expiration.
+        #[arg(long)]
+        effective_date: Option<chrono::NaiveDate>,
+        /// Preview only: write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The staff login recorded as having run it.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
 }
 
 fn init_logging(cfg: &Config) {
@@ -110,6 +134,76 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "created {} user {} (id {})",
                 user.role, user.username, user.id
             );
+            Ok(())
+        }
+        Command::Renewals {
+            action:
+                RenewalsCommand::Generate {
+                    cycle,
+                    effective_date,
+                    dry_run,
+                    user,
+                },
+        } => {
+            let db = Db::connect(&cfg.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            service::bootstrap::prepare(&db)
+                .await
+                .map_err(|e| e.to_string())?;
+            let run_by = service::users::find_by_username(&db.conn, &user)
+                .await
+                .map_err(|e| e.to_string())?
+                .filter(|u| u.role == "staff")
+                .ok_or_else(|| format!("no staff login named {user}"))?
+                .id;
+            let cycle = match cycle.parse::<i64>() {
+                Ok(id) => service::billing::join::CycleRef::Id(id),
+                Err(_) => service::billing::join::CycleRef::Name(cycle),
+            };
+            let request = service::renewals::RunRequest {
+                cycle,
+                effective_date,
+                dry_run,
+            };
+            let today = service::clock::now().date_naive();
+            let show = |r: &service::renewals::RunResult| {
+                eprint!(
+                    "\rconsidered {:>9}  billed {:>9}  skipped {:>9}  total {:>14}",
+                    r.considered,
+                    r.billed,
+                    r.skipped_count,
+                    service::money::format_cents(r.total_cents)
+                );
+            };
+            let result = service::renewals::run(&db, request, run_by, today, &show)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!();
+            match result.id {
+                Some(id) => println!(
+                    "renewal run {id}: effective {}, {} considered, {} billed, {} skipped, total {}",
+                    result
+                        .effective_date
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    result.considered,
+                    result.billed,
+                    result.skipped_count,
+                    service::money::format_cents(result.total_cents)
+                ),
+                None => println!(
+                    "preview (nothing written): effective {}, {} considered, {} would be billed, {} skipped, total {}",
+                    result
+                        .effective_date
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    result.considered,
+                    result.billed,
+                    result.skipped_count,
+                    service::money::format_cents(result.total_cents)
+                ),
+            }
             Ok(())
         }
         Command::Openapi => {

@@ -18,6 +18,7 @@ pub mod flow_down;
 pub mod history;
 pub mod idempotency;
 pub mod lookup;
+pub mod membership;
 pub mod money;
 pub mod page;
 pub mod paid_through;

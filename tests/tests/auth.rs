@@ -491,6 +491,20 @@ async fn sec1_role_matrix_over_every_endpoint() {
             404,
         ),
         (Method::GET, "/renewal-runs".into(), None, 403, 200),
+        (
+            Method::GET,
+            "/renewal-reminders?billing_cycle=999999".into(),
+            None,
+            403,
+            404,
+        ),
+        (
+            Method::PUT,
+            format!("/contacts/{other}/renew-months"),
+            Some(json!({"renew_months": 24})),
+            403,
+            200,
+        ),
         (Method::GET, "/renewal-runs/999999".into(), None, 403, 404),
         (
             Method::POST,

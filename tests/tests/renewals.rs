@@ -1273,3 +1273,125 @@ async fn r2_large_run_pages_through_every_due_contact() {
     assert_eq!(again["skipped_count"], N);
     assert_eq!(again["skipped"].as_array().unwrap().len(), 1_000);
 }
+
+// ---------------------------------------------------------------- T-6, I-7
+
+#[tokio::test]
+async fn t6_renew_months_action_bills_the_new_length_with_the_same_primary() {
+    let app = spawn().await;
+    setup(&app).await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Primary term", "customer_types": ["M"], "products": ["JOURNAL"],
+            "use_primary_fee_term_length": true, "billing_time": "anniversary"}),
+    )
+    .await;
+    let c = member(&app, "Longer", "REG", "2026-12-31").await;
+    hold(&app, c, json!({"product": "JOURNAL"})).await;
+    // C-5: a profile update cannot change it; the dedicated action can.
+    app.patch(
+        &format!("/contacts/{c}"),
+        &app.staff,
+        json!({"renew_months": 24}),
+    )
+    .await
+    .problem(422, "locked_field");
+    for bad in [0, 121] {
+        app.put(
+            &format!("/contacts/{c}/renew-months"),
+            &app.staff,
+            json!({"renew_months": bad}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    }
+    let r = app
+        .put(
+            &format!("/contacts/{c}/renew-months"),
+            &app.staff,
+            json!({"renew_months": 24}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["renew_months"], 24);
+    let result = preview(&app, json!(cid), "2027-01-01").await;
+    let bill = bill_of(&result, c);
+    // No 24-month family product: MDUES stays, its price scaled 24/12; the journal follows.
+    assert_eq!(products(&bill), vec!["MDUES", "JOURNAL"]);
+    assert_eq!(line(&bill, "MDUES")["amount"], "1000.00");
+    assert_eq!(line(&bill, "JOURNAL")["amount"], "80.00");
+    assert_eq!(bill["term_end"], "2028-12-31");
+}
+
+#[tokio::test]
+async fn i7_reminders_list_open_renewals_and_voluntary_lines_only_with_open_dues() {
+    let app = spawn().await;
+    setup(&app).await;
+    product(&app, "GIFT", "voluntary", "10.00", 12).await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Reminded", "customer_types": ["M"], "products": ["GIFT"],
+            "reminder_days": 30}),
+    )
+    .await;
+    let a = member(&app, "Unpaid", "REG", "2026-12-31").await;
+    let b = member(&app, "DuesPaid", "REG", "2026-12-31").await;
+    for c in [a, b] {
+        hold(
+            &app,
+            c,
+            json!({"product": "GIFT", "bill_subscription": false, "billed_amount": "10.00"}),
+        )
+        .await;
+        app.patch(
+            &format!("/subscriptions/{}", {
+                let subs = all(&app, &format!("/contacts/{c}/subscriptions")).await;
+                subs.iter()
+                    .find(|s| s["product"] == "GIFT")
+                    .map(id)
+                    .unwrap()
+            }),
+            &app.staff,
+            json!({"bill_subscription": true}),
+        )
+        .await
+        .expect(200);
+    }
+    real(&app, json!(cid), "2027-01-01").await;
+    let today = chrono::Utc::now().date_naive();
+    // Billed today: with a 30-day wait, nobody is reminded yet.
+    let r = app
+        .get(
+            &format!("/renewal-reminders?billing_cycle={cid}&as_of={today}"),
+            &app.staff,
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 0, "{}", r.text);
+    // B pays the dues only: its open gift alone is no reminder (I-7).
+    let inv_b = &open_renewals(&app, b).await[0];
+    let dues = line(inv_b, "MDUES")["amount"].as_str().unwrap().to_owned();
+    pay(&app, id(inv_b), &dues, "2026-12-01").await.expect(201);
+    let later = today + chrono::Duration::days(31);
+    let r = app
+        .get(
+            &format!("/renewal-reminders?billing_cycle={cid}&as_of={later}"),
+            &app.staff,
+        )
+        .await
+        .expect(200);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", r.text);
+    assert_eq!(items[0]["contact_id"], a);
+    let shown: Vec<&str> = items[0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["product"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, vec!["MDUES", "GIFT"]);
+    // Unknown cycle: 404.
+    app.get("/renewal-reminders?billing_cycle=999999", &app.staff)
+        .await
+        .problem(404, "not_found");
+}

@@ -118,7 +118,7 @@ pub struct CycleDto {
     pub rejoin_as_renewal_months: u32,
     pub join_item_set: bool,
     pub itemized_renewals: bool,
-    /// Open renewal invoices at least this many days old get reminders (B-13); null: none.
+    /// Open renewal invoices at least this many days old get reminders (B-13); null: all open ones.
     pub reminder_days: Option<u32>,
     /// Accepted but questionable options (e.g. special characters in the name, B-1).
     pub warnings: Vec<String>,

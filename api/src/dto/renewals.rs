@@ -163,3 +163,79 @@ pub fn run_dto(
             .collect(),
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"renew_months": 24}))]
+pub struct RenewMonthsDto {
+    /// 1..=120.
+    pub renew_months: u32,
+}
+
+impl validator::Validate for RenewMonthsDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReminderQuery {
+    /// The cycle's id.
+    pub billing_cycle: i64,
+    /// Default: today.
+    pub as_of: Option<NaiveDate>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// An open renewal invoice to remind of, with its open lines (I-7).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReminderDto {
+    pub invoice_id: i64,
+    pub contact_id: i64,
+    pub bill_to_id: i64,
+    pub term_begin: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    /// What is still owed on the lines shown.
+    pub open_amount: Money,
+    pub balance: Money,
+    pub lines: Vec<LineDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReminderList {
+    pub items: Vec<ReminderDto>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<service::billing::reminders::Reminder> for ReminderDto {
+    fn from(r: service::billing::reminders::Reminder) -> Self {
+        let open_amount = r.open_amount();
+        let i = r.invoice;
+        ReminderDto {
+            invoice_id: i.id,
+            contact_id: i.contact_id,
+            bill_to_id: i.bill_to_id,
+            term_begin: i.term_begin,
+            term_end: i.term_end,
+            open_amount: Money(open_amount),
+            balance: Money(i.total_cents - i.paid_cents),
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| LineDto {
+                    product: l.product,
+                    subscription_id: l.subscription_id,
+                    term_begin: l.term_begin,
+                    term_end: l.term_end,
+                    amount: Money(l.amount_cents),
+                    voluntary: l.voluntary,
+                    paid: Money(l.paid_cents),
+                    is_primary: l.is_primary,
+                })
+                .collect(),
+        }
+    }
+}

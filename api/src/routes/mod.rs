@@ -80,6 +80,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(renewals::create)
         .service(renewals::list)
         .service(renewals::get)
+        .service(renewals::renew_months)
+        .service(renewals::reminders)
         .service(invoices::list)
         .service(invoices::get)
         .service(invoices::for_contact)

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use service::billing::join::CycleRef;
 use service::idempotency::{self, Key, Stored};
 use service::renewals::{self as svc, RunRequest};
@@ -10,10 +10,15 @@ use service::renewals::{self as svc, RunRequest};
 use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::ListQuery;
+use crate::dto::contacts::ContactDto;
 use crate::dto::invoices::CycleRefDto;
-use crate::dto::renewals::{RunDto, RunList, RunRequestDto, RunResultDto, run_dto};
-use crate::extract::Body;
+use crate::dto::renewals::{
+    ReminderList, ReminderQuery, RenewMonthsDto, RunDto, RunList, RunRequestDto, RunResultDto,
+    run_dto,
+};
+use crate::extract::{Body, IfMatch};
 use crate::problem::{ApiError, ApiResult};
+use crate::routes::versioned;
 
 /// Generate renewals for a cycle (R-1..R-6), or preview them with `dry_run`. Runs page
 /// by page; `GET /renewal-runs/{id}` shows progress meanwhile. Running the same generation
@@ -60,7 +65,7 @@ pub async fn create(
         dry_run: body.dry_run,
     };
     let today = service::clock::now().date_naive();
-    let result = svc::run(&state.db, run, staff.0.user_id, today).await?;
+    let result = svc::run(&state.db, run, staff.0.user_id, today, &|_| {}).await?;
     let dto = RunResultDto::new(result, body.dry_run);
     let status = if body.dry_run {
         StatusCode::OK
@@ -114,4 +119,50 @@ pub async fn get(
     let m = svc::get(&state.db.conn, *id).await?;
     let skipped = svc::skips(&state.db.conn, *id, svc::LISTED as u64).await?;
     Ok(HttpResponse::Ok().json(run_dto(m, skipped)))
+}
+
+/// Change a contact's renew months (T-6): later renewals bill the new length, the primary
+/// product stays. A dedicated staff action (C-5). Honours `If-Match`.
+#[utoipa::path(tag = "billing", operation_id = "setRenewMonths", request_body = RenewMonthsDto,
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    security(("bearer" = [])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
+#[put("/contacts/{id}/renew-months")]
+pub async fn renew_months(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Body<RenewMonthsDto>,
+) -> ApiResult<HttpResponse> {
+    let view =
+        service::membership::set_renew_months(&state.db, *id, body.0.renew_months, if_match.0)
+            .await?;
+    let dto = ContactDto::from(view);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// Open renewal invoices of a cycle to remind of (I-7, B-13): those billed at least the
+/// cycle's `reminder_days` before `as_of`; voluntary lines only while a non-voluntary line of
+/// the same invoice is open.
+#[utoipa::path(tag = "billing", operation_id = "listRenewalReminders", params(ReminderQuery),
+    security(("bearer" = [])), responses((status = 200, body = ReminderList)))]
+#[get("/renewal-reminders")]
+pub async fn reminders(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ReminderQuery>,
+) -> ApiResult<HttpResponse> {
+    let as_of = q
+        .as_of
+        .unwrap_or_else(|| service::clock::now().date_naive());
+    let req = service::page::PageRequest {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    };
+    let page =
+        service::billing::reminders::list(&state.db.conn, q.billing_cycle, as_of, &req).await?;
+    Ok(HttpResponse::Ok().json(ReminderList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }

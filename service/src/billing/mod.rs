@@ -7,3 +7,4 @@ pub mod invoices;
 pub mod join;
 pub mod lines;
 pub mod payments;
+pub mod reminders;

@@ -408,7 +408,13 @@ async fn write_page(
 }
 
 /// R-1..R-6: generates renewals for a cycle. `today` gives the default effective date.
-pub async fn run(db: &Db, req: RunRequest, run_by: i64, today: NaiveDate) -> Result<RunResult> {
+pub async fn run(
+    db: &Db,
+    req: RunRequest,
+    run_by: i64,
+    today: NaiveDate,
+    progress: &dyn Fn(&RunResult),
+) -> Result<RunResult> {
     let cycle = find_cycle(&db.conn, &req.cycle).await?;
     let settings = settings::get(&db.conn).await?;
     // the default effective date is the run date plus the months prior to expiration.
@@ -475,6 +481,7 @@ pub async fn run(db: &Db, req: RunRequest, run_by: i64, today: NaiveDate) -> Res
                 result.skipped.push(s);
             }
         }
+        progress(&result);
         if (contacts.len() as u64) < PAGE {
             break;
         }
