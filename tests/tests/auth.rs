@@ -492,6 +492,13 @@ async fn sec1_role_matrix_over_every_endpoint() {
         ),
         (Method::GET, "/renewal-runs".into(), None, 403, 200),
         (
+            Method::POST,
+            format!("/contacts/{other}/renew-in-advance"),
+            Some(json!({"billing_cycle": 999999})),
+            403,
+            422,
+        ),
+        (
             Method::GET,
             "/renewal-reminders?billing_cycle=999999".into(),
             None,

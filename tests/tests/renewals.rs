@@ -1395,3 +1395,119 @@ async fn i7_reminders_list_open_renewals_and_voluntary_lines_only_with_open_dues
         .await
         .problem(404, "not_found");
 }
+
+// ----------------------------------------------------------------
+
+#[tokio::test]
+async fn r8_renew_in_advance_bills_the_next_term_now_once() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = member(&app, "Early", "REG", "2027-12-31").await;
+    // Not due for a 2026 run...
+    let result = preview(&app, json!(CYCLE), "2026-11-22").await;
+    assert!(!billed_contacts(&result).contains(&c));
+    // ...but staff may bill the next term now.
+    let r = app
+        .post(
+            &format!("/contacts/{c}/renew-in-advance"),
+            &app.staff,
+            json!({"billing_cycle": CYCLE, "as_of": "2026-11-22"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body["kind"], "renewal");
+    assert_eq!(r.body["term_begin"], "2028-01-01");
+    assert_eq!(r.body["term_end"], "2028-12-31");
+    assert_eq!(line(&r.body, "MDUES")["amount"], "500.00");
+    assert!(
+        r.header("location")
+            .is_some_and(|l| l.ends_with(&format!("/invoices/{}", id(&r.body))))
+    );
+    // The same term is never billed twice.
+    app.post(
+        &format!("/contacts/{c}/renew-in-advance"),
+        &app.staff,
+        json!({"billing_cycle": CYCLE, "as_of": "2026-11-22"}),
+    )
+    .await
+    .problem(409, "conflict");
+    // A cycle that does not bill the contact's type is refused.
+    let other = cycle(
+        &app,
+        json!({"name": "Hospitals", "customer_types": ["HOSP"]}),
+    )
+    .await;
+    app.post(
+        &format!("/contacts/{c}/renew-in-advance"),
+        &app.staff,
+        json!({"billing_cycle": other}),
+    )
+    .await
+    .problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn r8_renew_in_advance_may_change_the_formula_primary_product() {
+    let app = spawn().await;
+    setup(&app).await;
+    product(&app, "AM_1", "dues", "100.00", 12).await;
+    product(&app, "AM_2", "dues", "190.00", 24).await;
+    app.create_type(
+        json!({"code": "AM", "name": "Associate", "is_member": true, "is_organization": false,
+        "primary_fee": {"kind": "formula", "designator": "AM", "default_product": "AM_1"},
+        "expires_to": "NM"}),
+    )
+    .await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Associates", "customer_types": ["AM"], "products": ["JOURNAL"],
+            "use_primary_fee_term_length": true, "billing_time": "anniversary"}),
+    )
+    .await;
+    let c = id(&app
+        .create_contact(json!({"customer_type": "AM", "billing_category": "REG",
+            "first_name": "Ada", "last_name": "Two"}))
+        .await);
+    hold(
+        &app,
+        c,
+        json!({"product": "AM_1", "is_membership_component": true, "paid_through": "2026-12-31"}),
+    )
+    .await;
+    hold(&app, c, json!({"product": "JOURNAL"})).await;
+    app.post(
+        &format!("/contacts/{c}/renew-in-advance"),
+        &app.staff,
+        json!({"billing_cycle": cid, "primary_product": "MDUES"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let r = app
+        .post(
+            &format!("/contacts/{c}/renew-in-advance"),
+            &app.staff,
+            json!({"billing_cycle": cid, "primary_product": "AM_2", "as_of": "2026-11-22"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(products(&r.body), vec!["AM_2", "JOURNAL"]);
+    assert_eq!(line(&r.body, "AM_2")["amount"], "190.00");
+    assert_eq!(line(&r.body, "JOURNAL")["amount"], "80.00");
+    assert_eq!(r.body["term_end"], "2028-12-31");
+    // Paid: AM_2 replaces AM_1 (S-8), renew months follow the new product (J-2).
+    pay(&app, id(&r.body), "270.00", "2026-11-23")
+        .await
+        .expect(201);
+    let subs = all(&app, &format!("/contacts/{c}/subscriptions")).await;
+    let status = |p: &str| {
+        subs.iter()
+            .find(|s| s["product"] == p)
+            .map(|s| s["status"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(status("AM_2"), "active");
+    assert_eq!(status("AM_1"), "inactive");
+    let k = contact(&app, c).await;
+    assert_eq!(k["paid_through"], "2028-12-31");
+    assert_eq!(k["renew_months"], 24);
+}

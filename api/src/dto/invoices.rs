@@ -141,6 +141,15 @@ pub enum CycleRefDto {
     Name(String),
 }
 
+impl From<CycleRefDto> for CycleRef {
+    fn from(d: CycleRefDto) -> Self {
+        match d {
+            CycleRefDto::Id(id) => CycleRef::Id(id),
+            CycleRefDto::Name(n) => CycleRef::Name(n),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -176,10 +185,7 @@ impl validator::Validate for JoinRequestDto {
 impl From<JoinRequestDto> for JoinRequest {
     fn from(d: JoinRequestDto) -> Self {
         JoinRequest {
-            cycle: Some(match d.billing_cycle {
-                CycleRefDto::Id(id) => CycleRef::Id(id),
-                CycleRefDto::Name(n) => CycleRef::Name(n),
-            }),
+            cycle: Some(d.billing_cycle.into()),
             billing_category: d.billing_category,
             primary_product: d.primary_product,
             chapters: d.chapters,

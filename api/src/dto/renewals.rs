@@ -239,3 +239,22 @@ impl From<service::billing::reminders::Reminder> for ReminderDto {
         }
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"billing_cycle": "Associate membership", "primary_product": "AM_3", "as_of": "2026-06-01"}))]
+pub struct RenewInAdvanceDto {
+    /// A dues cycle of the contact's customer type, by id or name.
+    pub billing_cycle: CycleRefDto,
+    /// Another product of the formula family for the new term.
+    pub primary_product: Option<String>,
+    /// The pricing date (and the term start when the contact has no paid-through); default
+    /// today.
+    pub as_of: Option<NaiveDate>,
+}
+
+impl validator::Validate for RenewInAdvanceDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}

@@ -81,6 +81,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(renewals::list)
         .service(renewals::get)
         .service(renewals::renew_months)
+        .service(renewals::renew_in_advance)
         .service(renewals::reminders)
         .service(invoices::list)
         .service(invoices::get)

@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use service::billing::join::CycleRef;
 use service::idempotency::{self, Key, Stored};
 use service::renewals::{self as svc, RunRequest};
 
@@ -11,10 +10,10 @@ use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::ListQuery;
 use crate::dto::contacts::ContactDto;
-use crate::dto::invoices::CycleRefDto;
+use crate::dto::invoices::InvoiceDto;
 use crate::dto::renewals::{
-    ReminderList, ReminderQuery, RenewMonthsDto, RunDto, RunList, RunRequestDto, RunResultDto,
-    run_dto,
+    ReminderList, ReminderQuery, RenewInAdvanceDto, RenewMonthsDto, RunDto, RunList, RunRequestDto,
+    RunResultDto, run_dto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::{ApiError, ApiResult};
@@ -57,10 +56,7 @@ pub async fn create(
         );
     }
     let run = RunRequest {
-        cycle: match body.billing_cycle {
-            CycleRefDto::Id(id) => CycleRef::Id(id),
-            CycleRefDto::Name(n) => CycleRef::Name(n),
-        },
+        cycle: body.billing_cycle.into(),
         effective_date: body.effective_date,
         dry_run: body.dry_run,
     };
@@ -165,4 +161,28 @@ pub async fn reminders(
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// Renew in advance: bill the contact's next term now, before it is due; a formula
+/// primary fee may change to another product of its family.
+#[utoipa::path(tag = "billing", operation_id = "renewInAdvance", request_body = RenewInAdvanceDto,
+    params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 201, body = InvoiceDto, headers(("Location" = String)))))]
+#[post("/contacts/{id}/renew-in-advance")]
+pub async fn renew_in_advance(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<RenewInAdvanceDto>,
+) -> ApiResult<HttpResponse> {
+    let d = body.0;
+    let cycle = d.billing_cycle.into();
+    let as_of = d
+        .as_of
+        .unwrap_or_else(|| service::clock::now().date_naive());
+    let view = svc::renew_in_advance(&state.db, *id, cycle, d.primary_product, as_of).await?;
+    let dto = InvoiceDto::from(view);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/invoices/{}", dto.id)))
+        .json(dto))
 }

@@ -81,13 +81,15 @@ fn is_type(ctx: &Context<'_>, code: &str, t: ProductType) -> bool {
     ctx.products.get(code).is_some_and(|p| p.product_type == t)
 }
 
-/// Plans one contact's renewal. `billed_terms` are the live (subscription, term begin) billings.
+/// Plans one contact's renewal. `billed_terms` are the live (subscription, term begin)
+/// billings; `primary` replaces the formula family product held (renew in advance, R-8).
 pub fn bill(
     ctx: &Context<'_>,
     contact: &c::Model,
     held: &[s::Model],
     buyer: &Buyer,
     billed_terms: &HashSet<(i64, NaiveDate)>,
+    primary: Option<&str>,
 ) -> Result<Bill, Skip> {
     let f = ctx.cycle;
     let own = ctx.types.get(&contact.customer_type);
@@ -113,8 +115,11 @@ pub fn bill(
                         && in_formula_family(designator, &h.product)
                         && !h.product.ends_with(TAX_SUFFIX)
                 });
-                match held_family
-                    .map(|h| h.product.clone())
+                let chosen = primary
+                    .filter(|p| in_formula_family(designator, p))
+                    .map(str::to_owned);
+                match chosen
+                    .or(held_family.map(|h| h.product.clone()))
                     .or(default_product.clone())
                 {
                     Some(p) => items.push((p, Role::Primary)),

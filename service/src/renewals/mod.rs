@@ -237,7 +237,7 @@ async fn plan_page(
         {
             buyer.customer_type = Some(next);
         }
-        match build::bill(&ctx, contact, held, &buyer, &billed_terms) {
+        match build::bill(&ctx, contact, held, &buyer, &billed_terms, None) {
             Ok(b) => bills.push(b),
             Err(skip) => skips.push((contact.id, skip.to_string())),
         }
@@ -256,7 +256,7 @@ fn method_of(cycle: &Cycle, settings: &settings::Settings) -> AccountingMethod {
 /// Writes one page in the caller's transaction; returns the invoice id of each bill.
 async fn write_page(
     conn: &impl ConnectionTrait,
-    run_id: i64,
+    run_id: Option<i64>,
     cycle: &Cycle,
     settings: &settings::Settings,
     bills: &[Bill],
@@ -274,7 +274,8 @@ async fn write_page(
                 begin_date: Set(Some(b.term.begin)),
                 paid_through: Set(None),
                 bill_to_id: Set(b.contact_id),
-                active: Set(true),
+                // Active once paid (`complete`), so a family never holds two active (S-8).
+                active: Set(false),
                 is_complimentary: Set(false),
                 is_membership_component: Set(true),
                 bill_subscription: Set(true),
@@ -316,7 +317,7 @@ async fn write_page(
             join_date: Set(None),
             first_join: Set(false),
             void_reason: Set(None),
-            renewal_run_id: Set(Some(run_id)),
+            renewal_run_id: Set(run_id),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -390,7 +391,8 @@ async fn write_page(
     paid_through::sync(conn, &comp_contacts, now).await?;
     let skip_rows: Vec<rs::ActiveModel> = skips
         .iter()
-        .map(|(cid, reason)| rs::ActiveModel {
+        .filter_map(|(cid, reason)| run_id.map(|run_id| (run_id, cid, reason)))
+        .map(|(run_id, cid, reason)| rs::ActiveModel {
             run_id: Set(run_id),
             contact_id: Set(*cid),
             reason: Set(reason.chars().take(200).collect()),
@@ -512,7 +514,7 @@ async fn write_one_page(
         let txn = db.write().await?;
         let (contacts, bills, skips) =
             plan_page(&txn, cycle, loaded, settings, effective, after).await?;
-        let written = write_page(&txn, run_id, cycle, settings, &bills, &skips).await;
+        let written = write_page(&txn, Some(run_id), cycle, settings, &bills, &skips).await;
         let ids = match written {
             Ok(ids) => ids,
             Err(Error::Conflict { .. }) if attempt < 3 => continue,
@@ -587,4 +589,116 @@ pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page
     }
     let rows = q.all(conn).await?;
     Ok(page::build(rows, limit, |m| m.id.to_string()))
+}
+
+/// bills a contact's next term now, before it is due, through a dues cycle of its type;
+/// a formula primary fee may be changed to another product of the family.
+pub async fn renew_in_advance(
+    db: &Db,
+    contact_id: i64,
+    cycle: CycleRef,
+    primary_product: Option<String>,
+    as_of: NaiveDate,
+) -> Result<crate::billing::invoices::InvoiceView> {
+    let txn = db.write().await?;
+    let cycle = find_cycle(&txn, &cycle).await?;
+    let settings = settings::get(&txn).await?;
+    let loaded = load(&txn).await?;
+    let mut contact = crate::contacts::get(&txn, crate::contacts::Actor::Staff, contact_id)
+        .await?
+        .contact;
+    let own = loaded.types.get(&contact.customer_type);
+    let billed_as = own
+        .and_then(|t| t.renews_as.clone())
+        .unwrap_or(contact.customer_type.clone());
+    if !cycle.fields.membership || !cycle.fields.customer_types.contains(&billed_as) {
+        return Err(Error::invalid(
+            "billing_cycle",
+            format!(
+                "renewing in advance needs a dues cycle for customer type {billed_as}; {:?} is not one",
+                cycle.fields.name
+            ),
+        ));
+    }
+    if let Some(p) = &primary_product {
+        let family = match loaded
+            .types
+            .get(&billed_as)
+            .and_then(|t| t.primary_fee.as_ref())
+        {
+            Some(crate::customer_types::PrimaryFee::Formula { designator, .. }) => {
+                crate::customer_types::in_formula_family(designator, p)
+            }
+            _ => false,
+        };
+        if !family || !loaded.products.contains_key(p) {
+            return Err(Error::invalid(
+                "primary_product",
+                format!("{p} is not a product of customer type {billed_as}'s formula family"),
+            ));
+        }
+    }
+    // J-2 for a new primary: its term span sets the term (and, once paid, renew months).
+    if let Some(p) = &primary_product
+        && cycle.fields.use_primary_fee_term_length
+        && let Some(info) = loaded.products.get(p)
+    {
+        contact.renew_months = Some(info.term_months as i32);
+    }
+    let held = s::Entity::find()
+        .filter(s::Column::ContactId.eq(contact_id))
+        .all(&txn)
+        .await?;
+    let sub_ids: Vec<i64> = held.iter().map(|h| h.id).collect();
+    let billed_terms: HashSet<(i64, NaiveDate)> = l::Entity::find()
+        .select_only()
+        .column(l::Column::SubscriptionId)
+        .column(l::Column::BilledTerm)
+        .filter(l::Column::SubscriptionId.is_in(sub_ids))
+        .filter(l::Column::BilledTerm.is_not_null())
+        .into_tuple::<(Option<i64>, Option<NaiveDate>)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter_map(|(s, t)| Some((s?, t?)))
+        .collect();
+    let mut buyer = pricing::buyers(&txn, &[contact_id])
+        .await?
+        .remove(&contact_id)
+        .unwrap_or_default();
+    buyer.customer_type = Some(billed_as);
+    let ctx = Context {
+        cycle: &cycle.fields,
+        settings: &settings,
+        billing_time: cycle.fields.billing_time.resolve(&settings),
+        types: &loaded.types,
+        products: &loaded.products,
+        book: &loaded.book,
+        effective_date: as_of,
+    };
+    let bill = build::bill(
+        &ctx,
+        &contact,
+        &held,
+        &buyer,
+        &billed_terms,
+        primary_product.as_deref(),
+    )
+    .map_err(|skip| Error::conflict(format!("contact {contact_id} cannot be renewed: {skip}")))?;
+    let ids = write_page(
+        &txn,
+        None,
+        &cycle,
+        &settings,
+        std::slice::from_ref(&bill),
+        &[],
+    )
+    .await?;
+    let id = ids
+        .first()
+        .copied()
+        .ok_or_else(|| Error::Internal("no invoice written".into()))?;
+    let view = crate::billing::invoices::get(&txn, crate::contacts::Actor::Staff, id).await?;
+    txn.commit().await?;
+    Ok(view)
 }
