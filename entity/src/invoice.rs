@@ -27,6 +27,8 @@ pub struct Model {
     pub first_join: bool,
     pub void_reason: Option<String>,
     pub renewal_run_id: Option<i64>,
+    /// The AutoPay batch holding this invoice until it is posted (I-5).
+    pub batch_id: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

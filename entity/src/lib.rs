@@ -1,5 +1,6 @@
 //! SeaORM entities, one module per table. No logic lives here.
 
+pub mod batch;
 pub mod billing_category;
 pub mod billing_cycle;
 pub mod billing_cycle_category;

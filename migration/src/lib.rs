@@ -11,6 +11,7 @@ mod m20261122_000006_billing_cycles;
 mod m20261122_000007_invoices;
 mod m20261122_000008_invoice_adjustments;
 mod m20261122_000009_renewal_runs;
+mod m20261122_000010_batches;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_invoices::Migration),
             Box::new(m20261122_000008_invoice_adjustments::Migration),
             Box::new(m20261122_000009_renewal_runs::Migration),
+            Box::new(m20261122_000010_batches::Migration),
         ]
     }
 }

@@ -491,6 +491,9 @@ async fn sec1_role_matrix_over_every_endpoint() {
             404,
         ),
         (Method::GET, "/renewal-runs".into(), None, 403, 200),
+        (Method::GET, "/batches/999999".into(), None, 403, 404),
+        (Method::POST, "/batches/999999/post".into(), None, 403, 404),
+        (Method::DELETE, "/batches/999999".into(), None, 403, 404),
         (
             Method::POST,
             format!("/contacts/{other}/renew-in-advance"),

@@ -1511,3 +1511,102 @@ async fn r8_renew_in_advance_may_change_the_formula_primary_product() {
     assert_eq!(k["paid_through"], "2028-12-31");
     assert_eq!(k["renew_months"], 24);
 }
+
+// ---------------------------------------------------------------- I-5
+
+#[tokio::test]
+async fn i5_autopay_invoices_wait_in_the_runs_batch_until_posted() {
+    let app = spawn().await;
+    setup(&app).await;
+    let auto = member_with(
+        &app,
+        json!({"last_name": "Auto", "autopay": true}),
+        "2026-12-31",
+    )
+    .await;
+    let manual = member(&app, "Manual", "REG", "2026-12-31").await;
+    let run = real(&app, json!(CYCLE), "2027-01-01").await;
+    let record = app
+        .get(&format!("/renewal-runs/{}", id(&run)), &app.staff)
+        .await
+        .expect(200);
+    let batch = record.body["batch_id"].as_i64().expect("batch id");
+    let auto_inv = &open_or_draft(&app, auto).await;
+    assert_eq!(auto_inv["status"], "draft");
+    assert_eq!(auto_inv["batch_id"], batch);
+    assert_eq!(auto_inv["accounting_method"], "accrual");
+    let manual_inv = &open_or_draft(&app, manual).await;
+    assert_eq!(manual_inv["status"], "open");
+    assert!(manual_inv["batch_id"].is_null());
+    let b = app
+        .get(&format!("/batches/{batch}"), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(b.body["status"], "open");
+    assert_eq!(b.body["invoice_ids"], json!([id(auto_inv)]));
+    // Not a receivable yet: no payments.
+    pay(&app, id(auto_inv), "500.00", "2026-12-01")
+        .await
+        .problem(409, "conflict");
+    let posted = app
+        .post(&format!("/batches/{batch}/post"), &app.staff, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(posted.body["status"], "posted");
+    assert_eq!(invoice(&app, id(auto_inv)).await["status"], "open");
+    app.post(&format!("/batches/{batch}/post"), &app.staff, json!({}))
+        .await
+        .problem(409, "conflict");
+    app.delete(&format!("/batches/{batch}"), &app.staff)
+        .await
+        .problem(409, "conflict");
+    pay(&app, id(auto_inv), "500.00", "2026-12-01")
+        .await
+        .expect(201);
+}
+
+#[tokio::test]
+async fn i5_deleting_a_batch_removes_its_invoices_and_resets_billing() {
+    let app = spawn().await;
+    setup(&app).await;
+    let auto = member_with(
+        &app,
+        json!({"last_name": "Auto", "autopay": true}),
+        "2026-12-31",
+    )
+    .await;
+    let run = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(run["billed"], 1);
+    let inv = open_or_draft(&app, auto).await;
+    let batch = inv["batch_id"].as_i64().unwrap();
+    app.delete(&format!("/batches/{batch}"), &app.staff)
+        .await
+        .expect(204);
+    app.get(&format!("/invoices/{}", id(&inv)), &app.staff)
+        .await
+        .problem(404, "not_found");
+    app.get(&format!("/batches/{batch}"), &app.staff)
+        .await
+        .problem(404, "not_found");
+    let subs = all(&app, &format!("/contacts/{auto}/subscriptions")).await;
+    let dues = subs.iter().find(|s| s["product"] == "MDUES").unwrap();
+    assert_eq!(dues["billed"], false);
+    assert!(dues["bill_begin"].is_null());
+    let record = app
+        .get(&format!("/renewal-runs/{}", id(&run)), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(record.body["billed"], 0);
+    assert_eq!(record.body["total"], "0.00");
+    // As if never billed: the next run bills the contact again.
+    let again = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(again["billed"], 1);
+}
+
+async fn open_or_draft(app: &TestApp, c: i64) -> Value {
+    let items = all(app, &format!("/contacts/{c}/invoices")).await;
+    items
+        .into_iter()
+        .find(|i| i["status"] == "draft" || i["status"] == "open")
+        .expect("a renewal invoice")
+}

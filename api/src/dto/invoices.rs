@@ -104,7 +104,7 @@ impl From<InvoiceView> for InvoiceDto {
             paid: Money(i.paid_cents),
             balance: Money(balance),
             renewal_run: i.renewal_run_id,
-            batch_id: None,
+            batch_id: i.batch_id,
             void_reason: i.void_reason,
             version: i.version,
             created_at: i.created_at,
@@ -374,4 +374,31 @@ pub struct AdjustmentDto {
 pub struct AdjustmentList {
     pub items: Vec<AdjustmentDto>,
     pub next_cursor: Option<String>,
+}
+
+/// An AutoPay batch (I-5).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchDto {
+    pub id: i64,
+    pub renewal_run: i64,
+    /// `open` until posted, then `posted`.
+    pub status: String,
+    pub invoice_ids: Vec<i64>,
+    pub total: Money,
+    pub created_at: DateTime<Utc>,
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+impl From<service::billing::batches::BatchView> for BatchDto {
+    fn from(v: service::billing::batches::BatchView) -> Self {
+        BatchDto {
+            id: v.batch.id,
+            renewal_run: v.batch.run_id,
+            status: v.batch.status,
+            invoice_ids: v.invoice_ids,
+            total: Money(v.total_cents),
+            created_at: v.batch.created_at,
+            posted_at: v.batch.posted_at,
+        }
+    }
 }

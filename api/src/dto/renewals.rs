@@ -126,6 +126,8 @@ pub struct RunDto {
     pub total: Money,
     pub last_contact_id: i64,
     pub error: Option<String>,
+    /// The batch of its AutoPay invoices (I-5), if any.
+    pub batch_id: Option<i64>,
     /// The first 1,000 skipped contacts with their reasons.
     pub skipped: Vec<SkipDto>,
 }
@@ -139,6 +141,7 @@ pub struct RunList {
 pub fn run_dto(
     m: entity::renewal_run::Model,
     skipped: Vec<entity::renewal_run_skip::Model>,
+    batch_id: Option<i64>,
 ) -> RunDto {
     RunDto {
         id: m.id,
@@ -154,6 +157,7 @@ pub fn run_dto(
         total: Money(m.total_cents),
         last_contact_id: m.last_contact_id,
         error: m.error,
+        batch_id,
         skipped: skipped
             .into_iter()
             .map(|s| SkipDto {

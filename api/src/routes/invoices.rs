@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::billing::{adjust, invoices as inv, join, payments};
 use service::contacts::Actor;
 use service::idempotency::{Key, Stored};
@@ -10,8 +10,9 @@ use service::idempotency::{Key, Stored};
 use crate::app::AppState;
 use crate::auth::{Caller, Member, Staff};
 use crate::dto::invoices::{
-    AdjustmentDto, AdjustmentList, InvoiceAdjustmentDto, InvoiceDto, InvoiceList, InvoiceQuery,
-    JoinRequestDto, JoinResponseDto, NewPaymentDto, PaymentDto, PaymentResponseDto, ReasonDto,
+    AdjustmentDto, AdjustmentList, BatchDto, InvoiceAdjustmentDto, InvoiceDto, InvoiceList,
+    InvoiceQuery, JoinRequestDto, JoinResponseDto, NewPaymentDto, PaymentDto, PaymentResponseDto,
+    ReasonDto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::{ApiError, ApiResult};
@@ -338,4 +339,44 @@ pub async fn adjustments(
         items,
         next_cursor: None,
     }))
+}
+
+/// An AutoPay batch of a renewal run (I-5).
+#[utoipa::path(tag = "invoices", operation_id = "getBatch", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = BatchDto)))]
+#[get("/batches/{id}")]
+pub async fn get_batch(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let view = service::billing::batches::get(&state.db.conn, *id).await?;
+    Ok(HttpResponse::Ok().json(BatchDto::from(view)))
+}
+
+/// Post a batch: its invoices become open receivables (I-5).
+#[utoipa::path(tag = "invoices", operation_id = "postBatch", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = BatchDto)))]
+#[post("/batches/{id}/post")]
+pub async fn post_batch(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let view = service::billing::batches::post(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(BatchDto::from(view)))
+}
+
+/// Delete an unposted batch: its invoices leave the run and the subscriptions they billed are
+/// reset as if never billed (I-5).
+#[utoipa::path(tag = "invoices", operation_id = "deleteBatch", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[delete("/batches/{id}")]
+pub async fn delete_batch(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    service::billing::batches::delete(&state.db, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

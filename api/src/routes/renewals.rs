@@ -97,7 +97,7 @@ pub async fn list(
         items: page
             .items
             .into_iter()
-            .map(|m| run_dto(m, Vec::new()))
+            .map(|m| run_dto(m, Vec::new(), None))
             .collect(),
         next_cursor: page.next_cursor,
     }))
@@ -114,7 +114,8 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     let m = svc::get(&state.db.conn, *id).await?;
     let skipped = svc::skips(&state.db.conn, *id, svc::LISTED as u64).await?;
-    Ok(HttpResponse::Ok().json(run_dto(m, skipped)))
+    let batch = service::billing::batches::of_run(&state.db.conn, *id).await?;
+    Ok(HttpResponse::Ok().json(run_dto(m, skipped, batch)))
 }
 
 /// Change a contact's renew months (T-6): later renewals bill the new length, the primary

@@ -17,11 +17,12 @@ use crate::error::{Error, Result};
 use crate::page::{self, Page, PageRequest};
 use crate::{clock, db::Db};
 
+pub const DRAFT: &str = "draft";
 pub const OPEN: &str = "open";
 pub const PAID: &str = "paid";
 pub const VOID: &str = "void";
 pub const CANCELLED: &str = "cancelled";
-pub const STATUSES: [&str; 5] = ["draft", OPEN, PAID, VOID, CANCELLED];
+pub const STATUSES: [&str; 5] = [DRAFT, OPEN, PAID, VOID, CANCELLED];
 
 /// An invoice with its lines, in line order.
 #[derive(Debug, Clone)]

@@ -2,6 +2,7 @@
 //! (I-3, I-4), and what a payment in full does (J-5, L-6, C-7).
 
 pub mod adjust;
+pub mod batches;
 pub mod complete;
 pub mod invoices;
 pub mod join;

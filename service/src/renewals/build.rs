@@ -35,6 +35,8 @@ pub struct Bill {
     /// L-5: the type the contact takes when paid (a phased-out type's successor).
     pub customer_type: String,
     pub billing_category: Option<String>,
+    /// Paid by AutoPay: billed into the run's batch (I-5).
+    pub autopay: bool,
     pub term: Term,
     pub term_months: u32,
     pub lines: Vec<LineDraft>,
@@ -220,6 +222,7 @@ pub fn bill(
         contact_id: contact.id,
         customer_type: type_code,
         billing_category: contact.billing_category.clone(),
+        autopay: contact.autopay,
         term,
         term_months,
         lines,

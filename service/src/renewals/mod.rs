@@ -297,6 +297,13 @@ async fn write_page(
             created.insert((m.contact_id, m.product), m.id);
         }
     }
+    // I-5: a run's AutoPay invoices wait in its batch until posted (always accrual).
+    let batch_id = match run_id {
+        Some(run) if bills.iter().any(|b| b.autopay) => {
+            Some(crate::billing::batches::for_run(conn, run, now).await?)
+        }
+        _ => None,
+    };
     let invoices: Vec<i::ActiveModel> = bills
         .iter()
         .map(|b| i::ActiveModel {
@@ -304,8 +311,17 @@ async fn write_page(
             bill_to_id: Set(b.contact_id),
             kind: Set("renewal".into()),
             cycle_id: Set(Some(cycle.id)),
-            accounting_method: Set(method.as_str().into()),
-            status: Set(crate::billing::invoices::OPEN.into()),
+            accounting_method: Set(if b.autopay && batch_id.is_some() {
+                AccountingMethod::Accrual.as_str().into()
+            } else {
+                method.as_str().into()
+            }),
+            status: Set(if b.autopay && batch_id.is_some() {
+                crate::billing::invoices::DRAFT.into()
+            } else {
+                crate::billing::invoices::OPEN.into()
+            }),
+            batch_id: Set(batch_id.filter(|_| b.autopay)),
             total_cents: Set(b.total()),
             paid_cents: Set(0),
             term_begin: Set(Some(b.term.begin)),
