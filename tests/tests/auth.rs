@@ -568,6 +568,14 @@ async fn sec1_role_matrix_over_every_endpoint() {
             422,
         ),
         (Method::GET, "/me/invoices".into(), None, 200, 403),
+        (Method::GET, "/me/renewal".into(), None, 404, 403),
+        (
+            Method::POST,
+            "/me/renewal".into(),
+            Some(json!({"add_ons": []})),
+            404,
+            403,
+        ),
         (
             Method::PATCH,
             "/invoices/999999".into(),

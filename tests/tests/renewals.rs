@@ -1610,3 +1610,98 @@ async fn open_or_draft(app: &TestApp, c: i64) -> Value {
         .find(|i| i["status"] == "draft" || i["status"] == "open")
         .expect("a renewal invoice")
 }
+
+// ----------------------------------------------------------------
+
+#[tokio::test]
+async fn r7_member_itemizes_the_open_renewal_and_a_new_primary_cancels_both_previous() {
+    let app = spawn().await;
+    setup(&app).await;
+    product(&app, "LEVY", "dues", "50.00", 12).await;
+    product(&app, "GIFT", "voluntary", "10.00", 12).await;
+    app.create_type(
+        json!({"code": "DUO", "name": "Two-part dues", "is_member": true, "is_organization": false,
+        "primary_fee": {"kind": "products", "products": ["MDUES", "LEVY"]}, "expires_to": "NM"}),
+    )
+    .await;
+    let cid = cycle(
+        &app,
+        json!({"name": "Itemized", "customer_types": ["DUO"], "products": ["JOURNAL", "BOOK", "GIFT"],
+            "itemized_renewals": true}),
+    )
+    .await;
+    let c = id(&app
+        .create_contact(json!({"customer_type": "DUO", "billing_category": "REG",
+            "first_name": "Ida", "last_name": "Items"}))
+        .await);
+    hold(
+        &app,
+        c,
+        json!({"product": "MDUES", "is_membership_component": true, "paid_through": "2026-12-31"}),
+    )
+    .await;
+    hold(&app, c, json!({"product": "LEVY"})).await;
+    hold(&app, c, json!({"product": "JOURNAL"})).await;
+    let me = app.member_token(c);
+    // Nothing to itemize before the run.
+    app.get("/me/renewal", &me).await.problem(404, "not_found");
+    real(&app, json!(cid), "2027-01-01").await;
+    let r = app.get("/me/renewal", &me).await.expect(200);
+    assert_eq!(
+        products(&r.body["invoice"]),
+        vec!["MDUES", "LEVY", "JOURNAL"]
+    );
+    assert_eq!(r.body["optional_items"], json!(["BOOK", "GIFT"]));
+    assert_eq!(r.body["primary_choices"], json!(["MDUES", "LEVY"]));
+    // Optional items and voluntary amounts.
+    let r = app
+        .post(
+            "/me/renewal",
+            &me,
+            json!({"remove": ["JOURNAL"], "add_ons": ["BOOK", "GIFT"], "voluntary": {"GIFT": "15.00"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        products(&r.body["invoice"]),
+        vec!["MDUES", "LEVY", "BOOK", "GIFT"]
+    );
+    assert_eq!(line(&r.body["invoice"], "GIFT")["amount"], "15.00");
+    assert_eq!(r.body["invoice"]["total"], "580.00");
+    // The primary fee cannot be removed on its own...
+    app.post("/me/renewal", &me, json!({"remove": ["LEVY"]}))
+        .await
+        .problem(422, "validation_failed");
+    // ...and choosing one cancels both previous primary items.
+    let r = app
+        .post("/me/renewal", &me, json!({"primary_product": "MDUES"}))
+        .await
+        .expect(200);
+    assert_eq!(products(&r.body["invoice"]), vec!["MDUES", "BOOK", "GIFT"]);
+    assert_eq!(r.body["invoice"]["total"], "530.00");
+    app.post("/me/renewal", &me, json!({"primary_product": "JOURNAL"}))
+        .await
+        .problem(422, "validation_failed");
+    // Paying it renews the member.
+    let inv = id(&r.body["invoice"]);
+    pay(&app, inv, "530.00", "2026-12-15").await.expect(201);
+    assert_eq!(contact(&app, c).await["paid_through"], "2027-12-31");
+    app.get("/me/renewal", &me).await.problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn r7_cycles_without_itemized_renewals_are_not_itemized() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = member(&app, "Plain", "REG", "2026-12-31").await;
+    real(&app, json!(CYCLE), "2027-01-01").await;
+    let me = app.member_token(c);
+    app.get("/me/renewal", &me).await.problem(409, "conflict");
+    app.post("/me/renewal", &me, json!({"add_ons": ["JOURNAL"]}))
+        .await
+        .problem(409, "conflict");
+    // Staff use /contacts and /invoices; /me is for members.
+    app.get("/me/renewal", &app.staff)
+        .await
+        .problem(403, "forbidden");
+}

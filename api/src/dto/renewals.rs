@@ -262,3 +262,43 @@ impl validator::Validate for RenewInAdvanceDto {
         Ok(())
     }
 }
+
+/// The member's open renewal and what they may change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemizedDto {
+    pub invoice: super::invoices::InvoiceDto,
+    /// Add-ons of the cycle not on the renewal.
+    pub optional_items: Vec<String>,
+    /// Primary fee products to choose from; choosing one cancels all primary items billed.
+    pub primary_choices: Vec<String>,
+}
+
+impl From<service::renewals::itemized::Itemized> for ItemizedDto {
+    fn from(i: service::renewals::itemized::Itemized) -> Self {
+        ItemizedDto {
+            invoice: i.invoice.into(),
+            optional_items: i.optional,
+            primary_choices: i.primary_choices,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"primary_product": "MDUES", "add_ons": ["JOURNAL"], "remove": ["BOOK"], "voluntary": {"GIFT": "15.00"}}))]
+pub struct ItemizedChoiceDto {
+    pub primary_product: Option<String>,
+    #[serde(default)]
+    pub add_ons: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub voluntary: std::collections::BTreeMap<String, Money>,
+}
+
+impl validator::Validate for ItemizedChoiceDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}

@@ -82,6 +82,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(renewals::get)
         .service(renewals::renew_months)
         .service(renewals::renew_in_advance)
+        .service(renewals::my_renewal)
+        .service(renewals::itemize_my_renewal)
         .service(renewals::reminders)
         .service(invoices::list)
         .service(invoices::get)

@@ -7,13 +7,13 @@ use service::idempotency::{self, Key, Stored};
 use service::renewals::{self as svc, RunRequest};
 
 use crate::app::AppState;
-use crate::auth::Staff;
+use crate::auth::{Member, Staff};
 use crate::dto::ListQuery;
 use crate::dto::contacts::ContactDto;
 use crate::dto::invoices::InvoiceDto;
 use crate::dto::renewals::{
-    ReminderList, ReminderQuery, RenewInAdvanceDto, RenewMonthsDto, RunDto, RunList, RunRequestDto,
-    RunResultDto, run_dto,
+    ItemizedChoiceDto, ItemizedDto, ReminderList, ReminderQuery, RenewInAdvanceDto, RenewMonthsDto,
+    RunDto, RunList, RunRequestDto, RunResultDto, run_dto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::{ApiError, ApiResult};
@@ -186,4 +186,37 @@ pub async fn renew_in_advance(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/invoices/{}", dto.id)))
         .json(dto))
+}
+
+/// My open renewal, itemized: the proposed lines, the optional items of the cycle and
+/// the primary fee products to choose from.
+#[utoipa::path(tag = "self-service", operation_id = "getMyRenewal",
+    security(("bearer" = [])), responses((status = 200, body = ItemizedDto)))]
+#[get("/me/renewal")]
+pub async fn my_renewal(me: Member, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let it = service::renewals::itemized::current(&state.db.conn, me.contact_id).await?;
+    Ok(HttpResponse::Ok().json(ItemizedDto::from(it)))
+}
+
+/// Change my open renewal before paying: add or remove optional items, edit voluntary
+/// amounts, or choose another primary fee (which cancels every primary item billed before).
+#[utoipa::path(tag = "self-service", operation_id = "itemizeMyRenewal", request_body = ItemizedChoiceDto,
+    security(("bearer" = [])), responses((status = 200, body = ItemizedDto)))]
+#[post("/me/renewal")]
+pub async fn itemize_my_renewal(
+    me: Member,
+    state: web::Data<AppState>,
+    body: Body<ItemizedChoiceDto>,
+) -> ApiResult<HttpResponse> {
+    let d = body.0;
+    let choice = service::renewals::itemized::Choice {
+        primary_product: d.primary_product,
+        add_ons: d.add_ons,
+        remove: d.remove,
+        voluntary: d.voluntary.into_iter().map(|(k, v)| (k, v.0)).collect(),
+    };
+    let it =
+        service::renewals::itemized::choose(&state.db, me.contact_id, me.caller.user_id, choice)
+            .await?;
+    Ok(HttpResponse::Ok().json(ItemizedDto::from(it)))
 }

@@ -5,6 +5,7 @@
 //! runs at the same time.
 
 pub mod build;
+pub mod itemized;
 
 use std::collections::{HashMap, HashSet};
 
