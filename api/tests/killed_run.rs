@@ -1,0 +1,256 @@
+//! A renewal run killed mid-way (SIGKILL) leaves whole pages only, and the next run bills the
+//! rest: every due member ends with exactly one renewal invoice.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "killed-run-admin-password";
+const MEMBERS: i64 = 12_000;
+
+async fn database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("AMS_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("ams_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.expect("connect");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            let _ = admin.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b);
+            (format!("{base}/{name}"), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/ams.db?mode=rwc", dir.path().display());
+            (url, Some(dir))
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(url: &str) -> Server {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_ams"))
+            .env("AMS_DATABASE_URL", url)
+            .env("AMS_BIND", format!("127.0.0.1:{port}"))
+            .env("AMS_ADMIN_PASSWORD", PASSWORD)
+            .env("AMS_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ams");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = client.get(format!("{base}/health")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Server { child, base }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn token(client: &reqwest::Client, base: &str) -> String {
+    let r: Value = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    r["access_token"].as_str().expect("access token").to_owned()
+}
+
+async fn post(client: &reqwest::Client, base: &str, token: &str, path: &str, body: Value) -> Value {
+    let r = client
+        .post(format!("{base}/api/v1{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.expect("json")
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get_by_index::<i64>(0).expect("count")
+}
+
+async fn seed_members(db: &DatabaseConnection) {
+    let now = "2026-11-22T00:00:00Z";
+    for start in (1..=MEMBERS).step_by(500) {
+        let values: Vec<String> = (start..(start + 500).min(MEMBERS + 1))
+            .map(|n| {
+                format!(
+                    "('M', 'REG', 'A', 'Member', 'No{n}', 'no{n}, member', FALSE, TRUE, TRUE, 1, '{now}', '{now}')"
+                )
+            })
+            .collect();
+        db.execute_unprepared(&format!(
+            "INSERT INTO contacts (customer_type, billing_category, status, first_name, last_name, sort_name, autopay, email_opt_in, mail_opt_in, version, created_at, updated_at) VALUES {}",
+            values.join(", ")
+        ))
+        .await
+        .expect("insert contacts");
+    }
+}
+
+#[tokio::test]
+async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes_it() {
+    let (url, _dir) = database().await;
+    let client = reqwest::Client::new();
+    let mut server = Server::start(&url).await;
+    let t = token(&client, &server.base).await;
+    let base = server.base.clone();
+    post(
+        &client,
+        &base,
+        &t,
+        "/billing-categories",
+        json!({"code": "REG", "name": "Regular"}),
+    )
+    .await;
+    post(
+        &client,
+        &base,
+        &t,
+        "/products",
+        json!({"code": "MDUES", "name": "Dues", "product_type": "dues", "price": "500.00"}),
+    )
+    .await;
+    post(
+        &client,
+        &base,
+        &t,
+        "/customer-types",
+        json!({"code": "M", "name": "Member", "is_member": true, "is_organization": false,
+            "primary_fee": {"kind": "products", "products": ["MDUES"]}, "expires_to": "NMP"}),
+    )
+    .await;
+    post(
+        &client,
+        &base,
+        &t,
+        "/billing-cycles",
+        json!({"name": "Renewals", "customer_types": ["M"]}),
+    )
+    .await;
+    let db = Database::connect(&url).await.expect("connect");
+    seed_members(&db).await;
+
+    // Start a run, and kill the server as soon as its first page is written.
+    let run_client = client.clone();
+    let run_base = base.clone();
+    let run_token = t.clone();
+    let running = tokio::spawn(async move {
+        let _ = run_client
+            .post(format!("{run_base}/api/v1/renewal-runs"))
+            .bearer_auth(run_token)
+            .json(&json!({"billing_cycle": "Renewals", "effective_date": "2027-01-01"}))
+            .send()
+            .await;
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let progressed = count(
+            &db,
+            "SELECT COUNT(*) FROM renewal_runs WHERE last_contact_id > 0",
+        )
+        .await;
+        let done = count(
+            &db,
+            "SELECT COUNT(*) FROM renewal_runs WHERE status <> 'running'",
+        )
+        .await;
+        if progressed > 0 || done > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run made no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill();
+    running.abort();
+
+    // Whole pages only: the killed run's counters match what it wrote, every invoice has lines.
+    let billed = count(&db, "SELECT billed FROM renewal_runs ORDER BY id LIMIT 1").await;
+    let written = count(&db, "SELECT COUNT(*) FROM invoices WHERE kind = 'renewal'").await;
+    assert_eq!(
+        billed, written,
+        "the run's record and its invoices disagree"
+    );
+    eprintln!("the killed run had written {written} of {MEMBERS} invoices");
+    assert!(written > 0 && written <= MEMBERS);
+    let lineless = count(
+        &db,
+        "SELECT COUNT(*) FROM invoices i WHERE NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.id)",
+    )
+    .await;
+    assert_eq!(lineless, 0);
+
+    // After a restart, the next run bills the rest, and nobody twice.
+    let server = Server::start(&url).await;
+    let t = token(&client, &server.base).await;
+    let second = post(
+        &client,
+        &server.base,
+        &t,
+        "/renewal-runs",
+        json!({"billing_cycle": "Renewals", "effective_date": "2027-01-01"}),
+    )
+    .await;
+    assert_eq!(second["billed"].as_i64(), Some(MEMBERS - written));
+    assert_eq!(second["skipped_count"].as_i64(), Some(written));
+    let total = count(&db, "SELECT COUNT(*) FROM invoices WHERE kind = 'renewal'").await;
+    assert_eq!(total, MEMBERS);
+    let twice = count(
+        &db,
+        "SELECT COUNT(*) FROM (SELECT contact_id FROM invoices WHERE kind = 'renewal' GROUP BY contact_id HAVING COUNT(*) > 1) AS d",
+    )
+    .await;
+    assert_eq!(twice, 0);
+}
