@@ -167,10 +167,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 dry_run,
             };
             let today = service::clock::now().date_naive();
+            let due = service::renewals::due_count(&db, &request, today)
+                .await
+                .map_err(|e| e.to_string())?
+                .max(1);
             let show = |r: &service::renewals::RunResult| {
+                const WIDTH: u64 = 30;
+                let done = (r.considered.min(due) * WIDTH / due) as usize;
                 eprint!(
-                    "\rconsidered {:>9}  billed {:>9}  skipped {:>9}  total {:>14}",
+                    "\r[{}{}] {:>3}%  {}/{} considered, {} billed, {} skipped, total {}",
+                    "#".repeat(done),
+                    "-".repeat(WIDTH as usize - done),
+                    r.considered.min(due) * 100 / due,
                     r.considered,
+                    due,
                     r.billed,
                     r.skipped_count,
                     service::money::format_cents(r.total_cents)

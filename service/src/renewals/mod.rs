@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use entity::contact as c;
@@ -117,6 +117,40 @@ fn selection(cycle: &Cycle, types: &[String], effective: NaiveDate) -> Condition
     }
 }
 
+/// The cycle's customer types, and the phased-out types that renew into them (L-5).
+fn selected_types(cycle: &Cycle, types: &HashMap<String, CustomerType>) -> Vec<String> {
+    let f = &cycle.fields;
+    let mut out = f.customer_types.clone();
+    out.extend(
+        types
+            .values()
+            .filter(|t| {
+                t.renews_as
+                    .as_ref()
+                    .is_some_and(|r| f.customer_types.contains(r))
+            })
+            .map(|t| t.code.clone()),
+    );
+    out
+}
+
+/// How many contacts a run would consider (for progress): one count over the same selection.
+pub async fn due_count(db: &Db, req: &RunRequest, today: NaiveDate) -> Result<u64> {
+    let cycle = find_cycle(&db.conn, &req.cycle).await?;
+    let effective = req.effective_date.unwrap_or_else(|| {
+        terms::add_months(
+            today,
+            i32::try_from(cycle.fields.months_prior_to_expiration).unwrap_or(0),
+        )
+    });
+    let loaded = load(&db.conn).await?;
+    let types = selected_types(&cycle, &loaded.types);
+    Ok(c::Entity::find()
+        .filter(selection(&cycle, &types, effective))
+        .count(&db.conn)
+        .await?)
+}
+
 struct Loaded {
     types: HashMap<String, CustomerType>,
     products: HashMap<String, ProductInfo>,
@@ -168,19 +202,7 @@ async fn plan_page(
     after: i64,
 ) -> Result<(Vec<c::Model>, Vec<Bill>, Vec<(i64, String)>)> {
     let f = &cycle.fields;
-    // Contacts of a phased-out type are selected with the type they renew into (L-5).
-    let mut types = f.customer_types.clone();
-    types.extend(
-        loaded
-            .types
-            .values()
-            .filter(|t| {
-                t.renews_as
-                    .as_ref()
-                    .is_some_and(|r| f.customer_types.contains(r))
-            })
-            .map(|t| t.code.clone()),
-    );
+    let types = selected_types(cycle, &loaded.types);
     let contacts = c::Entity::find()
         .filter(selection(cycle, &types, effective))
         .filter(c::Column::Id.gt(after))
