@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Money;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LineDto {
     pub product: String,
     /// Set when the invoice is paid (joins) or billed (renewals).
@@ -23,6 +23,37 @@ pub struct LineDto {
     pub voluntary: bool,
     pub paid: Money,
     pub is_primary: bool,
+}
+
+impl From<entity::invoice_line::Model> for LineDto {
+    fn from(l: entity::invoice_line::Model) -> Self {
+        LineDto {
+            product: l.product,
+            subscription_id: l.subscription_id,
+            term_begin: l.term_begin,
+            term_end: l.term_end,
+            amount: Money(l.amount_cents),
+            voluntary: l.voluntary,
+            paid: Money(l.paid_cents),
+            is_primary: l.is_primary,
+        }
+    }
+}
+
+/// A planned line (a preview): nothing paid, no subscription yet.
+impl From<LineDraft> for LineDto {
+    fn from(l: LineDraft) -> Self {
+        LineDto {
+            product: l.product,
+            subscription_id: None,
+            term_begin: l.term_begin,
+            term_end: l.term_end,
+            amount: Money(l.amount_cents),
+            voluntary: l.voluntary,
+            paid: Money(0),
+            is_primary: l.is_primary,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,20 +117,7 @@ impl From<InvoiceView> for InvoiceDto {
             term_months: i.term_months,
             customer_type: i.customer_type,
             billing_category: i.billing_category,
-            lines: v
-                .lines
-                .into_iter()
-                .map(|l| LineDto {
-                    product: l.product,
-                    subscription_id: l.subscription_id,
-                    term_begin: l.term_begin,
-                    term_end: l.term_end,
-                    amount: Money(l.amount_cents),
-                    voluntary: l.voluntary,
-                    paid: Money(l.paid_cents),
-                    is_primary: l.is_primary,
-                })
-                .collect(),
+            lines: v.lines.into_iter().map(Into::into).collect(),
             total: Money(i.total_cents),
             paid: Money(i.paid_cents),
             balance: Money(balance),
@@ -220,19 +238,6 @@ pub struct JoinResponseDto {
     pub invoice: Option<InvoiceDto>,
 }
 
-fn draft_line(l: LineDraft) -> LineDto {
-    LineDto {
-        product: l.product,
-        subscription_id: None,
-        term_begin: l.term_begin,
-        term_end: l.term_end,
-        amount: Money(l.amount_cents),
-        voluntary: l.voluntary,
-        paid: Money(0),
-        is_primary: l.is_primary,
-    }
-}
-
 impl From<Joined> for JoinResponseDto {
     fn from(j: Joined) -> Self {
         let total = j.total();
@@ -243,25 +248,13 @@ impl From<Joined> for JoinResponseDto {
                 Some(inv.id),
                 inv.status.clone(),
                 inv.paid,
-                inv.lines
-                    .iter()
-                    .map(|l| LineDto {
-                        product: l.product.clone(),
-                        subscription_id: l.subscription_id,
-                        term_begin: l.term_begin,
-                        term_end: l.term_end,
-                        amount: l.amount,
-                        voluntary: l.voluntary,
-                        paid: l.paid,
-                        is_primary: l.is_primary,
-                    })
-                    .collect(),
+                inv.lines.clone(),
             ),
             None => (
                 None,
                 "preview".to_owned(),
                 Money(0),
-                j.lines.into_iter().map(draft_line).collect(),
+                j.lines.into_iter().map(Into::into).collect(),
             ),
         };
         JoinResponseDto {

@@ -88,20 +88,7 @@ impl RunResultDto {
                     customer_type: b.customer_type,
                     term_begin: b.term.begin,
                     term_end: b.term.end,
-                    lines: b
-                        .lines
-                        .into_iter()
-                        .map(|l| LineDto {
-                            product: l.product,
-                            subscription_id: None,
-                            term_begin: l.term_begin,
-                            term_end: l.term_end,
-                            amount: Money(l.amount_cents),
-                            voluntary: l.voluntary,
-                            paid: Money(0),
-                            is_primary: l.is_primary,
-                        })
-                        .collect(),
+                    lines: b.lines.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
         }
@@ -226,20 +213,7 @@ impl From<service::billing::reminders::Reminder> for ReminderDto {
             term_end: i.term_end,
             open_amount: Money(open_amount),
             balance: Money(i.total_cents - i.paid_cents),
-            lines: r
-                .lines
-                .into_iter()
-                .map(|l| LineDto {
-                    product: l.product,
-                    subscription_id: l.subscription_id,
-                    term_begin: l.term_begin,
-                    term_end: l.term_end,
-                    amount: Money(l.amount_cents),
-                    voluntary: l.voluntary,
-                    paid: Money(l.paid_cents),
-                    is_primary: l.is_primary,
-                })
-                .collect(),
+            lines: r.lines.into_iter().map(Into::into).collect(),
         }
     }
 }

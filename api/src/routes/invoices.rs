@@ -21,7 +21,11 @@ use crate::routes::versioned;
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// The request's idempotency key, bound to what it is for and to the request body.
-fn key(req: &HttpRequest, scope: String, body: &impl serde::Serialize) -> ApiResult<Option<Key>> {
+pub fn idempotency_key(
+    req: &HttpRequest,
+    scope: String,
+    body: &impl serde::Serialize,
+) -> ApiResult<Option<Key>> {
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
@@ -40,7 +44,8 @@ fn stored<T: serde::Serialize>(status: StatusCode, body: &T) -> Stored {
     }
 }
 
-fn replay(s: Stored) -> HttpResponse {
+/// The first response stored under an idempotency key, sent again.
+pub fn replay(s: Stored) -> HttpResponse {
     HttpResponse::build(StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK))
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header(("Idempotent-Replayed", "true"))
@@ -136,7 +141,7 @@ async fn do_join(
     let key = if body.dry_run {
         None
     } else {
-        key(req, format!("join:contact/{contact_id}"), &body)?
+        idempotency_key(req, format!("join:contact/{contact_id}"), &body)?
     };
     let today = service::clock::now().date_naive();
     let outcome = join::join(&state.db, actor, contact_id, body.into(), today, key, |j| {
@@ -225,7 +230,7 @@ pub async fn pay(
     body: Body<NewPaymentDto>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let key = key(&req, format!("payment:invoice/{id}"), &body)?;
+    let key = idempotency_key(&req, format!("payment:invoice/{id}"), &body)?;
     let new = payments::NewPayment {
         amount_cents: body.amount.0,
         paid_on: body.paid_on,

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use service::idempotency::{self, Key, Stored};
+use service::idempotency::{self, Stored};
 use service::renewals::{self as svc, RunRequest};
 
 use crate::app::AppState;
@@ -16,7 +16,7 @@ use crate::dto::renewals::{
     RunDto, RunList, RunRequestDto, RunResultDto, run_dto,
 };
 use crate::extract::{Body, IfMatch};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::routes::versioned;
 
 /// Generate renewals for a cycle (R-1..R-6), or preview them with `dry_run`. Runs page
@@ -34,26 +34,15 @@ pub async fn create(
     body: Body<RunRequestDto>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let key = match (body.dry_run, req.headers().get("Idempotency-Key")) {
-        (false, Some(v)) => {
-            let v = v.to_str().map_err(|_| {
-                ApiError::bad_parameter("Idempotency-Key", "must be printable text")
-            })?;
-            let canonical =
-                serde_json::to_vec(&body).map_err(|e| service::Error::Internal(e.to_string()))?;
-            Some(Key::new("renewal-run".into(), v, &canonical)?)
-        }
-        _ => None,
+    let key = if body.dry_run {
+        None
+    } else {
+        crate::routes::invoices::idempotency_key(&req, "renewal-run".into(), &body)?
     };
     if let Some(k) = &key
         && let Some(s) = idempotency::replay(&state.db.conn, k).await?
     {
-        return Ok(
-            HttpResponse::build(StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK))
-                .insert_header((header::CONTENT_TYPE, "application/json"))
-                .insert_header(("Idempotent-Replayed", "true"))
-                .body(s.body),
-        );
+        return Ok(crate::routes::invoices::replay(s));
     }
     let run = RunRequest {
         cycle: body.billing_cycle.into(),

@@ -20,7 +20,6 @@ use entity::invoice_line as l;
 use crate::contacts::Actor;
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};
-use crate::products::TAX_SUFFIX;
 use crate::{billing_cycles, clock};
 
 use super::invoices::{self, InvoiceView, OPEN};
@@ -33,13 +32,6 @@ pub struct Adjustment {
     pub voluntary: HashMap<String, i64>,
     pub primary_product: Option<String>,
     pub reason: String,
-}
-
-/// A tax line follows its product (P-5); it is never chosen or removed on its own.
-fn is_tax_line(line: &l::Model, lines: &[l::Model]) -> bool {
-    line.product
-        .strip_suffix(TAX_SUFFIX)
-        .is_some_and(|base| lines.iter().any(|o| o.product == base))
 }
 
 pub async fn adjust(
@@ -85,7 +77,7 @@ pub async fn adjust(
     let lines: Vec<&l::Model> = current
         .lines
         .iter()
-        .filter(|l| !is_tax_line(l, &current.lines))
+        .filter(|l| !super::lines::is_tax_line(l, &current.lines))
         .collect();
     let mut chapters: Vec<String> = lines
         .iter()

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use entity::invoice as i;
-use entity::product as p;
 
 use crate::billing_cycles::{self, Cycle};
 use crate::contacts::Actor;
@@ -24,14 +23,9 @@ use crate::{billing_categories, clock};
 
 use super::complete;
 use super::invoices::{self, InvoiceView, OPEN, PAID};
-use super::lines::{LineDraft, Pricing, ProductInfo, Role};
+use super::lines::{LineDraft, Pricing, Role};
 
-/// A cycle by id or by name.
-#[derive(Debug, Clone)]
-pub enum CycleRef {
-    Id(i64),
-    Name(String),
-}
+pub use crate::billing_cycles::CycleRef;
 
 #[derive(Debug, Clone, Default)]
 pub struct JoinRequest {
@@ -86,32 +80,6 @@ pub enum Outcome {
     Replayed(Stored),
 }
 
-async fn find_cycle(conn: &impl sea_orm::ConnectionTrait, r: &CycleRef) -> Result<Cycle> {
-    match r {
-        CycleRef::Id(id) => billing_cycles::get(conn, *id).await.map_err(|e| match e {
-            Error::NotFound { .. } => Error::invalid(
-                "billing_cycle",
-                format!("billing cycle {id} does not exist"),
-            ),
-            other => other,
-        }),
-        CycleRef::Name(name) => {
-            let id = entity::billing_cycle::Entity::find()
-                .filter(entity::billing_cycle::Column::NameKey.eq(billing_cycles::name_key(name)))
-                .one(conn)
-                .await?
-                .map(|m| m.id)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "billing_cycle",
-                        format!("billing cycle {name:?} does not exist"),
-                    )
-                })?;
-            billing_cycles::get(conn, id).await
-        }
-    }
-}
-
 /// Plans and (unless `dry_run`) bills a join for `contact_id`, as of `today` when no join
 /// date is given.
 pub async fn join(
@@ -134,7 +102,7 @@ pub async fn join(
     let Some(cycle_ref) = &req.cycle else {
         return Err(Error::invalid("billing_cycle", "is required"));
     };
-    let cycle = find_cycle(&txn, cycle_ref).await?;
+    let cycle = billing_cycles::resolve(&txn, cycle_ref).await?;
     let mut joined = plan(&txn, &contact, &cycle, &req, today).await?;
     if req.dry_run {
         return Ok(Outcome::Done(Box::new(joined)));
@@ -299,31 +267,11 @@ pub(super) async fn plan(
     codes.extend(req.chapters.iter().cloned());
     codes.extend(req.add_ons.iter().cloned());
     codes.extend(f.products.iter().cloned());
-    let infos: HashMap<String, (ProductInfo, p::Model)> = p::Entity::find()
-        .filter(p::Column::Code.is_in(codes.iter().cloned()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .filter_map(|m| {
-            ProductType::parse(&m.product_type).map(|t| {
-                (
-                    m.code.clone(),
-                    (
-                        ProductInfo {
-                            product_type: t,
-                            term_months: u32::try_from(m.term_months).unwrap_or(12),
-                            active: m.active,
-                        },
-                        m,
-                    ),
-                )
-            })
-        })
-        .collect();
+    let infos = super::lines::product_infos(txn, Some(&codes)).await?;
     for pcode in &primaries {
         match infos.get(pcode) {
             None => errors.add("primary_product", format!("product {pcode} does not exist")),
-            Some((info, _)) if !info.active => {
+            Some(info) if !info.active => {
                 errors.add("primary_product", format!("product {pcode} is not active"))
             }
             _ => {}
@@ -335,7 +283,7 @@ pub(super) async fn plan(
         .filter(|c| {
             infos
                 .get(*c)
-                .is_some_and(|(i, _)| i.product_type == ProductType::Chapter)
+                .is_some_and(|i| i.product_type == ProductType::Chapter)
         })
         .collect();
     for ch in &req.chapters {
@@ -354,7 +302,7 @@ pub(super) async fn plan(
             _ if !f.products.contains(a) => {
                 errors.add("add_ons", format!("{a} is not offered by this cycle"))
             }
-            Some((i, _)) if i.product_type == ProductType::Chapter => errors.add(
+            Some(i) if i.product_type == ProductType::Chapter => errors.add(
                 "add_ons",
                 format!("{a} is a chapter: list it under chapters"),
             ),
@@ -364,7 +312,7 @@ pub(super) async fn plan(
     for (code, amount) in &req.voluntary {
         let voluntary = infos
             .get(code)
-            .is_some_and(|(i, _)| i.product_type == ProductType::Voluntary);
+            .is_some_and(|i| i.product_type == ProductType::Voluntary);
         if !voluntary || !req.add_ons.contains(code) {
             errors.add(
                 "voluntary",
@@ -385,9 +333,7 @@ pub(super) async fn plan(
     let primary_span = primaries
         .first()
         .and_then(|p| infos.get(p))
-        .map_or(settings.standard_billing_interval_months, |(i, _)| {
-            i.term_months
-        });
+        .map_or(settings.standard_billing_interval_months, |i| i.term_months);
     let term_months = terms::join_term_length(
         f.use_primary_fee_term_length,
         primary_span,
@@ -441,15 +387,11 @@ pub(super) async fn plan(
     // Priced as what the contact becomes (J-1).
     buyer.customer_type = Some(type_code.clone());
     buyer.billing_category = category.clone();
-    let product_infos: HashMap<String, ProductInfo> = infos
-        .iter()
-        .map(|(k, (i, _))| (k.clone(), i.clone()))
-        .collect();
     let lines = Pricing {
         book: &book,
         buyer: &buyer,
         as_of: join_date,
-        products: &product_infos,
+        products: &infos,
         term: &term,
         term_length: term_months,
     }

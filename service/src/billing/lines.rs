@@ -5,6 +5,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use entity::invoice_line as l;
+use entity::product as p;
+
+use crate::error::Result;
 use crate::pricing::{Buyer, PriceBook};
 use crate::products::ProductType;
 use crate::terms::{self, Term};
@@ -14,6 +20,40 @@ pub struct ProductInfo {
     pub product_type: ProductType,
     pub term_months: u32,
     pub active: bool,
+}
+
+/// What billing needs of products: all of them, or those named, in one query.
+pub async fn product_infos(
+    conn: &impl ConnectionTrait,
+    codes: Option<&[String]>,
+) -> Result<HashMap<String, ProductInfo>> {
+    let mut q = p::Entity::find();
+    if let Some(codes) = codes {
+        q = q.filter(p::Column::Code.is_in(codes.iter().cloned()));
+    }
+    Ok(q.all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            ProductType::parse(&m.product_type).map(|t| {
+                (
+                    m.code,
+                    ProductInfo {
+                        product_type: t,
+                        term_months: u32::try_from(m.term_months).unwrap_or(12),
+                        active: m.active,
+                    },
+                )
+            })
+        })
+        .collect())
+}
+
+/// P-5: a tax line follows its product on the same invoice; it is never chosen on its own.
+pub fn is_tax_line(line: &l::Model, lines: &[l::Model]) -> bool {
+    line.product
+        .strip_suffix(crate::products::TAX_SUFFIX)
+        .is_some_and(|base| lines.iter().any(|o| o.product == base))
 }
 
 /// What an item is on the bill.

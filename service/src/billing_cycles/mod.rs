@@ -100,6 +100,38 @@ impl CyclePatch {
     }
 }
 
+/// A cycle as a request names it: by id or by name.
+#[derive(Debug, Clone)]
+pub enum CycleRef {
+    Id(i64),
+    Name(String),
+}
+
+/// The cycle a request names; an unknown one is a validation error on `billing_cycle`.
+pub async fn resolve(conn: &impl ConnectionTrait, r: &CycleRef) -> Result<Cycle> {
+    let id = match r {
+        CycleRef::Id(id) => *id,
+        CycleRef::Name(name) => b::Entity::find()
+            .filter(b::Column::NameKey.eq(name_key(name)))
+            .one(conn)
+            .await?
+            .map(|m| m.id)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "billing_cycle",
+                    format!("billing cycle {name:?} does not exist"),
+                )
+            })?,
+    };
+    get(conn, id).await.map_err(|e| match e {
+        Error::NotFound { .. } => Error::invalid(
+            "billing_cycle",
+            format!("billing cycle {id} does not exist"),
+        ),
+        other => other,
+    })
+}
+
 /// P-6 from the product side: the cycle whose name equals `code`, if any.
 pub async fn named_like(conn: &impl ConnectionTrait, code: &str) -> Result<Option<String>> {
     Ok(b::Entity::find()

@@ -17,7 +17,7 @@ use entity::product as p;
 use entity::subscription as s;
 
 use crate::billing::invoices::{self, DRAFT, InvoiceView, OPEN};
-use crate::billing::lines::{Pricing, ProductInfo, Role};
+use crate::billing::lines::{Pricing, Role};
 use crate::billing_cycles::{self, Cycle};
 use crate::contacts::Actor;
 use crate::customer_types::{self, PrimaryFee, in_formula_family};
@@ -120,12 +120,6 @@ pub async fn current(conn: &impl ConnectionTrait, contact_id: i64) -> Result<Ite
     })
 }
 
-fn is_tax_line(line: &l::Model, lines: &[l::Model]) -> bool {
-    line.product
-        .strip_suffix(TAX_SUFFIX)
-        .is_some_and(|base| lines.iter().any(|o| o.product == base))
-}
-
 /// Applies the member's choices to their open renewal and prices it again.
 pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> Result<Itemized> {
     let txn = db.write().await?;
@@ -135,7 +129,7 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
     let lines: Vec<&l::Model> = view
         .lines
         .iter()
-        .filter(|l| !is_tax_line(l, &view.lines))
+        .filter(|l| !crate::billing::lines::is_tax_line(l, &view.lines))
         .collect();
     let mut items: Vec<(String, Role)> = lines
         .iter()
@@ -169,23 +163,7 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
             None => errors.add("remove", format!("{r} is not on your renewal")),
         }
     }
-    let products: HashMap<String, ProductInfo> = p::Entity::find()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter_map(|m| {
-            ProductType::parse(&m.product_type).map(|t| {
-                (
-                    m.code,
-                    ProductInfo {
-                        product_type: t,
-                        term_months: u32::try_from(m.term_months).unwrap_or(12),
-                        active: m.active,
-                    },
-                )
-            })
-        })
-        .collect();
+    let products = crate::billing::lines::product_infos(&txn, None).await?;
     for add in &choice.add_ons {
         if !cycle.fields.products.contains(add) {
             errors.add("add_ons", format!("{add} is not offered with this renewal"));

@@ -19,20 +19,18 @@ use sea_orm::{
 use entity::contact as c;
 use entity::invoice as i;
 use entity::invoice_line as l;
-use entity::product as p;
 use entity::renewal_run as r;
 use entity::renewal_run_skip as rs;
 use entity::subscription as s;
 
-use crate::billing::join::CycleRef;
 use crate::billing::lines::ProductInfo;
+use crate::billing_cycles::CycleRef;
 use crate::billing_cycles::{self, AutopayOption, Cycle};
 use crate::customer_types::{self, CustomerType};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
-use crate::products::ProductType;
 use crate::settings::{self, AccountingMethod};
 use crate::sql::{Sql, in_values, rows_per_statement};
 use crate::{clock, paid_through, terms};
@@ -64,30 +62,6 @@ pub struct RunResult {
     pub invoices: Vec<(Option<i64>, Bill)>,
 }
 
-async fn find_cycle(conn: &impl ConnectionTrait, r: &CycleRef) -> Result<Cycle> {
-    let id = match r {
-        CycleRef::Id(id) => *id,
-        CycleRef::Name(name) => entity::billing_cycle::Entity::find()
-            .filter(entity::billing_cycle::Column::NameKey.eq(billing_cycles::name_key(name)))
-            .one(conn)
-            .await?
-            .map(|m| m.id)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "billing_cycle",
-                    format!("billing cycle {name:?} does not exist"),
-                )
-            })?,
-    };
-    billing_cycles::get(conn, id).await.map_err(|e| match e {
-        Error::NotFound { .. } => Error::invalid(
-            "billing_cycle",
-            format!("billing cycle {id} does not exist"),
-        ),
-        other => other,
-    })
-}
-
 /// who a cycle selects, before the paid-through test.
 fn selection(cycle: &Cycle, types: &[String], effective: NaiveDate) -> Condition {
     let f = &cycle.fields;
@@ -117,6 +91,16 @@ fn selection(cycle: &Cycle, types: &[String], effective: NaiveDate) -> Condition
     }
 }
 
+/// the date given, else the run date plus the cycle's months prior to expiration.
+fn effective_date(cycle: &Cycle, given: Option<NaiveDate>, today: NaiveDate) -> NaiveDate {
+    given.unwrap_or_else(|| {
+        terms::add_months(
+            today,
+            i32::try_from(cycle.fields.months_prior_to_expiration).unwrap_or(0),
+        )
+    })
+}
+
 /// The cycle's customer types, and the phased-out types that renew into them (L-5).
 fn selected_types(cycle: &Cycle, types: &HashMap<String, CustomerType>) -> Vec<String> {
     let f = &cycle.fields;
@@ -136,13 +120,8 @@ fn selected_types(cycle: &Cycle, types: &HashMap<String, CustomerType>) -> Vec<S
 
 /// How many contacts a run would consider (for progress): one count over the same selection.
 pub async fn due_count(db: &Db, req: &RunRequest, today: NaiveDate) -> Result<u64> {
-    let cycle = find_cycle(&db.conn, &req.cycle).await?;
-    let effective = req.effective_date.unwrap_or_else(|| {
-        terms::add_months(
-            today,
-            i32::try_from(cycle.fields.months_prior_to_expiration).unwrap_or(0),
-        )
-    });
+    let cycle = billing_cycles::resolve(&db.conn, &req.cycle).await?;
+    let effective = effective_date(&cycle, req.effective_date, today);
     let loaded = load(&db.conn).await?;
     let types = selected_types(&cycle, &loaded.types);
     Ok(c::Entity::find()
@@ -168,23 +147,7 @@ async fn load(conn: &impl ConnectionTrait) -> Result<Loaded> {
         .into_iter()
         .map(|t| (t.code.clone(), t))
         .collect();
-    let products = p::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|m| {
-            ProductType::parse(&m.product_type).map(|t| {
-                (
-                    m.code,
-                    ProductInfo {
-                        product_type: t,
-                        term_months: u32::try_from(m.term_months).unwrap_or(12),
-                        active: m.active,
-                    },
-                )
-            })
-        })
-        .collect();
+    let products = crate::billing::lines::product_infos(conn, None).await?;
     Ok(Loaded {
         types,
         products,
@@ -456,15 +419,10 @@ pub async fn run(
     today: NaiveDate,
     progress: &dyn Fn(&RunResult),
 ) -> Result<RunResult> {
-    let cycle = find_cycle(&db.conn, &req.cycle).await?;
+    let cycle = billing_cycles::resolve(&db.conn, &req.cycle).await?;
     let settings = settings::get(&db.conn).await?;
     // the default effective date is the run date plus the months prior to expiration.
-    let effective = req.effective_date.unwrap_or_else(|| {
-        terms::add_months(
-            today,
-            i32::try_from(cycle.fields.months_prior_to_expiration).unwrap_or(0),
-        )
-    });
+    let effective = effective_date(&cycle, req.effective_date, today);
     let loaded = load(&db.conn).await?;
     let mut result = RunResult {
         cycle_id: cycle.id,
@@ -640,7 +598,7 @@ pub async fn renew_in_advance(
     as_of: NaiveDate,
 ) -> Result<crate::billing::invoices::InvoiceView> {
     let txn = db.write().await?;
-    let cycle = find_cycle(&txn, &cycle).await?;
+    let cycle = billing_cycles::resolve(&txn, &cycle).await?;
     let settings = settings::get(&txn).await?;
     let loaded = load(&txn).await?;
     let mut contact = crate::contacts::get(&txn, crate::contacts::Actor::Staff, contact_id)
