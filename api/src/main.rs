@@ -44,6 +44,15 @@ enum Command {
         #[arg(long, default_value = "e1")]
         example: String,
     },
+    /// Expire members whose paid-through plus the grace period is before a date (L-1).
+    Expire {
+        /// The date expiry is judged at (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Preview only: list who would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Renewal runs (R-1..R-6).
     Renewals {
         #[command(subcommand)]
@@ -133,6 +142,36 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!(
                 "created {} user {} (id {})",
                 user.role, user.username, user.id
+            );
+            Ok(())
+        }
+        Command::Expire { as_of, dry_run } => {
+            let db = Db::connect(&cfg.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            service::bootstrap::prepare(&db)
+                .await
+                .map_err(|e| e.to_string())?;
+            let as_of = as_of.unwrap_or_else(|| service::clock::now().date_naive());
+            let who = service::audit::Who::command_line();
+            let r = service::lifecycle::expire::run(&db, as_of, dry_run, &who)
+                .await
+                .map_err(|e| e.to_string())?;
+            for ch in &r.changed {
+                if let Some((from, to)) = &ch.customer_type {
+                    let via = ch
+                        .company_id
+                        .map(|o| format!(" (follows organization {o})"))
+                        .unwrap_or_default();
+                    println!("{}\t{from} -> {to}{via}", ch.contact_id);
+                }
+            }
+            println!(
+                "{} {} contact(s) as of {as_of}: paid through {} or earlier with {} month(s) of grace",
+                if dry_run { "would expire" } else { "expired" },
+                r.changed.len(),
+                r.expired_paid_through,
+                r.grace_period_months
             );
             Ok(())
         }

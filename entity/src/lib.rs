@@ -1,5 +1,6 @@
 //! SeaORM entities, one module per table. No logic lives here.
 
+pub mod audit_event;
 pub mod batch;
 pub mod billing_category;
 pub mod billing_cycle;
@@ -24,6 +25,7 @@ pub mod pricing_rule;
 pub mod product;
 pub mod renewal_run;
 pub mod renewal_run_skip;
+pub mod segment;
 pub mod server_secret;
 pub mod subscription;
 pub mod user;

@@ -13,6 +13,8 @@ pub struct Model {
     pub default_person_type: Option<String>,
     pub default_organization_type: Option<String>,
     pub currency: String,
+    /// JSON list of the tags that make a non-member a prospect (L-3); `None`: the defaults.
+    pub prospect_tags: Option<String>,
     pub version: i32,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,7 @@ mod m20261122_000007_invoices;
 mod m20261122_000008_invoice_adjustments;
 mod m20261122_000009_renewal_runs;
 mod m20261122_000010_batches;
+mod m20261122_000011_lifecycle;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_invoice_adjustments::Migration),
             Box::new(m20261122_000009_renewal_runs::Migration),
             Box::new(m20261122_000010_batches::Migration),
+            Box::new(m20261122_000011_lifecycle::Migration),
         ]
     }
 }

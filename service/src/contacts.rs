@@ -2,17 +2,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use entity::contact as c;
 use entity::contact_tag as tag;
 use entity::customer_type as ct;
 
+use crate::contact_filter;
+pub use crate::contact_filter::ContactFilter;
 use crate::contact_statuses::{self, DEFAULT_STATUS};
 use crate::customer_types::{self, CustomerType};
 use crate::error::{Error, Errors, Result};
@@ -143,18 +143,6 @@ pub struct ContactView {
     pub is_organization: bool,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct ContactFilter {
-    pub customer_type: Option<String>,
-    pub billing_category: Option<String>,
-    pub status: Option<String>,
-    pub is_member: Option<bool>,
-    pub company_id: Option<i64>,
-    pub tag: Option<String>,
-    pub q: Option<String>,
-    pub updated_since: Option<DateTime<Utc>>,
-}
-
 fn derived_error(field: &str, type_code: &str) -> Error {
     Error::invalid(
         field,
@@ -218,12 +206,7 @@ fn normalize_tags(errors: &mut Errors, tags: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim().to_lowercase();
-        if t.is_empty()
-            || t.chars().count() > 60
-            || !t
-                .chars()
-                .all(|ch| ch.is_alphanumeric() || "-_.:".contains(ch))
-        {
+        if !is_valid_tag(&t) {
             errors.add(
                 "tags",
                 format!("tag {t:?} must be 1 to 60 letters, digits, '-', '_', '.' or ':'"),
@@ -235,16 +218,13 @@ fn normalize_tags(errors: &mut Errors, tags: &[String]) -> Vec<String> {
     out
 }
 
-/// Makes user text literal inside a LIKE pattern (`_` and `%` are wildcards otherwise).
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if matches!(ch, '\\' | '%' | '_') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
+/// A tag as stored: 1 to 60 lower-case letters, digits, '-', '_', '.' or ':'.
+pub fn is_valid_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.chars().count() <= 60
+        && t == t.to_lowercase()
+        && t.chars()
+            .all(|ch| ch.is_alphanumeric() || "-_.:".contains(ch))
 }
 
 fn sort_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> String {
@@ -815,51 +795,9 @@ pub async fn list(
     req: &PageRequest,
 ) -> Result<Page<ContactView>> {
     let limit = req.limit()?;
-    let mut cond = Condition::all();
+    let mut cond = contact_filter::condition(conn, filter).await?;
     if let Some(after) = req.after_id()? {
         cond = cond.add(c::Column::Id.gt(after));
-    }
-    if let Some(t) = &filter.customer_type {
-        cond = cond.add(c::Column::CustomerType.eq(t.as_str()));
-    }
-    if let Some(b) = &filter.billing_category {
-        cond = cond.add(c::Column::BillingCategory.eq(b.as_str()));
-    }
-    if let Some(s) = &filter.status {
-        cond = cond.add(c::Column::Status.eq(s.as_str()));
-    }
-    if let Some(company) = filter.company_id {
-        cond = cond.add(c::Column::CompanyId.eq(company));
-    }
-    if let Some(since) = filter.updated_since {
-        cond = cond.add(c::Column::UpdatedAt.gte(since));
-    }
-    if let Some(m) = filter.is_member {
-        let member_types = Query::select()
-            .column(ct::Column::Code)
-            .from(ct::Entity)
-            .and_where(Expr::col(ct::Column::IsMember).eq(m))
-            .to_owned();
-        cond = cond.add(c::Column::CustomerType.in_subquery(member_types));
-    }
-    if let Some(t) = &filter.tag {
-        let tagged = Query::select()
-            .column(tag::Column::ContactId)
-            .from(tag::Entity)
-            .and_where(Expr::col(tag::Column::Tag).eq(t.trim().to_lowercase()))
-            .to_owned();
-        cond = cond.add(c::Column::Id.in_subquery(tagged));
-    }
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
-        cond = cond.add(
-            Condition::any()
-                .add(
-                    Expr::col(c::Column::SortName)
-                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                )
-                .add(Expr::col(c::Column::EmailKey).like(LikeExpr::new(pattern).escape('\\'))),
-        );
     }
     let rows = c::Entity::find()
         .filter(cond)

@@ -53,6 +53,17 @@ impl FlowDown {
         Ok(Self::new(types, st.default_person_type))
     }
 
+    /// Every person type that follows its organization.
+    pub fn follower_codes(&self) -> Vec<String> {
+        let mut codes: Vec<String> = self.followers.iter().cloned().collect();
+        codes.sort();
+        codes
+    }
+
+    pub fn is_organization_type(&self, code: &str) -> bool {
+        self.types.get(code).is_some_and(|t| t.is_organization)
+    }
+
     pub fn is_follower(&self, person_type: &str) -> bool {
         self.followers.contains(person_type)
     }

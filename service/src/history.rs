@@ -1,6 +1,6 @@
 //! L-6 (in part): a contact's history of terms and of type and status changes, oldest first.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -35,6 +35,28 @@ pub async fn record_change(
     }
     .insert(conn)
     .await?;
+    Ok(())
+}
+
+/// Records one change of `kind` per `(contact_id, from, to)`, in multi-row statements.
+pub async fn record_changes(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    changes: &[(i64, &str, &str)],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in changes.chunks(crate::sql::rows_per_statement(5)) {
+        h::Entity::insert_many(chunk.iter().map(|(id, from, to)| h::ActiveModel {
+            contact_id: Set(*id),
+            kind: Set(kind.to_owned()),
+            at: Set(at),
+            from_value: Set(Some((*from).to_owned())),
+            to_value: Set(Some((*to).to_owned())),
+            ..Default::default()
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -105,11 +127,26 @@ pub async fn record_linked_type_changes(
     Ok(())
 }
 
+/// A history entry; a term carries the gap before it (L-6): the days between the end of the
+/// latest earlier term and its begin, when there are any.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub row: h::Model,
+    pub gap_before: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The gap between a term ending `previous_end` and one beginning `begin`, if any.
+pub fn gap(previous_end: NaiveDate, begin: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let first = previous_end.succ_opt()?;
+    let last = begin.pred_opt()?;
+    (first <= last).then_some((first, last))
+}
+
 pub async fn list(
     conn: &impl ConnectionTrait,
     contact_id: i64,
     req: &PageRequest,
-) -> Result<Page<h::Model>> {
+) -> Result<Page<Entry>> {
     let limit = req.limit()?;
     let mut q = h::Entity::find()
         .filter(h::Column::ContactId.eq(contact_id))
@@ -119,5 +156,60 @@ pub async fn list(
         q = q.filter(h::Column::Id.gt(after));
     }
     let rows = q.all(conn).await?;
-    Ok(page::build(rows, limit, |r| r.id.to_string()))
+    let page = page::build(rows, limit, |r| r.id.to_string());
+    // The latest end among the terms before this page, for the first gap on it.
+    let mut latest_end: Option<NaiveDate> = match page.items.first() {
+        Some(first) => h::Entity::find()
+            .select_only()
+            .column_as(h::Column::TermEnd.max(), "latest")
+            .filter(h::Column::ContactId.eq(contact_id))
+            .filter(h::Column::Kind.eq(TERM))
+            .filter(h::Column::Id.lt(first.id))
+            .into_tuple::<Option<NaiveDate>>()
+            .one(conn)
+            .await?
+            .flatten(),
+        None => None,
+    };
+    let items = page
+        .items
+        .into_iter()
+        .map(|row| {
+            let mut gap_before = None;
+            if let (TERM, Some(begin), Some(end)) =
+                (row.kind.as_str(), row.term_begin, row.term_end)
+            {
+                gap_before = latest_end.and_then(|prev| gap(prev, begin));
+                latest_end = Some(latest_end.map_or(end, |prev| Ord::max(prev, end)));
+            }
+            Entry { row, gap_before }
+        })
+        .collect();
+    Ok(Page {
+        items,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn l6_gap_is_the_days_between_terms() {
+        assert_eq!(gap(d("2024-12-31"), d("2025-01-01")), None);
+        assert_eq!(gap(d("2024-12-31"), d("2024-06-01")), None);
+        assert_eq!(
+            gap(d("2024-12-31"), d("2025-04-10")),
+            Some((d("2025-01-01"), d("2025-04-09")))
+        );
+        assert_eq!(
+            gap(d("2024-02-28"), d("2024-03-01")),
+            Some((d("2024-02-29"), d("2024-02-29")))
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The domain: DOMAIN.md's rules as plain functions and database operations.
 //! No web framework here; every operation takes the dates it needs as inputs.
 
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod billing_categories;
@@ -8,6 +9,7 @@ pub mod billing_cycles;
 pub mod bootstrap;
 pub mod clock;
 pub mod codes;
+pub mod contact_filter;
 pub mod contact_statuses;
 pub mod contacts;
 pub mod customer_types;
@@ -17,6 +19,7 @@ pub mod error;
 pub mod flow_down;
 pub mod history;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod lookup;
 pub mod membership;
 pub mod money;
@@ -25,6 +28,8 @@ pub mod paid_through;
 pub mod pricing;
 pub mod products;
 pub mod renewals;
+pub mod reports;
+pub mod segments;
 pub mod settings;
 pub mod sql;
 pub mod subscriptions;

@@ -66,7 +66,25 @@ pub struct Settings {
     pub default_person_type: Option<String>,
     pub default_organization_type: Option<String>,
     pub currency: String,
+    /// Tags that make a non-member a prospect (L-3); `None`: [`DEFAULT_PROSPECT_TAGS`].
+    pub prospect_tags: Option<Vec<String>>,
     pub version: i32,
+}
+
+/// The prospect criteria of DOMAIN.md's source: event attendees and interest forms.
+pub const DEFAULT_PROSPECT_TAGS: [&str; 2] = ["event-attendee", "interest-form"];
+
+impl Settings {
+    /// The tags that make a non-member a prospect (L-3).
+    pub fn prospect_tags(&self) -> Vec<String> {
+        match &self.prospect_tags {
+            Some(t) => t.clone(),
+            None => DEFAULT_PROSPECT_TAGS
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -80,6 +98,7 @@ impl Default for Settings {
             default_person_type: None,
             default_organization_type: None,
             currency: "USD".into(),
+            prospect_tags: None,
             version: 1,
         }
     }
@@ -101,6 +120,10 @@ fn from_model(m: ms::Model) -> Result<Settings> {
         default_person_type: m.default_person_type,
         default_organization_type: m.default_organization_type,
         currency: m.currency,
+        prospect_tags: match m.prospect_tags {
+            Some(t) => Some(serde_json::from_str(&t).map_err(|_| bad("prospect tag list"))?),
+            None => None,
+        },
         version: m.version,
     })
 }
@@ -157,6 +180,19 @@ pub async fn validate(conn: &impl ConnectionTrait, s: &Settings) -> Result<()> {
     if s.currency.len() != 3 || !s.currency.chars().all(|c| c.is_ascii_uppercase()) {
         errors.add("currency", "must be an ISO 4217 code such as USD");
     }
+    if let Some(tags) = &s.prospect_tags {
+        if tags.len() > 50 {
+            errors.add("prospect_tags", "at most 50 tags");
+        }
+        if let Some(bad) = tags.iter().find(|t| !crate::contacts::is_valid_tag(t)) {
+            errors.add(
+                "prospect_tags",
+                format!(
+                    "tag {bad:?} must be 1 to 60 lower-case letters, digits, '-', '_', '.' or ':'"
+                ),
+            );
+        }
+    }
     check_default_type(
         conn,
         &mut errors,
@@ -206,6 +242,10 @@ pub(crate) async fn save(conn: &impl ConnectionTrait, s: &Settings, version: i32
         default_person_type: Set(s.default_person_type.clone()),
         default_organization_type: Set(s.default_organization_type.clone()),
         currency: Set(s.currency.clone()),
+        prospect_tags: Set(match &s.prospect_tags {
+            Some(t) => Some(serde_json::to_string(t).map_err(|e| Error::Internal(e.to_string()))?),
+            None => None,
+        }),
         version: Set(version),
         updated_at: Set(clock::now()),
     };

@@ -556,6 +556,25 @@ pub fn is_expired(paid_through: NaiveDate, grace_months: u32, as_of: NaiveDate) 
     ) < as_of
 }
 
+/// `L-1` as one date: the latest paid-through that has expired as of `as_of`, so that
+/// "expired" is `paid_through <= cutoff`, one indexed range in the database.
+/// `is_expired` only grows with the paid-through, so the expired dates form a prefix; month-end
+/// clamping moves the boundary by at most three days from `as_of` minus the grace period.
+pub fn last_expired_paid_through(as_of: NaiveDate, grace_months: u32) -> NaiveDate {
+    let grace = i32::try_from(grace_months).unwrap_or(i32::MAX);
+    let mut d = add_months(as_of, -grace);
+    while !is_expired(d, grace_months, as_of) {
+        match d.pred_opt() {
+            Some(p) => d = p,
+            None => return d,
+        }
+    }
+    while let Some(next) = d.succ_opt().filter(|n| is_expired(*n, grace_months, as_of)) {
+        d = next;
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -738,6 +757,47 @@ mod tests {
     fn l1_no_grace_expires_the_day_after_paid_through() {
         assert!(!is_expired(d("2026-06-30"), 0, d("2026-06-30")));
         assert!(is_expired(d("2026-06-30"), 0, d("2026-07-01")));
+    }
+
+    /// L-1: the cutoff date agrees with `is_expired` on every day around it, for month ends,
+    /// Feb 29 and several grace periods.
+    #[test]
+    fn l1_cutoff_is_exactly_the_last_expired_paid_through() {
+        for as_of in [
+            "2026-10-01",
+            "2026-09-30",
+            "2027-03-01",
+            "2024-02-29",
+            "2024-03-01",
+            "2025-03-31",
+            "2024-05-31",
+            "2026-01-01",
+            "2026-12-31",
+        ] {
+            for grace in [0, 1, 3, 11, 12, 13] {
+                let as_of = d(as_of);
+                let cutoff = last_expired_paid_through(as_of, grace);
+                assert!(is_expired(cutoff, grace, as_of), "{as_of} {grace} {cutoff}");
+                let mut day = cutoff - chrono::Days::new(40);
+                while day < cutoff + chrono::Days::new(40) {
+                    assert_eq!(
+                        is_expired(day, grace, as_of),
+                        day <= cutoff,
+                        "{as_of} {grace} {day}"
+                    );
+                    day = day.succ_opt().unwrap();
+                }
+            }
+        }
+        // TERM-VECTORS: 2026-06-30 + 3 months is before 2026-10-01; 2026-07-31 is not.
+        assert_eq!(
+            last_expired_paid_through(d("2026-10-01"), 3),
+            d("2026-06-30")
+        );
+        assert_eq!(
+            last_expired_paid_through(d("2027-03-01"), 3),
+            d("2026-11-30")
+        );
     }
 
     // ---- Conventions -------------------------------------------------------------------------

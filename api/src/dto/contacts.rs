@@ -317,7 +317,7 @@ impl From<ContactPatchDto> for ContactPatch {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContactQuery {
     #[param(minimum = 1, maximum = 200)]
@@ -329,10 +329,38 @@ pub struct ContactQuery {
     pub is_member: Option<bool>,
     pub company_id: Option<i64>,
     pub tag: Option<String>,
+    /// Contacts with at least one of these tags, comma-separated (`event-attendee,interest-form`).
+    pub any_tag: Option<String>,
     /// Case-insensitive search in name and email.
     pub q: Option<String>,
     /// Only contacts changed at or after this instant (RFC 3339), for incremental sync.
     pub updated_since: Option<DateTime<Utc>>,
+    /// L-2: `true` for contacts that are not members now and have dues history.
+    pub previous_member: Option<bool>,
+    /// L-3: `true` for non-members who are previous members or carry a prospect tag (settings).
+    pub prospect: Option<bool>,
+    /// Join date on or after.
+    pub joined_from: Option<NaiveDate>,
+    /// Join date on or before.
+    pub joined_to: Option<NaiveDate>,
+    /// Paid-through on or after.
+    pub paid_through_from: Option<NaiveDate>,
+    /// Paid-through on or before.
+    pub paid_through_to: Option<NaiveDate>,
+    /// Lapse date (a previous member's last paid-through) on or after.
+    pub lapsed_from: Option<NaiveDate>,
+    /// Lapse date (a previous member's last paid-through) on or before.
+    pub lapsed_to: Option<NaiveDate>,
+    /// Also apply this saved segment's filter.
+    pub segment: Option<i64>,
+}
+
+/// The later of two optional lower bounds, the earlier of two upper bounds.
+fn narrower(a: Option<NaiveDate>, b: Option<NaiveDate>, lower: bool) -> Option<NaiveDate> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if lower { x.max(y) } else { x.min(y) }),
+        (x, y) => x.or(y),
+    }
 }
 
 impl ContactQuery {
@@ -344,8 +372,26 @@ impl ContactQuery {
             is_member: self.is_member,
             company_id: self.company_id,
             tag: self.tag.clone(),
+            any_tags: self
+                .any_tag
+                .as_deref()
+                .map(|t| {
+                    t.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             q: self.q.clone(),
             updated_since: self.updated_since,
+            previous_member: self.previous_member,
+            prospect: self.prospect,
+            joined_from: self.joined_from,
+            joined_to: self.joined_to,
+            paid_through_from: narrower(self.paid_through_from, self.lapsed_from, true),
+            paid_through_to: narrower(self.paid_through_to, self.lapsed_to, false),
+            segment: self.segment,
         }
     }
 
@@ -355,6 +401,106 @@ impl ContactQuery {
             cursor: self.cursor.clone(),
         }
     }
+}
+
+/// A contact filter in a request body: the list filters of `GET /contacts`, as JSON.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"is_member": false, "any_tags": ["event-attendee"], "joined_from": "2022-01-01"}))]
+pub struct ContactFilterDto {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_member: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// At least one of these tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_tags: Vec<String>,
+    /// Case-insensitive search in name and email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_since: Option<DateTime<Utc>>,
+    /// L-2: not a member now, with dues history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_member: Option<bool>,
+    /// L-3: a non-member who is a previous member or carries a prospect tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prospect: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined_from: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined_to: Option<NaiveDate>,
+    /// Paid-through (for a previous member: the lapse date) on or after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_through_from: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_through_to: Option<NaiveDate>,
+    /// A saved segment whose filter applies as well (not inside a saved segment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<i64>,
+}
+
+impl From<ContactFilterDto> for ContactFilter {
+    fn from(d: ContactFilterDto) -> Self {
+        ContactFilter {
+            customer_type: d.customer_type,
+            billing_category: d.billing_category,
+            status: d.status,
+            is_member: d.is_member,
+            company_id: d.company_id,
+            tag: d.tag,
+            any_tags: d.any_tags,
+            q: d.q,
+            updated_since: d.updated_since,
+            previous_member: d.previous_member,
+            prospect: d.prospect,
+            joined_from: d.joined_from,
+            joined_to: d.joined_to,
+            paid_through_from: d.paid_through_from,
+            paid_through_to: d.paid_through_to,
+            segment: d.segment,
+        }
+    }
+}
+
+impl From<ContactFilter> for ContactFilterDto {
+    fn from(f: ContactFilter) -> Self {
+        ContactFilterDto {
+            customer_type: f.customer_type,
+            billing_category: f.billing_category,
+            status: f.status,
+            is_member: f.is_member,
+            company_id: f.company_id,
+            tag: f.tag,
+            any_tags: f.any_tags,
+            q: f.q,
+            updated_since: f.updated_since,
+            previous_member: f.previous_member,
+            prospect: f.prospect,
+            joined_from: f.joined_from,
+            joined_to: f.joined_to,
+            paid_through_from: f.paid_through_from,
+            paid_through_to: f.paid_through_to,
+            segment: f.segment,
+        }
+    }
+}
+
+/// Days without a term between two terms (L-6).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"begin": "2025-01-01", "end": "2025-04-09", "days": 99}))]
+pub struct GapDto {
+    pub begin: NaiveDate,
+    pub end: NaiveDate,
+    pub days: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -377,10 +523,14 @@ pub struct HistoryEntryDto {
     pub from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// On a term: the days since the latest earlier term ended, when there was a gap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_before: Option<GapDto>,
 }
 
-impl From<entity::contact_history::Model> for HistoryEntryDto {
-    fn from(h: entity::contact_history::Model) -> Self {
+impl From<service::history::Entry> for HistoryEntryDto {
+    fn from(e: service::history::Entry) -> Self {
+        let h = e.row;
         HistoryEntryDto {
             kind: h.kind,
             at: h.at,
@@ -391,6 +541,11 @@ impl From<entity::contact_history::Model> for HistoryEntryDto {
             invoice_id: h.invoice_id,
             from: h.from_value,
             to: h.to_value,
+            gap_before: e.gap_before.map(|(begin, end)| GapDto {
+                begin,
+                end,
+                days: (end - begin).num_days() + 1,
+            }),
         }
     }
 }

@@ -4,9 +4,12 @@ pub mod auth;
 pub mod billing;
 pub mod contacts;
 pub mod invoices;
+pub mod lifecycle;
 pub mod pricing;
 pub mod reference;
 pub mod renewals;
+pub mod reports;
+pub mod segments;
 pub mod subscriptions;
 
 use std::str::FromStr;

@@ -64,7 +64,7 @@ impl From<AccountingMethodDto> for AccountingMethod {
     "fiscal_year_start_month": 1, "standard_billing_interval_months": 12,
     "default_billing_time": "annual", "default_accounting_method": "accrual",
     "grace_period_months": 3, "default_person_type": "NM", "default_organization_type": "HOSP",
-    "currency": "USD"
+    "currency": "USD", "prospect_tags": ["event-attendee", "interest-form"]
 }))]
 pub struct SettingsDto {
     /// First month of the fiscal year, 1..=12.
@@ -81,10 +81,15 @@ pub struct SettingsDto {
     pub default_organization_type: Option<String>,
     /// ISO 4217 code.
     pub currency: String,
+    /// Tags that make a non-member a prospect (L-3). Absent or `null` on PUT: the defaults,
+    /// `event-attendee` and `interest-form`. Reads show the tags in force.
+    #[serde(default)]
+    pub prospect_tags: Option<Vec<String>>,
 }
 
 impl From<Settings> for SettingsDto {
     fn from(s: Settings) -> Self {
+        let prospect_tags = Some(s.prospect_tags());
         SettingsDto {
             fiscal_year_start_month: s.fiscal_year_start_month,
             standard_billing_interval_months: s.standard_billing_interval_months,
@@ -93,6 +98,7 @@ impl From<Settings> for SettingsDto {
             grace_period_months: s.grace_period_months,
             default_person_type: s.default_person_type,
             default_organization_type: s.default_organization_type,
+            prospect_tags,
             currency: s.currency,
         }
     }
@@ -109,6 +115,9 @@ impl SettingsDto {
             default_person_type: self.default_person_type,
             default_organization_type: self.default_organization_type,
             currency: self.currency,
+            prospect_tags: self
+                .prospect_tags
+                .map(|t| t.into_iter().map(|t| t.trim().to_lowercase()).collect()),
             version: 0,
         }
     }

@@ -6,11 +6,14 @@ pub mod contacts;
 pub mod customer_types;
 pub mod health;
 pub mod invoices;
+pub mod lifecycle;
 pub mod lookups;
 pub mod me;
 pub mod pricing;
 pub mod products;
 pub mod renewals;
+pub mod reports;
+pub mod segments;
 pub mod settings;
 pub mod subscriptions;
 
@@ -66,6 +69,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(pricing::remove_member)
         .service(contacts::list)
         .service(contacts::create)
+        .service(lifecycle::mass_change)
+        .service(lifecycle::purge_contacts)
         .service(contacts::get)
         .service(contacts::update)
         .service(contacts::history)
@@ -106,7 +111,21 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(subscriptions::update)
         .service(subscriptions::delete)
         .service(subscriptions::for_contact)
-        .service(subscriptions::mine);
+        .service(subscriptions::mine)
+        .service(lifecycle::expire_members)
+        .service(lifecycle::audit_events)
+        // The fixed segments before `/segments/{id}`.
+        .service(segments::previous_members)
+        .service(segments::prospects)
+        .service(segments::create)
+        .service(segments::list)
+        .service(segments::get)
+        .service(segments::update)
+        .service(segments::delete)
+        .service(segments::contacts)
+        .service(reports::membership_mix)
+        .service(reports::membership_counts)
+        .service(reports::billing_report);
 }
 
 /// A single resource with its `ETag`.

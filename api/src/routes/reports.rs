@@ -1,0 +1,84 @@
+//! Reports A-1..A-3. Staff only.
+
+use actix_web::{HttpResponse, get, web};
+use service::contacts::ContactFilter;
+use service::reports::{billing, counts, mix};
+
+use crate::app::AppState;
+use crate::auth::Staff;
+use crate::dto::reports::{
+    BillingReportDto, BillingReportQuery, CountsDto, CountsQuery, MixQuery, MixRowDto, PeriodDto,
+};
+use crate::problem::ApiResult;
+
+/// Contacts per (customer type, billing category) with each combination's share of all counted
+/// records; combinations above 20 % are flagged. `recent=true` or `active_within_years`
+/// counts only records changed or with activity in that many years (default 5); `segment` and
+/// the list filters narrow the records counted.
+#[utoipa::path(tag = "reports", operation_id = "membershipMixReport", params(MixQuery),
+    security(("bearer" = [])), responses((status = 200, body = Vec<MixRowDto>)))]
+#[get("/reports/membership-mix")]
+pub async fn membership_mix(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<MixQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let years = match (q.active_within_years, q.recent) {
+        (Some(y), _) => Some(y),
+        (None, Some(true)) => Some(mix::DEFAULT_ACTIVE_YEARS),
+        _ => None,
+    };
+    let req = mix::MixRequest {
+        filter: ContactFilter {
+            segment: q.segment,
+            customer_type: q.customer_type,
+            billing_category: q.billing_category,
+            status: q.status,
+            is_member: q.is_member,
+            ..Default::default()
+        },
+        active_within_years: years,
+        as_of: q.as_of,
+    };
+    let today = service::clock::now().date_naive();
+    let rows = mix::membership_mix(&state.db.conn, &req, today).await?;
+    let out: Vec<MixRowDto> = rows.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Members, non-members, organizations and staff at a date, from each contact's type on
+/// that date (its type history).
+#[utoipa::path(tag = "reports", operation_id = "membershipCountsReport", params(CountsQuery),
+    security(("bearer" = [])), responses((status = 200, body = CountsDto)))]
+#[get("/reports/membership-counts")]
+pub async fn membership_counts(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<CountsQuery>,
+) -> ApiResult<HttpResponse> {
+    let as_of = q
+        .as_of
+        .unwrap_or_else(|| service::clock::now().date_naive());
+    let c = counts::membership_counts(&state.db.conn, as_of).await?;
+    Ok(HttpResponse::Ok().json(CountsDto::from(c)))
+}
+
+/// Renewal run results, invoices issued, cash received and open accrual receivables, by month,
+/// quarter or year.
+#[utoipa::path(tag = "reports", operation_id = "billingReport", params(BillingReportQuery),
+    security(("bearer" = [])), responses((status = 200, body = BillingReportDto)))]
+#[get("/reports/billing")]
+pub async fn billing_report(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<BillingReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let period: billing::Period = q.period.unwrap_or(PeriodDto::Month).into();
+    let to = q.to.unwrap_or_else(|| service::clock::now().date_naive());
+    let from = q.from.unwrap_or_else(|| {
+        service::terms::add_months(period.start_containing(to), -11 * period.months())
+    });
+    let r = billing::billing_report(&state.db.conn, period, from, to).await?;
+    Ok(HttpResponse::Ok().json(BillingReportDto::from(r)))
+}

@@ -1,0 +1,221 @@
+//! One contact filter for every place that selects contacts: the contact list, saved segments
+//! (L-3), previous members (L-2), prospects (L-3), mass change (L-4) and reports. Each
+//! criterion becomes an indexed condition; none reads rows into Rust.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
+use serde::{Deserialize, Serialize};
+
+use entity::contact as c;
+use entity::contact_history as h;
+use entity::contact_tag as tag;
+use entity::customer_type as ct;
+use entity::subscription as s;
+
+use crate::error::{Error, Result};
+use crate::{history, segments, settings};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_member: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Contacts carrying at least one of these tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_since: Option<DateTime<Utc>>,
+    /// L-2: not a member now and has dues history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_member: Option<bool>,
+    /// L-3: a non-member who is a previous member or carries a prospect tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prospect: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined_from: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined_to: Option<NaiveDate>,
+    /// Paid-through range; for a previous member the paid-through is the lapse date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_through_from: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_through_to: Option<NaiveDate>,
+    /// A saved segment whose filter applies as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<i64>,
+}
+
+impl ContactFilter {
+    /// True when no criterion is set (the filter selects every contact).
+    pub fn is_empty(&self) -> bool {
+        *self == ContactFilter::default()
+    }
+
+    fn needs_prospect_tags(&self) -> bool {
+        self.prospect.is_some()
+    }
+}
+
+/// Makes user text literal inside a LIKE pattern (`_` and `%` are wildcards otherwise).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn type_codes(is_member: bool) -> SelectStatement {
+    Query::select()
+        .column(ct::Column::Code)
+        .from(ct::Entity)
+        .and_where(Expr::col(ct::Column::IsMember).eq(is_member))
+        .to_owned()
+}
+
+fn tagged(tags: Vec<String>) -> SelectStatement {
+    Query::select()
+        .column(tag::Column::ContactId)
+        .from(tag::Entity)
+        .and_where(Expr::col(tag::Column::Tag).is_in(tags))
+        .to_owned()
+}
+
+/// Dues history (L-2): a membership-component subscription or a recorded paid term.
+pub fn has_dues_history() -> Condition {
+    let components = Query::select()
+        .column(s::Column::ContactId)
+        .from(s::Entity)
+        .and_where(Expr::col(s::Column::IsMembershipComponent).eq(true))
+        .to_owned();
+    let terms = Query::select()
+        .column(h::Column::ContactId)
+        .from(h::Entity)
+        .and_where(Expr::col(h::Column::Kind).eq(history::TERM))
+        .to_owned();
+    Condition::any()
+        .add(c::Column::Id.in_subquery(components))
+        .add(c::Column::Id.in_subquery(terms))
+}
+
+/// L-2: not a member now, and a member before.
+pub fn previous_member() -> Condition {
+    Condition::all()
+        .add(c::Column::CustomerType.in_subquery(type_codes(false)))
+        .add(has_dues_history())
+}
+
+/// L-3: a non-member who is a previous member or carries one of the prospect tags.
+pub fn prospect(prospect_tags: &[String]) -> Condition {
+    let mut criteria = Condition::any().add(has_dues_history());
+    if !prospect_tags.is_empty() {
+        criteria = criteria.add(c::Column::Id.in_subquery(tagged(prospect_tags.to_vec())));
+    }
+    Condition::all()
+        .add(c::Column::CustomerType.in_subquery(type_codes(false)))
+        .add(criteria)
+}
+
+fn either(cond: Condition, wanted: bool) -> Condition {
+    if wanted { cond } else { cond.not() }
+}
+
+/// The filter's own criteria (a saved segment it names is added by [`condition`]).
+fn own_condition(f: &ContactFilter, prospect_tags: &[String]) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(t) = &f.customer_type {
+        cond = cond.add(c::Column::CustomerType.eq(t.as_str()));
+    }
+    if let Some(b) = &f.billing_category {
+        cond = cond.add(c::Column::BillingCategory.eq(b.as_str()));
+    }
+    if let Some(st) = &f.status {
+        cond = cond.add(c::Column::Status.eq(st.as_str()));
+    }
+    if let Some(company) = f.company_id {
+        cond = cond.add(c::Column::CompanyId.eq(company));
+    }
+    if let Some(since) = f.updated_since {
+        cond = cond.add(c::Column::UpdatedAt.gte(since));
+    }
+    if let Some(m) = f.is_member {
+        cond = cond.add(c::Column::CustomerType.in_subquery(type_codes(m)));
+    }
+    if let Some(t) = &f.tag {
+        cond = cond.add(c::Column::Id.in_subquery(tagged(vec![t.trim().to_lowercase()])));
+    }
+    if !f.any_tags.is_empty() {
+        let tags = f.any_tags.iter().map(|t| t.trim().to_lowercase()).collect();
+        cond = cond.add(c::Column::Id.in_subquery(tagged(tags)));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+        cond = cond.add(
+            Condition::any()
+                .add(
+                    Expr::col(c::Column::SortName)
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(Expr::col(c::Column::EmailKey).like(LikeExpr::new(pattern).escape('\\'))),
+        );
+    }
+    if let Some(p) = f.previous_member {
+        cond = cond.add(either(previous_member(), p));
+    }
+    if let Some(p) = f.prospect {
+        cond = cond.add(either(prospect(prospect_tags), p));
+    }
+    if let Some(d) = f.joined_from {
+        cond = cond.add(c::Column::JoinDate.gte(d));
+    }
+    if let Some(d) = f.joined_to {
+        cond = cond.add(c::Column::JoinDate.lte(d));
+    }
+    if let Some(d) = f.paid_through_from {
+        cond = cond.add(c::Column::PaidThrough.gte(d));
+    }
+    if let Some(d) = f.paid_through_to {
+        cond = cond.add(c::Column::PaidThrough.lte(d));
+    }
+    cond
+}
+
+/// The SQL condition for `f`, with the saved segment it names (if any) applied too.
+pub async fn condition(conn: &impl ConnectionTrait, f: &ContactFilter) -> Result<Condition> {
+    let saved = match f.segment {
+        Some(id) => Some(segments::filter_of(conn, id).await?),
+        None => None,
+    };
+    let tags = if f.needs_prospect_tags() || saved.as_ref().is_some_and(|s| s.needs_prospect_tags())
+    {
+        settings::get(conn).await?.prospect_tags()
+    } else {
+        Vec::new()
+    };
+    let mut cond = own_condition(f, &tags);
+    if let Some(saved) = saved {
+        if saved.segment.is_some() {
+            return Err(Error::Internal(
+                "a saved segment names another segment".into(),
+            ));
+        }
+        cond = cond.add(own_condition(&saved, &tags));
+    }
+    Ok(cond)
+}

@@ -1,0 +1,150 @@
+//! Changing the customer type or status of many contacts at once, with CT-6 flow-down to the
+//! persons linked to organizations that change type, and L-6 history for each change.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use entity::contact as c;
+
+use crate::error::{Error, Result};
+use crate::flow_down::FlowDown;
+use crate::{history, sql};
+
+/// What changes on one contact. `company_id` is set when a person follows the organization it
+/// is linked to (CT-6) rather than being selected itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactChange {
+    pub contact_id: i64,
+    pub customer_type: Option<(String, String)>,
+    pub status: Option<(String, String)>,
+    pub company_id: Option<i64>,
+}
+
+impl ContactChange {
+    pub fn retype(contact_id: i64, from: &str, to: &str) -> Self {
+        ContactChange {
+            contact_id,
+            customer_type: Some((from.to_owned(), to.to_owned())),
+            status: None,
+            company_id: None,
+        }
+    }
+}
+
+/// The followers (CT-6) linked to organizations that take new types: `orgs` maps each
+/// organization id to its new type. Persons already in `exclude` are left out.
+pub async fn flow_down(
+    conn: &impl ConnectionTrait,
+    fd: &FlowDown,
+    orgs: &HashMap<i64, String>,
+    exclude: &dyn Fn(i64) -> bool,
+) -> Result<Vec<ContactChange>> {
+    let followers = fd.follower_codes();
+    if orgs.is_empty() || followers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = orgs.keys().copied().collect();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(sql::rows_per_statement(1)) {
+        let rows: Vec<(i64, String, Option<i64>)> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .column(c::Column::CustomerType)
+            .column(c::Column::CompanyId)
+            .filter(sql::in_values(c::Column::CompanyId, chunk.iter().copied()))
+            .filter(c::Column::CustomerType.is_in(followers.clone()))
+            .order_by_asc(c::Column::Id)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, ty, company) in rows {
+            let Some(org) = company else { continue };
+            if exclude(id) {
+                continue;
+            }
+            let Some(target) = fd.person_type_for(orgs.get(&org).map(String::as_str)) else {
+                continue;
+            };
+            if target != ty {
+                out.push(ContactChange {
+                    company_id: Some(org),
+                    ..ContactChange::retype(id, &ty, &target)
+                });
+            }
+        }
+    }
+    out.sort_by_key(|ch| ch.contact_id);
+    Ok(out)
+}
+
+/// Writes `changes`: one UPDATE per (from, to) pair and chunk of ids, guarded by the old value
+/// so that a contact changed meanwhile fails the whole action instead of being overwritten.
+pub async fn apply(
+    conn: &impl ConnectionTrait,
+    changes: &[ContactChange],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let types: Vec<(i64, &str, &str)> = changes
+        .iter()
+        .filter_map(|ch| {
+            ch.customer_type
+                .as_ref()
+                .map(|(f, t)| (ch.contact_id, f.as_str(), t.as_str()))
+        })
+        .collect();
+    let statuses: Vec<(i64, &str, &str)> = changes
+        .iter()
+        .filter_map(|ch| {
+            ch.status
+                .as_ref()
+                .map(|(f, t)| (ch.contact_id, f.as_str(), t.as_str()))
+        })
+        .collect();
+    set_column(conn, c::Column::CustomerType, &types, at).await?;
+    set_column(conn, c::Column::Status, &statuses, at).await?;
+    // Version and timestamp once per contact, whatever changed on it.
+    let ids: Vec<i64> = changes.iter().map(|ch| ch.contact_id).collect();
+    for chunk in ids.chunks(sql::rows_per_statement(1)) {
+        c::Entity::update_many()
+            .col_expr(c::Column::Version, Expr::col(c::Column::Version).add(1))
+            .col_expr(c::Column::UpdatedAt, Expr::val(at))
+            .filter(sql::in_values(c::Column::Id, chunk.iter().copied()))
+            .exec(conn)
+            .await?;
+    }
+    history::record_changes(conn, history::TYPE_CHANGE, &types, at).await?;
+    history::record_changes(conn, history::STATUS_CHANGE, &statuses, at).await?;
+    Ok(())
+}
+
+async fn set_column(
+    conn: &impl ConnectionTrait,
+    column: c::Column,
+    changes: &[(i64, &str, &str)],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let mut groups: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
+    for (id, from, to) in changes {
+        groups.entry((from, to)).or_default().push(*id);
+    }
+    for ((from, to), ids) in groups {
+        for chunk in ids.chunks(sql::rows_per_statement(1)) {
+            let res = c::Entity::update_many()
+                .col_expr(column, Expr::val(to))
+                .col_expr(c::Column::UpdatedAt, Expr::val(at))
+                .filter(sql::in_values(c::Column::Id, chunk.iter().copied()))
+                .filter(column.eq(from))
+                .exec(conn)
+                .await?;
+            if res.rows_affected != chunk.len() as u64 {
+                return Err(Error::conflict(
+                    "some of the selected contacts changed while this action ran; nothing was changed, run it again",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
