@@ -40,9 +40,16 @@ enum Command {
     /// Print the OpenAPI document.
     Openapi,
     /// Load a worked example (`e1` doctors, `e2` colleges, `e3` multi-year, `e4` rejoin, `e5` library).
+    /// With `--members N`: E-1 plus N generated members with subscriptions and 1,000 pricing
+    /// rules, for benchmarks (deterministic per `--seed`).
     DemoData {
         #[arg(long, default_value = "e1")]
         example: String,
+        /// Generate this many persons (about 80 % members) instead of loading an example.
+        #[arg(long)]
+        members: Option<u64>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Expire members whose paid-through plus the grace period is before a date (L-1).
     Expire {
@@ -260,7 +267,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{doc}");
             Ok(())
         }
-        Command::DemoData { example } => {
+        Command::DemoData {
+            example,
+            members,
+            seed,
+        } => {
             let example = service::demo::Example::parse(&example)
                 .ok_or("example must be e1, e2, e3, e4 or e5")?;
             let db = Db::connect(&cfg.database_url)
@@ -269,6 +280,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             service::bootstrap::prepare(&db)
                 .await
                 .map_err(|e| e.to_string())?;
+            if let Some(n) = members {
+                let show = |done: u64, all: u64| {
+                    eprint!("\r{done}/{all} persons written");
+                };
+                let g = service::demo::members::generate(&db, n, seed, &show)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                eprintln!();
+                println!(
+                    "generated {} contacts ({} members, {} organizations), {} subscriptions, {} pricing rules in {:.1} s",
+                    g.contacts,
+                    g.members,
+                    g.organizations,
+                    g.subscriptions,
+                    g.pricing_rules,
+                    g.seconds
+                );
+                return Ok(());
+            }
             let loaded = service::demo::load(&db, example)
                 .await
                 .map_err(|e| e.to_string())?;

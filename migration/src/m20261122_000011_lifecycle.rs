@@ -50,6 +50,14 @@ fn indexes() -> Vec<(&'static str, DynIden, Vec<DynIden>)> {
             vec![Contacts::JoinDate.into_iden(), Contacts::Id.into_iden()],
         ),
         (
+            "idx_contacts_type_category",
+            Contacts::Table.into_iden(),
+            vec![
+                Contacts::CustomerType.into_iden(),
+                Contacts::BillingCategory.into_iden(),
+            ],
+        ),
+        (
             "idx_contacts_created_at",
             Contacts::Table.into_iden(),
             vec![Contacts::CreatedAt.into_iden(), Contacts::Id.into_iden()],
@@ -150,6 +158,15 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        // E-mail matching and search read `email_key`; this index only cost writes.
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_contacts_email")
+                    .table(Contacts::Table)
+                    .to_owned(),
+            )
+            .await?;
         for (name, table, cols) in indexes() {
             let mut idx = Index::create();
             idx.name(name).table(table);
@@ -167,6 +184,16 @@ impl MigrationTrait for Migration {
                 .drop_index(Index::drop().name(name).table(table).to_owned())
                 .await?;
         }
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_contacts_email")
+                    .table(Contacts::Table)
+                    .col(Contacts::Email)
+                    .col(Contacts::Id)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

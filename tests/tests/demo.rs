@@ -254,3 +254,83 @@ async fn e4_rejoin_window_renews_inside_and_joins_outside() {
     assert_eq!(outside["term_end"], "2021-12-31");
     assert_eq!(outside["total"], "375.00");
 }
+
+/// `ams demo-data --members N`: generated members keep C-7 (a contact's paid-through is its
+/// dues subscription's), hold a journal and a chapter, and the catalogue has 1,000 rules.
+#[tokio::test]
+async fn generated_members_are_consistent_and_priced_by_1000_rules() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn().await;
+    let g = service::demo::members::generate(&app.db, 3_000, 7, &|_, _| {})
+        .await
+        .expect("generate");
+    assert_eq!(g.pricing_rules, 1_000);
+    assert_eq!(g.organizations, 30);
+    assert_eq!(g.contacts, 3_000 + 30 + 6);
+    assert!((2_200..2_600).contains(&g.members), "{g:?}");
+    let count = |sql: &'static str| {
+        let app = &app;
+        async move {
+            let backend = app.db.conn.get_database_backend();
+            let row = app
+                .db
+                .conn
+                .query_one_raw(Statement::from_string(backend, sql))
+                .await
+                .expect("query")
+                .expect("row");
+            row.try_get_by_index::<i64>(0).expect("count")
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM pricing_rules").await, 1_000);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM subscriptions").await,
+        g.subscriptions as i64
+    );
+    // C-7: no contact's paid-through differs from its membership subscription's.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contacts c JOIN subscriptions s ON s.contact_id = c.id \
+             AND s.is_membership_component = TRUE WHERE c.paid_through <> s.paid_through"
+        )
+        .await,
+        0
+    );
+    // Every member holds dues, the journal and a chapter.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contacts c WHERE c.customer_type = 'M' AND c.last_name LIKE '%-%' \
+             AND (SELECT COUNT(*) FROM subscriptions s WHERE s.contact_id = c.id) <> 3"
+        )
+        .await,
+        0
+    );
+    // A generated member is priced like any other: a chapter rule decides.
+    let page = app
+        .get(
+            "/contacts?customer_type=M&billing_category=REG&limit=200",
+            &app.staff,
+        )
+        .await
+        .expect(200);
+    let m = page.body["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["primary_chapter"].is_string()))
+        .cloned()
+        .expect("a generated member");
+    let chapter = m["primary_chapter"]
+        .as_str()
+        .expect("chapter")
+        .replace('/', "%2F");
+    let price = app
+        .get(
+            &format!(
+                "/products/{chapter}/price?contact_id={}&as_of=2026-06-01",
+                m["id"]
+            ),
+            &app.staff,
+        )
+        .await
+        .expect(200);
+    assert!(price.body["rule"].is_object(), "{}", price.text);
+}

@@ -2,6 +2,7 @@
 //! API uses. Each example is one association; load each into its own database.
 
 mod library;
+pub mod members;
 mod terms;
 
 use crate::contacts::{self, ContactView, NewContact};

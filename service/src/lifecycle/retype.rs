@@ -80,65 +80,42 @@ pub async fn flow_down(
     Ok(out)
 }
 
-/// Writes `changes`: one UPDATE per (from, to) pair and chunk of ids, guarded by the old value
-/// so that a contact changed meanwhile fails the whole action instead of being overwritten.
+/// Writes `changes`: one UPDATE per kind of change (old and new type, old and new status) and
+/// chunk of ids, each row written once, and guarded by the old values so that a contact
+/// changed meanwhile fails the whole action instead of being overwritten.
 pub async fn apply(
     conn: &impl ConnectionTrait,
     changes: &[ContactChange],
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let types: Vec<(i64, &str, &str)> = changes
-        .iter()
-        .filter_map(|ch| {
-            ch.customer_type
-                .as_ref()
-                .map(|(f, t)| (ch.contact_id, f.as_str(), t.as_str()))
-        })
-        .collect();
-    let statuses: Vec<(i64, &str, &str)> = changes
-        .iter()
-        .filter_map(|ch| {
-            ch.status
-                .as_ref()
-                .map(|(f, t)| (ch.contact_id, f.as_str(), t.as_str()))
-        })
-        .collect();
-    set_column(conn, c::Column::CustomerType, &types, at).await?;
-    set_column(conn, c::Column::Status, &statuses, at).await?;
-    // Version and timestamp once per contact, whatever changed on it.
-    let ids: Vec<i64> = changes.iter().map(|ch| ch.contact_id).collect();
-    for chunk in ids.chunks(sql::rows_per_statement(1)) {
-        c::Entity::update_many()
-            .col_expr(c::Column::Version, Expr::col(c::Column::Version).add(1))
-            .col_expr(c::Column::UpdatedAt, Expr::val(at))
-            .filter(sql::in_values(c::Column::Id, chunk.iter().copied()))
-            .exec(conn)
-            .await?;
+    type Pair<'a> = Option<(&'a str, &'a str)>;
+    type FromTo = Option<(String, String)>;
+    let mut groups: BTreeMap<(FromTo, FromTo), Vec<i64>> = BTreeMap::new();
+    for ch in changes {
+        groups
+            .entry((ch.customer_type.clone(), ch.status.clone()))
+            .or_default()
+            .push(ch.contact_id);
     }
-    history::record_changes(conn, history::TYPE_CHANGE, &types, at).await?;
-    history::record_changes(conn, history::STATUS_CHANGE, &statuses, at).await?;
-    Ok(())
-}
-
-async fn set_column(
-    conn: &impl ConnectionTrait,
-    column: c::Column,
-    changes: &[(i64, &str, &str)],
-    at: DateTime<Utc>,
-) -> Result<()> {
-    let mut groups: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
-    for (id, from, to) in changes {
-        groups.entry((from, to)).or_default().push(*id);
-    }
-    for ((from, to), ids) in groups {
+    for ((ty, st), ids) in &groups {
+        let ty: Pair = ty.as_ref().map(|(f, t)| (f.as_str(), t.as_str()));
+        let st: Pair = st.as_ref().map(|(f, t)| (f.as_str(), t.as_str()));
         for chunk in ids.chunks(sql::rows_per_statement(1)) {
-            let res = c::Entity::update_many()
-                .col_expr(column, Expr::val(to))
+            let mut update = c::Entity::update_many()
+                .col_expr(c::Column::Version, Expr::col(c::Column::Version).add(1))
                 .col_expr(c::Column::UpdatedAt, Expr::val(at))
-                .filter(sql::in_values(c::Column::Id, chunk.iter().copied()))
-                .filter(column.eq(from))
-                .exec(conn)
-                .await?;
+                .filter(sql::in_values(c::Column::Id, chunk.iter().copied()));
+            if let Some((from, to)) = ty {
+                update = update
+                    .col_expr(c::Column::CustomerType, Expr::val(to))
+                    .filter(c::Column::CustomerType.eq(from));
+            }
+            if let Some((from, to)) = st {
+                update = update
+                    .col_expr(c::Column::Status, Expr::val(to))
+                    .filter(c::Column::Status.eq(from));
+            }
+            let res = update.exec(conn).await?;
             if res.rows_affected != chunk.len() as u64 {
                 return Err(Error::conflict(
                     "some of the selected contacts changed while this action ran; nothing was changed, run it again",
@@ -146,5 +123,19 @@ async fn set_column(
             }
         }
     }
+    let of = |f: fn(&ContactChange) -> &Option<(String, String)>| -> Vec<(i64, &str, &str)> {
+        changes
+            .iter()
+            .filter_map(|ch| {
+                f(ch)
+                    .as_ref()
+                    .map(|(from, to)| (ch.contact_id, from.as_str(), to.as_str()))
+            })
+            .collect()
+    };
+    let types = of(|ch| &ch.customer_type);
+    let statuses = of(|ch| &ch.status);
+    history::record_changes(conn, history::TYPE_CHANGE, &types, at).await?;
+    history::record_changes(conn, history::STATUS_CHANGE, &statuses, at).await?;
     Ok(())
 }

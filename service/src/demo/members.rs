@@ -1,0 +1,450 @@
+//! A realistic association of N members for benchmarks and trying things at scale: E-1's
+//! doctors with hospitals, members in three billing categories holding dues, a journal and a
+//! chapter, lapsed members still on member types, previous members, tagged prospects, and 1,000
+//! pricing rules. Deterministic for a given seed; written in multi-row statements.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+
+use entity::contact as c;
+use entity::contact_tag as tag;
+use entity::subscription as s;
+
+use super::Loaded;
+use crate::error::{Error, Result};
+use crate::pricing::{self, Conditions, NewRule};
+use crate::products::{self, NewProduct, ProductType};
+use crate::{db::Db, sql, terms};
+
+pub const CHAPTERS: usize = 50;
+pub const JOURNAL: &str = "JOURNAL";
+/// Contacts written per transaction.
+const BATCH: usize = 10_000;
+
+pub fn chapter_code(n: usize) -> String {
+    format!("CHAPT/C{n:02}")
+}
+
+/// SplitMix64: a small, fixed generator, so that a seed gives the same data on every machine
+/// and every version of any crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn percent(&mut self, p: u64) -> bool {
+        self.below(100) < p
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Generated {
+    pub contacts: u64,
+    pub members: u64,
+    pub organizations: u64,
+    pub subscriptions: u64,
+    pub pricing_rules: u64,
+    pub seconds: f64,
+}
+
+const FIRST: [&str; 12] = [
+    "Ana", "Ben", "Chen", "Dana", "Emil", "Fatima", "Goran", "Hana", "Ivan", "Jia", "Kofi", "Lena",
+];
+const LAST: [&str; 12] = [
+    "Silva", "Okafor", "Wei", "Kowalski", "Novak", "Haddad", "Petrov", "Sato", "Ibrahim", "Lund",
+    "Mensah", "Garcia",
+];
+
+/// The journal, the chapters and 1,000 pricing rules, on top of E-1.
+async fn catalogue(db: &Db) -> Result<u64> {
+    products::create(
+        db,
+        NewProduct {
+            code: JOURNAL.into(),
+            name: "Journal of the association".into(),
+            product_type: ProductType::Subscription,
+            price_cents: 4_000,
+            term_months: Some(12),
+            active: Some(true),
+        },
+    )
+    .await?;
+    for n in 1..=CHAPTERS {
+        products::create(
+            db,
+            NewProduct {
+                code: chapter_code(n),
+                name: format!("Chapter {n}"),
+                product_type: ProductType::Chapter,
+                price_cents: 2_000,
+                term_months: Some(12),
+                active: Some(true),
+            },
+        )
+        .await?;
+    }
+    // Per chapter: a price per (type, category), a bundle price with the journal, and a price
+    // per calendar year from 2025 to 2027. Priorities keep families from tying (P-4).
+    let mut rules = Vec::new();
+    let rule = |product: String, cents: i64, conditions: Conditions, priority: i32| NewRule {
+        product,
+        price_cents: cents,
+        conditions,
+        priority,
+    };
+    for n in 1..=CHAPTERS {
+        let code = chapter_code(n);
+        for (k, cat) in ["REG", "FYEAR", "INTL"].into_iter().enumerate() {
+            let base = 1_500 + 100 * (n as i64 % 7) + 250 * k as i64;
+            for ty in ["M", "NM"] {
+                let cents = if ty == "M" { base } else { base + 1_000 };
+                let when = Conditions {
+                    customer_type: Some(ty.into()),
+                    billing_category: Some(cat.into()),
+                    ..Default::default()
+                };
+                rules.push(rule(code.clone(), cents, when, 0));
+            }
+            let bundle = Conditions {
+                customer_type: Some("M".into()),
+                billing_category: Some(cat.into()),
+                with_product: Some(JOURNAL.into()),
+                ..Default::default()
+            };
+            rules.push(rule(code.clone(), base - 300, bundle, 1));
+            for year in 2025..=2027 {
+                let dated = Conditions {
+                    customer_type: Some("M".into()),
+                    billing_category: Some(cat.into()),
+                    valid_from: NaiveDate::from_ymd_opt(year, 1, 1),
+                    valid_to: NaiveDate::from_ymd_opt(year, 12, 31),
+                    ..Default::default()
+                };
+                rules.push(rule(
+                    code.clone(),
+                    base + 50 * (year as i64 - 2024),
+                    dated,
+                    2,
+                ));
+            }
+        }
+    }
+    // 50 chapters x 3 categories x 6 rules = 900; 97 journal rules bring the total to 1,000
+    // with E-1's three dues rules.
+    for k in 0..97i64 {
+        let valid_from = terms::add_months(
+            NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default(),
+            k as i32,
+        );
+        let when = Conditions {
+            customer_type: Some("M".into()),
+            valid_from: Some(valid_from),
+            valid_to: Some(terms::add_months(valid_from, 1) - Days::new(1)),
+            ..Default::default()
+        };
+        rules.push(rule(JOURNAL.into(), 3_000 + 10 * k, when, 0));
+    }
+    let n = rules.len() as u64;
+    pricing::create_many(db, rules).await?;
+    Ok(n)
+}
+
+fn month_end(year: i32, month: u32) -> NaiveDate {
+    let first = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
+    terms::add_months(first, 1) - Days::new(1)
+}
+
+fn instant(d: NaiveDate, seconds: u64) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + chrono::Duration::seconds(seconds as i64)
+}
+
+struct Person {
+    customer_type: &'static str,
+    category: Option<&'static str>,
+    paid_through: Option<NaiveDate>,
+    join_date: Option<NaiveDate>,
+    chapter: Option<String>,
+    /// Holds a dues subscription: members and previous members.
+    dues: bool,
+    tag: Option<&'static str>,
+}
+
+fn person(rng: &mut Rng) -> Person {
+    let roll = rng.below(100);
+    // 80 % on the member type (a third of them lapsed, not yet expired), 20 % non-members, a
+    // third of whom were members once; some non-members are tagged prospects.
+    let paid = |rng: &mut Rng, from_year: i32, months: u64| {
+        let m = rng.below(months) as i32;
+        let first = NaiveDate::from_ymd_opt(from_year, 1, 1).unwrap_or_default();
+        let d = terms::add_months(first, m);
+        month_end(d.year(), d.month())
+    };
+    if roll < 80 {
+        let category = match rng.below(10) {
+            0..=6 => "REG",
+            7 => "FYEAR",
+            _ => "INTL",
+        };
+        let pt = paid(rng, 2025, 36);
+        let join = pt - Days::new(365 * (1 + rng.below(20)));
+        Person {
+            customer_type: "M",
+            category: Some(category),
+            paid_through: Some(pt),
+            join_date: Some(join),
+            chapter: Some(chapter_code(1 + rng.below(CHAPTERS as u64) as usize)),
+            dues: true,
+            tag: rng.percent(5).then_some("event-attendee"),
+        }
+    } else {
+        let previous = rng.percent(33);
+        let pt = previous.then(|| paid(rng, 2015, 120));
+        Person {
+            customer_type: "NM",
+            category: None,
+            paid_through: pt,
+            join_date: pt.map(|d| d - Days::new(365 * (1 + rng.below(10)))),
+            chapter: None,
+            dues: previous,
+            tag: match rng.below(10) {
+                0 | 1 => Some("event-attendee"),
+                2 => Some("interest-form"),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Generates `members` contacts (about 80 % of them on the member type) with one hospital per
+/// 100 persons, into a database that holds no association yet.
+pub async fn generate(
+    db: &Db,
+    members: u64,
+    seed: u64,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Generated> {
+    let started = Instant::now();
+    let base: Loaded = super::load(db, super::Example::Doctors).await?;
+    let mut out = Generated {
+        contacts: base.contacts as u64,
+        pricing_rules: catalogue(db).await? + 3,
+        ..Default::default()
+    };
+    let mut rng = Rng(seed);
+    let today = crate::clock::now().date_naive();
+    let ten_years_ago = terms::add_months(today, -120);
+    let span = (today - ten_years_ago).num_seconds().max(1) as u64;
+    let stamp = |rng: &mut Rng| instant(ten_years_ago, rng.below(span));
+
+    // Hospitals first, so that persons can link to them.
+    let hospitals = (members / 100).max(1);
+    let mut hospital_ids = Vec::with_capacity(hospitals as usize);
+    for chunk_start in (0..hospitals).step_by(BATCH) {
+        let n = (hospitals - chunk_start).min(BATCH as u64);
+        let txn = db.write().await?;
+        let rows: Vec<c::ActiveModel> = (0..n)
+            .map(|k| {
+                let name = format!("Hospital {}", chunk_start + k + 1);
+                let at = stamp(&mut rng);
+                contact_row("HOSP", None, None, Some(name), None, at)
+            })
+            .collect();
+        hospital_ids.extend(insert_contacts(&txn, rows).await?);
+        txn.commit().await?;
+    }
+    out.organizations = hospitals;
+    out.contacts += hospitals;
+
+    let mut done = 0u64;
+    while done < members {
+        let n = (members - done).min(BATCH as u64);
+        let people: Vec<Person> = (0..n).map(|_| person(&mut rng)).collect();
+        let rows: Vec<c::ActiveModel> = people
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let first = FIRST[rng.below(FIRST.len() as u64) as usize];
+                let last = format!(
+                    "{}-{}",
+                    LAST[rng.below(LAST.len() as u64) as usize],
+                    done + k as u64 + 1
+                );
+                let company = rng
+                    .percent(30)
+                    .then(|| hospital_ids[rng.below(hospital_ids.len() as u64) as usize]);
+                let at = stamp(&mut rng);
+                let mut row = contact_row(
+                    p.customer_type,
+                    p.category,
+                    Some(first.into()),
+                    None,
+                    company,
+                    at,
+                );
+                row.last_name = Set(Some(last.clone()));
+                row.sort_name = Set(format!("{}, {}", last.to_lowercase(), first.to_lowercase()));
+                let email = format!(
+                    "{}.{}@example.org",
+                    first.to_lowercase(),
+                    last.to_lowercase()
+                );
+                row.email_key = Set(Some(email.clone()));
+                row.email = Set(Some(email));
+                row.paid_through = Set(p.paid_through);
+                row.join_date = Set(p.join_date);
+                row.renew_months = Set(p.dues.then_some(12));
+                row.primary_chapter = Set(p.chapter.clone());
+                row
+            })
+            .collect();
+        let txn = db.write().await?;
+        let ids = insert_contacts(&txn, rows).await?;
+        let mut subs = Vec::new();
+        let mut tags = Vec::new();
+        for (id, p) in ids.iter().zip(&people) {
+            let at = instant(today, 0);
+            if p.dues {
+                subs.push(subscription(*id, "MDUES", p.paid_through, true, at));
+            }
+            if p.customer_type == "M" {
+                subs.push(subscription(*id, JOURNAL, p.paid_through, false, at));
+                if let Some(ch) = &p.chapter {
+                    subs.push(subscription(*id, ch, p.paid_through, false, at));
+                }
+                out.members += 1;
+            }
+            if let Some(t) = p.tag {
+                tags.push(tag::ActiveModel {
+                    contact_id: Set(*id),
+                    tag: Set(t.into()),
+                });
+            }
+        }
+        out.subscriptions += subs.len() as u64;
+        for chunk in subs.chunks(sql::rows_per_statement(20)) {
+            s::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for chunk in tags.chunks(sql::rows_per_statement(2)) {
+            tag::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        done += n;
+        out.contacts += n;
+        progress(done, members);
+    }
+    out.seconds = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+fn contact_row(
+    customer_type: &str,
+    category: Option<&str>,
+    first_name: Option<String>,
+    organization_name: Option<String>,
+    company_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> c::ActiveModel {
+    c::ActiveModel {
+        customer_type: Set(customer_type.into()),
+        billing_category: Set(category.map(Into::into)),
+        status: Set("A".into()),
+        first_name: Set(first_name),
+        last_name: Set(None),
+        sort_name: Set(organization_name
+            .as_deref()
+            .map(str::to_lowercase)
+            .unwrap_or_default()),
+        organization_name: Set(organization_name),
+        email: Set(None),
+        email_key: Set(None),
+        phone: Set(None),
+        address_line1: Set(None),
+        address_line2: Set(None),
+        city: Set(None),
+        region: Set(None),
+        postal_code: Set(None),
+        country: Set(None),
+        company_id: Set(company_id),
+        external_ref: Set(None),
+        autopay: Set(false),
+        email_opt_in: Set(true),
+        mail_opt_in: Set(true),
+        ballot_preference: Set(None),
+        join_date: Set(None),
+        paid_through: Set(None),
+        renew_months: Set(None),
+        primary_chapter: Set(None),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+}
+
+fn subscription(
+    contact: i64,
+    product: &str,
+    paid_through: Option<NaiveDate>,
+    component: bool,
+    at: DateTime<Utc>,
+) -> s::ActiveModel {
+    s::ActiveModel {
+        contact_id: Set(contact),
+        product: Set(product.into()),
+        begin_date: Set(paid_through.map(|d| terms::add_months(d, -12) + Days::new(1))),
+        paid_through: Set(paid_through),
+        bill_to_id: Set(contact),
+        bill_date: Set(None),
+        bill_begin: Set(None),
+        bill_through: Set(None),
+        billed_cents: Set(None),
+        active: Set(true),
+        cancellation_date: Set(None),
+        adjustment_reason: Set(None),
+        source_code: Set(Some("generated".into())),
+        is_complimentary: Set(false),
+        is_membership_component: Set(component),
+        bill_subscription: Set(true),
+        accounting_method: Set("accrual".into()),
+        billed: Set(false),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+}
+
+async fn insert_contacts(
+    conn: &impl ConnectionTrait,
+    rows: Vec<c::ActiveModel>,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(sql::rows_per_statement(32)) {
+        let keys = c::Entity::insert_many(chunk.to_vec())
+            .exec_with_returning_keys(conn)
+            .await?;
+        if keys.len() != chunk.len() {
+            return Err(Error::Internal(
+                "not every generated contact was written".into(),
+            ));
+        }
+        ids.extend(keys);
+    }
+    Ok(ids)
+}
