@@ -333,6 +333,35 @@ impl TestApp {
             .body
     }
 
+    /// A staff join through `cycle` in category REG, paid in full on `paid_on`; the invoice.
+    pub async fn join_and_pay(
+        &self,
+        contact: i64,
+        cycle: &str,
+        join_date: &str,
+        paid_on: &str,
+    ) -> Value {
+        let inv = self
+            .post(
+                &format!("/contacts/{contact}/join"),
+                &self.staff,
+                json!({"billing_cycle": cycle, "billing_category": "REG", "join_date": join_date}),
+            )
+            .await
+            .expect(201)
+            .body["invoice"]
+            .clone();
+        let id = inv["id"].as_i64().expect("invoice id");
+        self.post(
+            &format!("/invoices/{id}/payments"),
+            &self.staff,
+            json!({"amount": inv["total"], "paid_on": paid_on, "method": "card"}),
+        )
+        .await
+        .expect(201);
+        inv
+    }
+
     /// E-1's reference data: `NM` person non-member, `HOSP` organization, `M` member with
     /// dues `MDUES`, categories REG/FYEAR/INTL; settings default to NM/HOSP.
     pub async fn doctors(&self) {

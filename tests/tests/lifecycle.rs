@@ -450,28 +450,6 @@ async fn join_cycle(app: &TestApp) {
     .expect(201);
 }
 
-/// A staff join, paid in full on `paid_on`; returns the invoice.
-async fn join_and_pay(app: &TestApp, c: i64, join_date: &str, paid_on: &str) -> Value {
-    let inv = app
-        .post(
-            &format!("/contacts/{c}/join"),
-            &app.staff,
-            json!({"billing_cycle": JOIN_CYCLE, "billing_category": "REG", "join_date": join_date}),
-        )
-        .await
-        .expect(201)
-        .body["invoice"]
-        .clone();
-    app.post(
-        &format!("/invoices/{}/payments", id(&inv)),
-        &app.staff,
-        json!({"amount": inv["total"], "paid_on": paid_on, "method": "card"}),
-    )
-    .await
-    .expect(201);
-    inv
-}
-
 #[tokio::test]
 async fn cs4_purge_deletes_only_marked_contacts_without_financial_history() {
     let app = spawn().await;
@@ -612,10 +590,14 @@ async fn l6_history_lists_every_term_the_gap_between_and_type_changes() {
     app.doctors().await;
     join_cycle(&app).await;
     let c = app.person("NM", "Returning").await;
-    let first = join_and_pay(&app, c, "2020-04-10", "2020-04-11").await;
+    let first = app
+        .join_and_pay(c, JOIN_CYCLE, "2020-04-10", "2020-04-11")
+        .await;
     expire(&app, "2021-06-01", false).await;
     assert_eq!(contact(&app, c).await["customer_type"], "NM");
-    let second = join_and_pay(&app, c, "2026-04-10", "2026-04-11").await;
+    let second = app
+        .join_and_pay(c, JOIN_CYCLE, "2026-04-10", "2026-04-11")
+        .await;
 
     let h = history(&app, c).await;
     let kinds: Vec<&str> = h

@@ -26,26 +26,6 @@ fn set(v: &[i64]) -> BTreeSet<i64> {
     v.iter().copied().collect()
 }
 
-async fn join_and_pay(app: &TestApp, c: i64, join_date: &str) {
-    let inv = app
-        .post(
-            &format!("/contacts/{c}/join"),
-            &app.staff,
-            json!({"billing_cycle": JOIN_CYCLE, "billing_category": "REG", "join_date": join_date}),
-        )
-        .await
-        .expect(201)
-        .body["invoice"]
-        .clone();
-    app.post(
-        &format!("/invoices/{}/payments", id(&inv)),
-        &app.staff,
-        json!({"amount": inv["total"], "paid_on": join_date, "method": "card"}),
-    )
-    .await
-    .expect(201);
-}
-
 /// E-1 with a join cycle; two members who joined in 2020 and 2023 and lapsed (expired on
 /// 2026-06-01), one current member, one non-member who never was, and tagged non-members.
 struct World {
@@ -71,9 +51,11 @@ async fn world(app: &TestApp) -> World {
     .await
     .expect(201);
     let lapsed_2020 = app.person("NM", "Early").await;
-    join_and_pay(app, lapsed_2020, "2020-04-10").await;
+    app.join_and_pay(lapsed_2020, JOIN_CYCLE, "2020-04-10", "2020-04-10")
+        .await;
     let lapsed_2023 = app.person("NM", "Later").await;
-    join_and_pay(app, lapsed_2023, "2023-04-10").await;
+    app.join_and_pay(lapsed_2023, JOIN_CYCLE, "2023-04-10", "2023-04-10")
+        .await;
     app.post(
         "/membership/expire",
         &app.staff,
@@ -82,7 +64,8 @@ async fn world(app: &TestApp) -> World {
     .await
     .expect(200);
     let current = app.person("NM", "Current").await;
-    join_and_pay(app, current, "2026-04-10").await;
+    app.join_and_pay(current, JOIN_CYCLE, "2026-04-10", "2026-04-10")
+        .await;
     let never = app.person("NM", "Never").await;
     let tagged = |last: &'static str, ty: &'static str, tag: &'static str| {
         let app = &app;
