@@ -284,7 +284,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 let show = |done: u64, all: u64| {
                     eprint!("\r{done}/{all} persons written");
                 };
-                let g = service::demo::members::generate(&db, n, seed, &show)
+                let opts = service::demo::members::Options {
+                    persons: n,
+                    seed,
+                    all_members: false,
+                };
+                let g = service::demo::members::generate(&db, opts, &show)
                     .await
                     .map_err(|e| e.to_string())?;
                 eprintln!();

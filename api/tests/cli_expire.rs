@@ -95,4 +95,6 @@ async fn l1_ams_expire_previews_then_expires_from_the_command_line() {
         .await,
         2
     );
+    let _ = db.close().await;
+    support::drop_database(&url).await;
 }

@@ -233,4 +233,7 @@ async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes
     )
     .await;
     assert_eq!(twice, 0);
+    drop(server);
+    let _ = db.close().await;
+    support::drop_database(&url).await;
 }

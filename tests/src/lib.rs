@@ -2,13 +2,14 @@
 //! (an SQLite file in a temp dir, or a new PostgreSQL database when `AMS_TEST_DATABASE_URL`
 //! is set), with helpers per endpoint and tokens for each role.
 
+pub mod fresh_db;
+
 use std::net::TcpListener;
 
 use actix_web::{HttpServer, web};
 use api::config::Config;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use service::Db;
 use service::auth::TokenKeys;
@@ -82,29 +83,7 @@ impl Res {
 }
 
 async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("AMS_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("ams_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connect to AMS_TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            let _ = admin.close().await;
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .unwrap_or(&admin_url);
-            (format!("{base}/{name}"), None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}/ams.db?mode=rwc", dir.path().display());
-            (url, Some(dir))
-        }
-    }
+    fresh_db::fresh(std::env::var("AMS_TEST_DATABASE_URL").ok().as_deref()).await
 }
 
 pub async fn spawn() -> TestApp {

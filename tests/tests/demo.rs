@@ -261,7 +261,12 @@ async fn e4_rejoin_window_renews_inside_and_joins_outside() {
 async fn generated_members_are_consistent_and_priced_by_1000_rules() {
     use sea_orm::{ConnectionTrait, Statement};
     let app = spawn().await;
-    let g = service::demo::members::generate(&app.db, 3_000, 7, &|_, _| {})
+    let opts = service::demo::members::Options {
+        persons: 3_000,
+        seed: 7,
+        all_members: false,
+    };
+    let g = service::demo::members::generate(&app.db, opts, &|_, _| {})
         .await
         .expect("generate");
     assert_eq!(g.pricing_rules, 1_000);

@@ -181,8 +181,8 @@ struct Person {
     tag: Option<&'static str>,
 }
 
-fn person(rng: &mut Rng) -> Person {
-    let roll = rng.below(100);
+fn person(rng: &mut Rng, all_members: bool) -> Person {
+    let roll = if all_members { 0 } else { rng.below(100) };
     // 80 % on the member type (a third of them lapsed, not yet expired), 20 % non-members, a
     // third of whom were members once; some non-members are tagged prospects.
     let paid = |rng: &mut Rng, from_year: i32, months: u64| {
@@ -227,14 +227,20 @@ fn person(rng: &mut Rng) -> Person {
     }
 }
 
-/// Generates `members` contacts (about 80 % of them on the member type) with one hospital per
-/// 100 persons, into a database that holds no association yet.
-pub async fn generate(
-    db: &Db,
-    members: u64,
-    seed: u64,
-    progress: &dyn Fn(u64, u64),
-) -> Result<Generated> {
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub persons: u64,
+    pub seed: u64,
+    /// Every person on the member type (for renewal benchmarks); else about 80 %.
+    pub all_members: bool,
+}
+
+/// Generates persons (see [`Options`]) with one hospital per 100 persons, into a database that
+/// holds no association yet.
+pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Result<Generated> {
+    let members = opts.persons;
+    let seed = opts.seed;
     let started = Instant::now();
     let base: Loaded = super::load(db, super::Example::Doctors).await?;
     let mut out = Generated {
@@ -270,7 +276,7 @@ pub async fn generate(
     let mut done = 0u64;
     while done < members {
         let n = (members - done).min(BATCH as u64);
-        let people: Vec<Person> = (0..n).map(|_| person(&mut rng)).collect();
+        let people: Vec<Person> = (0..n).map(|_| person(&mut rng, opts.all_members)).collect();
         let rows: Vec<c::ActiveModel> = people
             .iter()
             .enumerate()

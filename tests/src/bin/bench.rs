@@ -1,0 +1,457 @@
+//! Benchmarks, not timed tests: every figure is a ratio to a baseline measured in the same run
+//! on the same machine, so it holds on a noisy machine. Build with `cargo build --release`
+//! first; the server under test is the `ams` binary beside this one.
+//!
+//! ```sh
+//! target/release/bench renewals --members 100000,1000000
+//! target/release/bench import --rows 100000
+//! AMS_BENCH_DATABASE_URL=postgres://ams:ams@127.0.0.1:5432/ams target/release/bench renewals
+//! ```
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use sea_orm::{EntityTrait, Set};
+use serde_json::{Value, json};
+use service::Db;
+use service::demo::members::{self, Options};
+
+const PASSWORD: &str = "bench-admin-password";
+const CYCLE: &str = "Bench renewals";
+
+#[derive(Parser)]
+#[command(about = "Benchmarks against baselines measured in the same run")]
+struct Cli {
+    /// PostgreSQL server URL (a fresh database is created per run); default: SQLite files.
+    #[arg(long, env = "AMS_BENCH_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// A committed renewal run of N members (dues, a journal and a chapter each; 1,000 pricing
+    /// rules) against inserting as many invoice and line rows in one transaction.
+    Renewals {
+        #[arg(long, value_delimiter = ',', default_value = "100000")]
+        members: Vec<u64>,
+    },
+    /// A CSV subscription import (`upsert`) against inserting as many subscription rows in one
+    /// transaction.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+    },
+}
+
+/// A fresh database, dropped at the end of the benchmark.
+struct Fresh {
+    url: String,
+    server: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn fresh(server_url: Option<&str>) -> Fresh {
+    let (url, dir) = tests::fresh_db::fresh(server_url).await;
+    Fresh {
+        url,
+        server: server_url.map(str::to_owned),
+        _dir: dir,
+    }
+}
+
+impl Fresh {
+    async fn drop_database(self) {
+        tests::fresh_db::drop(self.server.as_deref(), &self.url).await;
+    }
+}
+
+/// `ams serve` as a child process, with a staff token.
+struct Server {
+    child: Child,
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+fn sibling(name: &str) -> PathBuf {
+    let me = std::env::current_exe().expect("current exe");
+    me.with_file_name(name)
+}
+
+impl Server {
+    async fn start(url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("port");
+        let child = Command::new(sibling("ams"))
+            .env("AMS_DATABASE_URL", url)
+            .env("AMS_BIND", format!("127.0.0.1:{port}"))
+            .env("AMS_ADMIN_PASSWORD", PASSWORD)
+            .env("AMS_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start ams (run `cargo build --release` first)");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3_600))
+            .build()
+            .expect("client");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .map_or(true, |r| !r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let token: Value = client
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&json!({"username": "admin", "password": PASSWORD}))
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token json");
+        Server {
+            child,
+            base,
+            token: token["access_token"].as_str().expect("token").to_owned(),
+            client,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .client
+            .post(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status();
+        let v: Value = r.json().await.expect("json");
+        assert!(status.is_success(), "POST {path}: {status} {v}");
+        v
+    }
+
+    async fn post_csv(&self, path: &str, csv: String) -> Value {
+        let r = self
+            .client
+            .post(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status();
+        let v: Value = r.json().await.expect("json");
+        assert!(status.is_success(), "POST {path}: {status}");
+        v
+    }
+
+    /// The server's peak resident memory so far, in MiB (Linux `VmHWM`).
+    fn peak_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn prepared(url: &str, persons: u64, all_members: bool) -> Db {
+    let db = Db::connect(url).await.expect("connect");
+    service::bootstrap::prepare(&db).await.expect("migrate");
+    let opts = Options {
+        persons,
+        seed: 1,
+        all_members,
+    };
+    members::generate(&db, opts, &|_, _| {})
+        .await
+        .expect("generate");
+    db
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Inserts `n` renewal-shaped invoices with three lines each, multi-row, in one transaction
+/// (rolled back): the least any renewal run of `n` members must write.
+async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
+    use entity::invoice as i;
+    use entity::invoice_line as l;
+    let now = Utc::now();
+    let begin = NaiveDate::from_ymd_opt(2028, 1, 1).unwrap_or_default();
+    let end = NaiveDate::from_ymd_opt(2028, 12, 31).unwrap_or_default();
+    let started = Instant::now();
+    let txn = db.write().await.expect("txn");
+    let invoices: Vec<i::ActiveModel> = contact_ids
+        .iter()
+        .map(|c| i::ActiveModel {
+            contact_id: Set(*c),
+            bill_to_id: Set(*c),
+            kind: Set("renewal".into()),
+            cycle_id: Set(None),
+            accounting_method: Set("accrual".into()),
+            status: Set("open".into()),
+            batch_id: Set(None),
+            total_cents: Set(57_000),
+            paid_cents: Set(0),
+            term_begin: Set(Some(begin)),
+            term_end: Set(Some(end)),
+            term_months: Set(Some(12)),
+            customer_type: Set(Some("M".into())),
+            billing_category: Set(Some("REG".into())),
+            treated_as: Set("renewal".into()),
+            join_date: Set(None),
+            first_join: Set(false),
+            void_reason: Set(None),
+            renewal_run_id: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(invoices.len());
+    for chunk in invoices.chunks(service::sql::rows_per_statement(22)) {
+        for m in i::Entity::insert_many(chunk.to_vec())
+            .exec_with_returning(&txn)
+            .await
+            .expect("invoices")
+        {
+            ids.push(m.id);
+        }
+    }
+    let mut lines = Vec::with_capacity(ids.len() * 3);
+    for id in ids {
+        for (n, product) in ["MDUES", members::JOURNAL, "CHAPT/C01"].iter().enumerate() {
+            lines.push(l::ActiveModel {
+                invoice_id: Set(id),
+                position: Set(n as i32),
+                product: Set((*product).into()),
+                subscription_id: Set(None),
+                term_begin: Set(begin),
+                term_end: Set(end),
+                amount_cents: Set(19_000),
+                paid_cents: Set(0),
+                voluntary: Set(false),
+                is_primary: Set(n == 0),
+                is_chapter: Set(n == 2),
+                billed_term: Set(None),
+                ..Default::default()
+            });
+        }
+    }
+    for chunk in lines.chunks(service::sql::rows_per_statement(13)) {
+        l::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await
+            .expect("lines");
+    }
+    let took = started.elapsed();
+    txn.rollback().await.expect("rollback");
+    took
+}
+
+async fn member_ids(db: &Db) -> Vec<i64> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    entity::contact::Entity::find()
+        .select_only()
+        .column(entity::contact::Column::Id)
+        .filter(entity::contact::Column::CustomerType.eq("M"))
+        .order_by_asc(entity::contact::Column::Id)
+        .into_tuple()
+        .all(&db.conn)
+        .await
+        .expect("members")
+}
+
+async fn renewals(server_url: Option<&str>, sizes: &[u64]) {
+    println!("renewal run vs. baseline (insert as many invoices and lines in one transaction)");
+    println!(
+        "{:>10} {:>12} {:>10} {:>7} {:>10}",
+        "members", "baseline s", "run s", "ratio", "peak MiB"
+    );
+    let mut runs = Vec::new();
+    for &n in sizes {
+        let fresh = fresh(server_url).await;
+        let db = prepared(&fresh.url, n, true).await;
+        let ids = member_ids(&db).await;
+        let baseline = invoice_baseline(&db, &ids).await;
+        let server = Server::start(&fresh.url).await;
+        server
+            .post(
+                "/billing-cycles",
+                json!({"name": CYCLE, "customer_types": ["M"], "products": [members::JOURNAL],
+                    "include_all_chapters": true, "accounting_method": "accrual"}),
+            )
+            .await;
+        let started = Instant::now();
+        let r = server
+            .post(
+                "/renewal-runs",
+                json!({"billing_cycle": CYCLE, "effective_date": "2028-01-01", "dry_run": false}),
+            )
+            .await;
+        let run = started.elapsed();
+        assert_eq!(
+            r["billed"].as_u64(),
+            Some(ids.len() as u64),
+            "billed every member"
+        );
+        println!(
+            "{:>10} {:>12.2} {:>10.2} {:>6.2}x {:>10.1}",
+            n,
+            secs(baseline),
+            secs(run),
+            secs(run) / secs(baseline),
+            server.peak_mib()
+        );
+        runs.push((n, run));
+        drop(server);
+        let _ = db.conn.close().await;
+        fresh.drop_database().await;
+    }
+    if let (Some((n0, t0)), Some((n1, t1))) = (runs.first(), runs.last())
+        && n1 > n0
+    {
+        println!(
+            "growth: {}x the members took {:.2}x the time",
+            n1 / n0,
+            secs(*t1) / secs(*t0)
+        );
+    }
+}
+
+async fn import(server_url: Option<&str>, rows: u64) {
+    use entity::subscription as s;
+    let fresh = fresh(server_url).await;
+    let db = prepared(&fresh.url, rows, false).await;
+    let ids: Vec<i64> = {
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+        entity::contact::Entity::find()
+            .select_only()
+            .column(entity::contact::Column::Id)
+            .filter(entity::contact::Column::CustomerType.ne("HOSP"))
+            .order_by_asc(entity::contact::Column::Id)
+            .limit(rows)
+            .into_tuple()
+            .all(&db.conn)
+            .await
+            .expect("contacts")
+    };
+    // Baseline: the same number of subscription rows, multi-row, one transaction (rolled back).
+    let now = Utc::now();
+    let through = NaiveDate::from_ymd_opt(2028, 12, 31);
+    let started = Instant::now();
+    let txn = db.write().await.expect("txn");
+    let subs: Vec<s::ActiveModel> = ids
+        .iter()
+        .map(|c| s::ActiveModel {
+            contact_id: Set(*c),
+            product: Set("CHAPT/C50".into()),
+            begin_date: Set(None),
+            paid_through: Set(through),
+            bill_to_id: Set(*c),
+            bill_date: Set(None),
+            bill_begin: Set(None),
+            bill_through: Set(None),
+            billed_cents: Set(None),
+            active: Set(true),
+            cancellation_date: Set(None),
+            adjustment_reason: Set(None),
+            source_code: Set(Some("bench".into())),
+            is_complimentary: Set(false),
+            is_membership_component: Set(false),
+            bill_subscription: Set(true),
+            accounting_method: Set("accrual".into()),
+            billed: Set(false),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in subs.chunks(service::sql::rows_per_statement(21)) {
+        // The few members who hold CHAPT/C50 already are skipped.
+        s::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([s::Column::ContactId, s::Column::Product])
+            .exec_without_returning(&txn)
+            .await
+            .expect("insert");
+    }
+    let baseline = started.elapsed();
+    txn.rollback().await.expect("rollback");
+
+    let mut csv = String::from("contact_id,product,paid_through,source_code\n");
+    for c in &ids {
+        csv.push_str(&format!("{c},{},2028-12-31,bench\n", members::JOURNAL));
+    }
+    let server = Server::start(&fresh.url).await;
+    let started = Instant::now();
+    let r = server
+        .post_csv(
+            "/subscriptions/import?action=upsert&mode=all_or_nothing",
+            csv,
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(
+        r["applied"].as_u64(),
+        Some(ids.len() as u64),
+        "every row applied"
+    );
+    println!("subscription import (upsert) vs. baseline (insert as many rows in one transaction)");
+    println!(
+        "{:>10} {:>12} {:>10} {:>7} {:>10}",
+        "rows", "baseline s", "import s", "ratio", "peak MiB"
+    );
+    println!(
+        "{:>10} {:>12.2} {:>10.2} {:>6.2}x {:>10.1}",
+        ids.len(),
+        secs(baseline),
+        secs(took),
+        secs(took) / secs(baseline),
+        server.peak_mib()
+    );
+    drop(server);
+    let _ = db.conn.close().await;
+    fresh.drop_database().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let server_url = cli.database_url.as_deref();
+    println!(
+        "database: {}",
+        server_url.map_or("SQLite", |_| "PostgreSQL")
+    );
+    match cli.command {
+        Bench::Renewals { members } => renewals(server_url, &members).await,
+        Bench::Import { rows } => import(server_url, rows).await,
+    }
+}
