@@ -6,6 +6,7 @@
 //! target/release/bench renewals --members 100000,1000000
 //! target/release/bench import --rows 100000
 //! AMS_BENCH_DATABASE_URL=postgres://ams:ams@127.0.0.1:5432/ams target/release/bench renewals
+//! AMS_BENCH_WRAP="perf record -g -o perf.data --" target/release/bench renewals
 //! ```
 
 use std::path::PathBuf;
@@ -89,7 +90,12 @@ impl Server {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("port");
-        let child = Command::new(sibling("ams"))
+        // `AMS_BENCH_WRAP="perf record -g -o perf.data --"` profiles the server.
+        let wrap = std::env::var("AMS_BENCH_WRAP").unwrap_or_default();
+        let mut words: Vec<String> = wrap.split_whitespace().map(str::to_owned).collect();
+        words.push(sibling("ams").display().to_string());
+        let child = Command::new(&words[0])
+            .args(&words[1..])
             .env("AMS_DATABASE_URL", url)
             .env("AMS_BIND", format!("127.0.0.1:{port}"))
             .env("AMS_ADMIN_PASSWORD", PASSWORD)
