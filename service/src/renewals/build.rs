@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
+use sea_orm::DerivePartialModel;
 
 use entity::contact as c;
 use entity::subscription as s;
@@ -15,6 +16,58 @@ use crate::pricing::{Buyer, PriceBook};
 use crate::products::{ProductType, TAX_SUFFIX};
 use crate::settings::{BillingTime, Settings};
 use crate::terms::{self, Term};
+
+/// The contact columns a renewal reads: a run fetches only these, a page at a time.
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "c::Entity")]
+pub struct Renewing {
+    pub id: i64,
+    pub customer_type: String,
+    pub billing_category: Option<String>,
+    pub renew_months: Option<i32>,
+    pub paid_through: Option<NaiveDate>,
+    pub autopay: bool,
+}
+
+impl From<&c::Model> for Renewing {
+    fn from(m: &c::Model) -> Self {
+        Renewing {
+            id: m.id,
+            customer_type: m.customer_type.clone(),
+            billing_category: m.billing_category.clone(),
+            renew_months: m.renew_months,
+            paid_through: m.paid_through,
+            autopay: m.autopay,
+        }
+    }
+}
+
+/// The subscription columns a renewal reads.
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "s::Entity")]
+pub struct Held {
+    pub id: i64,
+    pub contact_id: i64,
+    pub product: String,
+    pub active: bool,
+    pub bill_subscription: bool,
+    pub billed_cents: Option<i64>,
+    pub is_complimentary: bool,
+}
+
+impl From<&s::Model> for Held {
+    fn from(m: &s::Model) -> Self {
+        Held {
+            id: m.id,
+            contact_id: m.contact_id,
+            product: m.product.clone(),
+            active: m.active,
+            bill_subscription: m.bill_subscription,
+            billed_cents: m.billed_cents,
+            is_complimentary: m.is_complimentary,
+        }
+    }
+}
 
 /// Everything a page of contacts is billed against, loaded once per run.
 pub struct Context<'a> {
@@ -87,8 +140,8 @@ fn is_type(ctx: &Context<'_>, code: &str, t: ProductType) -> bool {
 /// billings; `primary` replaces the formula family product held (renew in advance, R-8).
 pub fn bill(
     ctx: &Context<'_>,
-    contact: &c::Model,
-    held: &[s::Model],
+    contact: &Renewing,
+    held: &[Held],
     buyer: &Buyer,
     billed_terms: &HashSet<(i64, NaiveDate)>,
     primary: Option<&str>,

@@ -35,7 +35,7 @@ use crate::settings::{self, AccountingMethod};
 use crate::sql::{Sql, in_values, rows_per_statement};
 use crate::{clock, paid_through, terms};
 
-use build::{Bill, Context};
+use build::{Bill, Context, Held, Renewing};
 
 pub const PAGE: u64 = 1_000;
 /// Invoices and skips listed in a run's answer; every one is in the database.
@@ -163,23 +163,25 @@ async fn plan_page(
     settings: &settings::Settings,
     effective: NaiveDate,
     after: i64,
-) -> Result<(Vec<c::Model>, Vec<Bill>, Vec<(i64, String)>)> {
+) -> Result<(Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>)> {
     let f = &cycle.fields;
     let types = selected_types(cycle, &loaded.types);
-    let contacts = c::Entity::find()
+    let contacts: Vec<Renewing> = c::Entity::find()
         .filter(selection(cycle, &types, effective))
         .filter(c::Column::Id.gt(after))
         .order_by_asc(c::Column::Id)
         .limit(PAGE)
+        .into_partial_model()
         .all(conn)
         .await?;
     if contacts.is_empty() {
         return Ok((contacts, Vec::new(), Vec::new()));
     }
     let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
-    let subs = s::Entity::find()
+    let subs: Vec<Held> = s::Entity::find()
         .filter(in_values(s::Column::ContactId, ids.iter().copied()))
         .order_by_asc(s::Column::Id)
+        .into_partial_model()
         .all(conn)
         .await?;
     let sub_ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
@@ -196,7 +198,7 @@ async fn plan_page(
             .await?;
         billed_terms.extend(rows.into_iter().filter_map(|(s, t)| Some((s?, t?))));
     }
-    let mut held: HashMap<i64, Vec<s::Model>> = HashMap::new();
+    let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
     for sub in subs {
         held.entry(sub.contact_id).or_default().push(sub);
     }
@@ -491,7 +493,7 @@ pub async fn run(
     Ok(result)
 }
 
-type PageOutcome = (Vec<c::Model>, Vec<Bill>, Vec<(i64, String)>, Vec<i64>);
+type PageOutcome = (Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>, Vec<i64>);
 
 /// Plans and writes one page in one transaction. When another run billed some of the same
 /// contacts meanwhile, the unique billing key rejects the page; it is planned again, and those
@@ -673,9 +675,10 @@ pub async fn renew_in_advance(
         book: &loaded.book,
         effective_date: as_of,
     };
+    let held: Vec<Held> = held.iter().map(Held::from).collect();
     let bill = build::bill(
         &ctx,
-        &contact,
+        &Renewing::from(&contact),
         &held,
         &buyer,
         &billed_terms,
