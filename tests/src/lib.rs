@@ -268,6 +268,51 @@ impl TestApp {
         .body
     }
 
+    /// A product with a term length.
+    pub async fn create_product_with_term(
+        &self,
+        code: &str,
+        product_type: &str,
+        price: &str,
+        months: u32,
+    ) -> Value {
+        self.post(
+            "/products",
+            &self.staff,
+            json!({"code": code, "name": code, "product_type": product_type, "price": price,
+                "term_months": months}),
+        )
+        .await
+        .expect(201)
+        .body
+    }
+
+    /// A billing cycle; its id.
+    pub async fn create_cycle(&self, body: Value) -> i64 {
+        self.post("/billing-cycles", &self.staff, body)
+            .await
+            .expect(201)
+            .body["id"]
+            .as_i64()
+            .expect("cycle id")
+    }
+
+    /// Patches a billing cycle with the `If-Match` of a fresh read.
+    pub async fn patch_cycle(&self, id: i64, body: Value) {
+        let path = format!("/billing-cycles/{id}");
+        let r = self.get(&path, &self.staff).await.expect(200);
+        let etag = r.header("etag").expect("etag");
+        self.send(
+            Method::PATCH,
+            &path,
+            Some(&self.staff),
+            Some(body),
+            &[("If-Match", &etag)],
+        )
+        .await
+        .expect(200);
+    }
+
     pub async fn create_category(&self, code: &str) -> Value {
         self.post(
             "/billing-categories",

@@ -15,47 +15,11 @@ async fn setup(app: &TestApp) {
         .await;
     app.create_product("JOURNAL", "subscription", "40.00").await;
     app.create_product("GIFT", "voluntary", "10.00").await;
-    cycle(
-        app,
+    app.create_cycle(
         json!({"name": JOIN_CYCLE, "customer_types": ["M"], "products": ["JOURNAL", "GIFT"],
             "join_item_set": true, "rejoin_as_renewal_months": 5}),
     )
     .await;
-}
-
-async fn cycle(app: &TestApp, body: Value) -> i64 {
-    app.post("/billing-cycles", &app.staff, body)
-        .await
-        .expect(201)
-        .body["id"]
-        .as_i64()
-        .expect("cycle id")
-}
-
-async fn patch_cycle(app: &TestApp, id: i64, body: Value) {
-    let path = format!("/billing-cycles/{id}");
-    let r = app.get(&path, &app.staff).await.expect(200);
-    let etag = r.header("etag").expect("etag");
-    app.send(
-        Method::PATCH,
-        &path,
-        Some(&app.staff),
-        Some(body),
-        &[("If-Match", &etag)],
-    )
-    .await
-    .expect(200);
-}
-
-async fn product(app: &TestApp, code: &str, product_type: &str, price: &str, months: u32) {
-    app.post(
-        "/products",
-        &app.staff,
-        json!({"code": code, "name": code, "product_type": product_type, "price": price,
-            "term_months": months}),
-    )
-    .await
-    .expect(201);
 }
 
 async fn join(app: &TestApp, contact: i64, body: Value) -> tests::Res {
@@ -201,8 +165,7 @@ async fn j1_join_by_cycle_id_matches_join_by_name() {
 async fn j1_cycle_without_join_item_set_is_rejected() {
     let app = spawn().await;
     setup(&app).await;
-    cycle(
-        &app,
+    app.create_cycle(
         json!({"name": "Renewals only", "customer_types": ["M"], "products": ["JOURNAL"]}),
     )
     .await;
@@ -248,9 +211,7 @@ async fn j1_unknown_cycle_is_rejected() {
 async fn j1_category_outside_the_cycles_categories_is_rejected() {
     let app = spawn().await;
     setup(&app).await;
-    cycle(
-        &app,
-        json!({"name": "Regular join", "customer_types": ["M"], "billing_categories": ["REG", "FYEAR"],
+    app.create_cycle(json!({"name": "Regular join", "customer_types": ["M"], "billing_categories": ["REG", "FYEAR"],
             "join_item_set": true}),
     )
     .await;
@@ -280,16 +241,17 @@ async fn j1_category_outside_the_cycles_categories_is_rejected() {
 
 async fn associates(app: &TestApp) {
     setup(app).await;
-    product(app, "AM_1", "dues", "100.00", 12).await;
-    product(app, "AM_2", "dues", "190.00", 24).await;
+    app.create_product_with_term("AM_1", "dues", "100.00", 12)
+        .await;
+    app.create_product_with_term("AM_2", "dues", "190.00", 24)
+        .await;
     app.create_type(
         json!({"code": "AM", "name": "Associate", "is_member": true, "is_organization": false,
         "primary_fee": {"kind": "formula", "designator": "AM", "default_product": "AM_1"},
         "expires_to": "NM"}),
     )
     .await;
-    cycle(
-        app,
+    app.create_cycle(
         json!({"name": "Associate join", "customer_types": ["AM"], "products": ["JOURNAL", "GIFT"],
             "join_item_set": true, "use_primary_fee_term_length": true,
             "billing_time": "anniversary"}),
@@ -379,13 +341,10 @@ async fn chapters(app: &TestApp, require: bool, multiple: bool) {
     for code in ["CHAPT/EAST", "CHAPT/WEST", "CHAPT/NORTH"] {
         app.create_product(code, "chapter", "20.00").await;
     }
-    cycle(
-        app,
-        json!({"name": "Chapter join", "customer_types": ["M"],
+    app.create_cycle(json!({"name": "Chapter join", "customer_types": ["M"],
             "products": ["CHAPT/EAST", "CHAPT/WEST", "GIFT"], "join_item_set": true,
-            "require_chapter": require, "allow_multiple_chapters": multiple}),
-    )
-    .await;
+            "require_chapter": require, "allow_multiple_chapters": multiple}))
+        .await;
 }
 
 fn chapter_join(chapters: Value) -> Value {
@@ -519,7 +478,8 @@ async fn j4_rejoin_outside_the_window_is_a_prorated_join() {
     setup(&app).await;
     let cycles = app.get("/billing-cycles", &app.staff).await.expect(200);
     let cid = cycles.body["items"][0]["id"].as_i64().expect("cycle id");
-    patch_cycle(&app, cid, json!({"rejoin_as_renewal_months": 3})).await;
+    app.patch_cycle(cid, json!({"rejoin_as_renewal_months": 3}))
+        .await;
     let c = former_member(&app).await;
     let mut body = base_join("2021-04-10");
     body["dry_run"] = json!(true);
@@ -537,7 +497,8 @@ async fn j4_window_boundary_follows_add_months() {
     setup(&app).await;
     let cycles = app.get("/billing-cycles", &app.staff).await.expect(200);
     let cid = cycles.body["items"][0]["id"].as_i64().expect("cycle id");
-    patch_cycle(&app, cid, json!({"rejoin_as_renewal_months": 3})).await;
+    app.patch_cycle(cid, json!({"rejoin_as_renewal_months": 3}))
+        .await;
     let c = app.person("NM", "Boundary").await;
     app.post(
         "/subscriptions",
@@ -597,8 +558,7 @@ async fn t3_t7_annual_join_on_a_leap_day_with_a_march_fiscal_year() {
 async fn t7_anniversary_join_on_the_31st_pays_full_price() {
     let app = spawn().await;
     setup(&app).await;
-    cycle(
-        &app,
+    app.create_cycle(
         json!({"name": "Anniversary join", "customer_types": ["M"], "products": ["JOURNAL"],
             "join_item_set": true, "billing_time": "anniversary"}),
     )
@@ -786,8 +746,7 @@ async fn i2_paid_or_partly_paid_invoices_are_not_voided() {
 async fn i2_cash_invoices_are_cancelled_not_voided() {
     let app = spawn().await;
     setup(&app).await;
-    cycle(
-        &app,
+    app.create_cycle(
         json!({"name": "Cash join", "customer_types": ["M"], "join_item_set": true,
             "accounting_method": "cash"}),
     )
@@ -843,8 +802,7 @@ async fn i2_accrual_invoices_are_not_cancelled() {
 async fn i2_partly_paid_cash_invoice_is_not_cancelled() {
     let app = spawn().await;
     setup(&app).await;
-    cycle(
-        &app,
+    app.create_cycle(
         json!({"name": "Cash join", "customer_types": ["M"], "join_item_set": true,
             "accounting_method": "cash"}),
     )

@@ -22,52 +22,21 @@ async fn setup(app: &TestApp) {
         "default_accounting_method": "accrual"}),
     )
     .await;
-    product(app, "JOURNAL", "subscription", "40.00", 12).await;
-    product(app, "BOOK", "subscription", "15.00", 12).await;
-    product(app, "OTHER", "subscription", "25.00", 12).await;
-    product(app, "SECT/CARD", "section", "30.00", 12).await;
-    product(app, "CHAPT/EAST", "chapter", "20.00", 12).await;
-    cycle(
-        app,
+    app.create_product_with_term("JOURNAL", "subscription", "40.00", 12)
+        .await;
+    app.create_product_with_term("BOOK", "subscription", "15.00", 12)
+        .await;
+    app.create_product_with_term("OTHER", "subscription", "25.00", 12)
+        .await;
+    app.create_product_with_term("SECT/CARD", "section", "30.00", 12)
+        .await;
+    app.create_product_with_term("CHAPT/EAST", "chapter", "20.00", 12)
+        .await;
+    app.create_cycle(
         json!({"name": CYCLE, "customer_types": ["M"], "products": ["JOURNAL", "BOOK"],
             "accounting_method": "accrual"}),
     )
     .await;
-}
-
-async fn cycle(app: &TestApp, body: Value) -> i64 {
-    app.post("/billing-cycles", &app.staff, body)
-        .await
-        .expect(201)
-        .body["id"]
-        .as_i64()
-        .expect("cycle id")
-}
-
-async fn patch_cycle(app: &TestApp, id: i64, body: Value) {
-    let path = format!("/billing-cycles/{id}");
-    let r = app.get(&path, &app.staff).await.expect(200);
-    let etag = r.header("etag").expect("etag");
-    app.send(
-        Method::PATCH,
-        &path,
-        Some(&app.staff),
-        Some(body),
-        &[("If-Match", &etag)],
-    )
-    .await
-    .expect(200);
-}
-
-async fn product(app: &TestApp, code: &str, product_type: &str, price: &str, months: u32) {
-    app.post(
-        "/products",
-        &app.staff,
-        json!({"code": code, "name": code, "product_type": product_type, "price": price,
-            "term_months": months}),
-    )
-    .await
-    .expect(201);
 }
 
 /// A contact of type `M` with `category`, holding MDUES paid through `paid_through` (C-7 sets
@@ -263,12 +232,10 @@ async fn open_renewals(app: &TestApp, c: i64) -> Vec<Value> {
 async fn r1_default_effective_date_is_today_plus_months_prior_to_expiration() {
     let app = spawn().await;
     setup(&app).await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Two months ahead", "customer_types": ["M"],
-            "months_prior_to_expiration": 2}),
-    )
-    .await;
+    let cid = app
+        .create_cycle(json!({"name": "Two months ahead", "customer_types": ["M"],
+            "months_prior_to_expiration": 2}))
+        .await;
     let lapsed = member(&app, "Lapsed", "REG", "2000-12-31").await;
     let ahead = member(&app, "Ahead", "REG", "2099-12-31").await;
     let r = run(&app, json!({"billing_cycle": cid, "dry_run": true}))
@@ -309,12 +276,12 @@ async fn r1_explicit_effective_date_decides_who_is_due() {
 async fn r2_selection_by_type_category_and_status_flags() {
     let app = spawn().await;
     setup(&app).await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Regular and first year", "customer_types": ["M"],
+    let cid = app
+        .create_cycle(
+            json!({"name": "Regular and first year", "customer_types": ["M"],
             "billing_categories": ["REG", "FYEAR"]}),
-    )
-    .await;
+        )
+        .await;
     let reg = member(&app, "Reg", "REG", "2026-12-31").await;
     let fyear = member(&app, "Fyear", "FYEAR", "2026-12-31").await;
     let intl = member(&app, "Intl", "INTL", "2026-12-31").await;
@@ -348,12 +315,12 @@ async fn r2_selection_by_type_category_and_status_flags() {
         assert!(!billed_contacts(&r).contains(&c));
     }
 
-    patch_cycle(&app, cid, json!({"include_inactive_members": true})).await;
+    app.patch_cycle(cid, json!({"include_inactive_members": true}))
+        .await;
     let r = preview(&app, json!(cid), "2027-01-01").await;
     assert_eq!(billed_contacts(&r), BTreeSet::from([reg, fyear, inactive]));
 
-    patch_cycle(
-        &app,
+    app.patch_cycle(
         cid,
         json!({"include_inactive_members": false, "include_suspended_members": true}),
     )
@@ -362,8 +329,7 @@ async fn r2_selection_by_type_category_and_status_flags() {
     assert_eq!(billed_contacts(&r), BTreeSet::from([reg, fyear, suspended]));
 
     // B-10: D is never billed, whatever the flags.
-    patch_cycle(
-        &app,
+    app.patch_cycle(
         cid,
         json!({"include_inactive_members": true, "billing_categories": []}),
     )
@@ -387,18 +353,16 @@ async fn r2_autopay_option_filters_contacts() {
     )
     .await;
     let manual = member(&app, "Manual", "REG", "2026-12-31").await;
-    let all_id = cycle(&app, json!({"name": "All", "customer_types": ["M"]})).await;
-    let only = cycle(
-        &app,
-        json!({"name": "Only autopay", "customer_types": ["M"], "autopay_option": "only_autopay"}),
+    let all_id = app
+        .create_cycle(json!({"name": "All", "customer_types": ["M"]}))
+        .await;
+    let only = app.create_cycle(json!({"name": "Only autopay", "customer_types": ["M"], "autopay_option": "only_autopay"}),
     )
     .await;
-    let non = cycle(
-        &app,
-        json!({"name": "Only non autopay", "customer_types": ["M"],
-            "autopay_option": "only_non_autopay"}),
-    )
-    .await;
+    let non = app
+        .create_cycle(json!({"name": "Only non autopay", "customer_types": ["M"],
+            "autopay_option": "only_non_autopay"}))
+        .await;
     let r = preview(&app, json!(all_id), "2027-01-01").await;
     assert_eq!(billed_contacts(&r), BTreeSet::from([auto, manual]));
     let r = preview(&app, json!(only), "2027-01-01").await;
@@ -535,7 +499,9 @@ async fn r3_lines_are_the_primary_fee_and_held_add_ons_of_the_cycle_only() {
 async fn r3_sections_and_chapters_follow_include_all_and_inactive_flags() {
     let app = spawn().await;
     setup(&app).await;
-    let cid = cycle(&app, json!({"name": "Sections", "customer_types": ["M"]})).await;
+    let cid = app
+        .create_cycle(json!({"name": "Sections", "customer_types": ["M"]}))
+        .await;
     let a = member(&app, "Sections", "REG", "2026-12-31").await;
     hold(
         &app,
@@ -559,12 +525,12 @@ async fn r3_sections_and_chapters_follow_include_all_and_inactive_flags() {
 
     let r = preview(&app, json!(cid), "2027-01-01").await;
     assert_eq!(products(&bill_of(&r, a)), ["MDUES"]);
-    patch_cycle(&app, cid, json!({"include_all_sections": true})).await;
+    app.patch_cycle(cid, json!({"include_all_sections": true}))
+        .await;
     let r = preview(&app, json!(cid), "2027-01-01").await;
     assert_eq!(products(&bill_of(&r, a)), ["MDUES", "SECT/CARD"]);
     assert_eq!(products(&bill_of(&r, b)), ["MDUES"], "inactive section");
-    patch_cycle(
-        &app,
+    app.patch_cycle(
         cid,
         json!({"include_all_chapters": true, "include_inactive_sections": true}),
     )
@@ -632,19 +598,19 @@ async fn r3_prices_follow_pricing_rules_as_of_the_effective_date() {
 async fn r3_formula_primary_fee_uses_the_held_family_product_else_skips() {
     let app = spawn().await;
     setup(&app).await;
-    product(&app, "AM_1", "dues", "100.00", 12).await;
-    product(&app, "AM_2", "dues", "190.00", 12).await;
+    app.create_product_with_term("AM_1", "dues", "100.00", 12)
+        .await;
+    app.create_product_with_term("AM_2", "dues", "190.00", 12)
+        .await;
     app.create_type(
         json!({"code": "AM", "name": "Associate", "is_member": true, "is_organization": false,
         "primary_fee": {"kind": "formula", "designator": "AM", "default_product": null},
         "expires_to": "NM"}),
     )
     .await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Associates", "customer_types": ["AM"]}),
-    )
-    .await;
+    let cid = app
+        .create_cycle(json!({"name": "Associates", "customer_types": ["AM"]}))
+        .await;
     let held = id(&app
         .create_contact(json!({"customer_type": "AM", "billing_category": "REG",
             "first_name": "Held", "last_name": "Family"}))
@@ -671,12 +637,12 @@ async fn r3_formula_primary_fee_uses_the_held_family_product_else_skips() {
 async fn r3_t4_add_ons_scale_to_a_24_month_primary_term() {
     let app = spawn().await;
     setup(&app).await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Two years", "customer_types": ["M"], "products": ["JOURNAL"],
+    let cid = app
+        .create_cycle(
+            json!({"name": "Two years", "customer_types": ["M"], "products": ["JOURNAL"],
             "use_primary_fee_term_length": true}),
-    )
-    .await;
+        )
+        .await;
     let c = member(&app, "Long", "REG", "2026-12-31").await;
     hold(
         &app,
@@ -749,12 +715,12 @@ async fn r4_complimentary_bills_zero_and_needs_print_zero_balance() {
     assert_eq!(m["total"], "40.00");
 
     // With print zero balance (accrual): billed at 0, paid through the term at billing time.
-    let zero = cycle(
-        &app,
-        json!({"name": "Zero too", "customer_types": ["M"], "print_zero_balance": true,
+    let zero = app
+        .create_cycle(
+            json!({"name": "Zero too", "customer_types": ["M"], "print_zero_balance": true,
             "accounting_method": "accrual"}),
-    )
-    .await;
+        )
+        .await;
     let r = real(&app, json!(zero), "2027-01-01").await;
     let b = bill_of(&r, comp);
     assert_eq!(b["total"], "0.00");
@@ -987,11 +953,11 @@ async fn t5_renewal_term_begins_after_paid_through_at_full_price() {
     assert_eq!(b["term_end"], "2026-12-31");
     assert_eq!(line(&b, "MDUES")["amount"], "250.00");
 
-    let anniv = cycle(
-        &app,
-        json!({"name": "Anniversary", "customer_types": ["M"], "billing_time": "anniversary"}),
-    )
-    .await;
+    let anniv = app
+        .create_cycle(
+            json!({"name": "Anniversary", "customer_types": ["M"], "billing_time": "anniversary"}),
+        )
+        .await;
     let r = preview(&app, json!(anniv), "2027-01-01").await;
     let b = bill_of(&r, late);
     assert_eq!(b["term_begin"], "2026-07-01");
@@ -1032,7 +998,8 @@ async fn t5_annual_term_with_a_july_fiscal_year_is_prorated() {
 async fn l5_phased_out_type_is_billed_as_its_successor() {
     let app = spawn().await;
     setup(&app).await;
-    product(&app, "OLDDUES", "dues", "300.00", 12).await;
+    app.create_product_with_term("OLDDUES", "dues", "300.00", 12)
+        .await;
     app.create_type(
         json!({"code": "OLDM", "name": "Old member", "is_member": true, "is_organization": false,
         "primary_fee": {"kind": "products", "products": ["OLDDUES"]}, "expires_to": "NM",
@@ -1280,12 +1247,12 @@ async fn r2_large_run_pages_through_every_due_contact() {
 async fn t6_renew_months_action_bills_the_new_length_with_the_same_primary() {
     let app = spawn().await;
     setup(&app).await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Primary term", "customer_types": ["M"], "products": ["JOURNAL"],
+    let cid = app
+        .create_cycle(
+            json!({"name": "Primary term", "customer_types": ["M"], "products": ["JOURNAL"],
             "use_primary_fee_term_length": true, "billing_time": "anniversary"}),
-    )
-    .await;
+        )
+        .await;
     let c = member(&app, "Longer", "REG", "2026-12-31").await;
     hold(&app, c, json!({"product": "JOURNAL"})).await;
     // C-5: a profile update cannot change it; the dedicated action can.
@@ -1327,13 +1294,14 @@ async fn t6_renew_months_action_bills_the_new_length_with_the_same_primary() {
 async fn i7_reminders_list_open_renewals_and_voluntary_lines_only_with_open_dues() {
     let app = spawn().await;
     setup(&app).await;
-    product(&app, "GIFT", "voluntary", "10.00", 12).await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Reminded", "customer_types": ["M"], "products": ["GIFT"],
+    app.create_product_with_term("GIFT", "voluntary", "10.00", 12)
+        .await;
+    let cid = app
+        .create_cycle(
+            json!({"name": "Reminded", "customer_types": ["M"], "products": ["GIFT"],
             "reminder_days": 30}),
-    )
-    .await;
+        )
+        .await;
     let a = member(&app, "Unpaid", "REG", "2026-12-31").await;
     let b = member(&app, "DuesPaid", "REG", "2026-12-31").await;
     for c in [a, b] {
@@ -1432,11 +1400,9 @@ async fn r8_renew_in_advance_bills_the_next_term_now_once() {
     .await
     .problem(409, "conflict");
     // A cycle that does not bill the contact's type is refused.
-    let other = cycle(
-        &app,
-        json!({"name": "Hospitals", "customer_types": ["HOSP"]}),
-    )
-    .await;
+    let other = app
+        .create_cycle(json!({"name": "Hospitals", "customer_types": ["HOSP"]}))
+        .await;
     app.post(
         &format!("/contacts/{c}/renew-in-advance"),
         &app.staff,
@@ -1450,20 +1416,22 @@ async fn r8_renew_in_advance_bills_the_next_term_now_once() {
 async fn r8_renew_in_advance_may_change_the_formula_primary_product() {
     let app = spawn().await;
     setup(&app).await;
-    product(&app, "AM_1", "dues", "100.00", 12).await;
-    product(&app, "AM_2", "dues", "190.00", 24).await;
+    app.create_product_with_term("AM_1", "dues", "100.00", 12)
+        .await;
+    app.create_product_with_term("AM_2", "dues", "190.00", 24)
+        .await;
     app.create_type(
         json!({"code": "AM", "name": "Associate", "is_member": true, "is_organization": false,
         "primary_fee": {"kind": "formula", "designator": "AM", "default_product": "AM_1"},
         "expires_to": "NM"}),
     )
     .await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Associates", "customer_types": ["AM"], "products": ["JOURNAL"],
+    let cid = app
+        .create_cycle(
+            json!({"name": "Associates", "customer_types": ["AM"], "products": ["JOURNAL"],
             "use_primary_fee_term_length": true, "billing_time": "anniversary"}),
-    )
-    .await;
+        )
+        .await;
     let c = id(&app
         .create_contact(json!({"customer_type": "AM", "billing_category": "REG",
             "first_name": "Ada", "last_name": "Two"}))
@@ -1617,16 +1585,16 @@ async fn open_or_draft(app: &TestApp, c: i64) -> Value {
 async fn r7_member_itemizes_the_open_renewal_and_a_new_primary_cancels_both_previous() {
     let app = spawn().await;
     setup(&app).await;
-    product(&app, "LEVY", "dues", "50.00", 12).await;
-    product(&app, "GIFT", "voluntary", "10.00", 12).await;
+    app.create_product_with_term("LEVY", "dues", "50.00", 12)
+        .await;
+    app.create_product_with_term("GIFT", "voluntary", "10.00", 12)
+        .await;
     app.create_type(
         json!({"code": "DUO", "name": "Two-part dues", "is_member": true, "is_organization": false,
         "primary_fee": {"kind": "products", "products": ["MDUES", "LEVY"]}, "expires_to": "NM"}),
     )
     .await;
-    let cid = cycle(
-        &app,
-        json!({"name": "Itemized", "customer_types": ["DUO"], "products": ["JOURNAL", "BOOK", "GIFT"],
+    let cid = app.create_cycle(json!({"name": "Itemized", "customer_types": ["DUO"], "products": ["JOURNAL", "BOOK", "GIFT"],
             "itemized_renewals": true}),
     )
     .await;

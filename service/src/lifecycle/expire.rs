@@ -3,7 +3,7 @@
 //! its status is left as it is, so lapsed members become active non-members (CS-3), and the
 //! persons linked to an expiring organization follow it (CT-6).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -77,11 +77,6 @@ async fn plan(
         .filter(|t| t.is_member && t.primary_fee_kind != "none")
         .filter_map(|t| t.expires_to.clone().map(|to| (t.code.clone(), to)))
         .collect();
-    let org_types: HashSet<String> = types
-        .iter()
-        .filter(|t| t.is_organization)
-        .map(|t| t.code.clone())
-        .collect();
     let cutoff = terms::last_expired_paid_through(as_of, st.grace_period_months);
     let mut changed = Vec::new();
     if !expires_to.is_empty() {
@@ -101,19 +96,8 @@ async fn plan(
             }
         }
     }
-    let orgs: HashMap<i64, String> = changed
-        .iter()
-        .filter_map(|ch| {
-            let (from, to) = ch.customer_type.as_ref()?;
-            org_types
-                .contains(from)
-                .then(|| (ch.contact_id, to.clone()))
-        })
-        .collect();
     let fd = FlowDown::new(types, st.default_person_type.clone());
-    let followers = retype::flow_down(conn, &fd, &orgs, &|_| false).await?;
-    changed.extend(followers);
-    changed.sort_by_key(|ch| ch.contact_id);
+    let changed = retype::with_followers(conn, &fd, changed).await?;
     Ok(ExpireResult {
         as_of,
         grace_period_months: st.grace_period_months,

@@ -2,8 +2,6 @@
 //! with `dry_run`, in one audited action. Organizations that change type take their linked
 //! persons with them (CT-6).
 
-use std::collections::{HashMap, HashSet};
-
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -148,7 +146,7 @@ async fn plan(conn: &impl ConnectionTrait, req: &MassChange) -> Result<Vec<Conta
         }
     }
 
-    let mut changed: Vec<ContactChange> = rows
+    let changed: Vec<ContactChange> = rows
         .into_iter()
         .map(|(id, ty, status)| ContactChange {
             contact_id: id,
@@ -165,17 +163,5 @@ async fn plan(conn: &impl ConnectionTrait, req: &MassChange) -> Result<Vec<Conta
             company_id: None,
         })
         .collect();
-    let orgs: HashMap<i64, String> = changed
-        .iter()
-        .filter_map(|ch| {
-            let (from, to) = ch.customer_type.as_ref()?;
-            fd.is_organization_type(from)
-                .then(|| (ch.contact_id, to.clone()))
-        })
-        .collect();
-    let selected: HashSet<i64> = changed.iter().map(|ch| ch.contact_id).collect();
-    let followers = retype::flow_down(conn, &fd, &orgs, &|id| selected.contains(&id)).await?;
-    changed.extend(followers);
-    changed.sort_by_key(|ch| ch.contact_id);
-    Ok(changed)
+    retype::with_followers(conn, &fd, changed).await
 }

@@ -1,11 +1,11 @@
 //! Changing the customer type or status of many contacts at once, with CT-6 flow-down to the
 //! persons linked to organizations that change type, and L-6 history for each change.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use entity::contact as c;
 
@@ -34,50 +34,55 @@ impl ContactChange {
     }
 }
 
-/// The followers (CT-6) linked to organizations that take new types: `orgs` maps each
-/// organization id to its new type. Persons already in `exclude` are left out.
-pub async fn flow_down(
+/// Adds the followers (CT-6) of every organization in `changed` that takes a new type, and
+/// sorts the whole by contact id. Persons already in `changed` keep their own change.
+pub async fn with_followers(
     conn: &impl ConnectionTrait,
     fd: &FlowDown,
-    orgs: &HashMap<i64, String>,
-    exclude: &dyn Fn(i64) -> bool,
+    mut changed: Vec<ContactChange>,
 ) -> Result<Vec<ContactChange>> {
+    let orgs: HashMap<i64, String> = changed
+        .iter()
+        .filter_map(|ch| {
+            let (from, to) = ch.customer_type.as_ref()?;
+            fd.is_organization_type(from)
+                .then(|| (ch.contact_id, to.clone()))
+        })
+        .collect();
     let followers = fd.follower_codes();
-    if orgs.is_empty() || followers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<i64> = orgs.keys().copied().collect();
-    let mut out = Vec::new();
-    for chunk in ids.chunks(sql::rows_per_statement(1)) {
-        let rows: Vec<(i64, String, Option<i64>)> = c::Entity::find()
-            .select_only()
-            .column(c::Column::Id)
-            .column(c::Column::CustomerType)
-            .column(c::Column::CompanyId)
-            .filter(sql::in_values(c::Column::CompanyId, chunk.iter().copied()))
-            .filter(c::Column::CustomerType.is_in(followers.clone()))
-            .order_by_asc(c::Column::Id)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for (id, ty, company) in rows {
-            let Some(org) = company else { continue };
-            if exclude(id) {
-                continue;
-            }
-            let Some(target) = fd.person_type_for(orgs.get(&org).map(String::as_str)) else {
-                continue;
-            };
-            if target != ty {
-                out.push(ContactChange {
-                    company_id: Some(org),
-                    ..ContactChange::retype(id, &ty, &target)
-                });
+    if !orgs.is_empty() && !followers.is_empty() {
+        let selected: HashSet<i64> = changed.iter().map(|ch| ch.contact_id).collect();
+        let ids: Vec<i64> = orgs.keys().copied().collect();
+        for chunk in ids.chunks(sql::rows_per_statement(1)) {
+            let rows: Vec<(i64, String, Option<i64>)> = c::Entity::find()
+                .select_only()
+                .column(c::Column::Id)
+                .column(c::Column::CustomerType)
+                .column(c::Column::CompanyId)
+                .filter(sql::in_values(c::Column::CompanyId, chunk.iter().copied()))
+                .filter(c::Column::CustomerType.is_in(followers.clone()))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            for (id, ty, company) in rows {
+                let Some(org) = company else { continue };
+                if selected.contains(&id) {
+                    continue;
+                }
+                let Some(target) = fd.person_type_for(orgs.get(&org).map(String::as_str)) else {
+                    continue;
+                };
+                if target != ty {
+                    changed.push(ContactChange {
+                        company_id: Some(org),
+                        ..ContactChange::retype(id, &ty, &target)
+                    });
+                }
             }
         }
     }
-    out.sort_by_key(|ch| ch.contact_id);
-    Ok(out)
+    changed.sort_by_key(|ch| ch.contact_id);
+    Ok(changed)
 }
 
 /// Writes `changes`: one UPDATE per kind of change (old and new type, old and new status) and
