@@ -10,6 +10,13 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::contact::Entity",
+        from = "Column::ContactId",
+        to = "super::contact::Column::Id"
+    )]
+    Contact,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -13,6 +13,7 @@ mod m20261122_000008_invoice_adjustments;
 mod m20261122_000009_renewal_runs;
 mod m20261122_000010_batches;
 mod m20261122_000011_lifecycle;
+mod m20261122_000012_lean_indexes;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_renewal_runs::Migration),
             Box::new(m20261122_000010_batches::Migration),
             Box::new(m20261122_000011_lifecycle::Migration),
+            Box::new(m20261122_000012_lean_indexes::Migration),
         ]
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set,
 };
 
 use entity::contact as c;
@@ -795,16 +795,42 @@ pub async fn list(
     req: &PageRequest,
 ) -> Result<Page<ContactView>> {
     let limit = req.limit()?;
-    let mut cond = contact_filter::condition(conn, filter).await?;
-    if let Some(after) = req.after_id()? {
-        cond = cond.add(c::Column::Id.gt(after));
-    }
-    let rows = c::Entity::find()
-        .filter(cond)
-        .order_by_asc(c::Column::Id)
-        .limit(limit + 1)
-        .all(conn)
-        .await?;
+    let after = req.after_id()?;
+    // A tag filter walks the (tag, contact) index in id order and stops at the page's end;
+    // as an `IN (..)` list it read every contact with the tag first, whatever the page.
+    let rows = match filter.tag.as_deref().map(|t| t.trim().to_lowercase()) {
+        Some(tag_value) => {
+            let rest = ContactFilter {
+                tag: None,
+                ..filter.clone()
+            };
+            let mut cond = contact_filter::condition(conn, &rest)
+                .await?
+                .add(tag::Column::Tag.eq(tag_value));
+            if let Some(after) = after {
+                cond = cond.add(tag::Column::ContactId.gt(after));
+            }
+            c::Entity::find()
+                .join(JoinType::InnerJoin, tag::Relation::Contact.def().rev())
+                .filter(cond)
+                .order_by_asc(tag::Column::ContactId)
+                .limit(limit + 1)
+                .all(conn)
+                .await?
+        }
+        None => {
+            let mut cond = contact_filter::condition(conn, filter).await?;
+            if let Some(after) = after {
+                cond = cond.add(c::Column::Id.gt(after));
+            }
+            c::Entity::find()
+                .filter(cond)
+                .order_by_asc(c::Column::Id)
+                .limit(limit + 1)
+                .all(conn)
+                .await?
+        }
+    };
     let page = page::build(rows, limit, |r| r.id.to_string());
     Ok(Page {
         items: views(conn, page.items).await?,

@@ -34,6 +34,8 @@ impl Db {
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(30))
                         .create_if_missing(true)
+                        .pragma("wal_autocheckpoint", "10000")
+                        .pragma("cache_size", "-16000")
                 });
         } else {
             opts.max_connections(20).min_connections(1);

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use entity::subscription as s;
 
 use crate::error::Result;
-use crate::sql::{Sql, in_values, rows_per_statement};
+use crate::sql::{Sql, in_ids, rows_per_statement};
 
 const IDS_PER_QUERY: usize = 10_000;
 
@@ -44,7 +44,7 @@ pub async fn sync(
             .column(s::Column::ContactId)
             .column(s::Column::IsMembershipComponent)
             .column(s::Column::PaidThrough)
-            .filter(in_values(s::Column::ContactId, chunk.iter().copied()))
+            .filter(in_ids(s::Column::ContactId, chunk))
             .filter(s::Column::IsMembershipComponent.eq(true))
             .into_tuple()
             .all(conn)

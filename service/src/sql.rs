@@ -1,7 +1,7 @@
 //! Small helpers for the few statements that SeaORM's builders do not express (multi-row
 //! `UPDATE ... FROM (VALUES ...)`), written once for both databases.
 
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, ValueTuple};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, ValueTuple};
 use sea_orm::{ColumnTrait, DatabaseBackend, Statement, Value};
 
 /// Rows per multi-row statement, from the number of parameters each row binds: keeps every
@@ -72,6 +72,25 @@ where
     V: Into<Value>,
 {
     column.in_subquery(keys(values))
+}
+
+/// `column BETWEEN min AND max AND column IN (VALUES ..)` for id lists. For a thousand keys
+/// PostgreSQL's planner prefers hash-joining the whole table to probing an index, even with
+/// fresh statistics; the bounds let it walk the index over the ids' range instead (30 ms to
+/// 2 ms for a renewal page). SQLite still probes the index once per key.
+pub fn in_ids(column: impl ColumnTrait, ids: &[i64]) -> Expr {
+    in_id_range(Expr::col(column.as_column_ref()), ids)
+}
+
+/// [`in_ids`] on an aliased or joined column.
+pub fn in_id_range(column: Expr, ids: &[i64]) -> Expr {
+    match (ids.iter().min(), ids.iter().max()) {
+        (Some(min), Some(max)) => column
+            .clone()
+            .between(*min, *max)
+            .and(column.in_subquery(keys(ids.iter().copied()))),
+        _ => Expr::val(false),
+    }
 }
 
 /// `SELECT column1 FROM (VALUES (..), ..)`, for `in_subquery` on joined or aliased columns.

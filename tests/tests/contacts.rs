@@ -1223,6 +1223,24 @@ async fn contacts_list_filters() {
         "tags are case-insensitive"
     );
     assert_eq!(ids(&app, "tag=BOARD").await, vec![smith]);
+    // A tag filter pages by cursor like any other list.
+    let first = app
+        .get("/contacts?tag=speaker&limit=1", &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(first.body["items"][0]["id"].as_i64(), Some(smith));
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let second = app
+        .get(
+            &format!("/contacts?tag=speaker&limit=1&cursor={cursor}"),
+            &app.staff,
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["id"].as_i64(), Some(jones));
+    assert!(second.body["next_cursor"].is_null(), "{}", second.body);
     // q: case-insensitive, in names and email.
     assert_eq!(ids(&app, "q=smith").await, vec![smith]);
     assert_eq!(ids(&app, "q=SMITH").await, vec![smith]);

@@ -398,6 +398,38 @@ async fn r2_running_the_same_generation_twice_bills_nobody_twice() {
 }
 
 #[tokio::test]
+async fn r2_a_term_billed_without_the_subscription_pointing_at_it_is_still_skipped() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "A", "REG", "2026-12-31").await;
+    let b = member(&app, "B", "REG", "2026-12-31").await;
+    let first = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(first["billed"], 2);
+    // The billing lines still hold the term; the subscriptions no longer say so.
+    app.db
+        .conn
+        .execute_unprepared("UPDATE subscriptions SET bill_begin = NULL")
+        .await
+        .unwrap();
+    let second = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(second["billed"], 0, "{second}");
+    assert_eq!(second["skipped_count"], 2, "{second}");
+    for c in [a, b] {
+        assert_eq!(
+            skip_reason(&second, c),
+            "already billed for the term beginning 2027-01-01"
+        );
+        assert_eq!(open_renewals(&app, c).await.len(), 1);
+    }
+    let rec = app
+        .get(&format!("/renewal-runs/{}", id(&second)), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(rec.body["status"], "completed");
+}
+
+#[tokio::test]
 async fn r2_concurrent_runs_bill_each_due_contact_once() {
     let app = spawn().await;
     setup(&app).await;

@@ -14,7 +14,7 @@ use entity::renewal_run as r;
 use entity::subscription as s;
 
 use crate::error::{Error, Result};
-use crate::sql::in_values;
+use crate::sql::in_ids;
 use crate::{clock, db::Db, paid_through};
 
 use super::invoices::{DRAFT, OPEN};
@@ -111,22 +111,16 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
     let view = open_batch(&txn, id).await?;
     let now = clock::now();
     let lines = l::Entity::find()
-        .filter(in_values(
-            l::Column::InvoiceId,
-            view.invoice_ids.iter().copied(),
-        ))
+        .filter(in_ids(l::Column::InvoiceId, &view.invoice_ids))
         .all(&txn)
         .await?;
     let sub_ids: Vec<i64> = lines.iter().filter_map(|l| l.subscription_id).collect();
     let subs = s::Entity::find()
-        .filter(in_values(s::Column::Id, sub_ids.iter().copied()))
+        .filter(in_ids(s::Column::Id, &sub_ids))
         .all(&txn)
         .await?;
     l::Entity::delete_many()
-        .filter(in_values(
-            l::Column::InvoiceId,
-            view.invoice_ids.iter().copied(),
-        ))
+        .filter(in_ids(l::Column::InvoiceId, &view.invoice_ids))
         .exec(&txn)
         .await?;
     i::Entity::delete_many()

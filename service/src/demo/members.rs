@@ -354,6 +354,11 @@ pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Re
         out.contacts += n;
         progress(done, members);
     }
+    // After a bulk load PostgreSQL's planner still sees the tables as they were; without fresh
+    // statistics it hash-joins whole tables for lookups an index answers.
+    if db.backend() == sea_orm::DatabaseBackend::Postgres {
+        db.conn.execute_unprepared("ANALYZE").await?;
+    }
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)
 }

@@ -40,38 +40,37 @@ pub async fn run(db: &Db, dry_run: bool, who: &Who) -> Result<PurgeResult> {
     let txn = db.write().await?;
     let result = plan(&txn, dry_run).await?;
     for chunk in result.purged.chunks(sql::rows_per_statement(1)) {
-        let ids = || chunk.iter().copied();
         tag::Entity::delete_many()
-            .filter(sql::in_values(tag::Column::ContactId, ids()))
+            .filter(sql::in_ids(tag::Column::ContactId, chunk))
             .exec(&txn)
             .await?;
         h::Entity::delete_many()
-            .filter(sql::in_values(h::Column::ContactId, ids()))
+            .filter(sql::in_ids(h::Column::ContactId, chunk))
             .exec(&txn)
             .await?;
         pgm::Entity::delete_many()
-            .filter(sql::in_values(pgm::Column::ContactId, ids()))
+            .filter(sql::in_ids(pgm::Column::ContactId, chunk))
             .exec(&txn)
             .await?;
         skip::Entity::delete_many()
-            .filter(sql::in_values(skip::Column::ContactId, ids()))
+            .filter(sql::in_ids(skip::Column::ContactId, chunk))
             .exec(&txn)
             .await?;
         u::Entity::delete_many()
-            .filter(sql::in_values(u::Column::ContactId, ids()))
+            .filter(sql::in_ids(u::Column::ContactId, chunk))
             .exec(&txn)
             .await?;
         // Links among purged contacts go first, so that no chunk deletes an organization that
         // a not-yet-deleted person still points to.
         c::Entity::update_many()
             .col_expr(c::Column::CompanyId, Expr::value(Option::<i64>::None))
-            .filter(sql::in_values(c::Column::Id, ids()))
+            .filter(sql::in_ids(c::Column::Id, chunk))
             .exec(&txn)
             .await?;
     }
     for chunk in result.purged.chunks(sql::rows_per_statement(1)) {
         c::Entity::delete_many()
-            .filter(sql::in_values(c::Column::Id, chunk.iter().copied()))
+            .filter(sql::in_ids(c::Column::Id, chunk))
             .exec(&txn)
             .await?;
     }

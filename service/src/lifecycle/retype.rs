@@ -59,7 +59,7 @@ pub async fn with_followers(
                 .column(c::Column::Id)
                 .column(c::Column::CustomerType)
                 .column(c::Column::CompanyId)
-                .filter(sql::in_values(c::Column::CompanyId, chunk.iter().copied()))
+                .filter(sql::in_ids(c::Column::CompanyId, chunk))
                 .filter(c::Column::CustomerType.is_in(followers.clone()))
                 .into_tuple()
                 .all(conn)
@@ -109,7 +109,7 @@ pub async fn apply(
             let mut update = c::Entity::update_many()
                 .col_expr(c::Column::Version, Expr::col(c::Column::Version).add(1))
                 .col_expr(c::Column::UpdatedAt, Expr::val(at))
-                .filter(sql::in_values(c::Column::Id, chunk.iter().copied()));
+                .filter(sql::in_ids(c::Column::Id, chunk));
             if let Some((from, to)) = ty {
                 update = update
                     .col_expr(c::Column::CustomerType, Expr::val(to))

@@ -13,7 +13,7 @@ use entity::pricing_group_member as gm;
 
 use super::conditions::Buyer;
 use crate::error::Result;
-use crate::sql::{in_values, keys};
+use crate::sql::{in_id_range, in_ids};
 
 /// Ids per query; far below the bind-parameter limits of SQLite and PostgreSQL.
 pub const CHUNK: usize = 2_000;
@@ -50,7 +50,7 @@ pub async fn buyers(
                 Expr::col((company_type.clone(), ct::Column::Code))
                     .equals((company.clone(), c::Column::CustomerType)),
             )
-            .and_where(Expr::col((person, c::Column::Id)).in_subquery(keys(chunk.iter().copied())))
+            .and_where(in_id_range(Expr::col((person, c::Column::Id)), chunk))
             .to_owned();
         for row in conn.query_all(&stmt).await? {
             let id: i64 = row.try_get_by_index(0)?;
@@ -70,7 +70,7 @@ pub async fn buyers(
         let memberships = gm::Entity::find()
             .select_only()
             .columns([gm::Column::ContactId, gm::Column::GroupCode])
-            .filter(in_values(gm::Column::ContactId, chunk.iter().copied()))
+            .filter(in_ids(gm::Column::ContactId, chunk))
             .order_by_asc(gm::Column::ContactId)
             .order_by_asc(gm::Column::GroupCode)
             .into_tuple::<(i64, String)>()

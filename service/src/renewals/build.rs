@@ -53,6 +53,8 @@ pub struct Held {
     pub bill_subscription: bool,
     pub billed_cents: Option<i64>,
     pub is_complimentary: bool,
+    /// The term a run last billed.
+    pub bill_begin: Option<NaiveDate>,
 }
 
 impl From<&s::Model> for Held {
@@ -65,6 +67,7 @@ impl From<&s::Model> for Held {
             bill_subscription: m.bill_subscription,
             billed_cents: m.billed_cents,
             is_complimentary: m.is_complimentary,
+            bill_begin: m.bill_begin,
         }
     }
 }

@@ -10,10 +10,10 @@ pub mod itemized;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use entity::contact as c;
@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
 use crate::settings::{self, AccountingMethod};
-use crate::sql::{Sql, in_values, rows_per_statement};
+use crate::sql::{in_ids, rows_per_statement};
 use crate::{clock, paid_through, terms};
 
 use build::{Bill, Context, Held, Renewing};
@@ -163,7 +163,9 @@ async fn plan_page(
     settings: &settings::Settings,
     effective: NaiveDate,
     after: i64,
+    thorough: bool,
 ) -> Result<(Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>)> {
+    let started = std::time::Instant::now();
     let f = &cycle.fields;
     let types = selected_types(cycle, &loaded.types);
     let contacts: Vec<Renewing> = c::Entity::find()
@@ -177,32 +179,21 @@ async fn plan_page(
     if contacts.is_empty() {
         return Ok((contacts, Vec::new(), Vec::new()));
     }
+    let read_contacts = started.elapsed();
     let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
     let subs: Vec<Held> = s::Entity::find()
-        .filter(in_values(s::Column::ContactId, ids.iter().copied()))
+        .filter(in_ids(s::Column::ContactId, &ids))
         .order_by_asc(s::Column::Id)
         .into_partial_model()
         .all(conn)
         .await?;
-    let sub_ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
-    let mut billed_terms = HashSet::new();
-    for chunk in sub_ids.chunks(10_000) {
-        let rows: Vec<(Option<i64>, Option<NaiveDate>)> = l::Entity::find()
-            .select_only()
-            .column(l::Column::SubscriptionId)
-            .column(l::Column::BilledTerm)
-            .filter(in_values(l::Column::SubscriptionId, chunk.iter().copied()))
-            .filter(l::Column::BilledTerm.is_not_null())
-            .into_tuple()
-            .all(conn)
-            .await?;
-        billed_terms.extend(rows.into_iter().filter_map(|(s, t)| Some((s?, t?))));
-    }
+    let read_subs = started.elapsed();
     let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
     for sub in subs {
         held.entry(sub.contact_id).or_default().push(sub);
     }
     let buyers = pricing::buyers(conn, &ids).await?;
+    let read_buyers = started.elapsed();
     let ctx = Context {
         cycle: f,
         settings,
@@ -212,11 +203,9 @@ async fn plan_page(
         book: &loaded.book,
         effective_date: effective,
     };
-    let mut bills = Vec::new();
-    let mut skips = Vec::new();
-    for contact in &contacts {
+    let held_by = |id: i64| held.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+    let plan = |contact: &Renewing, billed: &HashSet<(i64, NaiveDate)>| {
         let mut buyer = buyers.get(&contact.id).cloned().unwrap_or_default();
-        let held = held.get(&contact.id).map(Vec::as_slice).unwrap_or(&[]);
         // Priced as the type billed (L-5).
         if let Some(next) = loaded
             .types
@@ -225,12 +214,80 @@ async fn plan_page(
         {
             buyer.customer_type = Some(next);
         }
-        match build::bill(&ctx, contact, held, &buyer, &billed_terms, None) {
+        build::bill(&ctx, contact, held_by(contact.id), &buyer, billed, None)
+    };
+    // terms billed already. Reading every billing line of the page's subscriptions costs
+    // more as the lines table grows. A run records the term it bills on the subscription
+    // (`bill_begin`), so only subscriptions that point at the term planned are looked up; a
+    // term billed some other way is caught by the unique billing key, and the page is then
+    // planned again against every line (`thorough`).
+    let mut billed_terms = HashSet::new();
+    if thorough {
+        let all: Vec<i64> = held.values().flatten().map(|h| h.id).collect();
+        billed_terms = billed_terms_of(conn, &all).await?;
+    }
+    let mut planned: Vec<(&Renewing, std::result::Result<Bill, build::Skip>)> = contacts
+        .iter()
+        .map(|contact| (contact, plan(contact, &billed_terms)))
+        .collect();
+    if !thorough {
+        let suspects: Vec<i64> = planned
+            .iter()
+            .filter_map(|(contact, bill)| Some((contact, bill.as_ref().ok()?)))
+            .flat_map(|(contact, bill)| {
+                held_by(contact.id)
+                    .iter()
+                    .filter(|h| h.bill_begin == Some(bill.term.begin))
+                    .map(|h| h.id)
+            })
+            .collect();
+        if !suspects.is_empty() {
+            billed_terms = billed_terms_of(conn, &suspects).await?;
+            let suspect: HashSet<i64> = billed_terms.iter().map(|(sub, _)| *sub).collect();
+            for (contact, bill) in planned.iter_mut() {
+                if held_by(contact.id).iter().any(|h| suspect.contains(&h.id)) {
+                    *bill = plan(contact, &billed_terms);
+                }
+            }
+        }
+    }
+    let mut bills = Vec::new();
+    let mut skips = Vec::new();
+    for (contact, bill) in planned {
+        match bill {
             Ok(b) => bills.push(b),
             Err(skip) => skips.push((contact.id, skip.to_string())),
         }
     }
+    tracing::debug!(
+        contacts = ?read_contacts,
+        subscriptions = ?(read_subs - read_contacts),
+        buyers = ?(read_buyers - read_subs),
+        build = ?(started.elapsed() - read_buyers),
+        "renewal page planned"
+    );
     Ok((contacts, bills, skips))
+}
+
+/// the (subscription, term begin) pairs billed on live invoices.
+async fn billed_terms_of(
+    conn: &impl ConnectionTrait,
+    sub_ids: &[i64],
+) -> Result<HashSet<(i64, NaiveDate)>> {
+    let mut out = HashSet::new();
+    for chunk in sub_ids.chunks(10_000) {
+        let rows: Vec<(Option<i64>, Option<NaiveDate>)> = l::Entity::find()
+            .select_only()
+            .column(l::Column::SubscriptionId)
+            .column(l::Column::BilledTerm)
+            .filter(in_ids(l::Column::SubscriptionId, chunk))
+            .filter(l::Column::BilledTerm.is_not_null())
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(rows.into_iter().filter_map(|(s, t)| Some((s?, t?))));
+    }
+    Ok(out)
 }
 
 fn method_of(cycle: &Cycle, settings: &settings::Settings) -> AccountingMethod {
@@ -250,6 +307,7 @@ async fn write_page(
     bills: &[Bill],
     skips: &[(i64, String)],
 ) -> Result<Vec<i64>> {
+    let started = std::time::Instant::now();
     let now = clock::now();
     let method = method_of(cycle, settings);
     // B-2: primary-fee subscriptions a contact does not hold yet are created at billing.
@@ -328,15 +386,19 @@ async fn write_page(
             ..Default::default()
         })
         .collect();
-    let mut invoice_of: HashMap<i64, i64> = HashMap::new();
+    // Only the two columns the lines need come back: decoding whole invoices cost a third of
+    // the insert.
+    let mut invoice_of: HashMap<i64, i64> = HashMap::with_capacity(bills.len());
     for chunk in invoices.chunks(rows_per_statement(22)) {
-        for m in i::Entity::insert_many(chunk.to_vec())
-            .exec_with_returning(conn)
-            .await?
-        {
-            invoice_of.insert(m.contact_id, m.id);
+        let mut stmt = i::Entity::insert_many(chunk.to_vec()).into_query();
+        stmt.returning(Query::returning().columns([i::Column::Id, i::Column::ContactId]));
+        for row in conn.query_all(&stmt).await? {
+            let id: i64 = row.try_get_by_index(0)?;
+            let contact_id: i64 = row.try_get_by_index(1)?;
+            invoice_of.insert(contact_id, id);
         }
     }
+    let wrote_invoices = started.elapsed();
     let mut lines = Vec::new();
     let mut sub_updates: Vec<(i64, NaiveDate, NaiveDate, Option<NaiveDate>)> = Vec::new();
     let mut comp_contacts = Vec::new();
@@ -375,23 +437,34 @@ async fn write_page(
             .exec_without_returning(conn)
             .await?;
     }
-    // I-2: billed subscriptions lock; complimentary ones are paid through the term.
-    for chunk in sub_updates.chunks(rows_per_statement(4)) {
-        let mut q = Sql::new(conn.get_database_backend());
-        q.push("UPDATE subscriptions SET billed = ")
-            .bind(true)
-            .push(", bill_begin = v.column2, bill_through = v.column3, paid_through = COALESCE(v.column4, subscriptions.paid_through), version = subscriptions.version + 1, updated_at = ")
-            .bind(now)
-            .push(" FROM (VALUES ");
-        for (n, (id, begin, end, comp)) in chunk.iter().enumerate() {
-            if n > 0 {
-                q.push(", ");
-            }
-            q.tuple([(*id).into(), (*begin).into(), (*end).into(), (*comp).into()]);
-        }
-        q.push(") AS v WHERE subscriptions.id = v.column1");
-        conn.execute_raw(q.build()).await?;
+    let wrote_lines = started.elapsed();
+    // I-2: billed subscriptions lock; complimentary ones are paid through the term. A
+    // page's bills share few terms, so one `id IN (..)` update per term is far cheaper than
+    // joining a VALUES list of every row.
+    let mut by_term: HashMap<(NaiveDate, NaiveDate, bool), Vec<i64>> = HashMap::new();
+    for (id, begin, end, comp) in sub_updates {
+        by_term
+            .entry((begin, end, comp.is_some()))
+            .or_default()
+            .push(id);
     }
+    for ((begin, end, comp), ids) in by_term {
+        for chunk in ids.chunks(rows_per_statement(1)) {
+            let mut q = s::Entity::update_many()
+                .col_expr(s::Column::Billed, Expr::val(true))
+                .col_expr(s::Column::BillBegin, Expr::val(begin))
+                .col_expr(s::Column::BillThrough, Expr::val(end))
+                .col_expr(s::Column::Version, Expr::col(s::Column::Version).add(1))
+                .col_expr(s::Column::UpdatedAt, Expr::val(now));
+            if comp {
+                q = q.col_expr(s::Column::PaidThrough, Expr::val(end));
+            }
+            q.filter(s::Column::Id.is_in(chunk.iter().copied()))
+                .exec(conn)
+                .await?;
+        }
+    }
+    let wrote_subs = started.elapsed();
     paid_through::sync(conn, &comp_contacts, now).await?;
     let skip_rows: Vec<rs::ActiveModel> = skips
         .iter()
@@ -407,6 +480,13 @@ async fn write_page(
             .exec_without_returning(conn)
             .await?;
     }
+    tracing::debug!(
+        invoices = ?wrote_invoices,
+        lines = ?(wrote_lines - wrote_invoices),
+        subscriptions = ?(wrote_subs - wrote_lines),
+        rest = ?(started.elapsed() - wrote_subs),
+        "renewal page written"
+    );
     Ok(bills
         .iter()
         .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
@@ -451,8 +531,10 @@ pub async fn run(
     loop {
         let page_result = match run_id {
             None => {
-                let (contacts, bills, skips) =
-                    plan_page(&db.conn, &cycle, &loaded, &settings, effective, after).await?;
+                let (contacts, bills, skips) = plan_page(
+                    &db.conn, &cycle, &loaded, &settings, effective, after, false,
+                )
+                .await?;
                 Ok((contacts, bills, skips, Vec::new()))
             }
             Some(id) => write_one_page(db, id, &cycle, &loaded, &settings, effective, after).await,
@@ -511,8 +593,9 @@ async fn write_one_page(
     loop {
         attempt += 1;
         let txn = db.write().await?;
+        // A page rejected by the billing key is planned again against every billing line.
         let (contacts, bills, skips) =
-            plan_page(&txn, cycle, loaded, settings, effective, after).await?;
+            plan_page(&txn, cycle, loaded, settings, effective, after, attempt > 1).await?;
         let written = write_page(&txn, Some(run_id), cycle, settings, &bills, &skips).await;
         let ids = match written {
             Ok(ids) => ids,
@@ -543,7 +626,9 @@ async fn write_one_page(
                 .exec(&txn)
                 .await?;
         }
+        let committing = std::time::Instant::now();
         txn.commit().await?;
+        tracing::debug!(commit = ?committing.elapsed(), "renewal page committed");
         return Ok((contacts, bills, skips, ids));
     }
 }
@@ -649,18 +734,7 @@ pub async fn renew_in_advance(
         .all(&txn)
         .await?;
     let sub_ids: Vec<i64> = held.iter().map(|h| h.id).collect();
-    let billed_terms: HashSet<(i64, NaiveDate)> = l::Entity::find()
-        .select_only()
-        .column(l::Column::SubscriptionId)
-        .column(l::Column::BilledTerm)
-        .filter(l::Column::SubscriptionId.is_in(sub_ids))
-        .filter(l::Column::BilledTerm.is_not_null())
-        .into_tuple::<(Option<i64>, Option<NaiveDate>)>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter_map(|(s, t)| Some((s?, t?)))
-        .collect();
+    let billed_terms = billed_terms_of(&txn, &sub_ids).await?;
     let mut buyer = pricing::buyers(&txn, &[contact_id])
         .await?
         .remove(&contact_id)

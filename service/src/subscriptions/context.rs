@@ -13,7 +13,7 @@ use entity::subscription as s;
 use crate::contacts::email_key;
 use crate::error::Result;
 use crate::settings;
-use crate::sql::in_values;
+use crate::sql::{in_ids, in_values};
 
 use super::input::{ContactRef, Row};
 use super::plan::{ContactFacts, Facts};
@@ -52,7 +52,7 @@ pub async fn load<'a>(
             .select_only()
             .column(c::Column::Id)
             .column(c::Column::CustomerType)
-            .filter(in_values(c::Column::Id, chunk.iter().copied()))
+            .filter(in_ids(c::Column::Id, chunk))
             .into_tuple()
             .all(conn)
             .await?;
@@ -120,11 +120,12 @@ pub async fn load<'a>(
     facts.designators.sort();
     facts.designators.dedup();
     facts.default_method = Some(settings::get(conn).await?.default_accounting_method);
-    let holders: Vec<i64> = facts.contacts.keys().copied().collect();
+    let mut holders: Vec<i64> = facts.contacts.keys().copied().collect();
+    holders.sort_unstable();
     for chunk in holders.chunks(IN_CHUNK) {
         facts.existing.extend(
             s::Entity::find()
-                .filter(in_values(s::Column::ContactId, chunk.iter().copied()))
+                .filter(in_ids(s::Column::ContactId, chunk))
                 .all(conn)
                 .await?,
         );
@@ -154,7 +155,7 @@ pub async fn company_flags(
             .select_only()
             .column(c::Column::Id)
             .column(c::Column::CustomerType)
-            .filter(in_values(c::Column::Id, chunk.iter().copied()))
+            .filter(in_ids(c::Column::Id, chunk))
             .into_tuple()
             .all(conn)
             .await?;

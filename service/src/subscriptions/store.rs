@@ -10,7 +10,7 @@ use entity::subscription as s;
 
 use crate::error::{Error, Result};
 use crate::paid_through;
-use crate::sql::{Sql, in_values, rows_per_statement};
+use crate::sql::{Sql, in_ids, rows_per_statement};
 
 use super::plan::{Planned, Values};
 
@@ -154,7 +154,7 @@ pub async fn apply(
         .collect();
     for chunk in deletes.chunks(5_000) {
         let res = s::Entity::delete_many()
-            .filter(in_values(s::Column::Id, chunk.iter().copied()))
+            .filter(in_ids(s::Column::Id, chunk))
             .exec(conn)
             .await?;
         if res.rows_affected != chunk.len() as u64 {

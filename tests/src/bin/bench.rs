@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 use service::Db;
 use service::demo::members::{self, Options};
@@ -47,7 +47,38 @@ enum Bench {
         #[arg(long, default_value_t = 100_000)]
         rows: u64,
     },
+    /// The API under load: `wrk` (Debian package) on core 0 with 64 connections against the
+    /// server pinned to core 1, next to a raw loop running the same SELECT through the same
+    /// pool on core 1.
+    Api {
+        #[arg(long, default_value_t = 100_000)]
+        members: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// The raw loop of `bench api`, run by it on one core.
+    #[command(hide = true)]
+    RawLoop {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        query: RawQuery,
+        #[arg(long)]
+        max_id: i64,
+        #[arg(long)]
+        seconds: u64,
+    },
 }
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum RawQuery {
+    /// One contact by id.
+    Get,
+    /// The first page of 50 (51 rows read, as the list reads one more to know of a next page).
+    List,
+}
+
+const CONNECTIONS: usize = 64;
 
 /// A fresh database, dropped at the end of the benchmark.
 struct Fresh {
@@ -86,21 +117,37 @@ fn sibling(name: &str) -> PathBuf {
 
 impl Server {
     async fn start(url: &str) -> Server {
+        Server::start_on(url, None).await
+    }
+
+    /// The server, pinned to one CPU core when `core` is given (`taskset`).
+    async fn start_on(url: &str, core: Option<usize>) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("port");
         // `AMS_BENCH_WRAP="perf record -g -o perf.data --"` profiles the server.
         let wrap = std::env::var("AMS_BENCH_WRAP").unwrap_or_default();
-        let mut words: Vec<String> = wrap.split_whitespace().map(str::to_owned).collect();
+        let mut words: Vec<String> = match core {
+            Some(core) => vec!["taskset".into(), "-c".into(), core.to_string()],
+            None => Vec::new(),
+        };
+        words.extend(wrap.split_whitespace().map(str::to_owned));
         words.push(sibling("ams").display().to_string());
         let child = Command::new(&words[0])
             .args(&words[1..])
             .env("AMS_DATABASE_URL", url)
             .env("AMS_BIND", format!("127.0.0.1:{port}"))
             .env("AMS_ADMIN_PASSWORD", PASSWORD)
-            .env("AMS_LOG", "warn")
-            .stdout(Stdio::null())
+            .env(
+                "AMS_LOG",
+                std::env::var("AMS_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(if std::env::var_os("AMS_BENCH_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("start ams (run `cargo build --release` first)");
         let base = format!("http://127.0.0.1:{port}");
@@ -203,8 +250,9 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-/// Inserts `n` renewal-shaped invoices with three lines each, multi-row, in one transaction
-/// (rolled back): the least any renewal run of `n` members must write.
+/// Inserts `n` renewal-shaped invoices with three lines each, multi-row, in one committed
+/// transaction: the least any renewal run of `n` members must write. The rows are deleted
+/// afterwards.
 async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
     use entity::invoice as i;
     use entity::invoice_line as l;
@@ -277,8 +325,15 @@ async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
             .await
             .expect("lines");
     }
+    txn.commit().await.expect("commit");
     let took = started.elapsed();
-    txn.rollback().await.expect("rollback");
+    // Out of the timing: the run under test starts from the same empty tables.
+    for table in ["invoice_lines", "invoices"] {
+        db.conn
+            .execute_unprepared(&format!("DELETE FROM {table}"))
+            .await
+            .expect("clear baseline rows");
+    }
     took
 }
 
@@ -369,7 +424,8 @@ async fn import(server_url: Option<&str>, rows: u64) {
             .await
             .expect("contacts")
     };
-    // Baseline: the same number of subscription rows, multi-row, one transaction (rolled back).
+    // Baseline: the same number of subscription rows, multi-row, one committed transaction
+    // (deleted afterwards).
     let now = Utc::now();
     let through = NaiveDate::from_ymd_opt(2028, 12, 31);
     let started = Instant::now();
@@ -389,7 +445,7 @@ async fn import(server_url: Option<&str>, rows: u64) {
             active: Set(true),
             cancellation_date: Set(None),
             adjustment_reason: Set(None),
-            source_code: Set(Some("bench".into())),
+            source_code: Set(Some("bench-baseline".into())),
             is_complimentary: Set(false),
             is_membership_component: Set(false),
             bill_subscription: Set(true),
@@ -409,8 +465,12 @@ async fn import(server_url: Option<&str>, rows: u64) {
             .await
             .expect("insert");
     }
+    txn.commit().await.expect("commit");
     let baseline = started.elapsed();
-    txn.rollback().await.expect("rollback");
+    db.conn
+        .execute_unprepared("DELETE FROM subscriptions WHERE source_code = 'bench-baseline'")
+        .await
+        .expect("clear baseline rows");
 
     let mut csv = String::from("contact_id,product,paid_through,source_code\n");
     for c in &ids {
@@ -448,10 +508,201 @@ async fn import(server_url: Option<&str>, rows: u64) {
     fresh.drop_database().await;
 }
 
+/// The raw loop: `CONNECTIONS` tasks running the SELECT for `seconds`; prints queries per second.
+async fn raw_loop(url: &str, query: RawQuery, max_id: i64, seconds: u64) {
+    use entity::contact as c;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let db = Db::connect(url).await.expect("connect");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for n in 0..CONNECTIONS {
+        let conn = db.conn.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0u64;
+            let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ n as u64;
+            while Instant::now() < deadline {
+                match query {
+                    RawQuery::Get => {
+                        seed = seed
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        let id = 1 + ((seed >> 33) as i64) % max_id;
+                        c::Entity::find_by_id(id).one(&conn).await.expect("get");
+                    }
+                    RawQuery::List => {
+                        c::Entity::find()
+                            .order_by_asc(c::Column::Id)
+                            .limit(51)
+                            .all(&conn)
+                            .await
+                            .expect("list");
+                    }
+                }
+                done += 1;
+            }
+            done
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("task");
+    }
+    println!("qps={:.0}", total as f64 / seconds as f64);
+}
+
+/// Runs the raw loop pinned to `core`; returns its queries per second.
+fn pinned_raw_loop(core: usize, url: &str, query: &str, max_id: i64, seconds: u64) -> f64 {
+    let me = std::env::current_exe().expect("current exe");
+    let out = Command::new("taskset")
+        .args(["-c", &core.to_string()])
+        .arg(me)
+        .args(["raw-loop", "--url", url, "--query", query])
+        .args([
+            "--max-id",
+            &max_id.to_string(),
+            "--seconds",
+            &seconds.to_string(),
+        ])
+        .output()
+        .expect("run the raw loop (needs `taskset`)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("qps="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "raw loop failed: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// `wrk` on `core`, `CONNECTIONS` connections; `script` picks each request's path.
+fn wrk(core: usize, base: &str, token: &str, script: &str, seconds: u64) -> Load {
+    let file = tempfile::NamedTempFile::new().expect("script file");
+    std::fs::write(file.path(), script).expect("write script");
+    let out = Command::new("taskset")
+        .args(["-c", &core.to_string(), "wrk", "-t1"])
+        .arg(format!("-c{CONNECTIONS}"))
+        .arg(format!("-d{seconds}s"))
+        .arg("--latency")
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg("-s")
+        .arg(file.path())
+        .arg(base)
+        .output()
+        .expect("run wrk (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        !text.contains("Non-2xx"),
+        "wrk saw failing responses:\n{text}"
+    );
+    let ms = |v: &str| -> f64 {
+        let v = v.trim();
+        let (n, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+        let n: f64 = n.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            _ => f64::NAN,
+        }
+    };
+    let field = |prefix: &str| -> Option<String> {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.trim().to_owned())
+    };
+    Load {
+        rps: field("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no wrk figures:\n{text}")),
+        p50_ms: field("50%").map_or(f64::NAN, |v| ms(&v)),
+        p99_ms: field("99%").map_or(f64::NAN, |v| ms(&v)),
+    }
+}
+
+fn path_script(path: &str) -> String {
+    format!("request = function() return wrk.format(\"GET\", \"{path}\") end\n")
+}
+
+async fn api(server_url: Option<&str>, members: u64, seconds: u64) {
+    let fresh = fresh(server_url).await;
+    let db = prepared(&fresh.url, members, false).await;
+    let max_id: i64 = {
+        use sea_orm::{ExprTrait, QuerySelect};
+        entity::contact::Entity::find()
+            .select_only()
+            .expr(sea_orm::sea_query::Expr::col(entity::contact::Column::Id).max())
+            .into_tuple::<Option<i64>>()
+            .one(&db.conn)
+            .await
+            .expect("max id")
+            .flatten()
+            .unwrap_or(1)
+    };
+    let _ = db.conn.close().await;
+    let server = Server::start_on(&fresh.url, Some(1)).await;
+    let by_id = format!(
+        "math.randomseed(7)\nrequest = function() return wrk.format(\"GET\", \"/api/v1/contacts/\" .. math.random(1, {max_id})) end\n"
+    );
+    let list = path_script("/api/v1/contacts?limit=50");
+    let health = path_script("/health");
+    // Warm the caches of both sides before measuring.
+    wrk(0, &server.base, &server.token, &by_id, 2);
+    let health_load = wrk(0, &server.base, &server.token, &health, seconds);
+    println!(
+        "API under load: wrk on core 0, {CONNECTIONS} connections; server and raw loop on core 1"
+    );
+    println!(
+        "{:<28} {:>10} {:>12} {:>7} {:>9} {:>9} {:>10}",
+        "request", "req/s", "raw loop q/s", "ratio", "p50 ms", "p99 ms", "vs health"
+    );
+    println!(
+        "{:<28} {:>10.0} {:>12} {:>7} {:>9.2} {:>9.2} {:>10}",
+        "GET /health", health_load.rps, "", "", health_load.p50_ms, health_load.p99_ms, ""
+    );
+    for (name, script, query) in [
+        ("GET /api/v1/contacts/{id}", &by_id, "get"),
+        ("GET /api/v1/contacts?limit=50", &list, "list"),
+    ] {
+        let load = wrk(0, &server.base, &server.token, script, seconds);
+        let raw = pinned_raw_loop(1, &fresh.url, query, max_id, seconds);
+        println!(
+            "{:<28} {:>10.0} {:>12.0} {:>6.0}% {:>9.2} {:>9.2} {:>9.0}%",
+            name,
+            load.rps,
+            raw,
+            100.0 * load.rps / raw,
+            load.p50_ms,
+            load.p99_ms,
+            100.0 * load.rps / health_load.rps
+        );
+    }
+    drop(server);
+    fresh.drop_database().await;
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     let server_url = cli.database_url.as_deref();
+    if let Bench::RawLoop {
+        url,
+        query,
+        max_id,
+        seconds,
+    } = &cli.command
+    {
+        return raw_loop(url, *query, *max_id, *seconds).await;
+    }
     println!(
         "database: {}",
         server_url.map_or("SQLite", |_| "PostgreSQL")
@@ -459,5 +710,7 @@ async fn main() {
     match cli.command {
         Bench::Renewals { members } => renewals(server_url, &members).await,
         Bench::Import { rows } => import(server_url, rows).await,
+        Bench::Api { members, seconds } => api(server_url, members, seconds).await,
+        Bench::RawLoop { .. } => {}
     }
 }
