@@ -3,7 +3,7 @@
 //! criterion becomes an indexed condition; none reads rows into Rust.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SelectStatement, UnionType};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 use serde::{Deserialize, Serialize};
 
@@ -81,12 +81,22 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-fn type_codes(is_member: bool) -> SelectStatement {
-    Query::select()
-        .column(ct::Column::Code)
-        .from(ct::Entity)
-        .and_where(Expr::col(ct::Column::IsMember).eq(is_member))
-        .to_owned()
+/// The contact's customer type is (or is not) a member type. A correlated probe rather than
+/// `customer_type IN (..)`: given the list, SQLite read every contact of those types through
+/// the type index and sorted them before taking a page (4.5 ms at a million contacts against
+/// 1 ms at ten thousand); probing lets the page walk the ids and stop when full.
+fn of_member_types(is_member: bool) -> Expr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(ct::Entity)
+            .and_where(
+                Expr::col((ct::Entity, ct::Column::Code))
+                    .equals((c::Entity, c::Column::CustomerType)),
+            )
+            .and_where(Expr::col((ct::Entity, ct::Column::IsMember)).eq(is_member))
+            .to_owned(),
+    )
 }
 
 fn tagged(tags: Vec<String>) -> SelectStatement {
@@ -97,9 +107,10 @@ fn tagged(tags: Vec<String>) -> SelectStatement {
         .to_owned()
 }
 
-/// Dues history (L-2): a membership-component subscription or a recorded paid term. As
-/// correlated `EXISTS` probes into indexes, so that a page of 50 stops after 50 matches
-/// instead of first reading every member's subscription.
+/// Dues history (L-2): a membership-component subscription or a recorded paid term. One
+/// correlated `EXISTS` over both, probing indexes, so that a page of 50 stops after 50
+/// matches: as two `EXISTS` joined by `OR`, PostgreSQL hashed every membership subscription
+/// for each request (100 ms at 100,000 members, against 2 ms).
 pub fn has_dues_history() -> Condition {
     let components = Query::select()
         .expr(Expr::val(1))
@@ -113,15 +124,15 @@ pub fn has_dues_history() -> Condition {
         .and_where(Expr::col((h::Entity, h::Column::Kind)).eq(history::TERM))
         .and_where(Expr::col((h::Entity, h::Column::ContactId)).equals((c::Entity, c::Column::Id)))
         .to_owned();
-    Condition::any()
-        .add(Expr::exists(components))
-        .add(Expr::exists(terms))
+    let mut either = components;
+    either.union(UnionType::All, terms);
+    Condition::all().add(Expr::exists(either))
 }
 
 /// L-2: not a member now, and a member before.
 pub fn previous_member() -> Condition {
     Condition::all()
-        .add(c::Column::CustomerType.in_subquery(type_codes(false)))
+        .add(of_member_types(false))
         .add(has_dues_history())
 }
 
@@ -131,9 +142,7 @@ pub fn prospect(prospect_tags: &[String]) -> Condition {
     if !prospect_tags.is_empty() {
         criteria = criteria.add(c::Column::Id.in_subquery(tagged(prospect_tags.to_vec())));
     }
-    Condition::all()
-        .add(c::Column::CustomerType.in_subquery(type_codes(false)))
-        .add(criteria)
+    Condition::all().add(of_member_types(false)).add(criteria)
 }
 
 fn either(cond: Condition, wanted: bool) -> Condition {
@@ -159,7 +168,7 @@ fn own_condition(f: &ContactFilter, prospect_tags: &[String]) -> Condition {
         cond = cond.add(c::Column::UpdatedAt.gte(since));
     }
     if let Some(m) = f.is_member {
-        cond = cond.add(c::Column::CustomerType.in_subquery(type_codes(m)));
+        cond = cond.add(of_member_types(m));
     }
     if let Some(t) = &f.tag {
         cond = cond.add(c::Column::Id.in_subquery(tagged(vec![t.trim().to_lowercase()])));

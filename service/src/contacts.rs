@@ -756,12 +756,20 @@ async fn get_view(conn: &impl ConnectionTrait, id: i64) -> Result<ContactView> {
 async fn views(conn: &impl ConnectionTrait, rows: Vec<c::Model>) -> Result<Vec<ContactView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let type_codes: HashSet<String> = rows.iter().map(|r| r.customer_type.clone()).collect();
-    let types: HashMap<String, ct::Model> = ct::Entity::find()
+    // Only the two flags: decoding whole customer types cost more than the query.
+    let types: HashMap<String, (bool, bool)> = ct::Entity::find()
+        .select_only()
+        .columns([
+            ct::Column::Code,
+            ct::Column::IsMember,
+            ct::Column::IsOrganization,
+        ])
         .filter(ct::Column::Code.is_in(type_codes))
+        .into_tuple::<(String, bool, bool)>()
         .all(conn)
         .await?
         .into_iter()
-        .map(|t| (t.code.clone(), t))
+        .map(|(code, member, organization)| (code, (member, organization)))
         .collect();
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     if !ids.is_empty() {
@@ -781,8 +789,8 @@ async fn views(conn: &impl ConnectionTrait, rows: Vec<c::Model>) -> Result<Vec<C
             let ty = types.get(&m.customer_type);
             ContactView {
                 tags: tags.remove(&m.id).unwrap_or_default(),
-                is_member: ty.is_some_and(|t| t.is_member),
-                is_organization: ty.is_some_and(|t| t.is_organization),
+                is_member: ty.is_some_and(|t| t.0),
+                is_organization: ty.is_some_and(|t| t.1),
                 contact: m,
             }
         })

@@ -765,6 +765,16 @@ async fn s9_s8_one_active_formula_product_per_contact_across_rows() {
     .await;
     assert_outcomes(&report, &["inserted", "failed", "inserted", "inserted"]);
     assert_row_error(&report, 2, "conflict", None, "AM_1");
+    // A file naming only AM_2 still sees the AM_1 held from before.
+    let report = import(
+        &app,
+        json!({"action": "insert", "mode": "row_by_row", "rows": [
+            {"contact_id": a, "product": "AM_2", "status": "Y"}
+        ]}),
+    )
+    .await;
+    assert_outcomes(&report, &["failed"]);
+    assert_row_error(&report, 1, "conflict", None, "AM_1");
     // An inactive one beside the active one, and the tax line, are fine.
     let report = import(
         &app,

@@ -11,6 +11,7 @@ use entity::product as p;
 use entity::subscription as s;
 
 use crate::contacts::email_key;
+use crate::customer_types::in_formula_family;
 use crate::error::Result;
 use crate::settings;
 use crate::sql::{in_ids, in_values};
@@ -120,15 +121,33 @@ pub async fn load<'a>(
     facts.designators.sort();
     facts.designators.dedup();
     facts.default_method = Some(settings::get(conn).await?.default_accounting_method);
+    // The planner compares a row with the subscription to the same product and, for a formula
+    // product, with the others of its family (S-8); subscriptions to other products are not
+    // read (an import of one product to 100,000 members read every one they held).
+    let named: BTreeSet<&str> = rows.filter_map(|r| r.product.as_deref()).collect();
+    let families: Vec<&String> = facts
+        .designators
+        .iter()
+        .filter(|d| named.iter().any(|p| in_formula_family(d, p)))
+        .collect();
+    let wanted: Vec<String> = facts
+        .products
+        .iter()
+        .filter(|p| named.contains(p.as_str()) || families.iter().any(|d| in_formula_family(d, p)))
+        .cloned()
+        .collect();
     let mut holders: Vec<i64> = facts.contacts.keys().copied().collect();
     holders.sort_unstable();
-    for chunk in holders.chunks(IN_CHUNK) {
-        facts.existing.extend(
-            s::Entity::find()
-                .filter(in_ids(s::Column::ContactId, chunk))
-                .all(conn)
-                .await?,
-        );
+    if !wanted.is_empty() {
+        for chunk in holders.chunks(IN_CHUNK) {
+            facts.existing.extend(
+                s::Entity::find()
+                    .filter(in_ids(s::Column::ContactId, chunk))
+                    .filter(s::Column::Product.is_in(wanted.iter().cloned()))
+                    .all(conn)
+                    .await?,
+            );
+        }
     }
     Ok(facts)
 }

@@ -82,8 +82,10 @@ pub async fn run(db: &Db, action: Action, mode: Mode, rows: Vec<Result<Row>>) ->
     if rows.is_empty() {
         return Err(Error::invalid("rows", "the import has no rows"));
     }
+    let started = std::time::Instant::now();
     let txn = db.write().await?;
     let facts = context::load(&txn, rows.iter().filter_map(|r| r.as_ref().ok())).await?;
+    let loaded = started.elapsed();
     let mut planner = Planner::new(facts);
     let mut plans: Vec<std::result::Result<Planned, RowError>> = Vec::with_capacity(rows.len());
     for row in rows {
@@ -92,6 +94,7 @@ pub async fn run(db: &Db, action: Action, mode: Mode, rows: Vec<Result<Row>>) ->
                 .map_err(|e| RowError::from(&e)),
         );
     }
+    let planned = started.elapsed();
     let failed = plans.iter().filter(|p| p.is_err()).count();
     let write = failed == 0 || mode == Mode::RowByRow;
     let accepted: Vec<Planned> = if write {
@@ -103,7 +106,16 @@ pub async fn run(db: &Db, action: Action, mode: Mode, rows: Vec<Result<Row>>) ->
         Vec::new()
     };
     let ids = store::apply(&txn, &accepted, clock::now()).await?;
+    let applied = started.elapsed();
     txn.commit().await?;
+    tracing::debug!(
+        rows = plans.len(),
+        load = ?loaded,
+        plan = ?(planned - loaded),
+        write = ?(applied - planned),
+        commit = ?(started.elapsed() - applied),
+        "subscription import"
+    );
 
     let mut ids = ids.into_iter();
     let mut reports = Vec::with_capacity(plans.len());

@@ -56,6 +56,14 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// List latency as the data grows: p50 of sequential requests at each size (deep cursor,
+    /// filters), compared with the smallest size.
+    Growth {
+        #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+        members: Vec<u64>,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// The raw loop of `bench api`, run by it on one core.
     #[command(hide = true)]
     RawLoop {
@@ -690,6 +698,88 @@ async fn api(server_url: Option<&str>, members: u64, seconds: u64) {
     fresh.drop_database().await;
 }
 
+/// The median latency of `n` sequential GETs of `path`, in milliseconds.
+async fn p50_ms(server: &Server, path: &str, n: usize) -> f64 {
+    let url = format!("{}{path}", server.base);
+    let mut took = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let r = server
+            .client
+            .get(&url)
+            .bearer_auth(&server.token)
+            .send()
+            .await
+            .expect("request");
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.bytes().await.expect("body");
+        took.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    took.sort_by(f64::total_cmp);
+    took[took.len() / 2]
+}
+
+async fn growth(server_url: Option<&str>, sizes: &[u64], requests: usize) {
+    let mut table: Vec<(u64, Vec<(String, f64)>)> = Vec::new();
+    for &n in sizes {
+        let fresh = fresh(server_url).await;
+        let db = prepared(&fresh.url, n, false).await;
+        let _ = db.conn.close().await;
+        let server = Server::start(&fresh.url).await;
+        // A cursor nine tenths of the way through the contacts.
+        let deep = n * 9 / 10;
+        let cursor = service::page::encode(&deep.to_string());
+        let paths = [
+            (
+                "first page".to_owned(),
+                "/api/v1/contacts?limit=50".to_owned(),
+            ),
+            (
+                "deep cursor".to_owned(),
+                format!("/api/v1/contacts?limit=50&cursor={cursor}"),
+            ),
+            (
+                "customer_type=M past the cursor".to_owned(),
+                format!("/api/v1/contacts?limit=50&customer_type=M&cursor={cursor}"),
+            ),
+            (
+                "tag=event-attendee".to_owned(),
+                "/api/v1/contacts?limit=50&tag=event-attendee".to_owned(),
+            ),
+            (
+                "previous members".to_owned(),
+                "/api/v1/segments/previous-members?limit=50".to_owned(),
+            ),
+            (
+                "contact by id".to_owned(),
+                format!("/api/v1/contacts/{deep}"),
+            ),
+        ];
+        let mut row = Vec::new();
+        for (name, path) in paths {
+            p50_ms(&server, &path, requests / 10 + 1).await;
+            row.push((name, p50_ms(&server, &path, requests).await));
+        }
+        table.push((n, row));
+        drop(server);
+        fresh.drop_database().await;
+    }
+    println!("p50 latency of sequential requests, ms (ratio to the smallest size)");
+    let Some((n0, first)) = table.first() else {
+        return;
+    };
+    for (n, row) in &table {
+        println!("{n} members:");
+        for ((name, ms), (_, base)) in row.iter().zip(first) {
+            println!(
+                "  {name:<34} {ms:>8.2} {:>7.2}x{}",
+                ms / base,
+                if n == n0 { " (base)" } else { "" }
+            );
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -711,6 +801,7 @@ async fn main() {
         Bench::Renewals { members } => renewals(server_url, &members).await,
         Bench::Import { rows } => import(server_url, rows).await,
         Bench::Api { members, seconds } => api(server_url, members, seconds).await,
+        Bench::Growth { members, requests } => growth(server_url, &members, requests).await,
         Bench::RawLoop { .. } => {}
     }
 }
