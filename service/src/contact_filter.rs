@@ -99,6 +99,11 @@ fn of_member_types(is_member: bool) -> Expr {
     )
 }
 
+/// Tags are stored trimmed and lower-cased; a filter value is compared the same way.
+pub fn tag_key(tag: &str) -> String {
+    tag.trim().to_lowercase()
+}
+
 fn tagged(tags: Vec<String>) -> SelectStatement {
     Query::select()
         .column(tag::Column::ContactId)
@@ -171,10 +176,10 @@ fn own_condition(f: &ContactFilter, prospect_tags: &[String]) -> Condition {
         cond = cond.add(of_member_types(m));
     }
     if let Some(t) = &f.tag {
-        cond = cond.add(c::Column::Id.in_subquery(tagged(vec![t.trim().to_lowercase()])));
+        cond = cond.add(c::Column::Id.in_subquery(tagged(vec![tag_key(t)])));
     }
     if !f.any_tags.is_empty() {
-        let tags = f.any_tags.iter().map(|t| t.trim().to_lowercase()).collect();
+        let tags = f.any_tags.iter().map(|t| tag_key(t)).collect();
         cond = cond.add(c::Column::Id.in_subquery(tagged(tags)));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, Set,
@@ -205,7 +206,7 @@ fn check_email(errors: &mut Errors, email: Option<&str>) {
 fn normalize_tags(errors: &mut Errors, tags: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
-        let t = t.trim().to_lowercase();
+        let t = contact_filter::tag_key(t);
         if !is_valid_tag(&t) {
             errors.add(
                 "tags",
@@ -803,42 +804,37 @@ pub async fn list(
     req: &PageRequest,
 ) -> Result<Page<ContactView>> {
     let limit = req.limit()?;
-    let after = req.after_id()?;
     // A tag filter walks the (tag, contact) index in id order and stops at the page's end;
     // as an `IN (..)` list it read every contact with the tag first, whatever the page.
-    let rows = match filter.tag.as_deref().map(|t| t.trim().to_lowercase()) {
-        Some(tag_value) => {
+    let (query, id, mut cond) = match filter.tag.as_deref() {
+        Some(t) => {
             let rest = ContactFilter {
                 tag: None,
                 ..filter.clone()
             };
-            let mut cond = contact_filter::condition(conn, &rest)
-                .await?
-                .add(tag::Column::Tag.eq(tag_value));
-            if let Some(after) = after {
-                cond = cond.add(tag::Column::ContactId.gt(after));
-            }
-            c::Entity::find()
-                .join(JoinType::InnerJoin, tag::Relation::Contact.def().rev())
-                .filter(cond)
-                .order_by_asc(tag::Column::ContactId)
-                .limit(limit + 1)
-                .all(conn)
-                .await?
+            (
+                c::Entity::find().join(JoinType::InnerJoin, tag::Relation::Contact.def().rev()),
+                Expr::col((tag::Entity, tag::Column::ContactId)),
+                contact_filter::condition(conn, &rest)
+                    .await?
+                    .add(tag::Column::Tag.eq(contact_filter::tag_key(t))),
+            )
         }
-        None => {
-            let mut cond = contact_filter::condition(conn, filter).await?;
-            if let Some(after) = after {
-                cond = cond.add(c::Column::Id.gt(after));
-            }
-            c::Entity::find()
-                .filter(cond)
-                .order_by_asc(c::Column::Id)
-                .limit(limit + 1)
-                .all(conn)
-                .await?
-        }
+        None => (
+            c::Entity::find(),
+            Expr::col((c::Entity, c::Column::Id)),
+            contact_filter::condition(conn, filter).await?,
+        ),
     };
+    if let Some(after) = req.after_id()? {
+        cond = cond.add(id.clone().gt(after));
+    }
+    let rows = query
+        .filter(cond)
+        .order_by_asc(id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
     let page = page::build(rows, limit, |r| r.id.to_string());
     Ok(Page {
         items: views(conn, page.items).await?,

@@ -371,6 +371,17 @@ async fn r2_autopay_option_filters_contacts() {
     assert_eq!(billed_contacts(&r), BTreeSet::from([manual]));
 }
 
+/// Each contact was skipped by `run` as billed for the 2027 term, and has one open renewal.
+async fn assert_billed_once(app: &TestApp, run: &Value, contacts: &[i64]) {
+    for &c in contacts {
+        assert_eq!(
+            skip_reason(run, c),
+            "already billed for the term beginning 2027-01-01"
+        );
+        assert_eq!(open_renewals(app, c).await.len(), 1);
+    }
+}
+
 #[tokio::test]
 async fn r2_running_the_same_generation_twice_bills_nobody_twice() {
     let app = spawn().await;
@@ -385,13 +396,7 @@ async fn r2_running_the_same_generation_twice_bills_nobody_twice() {
     assert_eq!(second["skipped_count"], 2);
     assert_eq!(second["total"], "0.00");
     assert!(second["invoices"].as_array().unwrap().is_empty());
-    for c in [a, b] {
-        assert_eq!(
-            skip_reason(&second, c),
-            "already billed for the term beginning 2027-01-01"
-        );
-        assert_eq!(open_renewals(&app, c).await.len(), 1);
-    }
+    assert_billed_once(&app, &second, &[a, b]).await;
     // A preview after the run agrees.
     let p = preview(&app, json!(CYCLE), "2027-01-01").await;
     assert_eq!(p["billed"], 0);
@@ -415,13 +420,7 @@ async fn r2_a_term_billed_without_the_subscription_pointing_at_it_is_still_skipp
     let second = real(&app, json!(CYCLE), "2027-01-01").await;
     assert_eq!(second["billed"], 0, "{second}");
     assert_eq!(second["skipped_count"], 2, "{second}");
-    for c in [a, b] {
-        assert_eq!(
-            skip_reason(&second, c),
-            "already billed for the term beginning 2027-01-01"
-        );
-        assert_eq!(open_renewals(&app, c).await.len(), 1);
-    }
+    assert_billed_once(&app, &second, &[a, b]).await;
     let rec = app
         .get(&format!("/renewal-runs/{}", id(&second)), &app.staff)
         .await

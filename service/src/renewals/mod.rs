@@ -400,7 +400,7 @@ async fn write_page(
     }
     let wrote_invoices = started.elapsed();
     let mut lines = Vec::new();
-    let mut sub_updates: Vec<(i64, NaiveDate, NaiveDate, Option<NaiveDate>)> = Vec::new();
+    let mut sub_updates: Vec<(i64, NaiveDate, NaiveDate, bool)> = Vec::new();
     let mut comp_contacts = Vec::new();
     let comp_now = method == AccountingMethod::Accrual
         || !cycle.fields.update_complimentary_paid_through_at_payment;
@@ -413,7 +413,7 @@ async fn write_page(
                 if comp {
                     comp_contacts.push(b.contact_id);
                 }
-                sub_updates.push((sid, b.term.begin, b.term.end, comp.then_some(b.term.end)));
+                sub_updates.push((sid, b.term.begin, b.term.end, comp));
             }
             lines.push(l::ActiveModel {
                 invoice_id: Set(invoice_id),
@@ -443,10 +443,7 @@ async fn write_page(
     // joining a VALUES list of every row.
     let mut by_term: HashMap<(NaiveDate, NaiveDate, bool), Vec<i64>> = HashMap::new();
     for (id, begin, end, comp) in sub_updates {
-        by_term
-            .entry((begin, end, comp.is_some()))
-            .or_default()
-            .push(id);
+        by_term.entry((begin, end, comp)).or_default().push(id);
     }
     for ((begin, end, comp), ids) in by_term {
         for chunk in ids.chunks(rows_per_statement(1)) {
