@@ -5,7 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpRequest, HttpResponse, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use service::Db;
 use service::auth::TokenKeys;
 use utoipa::OpenApi;
@@ -21,6 +21,7 @@ use crate::routes;
 pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
+    pub logins: crate::login_limit::LoginLimiter,
 }
 
 /// Connects, migrates, seeds and prepares the signing key. Returns the state and, on a
@@ -31,7 +32,8 @@ pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), ser
     let secret = service::bootstrap::jwt_secret(&db, cfg.jwt_secret.clone()).await?;
     let admin_password = service::bootstrap::ensure_admin(&db, cfg.admin_password.clone()).await?;
     let keys = TokenKeys::new(secret.as_bytes(), cfg.token_ttl_seconds);
-    Ok((AppState { db, keys }, admin_password))
+    let logins = crate::login_limit::LoginLimiter::new(cfg.login_limits());
+    Ok((AppState { db, keys, logins }, admin_password))
 }
 
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -50,12 +52,13 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     openapi::finish(doc)
 }
 
+/// No handler: 405 with `Allow` when the path exists for other methods, else 404.
 async fn not_found(req: HttpRequest) -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::not_found(format!(
-        "no route for {} {}",
-        req.method(),
-        req.path()
-    )))
+    let err =
+        ApiError::method_not_allowed(req.method().as_str(), req.path()).unwrap_or_else(|| {
+            ApiError::not_found(format!("no route for {} {}", req.method(), req.path()))
+        });
+    actix_web::ResponseError::error_response(&err)
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -114,6 +117,30 @@ pub fn build_app(
     let doc = openapi::finish(doc);
     app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc))
         .default_service(web::to(not_found))
+        .wrap(from_fn(crate::middleware::audit))
         .wrap(cors(&cors_origins))
         .wrap(from_fn(crate::middleware::request_id))
+}
+
+/// Runs the HTTP server until it is stopped: `ams serve`.
+pub async fn serve(cfg: Config) -> Result<(), String> {
+    let (state, admin_password) = build_state(&cfg).await.map_err(|e| e.to_string())?;
+    if let Some(password) = admin_password {
+        println!("Created staff user `admin` with password: {password}");
+        println!("(shown once; set AMS_ADMIN_PASSWORD on first start to choose it)");
+    }
+    let state = web::Data::new(state);
+    let origins = cfg.cors_origins();
+    let mut server = HttpServer::new(move || build_app(state.clone(), origins.clone()));
+    if let Some(w) = cfg.workers {
+        server = server.workers(w);
+    }
+    let server = server
+        .bind(&cfg.bind)
+        .map_err(|e| format!("cannot bind {}: {e}", cfg.bind))?;
+    println!(
+        "AMS listening on http://{}  (Swagger UI: http://{}/swagger-ui/)",
+        cfg.bind, cfg.bind
+    );
+    server.run().await.map_err(|e| e.to_string())
 }

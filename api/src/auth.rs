@@ -65,6 +65,7 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .map_err(|_| ApiError::unauthorized("invalid token subject"))?;
     let role =
         Role::parse(&claims.role).ok_or_else(|| ApiError::unauthorized("invalid token role"))?;
+    service::audit::identify(user_id);
     Ok(Caller {
         user_id,
         role,

@@ -45,12 +45,44 @@ pub struct Config {
         global = true
     )]
     pub token_ttl_seconds: i64,
+    /// Failed logins per client address and username before `/auth/token` answers 429.
+    #[arg(
+        long,
+        env = "AMS_LOGIN_MAX_FAILURES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_max_failures: u32,
+    /// How long those failures count, and the lockout after them, in seconds.
+    #[arg(
+        long,
+        env = "AMS_LOGIN_LOCKOUT_SECONDS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub login_lockout_seconds: u64,
+    /// Login attempts per client address per minute.
+    #[arg(
+        long,
+        env = "AMS_LOGIN_ATTEMPTS_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub login_attempts_per_minute: u32,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "AMS_WORKERS", global = true)]
     pub workers: Option<usize>,
 }
 
 impl Config {
+    pub fn login_limits(&self) -> crate::login_limit::Limits {
+        crate::login_limit::Limits {
+            max_failures: self.login_max_failures,
+            lockout: std::time::Duration::from_secs(self.login_lockout_seconds),
+            attempts_per_minute: self.login_attempts_per_minute,
+        }
+    }
+
     pub fn cors_origins(&self) -> Vec<String> {
         self.cors_origins
             .split(',')
@@ -71,6 +103,9 @@ impl Config {
             log_format: "text".into(),
             cors_origins: String::new(),
             token_ttl_seconds: 3600,
+            login_max_failures: 5,
+            login_lockout_seconds: 900,
+            login_attempts_per_minute: 60,
             workers: Some(1),
         }
     }

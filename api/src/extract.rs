@@ -219,6 +219,32 @@ impl FromRequest for Upload {
 /// `If-Match`: the version the client last read. `None` when absent or `*`.
 pub struct IfMatch(pub Option<i32>);
 
+/// The `If-Match` values taken: `*`, one entity tag (RFC 9110), or a bare version number.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]{0,64}"|[0-9]{1,9})$"#;
+
+/// `Idempotency-Key`: 1 to 200 printable characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = r"^[!-~]([ -~]{0,198}[!-~])?$";
+
+fn if_match_version(value: &str) -> Option<Option<i32>> {
+    if value == "*" {
+        return Some(None);
+    }
+    if value.len() <= 9 && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse().ok().map(Some);
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value);
+    let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.len() > 64
+        || !inner
+            .bytes()
+            .all(|b| b == b'!' || (b'#'..=b'~').contains(&b))
+    {
+        return None;
+    }
+    // A tag we never issued cannot match: stale, not malformed.
+    Some(Some(inner.parse::<i32>().unwrap_or(-1)))
+}
+
 pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
@@ -228,19 +254,20 @@ impl FromRequest for IfMatch {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let value = req
-            .headers()
-            .get(header::IF_MATCH)
-            .map(|v| v.to_str().unwrap_or("").trim().to_owned());
-        let parsed = match value.as_deref() {
-            None | Some("*") => None,
-            Some(v) => {
-                let tag = v.trim_start_matches("W/").trim_matches('"');
-                // An ETag we never issued cannot match: report it as stale.
-                Some(tag.parse::<i32>().unwrap_or(-1))
-            }
+        let parsed = match req.headers().get(header::IF_MATCH) {
+            None => Ok(None),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|v| if_match_version(v.trim()))
+                .ok_or_else(|| {
+                    ApiError::bad_parameter(
+                        "If-Match",
+                        "must be an ETag as returned (such as \"3\") or *",
+                    )
+                }),
         };
-        std::future::ready(Ok(IfMatch(parsed)))
+        std::future::ready(parsed.map(IfMatch))
     }
 }
 
@@ -265,7 +292,10 @@ pub fn query_error(
     .into()
 }
 
-pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    if let Some(e) = ApiError::method_not_allowed(req.method().as_str(), req.path()) {
+        return e.into();
+    }
     let message = err.to_string();
     ApiError::new(
         StatusCode::BAD_REQUEST,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod dto;
 pub mod extract;
+pub mod login_limit;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;

@@ -3,7 +3,6 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use actix_web::{HttpServer, web};
 use api::config::Config;
 use clap::{Parser, Subcommand};
 use service::Db;
@@ -65,6 +64,17 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Back up the database to a new file while the server runs: an SQLite copy made with
+    /// `VACUUM INTO`, or a `pg_dump --format=custom` archive for PostgreSQL.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Replace the database with a backup made by `ams backup`. Stop the server first.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Renewal runs (R-1..R-6).
     Renewals {
         #[command(subcommand)]
@@ -120,7 +130,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     let cfg = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cfg).await,
+        Command::Serve => api::app::serve(cfg).await,
         Command::Migrate => {
             let db = Db::connect(&cfg.database_url)
                 .await
@@ -155,6 +165,23 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "created {} user {} (id {})",
                 user.role, user.username, user.id
             );
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let db = Db::connect(&cfg.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            service::backup::backup(&db, &cfg.database_url, &to)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("backed up to {}", to.display());
+            Ok(())
+        }
+        Command::Restore { from } => {
+            service::backup::restore(&cfg.database_url, &from)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("restored from {}", from.display());
             Ok(())
         }
         Command::Expire { as_of, dry_run } => {
@@ -324,26 +351,4 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-async fn serve(cfg: Config) -> Result<(), String> {
-    let (state, admin_password) = api::build_state(&cfg).await.map_err(|e| e.to_string())?;
-    if let Some(password) = admin_password {
-        println!("Created staff user `admin` with password: {password}");
-        println!("(shown once; set AMS_ADMIN_PASSWORD on first start to choose it)");
-    }
-    let state = web::Data::new(state);
-    let origins = cfg.cors_origins();
-    let mut server = HttpServer::new(move || api::app::build_app(state.clone(), origins.clone()));
-    if let Some(w) = cfg.workers {
-        server = server.workers(w);
-    }
-    let server = server
-        .bind(&cfg.bind)
-        .map_err(|e| format!("cannot bind {}: {e}", cfg.bind))?;
-    println!(
-        "AMS listening on http://{}  (Swagger UI: http://{}/swagger-ui/)",
-        cfg.bind, cfg.bind
-    );
-    server.run().await.map_err(|e| e.to_string())
 }

@@ -1,13 +1,20 @@
 //! Request ids: a caller's `X-Request-Id` is kept (or one is made), echoed on the response and
-//! carried by every log line of the request through its tracing span.
+//! carried by every log line of the request through its tracing span; and the audit scope of
+//! write requests.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::BytesMut;
 use actix_web::{Error, HttpMessage};
+use futures_util::StreamExt;
+use serde_json::Value;
 use tracing::Instrument;
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -55,4 +62,166 @@ pub async fn request_id(
             Err(e)
         }
     }
+}
+
+/// Request bodies up to this size are kept in the audit event; larger ones (imports) are
+/// described by their type and length.
+const AUDITED_BODY_BYTES: usize = 64 * 1024;
+
+/// Puts every write request (any method but GET, HEAD and OPTIONS) in an audit scope: the
+/// first write transaction it opens records who, what (the operation and its body, secrets
+/// redacted) and the request id (see `service::audit::RequestEvent`).
+pub async fn audit(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.call(req).await;
+    }
+    let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let action = operation_id(req.method(), &pattern)
+        .unwrap_or_else(|| format!("{} {pattern}", req.method()));
+    let subject = match req.query_string() {
+        "" => req.path().to_owned(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let body = audited_body(&mut req).await?;
+    let event = service::audit::RequestEvent::new(
+        action,
+        subject,
+        request_id,
+        serde_json::json!({ "method": req.method().as_str(), "body": body }),
+    );
+    service::audit::in_request(event, next.call(req)).await
+}
+
+/// A JSON body of known, modest length, parsed and redacted; otherwise its description. The
+/// body is read here and handed on to the handler unchanged.
+async fn audited_body(req: &mut ServiceRequest) -> Result<Value, Error> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let is_json = content_type.starts_with("application/json")
+        || content_type.starts_with("application/merge-patch+json");
+    match length {
+        Some(0) => return Ok(Value::Null),
+        Some(n) if is_json && n <= AUDITED_BODY_BYTES => {}
+        _ => {
+            return Ok(serde_json::json!({ "content_type": content_type, "length": length }));
+        }
+    }
+    let mut payload = req.take_payload();
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
+    let bytes = bytes.freeze();
+    let body = serde_json::from_slice::<Value>(&bytes)
+        .map(redact)
+        .unwrap_or_else(|_| serde_json::json!({ "unparsed_length": bytes.len() }));
+    req.set_payload(Payload::from(bytes));
+    Ok(body)
+}
+
+/// Passwords and other secrets never reach the audit trail.
+fn redact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let lower = k.to_ascii_lowercase();
+                    if ["password", "secret", "token"]
+                        .iter()
+                        .any(|s| lower.contains(s))
+                    {
+                        (k, Value::String("[redacted]".into()))
+                    } else {
+                        (k, redact(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        other => other,
+    }
+}
+
+/// The OpenAPI operation id of a route, so that audit events name operations as clients do.
+fn operation_id(method: &Method, pattern: &str) -> Option<String> {
+    static OPERATIONS: OnceLock<HashMap<(String, String), String>> = OnceLock::new();
+    OPERATIONS
+        .get_or_init(|| {
+            let mut map = HashMap::new();
+            for (path, item) in crate::app::spec().paths.paths {
+                let ops = [
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ];
+                for (m, op) in ops {
+                    if let Some(id) = op.as_ref().and_then(|o| o.operation_id.clone()) {
+                        map.insert((m.to_owned(), path.clone()), id);
+                    }
+                }
+            }
+            map
+        })
+        .get(&(method.as_str().to_owned(), pattern.to_owned()))
+        .cloned()
+}
+
+/// The methods the API document has for a request path, matching `{param}` segments.
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static ROUTES: OnceLock<Vec<(String, Vec<&'static str>)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        crate::app::spec()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, has)| has.then_some(m))
+                .collect();
+                (template, methods)
+            })
+            .collect()
+    });
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let fits = |template: &str, literal: bool| {
+        let t: Vec<&str> = template.split('/').collect();
+        t.len() == parts.len()
+            && t.iter()
+                .zip(&parts)
+                .all(|(a, b)| a == b || (!literal && a.starts_with('{') && !b.is_empty()))
+    };
+    // A literal path (`/contacts/purge`) is not also `/contacts/{id}`.
+    let literal = routes.iter().any(|(t, _)| fits(t, true));
+    let mut out: Vec<&'static str> = Vec::new();
+    for (template, methods) in routes {
+        if fits(template, literal) {
+            for m in methods {
+                if !out.contains(m) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+    out
 }

@@ -16,7 +16,12 @@ use crate::problem::{Problem, ProblemField};
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     servers((url = "/", description = "This server")),
-    components(schemas(Problem, ProblemField)),
+    components(schemas(
+        Problem,
+        ProblemField,
+        crate::dto::subscriptions::StatusFilter,
+        crate::dto::reports::PeriodDto
+    )),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Tokens and self-registration"),
@@ -52,7 +57,11 @@ impl Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("A token from POST /api/v1/auth/token"))
+                    .description(Some(
+                        "A token from POST /api/v1/auth/token. Each operation's security \
+                         requirement lists the roles it admits (`staff`, `member`); a token \
+                         of another role gets 403.",
+                    ))
                     .build(),
             ),
         );
@@ -69,6 +78,31 @@ fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Respons
                 .build(),
         )
         .into()
+}
+
+/// The shapes of the `If-Match` and `Idempotency-Key` headers, described in one place.
+fn describe_headers(op: &mut Operation) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    for p in op.parameters.iter_mut().flatten() {
+        let utoipa::openapi::RefOr::T(p) = p else {
+            continue;
+        };
+        if p.parameter_in != ParameterIn::Header {
+            continue;
+        }
+        let pattern = match p.name.as_str() {
+            "If-Match" => crate::extract::IF_MATCH_PATTERN,
+            "Idempotency-Key" => crate::extract::IDEMPOTENCY_KEY_PATTERN,
+            _ => continue,
+        };
+        p.schema = Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern))
+                .into(),
+        );
+    }
 }
 
 fn add_errors(op: &mut Operation, method: &str, path: &str) {
@@ -92,10 +126,11 @@ fn add_errors(op: &mut Operation, method: &str, path: &str) {
         add("401", "Missing, expired or invalid bearer token");
         add("403", "The caller's role may not do this");
     }
-    if path.contains('{') || path.starts_with("/api/v1/me") {
+    if has_params || path.starts_with("/api/v1/me") {
         add(
             "404",
-            "Not found (members asking for another contact's record get 404 too)",
+            "Not found: a record named in the path or query does not exist (members asking \
+             for another contact's record get 404 too)",
         );
     }
     if writes {
@@ -109,6 +144,16 @@ fn add_errors(op: &mut Operation, method: &str, path: &str) {
     if has_body {
         add("413", "Body too large");
         add("415", "Body is not application/json");
+    }
+    // A well-formed body or query can still be refused: a range too long, a code that names
+    // nothing, dates out of order.
+    let has_query = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter().any(|p| {
+            matches!(p, utoipa::openapi::RefOr::T(p)
+                if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+        })
+    });
+    if has_body || has_query {
         add("422", "Validation failed; `errors` lists each field");
     }
     add("500", "Unexpected error (logged with the request id)");
@@ -125,6 +170,7 @@ pub fn finish(mut doc: Doc) -> Doc {
             ("delete", item.delete.as_mut()),
         ] {
             if let Some(op) = op {
+                describe_headers(op);
                 add_errors(op, method, path);
             }
         }

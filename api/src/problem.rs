@@ -2,7 +2,7 @@
 //! with a stable `code`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use service::{Error, FieldError};
@@ -56,6 +56,8 @@ pub struct ApiError {
     pub title: &'static str,
     pub detail: String,
     pub errors: Vec<ProblemField>,
+    /// A header the status calls for: `Retry-After` of a 429, `Allow` of a 405.
+    pub header: Option<Box<(HeaderName, String)>>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -77,6 +79,38 @@ impl ApiError {
             title,
             detail: detail.into(),
             errors: Vec::new(),
+            header: None,
+        }
+    }
+
+    /// 405 when `path` exists for other methods than `method`; the routing fallback and
+    /// path-parameter errors both ask, so `PATCH /contacts/purge` is 405, not a bad id.
+    pub fn method_not_allowed(method: &str, path: &str) -> Option<Self> {
+        let allowed = crate::middleware::allowed_methods(path);
+        if allowed.is_empty() || allowed.contains(&method) {
+            return None;
+        }
+        let allow = allowed.join(", ");
+        Some(ApiError {
+            header: Some(Box::new((header::ALLOW, allow.clone()))),
+            ..ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+                format!("{method} {path} is not supported; use {allow}"),
+            )
+        })
+    }
+
+    pub fn too_many_requests(seconds: u64) -> Self {
+        ApiError {
+            header: Some(Box::new((header::RETRY_AFTER, seconds.to_string()))),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Too many requests",
+                format!("too many login attempts; retry in {seconds} seconds"),
+            )
         }
     }
 
@@ -138,6 +172,9 @@ impl ResponseError for ApiError {
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)));
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(extra) = &self.header {
+            res.insert_header((extra.0.clone(), extra.1.clone()));
         }
         res.body(serde_json::to_string(&self.to_problem()).unwrap_or_default())
     }

@@ -10,8 +10,15 @@ static LOOKUP_CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z0-9][A-Z0-9_-]{0,19}$").expect("valid regex"));
 static STATUS_CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[AISD][A-Z0-9_-]{0,19}$").expect("valid regex"));
+/// The widest shape of any code (a product code's): every other code fits it.
+pub const CODE_SHAPE: &str = r"^[A-Z0-9][A-Z0-9_/-]{0,39}$";
 static PRODUCT_CODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Z0-9][A-Z0-9_/-]{0,39}$").expect("valid regex"));
+    LazyLock::new(|| Regex::new(CODE_SHAPE).expect("valid regex"));
+
+/// Whether `text` could be a code of any kind (list cursors ordered by code).
+pub fn is_code_shaped(text: &str) -> bool {
+    PRODUCT_CODE.is_match(text)
+}
 static DESIGNATOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z0-9][A-Z0-9_/-]{0,35}$").expect("valid regex"));
 

@@ -11,7 +11,7 @@ use sea_orm::{
 use entity::customer_type as ct;
 use entity::customer_type_product as ctp;
 
-use crate::error::{Error, Errors, Result};
+use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::products::TAX_SUFFIX;
 use crate::usage::{self, Use, uses};
@@ -480,9 +480,7 @@ pub async fn update(
 ) -> Result<CustomerType> {
     let txn = db.write().await?;
     let current = get(&txn, code).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     let name = patch.name.clone().unwrap_or_else(|| current.name.clone());
     let is_member = patch.is_member.unwrap_or(current.is_member);
     let is_organization = patch.is_organization.unwrap_or(current.is_organization);
@@ -557,9 +555,7 @@ pub async fn update(
 pub async fn delete(db: &Db, code: &str, expected_version: Option<i32>) -> Result<()> {
     let txn = db.write().await?;
     let current = get(&txn, code).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     usage::ensure_unused(&txn, "customer type", code, USES).await?;
     let st = settings::get(&txn).await?;
     if st.default_person_type.as_deref() == Some(code)

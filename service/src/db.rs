@@ -52,13 +52,16 @@ impl Db {
         self.conn.get_database_backend()
     }
 
-    /// Begins a transaction for a multi-step write; everything in it lands or nothing does.
+    /// Begins a transaction for a multi-step write; everything in it lands or nothing does,
+    /// the audit event of the request being served included.
     pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.conn.begin_with_options(options).await
+        let txn = self.conn.begin_with_options(options).await?;
+        crate::audit::record_request(&txn).await?;
+        Ok(txn)
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -59,6 +59,15 @@ fn summary(errors: &[FieldError]) -> String {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// If-Match: the version the client read must still be the current one. Checked after the
+/// request is otherwise valid (RFC 9110 13.2.1): a bad request is a 422 whatever its If-Match.
+pub fn check_version(expected: Option<i32>, current: i32) -> Result<()> {
+    match expected {
+        Some(v) if v != current => Err(Error::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
 impl Error {
     pub fn not_found(what: &'static str, key: impl ToString) -> Self {
         Error::NotFound {

@@ -2,7 +2,8 @@
 //! are stored in the same transaction as the movement, so a retry gets the first response and
 //! a crash never leaves a movement without its key.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use entity::idempotency_key as k;
@@ -77,5 +78,48 @@ pub async fn store(conn: &impl ConnectionTrait, key: &Key, response: &Stored) ->
     }
     .insert(conn)
     .await?;
+    Ok(())
+}
+
+/// Starts a keyed movement inside its transaction: the stored response if the key was used,
+/// else the key is claimed (a placeholder row) until [`finish`] fills it in. A second request
+/// with the same key waits on the claim; once the first commits it finds the response and
+/// replays it instead of moving money again (if the first rolls back, it claims the key).
+pub async fn begin(conn: &impl ConnectionTrait, key: &Key) -> Result<Option<Stored>> {
+    if let Some(stored) = replay(conn, key).await? {
+        return Ok(Some(stored));
+    }
+    let claimed = k::Entity::insert(k::ActiveModel {
+        scope: Set(key.scope.clone()),
+        key: Set(key.key.clone()),
+        request_hash: Set(key.request_hash.clone()),
+        status: Set(0),
+        body: Set(String::new()),
+        created_at: Set(clock::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([k::Column::Scope, k::Column::Key])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    if claimed == 1 {
+        return Ok(None);
+    }
+    replay(conn, key).await?.map(Some).ok_or_else(|| {
+        Error::conflict("a request with this Idempotency-Key is in progress; retry it")
+    })
+}
+
+/// Stores the response under a key claimed by [`begin`], in the same transaction.
+pub async fn finish(conn: &impl ConnectionTrait, key: &Key, response: &Stored) -> Result<()> {
+    k::Entity::update_many()
+        .col_expr(k::Column::Status, i32::from(response.status).into())
+        .col_expr(k::Column::Body, response.body.clone().into())
+        .filter(k::Column::Scope.eq(key.scope.clone()))
+        .filter(k::Column::Key.eq(key.key.clone()))
+        .exec(conn)
+        .await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod billing;
 pub mod billing_categories;
 pub mod billing_cycles;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
-use crate::error::{Error, Errors, Result};
+use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::usage::{self, Use};
 use crate::{clock, db::Db};
@@ -146,9 +146,7 @@ impl LookupTable {
         errors.into_result()?;
         let txn = db.write().await?;
         let current = self.get(&txn, code).await?;
-        if expected_version.is_some_and(|v| v != current.version) {
-            return Err(Error::PreconditionFailed);
-        }
+        check_version(expected_version, current.version)?;
         let stmt = Query::update()
             .table(tbl(self))
             .value(Alias::new("name"), name.trim())
@@ -168,9 +166,7 @@ impl LookupTable {
     pub async fn delete(&self, db: &Db, code: &str, expected_version: Option<i32>) -> Result<()> {
         let txn = db.write().await?;
         let current = self.get(&txn, code).await?;
-        if expected_version.is_some_and(|v| v != current.version) {
-            return Err(Error::PreconditionFailed);
-        }
+        check_version(expected_version, current.version)?;
         if self.protected.contains(&code) {
             return Err(Error::conflict(format!(
                 "{} {code} is built in and cannot be deleted",

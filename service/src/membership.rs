@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use entity::contact as c;
 
 use crate::contacts::{self, Actor, ContactView};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_version};
 use crate::{clock, db::Db};
 
 pub const RENEW_MONTHS_MAX: u32 = 120;
@@ -26,9 +26,7 @@ pub async fn set_renew_months(
     }
     let txn = db.write().await?;
     let current = contacts::get(&txn, Actor::Staff, contact_id).await?.contact;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     let res = c::Entity::update_many()
         .set(c::ActiveModel {
             renew_months: Set(Some(months as i32)),

@@ -9,8 +9,10 @@ pub fn cents_from_decimal(amount: Decimal) -> Result<i64, String> {
     if amount.scale() > 2 {
         return Err("amount has more than 2 decimal places".into());
     }
-    (amount * Decimal::ONE_HUNDRED)
-        .to_i64()
+    // Checked: the largest decimals overflow when scaled, and that is bad input, not a crash.
+    amount
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|c| c.to_i64())
         .ok_or_else(|| "amount is out of range".into())
 }
 
@@ -37,6 +39,14 @@ pub fn format_cents(cents: i64) -> String {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn amounts_too_large_to_scale_are_refused_not_a_panic() {
+        let huge = Decimal::from_str("1000000000000000000000000000").unwrap();
+        assert!(cents_from_decimal(huge).is_err());
+        assert!(parse_amount("79228162514264337593543950335").is_err());
+        assert_eq!(parse_amount("92233720368547758.07"), Ok(i64::MAX));
+    }
 
     #[test]
     fn amounts_round_trip_through_cents() {

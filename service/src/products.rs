@@ -7,7 +7,7 @@ use sea_orm::{
 
 use entity::product as p;
 
-use crate::error::{Error, Errors, Result};
+use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::usage::{self, Use, uses};
 use crate::{billing_cycles, clock, codes, db::Db};
@@ -211,9 +211,6 @@ pub async fn update(
 ) -> Result<p::Model> {
     let txn = db.write().await?;
     let current = get(&txn, code).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
     let mut errors = Errors::new();
     let product_type = patch
         .product_type
@@ -227,6 +224,7 @@ pub async fn update(
         patch.term_months,
     );
     errors.into_result()?;
+    check_version(expected_version, current.version)?;
     let mut am: p::ActiveModel = current.clone().into();
     if let Some(name) = patch.name {
         am.name = Set(name.trim().to_owned());
@@ -260,9 +258,7 @@ pub async fn update(
 pub async fn delete(db: &Db, code: &str, expected_version: Option<i32>) -> Result<()> {
     let txn = db.write().await?;
     let current = get(&txn, code).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     usage::ensure_unused(&txn, "product", code, USES).await?;
     p::Entity::delete_by_id(code.to_owned()).exec(&txn).await?;
     txn.commit().await?;

@@ -9,7 +9,7 @@ use sea_orm::{
 use entity::segment as sg;
 
 use crate::contact_filter::ContactFilter;
-use crate::error::{Error, Errors, Result};
+use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::{billing_categories, clock, contact_statuses, contacts, customer_types, db::Db};
 
@@ -209,10 +209,8 @@ pub async fn update(
 ) -> Result<Segment> {
     let txn = db.write().await?;
     let current = get(&txn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
     validate(&txn, &input).await?;
+    check_version(expected_version, current.version)?;
     let res = sg::Entity::update_many()
         .set(sg::ActiveModel {
             name: Set(input.name.trim().to_owned()),
@@ -238,9 +236,7 @@ pub async fn update(
 pub async fn delete(db: &Db, id: i64, expected_version: Option<i32>) -> Result<()> {
     let txn = db.write().await?;
     let current = get(&txn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     sg::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

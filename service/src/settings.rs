@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use entity::customer_type as ct;
 use entity::membership_settings as ms;
 
-use crate::error::{Error, Errors, Result};
+use crate::error::{Error, Errors, Result, check_version};
 use crate::{clock, db::Db};
 
 pub const SETTINGS_ID: i32 = 1;
@@ -216,9 +216,7 @@ pub async fn validate(conn: &impl ConnectionTrait, s: &Settings) -> Result<()> {
 pub async fn put(db: &Db, new: Settings, expected_version: Option<i32>) -> Result<Settings> {
     let txn = db.write().await?;
     let current = get(&txn).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     validate(&txn, &new).await?;
     save(&txn, &new, current.version + 1).await?;
     let saved = get(&txn).await?;

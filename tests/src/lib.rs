@@ -2,6 +2,7 @@
 //! (an SQLite file in a temp dir, or a new PostgreSQL database when `AMS_TEST_DATABASE_URL`
 //! is set), with helpers per endpoint and tokens for each role.
 
+pub mod child;
 pub mod fresh_db;
 
 use std::net::TcpListener;
@@ -18,6 +19,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 pub struct TestApp {
     pub base: String,
+    /// The database URL the app runs on.
+    pub url: String,
     pub client: reqwest::Client,
     pub db: Db,
     pub keys: TokenKeys,
@@ -112,11 +115,22 @@ pub async fn spawn() -> TestApp {
     let staff = keys.issue(admin.id, "staff", None, now()).expect("token");
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        url,
         client: reqwest::Client::new(),
         db,
         keys,
         staff,
         _dir: dir,
+    }
+}
+
+/// `quick` normally, `long` when `AMS_CI_LONG=1` (the README's long mode): sizes and rounds of
+/// the fault and concurrency tests.
+pub fn scale(quick: u64, long: u64) -> u64 {
+    if std::env::var("AMS_CI_LONG").as_deref() == Ok("1") {
+        long
+    } else {
+        quick
     }
 }
 

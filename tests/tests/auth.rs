@@ -780,3 +780,106 @@ async fn sec1_role_matrix_over_every_endpoint() {
         assert!(covered, "{path} is not in the role matrix");
     }
 }
+
+// ---------------------------------------------------------------- login abuse
+
+#[tokio::test]
+async fn repeated_failures_get_429_with_retry_after_even_for_the_right_password() {
+    let app = spawn().await;
+    for _ in 0..5 {
+        login(&app, "admin", "wrong-password")
+            .await
+            .problem(401, "unauthorized");
+    }
+    let locked = login(&app, "admin", ADMIN_PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+    let wait: u64 = locked
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=900).contains(&wait), "{wait}");
+    // The lock is for that username: another login from the same address still works.
+    app.post(
+        "/users",
+        &app.staff,
+        json!({"username": "jane", "password": "a long passphrase", "role": "staff"}),
+    )
+    .await
+    .expect(201);
+    login(&app, "jane", "a long passphrase").await.expect(200);
+}
+
+#[tokio::test]
+async fn too_many_attempts_from_one_address_get_429() {
+    let app = spawn().await;
+    // Different usernames each time, so only the per-address limit (60 a minute) applies.
+    let mut limited = None;
+    for i in 0..61 {
+        let r = login(&app, &format!("nobody{i}"), "wrong-password").await;
+        if r.status.as_u16() == 429 {
+            limited = Some((i, r));
+            break;
+        }
+        r.problem(401, "unauthorized");
+    }
+    let (at, r) = limited.expect("limited within 61 attempts");
+    assert_eq!(at, 60);
+    assert!(r.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn unknown_users_and_wrong_passwords_get_the_same_answer_in_the_same_time() {
+    let app = spawn().await;
+    let mut unknown = Vec::new();
+    let mut wrong = Vec::new();
+    // Four rounds: under the five-failure lock for `admin`.
+    for i in 0..4 {
+        let started = std::time::Instant::now();
+        let a = login(&app, &format!("ghost{i}"), "wrong-password").await;
+        unknown.push(started.elapsed());
+        let started = std::time::Instant::now();
+        let b = login(&app, "admin", "wrong-password").await;
+        wrong.push(started.elapsed());
+        assert_eq!(a.status, b.status);
+        assert_eq!(a.text, b.text);
+    }
+    unknown.sort();
+    wrong.sort();
+    // Medians within a factor of two: both verify a password hash (argon2), so an unknown
+    // username cannot be told from a known one by timing.
+    let (u, w) = (unknown[2].as_secs_f64(), wrong[2].as_secs_f64());
+    assert!(
+        u > w / 2.0 && u < w * 2.0,
+        "unknown {u:.4}s vs wrong {w:.4}s"
+    );
+}
+
+#[tokio::test]
+async fn password_length_limits_hold_at_registration_and_login() {
+    let app = spawn().await;
+    let long = "p".repeat(129);
+    app.send(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(
+            json!({"username": "longpw", "password": long, "first_name": "L",
+            "last_name": "P", "email": "l@example.org"}),
+        ),
+        &[],
+    )
+    .await
+    .problem(422, "validation_failed");
+    // At login: over the longest password a login can have, the usual 401 after the usual
+    // work; far over it, refused before any hashing, for every username alike.
+    login(&app, "admin", &"p".repeat(129))
+        .await
+        .problem(401, "unauthorized");
+    for user in ["admin", "nobody"] {
+        let r = login(&app, user, &"p".repeat(100_000))
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], "password");
+    }
+}

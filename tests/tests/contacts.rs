@@ -1441,7 +1441,7 @@ async fn contacts_keyset_pagination() {
     app.get("/contacts?cursor=garbage!", &app.staff)
         .await
         .problem(400, "invalid_parameter");
-    // A well-formed cursor whose key is not an id ("k:abc").
+    // Letters are no id.
     app.get("/contacts?cursor=azphYmM", &app.staff)
         .await
         .problem(400, "invalid_parameter");

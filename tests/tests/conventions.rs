@@ -140,6 +140,18 @@ async fn bad_path_and_query_parameters_are_400_problems() {
     app.get("/contacts?updated_since=yesterday", &app.staff)
         .await
         .problem(400, "invalid_parameter");
+    // A literal path is not an id of the parameterized one beside it.
+    let r = app
+        .send(
+            Method::PATCH,
+            "/contacts/purge",
+            Some(&app.staff),
+            Some(json!({})),
+            &[],
+        )
+        .await
+        .problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("POST"));
     app.get("/no-such-thing", &app.staff)
         .await
         .problem(404, "not_found");
@@ -320,4 +332,100 @@ async fn concurrent_edits_with_the_same_if_match_let_exactly_one_win() {
     }
     assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| **c == 412).count(), 5, "{codes:?}");
+}
+
+#[tokio::test]
+async fn a_known_path_with_another_method_is_405_with_allow() {
+    let app = spawn().await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/contacts",
+            Some(&app.staff),
+            Some(json!({})),
+            &[],
+        )
+        .await
+        .problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("GET, POST"));
+    let r = app
+        .send(
+            Method::POST,
+            "/contacts/12",
+            Some(&app.staff),
+            Some(json!({})),
+            &[],
+        )
+        .await
+        .problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("GET, PATCH"));
+    // A literal path is not an id of the parameterized one beside it.
+    let r = app
+        .send(
+            Method::PATCH,
+            "/contacts/purge",
+            Some(&app.staff),
+            Some(json!({})),
+            &[],
+        )
+        .await
+        .problem(405, "method_not_allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("POST"));
+    app.get("/no-such-thing", &app.staff)
+        .await
+        .problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn deep_or_huge_input_is_a_clear_problem_and_the_server_stays_up() {
+    let app = spawn().await;
+    // Nested far past serde_json's recursion limit (128): refused, not a stack overflow.
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let bodies = [
+        ("/billing-categories", nested.clone()),
+        // Rows are free-form JSON: the depth limit is what stops this one.
+        (
+            "/subscriptions/import",
+            format!(r#"{{"action": "insert", "rows": [{nested}]}}"#),
+        ),
+    ];
+    for (path, body) in bodies {
+        let res = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(&app.staff)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        assert_eq!(
+            res.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        assert!(status == 400 || status == 422, "{path}: {status}");
+    }
+    // An upload over 64 MiB is 413 whatever its content.
+    let huge = vec![b'x'; 65 * 1024 * 1024];
+    let res = app
+        .client
+        .post(app.url("/subscriptions/import?action=insert"))
+        .bearer_auth(&app.staff)
+        .header("content-type", "text/csv")
+        .body(huge)
+        .send()
+        .await;
+    // The server may close the connection after answering; either way it is not accepted.
+    if let Ok(res) = res {
+        assert_eq!(res.status().as_u16(), 413);
+    }
+    // A page larger than 200 is refused rather than served.
+    app.get("/contacts?limit=100000", &app.staff)
+        .await
+        .problem(400, "invalid_parameter");
+    app.get("/health", &app.staff).await.expect(200);
+    app.get("/contacts", &app.staff).await.expect(200);
 }

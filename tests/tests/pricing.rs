@@ -491,7 +491,7 @@ async fn p3_price_endpoint_errors_and_percent_encoded_codes() {
     let r = app
         .get("/products/MDUES/price?with=CHAPT%2FEAST,NOPE", &app.staff)
         .await
-        .problem(400, "invalid_parameter");
+        .problem(404, "not_found");
     assert!(detail(&r).contains("NOPE"), "{}", r.text);
     // The product itself still answers at its own path.
     app.get("/products/CHAPT%2FEAST", &app.staff)

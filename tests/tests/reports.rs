@@ -400,9 +400,10 @@ async fn a3_billing_report_gives_runs_receivables_and_cash_by_period() {
     assert_eq!(p[0]["billed"], "1250.00");
     assert_eq!(p[0]["cash_received"], "100.00");
     assert_eq!(p[0]["open_receivables"], "775.00");
+    // Well-formed but impossible: a validation failure, not a malformed query.
     app.get("/reports/billing?from=2026-03-01&to=2026-01-01", &app.staff)
         .await
-        .problem(400, "invalid_parameter");
+        .problem(422, "validation_failed");
     app.get("/reports/billing?period=week", &app.staff)
         .await
         .problem(400, "invalid_parameter");

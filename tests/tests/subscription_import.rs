@@ -1065,7 +1065,7 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
     // Action and media type.
     let r = csv(&app, "", &format!("contact_id,product\n{a},CHAPT/EAST\n"))
         .await
-        .problem(400, "invalid_parameter");
+        .problem(422, "validation_failed");
     assert_problem_field(&r, "action");
     csv(
         &app,

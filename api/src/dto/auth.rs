@@ -6,9 +6,10 @@ use validator::Validate;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "admin", "password": "the password"}))]
 pub struct TokenRequest {
-    #[validate(length(min = 1, max = 100))]
+    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
     pub username: String,
-    #[validate(length(min = 1, max = 1024))]
+    /// Longer than any password a login can have (128), shorter than a hashing workload.
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
     pub password: String,
 }
 

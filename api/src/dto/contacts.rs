@@ -322,7 +322,7 @@ impl From<ContactPatchDto> for ContactPatch {
 pub struct ContactQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::IdCursor>,
     pub customer_type: Option<String>,
     pub billing_category: Option<String>,
     pub status: Option<String>,
@@ -398,7 +398,7 @@ impl ContactQuery {
     pub fn page(&self) -> service::page::PageRequest {
         service::page::PageRequest {
             limit: self.limit,
-            cursor: self.cursor.clone(),
+            cursor: self.cursor.as_ref().map(|c| c.0.clone()),
         }
     }
 }

@@ -142,13 +142,14 @@ pub struct InvoiceList {
 pub struct InvoiceQuery {
     pub contact_id: Option<i64>,
     /// `draft`, `open`, `paid`, `void` or `cancelled`.
+    #[param(pattern = "^(draft|open|paid|void|cancelled)$")]
     pub status: Option<String>,
     pub renewal_run: Option<i64>,
     pub billing_cycle: Option<i64>,
     pub updated_since: Option<DateTime<Utc>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::IdCursor>,
 }
 
 /// A billing cycle by id or by name.

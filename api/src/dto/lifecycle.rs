@@ -108,6 +108,7 @@ pub struct MassChangeSetDto {
 #[schema(example = json!({"filter": {"customer_type": "OLDM"}, "set": {"customer_type": "M"}, "dry_run": true}))]
 pub struct MassChangeDto {
     /// Which contacts: the list filters of `GET /contacts`; at least one.
+    #[serde(deserialize_with = "crate::dto::object")]
     pub filter: ContactFilterDto,
     pub set: MassChangeSetDto,
     #[serde(default)]
@@ -174,7 +175,7 @@ impl From<PurgeResult> for PurgeResultDto {
 pub struct AuditQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::IdCursor>,
     /// Only this action, e.g. `membership.expire`.
     pub action: Option<String>,
 }

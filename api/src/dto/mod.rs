@@ -18,24 +18,138 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// `limit` and `cursor` of every list.
+/// A list's `cursor`: the `next_cursor` of the previous page, which is the last key of that
+/// page. Lists ordered by id take an id, lists ordered by code a code; either may name a key
+/// that no longer exists, and the page starts after it.
+#[derive(Debug, Clone)]
+pub struct IdCursor(pub String);
+
+#[derive(Debug, Clone)]
+pub struct CodeCursor(pub String);
+
+impl<'de> Deserialize<'de> for IdCursor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(IdCursor(text))
+        } else {
+            Err(serde::de::Error::custom(
+                "cursor: is not a cursor returned by this list",
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CodeCursor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if service::codes::is_code_shaped(&text) {
+            Ok(CodeCursor(text))
+        } else {
+            Err(serde::de::Error::custom(
+                "cursor: is not a cursor returned by this list",
+            ))
+        }
+    }
+}
+
+fn cursor_schema(
+    pattern: &str,
+    example: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some("`next_cursor` of the previous page"))
+        .examples([serde_json::json!(example)])
+        .into()
+}
+
+impl utoipa::PartialSchema for IdCursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        cursor_schema("^[0-9]{1,18}$", "1042")
+    }
+}
+
+impl ToSchema for IdCursor {}
+
+impl utoipa::PartialSchema for CodeCursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        cursor_schema(service::codes::CODE_SHAPE, "FYEAR")
+    }
+}
+
+impl ToSchema for CodeCursor {}
+
+/// Either kind of cursor, as the service layer takes it.
+pub trait Cursor {
+    fn text(&self) -> String;
+}
+
+impl Cursor for IdCursor {
+    fn text(&self) -> String {
+        self.0.clone()
+    }
+}
+
+impl Cursor for CodeCursor {
+    fn text(&self) -> String {
+        self.0.clone()
+    }
+}
+
+pub fn page_request(
+    limit: Option<u64>,
+    cursor: Option<&impl Cursor>,
+) -> service::page::PageRequest {
+    service::page::PageRequest {
+        limit,
+        cursor: cursor.map(Cursor::text),
+    }
+}
+
+/// `limit` and `cursor` of every list ordered by id.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page size, 1..=200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+    pub cursor: Option<IdCursor>,
 }
 
 impl ListQuery {
     pub fn page(&self) -> service::page::PageRequest {
-        service::page::PageRequest {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-        }
+        page_request(self.limit, self.cursor.as_ref())
     }
+}
+
+/// `limit` and `cursor` of every list ordered by code.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CodeListQuery {
+    /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    pub cursor: Option<CodeCursor>,
+}
+
+impl CodeListQuery {
+    pub fn page(&self) -> service::page::PageRequest {
+        page_request(self.limit, self.cursor.as_ref())
+    }
+}
+
+/// A nested object that must be a JSON object: serde would also build a struct from an array
+/// of its fields in order, which no client means.
+pub fn object<'de, T, D>(d: D) -> Result<T, D::Error>
+where
+    T: serde::de::DeserializeOwned,
+    D: Deserializer<'de>,
+{
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    T::deserialize(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
 }
 
 /// For PATCH: tells "absent" (`None`) from "null" (`Some(None)`).
@@ -86,10 +200,14 @@ impl<'de> Deserialize<'de> for Money {
 impl utoipa::PartialSchema for Money {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
+        // A string on output; on input a string or a number (the pattern applies to strings).
         ObjectBuilder::new()
-            .schema_type(Type::String)
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Number,
+            ]))
             .pattern(Some(r"^-?\d+(\.\d{1,2})?$"))
-            .description(Some("Decimal amount with at most 2 places, as a string (numbers are accepted on input)."))
+            .description(Some("Decimal amount with at most 2 places: always a string on output; a string or a number on input."))
             .examples([serde_json::json!("500.00")])
             .into()
     }

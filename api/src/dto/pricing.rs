@@ -81,7 +81,7 @@ pub struct PricingRuleList {
 pub struct PricingRuleQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::IdCursor>,
     /// Only rules of this product.
     pub product: Option<String>,
     /// Only rules with this customer type condition.

@@ -259,7 +259,7 @@ pub struct CustomerTypeList {
 pub struct CustomerTypeQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::CodeCursor>,
     pub is_member: Option<bool>,
     pub is_organization: Option<bool>,
 }
@@ -376,7 +376,7 @@ pub struct ProductList {
 pub struct ProductQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::CodeCursor>,
     #[param(value_type = Option<ProductTypeDto>)]
     pub product_type: Option<ProductTypeDto>,
     pub active: Option<bool>,

@@ -178,7 +178,7 @@ pub struct ReminderQuery {
     pub as_of: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::IdCursor>,
 }
 
 /// An open renewal invoice to remind of, with its open lines (I-7).

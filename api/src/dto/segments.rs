@@ -19,6 +19,7 @@ pub struct SegmentInputDto {
     #[validate(length(max = 500))]
     pub description: Option<String>,
     /// The list filters of `GET /contacts`, as JSON.
+    #[serde(deserialize_with = "crate::dto::object")]
     pub filter: ContactFilterDto,
 }
 
@@ -40,6 +41,7 @@ pub struct SegmentDto {
     pub id: i64,
     pub name: String,
     pub description: Option<String>,
+    #[serde(deserialize_with = "crate::dto::object")]
     pub filter: ContactFilterDto,
     pub version: i32,
     pub created_at: DateTime<Utc>,

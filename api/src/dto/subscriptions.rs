@@ -183,7 +183,7 @@ pub struct SubscriptionQuery {
     pub updated_since: Option<DateTime<Utc>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub cursor: Option<crate::dto::IdCursor>,
 }
 
 impl SubscriptionQuery {
@@ -201,7 +201,7 @@ impl SubscriptionQuery {
     pub fn page(&self) -> service::page::PageRequest {
         service::page::PageRequest {
             limit: self.limit,
-            cursor: self.cursor.clone(),
+            cursor: self.cursor.as_ref().map(|c| c.0.clone()),
         }
     }
 }
@@ -246,7 +246,9 @@ pub struct ImportRequestDto {
     pub action: ImportAction,
     #[serde(default)]
     pub mode: ImportMode,
-    #[schema(value_type = Vec<Object>)]
+    /// One object per row. A row that is not an object fails as a row, reported with the
+    /// others (S-9), rather than failing the request.
+    #[schema(value_type = Vec<serde_json::Value>)]
     pub rows: Vec<serde_json::Value>,
 }
 

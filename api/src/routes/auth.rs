@@ -1,4 +1,6 @@
-use actix_web::{HttpResponse, post, web};
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::app::AppState;
 use crate::auth::Staff;
@@ -7,18 +9,48 @@ use crate::dto::auth::{
 };
 use crate::dto::contacts::ContactDto;
 use crate::extract::Body;
-use crate::problem::ApiResult;
+use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Exchange a username and password for a bearer token.
+///
+/// Unknown users and wrong passwords get the same 401 after the same work. Repeated failures
+/// for a username from one address, or too many attempts from one address, get 429 with
+/// `Retry-After` until the window ends (`AMS_LOGIN_*`).
 #[utoipa::path(tag = "auth", operation_id = "createToken", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse)))]
+    responses((status = 200, body = TokenResponse),
+        (status = 401, description = "Unknown username or wrong password (the same answer for both)",
+            content_type = "application/problem+json", body = Problem),
+        (status = 429, description = "Too many login attempts: wait `Retry-After` seconds",
+            content_type = "application/problem+json", body = Problem,
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 #[post("/auth/token")]
 pub async fn token(
+    http: HttpRequest,
     state: web::Data<AppState>,
     body: Body<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.0;
-    let user = service::users::authenticate(&state.db.conn, &req.username, &req.password).await?;
+    let ip = http
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    state
+        .logins
+        .attempt(ip, &req.username)
+        .map_err(ApiError::too_many_requests)?;
+    let user =
+        match service::users::authenticate(&state.db.conn, &req.username, &req.password).await {
+            Ok(user) => {
+                state.logins.succeeded(ip, &req.username);
+                user
+            }
+            Err(e) => {
+                if matches!(e, service::Error::Unauthorized(_)) {
+                    state.logins.failed(ip, &req.username);
+                }
+                return Err(e.into());
+            }
+        };
     let now = chrono::Utc::now().timestamp();
     let access_token = state
         .keys
@@ -62,7 +94,7 @@ pub async fn register(
 
 /// Create a login (staff only).
 #[utoipa::path(tag = "users", operation_id = "createUser", request_body = NewUserRequest,
-    security(("bearer" = [])), responses((status = 201, body = UserDto)))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = UserDto)))]
 #[post("/users")]
 pub async fn create_user(
     _staff: Staff,

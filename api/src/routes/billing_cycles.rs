@@ -14,7 +14,7 @@ use crate::routes::{created, versioned};
 
 /// List billing cycles.
 #[utoipa::path(tag = "billing", operation_id = "listBillingCycles", params(ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = CycleList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = CycleList)))]
 #[get("/billing-cycles")]
 pub async fn list(
     _s: Staff,
@@ -31,7 +31,7 @@ pub async fn list(
 /// Create a billing cycle. The response carries `warnings` for accepted but questionable
 /// options.
 #[utoipa::path(tag = "billing", operation_id = "createBillingCycle", request_body = NewCycleDto,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 201, body = CycleDto, headers(("ETag" = String), ("Location" = String)))))]
 #[post("/billing-cycles")]
 pub async fn create(
@@ -50,7 +50,7 @@ pub async fn create(
 
 /// Get a billing cycle.
 #[utoipa::path(tag = "billing", operation_id = "getBillingCycle", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = CycleDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = CycleDto, headers(("ETag" = String)))))]
 #[get("/billing-cycles/{id}")]
 pub async fn get(
     _s: Staff,
@@ -64,7 +64,7 @@ pub async fn get(
 /// Change a billing cycle; the whole cycle is validated again.
 #[utoipa::path(tag = "billing", operation_id = "updateBillingCycle", request_body = CyclePatchDto,
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = CycleDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = CycleDto, headers(("ETag" = String)))))]
 #[patch("/billing-cycles/{id}")]
 pub async fn update(
     _s: Staff,
@@ -81,7 +81,7 @@ pub async fn update(
 /// Delete a billing cycle.
 #[utoipa::path(tag = "billing", operation_id = "deleteBillingCycle",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/billing-cycles/{id}")]
 pub async fn delete(
     _s: Staff,

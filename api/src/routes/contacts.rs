@@ -16,7 +16,7 @@ use crate::routes::{created, versioned};
 
 /// List contacts with filters and keyset pagination (staff).
 #[utoipa::path(tag = "contacts", operation_id = "listContacts", params(ContactQuery),
-    security(("bearer" = [])), responses((status = 200, body = ContactList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ContactList)))]
 #[get("/contacts")]
 pub async fn list(
     _s: Staff,
@@ -32,7 +32,7 @@ pub async fn list(
 
 /// Create a contact (staff). A linked person may take the organization's flow-down type.
 #[utoipa::path(tag = "contacts", operation_id = "createContact", request_body = NewContactDto,
-    security(("bearer" = [])), responses((status = 201, body = ContactDto, headers(("ETag" = String), ("Location" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = ContactDto, headers(("ETag" = String), ("Location" = String)))))]
 #[post("/contacts")]
 pub async fn create(
     _s: Staff,
@@ -50,7 +50,7 @@ pub async fn create(
 
 /// Get a contact. Members may read only their own (others: 404).
 #[utoipa::path(tag = "contacts", operation_id = "getContact", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
 #[get("/contacts/{id}")]
 pub async fn get(
     caller: Caller,
@@ -65,7 +65,7 @@ pub async fn get(
 /// Update profile fields (C-5); members only their own profile (C-6). Honours `If-Match`.
 #[utoipa::path(tag = "contacts", operation_id = "updateContact", request_body = ContactPatchDto,
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
 #[patch("/contacts/{id}")]
 pub async fn update(
     caller: Caller,
@@ -81,7 +81,7 @@ pub async fn update(
 
 /// A contact's history (L-6), oldest first: terms, type and status changes.
 #[utoipa::path(tag = "contacts", operation_id = "getContactHistory", params(("id" = i64, Path), ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = HistoryList)))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = HistoryList)))]
 #[get("/contacts/{id}/history")]
 pub async fn history(
     caller: Caller,

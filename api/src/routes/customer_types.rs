@@ -15,7 +15,7 @@ use crate::routes::{created, versioned};
 
 /// List customer types (members may read).
 #[utoipa::path(tag = "customer-types", operation_id = "listCustomerTypes", params(CustomerTypeQuery),
-    security(("bearer" = [])), responses((status = 200, body = CustomerTypeList)))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = CustomerTypeList)))]
 #[get("/customer-types")]
 pub async fn list(
     _c: Caller,
@@ -24,7 +24,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let req = service::page::PageRequest {
         limit: q.limit,
-        cursor: q.cursor.clone(),
+        cursor: q.cursor.as_ref().map(|c| c.0.clone()),
     };
     let page = svc::list(&state.db.conn, &req, q.is_member, q.is_organization).await?;
     Ok(HttpResponse::Ok().json(CustomerTypeList {
@@ -35,7 +35,7 @@ pub async fn list(
 
 /// Create a customer type.
 #[utoipa::path(tag = "customer-types", operation_id = "createCustomerType", request_body = NewCustomerTypeDto,
-    security(("bearer" = [])), responses((status = 201, body = CustomerTypeDto)))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = CustomerTypeDto)))]
 #[post("/customer-types")]
 pub async fn create(
     _s: Staff,
@@ -67,7 +67,7 @@ pub async fn create(
 
 /// Get a customer type.
 #[utoipa::path(tag = "customer-types", operation_id = "getCustomerType", params(("code" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, body = CustomerTypeDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = CustomerTypeDto, headers(("ETag" = String)))))]
 #[get("/customer-types/{code}")]
 pub async fn get(
     _c: Caller,
@@ -82,7 +82,7 @@ pub async fn get(
 /// Change a customer type; the rules of CT-3..CT-6 are checked on the result.
 #[utoipa::path(tag = "customer-types", operation_id = "updateCustomerType", request_body = CustomerTypePatchDto,
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = CustomerTypeDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = CustomerTypeDto)))]
 #[patch("/customer-types/{code}")]
 pub async fn update(
     _s: Staff,
@@ -114,7 +114,7 @@ pub async fn update(
 /// Delete a customer type no contact or type uses (CT-7: 409 with the counts).
 #[utoipa::path(tag = "customer-types", operation_id = "deleteCustomerType",
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/customer-types/{code}")]
 pub async fn delete(
     _s: Staff,

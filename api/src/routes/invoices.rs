@@ -73,7 +73,7 @@ async fn list_for(
     };
     let req = service::page::PageRequest {
         limit: q.limit,
-        cursor: q.cursor.clone(),
+        cursor: q.cursor.as_ref().map(|c| c.0.clone()),
     };
     Ok(page_response(
         inv::list(&state.db.conn, &filter, &req).await?,
@@ -82,7 +82,7 @@ async fn list_for(
 
 /// List invoices (staff).
 #[utoipa::path(tag = "invoices", operation_id = "listInvoices", params(InvoiceQuery),
-    security(("bearer" = [])), responses((status = 200, body = InvoiceList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = InvoiceList)))]
 #[get("/invoices")]
 pub async fn list(
     _s: Staff,
@@ -94,7 +94,7 @@ pub async fn list(
 
 /// Get an invoice. Members may read only their own (others: 404).
 #[utoipa::path(tag = "invoices", operation_id = "getInvoice", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = InvoiceDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = InvoiceDto, headers(("ETag" = String)))))]
 #[get("/invoices/{id}")]
 pub async fn get(
     caller: Caller,
@@ -107,7 +107,7 @@ pub async fn get(
 
 /// A contact's invoices. Members may list only their own (others: 404).
 #[utoipa::path(tag = "contacts", operation_id = "listContactInvoices", params(("id" = i64, Path), InvoiceQuery),
-    security(("bearer" = [])), responses((status = 200, body = InvoiceList)))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = InvoiceList)))]
 #[get("/contacts/{id}/invoices")]
 pub async fn for_contact(
     caller: Caller,
@@ -121,7 +121,7 @@ pub async fn for_contact(
 
 /// My invoices.
 #[utoipa::path(tag = "self-service", operation_id = "listMyInvoices", params(InvoiceQuery),
-    security(("bearer" = [])), responses((status = 200, body = InvoiceList)))]
+    security(("bearer" = ["member"])), responses((status = 200, body = InvoiceList)))]
 #[get("/me/invoices")]
 pub async fn mine(
     me: Member,
@@ -184,7 +184,7 @@ async fn do_join(
 /// `Idempotency-Key` makes a retry return the first invoice.
 #[utoipa::path(tag = "billing", operation_id = "joinContact", request_body = JoinRequestDto,
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 201, body = JoinResponseDto), (status = 200, description = "Preview (dry_run)", body = JoinResponseDto)))]
 #[post("/contacts/{id}/join")]
 pub async fn join_contact(
@@ -200,7 +200,7 @@ pub async fn join_contact(
 /// Join as the signed-in member (same body as `/contacts/{id}/join`).
 #[utoipa::path(tag = "self-service", operation_id = "joinMe", request_body = JoinRequestDto,
     params(("Idempotency-Key" = Option<String>, Header)),
-    security(("bearer" = [])),
+    security(("bearer" = ["member"])),
     responses((status = 201, body = JoinResponseDto), (status = 200, description = "Preview (dry_run)", body = JoinResponseDto)))]
 #[post("/me/join")]
 pub async fn join_me(
@@ -220,7 +220,7 @@ pub async fn join_me(
 /// returns the first result and records nothing new (I-4).
 #[utoipa::path(tag = "invoices", operation_id = "payInvoice", request_body = NewPaymentDto,
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 201, body = PaymentResponseDto)))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = PaymentResponseDto)))]
 #[post("/invoices/{id}/payments")]
 pub async fn pay(
     _s: Staff,
@@ -263,7 +263,7 @@ fn response(p: &payments::Paid) -> PaymentResponseDto {
 
 /// Void an unpaid accrual invoice, with a reason (I-2). Invoices are never deleted.
 #[utoipa::path(tag = "invoices", operation_id = "voidInvoice", request_body = ReasonDto,
-    params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = InvoiceDto)))]
+    params(("id" = i64, Path)), security(("bearer" = ["staff"])), responses((status = 200, body = InvoiceDto)))]
 #[post("/invoices/{id}/void")]
 pub async fn void(
     _s: Staff,
@@ -278,7 +278,7 @@ pub async fn void(
 
 /// Cancel an unpaid cash invoice (I-2).
 #[utoipa::path(tag = "invoices", operation_id = "cancelInvoice", request_body = ReasonDto,
-    params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = InvoiceDto)))]
+    params(("id" = i64, Path)), security(("bearer" = ["staff"])), responses((status = 200, body = InvoiceDto)))]
 #[post("/invoices/{id}/cancel")]
 pub async fn cancel(
     _s: Staff,
@@ -295,7 +295,7 @@ pub async fn cancel(
 /// the adjustment is recorded with who and why.
 #[utoipa::path(tag = "invoices", operation_id = "adjustInvoice", request_body = InvoiceAdjustmentDto,
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = InvoiceDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = InvoiceDto, headers(("ETag" = String)))))]
 #[patch("/invoices/{id}")]
 pub async fn adjust_invoice(
     staff: Staff,
@@ -320,7 +320,7 @@ pub async fn adjust_invoice(
 
 /// The adjustments of an invoice, oldest first (I-8).
 #[utoipa::path(tag = "invoices", operation_id = "listInvoiceAdjustments", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = AdjustmentList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = AdjustmentList)))]
 #[get("/invoices/{id}/adjustments")]
 pub async fn adjustments(
     _s: Staff,
@@ -348,7 +348,7 @@ pub async fn adjustments(
 
 /// An AutoPay batch of a renewal run (I-5).
 #[utoipa::path(tag = "invoices", operation_id = "getBatch", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = BatchDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = BatchDto)))]
 #[get("/batches/{id}")]
 pub async fn get_batch(
     _s: Staff,
@@ -361,7 +361,7 @@ pub async fn get_batch(
 
 /// Post a batch: its invoices become open receivables (I-5).
 #[utoipa::path(tag = "invoices", operation_id = "postBatch", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = BatchDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = BatchDto)))]
 #[post("/batches/{id}/post")]
 pub async fn post_batch(
     _s: Staff,
@@ -375,7 +375,7 @@ pub async fn post_batch(
 /// Delete an unposted batch: its invoices leave the run and the subscriptions they billed are
 /// reset as if never billed (I-5).
 #[utoipa::path(tag = "invoices", operation_id = "deleteBatch", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/batches/{id}")]
 pub async fn delete_batch(
     _s: Staff,

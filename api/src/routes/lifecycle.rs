@@ -27,7 +27,7 @@ pub fn who(staff: &Staff, req: &HttpRequest) -> Who {
 /// and persons linked to an expiring organization follow it (CT-6). `dry_run` previews who
 /// would change. One transaction, recorded in contact history and the audit trail.
 #[utoipa::path(tag = "lifecycle", operation_id = "expireMembers", request_body = ExpireDto,
-    security(("bearer" = [])), responses((status = 200, body = ExpireResultDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ExpireResultDto)))]
 #[post("/membership/expire")]
 pub async fn expire_members(
     staff: Staff,
@@ -44,7 +44,7 @@ pub async fn expire_members(
 /// (CT-6). A type of the other record kind (person vs organization) than a selected contact is
 /// refused. One transaction, recorded in contact history and the audit trail.
 #[utoipa::path(tag = "lifecycle", operation_id = "massChangeContacts", request_body = MassChangeDto,
-    security(("bearer" = [])), responses((status = 200, body = MassChangeResultDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = MassChangeResultDto)))]
 #[post("/contacts/mass-change")]
 pub async fn mass_change(
     staff: Staff,
@@ -67,7 +67,7 @@ pub async fn mass_change(
 /// invoice, subscription or dues history, a staff login, or linked contacts that stay, is kept
 /// and listed with the reason; nothing financial is ever deleted. `dry_run` previews.
 #[utoipa::path(tag = "lifecycle", operation_id = "purgeContacts", request_body = PurgeDto,
-    security(("bearer" = [])), responses((status = 200, body = PurgeResultDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PurgeResultDto)))]
 #[post("/contacts/purge")]
 pub async fn purge_contacts(
     staff: Staff,
@@ -79,9 +79,11 @@ pub async fn purge_contacts(
     Ok(HttpResponse::Ok().json(PurgeResultDto::from(r)))
 }
 
-/// The audit trail of staff actions, newest first.
+/// The audit trail, newest first: every write request (its operation id as `action`, the
+/// caller, the request id and the body, secrets redacted), and the staff actions that say
+/// more (`membership.expire`, `contacts.mass_change`, `contacts.purge`).
 #[utoipa::path(tag = "lifecycle", operation_id = "listAuditEvents", params(AuditQuery),
-    security(("bearer" = [])), responses((status = 200, body = AuditList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = AuditList)))]
 #[get("/audit-events")]
 pub async fn audit_events(
     _s: Staff,
@@ -90,7 +92,7 @@ pub async fn audit_events(
 ) -> ApiResult<HttpResponse> {
     let page_req = service::page::PageRequest {
         limit: q.limit,
-        cursor: q.cursor.clone(),
+        cursor: q.cursor.as_ref().map(|c| c.0.clone()),
     };
     let page = audit::list(&state.db.conn, q.action.as_deref(), &page_req).await?;
     Ok(HttpResponse::Ok().json(AuditList {

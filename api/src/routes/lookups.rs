@@ -7,7 +7,7 @@ use service::lookup::LookupTable;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Staff};
-use crate::dto::ListQuery;
+use crate::dto::CodeListQuery;
 use crate::dto::reference::{LookupDto, LookupList, LookupPatch, NewLookup};
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
@@ -16,7 +16,11 @@ use crate::routes::{created, versioned};
 const CATEGORIES: &LookupTable = &service::billing_categories::TABLE;
 const STATUSES: &LookupTable = &service::contact_statuses::TABLE;
 
-async fn list_of(table: &LookupTable, state: &AppState, q: &ListQuery) -> ApiResult<HttpResponse> {
+async fn list_of(
+    table: &LookupTable,
+    state: &AppState,
+    q: &CodeListQuery,
+) -> ApiResult<HttpResponse> {
     let page = table.list(&state.db.conn, &q.page()).await?;
     Ok(HttpResponse::Ok().json(LookupList {
         items: page.items.into_iter().map(Into::into).collect(),
@@ -70,20 +74,20 @@ async fn delete_of(
 }
 
 /// List billing categories (BC-1).
-#[utoipa::path(tag = "billing-categories", operation_id = "listBillingCategories", params(ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = LookupList)))]
+#[utoipa::path(tag = "billing-categories", operation_id = "listBillingCategories", params(CodeListQuery),
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = LookupList)))]
 #[get("/billing-categories")]
 pub async fn list_categories(
     _c: Caller,
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    q: web::Query<CodeListQuery>,
 ) -> ApiResult<HttpResponse> {
     list_of(CATEGORIES, &state, &q).await
 }
 
 /// Create a billing category (BC-1).
 #[utoipa::path(tag = "billing-categories", operation_id = "createBillingCategory", request_body = NewLookup,
-    security(("bearer" = [])), responses((status = 201, body = LookupDto)))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = LookupDto)))]
 #[post("/billing-categories")]
 pub async fn create_category(
     _s: Staff,
@@ -95,7 +99,7 @@ pub async fn create_category(
 
 /// Get a billing category.
 #[utoipa::path(tag = "billing-categories", operation_id = "getBillingCategory", params(("code" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, body = LookupDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = LookupDto, headers(("ETag" = String)))))]
 #[get("/billing-categories/{code}")]
 pub async fn get_category(
     _c: Caller,
@@ -108,7 +112,7 @@ pub async fn get_category(
 /// Rename a billing category.
 #[utoipa::path(tag = "billing-categories", operation_id = "updateBillingCategory", request_body = LookupPatch,
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = LookupDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = LookupDto)))]
 #[patch("/billing-categories/{code}")]
 pub async fn update_category(
     _s: Staff,
@@ -123,7 +127,7 @@ pub async fn update_category(
 /// Delete an unused billing category (409 when in use).
 #[utoipa::path(tag = "billing-categories", operation_id = "deleteBillingCategory",
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/billing-categories/{code}")]
 pub async fn delete_category(
     _s: Staff,
@@ -135,20 +139,20 @@ pub async fn delete_category(
 }
 
 /// List contact statuses (CS-1, CS-2).
-#[utoipa::path(tag = "contact-statuses", operation_id = "listContactStatuses", params(ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = LookupList)))]
+#[utoipa::path(tag = "contact-statuses", operation_id = "listContactStatuses", params(CodeListQuery),
+    security(("bearer" = ["staff"])), responses((status = 200, body = LookupList)))]
 #[get("/contact-statuses")]
 pub async fn list_statuses(
     _s: Staff,
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    q: web::Query<CodeListQuery>,
 ) -> ApiResult<HttpResponse> {
     list_of(STATUSES, &state, &q).await
 }
 
 /// Create a contact status; the code begins with A, I, S or D (CS-1).
 #[utoipa::path(tag = "contact-statuses", operation_id = "createContactStatus", request_body = NewLookup,
-    security(("bearer" = [])), responses((status = 201, body = LookupDto)))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = LookupDto)))]
 #[post("/contact-statuses")]
 pub async fn create_status(
     _s: Staff,
@@ -160,7 +164,7 @@ pub async fn create_status(
 
 /// Get a contact status.
 #[utoipa::path(tag = "contact-statuses", operation_id = "getContactStatus", params(("code" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, body = LookupDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = LookupDto, headers(("ETag" = String)))))]
 #[get("/contact-statuses/{code}")]
 pub async fn get_status(
     _s: Staff,
@@ -173,7 +177,7 @@ pub async fn get_status(
 /// Rename a contact status.
 #[utoipa::path(tag = "contact-statuses", operation_id = "updateContactStatus", request_body = LookupPatch,
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = LookupDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = LookupDto)))]
 #[patch("/contact-statuses/{code}")]
 pub async fn update_status(
     _s: Staff,
@@ -188,7 +192,7 @@ pub async fn update_status(
 /// Delete an unused contact status (409 when in use; `A` is built in).
 #[utoipa::path(tag = "contact-statuses", operation_id = "deleteContactStatus",
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/contact-statuses/{code}")]
 pub async fn delete_status(
     _s: Staff,

@@ -13,7 +13,7 @@ use crate::problem::ApiResult;
 use crate::routes::{contacts::history_page, versioned};
 
 /// My contact record.
-#[utoipa::path(tag = "self-service", operation_id = "getMe", security(("bearer" = [])),
+#[utoipa::path(tag = "self-service", operation_id = "getMe", security(("bearer" = ["member"])),
     responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
 #[get("/me")]
 pub async fn get_me(me: Member, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -32,7 +32,7 @@ pub async fn get_me(me: Member, state: web::Data<AppState>) -> ApiResult<HttpRes
 /// Update my profile: name, addresses, email, phone, communication and ballot preferences (C-6).
 #[utoipa::path(tag = "self-service", operation_id = "updateMe", request_body = ContactPatchDto,
     params(("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["member"])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
 #[patch("/me")]
 pub async fn patch_me(
     me: Member,
@@ -49,7 +49,7 @@ pub async fn patch_me(
 }
 
 /// My membership history (L-6).
-#[utoipa::path(tag = "self-service", operation_id = "getMyHistory", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(tag = "self-service", operation_id = "getMyHistory", params(ListQuery), security(("bearer" = ["member"])),
     responses((status = 200, body = HistoryList)))]
 #[get("/me/history")]
 pub async fn my_history(

@@ -9,13 +9,13 @@ use service::pricing::{self as svc, Conditions, Decided, NewRule, RuleFilter};
 
 use crate::app::AppState;
 use crate::auth::Staff;
-use crate::dto::ListQuery;
 use crate::dto::pricing::{
     AddPricingGroupMembersDto, NewPricingGroupDto, NewPricingRuleDto, PriceDto, PriceQuery,
     PricingGroupDto, PricingGroupList, PricingGroupMemberList, PricingGroupMembersAdded,
     PricingGroupPatchDto, PricingRuleDto, PricingRuleList, PricingRulePatchDto, PricingRuleQuery,
     TaxCompanionDto,
 };
+use crate::dto::{CodeListQuery, ListQuery};
 use crate::extract::{Body, IfMatch};
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::{created, path_segment, versioned};
@@ -26,7 +26,7 @@ const GROUPS: &LookupTable = &svc::groups::TABLE;
 
 /// List pricing rules, oldest first (P-3).
 #[utoipa::path(tag = "pricing-rules", operation_id = "listPricingRules", params(PricingRuleQuery),
-    security(("bearer" = [])), responses((status = 200, body = PricingRuleList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingRuleList)))]
 #[get("/pricing-rules")]
 pub async fn list_rules(
     _s: Staff,
@@ -36,7 +36,7 @@ pub async fn list_rules(
     let q = q.into_inner();
     let req = service::page::PageRequest {
         limit: q.limit,
-        cursor: q.cursor,
+        cursor: q.cursor.map(|c| c.0),
     };
     let filter = RuleFilter {
         product: q.product,
@@ -54,7 +54,7 @@ pub async fn list_rules(
 /// Create a pricing rule (P-3). A rule that would tie with another (same product,
 /// specificity and priority, both able to match one line) is rejected with 409.
 #[utoipa::path(tag = "pricing-rules", operation_id = "createPricingRule", request_body = NewPricingRuleDto,
-    security(("bearer" = [])), responses((status = 201, body = PricingRuleDto, headers(("ETag" = String), ("Location" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = PricingRuleDto, headers(("ETag" = String), ("Location" = String)))))]
 #[post("/pricing-rules")]
 pub async fn create_rule(
     _s: Staff,
@@ -90,7 +90,7 @@ pub async fn create_rule(
 
 /// Get a pricing rule.
 #[utoipa::path(tag = "pricing-rules", operation_id = "getPricingRule", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = PricingRuleDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingRuleDto, headers(("ETag" = String)))))]
 #[get("/pricing-rules/{id}")]
 pub async fn get_rule(
     _s: Staff,
@@ -106,7 +106,7 @@ pub async fn get_rule(
 /// ties like a new rule.
 #[utoipa::path(tag = "pricing-rules", operation_id = "updatePricingRule", request_body = PricingRulePatchDto,
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = PricingRuleDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingRuleDto, headers(("ETag" = String)))))]
 #[patch("/pricing-rules/{id}")]
 pub async fn update_rule(
     _s: Staff,
@@ -124,7 +124,7 @@ pub async fn update_rule(
 /// Delete a pricing rule.
 #[utoipa::path(tag = "pricing-rules", operation_id = "deletePricingRule",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/pricing-rules/{id}")]
 pub async fn delete_rule(
     _s: Staff,
@@ -150,7 +150,7 @@ fn decided(d: Decided) -> (String, i64, Option<PricingRuleDto>) {
 /// and the tax companion line (P-5). `CHAPT/EAST` is requested as `CHAPT%2FEAST`.
 #[utoipa::path(tag = "pricing-rules", operation_id = "getProductPrice",
     params(("code" = String, Path, description = "Product code, percent-encoded"), PriceQuery),
-    security(("bearer" = [])), responses((status = 200, body = PriceDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PriceDto)))]
 #[get("/products/{code}/price")]
 pub async fn product_price(
     _s: Staff,
@@ -194,13 +194,13 @@ pub async fn product_price(
 // ---- pricing groups
 
 /// List pricing groups (P-3).
-#[utoipa::path(tag = "pricing-groups", operation_id = "listPricingGroups", params(ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = PricingGroupList)))]
+#[utoipa::path(tag = "pricing-groups", operation_id = "listPricingGroups", params(CodeListQuery),
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingGroupList)))]
 #[get("/pricing-groups")]
 pub async fn list_groups(
     _s: Staff,
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    q: web::Query<CodeListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = GROUPS.list(&state.db.conn, &q.page()).await?;
     Ok(HttpResponse::Ok().json(PricingGroupList {
@@ -211,7 +211,7 @@ pub async fn list_groups(
 
 /// Create a pricing group.
 #[utoipa::path(tag = "pricing-groups", operation_id = "createPricingGroup", request_body = NewPricingGroupDto,
-    security(("bearer" = [])), responses((status = 201, body = PricingGroupDto, headers(("ETag" = String), ("Location" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = PricingGroupDto, headers(("ETag" = String), ("Location" = String)))))]
 #[post("/pricing-groups")]
 pub async fn create_group(
     _s: Staff,
@@ -229,7 +229,7 @@ pub async fn create_group(
 
 /// Get a pricing group.
 #[utoipa::path(tag = "pricing-groups", operation_id = "getPricingGroup", params(("code" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, body = PricingGroupDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingGroupDto, headers(("ETag" = String)))))]
 #[get("/pricing-groups/{code}")]
 pub async fn get_group(
     _s: Staff,
@@ -244,7 +244,7 @@ pub async fn get_group(
 /// Rename a pricing group.
 #[utoipa::path(tag = "pricing-groups", operation_id = "updatePricingGroup", request_body = PricingGroupPatchDto,
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = PricingGroupDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingGroupDto, headers(("ETag" = String)))))]
 #[patch("/pricing-groups/{code}")]
 pub async fn update_group(
     _s: Staff,
@@ -263,7 +263,7 @@ pub async fn update_group(
 /// Delete a pricing group no rule uses (409 with the count); its memberships go with it.
 #[utoipa::path(tag = "pricing-groups", operation_id = "deletePricingGroup",
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/pricing-groups/{code}")]
 pub async fn delete_group(
     _s: Staff,
@@ -278,7 +278,7 @@ pub async fn delete_group(
 /// List the contact ids in a pricing group, ascending.
 #[utoipa::path(tag = "pricing-groups", operation_id = "listPricingGroupMembers",
     params(("code" = String, Path), ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = PricingGroupMemberList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingGroupMemberList)))]
 #[get("/pricing-groups/{code}/members")]
 pub async fn list_members(
     _s: Staff,
@@ -297,7 +297,7 @@ pub async fn list_members(
 /// in the group are fine.
 #[utoipa::path(tag = "pricing-groups", operation_id = "addPricingGroupMembers",
     params(("code" = String, Path)), request_body = AddPricingGroupMembersDto,
-    security(("bearer" = [])), responses((status = 200, body = PricingGroupMembersAdded)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = PricingGroupMembersAdded)))]
 #[post("/pricing-groups/{code}/members")]
 pub async fn add_members(
     _s: Staff,
@@ -315,7 +315,7 @@ pub async fn add_members(
 /// Take a contact out of a pricing group (404 when it is not in it).
 #[utoipa::path(tag = "pricing-groups", operation_id = "removePricingGroupMember",
     params(("code" = String, Path), ("contact_id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 204, description = "Removed")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Removed")))]
 #[delete("/pricing-groups/{code}/members/{contact_id}")]
 pub async fn remove_member(
     _s: Staff,

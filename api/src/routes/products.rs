@@ -15,7 +15,7 @@ use crate::routes::{created, path_segment, versioned};
 
 /// List products (members may read).
 #[utoipa::path(tag = "products", operation_id = "listProducts", params(ProductQuery),
-    security(("bearer" = [])), responses((status = 200, body = ProductList)))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = ProductList)))]
 #[get("/products")]
 pub async fn list(
     _c: Caller,
@@ -24,7 +24,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let req = service::page::PageRequest {
         limit: q.limit,
-        cursor: q.cursor.clone(),
+        cursor: q.cursor.as_ref().map(|c| c.0.clone()),
     };
     let page = svc::list(
         &state.db.conn,
@@ -41,7 +41,7 @@ pub async fn list(
 
 /// Create a product.
 #[utoipa::path(tag = "products", operation_id = "createProduct", request_body = NewProductDto,
-    security(("bearer" = [])), responses((status = 201, body = ProductDto)))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = ProductDto)))]
 #[post("/products")]
 pub async fn create(
     _s: Staff,
@@ -71,7 +71,7 @@ pub async fn create(
 
 /// Get a product; `CHAPT/EAST` is requested as `CHAPT%2FEAST`.
 #[utoipa::path(tag = "products", operation_id = "getProduct", params(("code" = String, Path, description = "Product code, percent-encoded")),
-    security(("bearer" = [])), responses((status = 200, body = ProductDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = ProductDto, headers(("ETag" = String)))))]
 #[get("/products/{code}")]
 pub async fn get(
     _c: Caller,
@@ -86,7 +86,7 @@ pub async fn get(
 /// Change a product.
 #[utoipa::path(tag = "products", operation_id = "updateProduct", request_body = ProductPatchDto,
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = ProductDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ProductDto)))]
 #[patch("/products/{code}")]
 pub async fn update(
     _s: Staff,
@@ -116,7 +116,7 @@ pub async fn update(
 /// Delete an unused product (409 when in use).
 #[utoipa::path(tag = "products", operation_id = "deleteProduct",
     params(("code" = String, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/products/{code}")]
 pub async fn delete(
     _s: Staff,

@@ -24,7 +24,7 @@ use crate::routes::versioned;
 /// again bills nobody twice. With `Idempotency-Key` a retry returns the first answer.
 #[utoipa::path(tag = "billing", operation_id = "createRenewalRun", request_body = RunRequestDto,
     params(("Idempotency-Key" = Option<String>, Header)),
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 201, body = RunResultDto), (status = 200, description = "Preview (dry_run)", body = RunResultDto)))]
 #[post("/renewal-runs")]
 pub async fn create(
@@ -74,7 +74,7 @@ pub async fn create(
 
 /// Recorded runs, newest first.
 #[utoipa::path(tag = "billing", operation_id = "listRenewalRuns", params(ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = RunList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = RunList)))]
 #[get("/renewal-runs")]
 pub async fn list(
     _s: Staff,
@@ -94,7 +94,7 @@ pub async fn list(
 
 /// A run with its counts and the first skipped contacts; while it runs, its progress.
 #[utoipa::path(tag = "billing", operation_id = "getRenewalRun", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = RunDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = RunDto)))]
 #[get("/renewal-runs/{id}")]
 pub async fn get(
     _s: Staff,
@@ -111,7 +111,7 @@ pub async fn get(
 /// product stays. A dedicated staff action (C-5). Honours `If-Match`.
 #[utoipa::path(tag = "billing", operation_id = "setRenewMonths", request_body = RenewMonthsDto,
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
 #[put("/contacts/{id}/renew-months")]
 pub async fn renew_months(
     _s: Staff,
@@ -131,7 +131,7 @@ pub async fn renew_months(
 /// cycle's `reminder_days` before `as_of`; voluntary lines only while a non-voluntary line of
 /// the same invoice is open.
 #[utoipa::path(tag = "billing", operation_id = "listRenewalReminders", params(ReminderQuery),
-    security(("bearer" = [])), responses((status = 200, body = ReminderList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ReminderList)))]
 #[get("/renewal-reminders")]
 pub async fn reminders(
     _s: Staff,
@@ -143,7 +143,7 @@ pub async fn reminders(
         .unwrap_or_else(|| service::clock::now().date_naive());
     let req = service::page::PageRequest {
         limit: q.limit,
-        cursor: q.cursor.clone(),
+        cursor: q.cursor.as_ref().map(|c| c.0.clone()),
     };
     let page =
         service::billing::reminders::list(&state.db.conn, q.billing_cycle, as_of, &req).await?;
@@ -157,7 +157,7 @@ pub async fn reminders(
 /// primary fee may change to another product of its family.
 #[utoipa::path(tag = "billing", operation_id = "renewInAdvance", request_body = RenewInAdvanceDto,
     params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 201, body = InvoiceDto, headers(("Location" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = InvoiceDto, headers(("Location" = String)))))]
 #[post("/contacts/{id}/renew-in-advance")]
 pub async fn renew_in_advance(
     _s: Staff,
@@ -180,7 +180,7 @@ pub async fn renew_in_advance(
 /// My open renewal, itemized: the proposed lines, the optional items of the cycle and
 /// the primary fee products to choose from.
 #[utoipa::path(tag = "self-service", operation_id = "getMyRenewal",
-    security(("bearer" = [])), responses((status = 200, body = ItemizedDto)))]
+    security(("bearer" = ["member"])), responses((status = 200, body = ItemizedDto)))]
 #[get("/me/renewal")]
 pub async fn my_renewal(me: Member, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let it = service::renewals::itemized::current(&state.db.conn, me.contact_id).await?;
@@ -190,7 +190,7 @@ pub async fn my_renewal(me: Member, state: web::Data<AppState>) -> ApiResult<Htt
 /// Change my open renewal before paying: add or remove optional items, edit voluntary
 /// amounts, or choose another primary fee (which cancels every primary item billed before).
 #[utoipa::path(tag = "self-service", operation_id = "itemizeMyRenewal", request_body = ItemizedChoiceDto,
-    security(("bearer" = [])), responses((status = 200, body = ItemizedDto)))]
+    security(("bearer" = ["member"])), responses((status = 200, body = ItemizedDto)))]
 #[post("/me/renewal")]
 pub async fn itemize_my_renewal(
     me: Member,

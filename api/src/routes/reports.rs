@@ -16,7 +16,7 @@ use crate::problem::ApiResult;
 /// counts only records changed or with activity in that many years (default 5); `segment` and
 /// the list filters narrow the records counted.
 #[utoipa::path(tag = "reports", operation_id = "membershipMixReport", params(MixQuery),
-    security(("bearer" = [])), responses((status = 200, body = Vec<MixRowDto>)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = Vec<MixRowDto>)))]
 #[get("/reports/membership-mix")]
 pub async fn membership_mix(
     _s: Staff,
@@ -50,7 +50,7 @@ pub async fn membership_mix(
 /// Members, non-members, organizations and staff at a date, from each contact's type on
 /// that date (its type history).
 #[utoipa::path(tag = "reports", operation_id = "membershipCountsReport", params(CountsQuery),
-    security(("bearer" = [])), responses((status = 200, body = CountsDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = CountsDto)))]
 #[get("/reports/membership-counts")]
 pub async fn membership_counts(
     _s: Staff,
@@ -67,7 +67,7 @@ pub async fn membership_counts(
 /// Renewal run results, invoices issued, cash received and open accrual receivables, by month,
 /// quarter or year.
 #[utoipa::path(tag = "reports", operation_id = "billingReport", params(BillingReportQuery),
-    security(("bearer" = [])), responses((status = 200, body = BillingReportDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = BillingReportDto)))]
 #[get("/reports/billing")]
 pub async fn billing_report(
     _s: Staff,

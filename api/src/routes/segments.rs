@@ -30,7 +30,7 @@ async fn contacts_page(
 /// membership subscription or a paid term). Narrow with `joined_from`/`joined_to` (join date)
 /// or `lapsed_from`/`lapsed_to` (the last paid-through), and any list filter.
 #[utoipa::path(tag = "segments", operation_id = "listPreviousMembers", params(ContactQuery),
-    security(("bearer" = [])), responses((status = 200, body = ContactList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ContactList)))]
 #[get("/segments/previous-members")]
 pub async fn previous_members(
     _s: Staff,
@@ -48,7 +48,7 @@ pub async fn previous_members(
 /// prospect tags (`prospect_tags` in the membership settings; by default `event-attendee` and
 /// `interest-form`). Narrow with any list filter, e.g. `tag=event-attendee`.
 #[utoipa::path(tag = "segments", operation_id = "listProspects", params(ContactQuery),
-    security(("bearer" = [])), responses((status = 200, body = ContactList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ContactList)))]
 #[get("/segments/prospects")]
 pub async fn prospects(
     _s: Staff,
@@ -64,7 +64,7 @@ pub async fn prospects(
 
 /// Save a contact filter as a named segment.
 #[utoipa::path(tag = "segments", operation_id = "createSegment", request_body = SegmentInputDto,
-    security(("bearer" = [])), responses((status = 201, body = SegmentDto, headers(("ETag" = String), ("Location" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 201, body = SegmentDto, headers(("ETag" = String), ("Location" = String)))))]
 #[post("/segments")]
 pub async fn create(
     _s: Staff,
@@ -82,7 +82,7 @@ pub async fn create(
 
 /// Saved segments, oldest first.
 #[utoipa::path(tag = "segments", operation_id = "listSegments", params(ListQuery),
-    security(("bearer" = [])), responses((status = 200, body = SegmentList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = SegmentList)))]
 #[get("/segments")]
 pub async fn list(
     _s: Staff,
@@ -97,7 +97,7 @@ pub async fn list(
 }
 
 #[utoipa::path(tag = "segments", operation_id = "getSegment", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = SegmentDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = SegmentDto, headers(("ETag" = String)))))]
 #[get("/segments/{id}")]
 pub async fn get(
     _s: Staff,
@@ -111,7 +111,7 @@ pub async fn get(
 /// Replace a segment's name, description and filter. Honours `If-Match`.
 #[utoipa::path(tag = "segments", operation_id = "updateSegment", request_body = SegmentInputDto,
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = SegmentDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = SegmentDto, headers(("ETag" = String)))))]
 #[patch("/segments/{id}")]
 pub async fn update(
     _s: Staff,
@@ -127,7 +127,7 @@ pub async fn update(
 /// Delete a saved segment (contacts are not touched). Honours `If-Match`.
 #[utoipa::path(tag = "segments", operation_id = "deleteSegment",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/segments/{id}")]
 pub async fn delete(
     _s: Staff,
@@ -143,7 +143,7 @@ pub async fn delete(
 /// it further.
 #[utoipa::path(tag = "segments", operation_id = "listSegmentContacts",
     params(("id" = i64, Path), ContactQuery),
-    security(("bearer" = [])), responses((status = 200, body = ContactList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ContactList)))]
 #[get("/segments/{id}/contacts")]
 pub async fn contacts(
     _s: Staff,
@@ -154,7 +154,7 @@ pub async fn contacts(
     // An unknown segment is a 404 when its filter is loaded.
     let mut filter = q.filter();
     if filter.segment.is_some_and(|other| other != *id) {
-        return Err(service::Error::bad_parameter(
+        return Err(service::Error::invalid(
             "segment",
             "the path already names the segment; combine segments by saving one filter",
         )

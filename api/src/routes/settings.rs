@@ -9,7 +9,7 @@ use crate::problem::ApiResult;
 use crate::routes::versioned;
 
 /// Membership settings (T-1).
-#[utoipa::path(tag = "settings", operation_id = "getMembershipSettings", security(("bearer" = [])),
+#[utoipa::path(tag = "settings", operation_id = "getMembershipSettings", security(("bearer" = ["staff"])),
     responses((status = 200, body = SettingsDto, headers(("ETag" = String)))))]
 #[get("/settings/membership")]
 pub async fn get_settings(_s: Staff, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -21,7 +21,7 @@ pub async fn get_settings(_s: Staff, state: web::Data<AppState>) -> ApiResult<Ht
 /// Replace the membership settings (T-1). Honours `If-Match`.
 #[utoipa::path(tag = "settings", operation_id = "putMembershipSettings", request_body = SettingsDto,
     params(("If-Match" = Option<String>, Header, description = "ETag from the last read")),
-    security(("bearer" = [])), responses((status = 200, body = SettingsDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = SettingsDto, headers(("ETag" = String)))))]
 #[put("/settings/membership")]
 pub async fn put_settings(
     _s: Staff,

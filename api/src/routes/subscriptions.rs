@@ -12,7 +12,7 @@ use crate::dto::subscriptions::{
     SubscriptionList, SubscriptionPatchDto, SubscriptionQuery,
 };
 use crate::extract::{Body, IfMatch, Upload, UploadKind, parse_json};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::routes::{created, versioned};
 
 async fn list_page(state: &AppState, q: &SubscriptionQuery) -> ApiResult<HttpResponse> {
@@ -25,7 +25,7 @@ async fn list_page(state: &AppState, q: &SubscriptionQuery) -> ApiResult<HttpRes
 
 /// List subscriptions with filters and keyset pagination (staff).
 #[utoipa::path(tag = "subscriptions", operation_id = "listSubscriptions", params(SubscriptionQuery),
-    security(("bearer" = [])), responses((status = 200, body = SubscriptionList)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = SubscriptionList)))]
 #[get("/subscriptions")]
 pub async fn list(
     _s: Staff,
@@ -37,7 +37,7 @@ pub async fn list(
 
 /// Create a subscription (S-1..S-8). Unknown contacts and products are named in the error.
 #[utoipa::path(tag = "subscriptions", operation_id = "createSubscription", request_body = NewSubscriptionDto,
-    security(("bearer" = [])),
+    security(("bearer" = ["staff"])),
     responses((status = 201, body = SubscriptionDto, headers(("ETag" = String), ("Location" = String)))))]
 #[post("/subscriptions")]
 pub async fn create(
@@ -64,7 +64,7 @@ pub async fn create(
         (ImportRequestDto = "application/json"),
         (String = "text/csv", example = "contact_id,product,begin_date,paid_through,status,source_code\n1001,CHAPT/EAST,2026-01-01,2026-12-31,Y,idms\n")
     )),
-    security(("bearer" = [])), responses((status = 200, body = ImportReportDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = ImportReportDto)))]
 #[post("/subscriptions/import")]
 pub async fn import_rows(
     _s: Staff,
@@ -79,7 +79,7 @@ pub async fn import_rows(
         }
         UploadKind::Csv => {
             let action = q.action.ok_or_else(|| {
-                ApiError::bad_parameter(
+                service::Error::invalid(
                     "action",
                     "is required for text/csv imports: insert, insert_with_matching, update, upsert or delete",
                 )
@@ -97,7 +97,7 @@ pub async fn import_rows(
 
 /// Get a subscription. Members may read only their own (others: 404).
 #[utoipa::path(tag = "subscriptions", operation_id = "getSubscription", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = SubscriptionDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = SubscriptionDto, headers(("ETag" = String)))))]
 #[get("/subscriptions/{id}")]
 pub async fn get(
     caller: Caller,
@@ -112,7 +112,7 @@ pub async fn get(
 /// Change a subscription (staff). After accrual billing the dates are locked (S-4).
 #[utoipa::path(tag = "subscriptions", operation_id = "updateSubscription", request_body = SubscriptionPatchDto,
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 200, body = SubscriptionDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = SubscriptionDto, headers(("ETag" = String)))))]
 #[patch("/subscriptions/{id}")]
 pub async fn update(
     _s: Staff,
@@ -144,7 +144,7 @@ pub async fn update(
 /// Delete a cash subscription (S-5); accrual subscriptions are made inactive instead.
 #[utoipa::path(tag = "subscriptions", operation_id = "deleteSubscription",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+    security(("bearer" = ["staff"])), responses((status = 204, description = "Deleted")))]
 #[delete("/subscriptions/{id}")]
 pub async fn delete(
     _s: Staff,
@@ -159,7 +159,7 @@ pub async fn delete(
 /// A contact's subscriptions. Members may list only their own (others: 404).
 #[utoipa::path(tag = "contacts", operation_id = "listContactSubscriptions",
     params(("id" = i64, Path), SubscriptionQuery),
-    security(("bearer" = [])), responses((status = 200, body = SubscriptionList)))]
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = SubscriptionList)))]
 #[get("/contacts/{id}/subscriptions")]
 pub async fn for_contact(
     caller: Caller,
@@ -175,7 +175,7 @@ pub async fn for_contact(
 
 /// My subscriptions.
 #[utoipa::path(tag = "self-service", operation_id = "listMySubscriptions", params(SubscriptionQuery),
-    security(("bearer" = [])), responses((status = 200, body = SubscriptionList)))]
+    security(("bearer" = ["member"])), responses((status = 200, body = SubscriptionList)))]
 #[get("/me/subscriptions")]
 pub async fn mine(
     me: Member,

@@ -19,7 +19,7 @@ use entity::invoice_line as l;
 
 use crate::contacts::Actor;
 use crate::db::Db;
-use crate::error::{Error, Errors, Result};
+use crate::error::{Error, Errors, Result, check_version};
 use crate::{billing_cycles, clock};
 
 use super::invoices::{self, InvoiceView, OPEN};
@@ -52,9 +52,7 @@ pub async fn adjust(
     let txn = db.write().await?;
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     let inv = &current.invoice;
-    if expected_version.is_some_and(|v| v != inv.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, inv.version)?;
     if inv.status != OPEN || inv.paid_cents > 0 {
         return Err(Error::conflict(format!(
             "invoice {invoice_id} is {}{}; only open invoices without payments are adjusted",

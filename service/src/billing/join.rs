@@ -94,7 +94,7 @@ pub async fn join(
     let txn = db.write().await?;
     if !req.dry_run
         && let Some(k) = &key
-        && let Some(stored) = idempotency::replay(&txn, k).await?
+        && let Some(stored) = idempotency::begin(&txn, k).await?
     {
         return Ok(Outcome::Replayed(stored));
     }
@@ -151,7 +151,7 @@ pub async fn join(
     }
     joined.invoice = Some(view);
     if let Some(k) = &key {
-        idempotency::store(&txn, k, &render(&joined)).await?;
+        idempotency::finish(&txn, k, &render(&joined)).await?;
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(joined)))

@@ -88,7 +88,7 @@ pub async fn pay(
     check(&new)?;
     let txn = db.write().await?;
     if let Some(k) = &key
-        && let Some(stored) = idempotency::replay(&txn, k).await?
+        && let Some(stored) = idempotency::begin(&txn, k).await?
     {
         return Ok(Outcome::Replayed(stored));
     }
@@ -170,7 +170,7 @@ pub async fn pay(
         invoice: invoices::get(&txn, Actor::Staff, invoice_id).await?,
     };
     if let Some(k) = &key {
-        idempotency::store(&txn, k, &render(&paid)).await?;
+        idempotency::finish(&txn, k, &render(&paid)).await?;
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(paid)))

@@ -18,7 +18,7 @@ use entity::billing_cycle_customer_type as bt;
 use entity::billing_cycle_product as bp;
 use entity::product as p;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::products::ProductType;
 use crate::{billing_categories, clock, customer_types, db::Db, settings};
@@ -430,9 +430,7 @@ pub async fn update(
 ) -> Result<Cycle> {
     let txn = db.write().await?;
     let current = get(&txn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     let mut f = current.fields.clone();
     patch.apply(&mut f);
     let facts = facts(&txn, &f, Some(id)).await?;
@@ -458,9 +456,7 @@ pub async fn update(
 pub async fn delete(db: &Db, id: i64, expected_version: Option<i32>) -> Result<()> {
     let txn = db.write().await?;
     let current = get(&txn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     b::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

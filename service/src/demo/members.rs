@@ -254,30 +254,27 @@ pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Re
     let span = (today - ten_years_ago).num_seconds().max(1) as u64;
     let stamp = |rng: &mut Rng| instant(ten_years_ago, rng.below(span));
 
-    // Hospitals first, so that persons can link to them.
+    // Hospitals join over time, one per 100 persons, each batch's before its persons so that
+    // they can link to it: all hospitals first put every organization at the lowest ids, which
+    // no real association's records look like and which every id-ordered list walked past.
     let hospitals = (members / 100).max(1);
-    let mut hospital_ids = Vec::with_capacity(hospitals as usize);
-    for chunk_start in (0..hospitals).step_by(BATCH) {
-        let n = (hospitals - chunk_start).min(BATCH as u64);
+    let mut hospital_ids: Vec<i64> = Vec::with_capacity(hospitals as usize);
+    let mut done = 0u64;
+    while done < members {
+        let n = (members - done).min(BATCH as u64);
+        let people: Vec<Person> = (0..n).map(|_| person(&mut rng, opts.all_members)).collect();
         let txn = db.write().await?;
-        let rows: Vec<c::ActiveModel> = (0..n)
+        let due = (((done + n) / 100).max(1)).min(hospitals) - hospital_ids.len() as u64;
+        let rows: Vec<c::ActiveModel> = (0..due)
             .map(|k| {
-                let name = format!("Hospital {}", chunk_start + k + 1);
+                let name = format!("Hospital {}", hospital_ids.len() as u64 + k + 1);
                 let at = stamp(&mut rng);
                 contact_row("HOSP", None, None, Some(name), None, at)
             })
             .collect();
         hospital_ids.extend(insert_contacts(&txn, rows).await?);
-        txn.commit().await?;
-    }
-    out.organizations = hospitals;
-    out.contacts += hospitals;
-
-    let mut done = 0u64;
-    while done < members {
-        let n = (members - done).min(BATCH as u64);
-        let people: Vec<Person> = (0..n).map(|_| person(&mut rng, opts.all_members)).collect();
-        let rows: Vec<c::ActiveModel> = people
+        out.organizations += due;
+        let rows_of_people: Vec<c::ActiveModel> = people
             .iter()
             .enumerate()
             .map(|(k, p)| {
@@ -315,8 +312,7 @@ pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Re
                 row
             })
             .collect();
-        let txn = db.write().await?;
-        let ids = insert_contacts(&txn, rows).await?;
+        let ids = insert_contacts(&txn, rows_of_people).await?;
         let mut subs = Vec::new();
         let mut tags = Vec::new();
         for (id, p) in ids.iter().zip(&people) {
@@ -351,7 +347,7 @@ pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Re
         }
         txn.commit().await?;
         done += n;
-        out.contacts += n;
+        out.contacts += n + due;
         progress(done, members);
     }
     // After a bulk load PostgreSQL's planner still sees the tables as they were; without fresh

@@ -54,10 +54,7 @@ pub async fn explain(
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
-            return Err(Error::bad_parameter(
-                "with",
-                format!("unknown product(s): {}", missing.join(", ")),
-            ));
+            return Err(Error::not_found("product", missing.join(", ")));
         }
     }
     let buyer = match contact_id {

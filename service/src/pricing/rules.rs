@@ -14,7 +14,7 @@ use entity::pricing_rule as pr;
 
 use super::conditions::Conditions;
 use super::ties::{self, Candidate, RuleRef, Tie};
-use crate::error::{Error, Errors, Result};
+use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::{clock, db::Db};
 
@@ -435,9 +435,6 @@ pub async fn update(
 ) -> Result<pr::Model> {
     let txn = db.write().await?;
     let current = get(&txn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
     let rule = NewRule {
         product: patch.product.unwrap_or_else(|| current.product.clone()),
         price_cents: patch.price_cents.unwrap_or(current.price_cents),
@@ -465,6 +462,7 @@ pub async fn update(
     let mut errors = Errors::new();
     check(&mut errors, "", &rule, &known);
     errors.into_result()?;
+    check_version(expected_version, current.version)?;
 
     let saved = saved_rules(&txn, BTreeSet::from([rule.product.as_str()]), Some(id)).await?;
     let saved_conds: Vec<Conditions> = saved.iter().map(Conditions::from).collect();
@@ -511,9 +509,7 @@ pub async fn update(
 pub async fn delete(db: &Db, id: i64, expected_version: Option<i32>) -> Result<()> {
     let txn = db.write().await?;
     let current = get(&txn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     pr::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

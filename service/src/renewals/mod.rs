@@ -511,6 +511,8 @@ pub async fn run(
     let run_id = if req.dry_run {
         None
     } else {
+        // Its own transaction, so that the run is audited as it starts.
+        let txn = db.write().await?;
         let m = r::ActiveModel {
             cycle_id: Set(cycle.id),
             effective_date: Set(effective),
@@ -519,8 +521,9 @@ pub async fn run(
             started_at: Set(clock::now()),
             ..Default::default()
         }
-        .insert(&db.conn)
+        .insert(&txn)
         .await?;
+        txn.commit().await?;
         Some(m.id)
     };
     result.id = run_id;

@@ -46,12 +46,12 @@ impl Period {
 /// Boundaries `[b0, b1, ..., bn]`: period k runs from `b[k]` to the day before `b[k+1]`.
 pub fn boundaries(period: Period, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
     if to < from {
-        return Err(Error::bad_parameter("to", "must not be before from"));
+        return Err(Error::invalid("to", "must not be before from"));
     }
     let mut out = vec![period.start_containing(from)];
     while out.last().is_some_and(|b| *b <= to) {
         if out.len() > MAX_PERIODS {
-            return Err(Error::bad_parameter(
+            return Err(Error::invalid(
                 "from",
                 format!(
                     "at most {MAX_PERIODS} periods per report; choose a longer period or a shorter range"

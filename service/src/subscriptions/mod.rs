@@ -18,7 +18,7 @@ use sea_orm::{
 use entity::subscription as s;
 
 use crate::contacts::Actor;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::{clock, db::Db};
 
@@ -145,18 +145,14 @@ pub async fn update(
     expected_version: Option<i32>,
 ) -> Result<SubscriptionView> {
     let current = find(&db.conn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     apply_one(db, Action::Update, row_of(&current, fields)).await?;
     get(&db.conn, Actor::Staff, id).await
 }
 
 pub async fn delete(db: &Db, id: i64, expected_version: Option<i32>) -> Result<()> {
     let current = find(&db.conn, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    check_version(expected_version, current.version)?;
     apply_one(db, Action::Delete, row_of(&current, Fields::default())).await?;
     Ok(())
 }

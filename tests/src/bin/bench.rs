@@ -258,10 +258,43 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-/// Inserts `n` renewal-shaped invoices with three lines each, multi-row, in one committed
-/// transaction: the least any renewal run of `n` members must write. The rows are deleted
-/// afterwards.
+/// Each member's dues, journal and chapter subscription, in that order, as the run bills them.
+async fn billed_subscriptions(db: &Db, contact_ids: &[i64]) -> Vec<[Option<(i64, String)>; 3]> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    use std::collections::HashMap;
+    let mut by_contact: HashMap<i64, [Option<(i64, String)>; 3]> = HashMap::new();
+    let rows: Vec<(i64, i64, String)> = entity::subscription::Entity::find()
+        .select_only()
+        .columns([
+            entity::subscription::Column::Id,
+            entity::subscription::Column::ContactId,
+            entity::subscription::Column::Product,
+        ])
+        .filter(entity::subscription::Column::ContactId.is_not_null())
+        .into_tuple()
+        .all(&db.conn)
+        .await
+        .expect("subscriptions");
+    for (id, contact, product) in rows {
+        let slot = match product.as_str() {
+            "MDUES" => 0,
+            p if p == members::JOURNAL => 1,
+            _ => 2,
+        };
+        by_contact.entry(contact).or_default()[slot] = Some((id, product));
+    }
+    contact_ids
+        .iter()
+        .map(|c| by_contact.remove(c).unwrap_or_default())
+        .collect()
+}
+
+/// Inserts `n` renewal-shaped invoices with the lines the run writes (each naming its
+/// subscription and billed term, so the same foreign key and billing key are checked),
+/// multi-row, in one committed transaction: the least any renewal run of `n` members must
+/// write. The rows are deleted afterwards.
 async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
+    let held = billed_subscriptions(db, contact_ids).await;
     use entity::invoice as i;
     use entity::invoice_line as l;
     let now = Utc::now();
@@ -308,13 +341,13 @@ async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
         }
     }
     let mut lines = Vec::with_capacity(ids.len() * 3);
-    for id in ids {
-        for (n, product) in ["MDUES", members::JOURNAL, "CHAPT/C01"].iter().enumerate() {
+    for (id, subs) in ids.into_iter().zip(&held) {
+        for (n, (sub, product)) in subs.iter().flatten().map(|(s, p)| (*s, p)).enumerate() {
             lines.push(l::ActiveModel {
                 invoice_id: Set(id),
                 position: Set(n as i32),
-                product: Set((*product).into()),
-                subscription_id: Set(None),
+                product: Set(product.clone()),
+                subscription_id: Set(Some(sub)),
                 term_begin: Set(begin),
                 term_end: Set(end),
                 amount_cents: Set(19_000),
@@ -322,7 +355,7 @@ async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
                 voluntary: Set(false),
                 is_primary: Set(n == 0),
                 is_chapter: Set(n == 2),
-                billed_term: Set(None),
+                billed_term: Set(Some(begin)),
                 ..Default::default()
             });
         }
@@ -728,7 +761,7 @@ async fn growth(server_url: Option<&str>, sizes: &[u64], requests: usize) {
         let server = Server::start(&fresh.url).await;
         // A cursor nine tenths of the way through the contacts.
         let deep = n * 9 / 10;
-        let cursor = service::page::encode(&deep.to_string());
+        let cursor = deep.to_string();
         let paths = [
             (
                 "first page".to_owned(),

@@ -1,0 +1,220 @@
+//! Two server processes on one database (PostgreSQL with `AMS_TEST_DATABASE_URL`, else one
+//! SQLite file): concurrent renewal runs, payments with and without one idempotency key, and
+//! edits racing on one `If-Match`. Nothing is billed or paid twice and no update is lost.
+
+use reqwest::Method;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use service::Db;
+use service::demo::members::{self, Options};
+use tests::child::ChildServer;
+use tests::fresh_db;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_ams-server");
+const CYCLE: &str = "Concurrent renewals";
+
+fn server_url() -> Option<String> {
+    std::env::var("AMS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+struct Setup {
+    url: String,
+    _guard: Option<tempfile::TempDir>,
+    db: Db,
+    a: ChildServer,
+    b: ChildServer,
+}
+
+impl Setup {
+    async fn new(persons: u64) -> Setup {
+        let (url, guard) = fresh_db::fresh(server_url().as_deref()).await;
+        let db = Db::connect(&url).await.expect("connect");
+        service::bootstrap::prepare(&db).await.expect("migrate");
+        members::generate(
+            &db,
+            Options {
+                persons,
+                seed: 5,
+                all_members: true,
+            },
+            &|_, _| {},
+        )
+        .await
+        .expect("generate");
+        let a = ChildServer::start(SERVER, &url).await;
+        let b = ChildServer::start(SERVER, &url).await;
+        a.send(
+            Method::POST,
+            "/billing-cycles",
+            Some(
+                json!({"name": CYCLE, "customer_types": ["M"], "products": [members::JOURNAL],
+                "include_all_chapters": true, "accounting_method": "accrual"}),
+            ),
+            &[],
+        )
+        .await
+        .expect(201);
+        Setup {
+            url,
+            _guard: guard,
+            db,
+            a,
+            b,
+        }
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        self.db
+            .conn
+            .query_one_raw(Statement::from_string(self.db.backend(), sql.to_owned()))
+            .await
+            .expect("query")
+            .and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
+            .unwrap_or(0)
+    }
+
+    async fn finish(self) {
+        drop(self.a);
+        drop(self.b);
+        self.db.conn.close().await.expect("close");
+        fresh_db::drop(server_url().as_deref(), &self.url).await;
+    }
+}
+
+fn run_body() -> Value {
+    json!({"billing_cycle": CYCLE, "effective_date": "2028-01-01"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r2_two_processes_running_renewals_at_once_bill_each_member_once() {
+    let s = Setup::new(tests::scale(3_000, 30_000)).await;
+    let due =
+        s.a.send(
+            Method::POST,
+            "/renewal-runs",
+            Some(json!({"billing_cycle": CYCLE, "effective_date": "2028-01-01", "dry_run": true})),
+            &[],
+        )
+        .await
+        .expect(200)
+        .body["billed"]
+            .as_i64()
+            .expect("billed");
+    let (ra, rb) = tokio::join!(
+        s.a.send(Method::POST, "/renewal-runs", Some(run_body()), &[]),
+        s.b.send(Method::POST, "/renewal-runs", Some(run_body()), &[]),
+    );
+    let (ra, rb) = (ra.expect(201), rb.expect(201));
+    let billed = ra.body["billed"].as_i64().unwrap_or(0) + rb.body["billed"].as_i64().unwrap_or(0);
+    assert_eq!(billed, due, "the two runs together billed each member once");
+    assert_eq!(s.count("SELECT COUNT(*) FROM invoices").await, due);
+    assert_eq!(
+        s.count(
+            "SELECT COUNT(*) FROM (SELECT contact_id FROM invoices GROUP BY contact_id \
+             HAVING COUNT(*) > 1) twice"
+        )
+        .await,
+        0
+    );
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i4_racing_payments_pay_once_with_or_without_one_idempotency_key() {
+    let s = Setup::new(100).await;
+    let run =
+        s.a.send(Method::POST, "/renewal-runs", Some(run_body()), &[])
+            .await
+            .expect(201);
+    let invoices: Vec<(i64, Value)> = run.body["invoices"]
+        .as_array()
+        .expect("invoices")
+        .iter()
+        .take(tests::scale(8, 60) as usize)
+        .map(|i| (i["invoice_id"].as_i64().expect("id"), i["total"].clone()))
+        .collect();
+    for (n, (id, total)) in invoices.iter().enumerate() {
+        let path = format!("/invoices/{id}/payments");
+        let body = json!({"amount": total, "paid_on": "2028-01-05", "method": "card"});
+        let key = format!("race-{id}");
+        let same_key = n % 2 == 0;
+        let headers: Vec<(&str, &str)> = if same_key {
+            vec![("Idempotency-Key", key.as_str())]
+        } else {
+            Vec::new()
+        };
+        let (ra, rb) = tokio::join!(
+            s.a.send(Method::POST, &path, Some(body.clone()), &headers),
+            s.b.send(Method::POST, &path, Some(body.clone()), &headers),
+        );
+        let statuses = [ra.status.as_u16(), rb.status.as_u16()];
+        if same_key {
+            // One payment, reported to both callers.
+            assert_eq!(statuses, [201, 201], "{} / {}", ra.text, rb.text);
+            assert_eq!(ra.body["payment"]["id"], rb.body["payment"]["id"]);
+        } else {
+            // The second full payment would overpay: refused, whichever lands second.
+            let mut sorted = statuses;
+            sorted.sort();
+            assert_eq!(sorted[0], 201, "{} / {}", ra.text, rb.text);
+            assert!(
+                sorted[1] == 409 || sorted[1] == 422,
+                "{} / {}",
+                ra.text,
+                rb.text
+            );
+        }
+        assert_eq!(
+            s.count(&format!(
+                "SELECT COUNT(*) FROM payments WHERE invoice_id = {id}"
+            ))
+            .await,
+            1
+        );
+    }
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c5_edits_racing_on_one_if_match_lose_no_update() {
+    let s = Setup::new(10).await;
+    let path = "/contacts/1";
+    for round in 0..tests::scale(5, 50) {
+        let etag =
+            s.a.send(Method::GET, path, None, &[])
+                .await
+                .expect(200)
+                .header("etag")
+                .expect("etag");
+        let phone_a = format!("555-01{round}1");
+        let phone_b = format!("555-01{round}2");
+        let if_match = [("If-Match", etag.as_str())];
+        let (ra, rb) = tokio::join!(
+            s.a.send(
+                Method::PATCH,
+                path,
+                Some(json!({"phone": phone_a})),
+                &if_match
+            ),
+            s.b.send(
+                Method::PATCH,
+                path,
+                Some(json!({"phone": phone_b})),
+                &if_match
+            ),
+        );
+        let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 412], "{} / {}", ra.text, rb.text);
+        let winner = if ra.status.as_u16() == 200 {
+            phone_a
+        } else {
+            phone_b
+        };
+        let now = s.b.send(Method::GET, path, None, &[]).await.expect(200);
+        assert_eq!(now.body["phone"], winner.as_str());
+    }
+    s.finish().await;
+}
