@@ -43,6 +43,7 @@ where
     app.openapi(ApiDoc::openapi())
         .service(routes::health::health)
         .service(routes::health::ready)
+        .service(routes::health::metrics)
         .service(scope::scope(routes::API_PREFIX).configure(routes::configure))
 }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod dto;
 pub mod extract;
 pub mod login_limit;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;

@@ -39,6 +39,8 @@ pub async fn request_id(
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let method = req.method().as_str().to_owned();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let _entered = span.enter();
@@ -49,6 +51,7 @@ pub async fn request_id(
                     .insert(HeaderName::from_static(REQUEST_ID), value);
             }
             let status = res.status().as_u16();
+            crate::metrics::observe_request(&method, &route, status, started.elapsed());
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
             if status >= 500 {
                 tracing::error!(status, elapsed_ms, "request failed");

@@ -20,7 +20,9 @@ use crate::problem::{Problem, ProblemField};
         Problem,
         ProblemField,
         crate::dto::subscriptions::StatusFilter,
-        crate::dto::reports::PeriodDto
+        crate::dto::reports::PeriodDto,
+        crate::dto::IdCursor,
+        crate::dto::CodeCursor
     )),
     modifiers(&BearerScheme),
     tags(
@@ -105,8 +107,31 @@ fn describe_headers(op: &mut Operation) {
     }
 }
 
+/// Every response object needs a description (OpenAPI 3.1); successes declared by their body
+/// alone get their status's reason phrase.
+fn describe_responses(op: &mut Operation) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let utoipa::openapi::RefOr::T(r) = response
+            && r.description.is_empty()
+        {
+            r.description = status
+                .parse::<u16>()
+                .ok()
+                .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Success")
+                .to_owned();
+        }
+    }
+}
+
 fn add_errors(op: &mut Operation, method: &str, path: &str) {
-    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    // `security: [{}]` marks a public operation: only a named scheme secures it.
+    let secured = op.security.as_ref().is_some_and(|reqs| {
+        reqs.iter().any(|r| {
+            serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+        })
+    });
     let writes = matches!(method, "post" | "put" | "patch" | "delete");
     let has_body = op.request_body.is_some();
     let has_params = path.contains('{') || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
@@ -172,6 +197,7 @@ pub fn finish(mut doc: Doc) -> Doc {
             if let Some(op) = op {
                 describe_headers(op);
                 add_errors(op, method, path);
+                describe_responses(op);
             }
         }
     }

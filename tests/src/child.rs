@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{ADMIN_PASSWORD, Res};
+use crate::{ADMIN_PASSWORD, Res, fresh_db};
 
 pub struct ChildServer {
     child: Child,
@@ -135,7 +135,10 @@ async fn send(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Result<Res, reqwest::Error> {
-    let url = if path.starts_with("/health") || path.starts_with("/ready") {
+    let url = if ["/health", "/ready", "/metrics"]
+        .iter()
+        .any(|p| path.starts_with(p))
+    {
         format!("{base}{path}")
     } else {
         format!("{base}/api/v1{path}")
@@ -161,4 +164,45 @@ async fn send(
         body,
         text,
     })
+}
+
+/// The PostgreSQL server of `AMS_TEST_DATABASE_URL`, if the tests run on PostgreSQL.
+pub fn server_url() -> Option<String> {
+    std::env::var("AMS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A fresh, migrated database with `persons` generated members (every one a member: dues, a
+/// journal and mostly a chapter), for servers started as child processes.
+pub async fn seeded(persons: u64, seed: u64) -> (String, Option<tempfile::TempDir>, service::Db) {
+    let (url, guard) = fresh_db::fresh(server_url().as_deref()).await;
+    let db = service::Db::connect(&url).await.expect("connect");
+    service::bootstrap::prepare(&db).await.expect("migrate");
+    service::demo::members::generate(
+        &db,
+        service::demo::members::Options {
+            persons,
+            seed,
+            all_members: true,
+        },
+        &|_, _| {},
+    )
+    .await
+    .expect("generate");
+    (url, guard, db)
+}
+
+/// The single number a `SELECT COUNT(*)`-like statement returns (0 for none).
+pub async fn count(db: &service::Db, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    db.conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .expect("query")
+        .and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
+        .unwrap_or(0)
 }

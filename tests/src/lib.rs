@@ -143,6 +143,7 @@ impl TestApp {
         if path.starts_with("/api/")
             || path.starts_with("/health")
             || path.starts_with("/ready")
+            || path.starts_with("/metrics")
             || path.starts_with("/swagger")
             || path.starts_with("/api-docs")
         {

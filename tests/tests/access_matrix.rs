@@ -32,12 +32,20 @@ fn operations() -> Vec<Operation> {
                 "delete" => Method::DELETE,
                 _ => continue,
             };
-            let roles = op["security"].as_array().map(|reqs| {
-                reqs.iter()
-                    .flat_map(|r| r["bearer"].as_array().cloned().unwrap_or_default())
-                    .filter_map(|r| r.as_str().map(str::to_owned))
-                    .collect::<Vec<_>>()
-            });
+            // No requirement, or an empty one (`{}`), lets anyone call.
+            let roles = op["security"]
+                .as_array()
+                .filter(|reqs| {
+                    !reqs
+                        .iter()
+                        .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                })
+                .map(|reqs| {
+                    reqs.iter()
+                        .flat_map(|r| r["bearer"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|r| r.as_str().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                });
             let required_query = op["parameters"]
                 .as_array()
                 .map(|ps| {

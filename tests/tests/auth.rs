@@ -764,6 +764,7 @@ async fn sec1_role_matrix_over_every_endpoint() {
         let public = [
             "/health",
             "/ready",
+            "/metrics",
             "/api/v1/auth/token",
             "/api/v1/auth/register",
         ];

@@ -3,21 +3,14 @@
 //! edits racing on one `If-Match`. Nothing is billed or paid twice and no update is lost.
 
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use service::Db;
-use service::demo::members::{self, Options};
-use tests::child::ChildServer;
+use service::demo::members;
+use tests::child::{ChildServer, count, seeded, server_url};
 use tests::fresh_db;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_ams-server");
 const CYCLE: &str = "Concurrent renewals";
-
-fn server_url() -> Option<String> {
-    std::env::var("AMS_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-}
 
 struct Setup {
     url: String,
@@ -29,20 +22,7 @@ struct Setup {
 
 impl Setup {
     async fn new(persons: u64) -> Setup {
-        let (url, guard) = fresh_db::fresh(server_url().as_deref()).await;
-        let db = Db::connect(&url).await.expect("connect");
-        service::bootstrap::prepare(&db).await.expect("migrate");
-        members::generate(
-            &db,
-            Options {
-                persons,
-                seed: 5,
-                all_members: true,
-            },
-            &|_, _| {},
-        )
-        .await
-        .expect("generate");
+        let (url, guard, db) = seeded(persons, 5).await;
         let a = ChildServer::start(SERVER, &url).await;
         let b = ChildServer::start(SERVER, &url).await;
         a.send(
@@ -66,13 +46,7 @@ impl Setup {
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        self.db
-            .conn
-            .query_one_raw(Statement::from_string(self.db.backend(), sql.to_owned()))
-            .await
-            .expect("query")
-            .and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
-            .unwrap_or(0)
+        count(&self.db, sql).await
     }
 
     async fn finish(self) {

@@ -429,3 +429,59 @@ async fn deep_or_huge_input_is_a_clear_problem_and_the_server_stays_up() {
     app.get("/health", &app.staff).await.expect(200);
     app.get("/contacts", &app.staff).await.expect(200);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_time_imports() {
+    let app = spawn().await;
+    app.doctors().await;
+    let id = app.person("NM", "Metric").await;
+    app.get(&format!("/contacts/{id}"), &app.staff)
+        .await
+        .expect(200);
+    app.get("/contacts/999999", &app.staff).await.expect(404);
+    app.post_csv(
+        "/subscriptions/import?action=upsert",
+        &format!("contact_id,product\n{id},MDUES\n"),
+    )
+    .await
+    .expect(200);
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"))
+    );
+    let text = res.text().await.expect("body");
+    // By route pattern, never the raw path: ids do not multiply the series.
+    let count = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(
+        count(
+            r#"ams_http_requests_total{method="GET",route="/api/v1/contacts/{id}",status="200"} "#
+        ) >= 1,
+        "{text}"
+    );
+    assert!(
+        count(
+            r#"ams_http_requests_total{method="GET",route="/api/v1/contacts/{id}",status="404"} "#
+        ) >= 1
+    );
+    assert!(!text.contains(&format!("/contacts/{id}\"")));
+    assert!(text.contains(
+        r#"ams_http_request_duration_seconds_bucket{method="GET",route="/api/v1/contacts/{id}",status="200",le="+Inf"}"#
+    ));
+    assert!(
+        count(r#"ams_operation_duration_seconds_count{operation="subscription_import"} "#) >= 1
+    );
+}

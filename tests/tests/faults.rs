@@ -6,50 +6,15 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use service::Db;
-use service::demo::members::{self, Options};
-use tests::child::ChildServer;
+use service::demo::members;
+use tests::child::{ChildServer, count, seeded, server_url};
 use tests::fresh_db;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_ams-server");
 const CYCLE: &str = "Fault renewals";
-
-fn server_url() -> Option<String> {
-    std::env::var("AMS_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-}
-
-/// A fresh database with `persons` generated members (each with dues, a journal and mostly
-/// a chapter), migrated and ready.
-async fn seeded(persons: u64) -> (String, Option<tempfile::TempDir>, Db) {
-    let (url, guard) = fresh_db::fresh(server_url().as_deref()).await;
-    let db = Db::connect(&url).await.expect("connect");
-    service::bootstrap::prepare(&db).await.expect("migrate");
-    members::generate(
-        &db,
-        Options {
-            persons,
-            seed: 3,
-            all_members: true,
-        },
-        &|_, _| {},
-    )
-    .await
-    .expect("generate");
-    (url, guard, db)
-}
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    db.conn
-        .query_one_raw(Statement::from_string(db.backend(), sql.to_owned()))
-        .await
-        .expect("query")
-        .and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
-        .unwrap_or(0)
-}
 
 fn cents(money: &Value) -> i64 {
     let s = money.as_str().expect("money string");
@@ -109,7 +74,7 @@ async fn wait_for(db: &Db, sql: &str, at_least: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r2_a_renewal_run_killed_midway_leaves_whole_pages_and_a_rerun_completes_it() {
-    let (url, _guard, db) = seeded(tests::scale(8_000, 50_000)).await;
+    let (url, _guard, db) = seeded(tests::scale(8_000, 50_000), 3).await;
     let s = ChildServer::start(SERVER, &url).await;
     create_cycle(&s).await;
     let preview = s
@@ -166,7 +131,7 @@ async fn r2_a_renewal_run_killed_midway_leaves_whole_pages_and_a_rerun_completes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s9_an_import_killed_midway_lands_whole_or_not_at_all_and_a_rerun_completes_it() {
     let persons = tests::scale(30_000, 100_000);
-    let (url, _guard, db) = seeded(persons).await;
+    let (url, _guard, db) = seeded(persons, 3).await;
     let s = ChildServer::start(SERVER, &url).await;
     let mut csv = String::from("contact_id,product,paid_through\n");
     let ids: Vec<i64> = {
@@ -252,7 +217,7 @@ async fn s9_an_import_killed_midway_lands_whole_or_not_at_all_and_a_rerun_comple
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn i4_a_payment_cut_off_by_a_kill_is_neither_lost_nor_doubled_on_retry() {
-    let (url, _guard, db) = seeded(200).await;
+    let (url, _guard, db) = seeded(200, 3).await;
     let mut s = ChildServer::start(SERVER, &url).await;
     create_cycle(&s).await;
     let run = s

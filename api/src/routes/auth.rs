@@ -16,7 +16,7 @@ use crate::problem::{ApiError, ApiResult, Problem};
 /// Unknown users and wrong passwords get the same 401 after the same work. Repeated failures
 /// for a username from one address, or too many attempts from one address, get 429 with
 /// `Retry-After` until the window ends (`AMS_LOGIN_*`).
-#[utoipa::path(tag = "auth", operation_id = "createToken", request_body = TokenRequest,
+#[utoipa::path(tag = "auth", operation_id = "createToken", request_body = TokenRequest, security(()),
     responses((status = 200, body = TokenResponse),
         (status = 401, description = "Unknown username or wrong password (the same answer for both)",
             content_type = "application/problem+json", body = Problem),
@@ -65,7 +65,7 @@ pub async fn token(
 }
 
 /// Self-registration: a person contact of the default non-member type and a member login.
-#[utoipa::path(tag = "auth", operation_id = "register", request_body = RegisterRequest,
+#[utoipa::path(tag = "auth", operation_id = "register", request_body = RegisterRequest, security(()),
     responses((status = 201, body = RegisterResponse)))]
 #[post("/auth/register")]
 pub async fn register(

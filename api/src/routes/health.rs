@@ -10,7 +10,8 @@ pub struct HealthDto {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "health", operation_id = "health", responses((status = 200, body = HealthDto)))]
+#[utoipa::path(tag = "health", operation_id = "health", security(()),
+    responses((status = 200, body = HealthDto)))]
 #[get("/health")]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(HealthDto {
@@ -19,7 +20,7 @@ pub async fn health() -> HttpResponse {
 }
 
 /// The database is reachable.
-#[utoipa::path(tag = "health", operation_id = "ready", responses(
+#[utoipa::path(tag = "health", operation_id = "ready", security(()), responses(
     (status = 200, body = HealthDto),
     (status = 503, body = crate::problem::Problem, content_type = "application/problem+json")
 ))]
@@ -40,4 +41,16 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             actix_web::ResponseError::error_response(&err)
         }
     }
+}
+
+/// Prometheus metrics: requests by route, method and status with latency histograms, and the
+/// duration of renewal runs and imports (text exposition format).
+#[utoipa::path(tag = "health", operation_id = "metrics", security(()), responses(
+    (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)
+))]
+#[get("/metrics")]
+pub async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::metrics::render())
 }

@@ -50,7 +50,11 @@ pub async fn create(
         dry_run: body.dry_run,
     };
     let today = service::clock::now().date_naive();
+    let started = std::time::Instant::now();
     let result = svc::run(&state.db, run, staff.0.user_id, today, &|_| {}).await?;
+    if !body.dry_run {
+        crate::metrics::observe_operation("renewal_run", started.elapsed());
+    }
     let dto = RunResultDto::new(result, body.dry_run);
     let status = if body.dry_run {
         StatusCode::OK

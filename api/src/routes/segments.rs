@@ -96,6 +96,7 @@ pub async fn list(
     }))
 }
 
+/// A saved segment.
 #[utoipa::path(tag = "segments", operation_id = "getSegment", params(("id" = i64, Path)),
     security(("bearer" = ["staff"])), responses((status = 200, body = SegmentDto, headers(("ETag" = String)))))]
 #[get("/segments/{id}")]

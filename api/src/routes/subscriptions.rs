@@ -91,7 +91,9 @@ pub async fn import_rows(
             (action, q.mode.unwrap_or_default(), rows)
         }
     };
+    let started = std::time::Instant::now();
     let report = svc::import::run(&state.db, action.into(), mode.into(), rows).await?;
+    crate::metrics::observe_operation("subscription_import", started.elapsed());
     Ok(HttpResponse::Ok().json(ImportReportDto::from(report)))
 }
 
