@@ -206,3 +206,18 @@ pub async fn count(db: &service::Db, sql: &str) -> i64 {
         .and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
         .unwrap_or(0)
 }
+
+/// A renewal cycle for the generated members (`seeded`): their journal and every chapter.
+pub async fn create_renewal_cycle(server: &ChildServer, name: &str) {
+    server
+        .send(
+            Method::POST,
+            "/billing-cycles",
+            Some(json!({"name": name, "customer_types": ["M"],
+                "products": [service::demo::members::JOURNAL],
+                "include_all_chapters": true, "accounting_method": "accrual"})),
+            &[],
+        )
+        .await
+        .expect(201);
+}

@@ -221,6 +221,17 @@ impl TestApp {
             .await
     }
 
+    /// The audit events of one action, newest first (as staff).
+    pub async fn audit_events(&self, action: &str) -> Vec<Value> {
+        self.get(&format!("/audit-events?action={action}"), &self.staff)
+            .await
+            .expect(200)
+            .body["items"]
+            .as_array()
+            .cloned()
+            .expect("items")
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Res {
         self.send(Method::GET, path, Some(token), None, &[]).await
     }

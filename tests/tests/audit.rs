@@ -2,18 +2,8 @@
 //! change, with who, when, the operation, its body (secrets redacted) and the request id.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use tests::{TestApp, spawn};
-
-async fn events(app: &TestApp, action: &str) -> Vec<Value> {
-    app.get(&format!("/audit-events?action={action}"), &app.staff)
-        .await
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .cloned()
-        .expect("items")
-}
 
 async fn admin_id(app: &TestApp) -> i64 {
     service::users::find_by_username(&app.db.conn, "admin")
@@ -38,7 +28,7 @@ async fn a_staff_write_is_recorded_with_who_what_and_the_request_id() {
         .await
         .expect(201);
     let id = created.body["id"].as_i64().expect("id");
-    let found = events(&app, "createContact").await;
+    let found = app.audit_events("createContact").await;
     let e = found
         .iter()
         .find(|e| e["request_id"] == "req-audit-1")
@@ -56,7 +46,7 @@ async fn a_staff_write_is_recorded_with_who_what_and_the_request_id() {
     )
     .await
     .expect(200);
-    let updates = events(&app, "updateContact").await;
+    let updates = app.audit_events("updateContact").await;
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0]["subject"], format!("/api/v1/contacts/{id}"));
     assert_eq!(updates[0]["details"]["body"]["phone"], "555-0100");
@@ -72,7 +62,7 @@ async fn secrets_in_a_recorded_body_are_redacted() {
     )
     .await
     .expect(201);
-    let found = events(&app, "createUser").await;
+    let found = app.audit_events("createUser").await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["details"]["body"]["username"], "jane");
     assert_eq!(found[0]["details"]["body"]["password"], "[redacted]");
@@ -119,8 +109,8 @@ async fn joining_paying_importing_and_a_renewal_run_are_each_recorded_once() {
     let invoice = app
         .join_and_pay(contact, "Audit join", "2026-01-01", "2026-01-05")
         .await;
-    assert_eq!(events(&app, "joinContact").await.len(), 1);
-    let paid = events(&app, "payInvoice").await;
+    assert_eq!(app.audit_events("joinContact").await.len(), 1);
+    let paid = app.audit_events("payInvoice").await;
     assert_eq!(paid.len(), 1);
     assert_eq!(
         paid[0]["subject"],
@@ -134,7 +124,7 @@ async fn joining_paying_importing_and_a_renewal_run_are_each_recorded_once() {
     app.post_csv("/subscriptions/import?action=upsert", &csv)
         .await
         .expect(200);
-    let imported = events(&app, "importSubscriptions").await;
+    let imported = app.audit_events("importSubscriptions").await;
     assert_eq!(imported.len(), 1);
     // Non-JSON bodies are described, not copied.
     assert_eq!(imported[0]["details"]["body"]["content_type"], "text/csv");
@@ -152,9 +142,9 @@ async fn joining_paying_importing_and_a_renewal_run_are_each_recorded_once() {
     )
     .await
     .expect(200);
-    assert!(events(&app, "createRenewalRun").await.is_empty());
+    assert!(app.audit_events("createRenewalRun").await.is_empty());
     app.post("/renewal-runs", &app.staff, json!({"billing_cycle": cycle}))
         .await
         .expect(201);
-    assert_eq!(events(&app, "createRenewalRun").await.len(), 1);
+    assert_eq!(app.audit_events("createRenewalRun").await.len(), 1);
 }

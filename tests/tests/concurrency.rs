@@ -5,8 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use service::Db;
-use service::demo::members;
-use tests::child::{ChildServer, count, seeded, server_url};
+use tests::child::{ChildServer, count, create_renewal_cycle, seeded, server_url};
 use tests::fresh_db;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_ams-server");
@@ -25,17 +24,7 @@ impl Setup {
         let (url, guard, db) = seeded(persons, 5).await;
         let a = ChildServer::start(SERVER, &url).await;
         let b = ChildServer::start(SERVER, &url).await;
-        a.send(
-            Method::POST,
-            "/billing-cycles",
-            Some(
-                json!({"name": CYCLE, "customer_types": ["M"], "products": [members::JOURNAL],
-                "include_all_chapters": true, "accounting_method": "accrual"}),
-            ),
-            &[],
-        )
-        .await
-        .expect(201);
+        create_renewal_cycle(&a, CYCLE).await;
         Setup {
             url,
             _guard: guard,

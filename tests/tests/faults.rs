@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use service::Db;
 use service::demo::members;
-use tests::child::{ChildServer, count, seeded, server_url};
+use tests::child::{ChildServer, count, create_renewal_cycle, seeded, server_url};
 use tests::fresh_db;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_ams-server");
@@ -47,17 +47,7 @@ async fn assert_no_partial_invoice(db: &Db) {
 }
 
 async fn create_cycle(s: &ChildServer) {
-    s.send(
-        Method::POST,
-        "/billing-cycles",
-        Some(
-            json!({"name": CYCLE, "customer_types": ["M"], "products": [members::JOURNAL],
-            "include_all_chapters": true, "accounting_method": "accrual"}),
-        ),
-        &[],
-    )
-    .await
-    .expect(201);
+    create_renewal_cycle(s, CYCLE).await;
 }
 
 fn run_body(dry_run: bool) -> Value {

@@ -76,16 +76,6 @@ async fn history(app: &TestApp, c: i64) -> Vec<Value> {
         .expect("items")
 }
 
-async fn audit(app: &TestApp, action: &str) -> Vec<Value> {
-    app.get(&format!("/audit-events?action={action}"), &app.staff)
-        .await
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .cloned()
-        .expect("items")
-}
-
 // ---------------------------------------------------------------- L-1, CS-3
 
 #[tokio::test]
@@ -114,7 +104,7 @@ async fn l1_cs3_expiry_preview_then_apply_makes_lapsed_members_active_non_member
     );
     // A preview writes nothing.
     assert_eq!(contact(&app, lapsed).await["customer_type"], "M");
-    assert!(audit(&app, "membership.expire").await.is_empty());
+    assert!(app.audit_events("membership.expire").await.is_empty());
 
     let r = app
         .send(
@@ -145,7 +135,7 @@ async fn l1_cs3_expiry_preview_then_apply_makes_lapsed_members_active_non_member
             .any(|e| e["kind"] == "type_change" && e["from"] == "M" && e["to"] == "NM"),
         "{h:?}"
     );
-    let events = audit(&app, "membership.expire").await;
+    let events = app.audit_events("membership.expire").await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["request_id"], "expire-2026-10");
     assert_eq!(events[0]["details"]["expired"], 1);
@@ -313,7 +303,7 @@ async fn l4_mass_change_previews_then_changes_status_in_one_audited_action() {
         );
     }
     assert_eq!(contact(&app, untagged).await["status"], "A");
-    let events = audit(&app, "contacts.mass_change").await;
+    let events = app.audit_events("contacts.mass_change").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["details"]["changed"], 3);
     assert_eq!(events[0]["details"]["filter"]["tag"], "old-list");
@@ -432,7 +422,7 @@ async fn l4_invalid_mass_changes_are_refused_and_change_nothing() {
         (k["customer_type"].clone(), k["status"].clone()),
         (json!("NM"), json!("A"))
     );
-    assert!(audit(&app, "contacts.mass_change").await.is_empty());
+    assert!(app.audit_events("contacts.mass_change").await.is_empty());
 }
 
 // ---------------------------------------------------------------- CS-4
@@ -574,7 +564,7 @@ async fn cs4_purge_deletes_only_marked_contacts_without_financial_history() {
         .await
         .expect(200);
     assert_eq!(invoices.body["items"].as_array().map(Vec::len), Some(1));
-    let events = audit(&app, "contacts.purge").await;
+    let events = app.audit_events("contacts.purge").await;
     assert_eq!(events.len(), 1);
     assert_eq!(
         events[0]["details"]["purged"].as_array().map(Vec::len),

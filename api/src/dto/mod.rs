@@ -27,29 +27,30 @@ pub struct IdCursor(pub String);
 #[derive(Debug, Clone)]
 pub struct CodeCursor(pub String);
 
+/// A cursor as sent: well-formed for its list, else the query is refused (400).
+fn cursor<'de, D: Deserializer<'de>>(d: D, valid: fn(&str) -> bool) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    if valid(&text) {
+        Ok(text)
+    } else {
+        Err(serde::de::Error::custom(
+            "cursor: is not a cursor returned by this list",
+        ))
+    }
+}
+
 impl<'de> Deserialize<'de> for IdCursor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        if (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(IdCursor(text))
-        } else {
-            Err(serde::de::Error::custom(
-                "cursor: is not a cursor returned by this list",
-            ))
-        }
+        cursor(d, |t| {
+            (1..=18).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+        })
+        .map(IdCursor)
     }
 }
 
 impl<'de> Deserialize<'de> for CodeCursor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        if service::codes::is_code_shaped(&text) {
-            Ok(CodeCursor(text))
-        } else {
-            Err(serde::de::Error::custom(
-                "cursor: is not a cursor returned by this list",
-            ))
-        }
+        cursor(d, service::codes::is_code_shaped).map(CodeCursor)
     }
 }
 
@@ -82,30 +83,10 @@ impl utoipa::PartialSchema for CodeCursor {
 
 impl ToSchema for CodeCursor {}
 
-/// Either kind of cursor, as the service layer takes it.
-pub trait Cursor {
-    fn text(&self) -> String;
-}
-
-impl Cursor for IdCursor {
-    fn text(&self) -> String {
-        self.0.clone()
-    }
-}
-
-impl Cursor for CodeCursor {
-    fn text(&self) -> String {
-        self.0.clone()
-    }
-}
-
-pub fn page_request(
-    limit: Option<u64>,
-    cursor: Option<&impl Cursor>,
-) -> service::page::PageRequest {
+fn page_request(limit: Option<u64>, cursor: Option<&str>) -> service::page::PageRequest {
     service::page::PageRequest {
         limit,
-        cursor: cursor.map(Cursor::text),
+        cursor: cursor.map(str::to_owned),
     }
 }
 
@@ -121,7 +102,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn page(&self) -> service::page::PageRequest {
-        page_request(self.limit, self.cursor.as_ref())
+        page_request(self.limit, self.cursor.as_ref().map(|c| c.0.as_str()))
     }
 }
 
@@ -137,7 +118,7 @@ pub struct CodeListQuery {
 
 impl CodeListQuery {
     pub fn page(&self) -> service::page::PageRequest {
-        page_request(self.limit, self.cursor.as_ref())
+        page_request(self.limit, self.cursor.as_ref().map(|c| c.0.as_str()))
     }
 }
 
