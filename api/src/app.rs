@@ -130,6 +130,13 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
         println!("Created staff user `admin` with password: {password}");
         println!("(shown once; set AMS_ADMIN_PASSWORD on first start to choose it)");
     }
+    if cfg.webhook_poll_ms > 0 {
+        let deliverer =
+            service::webhooks::delivery::Deliverer::new(state.db.clone(), cfg.webhook_settings()?)
+                .map_err(|e| e.to_string())?;
+        let every = std::time::Duration::from_millis(cfg.webhook_poll_ms);
+        tokio::spawn(deliverer.run(every));
+    }
     let state = web::Data::new(state);
     let origins = cfg.cors_origins();
     let mut server = HttpServer::new(move || build_app(state.clone(), origins.clone()));

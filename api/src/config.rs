@@ -72,6 +72,31 @@ pub struct Config {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "AMS_WORKERS", global = true)]
     pub workers: Option<usize>,
+    /// Seconds before each webhook retry, comma-separated; one attempt more than delays.
+    #[arg(
+        long,
+        env = "AMS_WEBHOOK_RETRY_SECONDS",
+        default_value = "5,300,1800,7200,18000,36000,36000",
+        global = true
+    )]
+    pub webhook_retry_seconds: String,
+    /// How long a webhook receiver may take to answer, in seconds.
+    #[arg(
+        long,
+        env = "AMS_WEBHOOK_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub webhook_timeout_seconds: u64,
+    /// How often the server looks for events to deliver, in milliseconds (0: never; another
+    /// server on the same database delivers).
+    #[arg(
+        long,
+        env = "AMS_WEBHOOK_POLL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub webhook_poll_ms: u64,
 }
 
 impl Config {
@@ -81,6 +106,29 @@ impl Config {
             lockout: std::time::Duration::from_secs(self.login_lockout_seconds),
             attempts_per_minute: self.login_attempts_per_minute,
         }
+    }
+
+    pub fn webhook_settings(&self) -> Result<service::webhooks::delivery::Settings, String> {
+        let retry_delays = self
+            .webhook_retry_seconds
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+                    .map(std::time::Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        format!("AMS_WEBHOOK_RETRY_SECONDS: `{s}` is not a number of seconds")
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(service::webhooks::delivery::Settings {
+            retry_delays,
+            timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds.max(1)),
+            ..Default::default()
+        })
     }
 
     pub fn cors_origins(&self) -> Vec<String> {
@@ -107,6 +155,9 @@ impl Config {
             login_lockout_seconds: 900,
             login_attempts_per_minute: 60,
             workers: Some(1),
+            webhook_retry_seconds: "5,300,1800,7200,18000,36000,36000".into(),
+            webhook_timeout_seconds: 10,
+            webhook_poll_ms: 0,
         }
     }
 }

@@ -42,6 +42,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "lifecycle", description = "Expiry (L-1), mass change (L-4), purge (CS-4) and the audit trail"),
         (name = "segments", description = "Previous members (L-2), prospects (L-3) and saved contact segments"),
         (name = "reports", description = "Membership mix, counts at a date, billing by period (A-1..A-3)"),
+        (name = "events", description = "Business events for integrators: a feed to poll and webhooks with Standard Webhooks signatures"),
         (name = "self-service", description = "A member's own record"),
         (name = "health", description = "Liveness and readiness"),
     )

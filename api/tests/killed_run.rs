@@ -38,7 +38,7 @@ impl Server {
             .spawn()
             .expect("start ams");
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
+        let client = service::http::client();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(r) = client.get(format!("{base}/health")).send().await
@@ -123,7 +123,7 @@ async fn seed_members(db: &DatabaseConnection) {
 #[tokio::test]
 async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes_it() {
     let (url, _dir) = database().await;
-    let client = reqwest::Client::new();
+    let client = service::http::client();
     let mut server = Server::start(&url).await;
     let t = token(&client, &server.base).await;
     let base = server.base.clone();

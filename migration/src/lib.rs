@@ -14,6 +14,7 @@ mod m20261122_000009_renewal_runs;
 mod m20261122_000010_batches;
 mod m20261122_000011_lifecycle;
 mod m20261122_000012_lean_indexes;
+mod m20261122_000013_events;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_batches::Migration),
             Box::new(m20261122_000011_lifecycle::Migration),
             Box::new(m20261122_000012_lean_indexes::Migration),
+            Box::new(m20261122_000013_events::Migration),
         ]
     }
 }

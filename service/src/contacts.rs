@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde_json::json;
+
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
@@ -17,6 +19,7 @@ pub use crate::contact_filter::ContactFilter;
 use crate::contact_statuses::{self, DEFAULT_STATUS};
 use crate::customer_types::{self, CustomerType};
 use crate::error::{Error, Errors, Result, check_version};
+use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::page::{self, Page, PageRequest};
 use crate::{billing_categories, clock, db::Db, history};
@@ -499,7 +502,20 @@ pub async fn create_in(txn: &impl ConnectionTrait, new: NewContact) -> Result<Co
     .insert(txn)
     .await?;
     write_tags(txn, model.id, &tags).await?;
-    get_view(txn, model.id).await
+    let view = get_view(txn, model.id).await?;
+    events::emit(
+        txn,
+        vec![Event::contact(
+            events::CONTACT_CREATED,
+            model.id,
+            json!({
+                "customer_type": view.contact.customer_type,
+                "status": view.contact.status,
+            }),
+        )],
+    )
+    .await?;
+    Ok(view)
 }
 
 fn clean_address(a: Address) -> Address {
@@ -566,6 +582,7 @@ pub async fn update(
             });
         }
     }
+    let changed = patch.fields();
     let mut errors = Errors::new();
     let tags = patch.tags.as_ref().map(|t| normalize_tags(&mut errors, t));
     let current_address = Address {
@@ -724,6 +741,15 @@ pub async fn update(
         write_tags(&txn, id, &tags).await?;
     }
     let view = get_view(&txn, id).await?;
+    events::emit(
+        &txn,
+        vec![Event::contact(
+            events::CONTACT_UPDATED,
+            id,
+            json!({ "changed": changed }),
+        )],
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -17,8 +17,10 @@ pub mod customer_types;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod flow_down;
 pub mod history;
+pub mod http;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod lookup;
@@ -37,6 +39,7 @@ pub mod subscriptions;
 pub mod terms;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 pub use db::Db;
 pub use error::{Error, FieldError, Result};

@@ -33,7 +33,7 @@ impl ChildServer {
             .spawn()
             .expect("start the server");
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
+        let client = service::http::client();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(r) = client.get(format!("{base}/health")).send().await

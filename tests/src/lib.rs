@@ -116,7 +116,7 @@ pub async fn spawn() -> TestApp {
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
         url,
-        client: reqwest::Client::new(),
+        client: service::http::client(),
         db,
         keys,
         staff,

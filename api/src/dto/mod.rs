@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod billing;
 pub mod contacts;
+pub mod events;
 pub mod invoices;
 pub mod lifecycle;
 pub mod pricing;
@@ -83,7 +84,7 @@ impl utoipa::PartialSchema for CodeCursor {
 
 impl ToSchema for CodeCursor {}
 
-fn page_request(limit: Option<u64>, cursor: Option<&str>) -> service::page::PageRequest {
+pub(crate) fn page_request(limit: Option<u64>, cursor: Option<&str>) -> service::page::PageRequest {
     service::page::PageRequest {
         limit,
         cursor: cursor.map(str::to_owned),

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing_cycles;
 pub mod contacts;
 pub mod customer_types;
+pub mod events;
 pub mod health;
 pub mod invoices;
 pub mod lifecycle;
@@ -125,7 +126,16 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(segments::contacts)
         .service(reports::membership_mix)
         .service(reports::membership_counts)
-        .service(reports::billing_report);
+        .service(reports::billing_report)
+        .service(events::list)
+        .service(events::get)
+        .service(events::create_webhook)
+        .service(events::list_webhooks)
+        .service(events::get_webhook)
+        .service(events::update_webhook)
+        .service(events::delete_webhook)
+        .service(events::deliveries)
+        .service(events::redeliver);
 }
 
 /// A single resource with its `ETag`.

@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
+use serde_json::json;
 
 use entity::batch as b;
 use entity::invoice as i;
@@ -14,6 +15,7 @@ use entity::renewal_run as r;
 use entity::subscription as s;
 
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::sql::in_ids;
 use crate::{clock, db::Db, paid_through};
 
@@ -163,6 +165,15 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
         .exec(&txn)
         .await?;
     b::Entity::delete_by_id(id).exec(&txn).await?;
+    let deleted = view.invoice_ids.iter().map(|invoice_id| {
+        Event::new(
+            events::INVOICE_DELETED,
+            "invoices",
+            *invoice_id,
+            json!({"invoice_id": invoice_id, "batch_id": id, "via": "batch_delete"}),
+        )
+    });
+    events::emit(&txn, deleted.collect()).await?;
     txn.commit().await?;
     Ok(())
 }

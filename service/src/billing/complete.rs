@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
 
 use entity::contact as c;
 use entity::invoice_line as l;
@@ -12,6 +13,7 @@ use entity::subscription as s;
 
 use crate::customer_types::in_formula_family;
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::history::{self, TermRecord};
 use crate::paid_through;
@@ -64,6 +66,7 @@ pub async fn paid_in_full(
             }
         }
     }
+    let mut changed = Vec::new();
     for line in view
         .lines
         .iter()
@@ -72,10 +75,17 @@ pub async fn paid_in_full(
         let sub_id = match held.iter().find(|h| h.product == line.product) {
             Some(h) => {
                 let mut am: s::ActiveModel = h.clone().into();
-                am.paid_through = Set(Some(
-                    h.paid_through
-                        .map_or(line.term_end, |p| Ord::max(p, line.term_end)),
+                let through = h
+                    .paid_through
+                    .map_or(line.term_end, |p| Ord::max(p, line.term_end));
+                changed.push(Event::subscription(
+                    h.id,
+                    contact.id,
+                    &line.product,
+                    "paid",
+                    Some(through),
                 ));
+                am.paid_through = Set(Some(through));
                 if h.begin_date.is_none() {
                     am.begin_date = Set(Some(line.term_begin));
                 }
@@ -88,7 +98,7 @@ pub async fn paid_in_full(
                 am.update(conn).await?.id
             }
             None => {
-                s::ActiveModel {
+                let id = s::ActiveModel {
                     contact_id: Set(contact.id),
                     product: Set(line.product.clone()),
                     begin_date: Set(Some(line.term_begin)),
@@ -114,7 +124,15 @@ pub async fn paid_in_full(
                 }
                 .insert(conn)
                 .await?
-                .id
+                .id;
+                changed.push(Event::subscription(
+                    id,
+                    contact.id,
+                    &line.product,
+                    "created",
+                    Some(line.term_end),
+                ));
+                id
             }
         };
         l::Entity::update_many()
@@ -191,5 +209,40 @@ pub async fn paid_in_full(
         )
         .await?;
     }
-    Ok(())
+    emit(conn, view, changed).await
+}
+
+/// The invoice is paid, its subscriptions moved, and a join or renewal took effect.
+async fn emit(conn: &impl ConnectionTrait, view: &InvoiceView, mut all: Vec<Event>) -> Result<()> {
+    let inv = &view.invoice;
+    let mut paid = Event::invoice(
+        events::INVOICE_PAID,
+        inv.id,
+        inv.contact_id,
+        inv.total_cents,
+    );
+    paid.data["kind"] = inv.kind.clone().into();
+    all.insert(0, paid);
+    let membership = match inv.kind.as_str() {
+        "join" => Some(events::MEMBERSHIP_JOINED),
+        "renewal" => Some(events::MEMBERSHIP_RENEWED),
+        _ => None,
+    };
+    if let Some(kind) = membership.filter(|_| view.lines.iter().any(|l| l.is_primary)) {
+        let after = c::Entity::find_by_id(inv.contact_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::not_found("contact", inv.contact_id))?;
+        all.push(Event::contact(
+            kind,
+            after.id,
+            json!({
+                "invoice_id": inv.id,
+                "customer_type": after.customer_type,
+                "join_date": after.join_date,
+                "paid_through": after.paid_through,
+            }),
+        ));
+    }
+    events::emit(conn, all).await
 }

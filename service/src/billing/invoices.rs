@@ -14,6 +14,7 @@ use entity::invoice_line as l;
 
 use crate::contacts::Actor;
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::page::{self, Page, PageRequest};
 use crate::{clock, db::Db};
 
@@ -188,6 +189,14 @@ async fn close(
         .exec(&txn)
         .await?;
     let view = get(&txn, Actor::Staff, id).await?;
+    let kind = if to == VOID {
+        events::INVOICE_VOIDED
+    } else {
+        events::INVOICE_CANCELLED
+    };
+    let mut ev = Event::invoice(kind, id, inv.contact_id, inv.total_cents);
+    ev.data["reason"] = view.invoice.void_reason.clone().into();
+    events::emit(&txn, vec![ev]).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -225,6 +234,14 @@ pub async fn insert(
 ) -> Result<i64> {
     let inv = invoice.insert(conn).await?;
     insert_lines(conn, inv.id, lines).await?;
+    let mut ev = Event::invoice(
+        events::INVOICE_CREATED,
+        inv.id,
+        inv.contact_id,
+        inv.total_cents,
+    );
+    ev.data["kind"] = inv.kind.into();
+    events::emit(conn, vec![ev]).await?;
     Ok(inv.id)
 }
 

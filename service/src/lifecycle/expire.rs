@@ -14,6 +14,7 @@ use entity::contact as c;
 use super::retype::{self, ContactChange};
 use crate::audit::{self, Who};
 use crate::error::Result;
+use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::{clock, customer_types, db::Db, settings, terms};
 
@@ -39,6 +40,22 @@ pub async fn run(db: &Db, as_of: NaiveDate, dry_run: bool, who: &Who) -> Result<
     let result = plan(&txn, as_of, dry_run).await?;
     let now = clock::now();
     retype::apply(&txn, &result.changed, now).await?;
+    let mut expired = Vec::with_capacity(result.changed.len() * 2);
+    for ch in &result.changed {
+        expired.push(ch.updated_event("expire"));
+        if let Some((from, to)) = &ch.customer_type {
+            expired.push(Event::contact(
+                events::MEMBERSHIP_EXPIRED,
+                ch.contact_id,
+                json!({
+                    "from_customer_type": from,
+                    "customer_type": to,
+                    "followed_organization": ch.company_id,
+                }),
+            ));
+        }
+    }
+    events::emit(&txn, expired).await?;
     let followed = result
         .changed
         .iter()

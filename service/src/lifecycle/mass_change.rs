@@ -13,6 +13,7 @@ use super::retype::{self, ContactChange};
 use crate::audit::{self, Who};
 use crate::contact_filter::{self, ContactFilter};
 use crate::error::{Errors, Result};
+use crate::events;
 use crate::flow_down::FlowDown;
 use crate::{clock, contact_statuses, customer_types, db::Db, segments, settings};
 
@@ -44,6 +45,8 @@ pub async fn run(db: &Db, req: MassChange, who: &Who) -> Result<MassChangeResult
     let changed = plan(&txn, &req).await?;
     let now = clock::now();
     retype::apply(&txn, &changed, now).await?;
+    let updated = changed.iter().map(|ch| ch.updated_event("mass_change"));
+    events::emit(&txn, updated.collect()).await?;
     audit::record(
         &txn,
         who,

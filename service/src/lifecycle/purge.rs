@@ -21,6 +21,7 @@ use entity::user as u;
 use crate::audit::{self, Who};
 use crate::contact_statuses::{self, StatusKind};
 use crate::error::Result;
+use crate::events::{self, Event};
 use crate::{clock, db::Db, history, sql, users};
 
 pub const AUDIT_ACTION: &str = "contacts.purge";
@@ -74,6 +75,11 @@ pub async fn run(db: &Db, dry_run: bool, who: &Who) -> Result<PurgeResult> {
             .exec(&txn)
             .await?;
     }
+    let deleted = result
+        .purged
+        .iter()
+        .map(|id| Event::contact(events::CONTACT_DELETED, *id, json!({"via": "purge"})));
+    events::emit(&txn, deleted.collect()).await?;
     audit::record(
         &txn,
         who,

@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde_json::json;
 
 use entity::contact as c;
 
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::{history, sql};
 
@@ -24,6 +26,30 @@ pub struct ContactChange {
 }
 
 impl ContactChange {
+    /// `contact.updated`, naming the action (`expire`, `mass_change`) that made the change.
+    pub fn updated_event(&self, via: &str) -> Event {
+        let pair = |p: &Option<(String, String)>| {
+            p.as_ref().map(|(from, to)| json!({"from": from, "to": to}))
+        };
+        let changed: Vec<&str> = [
+            self.customer_type.as_ref().map(|_| "customer_type"),
+            self.status.as_ref().map(|_| "status"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Event::contact(
+            events::CONTACT_UPDATED,
+            self.contact_id,
+            json!({
+                "changed": changed,
+                "via": via,
+                "customer_type": pair(&self.customer_type),
+                "status": pair(&self.status),
+            }),
+        )
+    }
+
     pub fn retype(contact_id: i64, from: &str, to: &str) -> Self {
         ContactChange {
             contact_id,

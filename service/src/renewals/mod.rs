@@ -15,6 +15,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
+use serde_json::json;
 
 use entity::contact as c;
 use entity::invoice as i;
@@ -29,6 +30,7 @@ use crate::billing_cycles::{self, AutopayOption, Cycle};
 use crate::customer_types::{self, CustomerType};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
 use crate::settings::{self, AccountingMethod};
@@ -484,10 +486,18 @@ async fn write_page(
         rest = ?(started.elapsed() - wrote_subs),
         "renewal page written"
     );
-    Ok(bills
+    let ids: Vec<i64> = bills
         .iter()
         .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
-        .collect())
+        .collect();
+    let created = bills.iter().zip(&ids).map(|(b, id)| {
+        let mut ev = Event::invoice(events::INVOICE_CREATED, *id, b.contact_id, b.total());
+        ev.data["kind"] = "renewal".into();
+        ev.data["renewal_run_id"] = run_id.into();
+        ev
+    });
+    events::emit(conn, created.collect()).await?;
+    Ok(ids)
 }
 
 /// R-1..R-6: generates renewals for a cycle. `today` gives the default effective date.
@@ -634,6 +644,7 @@ async fn write_one_page(
 }
 
 async fn finish(db: &Db, id: i64, status: &str, error: Option<String>) -> Result<()> {
+    let txn = db.write().await?;
     r::Entity::update_many()
         .col_expr(r::Column::Status, Expr::val(status))
         .col_expr(r::Column::FinishedAt, Expr::val(clock::now()))
@@ -642,8 +653,23 @@ async fn finish(db: &Db, id: i64, status: &str, error: Option<String>) -> Result
             Expr::val(error.map(|e| e.chars().take(500).collect::<String>())),
         )
         .filter(r::Column::Id.eq(id))
-        .exec(&db.conn)
+        .exec(&txn)
         .await?;
+    if status == "completed" {
+        let run = get(&txn, id).await?;
+        let data = json!({
+            "renewal_run_id": run.id,
+            "cycle_id": run.cycle_id,
+            "effective_date": run.effective_date,
+            "considered": run.considered,
+            "billed": run.billed,
+            "skipped": run.skipped,
+            "total": crate::money::format_cents(run.total_cents),
+        });
+        let ev = Event::new(events::RENEWAL_RUN_COMPLETED, "renewal-runs", id, data);
+        events::emit(&txn, vec![ev]).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 

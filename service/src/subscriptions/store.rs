@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, Set, Value};
 use entity::subscription as s;
 
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::paid_through;
 use crate::sql::{Sql, in_ids, rows_per_statement};
 
@@ -168,7 +169,7 @@ pub async fn apply(
         .collect();
     paid_through::sync(conn, &touched, now).await?;
 
-    Ok(planned
+    let ids: Vec<i64> = planned
         .iter()
         .map(|p| match p {
             Planned::Insert(v) => new_ids
@@ -177,5 +178,22 @@ pub async fn apply(
                 .unwrap_or_default(),
             Planned::Update { id, .. } | Planned::Delete { id, .. } => *id,
         })
-        .collect())
+        .collect();
+    let changes = planned.iter().zip(&ids).filter_map(|(p, id)| {
+        let (change, v) = match p {
+            Planned::Insert(v) => ("created", v),
+            Planned::Update { before, after, .. } if before != after => ("updated", after),
+            Planned::Update { .. } => return None,
+            Planned::Delete { values, .. } => ("deleted", values),
+        };
+        Some(Event::subscription(
+            *id,
+            v.contact_id,
+            &v.product,
+            change,
+            v.paid_through,
+        ))
+    });
+    events::emit(conn, changes.collect()).await?;
+    Ok(ids)
 }

@@ -159,7 +159,7 @@ impl Server {
             .spawn()
             .expect("start ams (run `cargo build --release` first)");
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::builder()
+        let client = service::http::client_builder()
             .timeout(Duration::from_secs(3_600))
             .build()
             .expect("client");
