@@ -180,9 +180,12 @@ pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 pub enum UploadKind {
     Json,
     Csv,
+    Xlsx,
 }
 
-/// A JSON or CSV upload, by its `Content-Type`.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A JSON, CSV or XLSX upload, by its `Content-Type`.
 pub struct Upload {
     pub kind: UploadKind,
     pub bytes: BytesMut,
@@ -197,6 +200,8 @@ impl FromRequest for Upload {
             Some(UploadKind::Json)
         } else if essence(req).as_deref() == Some("text/csv") {
             Some(UploadKind::Csv)
+        } else if essence(req).as_deref() == Some(XLSX) {
+            Some(UploadKind::Xlsx)
         } else {
             None
         };
@@ -207,7 +212,7 @@ impl FromRequest for Upload {
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
                     "Unsupported media type",
-                    "send the body as application/json or text/csv",
+                    "send the body as application/json, text/csv or an XLSX workbook",
                 ));
             };
             let bytes = read_body(&mut payload, UPLOAD_LIMIT).await?;

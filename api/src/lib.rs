@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod csv_export;
 pub mod dto;
 pub mod extract;
 pub mod login_limit;

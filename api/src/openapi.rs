@@ -126,6 +126,46 @@ fn describe_responses(op: &mut Operation) {
     }
 }
 
+/// The lists and reports that answer `Accept: text/csv` (see `csv_export`).
+pub const CSV_OPERATIONS: [&str; 10] = [
+    "listContacts",
+    "listPreviousMembers",
+    "listProspects",
+    "listSegmentContacts",
+    "listInvoices",
+    "listContactInvoices",
+    "listMyInvoices",
+    "membershipMixReport",
+    "membershipCountsReport",
+    "billingReport",
+];
+
+fn offer_csv(op: &mut Operation) {
+    if !op
+        .operation_id
+        .as_deref()
+        .is_some_and(|id| CSV_OPERATIONS.contains(&id))
+    {
+        return;
+    }
+    if let Some(utoipa::openapi::RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+        let csv = utoipa::openapi::content::ContentBuilder::new()
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(
+                        "With `Accept: text/csv`: every matching row (not a page), the JSON \
+                         fields flattened into columns (`address_city`), lists joined with `;`",
+                    )),
+            ))
+            .build();
+        ok.content.insert(
+            crate::csv_export::CSV.to_owned(),
+            utoipa::openapi::RefOr::T(csv),
+        );
+    }
+}
+
 fn add_errors(op: &mut Operation, method: &str, path: &str) {
     // `security: [{}]` marks a public operation: only a named scheme secures it.
     let secured = op.security.as_ref().is_some_and(|reqs| {
@@ -199,6 +239,7 @@ pub fn finish(mut doc: Doc) -> Doc {
                 describe_headers(op);
                 add_errors(op, method, path);
                 describe_responses(op);
+                offer_csv(op);
             }
         }
     }

@@ -396,3 +396,9 @@ impl From<Report> for ImportReportDto {
         }
     }
 }
+
+/// An XLSX workbook: its first worksheet, a header row of field names, one subscription per
+/// row. Date cells are read as dates.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct XlsxUpload(pub Vec<u8>);

@@ -1,11 +1,12 @@
 //! Contacts (C-1..C-6, CT-6 flow-down).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, patch, post, web};
-use service::contacts as svc;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use service::contacts::{self as svc, ContactFilter};
 
 use crate::app::AppState;
 use crate::auth::{Caller, Staff};
+use crate::csv_export;
 use crate::dto::ListQuery;
 use crate::dto::contacts::{
     ContactDto, ContactList, ContactPatchDto, ContactQuery, HistoryList, NewContactDto,
@@ -22,8 +23,30 @@ pub async fn list(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<ContactQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let page = svc::list(&state.db.conn, &q.filter(), &q.page()).await?;
+    contacts_page(state, q.filter(), &q, &req).await
+}
+
+/// A page of contacts, or with `Accept: text/csv` every matching contact: the list and the
+/// segments share it.
+pub async fn contacts_page(
+    state: web::Data<AppState>,
+    filter: ContactFilter,
+    q: &ContactQuery,
+    req: &HttpRequest,
+) -> ApiResult<HttpResponse> {
+    if csv_export::wanted(req) {
+        return csv_export::pages("contacts", q.page(), move |page| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move {
+                let p = svc::list(&state.db.conn, &filter, &page).await?;
+                Ok(p.map(ContactDto::from))
+            }
+        })
+        .await;
+    }
+    let page = svc::list(&state.db.conn, &filter, &q.page()).await?;
     Ok(HttpResponse::Ok().json(ContactList {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,

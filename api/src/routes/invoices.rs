@@ -9,6 +9,7 @@ use service::idempotency::{Key, Stored};
 
 use crate::app::AppState;
 use crate::auth::{Caller, Member, Staff};
+use crate::csv_export;
 use crate::dto::invoices::{
     AdjustmentDto, AdjustmentList, BatchDto, InvoiceAdjustmentDto, InvoiceDto, InvoiceList,
     InvoiceQuery, JoinRequestDto, JoinResponseDto, NewPaymentDto, PaymentDto, PaymentResponseDto,
@@ -52,17 +53,13 @@ pub fn replay(s: Stored) -> HttpResponse {
         .body(s.body)
 }
 
-fn page_response(page: service::page::Page<inv::InvoiceView>) -> HttpResponse {
-    HttpResponse::Ok().json(InvoiceList {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    })
-}
-
+/// A page of invoices, or with `Accept: text/csv` every matching invoice (its lines as JSON
+/// in one cell).
 async fn list_for(
-    state: &AppState,
+    state: web::Data<AppState>,
     q: &InvoiceQuery,
     contact: Option<i64>,
+    req: &HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let filter = inv::Filter {
         contact_id: contact.or(q.contact_id),
@@ -71,13 +68,25 @@ async fn list_for(
         renewal_run: q.renewal_run,
         updated_since: q.updated_since,
     };
-    let req = service::page::PageRequest {
+    let page = service::page::PageRequest {
         limit: q.limit,
         cursor: q.cursor.as_ref().map(|c| c.0.clone()),
     };
-    Ok(page_response(
-        inv::list(&state.db.conn, &filter, &req).await?,
-    ))
+    if csv_export::wanted(req) {
+        return csv_export::pages("invoices", page, move |page| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move {
+                let p = inv::list(&state.db.conn, &filter, &page).await?;
+                Ok(p.map(InvoiceDto::from))
+            }
+        })
+        .await;
+    }
+    let page = inv::list(&state.db.conn, &filter, &page).await?;
+    Ok(HttpResponse::Ok().json(InvoiceList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// List invoices (staff).
@@ -88,8 +97,9 @@ pub async fn list(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<InvoiceQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    list_for(&state, &q, None).await
+    list_for(state, &q, None, &req).await
 }
 
 /// Get an invoice. Members may read only their own (others: 404).
@@ -114,9 +124,10 @@ pub async fn for_contact(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     q: web::Query<InvoiceQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let contact = service::contacts::get(&state.db.conn, caller.actor()?, *id).await?;
-    list_for(&state, &q, Some(contact.contact.id)).await
+    list_for(state, &q, Some(contact.contact.id), &req).await
 }
 
 /// My invoices.
@@ -127,8 +138,9 @@ pub async fn mine(
     me: Member,
     state: web::Data<AppState>,
     q: web::Query<InvoiceQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    list_for(&state, &q, Some(me.contact_id)).await
+    list_for(state, &q, Some(me.contact_id), &req).await
 }
 
 async fn do_join(

@@ -1,11 +1,12 @@
 //! Reports A-1..A-3. Staff only.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use service::contacts::ContactFilter;
 use service::reports::{billing, counts, mix};
 
 use crate::app::AppState;
 use crate::auth::Staff;
+use crate::csv_export;
 use crate::dto::reports::{
     BillingReportDto, BillingReportQuery, CountsDto, CountsQuery, MixQuery, MixRowDto, PeriodDto,
 };
@@ -22,6 +23,7 @@ pub async fn membership_mix(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<MixQuery>,
+    http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let years = match (q.active_within_years, q.recent) {
@@ -44,6 +46,9 @@ pub async fn membership_mix(
     let today = service::clock::now().date_naive();
     let rows = mix::membership_mix(&state.db.conn, &req, today).await?;
     let out: Vec<MixRowDto> = rows.into_iter().map(Into::into).collect();
+    if csv_export::wanted(&http) {
+        return Ok(csv_export::rows("membership-mix", &out));
+    }
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -56,12 +61,16 @@ pub async fn membership_counts(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<CountsQuery>,
+    http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let as_of = q
         .as_of
         .unwrap_or_else(|| service::clock::now().date_naive());
-    let c = counts::membership_counts(&state.db.conn, as_of).await?;
-    Ok(HttpResponse::Ok().json(CountsDto::from(c)))
+    let c = CountsDto::from(counts::membership_counts(&state.db.conn, as_of).await?);
+    if csv_export::wanted(&http) {
+        return Ok(csv_export::rows("membership-counts", &c.by_customer_type));
+    }
+    Ok(HttpResponse::Ok().json(c))
 }
 
 /// Renewal run results, invoices issued, cash received and open accrual receivables, by month,
@@ -73,12 +82,17 @@ pub async fn billing_report(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<BillingReportQuery>,
+    http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let period: billing::Period = q.period.unwrap_or(PeriodDto::Month).into();
     let to = q.to.unwrap_or_else(|| service::clock::now().date_naive());
     let from = q.from.unwrap_or_else(|| {
         service::terms::add_months(period.start_containing(to), -11 * period.months())
     });
-    let r = billing::billing_report(&state.db.conn, period, from, to).await?;
-    Ok(HttpResponse::Ok().json(BillingReportDto::from(r)))
+    let r =
+        BillingReportDto::from(billing::billing_report(&state.db.conn, period, from, to).await?);
+    if csv_export::wanted(&http) {
+        return Ok(csv_export::rows("billing-report", &r.periods));
+    }
+    Ok(HttpResponse::Ok().json(r))
 }

@@ -1,8 +1,8 @@
 //! Previous members (L-2), prospects (L-3) and saved segments. Staff only.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
-use service::contacts::{self as contacts_svc, ContactFilter};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use service::contacts::ContactFilter;
 use service::segments as svc;
 
 use crate::app::AppState;
@@ -12,19 +12,8 @@ use crate::dto::contacts::{ContactList, ContactQuery};
 use crate::dto::segments::{SegmentDto, SegmentInputDto, SegmentList};
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
+use crate::routes::contacts::contacts_page;
 use crate::routes::{created, versioned};
-
-async fn contacts_page(
-    state: &AppState,
-    filter: ContactFilter,
-    q: &ContactQuery,
-) -> ApiResult<HttpResponse> {
-    let page = contacts_svc::list(&state.db.conn, &filter, &q.page()).await?;
-    Ok(HttpResponse::Ok().json(ContactList {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    }))
-}
 
 /// Previous members (L-2): contacts that are not members now and have dues history (a
 /// membership subscription or a paid term). Narrow with `joined_from`/`joined_to` (join date)
@@ -36,12 +25,13 @@ pub async fn previous_members(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<ContactQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let filter = ContactFilter {
         previous_member: Some(true),
         ..q.filter()
     };
-    contacts_page(&state, filter, &q).await
+    contacts_page(state, filter, &q, &req).await
 }
 
 /// Prospects (L-3): non-members who are previous members or carry one of the association's
@@ -54,12 +44,13 @@ pub async fn prospects(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<ContactQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let filter = ContactFilter {
         prospect: Some(true),
         ..q.filter()
     };
-    contacts_page(&state, filter, &q).await
+    contacts_page(state, filter, &q, &req).await
 }
 
 /// Save a contact filter as a named segment.
@@ -151,6 +142,7 @@ pub async fn contacts(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     q: web::Query<ContactQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     // An unknown segment is a 404 when its filter is loaded.
     let mut filter = q.filter();
@@ -162,5 +154,5 @@ pub async fn contacts(
         .into());
     }
     filter.segment = Some(*id);
-    contacts_page(&state, filter, &q).await
+    contacts_page(state, filter, &q, &req).await
 }

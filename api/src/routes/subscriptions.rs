@@ -9,7 +9,7 @@ use crate::auth::{Caller, Member, Staff};
 use crate::dto::JsonObject;
 use crate::dto::subscriptions::{
     ImportQuery, ImportReportDto, ImportRequestDto, NewSubscriptionDto, SubscriptionDto,
-    SubscriptionList, SubscriptionPatchDto, SubscriptionQuery,
+    SubscriptionList, SubscriptionPatchDto, SubscriptionQuery, XlsxUpload,
 };
 use crate::extract::{Body, IfMatch, Upload, UploadKind, parse_json};
 use crate::problem::ApiResult;
@@ -55,14 +55,15 @@ pub async fn create(
     ))
 }
 
-/// Import subscriptions (S-9) from JSON (`{action, mode, rows}`) or `text/csv` (header row of
-/// field names; `?action=&mode=`). Every row is checked before anything is written; the
+/// Import subscriptions (S-9) from JSON (`{action, mode, rows}`), `text/csv` or an XLSX
+/// workbook (its first worksheet), both with a header row of field names and `?action=&mode=`. Every row is checked before anything is written; the
 /// report gives each row's outcome or its exact error. All-or-nothing (the default) writes
 /// nothing when a row fails; row-by-row writes the rows that pass.
 #[utoipa::path(tag = "subscriptions", operation_id = "importSubscriptions", params(ImportQuery),
     request_body(content(
         (ImportRequestDto = "application/json"),
-        (String = "text/csv", example = "contact_id,product,begin_date,paid_through,status,source_code\n1001,CHAPT/EAST,2026-01-01,2026-12-31,Y,idms\n")
+        (String = "text/csv", example = "contact_id,product,begin_date,paid_through,status,source_code\n1001,CHAPT/EAST,2026-01-01,2026-12-31,Y,idms\n"),
+        (XlsxUpload = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )),
     security(("bearer" = ["staff"])), responses((status = 200, body = ImportReportDto)))]
 #[post("/subscriptions/import")]
@@ -77,17 +78,21 @@ pub async fn import_rows(
             let req: ImportRequestDto = parse_json(&upload.bytes)?;
             (req.action, req.mode, input::parse_json_rows(req.rows))
         }
-        UploadKind::Csv => {
+        UploadKind::Csv | UploadKind::Xlsx => {
             let action = q.action.ok_or_else(|| {
                 service::Error::invalid(
                     "action",
-                    "is required for text/csv imports: insert, insert_with_matching, update, upsert or delete",
+                    "is required for CSV and XLSX imports: insert, insert_with_matching, update, upsert or delete",
                 )
             })?;
             let bytes = upload.bytes.freeze();
-            let rows = web::block(move || input::parse_csv(&bytes))
-                .await
-                .map_err(|e| service::Error::Internal(e.to_string()))??;
+            let kind = upload.kind;
+            let rows = web::block(move || match kind {
+                UploadKind::Xlsx => input::parse_xlsx(&bytes),
+                _ => input::parse_csv(&bytes),
+            })
+            .await
+            .map_err(|e| service::Error::Internal(e.to_string()))??;
             (action, q.mode.unwrap_or_default(), rows)
         }
     };

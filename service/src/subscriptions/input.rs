@@ -295,25 +295,92 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Result<Row>>> {
         .headers()
         .map_err(|e| Error::invalid("csv", format!("cannot read the header row: {e}")))?
         .iter()
+        .map(str::to_owned)
+        .collect();
+    let records = reader.records().map(|record| {
+        record
+            .map(|r| r.iter().map(str::to_owned).collect())
+            .map_err(|e| {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                Error::invalid("csv", format!("line {line} cannot be read: {e}"))
+            })
+    });
+    parse_table(&headers, records)
+}
+
+/// Parses the first worksheet of an XLSX workbook exactly like a CSV file: its first row
+/// names the fields. Date cells become `YYYY-MM-DD`, whole numbers lose their `.0`.
+pub fn parse_xlsx(bytes: &[u8]) -> Result<Vec<Result<Row>>> {
+    use calamine::{Data, Reader, Xlsx};
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::invalid("xlsx", format!("not a readable XLSX workbook: {e}"))
+    };
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let sheet = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| Error::invalid("xlsx", "the workbook has no worksheet"))?
+        .map_err(|e| unreadable(&e))?;
+    let text = |cell: &Data| -> String {
+        match cell {
+            Data::Empty => String::new(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
+            Data::Int(i) => i.to_string(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Float(f) => f.to_string(),
+            Data::Bool(b) => if *b { "Y" } else { "N" }.to_owned(),
+            Data::DateTime(d) => d
+                .as_datetime()
+                .map(|dt| {
+                    if dt.time() == chrono::NaiveTime::MIN {
+                        dt.date().to_string()
+                    } else {
+                        dt.to_string()
+                    }
+                })
+                .unwrap_or_else(|| d.as_f64().to_string()),
+            Data::Error(e) => format!("#{e}"),
+        }
+    };
+    let mut rows = sheet.rows();
+    let headers: Vec<String> = rows
+        .next()
+        .ok_or_else(|| Error::invalid("xlsx", "the first worksheet is empty"))?
+        .iter()
+        .map(text)
+        .collect();
+    let width = headers.len();
+    let records = rows
+        .filter(|r| r.iter().any(|c| *c != Data::Empty))
+        .map(|r| {
+            Ok((0..width)
+                .map(|i| r.get(i).map(text).unwrap_or_default())
+                .collect())
+        });
+    parse_table(&headers, records)
+}
+
+/// Rows of text cells under a header row: the one reading of CSV and XLSX imports.
+fn parse_table(
+    headers: &[String],
+    records: impl Iterator<Item = Result<Vec<String>>>,
+) -> Result<Vec<Result<Row>>> {
+    let headers: Vec<String> = headers
+        .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
     check_headers(&headers)?;
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Err(Error::invalid(
-                    "csv",
-                    format!("line {line} cannot be read: {e}"),
-                ));
-            }
-        };
+    for record in records {
         let mut map = Map::new();
-        for (h, cell) in headers.iter().zip(record.iter()) {
-            if !cell.is_empty() {
-                map.insert(h.clone(), Value::String(cell.to_owned()));
+        for (h, cell) in headers.iter().zip(record?) {
+            let trimmed = cell.trim();
+            if trimmed.len() == cell.len() {
+                if !cell.is_empty() {
+                    map.insert(h.clone(), Value::String(cell));
+                }
+            } else if !trimmed.is_empty() {
+                map.insert(h.clone(), Value::String(trimmed.to_owned()));
             }
         }
         rows.push(parse_row(&map));

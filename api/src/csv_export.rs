@@ -1,0 +1,215 @@
+//! CSV answers for lists and reports (`Accept: text/csv`): the JSON items, flattened. Nested
+//! objects become `parent_child` columns, lists of plain values are joined with `;`, lists of
+//! objects (invoice lines) are kept as JSON in one cell. A list export holds every matching
+//! row, not a page: it is read page by page from the database and streamed, so memory stays
+//! flat however long the list.
+
+use std::future::Future;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use futures_util::{StreamExt, stream};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use service::page::{MAX_LIMIT, Page, PageRequest};
+
+use crate::problem::ApiResult;
+
+pub const CSV: &str = "text/csv";
+
+/// The client asked for CSV: `text/csv` is in `Accept` and is not refused (`q=0`).
+pub fn wanted(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let is_csv = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(CSV));
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            is_csv && !refused
+        })
+}
+
+/// Writes rows under the header taken from the first row.
+#[derive(Default)]
+struct Writer {
+    header: Option<Vec<String>>,
+}
+
+impl Writer {
+    fn rows(&mut self, items: &[Value]) -> Vec<u8> {
+        let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
+        for item in items {
+            let mut flat = Map::new();
+            flatten("", item, &mut flat);
+            let header = self.header.get_or_insert_with(|| {
+                let names: Vec<String> = flat.keys().cloned().collect();
+                let _ = out.write_record(&names);
+                names
+            });
+            let cells = header
+                .iter()
+                .map(|h| flat.get(h).map(cell).unwrap_or_default());
+            let _ = out.write_record(cells);
+        }
+        out.into_inner().unwrap_or_default()
+    }
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}_{k}")
+                };
+                if v.is_object() {
+                    flatten(&name, v, out);
+                } else {
+                    out.insert(name, v.clone());
+                }
+            }
+        }
+        other => {
+            out.insert(prefix.to_owned(), other.clone());
+        }
+    }
+}
+
+fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => guard(s),
+        Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        other => other.to_string(),
+    }
+}
+
+/// A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is
+/// quoted with `'`; amounts such as `-12.50` stay numbers.
+fn guard(s: &str) -> String {
+    let risky = s.starts_with(['=', '+', '@', '\t', '\r'])
+        || (s.starts_with('-') && s.parse::<f64>().is_err());
+    if risky { format!("'{s}") } else { s.to_owned() }
+}
+
+fn response(name: &str) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::Ok();
+    res.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    ))
+    .insert_header((
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{name}.csv\""),
+    ));
+    res
+}
+
+/// A report (or any list held in memory) as CSV.
+pub fn rows<T: Serialize>(name: &str, items: &[T]) -> HttpResponse {
+    response(name).body(Writer::default().rows(&values(items)))
+}
+
+/// Every page of a keyset list, from `start` on, streamed as CSV. The first page is read
+/// before answering, so that a bad filter is still a problem response; a database error
+/// after that ends the file early (the status is sent by then) and is logged.
+pub async fn pages<T, F, Fut>(name: &str, start: PageRequest, fetch: F) -> ApiResult<HttpResponse>
+where
+    T: Serialize,
+    F: Fn(PageRequest) -> Fut + 'static,
+    Fut: Future<Output = service::Result<Page<T>>> + 'static,
+{
+    struct State<F> {
+        fetch: F,
+        next: Option<PageRequest>,
+        writer: Writer,
+    }
+    let page_after = |cursor: Option<String>| {
+        cursor.map(|cursor| PageRequest {
+            limit: Some(MAX_LIMIT),
+            cursor: Some(cursor),
+        })
+    };
+    let first = fetch(PageRequest {
+        limit: Some(MAX_LIMIT),
+        cursor: start.cursor,
+    })
+    .await?;
+    let mut writer = Writer::default();
+    let head = Bytes::from(writer.rows(&values(&first.items)));
+    let state = State {
+        fetch,
+        next: page_after(first.next_cursor),
+        writer,
+    };
+    let rest = stream::unfold(state, move |mut st| async move {
+        let req = st.next.take()?;
+        match (st.fetch)(req).await {
+            Ok(page) => {
+                let bytes = st.writer.rows(&values(&page.items));
+                st.next = page_after(page.next_cursor);
+                Some((Ok::<_, actix_web::Error>(Bytes::from(bytes)), st))
+            }
+            Err(err) => {
+                tracing::error!(%err, "CSV export stopped");
+                None
+            }
+        }
+    });
+    let body = stream::once(async move { Ok(head) }).chain(rest);
+    Ok(response(name).streaming(body))
+}
+
+fn values<T: Serialize>(items: &[T]) -> Vec<Value> {
+    items
+        .iter()
+        .filter_map(|i| serde_json::to_value(i).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nested_objects_flatten_and_lists_join() {
+        let rows = [
+            json!({"id": 1, "name": "Ames", "address": {"city": "Leeds", "country": "GB"},
+                "tags": ["a", "b"], "lines": [{"product": "MDUES"}], "email": null}),
+            json!({"id": 2, "name": "=cmd()", "address": {"city": "York", "country": null},
+                "tags": [], "lines": [], "email": "b@example.org"}),
+        ];
+        let text = String::from_utf8(Writer::default().rows(&rows)).unwrap();
+        assert_eq!(
+            text,
+            "id,name,address_city,address_country,tags,lines,email\n\
+             1,Ames,Leeds,GB,a;b,\"[{\"\"product\"\":\"\"MDUES\"\"}]\",\n\
+             2,'=cmd(),York,,,,b@example.org\n"
+        );
+    }
+
+    #[test]
+    fn negative_amounts_stay_numbers_and_formulas_are_quoted() {
+        assert_eq!(guard("-12.50"), "-12.50");
+        assert_eq!(guard("-SUM(A1)"), "'-SUM(A1)");
+        assert_eq!(guard("@import"), "'@import");
+        assert_eq!(guard("plain"), "plain");
+    }
+}
