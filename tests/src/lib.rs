@@ -223,10 +223,12 @@ impl TestApp {
 
     /// The audit events of one action, newest first (as staff).
     pub async fn audit_events(&self, action: &str) -> Vec<Value> {
-        self.get(&format!("/audit-events?action={action}"), &self.staff)
-            .await
-            .expect(200)
-            .body["items"]
+        self.items(&format!("/audit-events?action={action}")).await
+    }
+
+    /// The `items` of a list read as staff (one page).
+    pub async fn items(&self, path: &str) -> Vec<Value> {
+        self.get(path, &self.staff).await.expect(200).body["items"]
             .as_array()
             .cloned()
             .expect("items")

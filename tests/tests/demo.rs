@@ -176,13 +176,7 @@ async fn e5_library_association_prices_divisions_and_sections_by_rule() {
 }
 
 async fn invoices_of(app: &tests::TestApp, contact: i64) -> Vec<Value> {
-    app.get(&format!("/contacts/{contact}/invoices"), &app.staff)
-        .await
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .unwrap()
-        .clone()
+    app.items(&format!("/contacts/{contact}/invoices")).await
 }
 
 fn amounts(invoice: &Value) -> Vec<(String, String)> {

@@ -334,11 +334,16 @@ async fn receiver(answers: &[u16]) -> Receiver {
     }
 }
 
+/// A deliverer that retries `retries` times at once.
 fn deliverer(app: &TestApp, retries: usize) -> Deliverer {
+    deliverer_with(app, vec![Duration::ZERO; retries])
+}
+
+fn deliverer_with(app: &TestApp, retry_delays: Vec<Duration>) -> Deliverer {
     Deliverer::new(
         app.db.clone(),
         Settings {
-            retry_delays: vec![Duration::ZERO; retries],
+            retry_delays,
             timeout: Duration::from_secs(5),
             batch: 32,
         },
@@ -359,13 +364,8 @@ fn verify(secret: &str, r: &Received) -> bool {
 }
 
 async fn deliveries(app: &TestApp, hook: i64, query: &str) -> Vec<Value> {
-    app.get(&format!("/webhooks/{hook}/deliveries{query}"), &app.staff)
+    app.items(&format!("/webhooks/{hook}/deliveries{query}"))
         .await
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 #[actix_web::test]
@@ -456,15 +456,7 @@ async fn failed_deliveries_are_retried_on_the_schedule_then_fail_and_can_be_rede
     app.person("NM", "Retry").await;
 
     // A long first delay: the retry waits for it.
-    let patient = Deliverer::new(
-        app.db.clone(),
-        Settings {
-            retry_delays: vec![Duration::from_secs(3600)],
-            timeout: Duration::from_secs(5),
-            batch: 32,
-        },
-    )
-    .unwrap();
+    let patient = deliverer_with(&app, vec![Duration::from_secs(3600)]);
     assert_eq!(patient.tick().await.unwrap().attempted, 1);
     assert_eq!(patient.tick().await.unwrap().attempted, 0, "not yet due");
     let log = deliveries(&app, id, "?status=pending").await;
