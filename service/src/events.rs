@@ -13,6 +13,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, Statement,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use entity::event as e;
@@ -20,7 +21,7 @@ use entity::event as e;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::page::PageRequest;
-use crate::sql::rows_per_statement;
+use crate::sql::{Sql, rows_per_statement};
 
 pub const CONTACT_CREATED: &str = "contact.created";
 pub const CONTACT_UPDATED: &str = "contact.updated";
@@ -56,39 +57,64 @@ pub const TYPES: [&str; 13] = [
 /// "events" in ASCII: the advisory lock that orders event ids on PostgreSQL.
 const ORDER_LOCK: i64 = 0x0000_6576_656e_7473;
 
-/// An event about to be written.
+/// An event about to be written; `data` is its JSON object, already rendered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub kind: &'static str,
     pub subject: String,
-    pub data: Value,
+    pub data: String,
+}
+
+/// `subscription.changed`'s data, rendered without building a JSON tree: imports write one
+/// per row.
+#[derive(Serialize)]
+struct SubscriptionChange<'a> {
+    subscription_id: i64,
+    contact_id: i64,
+    product: &'a str,
+    change: &'a str,
+    paid_through: Option<NaiveDate>,
+}
+
+/// `invoice.*`'s data.
+#[derive(Serialize)]
+struct InvoiceChange<'a> {
+    invoice_id: i64,
+    contact_id: i64,
+    total: String,
+    #[serde(flatten)]
+    extra: &'a Value,
 }
 
 impl Event {
-    pub fn new(kind: &'static str, collection: &str, id: i64, data: Value) -> Self {
+    pub fn new(kind: &'static str, collection: &str, id: i64, data: &impl Serialize) -> Self {
         Event {
             kind,
             subject: format!("{collection}/{id}"),
-            data,
+            data: serde_json::to_string(data).unwrap_or_else(|_| "{}".into()),
         }
     }
 
     pub fn contact(kind: &'static str, contact_id: i64, mut data: Value) -> Self {
         data["contact_id"] = contact_id.into();
-        Event::new(kind, "contacts", contact_id, data)
+        Event::new(kind, "contacts", contact_id, &data)
     }
 
-    pub fn invoice(kind: &'static str, invoice_id: i64, contact_id: i64, total_cents: i64) -> Self {
-        Event::new(
-            kind,
-            "invoices",
+    /// `extra`: an object of further fields (`kind`, `reason`, ...).
+    pub fn invoice(
+        kind: &'static str,
+        invoice_id: i64,
+        contact_id: i64,
+        total_cents: i64,
+        extra: Value,
+    ) -> Self {
+        let data = InvoiceChange {
             invoice_id,
-            json!({
-                "invoice_id": invoice_id,
-                "contact_id": contact_id,
-                "total": crate::money::format_cents(total_cents),
-            }),
-        )
+            contact_id,
+            total: crate::money::format_cents(total_cents),
+            extra: &extra,
+        };
+        Event::new(kind, "invoices", invoice_id, &data)
     }
 
     /// `change` is `created`, `updated`, `deleted` or `paid`.
@@ -99,26 +125,58 @@ impl Event {
         change: &str,
         paid_through: Option<NaiveDate>,
     ) -> Self {
+        let data = SubscriptionChange {
+            subscription_id,
+            contact_id,
+            product,
+            change,
+            paid_through,
+        };
         Event::new(
             SUBSCRIPTION_CHANGED,
             "subscriptions",
             subscription_id,
-            json!({
-                "subscription_id": subscription_id,
-                "contact_id": contact_id,
-                "product": product,
-                "change": change,
-                "paid_through": paid_through,
-            }),
+            &data,
         )
     }
 }
 
-/// Writes `events` in the caller's transaction; call it as the transaction's last write.
-pub async fn emit(conn: &impl ConnectionTrait, events: Vec<Event>) -> Result<()> {
-    if events.is_empty() {
+/// Writes `events` in the caller's transaction; call it as the transaction's last write. They
+/// are built and written a statement's worth at a time, so that an import of 100,000 rows
+/// never holds 100,000 events.
+pub async fn emit(
+    conn: &impl ConnectionTrait,
+    events: impl IntoIterator<Item = Event>,
+) -> Result<()> {
+    let mut events = events.into_iter().peekable();
+    if events.peek().is_none() {
         return Ok(());
     }
+    take_order_lock(conn).await?;
+    let now = clock::now();
+    let per_statement = rows_per_statement(4);
+    loop {
+        let rows: Vec<e::ActiveModel> = events
+            .by_ref()
+            .take(per_statement)
+            .map(|ev| e::ActiveModel {
+                occurred_at: Set(now),
+                kind: Set(ev.kind.to_owned()),
+                subject: Set(ev.subject),
+                data: Set(ev.data),
+                ..Default::default()
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        e::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+}
+
+async fn take_order_lock(conn: &impl ConnectionTrait) -> Result<()> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         conn.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
@@ -127,21 +185,115 @@ pub async fn emit(conn: &impl ConnectionTrait, events: Vec<Event>) -> Result<()>
         ))
         .await?;
     }
+    Ok(())
+}
+
+/// Events that the database renders from rows, one per row of `table` named in `ids`, in id
+/// order: for the writes that make thousands at once (a renewal page, an import), where
+/// sending each event's fields cost more than the rows themselves.
+pub struct FromRows<'a> {
+    pub kind: &'static str,
+    pub table: &'a str,
+    /// The subject's collection: `invoices` gives `invoices/{id}`.
+    pub collection: &'a str,
+    /// The data's fields: a JSON key and an SQL expression over the row.
+    pub fields: Vec<(&'a str, String)>,
+}
+
+pub async fn emit_from_rows(
+    conn: &impl ConnectionTrait,
+    rows: &FromRows<'_>,
+    ids: &[i64],
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    take_order_lock(conn).await?;
+    let backend = conn.get_database_backend();
+    let pairs = rows
+        .fields
+        .iter()
+        .map(|(key, expr)| format!("'{key}', {expr}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let data = match backend {
+        DatabaseBackend::Postgres => format!("json_build_object({pairs})::text"),
+        _ => format!("json_object({pairs})"),
+    };
     let now = clock::now();
-    let rows: Vec<e::ActiveModel> = events
-        .into_iter()
-        .map(|ev| e::ActiveModel {
-            occurred_at: Set(now),
-            kind: Set(ev.kind.to_owned()),
-            subject: Set(ev.subject),
-            data: Set(ev.data.to_string()),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(rows_per_statement(4)) {
-        e::Entity::insert_many(chunk.to_vec()).exec(conn).await?;
+    for chunk in ids.chunks(rows_per_statement(1)) {
+        let mut q = Sql::new(backend);
+        q.push("INSERT INTO events (occurred_at, type, subject, data) SELECT ")
+            .bind(now)
+            .push(", ")
+            .bind(rows.kind)
+            .push(&format!(
+                ", '{}/' || id, {data} FROM {} WHERE id IN (",
+                rows.collection, rows.table
+            ));
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(*id);
+        }
+        q.push(") ORDER BY id");
+        conn.execute_raw(q.build()).await?;
     }
     Ok(())
+}
+
+/// An amount column in cents as the API writes amounts (`"500.00"`), in SQL.
+pub fn money_sql(backend: DatabaseBackend, cents_column: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => {
+            format!("to_char({cents_column} / 100.0, 'FM999999999999990.00')")
+        }
+        _ => format!("printf('%.2f', {cents_column} / 100.0)"),
+    }
+}
+
+/// `invoice.created` for a renewal page's invoices: the data of [`Event::invoice`] with
+/// `kind` and `renewal_run_id`.
+pub async fn emit_renewal_invoices(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<()> {
+    let rows = FromRows {
+        kind: INVOICE_CREATED,
+        table: "invoices",
+        collection: "invoices",
+        fields: vec![
+            ("invoice_id", "id".into()),
+            ("contact_id", "contact_id".into()),
+            (
+                "total",
+                money_sql(conn.get_database_backend(), "total_cents"),
+            ),
+            ("kind", "kind".into()),
+            ("renewal_run_id", "renewal_run_id".into()),
+        ],
+    };
+    emit_from_rows(conn, &rows, ids).await
+}
+
+/// `subscription.changed` for subscriptions created or updated (`change`) by a bulk write: the
+/// data of [`Event::subscription`].
+pub async fn emit_subscription_changes(
+    conn: &impl ConnectionTrait,
+    change: &str,
+    ids: &[i64],
+) -> Result<()> {
+    let rows = FromRows {
+        kind: SUBSCRIPTION_CHANGED,
+        table: "subscriptions",
+        collection: "subscriptions",
+        fields: vec![
+            ("subscription_id", "id".into()),
+            ("contact_id", "contact_id".into()),
+            ("product", "product".into()),
+            ("change", format!("'{change}'")),
+            ("paid_through", "paid_through".into()),
+        ],
+    };
+    emit_from_rows(conn, &rows, ids).await
 }
 
 /// One event as integrators see it.
@@ -263,6 +415,11 @@ mod tests {
     fn subjects_name_the_collection_and_id() {
         let ev = Event::contact(CONTACT_CREATED, 7, json!({}));
         assert_eq!(ev.subject, "contacts/7");
-        assert_eq!(ev.data["contact_id"], 7);
+        assert_eq!(ev.data, r#"{"contact_id":7}"#);
+        let inv = Event::invoice(INVOICE_PAID, 3, 7, 1250, json!({"kind": "join"}));
+        assert_eq!(
+            inv.data,
+            r#"{"invoice_id":3,"contact_id":7,"total":"12.50","kind":"join"}"#
+        );
     }
 }

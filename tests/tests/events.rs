@@ -137,6 +137,63 @@ async fn each_change_writes_its_event_and_the_feed_resumes_from_its_cursor() {
 }
 
 #[actix_web::test]
+async fn subscription_changes_one_by_one_and_imported_write_the_same_events() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.create_product("JOURNAL", "subscription", "40.00").await;
+    let c = app.person("NM", "Reader").await;
+    let start = latest_cursor(&app).await;
+    let sub = app
+        .post(
+            "/subscriptions",
+            &app.staff,
+            json!({"contact_id": c, "product": "JOURNAL", "paid_through": "2027-06-30",
+                "accounting_method": "cash"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let id = sub["id"].as_i64().unwrap();
+    app.patch(
+        &format!("/subscriptions/{id}"),
+        &app.staff,
+        json!({"paid_through": "2027-12-31"}),
+    )
+    .await
+    .expect(200);
+    // An upsert that changes nothing writes no event.
+    app.post_csv(
+        "/subscriptions/import?action=upsert",
+        &format!("contact_id,product,paid_through\n{c},JOURNAL,2027-12-31\n"),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/subscriptions/{id}"), &app.staff)
+        .await
+        .expect(204);
+    let (events, _) = events_after(&app, &start, "").await;
+    let data: Vec<&Value> = events.iter().map(|e| &e["data"]).collect();
+    let expected = |change: &str, through: &str| {
+        json!({"subscription_id": id, "contact_id": c, "product": "JOURNAL",
+            "change": change, "paid_through": through})
+    };
+    assert_eq!(
+        data,
+        [
+            &expected("created", "2027-06-30"),
+            &expected("updated", "2027-12-31"),
+            &expected("deleted", "2027-12-31"),
+        ],
+        "{events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["subject"] == format!("subscriptions/{id}"))
+    );
+}
+
+#[actix_web::test]
 async fn a_failed_change_writes_no_event() {
     let app = spawn().await;
     setup(&app).await;
@@ -214,8 +271,18 @@ async fn voids_renewal_runs_and_expiry_write_their_events() {
             "renewal_run.completed"
         ]
     );
-    assert_eq!(events[0]["data"]["renewal_run_id"], run["id"]);
-    assert_eq!(events[0]["data"]["kind"], "renewal");
+    let first = events[0]["data"]["invoice_id"].as_i64().unwrap();
+    let invoice = app
+        .get(&format!("/invoices/{first}"), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        events[0]["data"],
+        json!({"invoice_id": first, "contact_id": invoice["contact_id"], "total": "500.00",
+            "kind": "renewal", "renewal_run_id": run["id"]})
+    );
+    assert_eq!(events[0]["subject"], format!("invoices/{first}"));
     assert_eq!(events[2]["subject"], format!("renewal-runs/{}", run["id"]));
     assert_eq!(events[2]["data"]["billed"], 2);
     assert_eq!(events[2]["data"]["total"], "1000.00");

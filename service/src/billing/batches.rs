@@ -170,10 +170,10 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
             events::INVOICE_DELETED,
             "invoices",
             *invoice_id,
-            json!({"invoice_id": invoice_id, "batch_id": id, "via": "batch_delete"}),
+            &json!({"invoice_id": invoice_id, "batch_id": id, "via": "batch_delete"}),
         )
     });
-    events::emit(&txn, deleted.collect()).await?;
+    events::emit(&txn, deleted).await?;
     txn.commit().await?;
     Ok(())
 }

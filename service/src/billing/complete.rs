@@ -215,13 +215,13 @@ pub async fn paid_in_full(
 /// The invoice is paid, its subscriptions moved, and a join or renewal took effect.
 async fn emit(conn: &impl ConnectionTrait, view: &InvoiceView, mut all: Vec<Event>) -> Result<()> {
     let inv = &view.invoice;
-    let mut paid = Event::invoice(
+    let paid = Event::invoice(
         events::INVOICE_PAID,
         inv.id,
         inv.contact_id,
         inv.total_cents,
+        json!({"kind": inv.kind}),
     );
-    paid.data["kind"] = inv.kind.clone().into();
     all.insert(0, paid);
     let membership = match inv.kind.as_str() {
         "join" => Some(events::MEMBERSHIP_JOINED),

@@ -8,6 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
+use serde_json::json;
 
 use entity::invoice as i;
 use entity::invoice_line as l;
@@ -194,8 +195,8 @@ async fn close(
     } else {
         events::INVOICE_CANCELLED
     };
-    let mut ev = Event::invoice(kind, id, inv.contact_id, inv.total_cents);
-    ev.data["reason"] = view.invoice.void_reason.clone().into();
+    let reason = json!({"reason": view.invoice.void_reason});
+    let ev = Event::invoice(kind, id, inv.contact_id, inv.total_cents, reason);
     events::emit(&txn, vec![ev]).await?;
     txn.commit().await?;
     Ok(view)
@@ -234,13 +235,13 @@ pub async fn insert(
 ) -> Result<i64> {
     let inv = invoice.insert(conn).await?;
     insert_lines(conn, inv.id, lines).await?;
-    let mut ev = Event::invoice(
+    let ev = Event::invoice(
         events::INVOICE_CREATED,
         inv.id,
         inv.contact_id,
         inv.total_cents,
+        json!({"kind": inv.kind}),
     );
-    ev.data["kind"] = inv.kind.into();
     events::emit(conn, vec![ev]).await?;
     Ok(inv.id)
 }

@@ -46,7 +46,7 @@ pub async fn run(db: &Db, req: MassChange, who: &Who) -> Result<MassChangeResult
     let now = clock::now();
     retype::apply(&txn, &changed, now).await?;
     let updated = changed.iter().map(|ch| ch.updated_event("mass_change"));
-    events::emit(&txn, updated.collect()).await?;
+    events::emit(&txn, updated).await?;
     audit::record(
         &txn,
         who,

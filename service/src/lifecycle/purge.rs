@@ -79,7 +79,7 @@ pub async fn run(db: &Db, dry_run: bool, who: &Who) -> Result<PurgeResult> {
         .purged
         .iter()
         .map(|id| Event::contact(events::CONTACT_DELETED, *id, json!({"via": "purge"})));
-    events::emit(&txn, deleted.collect()).await?;
+    events::emit(&txn, deleted).await?;
     audit::record(
         &txn,
         who,

@@ -490,13 +490,7 @@ async fn write_page(
         .iter()
         .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
         .collect();
-    let created = bills.iter().zip(&ids).map(|(b, id)| {
-        let mut ev = Event::invoice(events::INVOICE_CREATED, *id, b.contact_id, b.total());
-        ev.data["kind"] = "renewal".into();
-        ev.data["renewal_run_id"] = run_id.into();
-        ev
-    });
-    events::emit(conn, created.collect()).await?;
+    events::emit_renewal_invoices(conn, &ids).await?;
     Ok(ids)
 }
 
@@ -666,7 +660,7 @@ async fn finish(db: &Db, id: i64, status: &str, error: Option<String>) -> Result
             "skipped": run.skipped,
             "total": crate::money::format_cents(run.total_cents),
         });
-        let ev = Event::new(events::RENEWAL_RUN_COMPLETED, "renewal-runs", id, data);
+        let ev = Event::new(events::RENEWAL_RUN_COMPLETED, "renewal-runs", id, &data);
         events::emit(&txn, vec![ev]).await?;
     }
     txn.commit().await?;

@@ -179,21 +179,28 @@ pub async fn apply(
             Planned::Update { id, .. } | Planned::Delete { id, .. } => *id,
         })
         .collect();
-    let changes = planned.iter().zip(&ids).filter_map(|(p, id)| {
-        let (change, v) = match p {
-            Planned::Insert(v) => ("created", v),
-            Planned::Update { before, after, .. } if before != after => ("updated", after),
-            Planned::Update { .. } => return None,
-            Planned::Delete { values, .. } => ("deleted", values),
-        };
-        Some(Event::subscription(
+    let of = |wanted: fn(&Planned) -> bool| -> Vec<i64> {
+        planned
+            .iter()
+            .zip(&ids)
+            .filter(|(p, _)| wanted(p))
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    let created = of(|p| matches!(p, Planned::Insert(_)));
+    let updated = of(|p| matches!(p, Planned::Update { before, after, .. } if before != after));
+    events::emit_subscription_changes(conn, "created", &created).await?;
+    events::emit_subscription_changes(conn, "updated", &updated).await?;
+    let deleted = planned.iter().filter_map(|p| match p {
+        Planned::Delete { id, values, .. } => Some(Event::subscription(
             *id,
-            v.contact_id,
-            &v.product,
-            change,
-            v.paid_through,
-        ))
+            values.contact_id,
+            &values.product,
+            "deleted",
+            values.paid_through,
+        )),
+        _ => None,
     });
-    events::emit(conn, changes.collect()).await?;
+    events::emit(conn, deleted).await?;
     Ok(ids)
 }
