@@ -109,11 +109,8 @@ impl Config {
     }
 
     pub fn webhook_settings(&self) -> Result<service::webhooks::delivery::Settings, String> {
-        let retry_delays = self
-            .webhook_retry_seconds
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        let retry_delays = crate::dto::comma_list(Some(&self.webhook_retry_seconds))
+            .iter()
             .map(|s| {
                 s.parse::<f64>()
                     .ok()
@@ -132,12 +129,7 @@ impl Config {
     }
 
     pub fn cors_origins(&self) -> Vec<String> {
-        self.cors_origins
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        crate::dto::comma_list(Some(&self.cors_origins))
     }
 
     /// Defaults for tests and embedding: everything but the database URL.

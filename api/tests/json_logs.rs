@@ -2,45 +2,32 @@
 //! request id, the method, the path, the status and the time taken.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "support/server.rs"]
+mod server;
 mod support;
 
 #[tokio::test]
 async fn each_request_is_logged_as_one_json_line_with_its_request_id() {
     let (url, _dir) = support::database().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ams"))
-        .env("AMS_DATABASE_URL", &url)
-        .env("AMS_BIND", format!("127.0.0.1:{port}"))
-        .env("AMS_ADMIN_PASSWORD", "json-logs-admin-password")
-        .env("AMS_LOG", "info")
-        .env("AMS_LOG_FORMAT", "json")
-        .env("AMS_WEBHOOK_POLL_MS", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ams");
-    let base = format!("http://127.0.0.1:{port}");
+    let mut server = server::Server::start(
+        &url,
+        "json-logs-admin-password",
+        &[
+            ("AMS_LOG", "info"),
+            ("AMS_LOG_FORMAT", "json"),
+            ("AMS_WEBHOOK_POLL_MS", "0"),
+        ],
+        Stdio::piped(),
+    )
+    .await;
     let client = service::http::client();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/health")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let res = client
-        .get(format!("{base}/api/v1/contacts"))
+        .get(format!("{}/api/v1/contacts", server.base))
         .header("x-request-id", "json-log-probe-1")
         .send()
         .await
@@ -48,9 +35,8 @@ async fn each_request_is_logged_as_one_json_line_with_its_request_id() {
     assert_eq!(res.status().as_u16(), 401);
     // Let the line be written, then stop the server and read what it wrote.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let out = BufReader::new(child.stderr.take().expect("stderr"));
+    server.kill();
+    let out = BufReader::new(server.child.stderr.take().expect("stderr"));
     let lines: Vec<String> = out.lines().map_while(Result::ok).collect();
     let logged: Vec<Value> = lines
         .iter()

@@ -1,68 +1,20 @@
 //! A renewal run killed mid-way (SIGKILL) leaves whole pages only, and the next run bills the
 //! rest: every due member ends with exactly one renewal invoice.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+#[path = "support/server.rs"]
+mod server;
 mod support;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
+use server::Server;
 use support::database;
 
 const PASSWORD: &str = "killed-run-admin-password";
 const MEMBERS: i64 = 12_000;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(url: &str) -> Server {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_ams"))
-            .env("AMS_DATABASE_URL", url)
-            .env("AMS_BIND", format!("127.0.0.1:{port}"))
-            .env("AMS_ADMIN_PASSWORD", PASSWORD)
-            .env("AMS_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ams");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = service::http::client();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.get(format!("{base}/health")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the server did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Server { child, base }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 async fn token(client: &reqwest::Client, base: &str) -> String {
     let r: Value = client
@@ -124,7 +76,7 @@ async fn seed_members(db: &DatabaseConnection) {
 async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes_it() {
     let (url, _dir) = database().await;
     let client = service::http::client();
-    let mut server = Server::start(&url).await;
+    let mut server = Server::start(&url, PASSWORD, &[], Stdio::null()).await;
     let t = token(&client, &server.base).await;
     let base = server.base.clone();
     post(
@@ -213,7 +165,7 @@ async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes
     assert_eq!(lineless, 0);
 
     // After a restart, the next run bills the rest, and nobody twice.
-    let server = Server::start(&url).await;
+    let server = Server::start(&url, PASSWORD, &[], Stdio::null()).await;
     let t = token(&client, &server.base).await;
     let second = post(
         &client,

@@ -372,17 +372,7 @@ impl ContactQuery {
             is_member: self.is_member,
             company_id: self.company_id,
             tag: self.tag.clone(),
-            any_tags: self
-                .any_tag
-                .as_deref()
-                .map(|t| {
-                    t.split(',')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            any_tags: crate::dto::comma_list(self.any_tag.as_deref()),
             q: self.q.clone(),
             updated_since: self.updated_since,
             previous_member: self.previous_member,

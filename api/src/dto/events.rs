@@ -25,21 +25,12 @@ pub struct EventQuery {
 
 impl EventQuery {
     pub fn types(&self) -> Vec<String> {
-        split(self.types.as_deref())
+        crate::dto::comma_list(self.types.as_deref())
     }
 
     pub fn page(&self) -> service::page::PageRequest {
         crate::dto::page_request(self.limit, self.cursor.as_ref().map(|c| c.0.as_str()))
     }
-}
-
-fn split(list: Option<&str>) -> Vec<String> {
-    list.unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// A business event. Webhook deliveries carry exactly this object as their body.

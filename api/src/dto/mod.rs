@@ -134,6 +134,16 @@ where
     T::deserialize(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
 }
 
+/// The items of a comma-separated parameter (`a, b,,c` gives `a`, `b`, `c`).
+pub fn comma_list(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// For PATCH: tells "absent" (`None`) from "null" (`Some(None)`).
 pub fn nullable<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where

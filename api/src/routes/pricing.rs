@@ -163,15 +163,7 @@ pub async fn product_price(
         Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map_err(|_| ApiError::bad_parameter("as_of", "must be a date, YYYY-MM-DD"))?,
     };
-    let with: Vec<String> = q
-        .with
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let with = crate::dto::comma_list(q.with.as_deref());
     let explained = svc::explain(&state.db.conn, &code, q.contact_id, as_of, &with).await?;
     let (product, price, rule) = decided(explained.price);
     let tax_companion = explained.tax_companion.map(|d| {

@@ -197,18 +197,17 @@ impl Deliverer {
         let lease = now
             + chrono::Duration::from_std(self.settings.timeout * 3)
                 .unwrap_or(chrono::Duration::seconds(60));
-        let mut claimed = Vec::with_capacity(due.len());
-        for row in due {
-            let res = d::Entity::update_many()
-                .col_expr(d::Column::NextAttemptAt, Expr::val(lease))
-                .filter(d::Column::Id.eq(row.id))
-                .filter(d::Column::Status.eq(PENDING))
-                .filter(d::Column::NextAttemptAt.eq(row.next_attempt_at))
-                .exec(&self.db.conn)
-                .await?;
-            if res.rows_affected == 1 {
-                claimed.push(row);
-            }
+        // One statement claims them all: a row another server claimed meanwhile is no longer
+        // due, and is left to it.
+        let claimed = d::Entity::update_many()
+            .col_expr(d::Column::NextAttemptAt, Expr::val(lease))
+            .filter(d::Column::Id.is_in(due.iter().map(|r| r.id)))
+            .filter(d::Column::Status.eq(PENDING))
+            .filter(d::Column::NextAttemptAt.lte(now))
+            .exec_with_returning(&self.db.conn)
+            .await?;
+        if claimed.is_empty() {
+            return Ok((0, 0));
         }
         let endpoints: HashMap<i64, w::Model> = w::Entity::find()
             .filter(w::Column::Id.is_in(claimed.iter().map(|r| r.endpoint_id)))

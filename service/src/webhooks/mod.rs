@@ -68,11 +68,8 @@ fn check(input: &EndpointInput, errors: &mut Errors) {
     {
         errors.add("description", "must be at most 200 characters");
     }
-    if let Some(types) = &input.event_types
-        && let Err(Error::InvalidParameter { message, .. }) =
-            events::check_types("event_types", types)
-    {
-        errors.add("event_types", message);
+    if let Some(why) = input.event_types.as_deref().and_then(events::unknown_type) {
+        errors.add("event_types", why);
     }
 }
 
