@@ -2,7 +2,6 @@
 //! one database. Tests pass the binary: `env!("CARGO_BIN_EXE_ams-server")`.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -19,10 +18,7 @@ pub struct ChildServer {
 impl ChildServer {
     /// Starts the server on `url` and waits until it answers, then logs in as `admin`.
     pub async fn start(exe: &str, url: &str) -> ChildServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port");
+        let port = crate::started::free_port();
         let child = Command::new(exe)
             .env("AMS_DATABASE_URL", url)
             .env("AMS_BIND", format!("127.0.0.1:{port}"))
@@ -34,16 +30,7 @@ impl ChildServer {
             .expect("start the server");
         let base = format!("http://127.0.0.1:{port}");
         let client = service::http::client();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.get(format!("{base}/health")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the server did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::started::wait_until_healthy(&client, &base).await;
         let mut server = ChildServer {
             child,
             base,

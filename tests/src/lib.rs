@@ -4,6 +4,7 @@
 
 pub mod child;
 pub mod fresh_db;
+pub mod started;
 
 use std::net::TcpListener;
 

@@ -595,12 +595,8 @@ async fn failed_deliveries_are_retried_on_the_schedule_then_fail_and_can_be_rede
 async fn unreachable_and_disabled_endpoints() {
     let app = spawn().await;
     setup(&app).await;
-    // Nothing listens on this port once the listener is dropped.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens on a free port.
+    let port = tests::started::free_port();
     let hook = app
         .post(
             "/webhooks",

@@ -1,7 +1,9 @@
 //! The `ams` binary as a child process, for the tests that read its output or kill it.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+#[path = "../../../tests/src/started.rs"]
+mod started;
 
 /// The `ams` binary serving `url` on a free port, killed when dropped.
 pub struct Server {
@@ -18,10 +20,7 @@ impl Server {
         env: &[(&str, &str)],
         stderr: Stdio,
     ) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port");
+        let port = started::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_ams"))
             .env("AMS_DATABASE_URL", url)
             .env("AMS_BIND", format!("127.0.0.1:{port}"))
@@ -33,17 +32,7 @@ impl Server {
             .spawn()
             .expect("start ams");
         let base = format!("http://127.0.0.1:{port}");
-        let client = service::http::client();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.get(format!("{base}/health")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the server did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        started::wait_until_healthy(&service::http::client(), &base).await;
         Server { child, base }
     }
 

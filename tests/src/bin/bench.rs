@@ -130,10 +130,7 @@ impl Server {
 
     /// The server, pinned to one CPU core when `core` is given (`taskset`).
     async fn start_on(url: &str, core: Option<usize>) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port");
+        let port = tests::started::free_port();
         // `AMS_BENCH_WRAP="perf record -g -o perf.data --"` profiles the server.
         let wrap = std::env::var("AMS_BENCH_WRAP").unwrap_or_default();
         let mut words: Vec<String> = match core {
