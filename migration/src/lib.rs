@@ -15,6 +15,7 @@ mod m20261122_000010_batches;
 mod m20261122_000011_lifecycle;
 mod m20261122_000012_lean_indexes;
 mod m20261122_000013_events;
+mod m20261123_000014_unfiltered_index;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_lifecycle::Migration),
             Box::new(m20261122_000012_lean_indexes::Migration),
             Box::new(m20261122_000013_events::Migration),
+            Box::new(m20261123_000014_unfiltered_index::Migration),
         ]
     }
 }

@@ -1174,21 +1174,19 @@ async fn sec1_members_get_403_on_renewal_runs() {
 
 // ---------------------------------------------------------------- paging
 
-#[tokio::test]
-async fn r2_large_run_pages_through_every_due_contact() {
-    const N: usize = 2_500;
-    let app = spawn().await;
-    setup(&app).await;
+/// `n` members paid through 2026-12-31 holding dues, written in bulk; every tenth pays by
+/// AutoPay. Their ids, in order.
+async fn bulk_members(app: &TestApp, n: usize) -> Vec<i64> {
     let now = Utc::now();
-    let rows: Vec<entity::contact::ActiveModel> = (0..N)
-        .map(|n| entity::contact::ActiveModel {
+    let rows: Vec<entity::contact::ActiveModel> = (0..n)
+        .map(|k| entity::contact::ActiveModel {
             customer_type: Set("M".into()),
             billing_category: Set(Some("REG".into())),
             status: Set("A".into()),
             first_name: Set(Some("Bulk".into())),
-            last_name: Set(Some(format!("Member{n:05}"))),
-            sort_name: Set(format!("member{n:05}, bulk")),
-            autopay: Set(false),
+            last_name: Set(Some(format!("Member{k:05}"))),
+            sort_name: Set(format!("member{k:05}, bulk")),
+            autopay: Set(k % 10 == 0),
             email_opt_in: Set(true),
             mail_opt_in: Set(true),
             version: Set(1),
@@ -1212,7 +1210,7 @@ async fn r2_large_run_pages_through_every_due_contact() {
         .into_iter()
         .map(|m| m.id)
         .collect();
-    assert_eq!(ids.len(), N);
+    assert_eq!(ids.len(), n);
     let import: Vec<Value> = ids
         .iter()
         .map(|c| {
@@ -1230,15 +1228,22 @@ async fn r2_large_run_pages_through_every_due_contact() {
         .expect(200);
     assert_eq!(
         report.body["applied"],
-        N,
+        n,
         "{}",
         &report.text[..report.text.len().min(500)]
     );
-    assert_eq!(
-        contact(&app, ids[N - 1]).await["paid_through"],
-        "2026-12-31"
-    );
+    assert_eq!(contact(app, ids[n - 1]).await["paid_through"], "2026-12-31");
+    ids
+}
 
+#[tokio::test]
+async fn r2_large_run_pages_through_every_due_contact() {
+    // Three pages; on PostgreSQL two are written at once. Every tenth member pays by AutoPay,
+    // so the pages written side by side both open the run's one batch.
+    const N: usize = 2_500;
+    let app = spawn().await;
+    setup(&app).await;
+    let ids = bulk_members(&app, N).await;
     let r = real(&app, json!(CYCLE), "2027-01-01").await;
     assert_eq!(r["considered"], N);
     assert_eq!(r["billed"], N);
@@ -1256,6 +1261,8 @@ async fn r2_large_run_pages_through_every_due_contact() {
         .expect(200)
         .body;
     assert_eq!(rec["billed"], N);
+    assert_eq!(rec["considered"], N);
+    assert_eq!(rec["status"], "completed");
     assert_eq!(rec["last_contact_id"], ids[N - 1]);
     let invs = all(&app, &format!("/invoices?renewal_run={rid}")).await;
     assert_eq!(invs.len(), N);
@@ -1264,12 +1271,133 @@ async fn r2_large_run_pages_through_every_due_contact() {
         .map(|i| i["contact_id"].as_i64().unwrap())
         .collect();
     assert_eq!(who, ids.iter().copied().collect::<BTreeSet<_>>());
+    let batch = rec["batch_id"].as_i64().expect("one batch for the run");
+    let drafts: Vec<&Value> = invs.iter().filter(|i| i["status"] == "draft").collect();
+    assert_eq!(drafts.len(), N / 10);
+    assert!(drafts.iter().all(|i| i["batch_id"] == batch));
+    let b = app
+        .get(&format!("/batches/{batch}"), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(b.body["invoice_ids"].as_array().map(Vec::len), Some(N / 10));
+    // I-2: every billed subscription carries its term, once.
+    let subs = entity::subscription::Entity::find()
+        .filter(entity::subscription::Column::Product.eq("MDUES"))
+        .all(&app.db.conn)
+        .await
+        .expect("subscriptions");
+    assert_eq!(subs.len(), N);
+    for sub in &subs {
+        assert!(sub.billed, "{sub:?}");
+        assert_eq!(
+            sub.bill_begin.map(|d| d.to_string()).as_deref(),
+            Some("2027-01-01")
+        );
+        assert_eq!(
+            sub.bill_through.map(|d| d.to_string()).as_deref(),
+            Some("2027-12-31")
+        );
+        assert_eq!(sub.version, 2, "{sub:?}");
+    }
+    // One `invoice.created` per invoice, in the order the pages committed.
+    let created: Vec<String> = entity::event::Entity::find()
+        .filter(entity::event::Column::Kind.eq("invoice.created"))
+        .order_by_asc(entity::event::Column::Id)
+        .all(&app.db.conn)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(created.len(), N);
+    let invoiced: BTreeSet<String> = invs
+        .iter()
+        .map(|i| format!("invoices/{}", i["id"]))
+        .collect();
+    assert_eq!(created.into_iter().collect::<BTreeSet<_>>(), invoiced);
 
     let again = real(&app, json!(CYCLE), "2027-01-01").await;
     assert_eq!(again["considered"], N);
     assert_eq!(again["billed"], 0);
     assert_eq!(again["skipped_count"], N);
     assert_eq!(again["skipped"].as_array().unwrap().len(), 1_000);
+}
+
+/// A page that fails ends the run as failed; pages written beside it are whole or absent, and
+/// the next run bills the rest, each member once.
+#[tokio::test]
+async fn r2_failed_page_fails_the_run_and_the_next_run_finishes_it() {
+    use sea_orm::ConnectionTrait;
+    const N: usize = 3_500;
+    let app = spawn().await;
+    setup(&app).await;
+    let ids = bulk_members(&app, N).await;
+    // The third page cannot be written.
+    let poisoned = ids[2_500];
+    let (arm, disarm) = match app.db.conn.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => (
+            vec![
+                "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'poisoned page'; END $$"
+                    .to_string(),
+                format!(
+                    "CREATE TRIGGER poison BEFORE INSERT ON invoices FOR EACH ROW \
+                     WHEN (NEW.contact_id = {poisoned}) EXECUTE FUNCTION poison()"
+                ),
+            ],
+            "DROP TRIGGER poison ON invoices",
+        ),
+        _ => (
+            vec![format!(
+                "CREATE TRIGGER poison BEFORE INSERT ON invoices \
+                 WHEN NEW.contact_id = {poisoned} BEGIN SELECT RAISE(ABORT, 'poisoned page'); END"
+            )],
+            "DROP TRIGGER poison",
+        ),
+    };
+    for sql in arm {
+        app.db.conn.execute_unprepared(&sql).await.expect("arm");
+    }
+    run(
+        &app,
+        json!({"billing_cycle": CYCLE, "effective_date": "2027-01-01"}),
+    )
+    .await
+    .problem(500, "internal_error");
+    let runs = all(&app, "/renewal-runs").await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);
+    let first = runs[0]["id"].as_i64().unwrap();
+    let billed = all(&app, &format!("/invoices?renewal_run={first}")).await;
+    let billed_ids: BTreeSet<i64> = billed
+        .iter()
+        .map(|i| i["contact_id"].as_i64().unwrap())
+        .collect();
+    // Whole pages of 1,000 or none of one: the two before the poisoned one, and maybe the one
+    // written beside it.
+    let pages: Vec<usize> = ids
+        .chunks(1_000)
+        .map(|page| page.iter().filter(|c| billed_ids.contains(c)).count())
+        .collect();
+    assert_eq!(pages[..3], [1_000, 1_000, 0], "{pages:?}");
+    assert!(pages[3] == 0 || pages[3] == N - 3_000, "{pages:?}");
+    assert_eq!(runs[0]["billed"], billed.len());
+
+    app.db
+        .conn
+        .execute_unprepared(disarm)
+        .await
+        .expect("disarm");
+    let second = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(second["billed"], N - billed.len());
+    let rest = all(&app, &format!("/invoices?renewal_run={}", id(&second))).await;
+    let mut everyone: Vec<i64> = billed
+        .iter()
+        .chain(&rest)
+        .map(|i| i["contact_id"].as_i64().unwrap())
+        .collect();
+    everyone.sort_unstable();
+    assert_eq!(everyone, ids, "each member billed once");
 }
 
 // ---------------------------------------------------------------- T-6, I-7

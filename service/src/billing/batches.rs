@@ -31,24 +31,32 @@ pub struct BatchView {
     pub total_cents: i64,
 }
 
-/// The batch of a run, created with its first AutoPay invoice.
+/// The batch of a run, created with its first AutoPay invoice. Pages written side by side may
+/// both open it: the second waits for the first's row and takes it.
 pub async fn for_run(conn: &impl ConnectionTrait, run_id: i64, now: DateTime<Utc>) -> Result<i64> {
-    if let Some(existing) = b::Entity::find()
-        .filter(b::Column::RunId.eq(run_id))
-        .one(conn)
-        .await?
-    {
-        return Ok(existing.id);
+    let existing = || {
+        b::Entity::find()
+            .select_only()
+            .column(b::Column::Id)
+            .filter(b::Column::RunId.eq(run_id))
+            .into_tuple::<i64>()
+            .one(conn)
+    };
+    if let Some(id) = existing().await? {
+        return Ok(id);
     }
-    Ok(b::ActiveModel {
+    b::Entity::insert(b::ActiveModel {
         run_id: Set(run_id),
         status: Set(OPEN_BATCH.into()),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?
-    .id)
+    })
+    .on_conflict_do_nothing_on([b::Column::RunId])
+    .exec_without_returning(conn)
+    .await?;
+    existing()
+        .await?
+        .ok_or_else(|| Error::Internal(format!("no batch for renewal run {run_id}")))
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<BatchView> {

@@ -1,8 +1,9 @@
 //! R-1..R-6: renewal runs. Due contacts are read in pages by id; prices and rules are loaded
 //! once; each page's invoices are built in memory and written with multi-row statements in one
 //! transaction, so a run killed mid-way leaves whole pages only and the next run finishes the
-//! rest. A unique (subscription, term) billing key makes billing twice impossible, whatever
-//! runs at the same time.
+//! rest. On PostgreSQL two pages are written at once, each in its own transaction on its own
+//! connection: one page's writes keep a single database core busy. A unique (subscription,
+//! term) billing key makes billing twice impossible, whatever runs at the same time.
 
 pub mod build;
 pub mod itemized;
@@ -10,6 +11,7 @@ pub mod itemized;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
+use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -34,12 +36,14 @@ use crate::events::{self, Event};
 use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
 use crate::settings::{self, AccountingMethod};
-use crate::sql::{in_ids, rows_per_statement};
+use crate::sql::{Sql, in_ids, rows_per_statement};
 use crate::{clock, paid_through, terms};
 
 use build::{Bill, Context, Held, Renewing};
 
 pub const PAGE: u64 = 1_000;
+/// Pages a run writes at once on PostgreSQL, each in its own transaction.
+const WRITERS: usize = 2;
 /// Invoices and skips listed in a run's answer; every one is in the database.
 pub const LISTED: usize = 1_000;
 
@@ -157,24 +161,58 @@ async fn load(conn: &impl ConnectionTrait) -> Result<Loaded> {
     })
 }
 
-/// Plans one page: the contacts after `after`, their bills and skips.
+/// A page of a run: the due contacts with ids after `after`, through `upto` (the last page has
+/// no end). Fixed before the page is planned, so that pages can be written side by side.
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    after: i64,
+    upto: Option<i64>,
+}
+
+/// The pages of a run one at a time: each ends at the `PAGE`-th due contact after the last.
+async fn next_range(
+    conn: &impl ConnectionTrait,
+    cycle: &Cycle,
+    loaded: &Loaded,
+    effective: NaiveDate,
+    after: i64,
+) -> Result<Range> {
+    let types = selected_types(cycle, &loaded.types);
+    let upto: Option<i64> = c::Entity::find()
+        .select_only()
+        .column(c::Column::Id)
+        .filter(selection(cycle, &types, effective))
+        .filter(c::Column::Id.gt(after))
+        .order_by_asc(c::Column::Id)
+        .offset(PAGE - 1)
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(Range { after, upto })
+}
+
+/// Plans one page: the contacts of `range`, their bills and skips.
 async fn plan_page(
     conn: &impl ConnectionTrait,
     cycle: &Cycle,
     loaded: &Loaded,
     settings: &settings::Settings,
     effective: NaiveDate,
-    after: i64,
+    range: Range,
     thorough: bool,
 ) -> Result<(Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>)> {
     let started = std::time::Instant::now();
     let f = &cycle.fields;
     let types = selected_types(cycle, &loaded.types);
-    let contacts: Vec<Renewing> = c::Entity::find()
+    let mut query = c::Entity::find()
         .filter(selection(cycle, &types, effective))
-        .filter(c::Column::Id.gt(after))
+        .filter(c::Column::Id.gt(range.after));
+    if let Some(upto) = range.upto {
+        query = query.filter(c::Column::Id.lte(upto));
+    }
+    let contacts: Vec<Renewing> = query
         .order_by_asc(c::Column::Id)
-        .limit(PAGE)
         .into_partial_model()
         .all(conn)
         .await?;
@@ -440,29 +478,7 @@ async fn write_page(
             .await?;
     }
     let wrote_lines = started.elapsed();
-    // I-2: billed subscriptions lock; complimentary ones are paid through the term (R-4). A
-    // page's bills share few terms, so one `id IN (..)` update per term is far cheaper than
-    // joining a VALUES list of every row.
-    let mut by_term: HashMap<(NaiveDate, NaiveDate, bool), Vec<i64>> = HashMap::new();
-    for (id, begin, end, comp) in sub_updates {
-        by_term.entry((begin, end, comp)).or_default().push(id);
-    }
-    for ((begin, end, comp), ids) in by_term {
-        for chunk in ids.chunks(rows_per_statement(1)) {
-            let mut q = s::Entity::update_many()
-                .col_expr(s::Column::Billed, Expr::val(true))
-                .col_expr(s::Column::BillBegin, Expr::val(begin))
-                .col_expr(s::Column::BillThrough, Expr::val(end))
-                .col_expr(s::Column::Version, Expr::col(s::Column::Version).add(1))
-                .col_expr(s::Column::UpdatedAt, Expr::val(now));
-            if comp {
-                q = q.col_expr(s::Column::PaidThrough, Expr::val(end));
-            }
-            q.filter(s::Column::Id.is_in(chunk.iter().copied()))
-                .exec(conn)
-                .await?;
-        }
-    }
+    mark_billed(conn, &sub_updates, now).await?;
     let wrote_subs = started.elapsed();
     paid_through::sync(conn, &comp_contacts, now).await?;
     let skip_rows: Vec<rs::ActiveModel> = skips
@@ -479,19 +495,64 @@ async fn write_page(
             .exec_without_returning(conn)
             .await?;
     }
-    tracing::debug!(
-        invoices = ?wrote_invoices,
-        lines = ?(wrote_lines - wrote_invoices),
-        subscriptions = ?(wrote_subs - wrote_lines),
-        rest = ?(started.elapsed() - wrote_subs),
-        "renewal page written"
-    );
+    let wrote_rest = started.elapsed();
     let ids: Vec<i64> = bills
         .iter()
         .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
         .collect();
     events::emit_renewal_invoices(conn, &ids).await?;
+    tracing::debug!(
+        invoices = ?wrote_invoices,
+        lines = ?(wrote_lines - wrote_invoices),
+        subscriptions = ?(wrote_subs - wrote_lines),
+        rest = ?(wrote_rest - wrote_subs),
+        events = ?(started.elapsed() - wrote_rest),
+        "renewal page written"
+    );
     Ok(ids)
+}
+
+/// I-2: billed subscriptions lock; complimentary ones are paid through the term (R-4). One
+/// statement per page whatever its terms, of one text whatever its size: the rows travel as one
+/// JSON parameter. Statements that differed with each page's mix of terms and sizes were each
+/// prepared anew, and pushed the page's inserts out of the connection's statement cache.
+async fn mark_billed(
+    conn: &impl ConnectionTrait,
+    marks: &[(i64, NaiveDate, NaiveDate, bool)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let rows =
+        serde_json::to_string(marks).map_err(|e| Error::Internal(format!("billing marks: {e}")))?;
+    let backend = conn.get_database_backend();
+    let from = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "(SELECT (value ->> 0)::bigint AS id, (value ->> 1)::date AS b, \
+             (value ->> 2)::date AS e, (value ->> 3)::boolean AS c \
+             FROM json_array_elements(CAST({} AS json))) AS v"
+        }
+        _ => {
+            "(SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS e, value ->> 3 AS c \
+             FROM json_each({})) AS v"
+        }
+    };
+    let mut q = Sql::new(backend);
+    q.push("UPDATE subscriptions AS s SET billed = ")
+        .bind(true)
+        .push(", bill_begin = v.b, bill_through = v.e, ")
+        .push("paid_through = CASE WHEN v.c THEN v.e ELSE s.paid_through END, ")
+        .push("version = s.version + 1, updated_at = ")
+        .bind(now)
+        .push(" FROM ");
+    let (before, after) = from.split_once("{}").unwrap_or((from, ""));
+    q.push(before)
+        .bind(rows)
+        .push(after)
+        .push(" WHERE s.id = v.id");
+    conn.execute_raw(q.build()).await?;
+    Ok(())
 }
 
 /// R-1..R-6: generates renewals for a cycle. `today` gives the default effective date.
@@ -531,47 +592,61 @@ pub async fn run(
         Some(m.id)
     };
     result.id = run_id;
-    let mut after = 0i64;
-    loop {
-        let page_result = match run_id {
-            None => {
-                let (contacts, bills, skips) = plan_page(
-                    &db.conn, &cycle, &loaded, &settings, effective, after, false,
-                )
-                .await?;
-                Ok((contacts, bills, skips, Vec::new()))
-            }
-            Some(id) => write_one_page(db, id, &cycle, &loaded, &settings, effective, after).await,
+    // PostgreSQL writes pages side by side, a core each; SQLite has one writer at a time.
+    let writers = match db.backend() {
+        sea_orm::DatabaseBackend::Postgres => WRITERS,
+        _ => 1,
+    };
+    let (cycle, loaded, settings) = (&cycle, &loaded, &settings);
+    let ranges = futures_util::stream::try_unfold(Some(0i64), |after| async move {
+        let Some(after) = after else {
+            return Ok(None);
         };
-        let (contacts, bills, skips, ids) = match page_result {
-            Ok(p) => p,
-            Err(e) => {
-                if let Some(id) = run_id {
-                    finish(db, id, "failed", Some(e.to_string())).await?;
+        let range = next_range(&db.conn, cycle, loaded, effective, after).await?;
+        Ok(Some((range, range.upto)))
+    });
+    let pages = ranges
+        .map_ok(|range| async move {
+            match run_id {
+                None => {
+                    let (contacts, bills, skips) =
+                        plan_page(&db.conn, cycle, loaded, settings, effective, range, false)
+                            .await?;
+                    Ok((contacts, bills, skips, Vec::new()))
                 }
-                return Err(e);
+                Some(id) => write_one_page(db, id, cycle, loaded, settings, effective, range).await,
             }
-        };
-        let Some(last) = contacts.last() else { break };
-        after = last.id;
-        result.considered += contacts.len() as u64;
-        result.billed += bills.len() as u64;
-        result.skipped_count += skips.len() as u64;
-        result.total_cents += bills.iter().map(Bill::total).sum::<i64>();
-        for (n, b) in bills.into_iter().enumerate() {
-            if result.invoices.len() < LISTED {
-                result.invoices.push((ids.get(n).copied(), b));
+        })
+        .try_buffered(writers);
+    // Pages still in flight are dropped, their transactions rolled back, before a failed run is
+    // marked.
+    let paged: Result<()> = async {
+        let mut pages = std::pin::pin!(pages);
+        while let Some((contacts, bills, skips, ids)) = pages.try_next().await? {
+            result.considered += contacts.len() as u64;
+            result.billed += bills.len() as u64;
+            result.skipped_count += skips.len() as u64;
+            result.total_cents += bills.iter().map(Bill::total).sum::<i64>();
+            for (n, b) in bills.into_iter().enumerate() {
+                if result.invoices.len() < LISTED {
+                    result.invoices.push((ids.get(n).copied(), b));
+                }
             }
-        }
-        for s in skips {
-            if result.skipped.len() < LISTED {
-                result.skipped.push(s);
+            for s in skips {
+                if result.skipped.len() < LISTED {
+                    result.skipped.push(s);
+                }
             }
+            progress(&result);
         }
-        progress(&result);
-        if (contacts.len() as u64) < PAGE {
-            break;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = paged {
+        if let Some(id) = run_id {
+            finish(db, id, "failed", Some(e.to_string())).await?;
         }
+        return Err(e);
     }
     if let Some(id) = run_id {
         finish(db, id, "completed", None).await?;
@@ -591,7 +666,7 @@ async fn write_one_page(
     loaded: &Loaded,
     settings: &settings::Settings,
     effective: NaiveDate,
-    after: i64,
+    range: Range,
 ) -> Result<PageOutcome> {
     let mut attempt = 0;
     loop {
@@ -599,11 +674,14 @@ async fn write_one_page(
         let txn = db.write().await?;
         // A page rejected by the billing key is planned again against every billing line.
         let (contacts, bills, skips) =
-            plan_page(&txn, cycle, loaded, settings, effective, after, attempt > 1).await?;
+            plan_page(&txn, cycle, loaded, settings, effective, range, attempt > 1).await?;
         let written = write_page(&txn, Some(run_id), cycle, settings, &bills, &skips).await;
         let ids = match written {
             Ok(ids) => ids,
-            Err(Error::Conflict { .. }) if attempt < 3 => continue,
+            Err(Error::Conflict { message }) if attempt < 3 => {
+                tracing::debug!(attempt, %message, "renewal page planned again");
+                continue;
+            }
             Err(e) => return Err(e),
         };
         if let Some(last) = contacts.last() {
@@ -625,7 +703,16 @@ async fn write_one_page(
                     r::Column::TotalCents,
                     Expr::col(r::Column::TotalCents).add(total),
                 )
-                .col_expr(r::Column::LastContactId, Expr::val(last.id))
+                // Pages written side by side commit in either order.
+                .col_expr(
+                    r::Column::LastContactId,
+                    Expr::case(
+                        Expr::col(r::Column::LastContactId).lt(last.id),
+                        Expr::val(last.id),
+                    )
+                    .finally(Expr::col(r::Column::LastContactId))
+                    .into(),
+                )
                 .filter(r::Column::Id.eq(run_id))
                 .exec(&txn)
                 .await?;
