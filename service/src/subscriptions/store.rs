@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, Set, Value};
+use sea_orm::sea_query::Query;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set, Value};
 
 use entity::subscription as s;
 
@@ -101,15 +102,21 @@ pub async fn apply(
         })
         .collect();
     let mut new_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(inserts.len());
+    // Only the key comes back: decoding whole subscriptions cost as much as writing them.
     for chunk in inserts.chunks(rows_per_statement(22)) {
-        let models = s::Entity::insert_many(chunk.iter().map(|v| active_model(v, now)))
-            .exec_with_returning(conn)
-            .await?;
-        new_ids.extend(
-            models
-                .into_iter()
-                .map(|m| ((m.contact_id, m.product), m.id)),
-        );
+        let mut stmt =
+            s::Entity::insert_many(chunk.iter().map(|v| active_model(v, now))).into_query();
+        stmt.returning(Query::returning().columns([
+            s::Column::Id,
+            s::Column::ContactId,
+            s::Column::Product,
+        ]));
+        for row in conn.query_all(&stmt).await? {
+            let id: i64 = row.try_get_by_index(0)?;
+            let contact_id: i64 = row.try_get_by_index(1)?;
+            let product: String = row.try_get_by_index(2)?;
+            new_ids.insert((contact_id, product), id);
+        }
     }
 
     let updates: Vec<(i64, i32, &Values)> = planned
