@@ -222,22 +222,18 @@ pub async fn emit_from_rows(
     };
     let now = clock::now();
     for chunk in ids.chunks(rows_per_statement(1)) {
+        let keys: Vec<[i64; 1]> = chunk.iter().map(|id| [*id]).collect();
         let mut q = Sql::new(backend);
         q.push("INSERT INTO events (occurred_at, type, subject, data) SELECT ")
             .bind(now)
             .push(", ")
             .bind(rows.kind)
             .push(&format!(
-                ", '{}/' || id, {data} FROM {} WHERE id IN (",
+                ", '{}/' || id, {data} FROM {} WHERE id IN (SELECT k.id FROM ",
                 rows.collection, rows.table
-            ));
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(*id);
-        }
-        q.push(") ORDER BY id");
+            ))
+            .json_rows(&keys, &[("id", "bigint")])?
+            .push(" AS k) ORDER BY id");
         conn.execute_raw(q.build()).await?;
     }
     Ok(())

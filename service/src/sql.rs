@@ -4,6 +4,8 @@
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, ValueTuple};
 use sea_orm::{ColumnTrait, DatabaseBackend, Statement, Value};
 
+use crate::error::{Error, Result};
+
 /// Rows per multi-row statement, from the number of parameters each row binds: keeps every
 /// statement well under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
 pub fn rows_per_statement(params_per_row: usize) -> usize {
@@ -55,6 +57,39 @@ impl Sql {
         }
         self.text.push(')');
         self
+    }
+
+    /// Appends `(SELECT .. )`, a table of `rows` (a list of equally long lists) bound as one
+    /// JSON parameter; `columns` names each position and its PostgreSQL type. The statement's
+    /// text is the same however many rows there are, so it is prepared once, and no row counts
+    /// against the bind-parameter limits.
+    pub fn json_rows(
+        &mut self,
+        rows: &impl serde::Serialize,
+        columns: &[(&str, &str)],
+    ) -> Result<&mut Self> {
+        let json =
+            serde_json::to_string(rows).map_err(|e| Error::Internal(format!("JSON rows: {e}")))?;
+        let postgres = self.backend == DatabaseBackend::Postgres;
+        self.push("(SELECT ");
+        for (i, (name, pg_type)) in columns.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            if postgres {
+                self.push(&format!("(value ->> {i})::{pg_type} AS {name}"));
+            } else {
+                self.push(&format!("value ->> {i} AS {name}"));
+            }
+        }
+        if postgres {
+            self.push(" FROM json_array_elements(CAST(")
+                .bind(json)
+                .push(" AS json)))");
+        } else {
+            self.push(" FROM json_each(").bind(json).push("))");
+        }
+        Ok(self)
     }
 
     pub fn build(self) -> Statement {

@@ -524,33 +524,24 @@ async fn mark_billed(
     if marks.is_empty() {
         return Ok(());
     }
-    let rows =
-        serde_json::to_string(marks).map_err(|e| Error::Internal(format!("billing marks: {e}")))?;
-    let backend = conn.get_database_backend();
-    let from = match backend {
-        sea_orm::DatabaseBackend::Postgres => {
-            "(SELECT (value ->> 0)::bigint AS id, (value ->> 1)::date AS b, \
-             (value ->> 2)::date AS e, (value ->> 3)::boolean AS c \
-             FROM json_array_elements(CAST({} AS json))) AS v"
-        }
-        _ => {
-            "(SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS e, value ->> 3 AS c \
-             FROM json_each({})) AS v"
-        }
-    };
-    let mut q = Sql::new(backend);
+    let mut q = Sql::new(conn.get_database_backend());
     q.push("UPDATE subscriptions AS s SET billed = ")
         .bind(true)
         .push(", bill_begin = v.b, bill_through = v.e, ")
         .push("paid_through = CASE WHEN v.c THEN v.e ELSE s.paid_through END, ")
         .push("version = s.version + 1, updated_at = ")
         .bind(now)
-        .push(" FROM ");
-    let (before, after) = from.split_once("{}").unwrap_or((from, ""));
-    q.push(before)
-        .bind(rows)
-        .push(after)
-        .push(" WHERE s.id = v.id");
+        .push(" FROM ")
+        .json_rows(
+            &marks,
+            &[
+                ("id", "bigint"),
+                ("b", "date"),
+                ("e", "date"),
+                ("c", "boolean"),
+            ],
+        )?
+        .push(" AS v WHERE s.id = v.id");
     conn.execute_raw(q.build()).await?;
     Ok(())
 }
