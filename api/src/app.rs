@@ -22,6 +22,28 @@ pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
     pub logins: crate::login_limit::LoginLimiter,
+    /// Webhooks may reach private networks (SEC-7).
+    pub webhook_allow_private_networks: bool,
+    /// The address the server listens on.
+    pub bind: String,
+    /// `GET /metrics` needs no token.
+    pub metrics_public: bool,
+}
+
+impl AppState {
+    /// Where webhooks saved by this request may point: never at the server, by its listen
+    /// address or the `Host` the request came in on.
+    pub fn outbound_policy(&self, req: &HttpRequest) -> service::outbound::Policy {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        service::outbound::Policy {
+            allow_private_networks: self.webhook_allow_private_networks,
+            own_authorities: std::iter::once(self.bind.clone()).chain(host).collect(),
+        }
+    }
 }
 
 /// Connects, migrates, seeds and prepares the signing key. Returns the state and, on a
@@ -33,7 +55,15 @@ pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), ser
     let admin_password = service::bootstrap::ensure_admin(&db, cfg.admin_password.clone()).await?;
     let keys = TokenKeys::new(secret.as_bytes(), cfg.token_ttl_seconds);
     let logins = crate::login_limit::LoginLimiter::new(cfg.login_limits());
-    Ok((AppState { db, keys, logins }, admin_password))
+    let state = AppState {
+        db,
+        keys,
+        logins,
+        webhook_allow_private_networks: cfg.webhook_allow_private_networks,
+        bind: cfg.bind.clone(),
+        metrics_public: cfg.metrics_public,
+    };
+    Ok((state, admin_password))
 }
 
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -118,7 +148,9 @@ pub fn build_app(
     let doc = openapi::finish(doc);
     app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc))
         .default_service(web::to(not_found))
+        .wrap(from_fn(crate::auth::identify))
         .wrap(from_fn(crate::middleware::audit))
+        .wrap(from_fn(crate::middleware::refuse_control_text))
         .wrap(cors(&cors_origins))
         .wrap(from_fn(crate::middleware::request_id))
 }
@@ -146,6 +178,19 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
     let server = server
         .bind(&cfg.bind)
         .map_err(|e| format!("cannot bind {}: {e}", cfg.bind))?;
+    if let Some(address) = &cfg.metrics_bind {
+        let metrics = HttpServer::new(|| {
+            App::new().route(
+                "/metrics",
+                web::get().to(|| async { routes::health::exposition() }),
+            )
+        })
+        .workers(1)
+        .bind(address)
+        .map_err(|e| format!("cannot bind {address} (AMS_METRICS_BIND): {e}"))?;
+        println!("Metrics on http://{address}/metrics");
+        tokio::spawn(metrics.run());
+    }
     println!(
         "AMS listening on http://{}  (Swagger UI: http://{}/swagger-ui/)",
         cfg.bind, cfg.bind

@@ -2,9 +2,11 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use service::contacts::Actor;
 use service::users::Role;
 
@@ -40,9 +42,11 @@ pub struct Member {
     pub contact_id: i64,
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+/// The token's claims, checked (SEC-2), before the user is looked up.
+fn claimed(req: &HttpRequest) -> Result<(web::Data<AppState>, Caller), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
+        .cloned()
         .ok_or_else(|| ApiError::unauthorized("authentication is not configured"))?;
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized(
@@ -62,22 +66,67 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let user_id = claims
         .sub
         .parse::<i64>()
-        .map_err(|_| ApiError::unauthorized("invalid token subject"))?;
-    let role =
-        Role::parse(&claims.role).ok_or_else(|| ApiError::unauthorized("invalid token role"))?;
-    service::audit::identify(user_id);
-    Ok(Caller {
-        user_id,
-        role,
-        contact_id: claims.contact_id,
-    })
+        .map_err(|_| ApiError::unauthorized("the token is not valid"))?;
+    let role = Role::parse(&claims.role)
+        .ok_or_else(|| ApiError::unauthorized("the token is not valid"))?;
+    Ok((
+        state,
+        Caller {
+            user_id,
+            role,
+            contact_id: claims.contact_id,
+        },
+    ))
+}
+
+/// SEC-8: a token is honoured only while its user exists with the role and contact it was
+/// issued for; a purged login, or a forged subject signed with the right key, gets 401.
+async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let (state, caller) = claimed(req)?;
+    let current = service::users::current(&state.db.conn, caller.user_id).await?;
+    if current != Some((caller.role, caller.contact_id)) {
+        return Err(ApiError::unauthorized(
+            "the token's login no longer exists or has changed; sign in again",
+        ));
+    }
+    Ok(caller)
+}
+
+/// Who the request's bearer token names, decided by [`identify`] before any extractor runs,
+/// so that a refused caller is refused before the body is read, as a token alone once
+/// decided it.
+#[derive(Clone)]
+struct Identity(Result<Caller, ApiError>);
+
+/// Middleware: checks the bearer token of every request that sends one, the user included
+/// (one primary-key read), and leaves the outcome for the extractors.
+pub async fn identify(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let identity = Identity(authenticate(req.request()).await);
+        req.extensions_mut().insert(identity);
+    }
+    next.call(req).await
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let caller = match req.extensions().get::<Identity>() {
+        Some(Identity(outcome)) => outcome.clone(),
+        None => Err(ApiError::unauthorized(
+            "send Authorization: Bearer <token> (get one from POST /api/v1/auth/token)",
+        )),
+    }?;
+    service::audit::identify(caller.user_id);
+    Ok(caller)
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        ready(caller(req))
     }
 }
 
@@ -85,7 +134,7 @@ impl FromRequest for Staff {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|c| match c.role {
+        ready(caller(req).and_then(|c| match c.role {
             Role::Staff => Ok(Staff(c)),
             Role::Member => Err(ApiError::forbidden("this endpoint is for staff")),
         }))
@@ -96,17 +145,15 @@ impl FromRequest for Member {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            authenticate(req).and_then(|c| match (c.role, c.contact_id) {
-                (Role::Member, Some(contact_id)) => Ok(Member {
-                    caller: c,
-                    contact_id,
-                }),
-                (Role::Member, None) => Err(ApiError::forbidden("this login has no contact")),
-                (Role::Staff, _) => Err(ApiError::forbidden(
-                    "self-service endpoints are for member logins",
-                )),
+        ready(caller(req).and_then(|c| match (c.role, c.contact_id) {
+            (Role::Member, Some(contact_id)) => Ok(Member {
+                caller: c,
+                contact_id,
             }),
-        )
+            (Role::Member, None) => Err(ApiError::forbidden("this login has no contact")),
+            (Role::Staff, _) => Err(ApiError::forbidden(
+                "self-service endpoints are for member logins",
+            )),
+        }))
     }
 }

@@ -69,6 +69,14 @@ pub struct Config {
         global = true
     )]
     pub login_attempts_per_minute: u32,
+    /// Self-registrations (`POST /auth/register`) per client address per hour.
+    #[arg(
+        long,
+        env = "AMS_REGISTRATIONS_PER_HOUR",
+        default_value_t = 20,
+        global = true
+    )]
+    pub registrations_per_hour: u32,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "AMS_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -97,6 +105,29 @@ pub struct Config {
         global = true
     )]
     pub webhook_poll_ms: u64,
+    /// Let webhooks reach loopback, private and link-local addresses (development and tests;
+    /// never in production, SEC-7).
+    #[arg(
+        long,
+        env = "AMS_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub webhook_allow_private_networks: bool,
+    /// Serve `GET /metrics` without a token on the main address.
+    #[arg(
+        long,
+        env = "AMS_METRICS_PUBLIC",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub metrics_public: bool,
+    /// A separate address that serves only `GET /metrics`, without a token (for a scraper on
+    /// an internal network).
+    #[arg(long, env = "AMS_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
 }
 
 impl Config {
@@ -105,6 +136,7 @@ impl Config {
             max_failures: self.login_max_failures,
             lockout: std::time::Duration::from_secs(self.login_lockout_seconds),
             attempts_per_minute: self.login_attempts_per_minute,
+            registrations_per_hour: self.registrations_per_hour,
         }
     }
 
@@ -124,6 +156,10 @@ impl Config {
         Ok(service::webhooks::delivery::Settings {
             retry_delays,
             timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds.max(1)),
+            policy: service::outbound::Policy {
+                allow_private_networks: self.webhook_allow_private_networks,
+                own_authorities: vec![self.bind.clone()],
+            },
             ..Default::default()
         })
     }
@@ -146,10 +182,14 @@ impl Config {
             login_max_failures: 5,
             login_lockout_seconds: 900,
             login_attempts_per_minute: 60,
+            registrations_per_hour: 20,
             workers: Some(1),
             webhook_retry_seconds: "5,300,1800,7200,18000,36000,36000".into(),
             webhook_timeout_seconds: 10,
             webhook_poll_ms: 0,
+            webhook_allow_private_networks: false,
+            metrics_public: false,
+            metrics_bind: None,
         }
     }
 }

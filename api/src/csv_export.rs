@@ -88,24 +88,35 @@ fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => guard(s),
-        Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(";"),
+        // The joined cell is what a spreadsheet reads: it is guarded as a whole.
+        Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => guard(
+            &items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
         other => other.to_string(),
     }
 }
 
-/// A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is
-/// quoted with `'`; amounts such as `-12.50` stay numbers.
+/// A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR
+/// first) is quoted with `'`; plain negative amounts such as `-12.50` stay numbers.
 fn guard(s: &str) -> String {
     let risky = s.starts_with(['=', '+', '@', '\t', '\r'])
-        || (s.starts_with('-') && s.parse::<f64>().is_err());
+        || s.strip_prefix('-')
+            .is_some_and(|rest| !is_plain_number(rest));
     if risky { format!("'{s}") } else { s.to_owned() }
+}
+
+/// Digits with at most one decimal point inside: no exponent, sign, `inf` or `NaN`.
+fn is_plain_number(s: &str) -> bool {
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, "0"));
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
 }
 
 fn response(name: &str) -> actix_web::HttpResponseBuilder {
@@ -211,5 +222,16 @@ mod tests {
         assert_eq!(guard("-SUM(A1)"), "'-SUM(A1)");
         assert_eq!(guard("@import"), "'@import");
         assert_eq!(guard("plain"), "plain");
+        assert_eq!(guard("-2e5"), "'-2e5");
+        assert_eq!(guard("-inf"), "'-inf");
+        assert_eq!(guard("-7"), "-7");
+    }
+
+    #[test]
+    fn lists_joined_into_one_cell_are_guarded_as_a_whole() {
+        assert_eq!(cell(&json!(["-2e5", "-a1:a2"])), "'-2e5;-a1:a2");
+        assert_eq!(cell(&json!(["=1+1"])), "'=1+1");
+        assert_eq!(cell(&json!(["ok", "=1+1"])), "ok;=1+1");
+        assert_eq!(cell(&json!(["event-attendee"])), "event-attendee");
     }
 }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::LazyLock;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -10,6 +11,7 @@ use actix_web::http::header;
 use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
+use regex::Regex;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
@@ -89,42 +91,119 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(de) {
-        Ok(v) => v,
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    "Malformed JSON",
-                    format!("the body is not valid JSON: {inner}"),
-                ));
-            }
-            let field = if path == "." { String::new() } else { path };
-            let message = inner.to_string();
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Validation failed",
-                if field.is_empty() {
-                    message.clone()
-                } else {
-                    format!("{field}: {message}")
-                },
-            )
-            .with_errors(vec![ProblemField { field, message }]));
-        }
-    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "Malformed JSON",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    check_text(&value)?;
+    let value: T = serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        let message = public_message(&err.into_inner().to_string());
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Validation failed",
+            if field.is_empty() {
+                message.clone()
+            } else {
+                format!("{field}: {message}")
+            },
+        )
+        .with_errors(vec![ProblemField { field, message }])
+    })?;
     value.validate().map_err(|e| validation_problem(&e))?;
     Ok(value)
+}
+
+/// SEC-5: every string of a body, keys included, checked in one place before any field is
+/// read; line breaks only in fields that have lines (`service::text::has_lines`).
+fn check_text(value: &serde_json::Value) -> Result<(), ApiError> {
+    fn walk(value: &serde_json::Value, path: &str, out: &mut Vec<ProblemField>) {
+        match value {
+            serde_json::Value::String(s) => {
+                if let Err(message) = service::text::check(s, service::text::has_lines(path)) {
+                    out.push(ProblemField {
+                        field: path.to_owned(),
+                        message,
+                    });
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"), out);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (key, item) in map {
+                    let field = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    if let Err(message) = service::text::check(key, false) {
+                        out.push(ProblemField {
+                            field: field.clone(),
+                            message: format!("field name {message}"),
+                        });
+                    }
+                    walk(item, &field, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut errors = Vec::new();
+    walk(value, "", &mut errors);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let detail = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        "Validation failed",
+        detail,
+    )
+    .with_errors(errors))
+}
+
+/// A deserializer's message in the API's words: serde names the Rust types it fills (`struct
+/// ContactPatchDto with 22 elements`, `untagged enum CycleRefDto`), which say nothing to a
+/// client and something about the server.
+pub fn public_message(message: &str) -> String {
+    static STRUCT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"(invalid length \d+, )?expected (a )?struct \w+( with \d+ elements?)?").ok()
+    });
+    static UNTAGGED: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"data did not match any variant of untagged enum \w+").ok());
+    static TUPLE: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"expected (a )?tuple struct \w+").ok());
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let mut out = message.to_owned();
+    if let Some(re) = TUPLE.as_ref() {
+        out = re.replace_all(&out, "expected a value").into_owned();
+    }
+    if let Some(re) = STRUCT.as_ref() {
+        out = re.replace_all(&out, "expected a JSON object").into_owned();
+    }
+    if let Some(re) = UNTAGGED.as_ref() {
+        out = re
+            .replace_all(
+                &out,
+                "is not one of the accepted forms (see the API document)",
+            )
+            .into_owned();
+    }
+    out
 }
 
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
@@ -280,10 +359,10 @@ pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,
 ) -> actix_web::Error {
-    let message = err.to_string();
-    let message = message
-        .trim_start_matches("Query deserialize error: ")
-        .to_string();
+    let message = public_message(
+        err.to_string()
+            .trim_start_matches("Query deserialize error: "),
+    );
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "invalid_parameter",

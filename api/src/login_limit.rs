@@ -1,7 +1,9 @@
 //! Login abuse: failed logins are counted per client address and username, and every login
 //! attempt per client address. Past either limit `/auth/token` answers 429 with
 //! `Retry-After` until the window ends, even for the right password, so guessing gains
-//! nothing. Counts live in the process: each server process limits on its own.
+//! nothing. Self-registrations are counted per client address and hour, so that one client
+//! cannot mint accounts by the thousand. Counts live in the process: each server process
+//! limits on its own.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,6 +21,8 @@ pub struct Limits {
     pub lockout: Duration,
     /// Attempts per address within a minute.
     pub attempts_per_minute: u32,
+    /// Self-registrations per address within an hour.
+    pub registrations_per_hour: u32,
 }
 
 struct Window {
@@ -30,9 +34,11 @@ pub struct LoginLimiter {
     limits: Limits,
     failures: Mutex<HashMap<(IpAddr, String), Window>>,
     attempts: Mutex<HashMap<IpAddr, Window>>,
+    registrations: Mutex<HashMap<IpAddr, Window>>,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// Seconds until `window` (of length `span`) ends, if its count has reached `max`.
 fn blocked(window: Option<&Window>, span: Duration, max: u32, now: Instant) -> Option<u64> {
@@ -69,7 +75,22 @@ impl LoginLimiter {
             limits,
             failures: Mutex::new(HashMap::new()),
             attempts: Mutex::new(HashMap::new()),
+            registrations: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts a registration attempt; `Err(seconds)` when the address must wait first.
+    pub fn register(&self, ip: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut seen = self
+            .registrations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(wait) = blocked(seen.get(&ip), HOUR, self.limits.registrations_per_hour, now) {
+            return Err(wait);
+        }
+        bump(&mut seen, ip, HOUR, now);
+        Ok(())
     }
 
     fn key(ip: IpAddr, username: &str) -> (IpAddr, String) {
@@ -131,6 +152,7 @@ mod tests {
             max_failures: 3,
             lockout: Duration::from_secs(900),
             attempts_per_minute: 5,
+            registrations_per_hour: 2,
         })
     }
 
@@ -156,6 +178,19 @@ mod tests {
         l.succeeded(IP, "ann");
         l.failed(IP, "ann");
         assert!(l.attempt(IP, "ann").is_ok());
+    }
+
+    #[test]
+    fn registrations_per_address_are_limited_per_hour() {
+        let l = limiter();
+        assert!(l.register(IP).is_ok());
+        assert!(l.register(IP).is_ok());
+        let wait = l.register(IP).expect_err("too many");
+        assert!((3590..=3600).contains(&wait), "{wait}");
+        assert!(
+            l.register(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ enum Command {
     /// Expire members whose paid-through plus the grace period is before a date (L-1).
     Expire {
         /// The date expiry is judged at (default: today).
-        #[arg(long)]
+        #[arg(long, value_parser = service::dates::parse)]
         as_of: Option<chrono::NaiveDate>,
         /// Preview only: list who would change and write nothing.
         #[arg(long)]
@@ -90,7 +90,7 @@ enum RenewalsCommand {
         #[arg(long)]
         cycle: String,
         /// Default: today plus the cycle's months prior to expiration.
-        #[arg(long)]
+        #[arg(long, value_parser = service::dates::parse)]
         effective_date: Option<chrono::NaiveDate>,
         /// Preview only: write nothing.
         #[arg(long)]

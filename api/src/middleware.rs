@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -28,7 +28,7 @@ fn acceptable(id: &str) -> bool {
 
 pub async fn request_id(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = req
         .headers()
@@ -42,29 +42,127 @@ pub async fn request_id(
     let method = req.method().as_str().to_owned();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
-    let _entered = span.enter();
-    match result {
-        Ok(mut res) => {
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                res.headers_mut()
-                    .insert(HeaderName::from_static(REQUEST_ID), value);
-            }
-            let status = res.status().as_u16();
-            crate::metrics::observe_request(&method, &route, status, started.elapsed());
-            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-            if status >= 500 {
-                tracing::error!(status, elapsed_ms, "request failed");
-            } else {
-                tracing::info!(status, elapsed_ms, "request");
-            }
-            Ok(res)
-        }
+    let mut res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => as_problem(res),
+        // An error no handler turned into a response (a refused CORS request, a header the
+        // framework cannot read): problem+json as well.
         Err(e) => {
-            tracing::error!(error = %e, "request error");
-            Err(e)
+            let _entered = span.enter();
+            tracing::warn!(error = %e, "request refused before a handler");
+            let status = e.as_response_error().status_code().as_u16();
+            crate::metrics::observe_request(&method, &route, status, started.elapsed());
+            if e.as_error::<crate::problem::ApiError>().is_some() {
+                return Err(e);
+            }
+            return Err(problem_of(&e).into());
+        }
+    };
+    let _entered = span.enter();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID), value);
+    }
+    let status = res.status().as_u16();
+    crate::metrics::observe_request(&method, &route, status, started.elapsed());
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(status, elapsed_ms, "request failed");
+    } else {
+        tracing::info!(status, elapsed_ms, "request");
+    }
+    Ok(res)
+}
+
+/// SEC-5: query parameters and path segments are text that clients send, checked like body
+/// text before any handler reads them (a NUL in `q=` once cut a search short).
+pub async fn refuse_control_text(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Some(problem) = control_text_problem(&req) {
+        return Ok(req.error_response(problem).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+fn control_text_problem(req: &ServiceRequest) -> Option<crate::problem::ApiError> {
+    let path = percent_decoded(req.path());
+    if let Err(message) = service::text::check(&path, false) {
+        return Some(crate::problem::ApiError::bad_parameter("path", message));
+    }
+    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(actix_web::web::Query::into_inner)
+        .unwrap_or_default();
+    pairs.iter().find_map(|(name, value)| {
+        service::text::check(name, false)
+            .and_then(|()| service::text::check(value, false))
+            .err()
+            .map(|message| crate::problem::ApiError::bad_parameter(name, message))
+    })
+}
+
+/// `%XX` sequences decoded (as the router decodes path parameters); other bytes kept.
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push(((hex(h).unwrap_or(0) << 4) | hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A response made from an error that is not one of ours (middleware such as CORS answers
+/// with plain text) is given the problem+json body every other error has.
+fn as_problem<B: MessageBody + 'static>(res: ServiceResponse<B>) -> ServiceResponse {
+    let foreign = res
+        .response()
+        .error()
+        .filter(|e| e.as_error::<crate::problem::ApiError>().is_none())
+        .map(problem_of);
+    match foreign {
+        Some(problem) => {
+            let (req, _) = res.into_parts();
+            ServiceResponse::new(req, actix_web::ResponseError::error_response(&problem))
+        }
+        None => res.map_into_boxed_body(),
+    }
+}
+
+/// A foreign error as a problem: its status, a code for it, and its words (not for 5xx).
+fn problem_of(e: &Error) -> crate::problem::ApiError {
+    let status = e.as_response_error().status_code();
+    let (code, title) = match status.as_u16() {
+        _ if e.as_error::<actix_cors::CorsError>().is_some() => {
+            ("cors_refused", "Cross-origin request refused")
+        }
+        400 => ("malformed_request", "Malformed request"),
+        403 => ("forbidden", "Forbidden"),
+        404 => ("not_found", "Not found"),
+        405 => ("method_not_allowed", "Method not allowed"),
+        413 => ("payload_too_large", "Payload too large"),
+        415 => ("unsupported_media_type", "Unsupported media type"),
+        s if s >= 500 => ("internal_error", "Internal error"),
+        _ => ("request_refused", "Request refused"),
+    };
+    let detail = if status.is_server_error() {
+        "an unexpected error occurred; it has been logged".to_owned()
+    } else {
+        e.to_string()
+    };
+    crate::problem::ApiError::new(status, code, title, detail)
 }
 
 /// Request bodies up to this size are kept in the audit event; larger ones (imports) are

@@ -49,7 +49,7 @@ impl From<FieldError> for ProblemField {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
@@ -103,13 +103,18 @@ impl ApiError {
     }
 
     pub fn too_many_requests(seconds: u64) -> Self {
+        Self::too_many("login attempts", seconds)
+    }
+
+    /// 429 with `Retry-After`: too many `what` from this client.
+    pub fn too_many(what: &str, seconds: u64) -> Self {
         ApiError {
             header: Some(Box::new((header::RETRY_AFTER, seconds.to_string()))),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 "Too many requests",
-                format!("too many login attempts; retry in {seconds} seconds"),
+                format!("too many {what}; retry in {seconds} seconds"),
             )
         }
     }

@@ -16,6 +16,7 @@ mod m20261122_000011_lifecycle;
 mod m20261122_000012_lean_indexes;
 mod m20261122_000013_events;
 mod m20261123_000014_unfiltered_index;
+mod m20261207_000015_usernames_any_case;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_lean_indexes::Migration),
             Box::new(m20261122_000013_events::Migration),
             Box::new(m20261123_000014_unfiltered_index::Migration),
+            Box::new(m20261207_000015_usernames_any_case::Migration),
         ]
     }
 }

@@ -14,6 +14,8 @@ pub const ISSUER: &str = "ams";
 pub const AUDIENCE: &str = "ams-api";
 pub const MIN_PASSWORD: usize = 8;
 pub const MAX_PASSWORD: usize = 128;
+/// The shortest token signing secret accepted (SEC-8).
+pub const MIN_SECRET_BYTES: usize = 32;
 
 pub fn check_password_rules(password: &str) -> std::result::Result<(), String> {
     let n = password.chars().count();
@@ -126,7 +128,19 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
-            .map_err(|e| Error::Unauthorized(format!("invalid token: {e}")))
+            .map_err(|e| {
+                // The library's words name its internals (algorithms, base64 offsets): the
+                // caller learns only whether to sign in again.
+                let expired = matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature);
+                Error::Unauthorized(
+                    if expired {
+                        "the token has expired; get a new one from POST /api/v1/auth/token"
+                    } else {
+                        "the token is not valid; get one from POST /api/v1/auth/token"
+                    }
+                    .into(),
+                )
+            })
     }
 }
 

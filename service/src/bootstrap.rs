@@ -9,7 +9,7 @@ use entity::server_secret as secret;
 
 use crate::contact_statuses;
 use crate::customer_types::{self, NewCustomerType};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::settings::{self, Settings};
 use crate::users::{self, Role};
 use crate::{clock, db::Db};
@@ -76,6 +76,17 @@ fn random_text(bytes: usize) -> String {
 /// that tokens survive restarts.
 pub async fn jwt_secret(db: &Db, configured: Option<String>) -> Result<String> {
     if let Some(s) = configured.filter(|s| !s.is_empty()) {
+        // SEC-8: a short secret can be guessed offline from any one token.
+        if s.len() < crate::auth::MIN_SECRET_BYTES {
+            return Err(Error::invalid(
+                "AMS_JWT_SECRET",
+                format!(
+                    "must be at least {} bytes (it is {}); leave it unset to have one generated and kept",
+                    crate::auth::MIN_SECRET_BYTES,
+                    s.len()
+                ),
+            ));
+        }
         return Ok(s);
     }
     const NAME: &str = "jwt_secret";

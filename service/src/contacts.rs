@@ -191,17 +191,7 @@ fn check_len(errors: &mut Errors, field: &str, value: Option<&str>, max: usize) 
 }
 
 fn check_email(errors: &mut Errors, email: Option<&str>) {
-    let Some(e) = email else { return };
-    let ok = e.len() <= 254
-        && !e.chars().any(char::is_whitespace)
-        && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        });
-    if !ok {
+    if email.is_some_and(|e| !crate::text::is_email(e)) {
         errors.add("email", "is not a valid email address");
     }
 }

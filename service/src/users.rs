@@ -1,6 +1,9 @@
 //! Logins: staff and members. A member login belongs to exactly one contact.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use entity::contact as c;
 use entity::user as u;
@@ -42,14 +45,34 @@ fn check_username(errors: &mut Errors, username: &str) {
     }
 }
 
+/// The login of a username in any letter case: usernames are unique regardless of case
+/// (`lower(username)` is indexed uniquely).
 pub async fn find_by_username(
     conn: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<u::Model>> {
     Ok(u::Entity::find()
-        .filter(u::Column::Username.eq(username))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(u::Column::Username)))
+                .eq(username.to_ascii_lowercase()),
+        )
         .one(conn)
         .await?)
+}
+
+/// What a token's user is now, read on every request (SEC-8): `None` once the login is gone.
+pub async fn current(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Option<(Role, Option<i64>)>> {
+    let row: Option<(String, Option<i64>)> = u::Entity::find_by_id(user_id)
+        .select_only()
+        .column(u::Column::Role)
+        .column(u::Column::ContactId)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(row.and_then(|(role, contact)| Role::parse(&role).map(|r| (r, contact))))
 }
 
 pub async fn has_staff(conn: &impl ConnectionTrait) -> Result<bool> {
@@ -68,7 +91,9 @@ async fn insert_user(
     contact_id: Option<i64>,
 ) -> Result<u::Model> {
     if find_by_username(conn, username).await?.is_some() {
-        return Err(Error::conflict(format!("username {username} is taken")));
+        return Err(Error::conflict(format!(
+            "username {username} is taken (usernames are the same in any letter case)"
+        )));
     }
     if let Some(cid) = contact_id
         && u::Entity::find()
@@ -178,7 +203,10 @@ pub async fn register(db: &Db, r: Registration) -> Result<(u::Model, contacts::C
         ));
     };
     if find_by_username(&db.conn, &r.username).await?.is_some() {
-        return Err(Error::conflict(format!("username {} is taken", r.username)));
+        return Err(Error::conflict(format!(
+            "username {} is taken (usernames are the same in any letter case)",
+            r.username
+        )));
     }
     let hash = auth::hash_password(r.password.clone()).await?;
     let txn = db.write().await?;

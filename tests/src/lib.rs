@@ -90,10 +90,18 @@ async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
     fresh_db::fresh(std::env::var("AMS_TEST_DATABASE_URL").ok().as_deref()).await
 }
 
+/// The app as most tests run it: webhooks may reach the receivers the tests start on loopback.
 pub async fn spawn() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// The app with its configuration changed first by `configure`.
+pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let (url, dir) = fresh_database_url().await;
     let mut cfg = Config::for_database(&url);
     cfg.admin_password = Some(ADMIN_PASSWORD.into());
+    cfg.webhook_allow_private_networks = true;
+    configure(&mut cfg);
     let (state, _) = api::build_state(&cfg).await.expect("build state");
     let db = state.db.clone();
     let keys = state.keys.clone();
@@ -272,10 +280,37 @@ impl TestApp {
         .expect("sign")
     }
 
-    /// A member token for `contact_id` (no login row needed: tokens are self-contained).
-    pub fn member_token(&self, contact_id: i64) -> String {
+    /// A member token for `contact_id`: its login, made (without a password) when it has none.
+    /// Tokens are honoured only while their login exists (SEC-8).
+    pub async fn member_token(&self, contact_id: i64) -> String {
+        use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+        let existing = entity::user::Entity::find()
+            .filter(entity::user::Column::ContactId.eq(contact_id))
+            .one(&self.db.conn)
+            .await
+            .expect("query");
+        let user_id = match existing {
+            Some(u) => u.id,
+            None => {
+                let at = chrono::Utc::now();
+                entity::user::ActiveModel {
+                    username: Set(format!("member-{contact_id}")),
+                    // No password hashes to this: the login is reached by token only.
+                    password_hash: Set("!".into()),
+                    role: Set("member".into()),
+                    contact_id: Set(Some(contact_id)),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                    ..Default::default()
+                }
+                .insert(&self.db.conn)
+                .await
+                .expect("member login")
+                .id
+            }
+        };
         self.keys
-            .issue(900_000 + contact_id, "member", Some(contact_id), now())
+            .issue(user_id, "member", Some(contact_id), now())
             .expect("token")
     }
 

@@ -244,8 +244,8 @@ async fn sec1_sec2_access_matrix_generated_from_the_openapi_document() {
         invoice,
         subscription,
     };
-    let member = app.member_token(mine_id);
-    let another = app.member_token(other_id);
+    let member = app.member_token(mine_id).await;
+    let another = app.member_token(other_id).await;
     let secret = service::bootstrap::jwt_secret(&app.db, None)
         .await
         .expect("secret");

@@ -221,8 +221,8 @@ async fn sec1_role_matrix_over_every_endpoint() {
     app.create_product("CHAPT/EAST", "chapter", "25.00").await;
     let mine = app.person("NM", "Mine").await;
     let other = app.person("NM", "Other").await;
-    let member = app.member_token(mine);
-    let another = app.member_token(other);
+    let member = app.member_token(mine).await;
+    let another = app.member_token(other).await;
     let subscribe = |contact: i64| {
         app.post(
             "/subscriptions",
@@ -351,7 +351,8 @@ async fn sec1_role_matrix_over_every_endpoint() {
             200,
         ),
         (Method::DELETE, "/products/NOPE".into(), None, 403, 404),
-        // SEC-1: members never see prices.
+        // SEC-1: members read products with their default prices, never pricing rules or the
+        // price a rule gives.
         (Method::GET, "/products/MDUES/price".into(), None, 403, 200),
         (Method::GET, "/pricing-rules".into(), None, 403, 200),
         (
@@ -705,6 +706,13 @@ async fn sec1_role_matrix_over_every_endpoint() {
             404,
         ),
         (
+            Method::POST,
+            "/webhooks/999999/reveal-secret".into(),
+            None,
+            403,
+            404,
+        ),
+        (
             Method::GET,
             "/segments/previous-members".into(),
             None,
@@ -712,6 +720,7 @@ async fn sec1_role_matrix_over_every_endpoint() {
             200,
         ),
         (Method::GET, "/segments/prospects".into(), None, 403, 200),
+        (Method::GET, "/metrics".into(), None, 403, 200),
         (Method::GET, "/segments".into(), None, 403, 200),
         (Method::POST, "/segments".into(), Some(json!({})), 403, 422),
         (Method::GET, "/segments/999999".into(), None, 403, 404),
@@ -791,7 +800,6 @@ async fn sec1_role_matrix_over_every_endpoint() {
         let public = [
             "/health",
             "/ready",
-            "/metrics",
             "/api/v1/auth/token",
             "/api/v1/auth/register",
         ];

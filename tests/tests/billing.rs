@@ -1126,9 +1126,14 @@ async fn sec1_member_joins_themself_and_sees_only_their_invoices() {
     setup(&app).await;
     let me = app.person("NM", "Me").await;
     let other = app.person("NM", "Other").await;
-    let tok = app.member_token(me);
+    let tok = app.member_token(me).await;
+    // SEC-6: a member joins on the day the server records it; no join date of their own.
     let mine = app
-        .post("/me/join", &tok, base_join("2026-04-10"))
+        .post(
+            "/me/join",
+            &tok,
+            json!({"billing_cycle": JOIN_CYCLE, "billing_category": "REG"}),
+        )
         .await
         .expect(201);
     assert_eq!(mine.body["invoice"]["contact_id"], me);
@@ -1155,9 +1160,14 @@ async fn sec1_member_cannot_record_payments_or_join_others() {
     setup(&app).await;
     let me = app.person("NM", "Me").await;
     let other = app.person("NM", "Other").await;
-    let tok = app.member_token(me);
+    let tok = app.member_token(me).await;
+    // SEC-6: a member joins on the day the server records it; no join date of their own.
     let mine = app
-        .post("/me/join", &tok, base_join("2026-04-10"))
+        .post(
+            "/me/join",
+            &tok,
+            json!({"billing_cycle": JOIN_CYCLE, "billing_category": "REG"}),
+        )
         .await
         .expect(201);
     app.post(
@@ -1354,7 +1364,7 @@ async fn i8_paid_voided_and_partly_paid_invoices_are_never_edited() {
         .await
         .problem(409, "conflict");
     // Members never adjust invoices.
-    let member = app.member_token(c);
+    let member = app.member_token(c).await;
     app.patch(
         &format!("/invoices/{n}"),
         &member,

@@ -361,7 +361,7 @@ async fn b1_cycles_are_staff_only() {
     let c = create(&app, minimal("Member renewals")).await;
     let path = path_of(id_of(&c));
     let contact = app.person("NM", "Reader").await;
-    let member = app.member_token(contact);
+    let member = app.member_token(contact).await;
     app.get(CYCLES, &member).await.problem(403, "forbidden");
     app.post(CYCLES, &member, minimal("By a member"))
         .await

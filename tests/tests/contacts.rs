@@ -231,7 +231,7 @@ async fn c2_member_patch_me_with_is_member_is_422() {
     let app = spawn().await;
     app.doctors().await;
     let id = app.person("NM", "Self").await;
-    let token = app.member_token(id);
+    let token = app.member_token(id).await;
     let before = contact(&app, id).await;
     let r = app
         .patch("/me", &token, json!({"is_member": true}))
@@ -547,7 +547,7 @@ async fn c5_action_fields_are_locked_on_patch_and_create() {
     .await
     .problem(422, "locked_field");
     // Members neither.
-    let token = app.member_token(id);
+    let token = app.member_token(id).await;
     app.patch("/me", &token, json!({"paid_through": "2030-12-31"}))
         .await
         .problem(422, "locked_field");
@@ -682,7 +682,7 @@ async fn c5_member_customer_type_changes_only_by_action() {
         "{entry}"
     );
     // Members' own history endpoint shows the same.
-    let token = app.member_token(nm);
+    let token = app.member_token(nm).await;
     let mine = app.get("/me/history", &token).await.expect(200).body;
     assert_eq!(
         type_changes(mine["items"].as_array().unwrap()),
@@ -700,7 +700,7 @@ async fn c6_member_updates_own_profile_fields() {
         .create_contact(json!({"customer_type": "M", "billing_category": "REG", "first_name": "Ana", "last_name": "Silva"}))
         .await;
     let id = id_of(&id);
-    let token = app.member_token(id);
+    let token = app.member_token(id).await;
     let me = app.get("/me", &token).await.expect(200);
     assert_eq!(me.body["id"], id);
     let r = app
@@ -750,7 +750,7 @@ async fn c6_member_cannot_change_anything_but_the_profile() {
     .await;
     let hosp = org(&app, "HOSP", "General", None).await;
     let id = app.person("NM", "Self").await;
-    let token = app.member_token(id);
+    let token = app.member_token(id).await;
     let before = contact(&app, id).await;
     for (field, value) in [
         ("billing_category", json!("REG")),
@@ -780,7 +780,7 @@ async fn c6_sec1_member_sees_only_own_contact_and_others_are_404() {
     app.doctors().await;
     let mine = app.person("NM", "Mine").await;
     let other = app.person("NM", "Other").await;
-    let token = app.member_token(mine);
+    let token = app.member_token(mine).await;
     let r = app
         .get(&format!("/contacts/{mine}"), &token)
         .await
@@ -912,7 +912,7 @@ async fn contact_patch_honours_if_match() {
     assert_eq!(contact(&app, id).await["phone"], "666");
 
     // Members' /me honours it as well.
-    let token = app.member_token(id);
+    let token = app.member_token(id).await;
     let me = app.get("/me", &token).await.expect(200);
     let current = etag(&me);
     app.send(

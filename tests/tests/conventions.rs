@@ -448,6 +448,7 @@ async fn metrics_count_requests_by_route_and_time_imports() {
     let res = app
         .client
         .get(app.url("/metrics"))
+        .bearer_auth(&app.staff)
         .send()
         .await
         .expect("metrics");

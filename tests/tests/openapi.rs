@@ -27,7 +27,6 @@ fn every_operation_has_a_unique_id_a_tag_and_error_responses() {
     let public = [
         "/health",
         "/ready",
-        "/metrics",
         "/api/v1/auth/token",
         "/api/v1/auth/register",
     ];

@@ -981,7 +981,7 @@ async fn sec1_members_never_see_prices_or_pricing_rules() {
     )
     .await;
     let me = app.person("NM", "Member").await;
-    let member = app.member_token(me);
+    let member = app.member_token(me).await;
     for (method, path, body) in [
         (Method::GET, "/pricing-rules".to_owned(), None),
         (

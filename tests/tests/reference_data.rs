@@ -158,7 +158,7 @@ async fn t1_settings_get_and_put_round_trip() {
 
     // Settings are staff-only (SEC-1).
     let id = app.person("NM", "Reader").await;
-    let member = app.member_token(id);
+    let member = app.member_token(id).await;
     app.get("/settings/membership", &member)
         .await
         .problem(403, "forbidden");
@@ -452,7 +452,7 @@ async fn ct2_flags_decide_benefits_and_record_kind() {
 
     // Members may read customer types but not change them.
     let id = app.person("NM", "Reader").await;
-    let member = app.member_token(id);
+    let member = app.member_token(id).await;
     app.get("/customer-types", &member).await.expect(200);
     app.get("/customer-types/M", &member).await.expect(200);
     app.post(
@@ -1108,7 +1108,7 @@ async fn bc1_billing_category_crud() {
     let t = app.create_type(json!({"code": "NM", "name": "Non-member", "is_member": false, "is_organization": false})).await;
     assert_eq!(t["code"], "NM");
     let id = app.person("NM", "Reader").await;
-    let member = app.member_token(id);
+    let member = app.member_token(id).await;
     app.get("/billing-categories", &member).await.expect(200);
     app.get("/billing-categories/REG", &member)
         .await
@@ -1520,7 +1520,7 @@ async fn p2_product_type_enum_and_chapter_codes() {
     )
     .await;
     let id = app.person("NM", "Reader").await;
-    let member = app.member_token(id);
+    let member = app.member_token(id).await;
     app.get("/products", &member).await.expect(200);
     app.get("/products/CHAPT%2FWEST", &member).await.expect(200);
     app.post(

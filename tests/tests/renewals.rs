@@ -1147,7 +1147,7 @@ async fn sec1_members_get_403_on_renewal_runs() {
     setup(&app).await;
     let c = member(&app, "Member", "REG", "2026-12-31").await;
     let run = real(&app, json!(CYCLE), "2027-01-01").await;
-    let token = app.member_token(c);
+    let token = app.member_token(c).await;
     app.post(
         "/renewal-runs",
         &token,
@@ -1769,7 +1769,7 @@ async fn r7_member_itemizes_the_open_renewal_and_a_new_primary_cancels_both_prev
     .await;
     hold(&app, c, json!({"product": "LEVY"})).await;
     hold(&app, c, json!({"product": "JOURNAL"})).await;
-    let me = app.member_token(c);
+    let me = app.member_token(c).await;
     // Nothing to itemize before the run.
     app.get("/me/renewal", &me).await.problem(404, "not_found");
     real(&app, json!(cid), "2027-01-01").await;
@@ -1822,7 +1822,7 @@ async fn r7_cycles_without_itemized_renewals_are_not_itemized() {
     setup(&app).await;
     let c = member(&app, "Plain", "REG", "2026-12-31").await;
     real(&app, json!(CYCLE), "2027-01-01").await;
-    let me = app.member_token(c);
+    let me = app.member_token(c).await;
     app.get("/me/renewal", &me).await.problem(409, "conflict");
     app.post("/me/renewal", &me, json!({"add_ons": ["JOURNAL"]}))
         .await

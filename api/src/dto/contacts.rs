@@ -4,7 +4,7 @@ use service::contacts::{Address, ContactFilter, ContactPatch, ContactView, NewCo
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::nullable;
+use super::{Date, nullable};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -340,17 +340,17 @@ pub struct ContactQuery {
     /// L-3: `true` for non-members who are previous members or carry a prospect tag (settings).
     pub prospect: Option<bool>,
     /// Join date on or after.
-    pub joined_from: Option<NaiveDate>,
+    pub joined_from: Option<Date>,
     /// Join date on or before.
-    pub joined_to: Option<NaiveDate>,
+    pub joined_to: Option<Date>,
     /// Paid-through on or after.
-    pub paid_through_from: Option<NaiveDate>,
+    pub paid_through_from: Option<Date>,
     /// Paid-through on or before.
-    pub paid_through_to: Option<NaiveDate>,
+    pub paid_through_to: Option<Date>,
     /// Lapse date (a previous member's last paid-through) on or after.
-    pub lapsed_from: Option<NaiveDate>,
+    pub lapsed_from: Option<Date>,
     /// Lapse date (a previous member's last paid-through) on or before.
-    pub lapsed_to: Option<NaiveDate>,
+    pub lapsed_to: Option<Date>,
     /// Also apply this saved segment's filter.
     pub segment: Option<i64>,
 }
@@ -377,10 +377,18 @@ impl ContactQuery {
             updated_since: self.updated_since,
             previous_member: self.previous_member,
             prospect: self.prospect,
-            joined_from: self.joined_from,
-            joined_to: self.joined_to,
-            paid_through_from: narrower(self.paid_through_from, self.lapsed_from, true),
-            paid_through_to: narrower(self.paid_through_to, self.lapsed_to, false),
+            joined_from: self.joined_from.map(Into::into),
+            joined_to: self.joined_to.map(Into::into),
+            paid_through_from: narrower(
+                self.paid_through_from.map(Into::into),
+                self.lapsed_from.map(Into::into),
+                true,
+            ),
+            paid_through_to: narrower(
+                self.paid_through_to.map(Into::into),
+                self.lapsed_to.map(Into::into),
+                false,
+            ),
             segment: self.segment,
         }
     }
@@ -425,14 +433,14 @@ pub struct ContactFilterDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prospect: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub joined_from: Option<NaiveDate>,
+    pub joined_from: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub joined_to: Option<NaiveDate>,
+    pub joined_to: Option<Date>,
     /// Paid-through (for a previous member: the lapse date) on or after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paid_through_from: Option<NaiveDate>,
+    pub paid_through_from: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paid_through_to: Option<NaiveDate>,
+    pub paid_through_to: Option<Date>,
     /// A saved segment whose filter applies as well (not inside a saved segment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<i64>,
@@ -452,10 +460,10 @@ impl From<ContactFilterDto> for ContactFilter {
             updated_since: d.updated_since,
             previous_member: d.previous_member,
             prospect: d.prospect,
-            joined_from: d.joined_from,
-            joined_to: d.joined_to,
-            paid_through_from: d.paid_through_from,
-            paid_through_to: d.paid_through_to,
+            joined_from: d.joined_from.map(Into::into),
+            joined_to: d.joined_to.map(Into::into),
+            paid_through_from: d.paid_through_from.map(Into::into),
+            paid_through_to: d.paid_through_to.map(Into::into),
             segment: d.segment,
         }
     }
@@ -475,10 +483,10 @@ impl From<ContactFilter> for ContactFilterDto {
             updated_since: f.updated_since,
             previous_member: f.previous_member,
             prospect: f.prospect,
-            joined_from: f.joined_from,
-            joined_to: f.joined_to,
-            paid_through_from: f.paid_through_from,
-            paid_through_to: f.paid_through_to,
+            joined_from: f.joined_from.map(Into::into),
+            joined_to: f.joined_to.map(Into::into),
+            paid_through_from: f.paid_through_from.map(Into::into),
+            paid_through_to: f.paid_through_to.map(Into::into),
             segment: f.segment,
         }
     }

@@ -116,13 +116,26 @@ pub struct WebhookDto {
     /// Empty: every type.
     pub event_types: Vec<String>,
     pub enabled: bool,
-    /// The Standard Webhooks signing secret: verify `webhook-signature` with it.
-    pub secret: String,
+    /// The Standard Webhooks signing secret: verify `webhook-signature` with it. Sent only
+    /// when the endpoint is created; `POST /webhooks/{id}/reveal-secret` shows it again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
     /// The last event handed to this endpoint's deliveries.
     pub last_event_id: i64,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl WebhookDto {
+    /// The answer to the creation: the only one that carries the secret unasked.
+    pub fn with_secret(e: Endpoint) -> Self {
+        let secret = e.model.secret.clone();
+        WebhookDto {
+            secret: Some(secret),
+            ..WebhookDto::from(e)
+        }
+    }
 }
 
 impl From<Endpoint> for WebhookDto {
@@ -134,13 +147,20 @@ impl From<Endpoint> for WebhookDto {
             description: m.description,
             event_types: e.event_types,
             enabled: m.enabled,
-            secret: m.secret,
+            secret: None,
             last_event_id: m.last_event_id,
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
     }
+}
+
+/// A webhook endpoint's signing secret, shown on request.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwHGyvPCkcDmY="}))]
+pub struct WebhookSecretDto {
+    pub secret: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,7 +9,7 @@ use service::billing::join::{CycleRef, JoinRequest, Joined};
 use service::billing::lines::LineDraft;
 use utoipa::{IntoParams, ToSchema};
 
-use super::Money;
+use super::{Date, Money};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LineDto {
@@ -189,8 +189,8 @@ pub struct JoinRequestDto {
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, String>)]
     pub voluntary: BTreeMap<String, Money>,
-    /// Default: today.
-    pub join_date: Option<NaiveDate>,
+    /// Default: today. Staff only: a member joins on the day the server records it (SEC-6).
+    pub join_date: Option<Date>,
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -210,7 +210,7 @@ impl From<JoinRequestDto> for JoinRequest {
             chapters: d.chapters,
             add_ons: d.add_ons,
             voluntary: d.voluntary.into_iter().map(|(k, v)| (k, v.0)).collect(),
-            join_date: d.join_date,
+            join_date: d.join_date.map(Into::into),
             dry_run: d.dry_run,
         }
     }
@@ -284,7 +284,7 @@ impl From<Joined> for JoinResponseDto {
 #[schema(example = json!({"amount": "375.00", "paid_on": "2026-04-12", "method": "card", "reference": "ch_123"}))]
 pub struct NewPaymentDto {
     pub amount: Money,
-    pub paid_on: NaiveDate,
+    pub paid_on: Date,
     /// e.g. `card`, `cheque`, `transfer`.
     pub method: String,
     pub reference: Option<String>,

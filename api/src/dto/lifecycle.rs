@@ -1,5 +1,6 @@
 //! Expiry (L-1), mass change (L-4), purge (CS-4) and the audit trail.
 
+use super::Date;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use service::lifecycle::ContactChange;
@@ -16,7 +17,7 @@ use super::contacts::ContactFilterDto;
 #[schema(example = json!({"as_of": "2027-04-01", "dry_run": true}))]
 pub struct ExpireDto {
     /// Members whose paid-through plus the grace period is before this date expire.
-    pub as_of: NaiveDate,
+    pub as_of: Date,
     /// Preview only: nothing is written.
     #[serde(default)]
     pub dry_run: bool,

@@ -13,9 +13,7 @@ pub mod reports;
 pub mod segments;
 pub mod subscriptions;
 
-use std::str::FromStr;
-
-use rust_decimal::Decimal;
+use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -173,19 +171,17 @@ impl<'de> Deserialize<'de> for Money {
             Int(i64),
             Float(f64),
         }
-        let text = match Raw::deserialize(d).map_err(|_| {
+        // SEC-3, SEC-4: one parser for every amount, strings and numbers alike (a float's
+        // `Display` never uses an exponent, so `1e2` reads as `100`).
+        let cents = match Raw::deserialize(d).map_err(|_| {
             serde::de::Error::custom("an amount is a decimal string such as \"500.00\" or a number")
         })? {
-            Raw::Text(t) => t.trim().to_owned(),
-            Raw::Int(i) => i.to_string(),
-            Raw::Float(f) if f.is_finite() => f.to_string(),
-            Raw::Float(_) => return Err(serde::de::Error::custom("amount is not a finite number")),
+            Raw::Text(t) => service::money::parse_amount(&t),
+            Raw::Int(i) => service::money::parse_amount(&i.to_string()),
+            Raw::Float(f) if f.is_finite() => service::money::parse_amount(&f.to_string()),
+            Raw::Float(_) => Err("amount is not a finite number".to_owned()),
         };
-        let dec = Decimal::from_str(&text)
-            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a decimal amount")))?;
-        service::money::cents_from_decimal(dec)
-            .map(Money)
-            .map_err(serde::de::Error::custom)
+        cents.map(Money).map_err(serde::de::Error::custom)
     }
 }
 
@@ -199,13 +195,54 @@ impl utoipa::PartialSchema for Money {
                 Type::Number,
             ]))
             .pattern(Some(r"^-?\d+(\.\d{1,2})?$"))
-            .description(Some("Decimal amount with at most 2 places: always a string on output; a string or a number on input."))
+            .description(Some("Decimal amount with at most 2 places: always a string on output; a string or a number on input, at most 99999999.99 either way (no exponents, signs on positive amounts, separators or spaces)."))
             .examples([serde_json::json!("500.00")])
             .into()
     }
 }
 
 impl ToSchema for Money {}
+
+/// A date a client gives: exactly `YYYY-MM-DD`, between 1900-01-01 and 2999-12-31 (SEC-4).
+/// Dates the server sends are plain `NaiveDate`s. utoipa documents a type named `Date` as a
+/// `format: date` string, inline, exactly as it documents `NaiveDate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    /// The date given, or the server's today (UTC) when none was.
+    pub fn or_today(date: Option<Date>) -> NaiveDate {
+        date.map_or_else(|| service::clock::now().date_naive(), |d| d.0)
+    }
+}
+
+impl From<Date> for NaiveDate {
+    fn from(d: Date) -> Self {
+        d.0
+    }
+}
+
+impl From<NaiveDate> for Date {
+    fn from(d: NaiveDate) -> Self {
+        Date(d)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("a date is a string in the form YYYY-MM-DD"))?;
+        service::dates::parse(&text)
+            .map(Date)
+            .map_err(serde::de::Error::custom)
+    }
+}
 
 /// Empty body of 204 responses, for documentation.
 #[derive(Debug, Serialize, ToSchema)]

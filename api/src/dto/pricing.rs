@@ -8,7 +8,7 @@ use service::pricing::RulePatch;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::{Money, nullable};
+use super::{Date, Money, nullable};
 
 // ---- pricing rules (P-3, P-4)
 
@@ -109,9 +109,9 @@ pub struct NewPricingRuleDto {
     #[serde(default)]
     pub with_product: Option<String>,
     #[serde(default)]
-    pub valid_from: Option<NaiveDate>,
+    pub valid_from: Option<Date>,
     #[serde(default)]
-    pub valid_to: Option<NaiveDate>,
+    pub valid_to: Option<Date>,
     /// Default 0.
     #[serde(default)]
     pub priority: Option<i32>,
@@ -145,11 +145,11 @@ pub struct PricingRulePatchDto {
     #[schema(value_type = Option<String>)]
     pub with_product: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub valid_from: Option<Option<NaiveDate>>,
+    #[schema(value_type = Option<Date>)]
+    pub valid_from: Option<Option<Date>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub valid_to: Option<Option<NaiveDate>>,
+    #[schema(value_type = Option<Date>)]
+    pub valid_to: Option<Option<Date>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = i32, required = false)]
     pub priority: Option<Option<i32>>,
@@ -300,8 +300,8 @@ impl PricingRulePatchDto {
             company_member: self.company_member,
             pricing_group: self.pricing_group,
             with_product: self.with_product,
-            valid_from: self.valid_from,
-            valid_to: self.valid_to,
+            valid_from: self.valid_from.map(|d| d.map(Into::into)),
+            valid_to: self.valid_to.map(|d| d.map(Into::into)),
             priority,
         })
     }

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use service::renewals::RunResult;
 use utoipa::ToSchema;
 
-use super::Money;
 use super::invoices::{CycleRefDto, LineDto};
+use super::{Date, Money};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -15,7 +15,7 @@ pub struct RunRequestDto {
     /// The cycle, by id or name.
     pub billing_cycle: CycleRefDto,
     /// Default: today plus the cycle's months prior to expiration.
-    pub effective_date: Option<NaiveDate>,
+    pub effective_date: Option<Date>,
     /// Preview: what would be billed; nothing is written.
     #[serde(default)]
     pub dry_run: bool,
@@ -175,7 +175,7 @@ pub struct ReminderQuery {
     /// The cycle's id.
     pub billing_cycle: i64,
     /// Default: today.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<Date>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub cursor: Option<crate::dto::IdCursor>,
@@ -228,7 +228,7 @@ pub struct RenewInAdvanceDto {
     pub primary_product: Option<String>,
     /// The pricing date (and the term start when the contact has no paid-through); default
     /// today.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<Date>,
 }
 
 impl validator::Validate for RenewInAdvanceDto {

@@ -7,7 +7,7 @@ use service::reports::counts::{MembershipCounts, TypeCount};
 use service::reports::mix::MixRow;
 use utoipa::{IntoParams, ToSchema};
 
-use super::Money;
+use super::{Date, Money};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -18,7 +18,7 @@ pub struct MixQuery {
     /// `true`: count only records active in the last 5 years (or `active_within_years`).
     pub recent: Option<bool>,
     /// Reference date of the activity window (default: today).
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<Date>,
     /// Count only the contacts of this saved segment.
     pub segment: Option<i64>,
     pub customer_type: Option<String>,
@@ -55,7 +55,7 @@ impl From<MixRow> for MixRowDto {
 #[into_params(parameter_in = Query)]
 pub struct CountsQuery {
     /// The date counted (default: today).
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<Date>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -136,9 +136,9 @@ impl From<PeriodDto> for Period {
 #[into_params(parameter_in = Query)]
 pub struct BillingReportQuery {
     /// First day reported (default: the start of the period 11 periods before `to`).
-    pub from: Option<NaiveDate>,
+    pub from: Option<Date>,
     /// Last day reported (default: today).
-    pub to: Option<NaiveDate>,
+    pub to: Option<Date>,
     /// `month` (default), `quarter` or `year`.
     pub period: Option<PeriodDto>,
 }

@@ -9,8 +9,8 @@ use service::subscriptions::words::status_word;
 use service::subscriptions::{Filter, SubscriptionView};
 use utoipa::{IntoParams, ToSchema};
 
-use super::Money;
 use super::reference::AccountingMethodDto;
+use super::{Date, Money};
 use crate::problem::ProblemField;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,18 +116,18 @@ pub enum StatusWord {
 pub struct NewSubscriptionDto {
     pub contact_id: i64,
     pub product: String,
-    pub begin_date: Option<NaiveDate>,
-    pub paid_through: Option<NaiveDate>,
+    pub begin_date: Option<Date>,
+    pub paid_through: Option<Date>,
     /// Defaults to the contact.
     pub bill_to_id: Option<i64>,
-    pub bill_date: Option<NaiveDate>,
-    pub bill_begin: Option<NaiveDate>,
-    pub bill_through: Option<NaiveDate>,
+    pub bill_date: Option<Date>,
+    pub bill_begin: Option<Date>,
+    pub bill_through: Option<Date>,
     /// Required when `bill_subscription` is false; must be empty when it is true (S-6).
     pub billed_amount: Option<Money>,
     /// Default active.
     pub status: Option<StatusWord>,
-    pub cancellation_date: Option<NaiveDate>,
+    pub cancellation_date: Option<Date>,
     pub adjustment_reason: Option<String>,
     /// At most 40 characters.
     #[schema(max_length = 40)]
@@ -145,15 +145,15 @@ pub struct NewSubscriptionDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"status": "INACTIVE", "cancellation_date": "2026-06-30", "adjustment_reason": "moved abroad"}))]
 pub struct SubscriptionPatchDto {
-    pub begin_date: Option<NaiveDate>,
-    pub paid_through: Option<NaiveDate>,
+    pub begin_date: Option<Date>,
+    pub paid_through: Option<Date>,
     pub bill_to_id: Option<i64>,
-    pub bill_date: Option<NaiveDate>,
-    pub bill_begin: Option<NaiveDate>,
-    pub bill_through: Option<NaiveDate>,
+    pub bill_date: Option<Date>,
+    pub bill_begin: Option<Date>,
+    pub bill_through: Option<Date>,
     pub billed_amount: Option<Money>,
     pub status: Option<StatusWord>,
-    pub cancellation_date: Option<NaiveDate>,
+    pub cancellation_date: Option<Date>,
     pub adjustment_reason: Option<String>,
     #[schema(max_length = 40)]
     pub source_code: Option<String>,

@@ -30,10 +30,7 @@ pub async fn token(
     body: Body<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.0;
-    let ip = http
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let ip = client_address(&http);
     state
         .logins
         .attempt(ip, &req.username)
@@ -64,14 +61,30 @@ pub async fn token(
         }))
 }
 
+fn client_address(http: &HttpRequest) -> IpAddr {
+    http.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
 /// Self-registration: a person contact of the default non-member type and a member login.
+/// Usernames are unique in any letter case. Registrations per client address are limited per
+/// hour (`AMS_REGISTRATIONS_PER_HOUR`): past it, 429 with `Retry-After`.
 #[utoipa::path(tag = "auth", operation_id = "register", request_body = RegisterRequest, security(()),
-    responses((status = 201, body = RegisterResponse)))]
+    responses((status = 201, body = RegisterResponse),
+        (status = 429, description = "Too many registrations from this address: wait `Retry-After` seconds",
+            content_type = "application/problem+json", body = Problem,
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 #[post("/auth/register")]
 pub async fn register(
+    http: HttpRequest,
     state: web::Data<AppState>,
     body: Body<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
+    state
+        .logins
+        .register(client_address(&http))
+        .map_err(|wait| ApiError::too_many("registrations from this address", wait))?;
     let r = body.0;
     let (user, contact) = service::users::register(
         &state.db,

@@ -1,7 +1,7 @@
 //! Events for integrators: the outbox feed and webhook endpoints. Staff only.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::{events as svc, webhooks};
 
 use crate::app::AppState;
@@ -9,7 +9,7 @@ use crate::auth::Staff;
 use crate::dto::ListQuery;
 use crate::dto::events::{
     DeliveryDto, DeliveryList, DeliveryQuery, EventDto, EventFeed, EventQuery, WebhookDto,
-    WebhookInputDto, WebhookList,
+    WebhookInputDto, WebhookList, WebhookSecretDto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
@@ -49,8 +49,11 @@ pub async fn get(
 
 /// Register a webhook endpoint. It receives the events that happen from now on, each POSTed
 /// as the event object with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`,
-/// `webhook-signature`, signed with the returned `secret`). A 2xx answer is a success; other
-/// answers and timeouts are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.
+/// `webhook-signature`, signed with the returned `secret`, which only this answer carries). A
+/// 2xx answer is a success; other answers and timeouts are retried after 5 s, 5 min, 30 min,
+/// 2 h, 5 h, 10 h and 10 h. The URL must be a public address (loopback, private and link-local
+/// addresses are refused unless the server allows private networks), without credentials, and
+/// not this server.
 #[utoipa::path(tag = "events", operation_id = "createWebhook", request_body = WebhookInputDto,
     security(("bearer" = ["staff"])), responses((status = 201, body = WebhookDto, headers(("ETag" = String), ("Location" = String)))))]
 #[post("/webhooks")]
@@ -58,8 +61,10 @@ pub async fn create_webhook(
     _s: Staff,
     state: web::Data<AppState>,
     body: Body<WebhookInputDto>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let dto = WebhookDto::from(webhooks::create(&state.db, body.0.into()).await?);
+    let policy = state.outbound_policy(&req);
+    let dto = WebhookDto::with_secret(webhooks::create(&state.db, body.0.into(), &policy).await?);
     Ok(created(
         format!("/api/v1/webhooks/{}", dto.id),
         dto.version,
@@ -83,7 +88,7 @@ pub async fn list_webhooks(
     }))
 }
 
-/// A webhook endpoint, with its signing secret.
+/// A webhook endpoint (its signing secret is shown only at creation and by `revealWebhookSecret`).
 #[utoipa::path(tag = "events", operation_id = "getWebhook", params(("id" = i64, Path)),
     security(("bearer" = ["staff"])), responses((status = 200, body = WebhookDto, headers(("ETag" = String)))))]
 #[get("/webhooks/{id}")]
@@ -107,9 +112,25 @@ pub async fn update_webhook(
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Body<WebhookInputDto>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let dto = WebhookDto::from(webhooks::update(&state.db, *id, body.0.into(), if_match.0).await?);
+    let policy = state.outbound_policy(&req);
+    let endpoint = webhooks::update(&state.db, *id, body.0.into(), if_match.0, &policy).await?;
+    let dto = WebhookDto::from(endpoint);
     Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// Show an endpoint's signing secret again (the request is recorded in the audit trail).
+#[utoipa::path(tag = "events", operation_id = "revealWebhookSecret", params(("id" = i64, Path)),
+    security(("bearer" = ["staff"])), responses((status = 200, body = WebhookSecretDto)))]
+#[post("/webhooks/{id}/reveal-secret")]
+pub async fn reveal_secret(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let secret = webhooks::reveal_secret(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(WebhookSecretDto { secret }))
 }
 
 /// Delete an endpoint and its delivery log. Honours `If-Match`.

@@ -3,6 +3,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::auth::Staff;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthDto {
@@ -44,12 +45,25 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics: requests by route, method and status with latency histograms, and the
-/// duration of renewal runs and imports (text exposition format).
-#[utoipa::path(tag = "health", operation_id = "metrics", security(()), responses(
+/// duration of renewal runs and imports (text exposition format). Staff only, unless the
+/// server makes them public (`AMS_METRICS_PUBLIC=true`); `AMS_METRICS_BIND` serves them
+/// without a token on a separate address, for a scraper on an internal network.
+#[utoipa::path(tag = "health", operation_id = "metrics", security(("bearer" = ["staff"])), responses(
     (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)
 ))]
 #[get("/metrics")]
-pub async fn metrics() -> HttpResponse {
+pub async fn metrics(
+    state: web::Data<AppState>,
+    staff: Result<Staff, crate::problem::ApiError>,
+) -> Result<HttpResponse, crate::problem::ApiError> {
+    if !state.metrics_public {
+        staff?;
+    }
+    Ok(exposition())
+}
+
+/// The metrics as Prometheus reads them.
+pub fn exposition() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(crate::metrics::render())

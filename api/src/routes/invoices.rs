@@ -245,7 +245,7 @@ pub async fn pay(
     let key = idempotency_key(&req, format!("payment:invoice/{id}"), &body)?;
     let new = payments::NewPayment {
         amount_cents: body.amount.0,
-        paid_on: body.paid_on,
+        paid_on: body.paid_on.into(),
         method: body.method,
         reference: body.reference,
     };

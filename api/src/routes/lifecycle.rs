@@ -35,7 +35,13 @@ pub async fn expire_members(
     state: web::Data<AppState>,
     body: Body<ExpireDto>,
 ) -> ApiResult<HttpResponse> {
-    let r = expire::run(&state.db, body.0.as_of, body.0.dry_run, &who(&staff, &req)).await?;
+    let r = expire::run(
+        &state.db,
+        body.0.as_of.into(),
+        body.0.dry_run,
+        &who(&staff, &req),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(ExpireResultDto::from(r)))
 }
 

@@ -135,7 +135,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(events::update_webhook)
         .service(events::delete_webhook)
         .service(events::deliveries)
-        .service(events::redeliver);
+        .service(events::redeliver)
+        .service(events::reveal_secret);
 }
 
 /// A single resource with its `ETag`.

@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use service::lookup::LookupTable;
 use service::pricing::{self as svc, Conditions, Decided, NewRule, RuleFilter};
 
@@ -74,8 +73,8 @@ pub async fn create_rule(
                 company_member: d.company_member,
                 pricing_group: d.pricing_group,
                 with_product: d.with_product,
-                valid_from: d.valid_from,
-                valid_to: d.valid_to,
+                valid_from: d.valid_from.map(Into::into),
+                valid_to: d.valid_to.map(Into::into),
             },
         },
     )
@@ -160,8 +159,7 @@ pub async fn product_price(
 ) -> ApiResult<HttpResponse> {
     let as_of = match q.as_of.as_deref() {
         None => service::clock::now().date_naive(),
-        Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_parameter("as_of", "must be a date, YYYY-MM-DD"))?,
+        Some(s) => service::dates::parse(s).map_err(|m| ApiError::bad_parameter("as_of", m))?,
     };
     let with = crate::dto::comma_list(q.with.as_deref());
     let explained = svc::explain(&state.db.conn, &code, q.contact_id, as_of, &with).await?;

@@ -46,7 +46,7 @@ pub async fn create(
     }
     let run = RunRequest {
         cycle: body.billing_cycle.into(),
-        effective_date: body.effective_date,
+        effective_date: body.effective_date.map(Into::into),
         dry_run: body.dry_run,
     };
     let today = service::clock::now().date_naive();
@@ -142,9 +142,7 @@ pub async fn reminders(
     state: web::Data<AppState>,
     q: web::Query<ReminderQuery>,
 ) -> ApiResult<HttpResponse> {
-    let as_of = q
-        .as_of
-        .unwrap_or_else(|| service::clock::now().date_naive());
+    let as_of = crate::dto::Date::or_today(q.as_of);
     let req = service::page::PageRequest {
         limit: q.limit,
         cursor: q.cursor.as_ref().map(|c| c.0.clone()),
@@ -171,9 +169,7 @@ pub async fn renew_in_advance(
 ) -> ApiResult<HttpResponse> {
     let d = body.0;
     let cycle = d.billing_cycle.into();
-    let as_of = d
-        .as_of
-        .unwrap_or_else(|| service::clock::now().date_naive());
+    let as_of = crate::dto::Date::or_today(d.as_of);
     let view = svc::renew_in_advance(&state.db, *id, cycle, d.primary_product, as_of).await?;
     let dto = InvoiceDto::from(view);
     Ok(HttpResponse::Created()

@@ -41,7 +41,7 @@ pub async fn membership_mix(
             ..Default::default()
         },
         active_within_years: years,
-        as_of: q.as_of,
+        as_of: q.as_of.map(Into::into),
     };
     let today = service::clock::now().date_naive();
     let rows = mix::membership_mix(&state.db.conn, &req, today).await?;
@@ -63,9 +63,7 @@ pub async fn membership_counts(
     q: web::Query<CountsQuery>,
     http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let as_of = q
-        .as_of
-        .unwrap_or_else(|| service::clock::now().date_naive());
+    let as_of = crate::dto::Date::or_today(q.as_of);
     let c = CountsDto::from(counts::membership_counts(&state.db.conn, as_of).await?);
     if csv_export::wanted(&http) {
         return Ok(csv_export::rows("membership-counts", &c.by_customer_type));
@@ -85,8 +83,8 @@ pub async fn billing_report(
     http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let period: billing::Period = q.period.unwrap_or(PeriodDto::Month).into();
-    let to = q.to.unwrap_or_else(|| service::clock::now().date_naive());
-    let from = q.from.unwrap_or_else(|| {
+    let to = crate::dto::Date::or_today(q.to);
+    let from = q.from.map(Into::into).unwrap_or_else(|| {
         service::terms::add_months(period.start_containing(to), -11 * period.months())
     });
     let r =

@@ -74,7 +74,7 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<BatchView> {
         .await?;
     Ok(BatchView {
         batch,
-        total_cents: rows.iter().map(|(_, t)| t).sum(),
+        total_cents: crate::money::checked_sum(rows.iter().map(|(_, t)| *t))?,
         invoice_ids: rows.into_iter().map(|(id, _)| id).collect(),
     })
 }

@@ -65,13 +65,15 @@ pub struct Joined {
     pub billing_category: Option<String>,
     pub accounting_method: AccountingMethod,
     pub lines: Vec<LineDraft>,
+    /// The sum of the lines, checked (SEC-3).
+    pub total_cents: i64,
     /// The saved invoice; `None` for a dry run.
     pub invoice: Option<InvoiceView>,
 }
 
 impl Joined {
     pub fn total(&self) -> i64 {
-        self.lines.iter().map(|l| l.amount_cents).sum()
+        self.total_cents
     }
 }
 
@@ -91,6 +93,7 @@ pub async fn join(
     key: Option<Key>,
     render: impl FnOnce(&Joined) -> Stored,
 ) -> Result<Outcome> {
+    check_join_date(actor, &req, today)?;
     let txn = db.write().await?;
     if !req.dry_run
         && let Some(k) = &key
@@ -155,6 +158,20 @@ pub async fn join(
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(joined)))
+}
+
+/// SEC-6: a member joins on the day the server records the join; only staff backdate or
+/// postdate one (a member's own date could buy a longer first term or a forged seniority).
+fn check_join_date(actor: Actor, req: &JoinRequest, today: NaiveDate) -> Result<()> {
+    match (actor, req.join_date) {
+        (Actor::Member { .. }, Some(date)) if date != today => Err(Error::Forbidden {
+            message: format!(
+                "members join on the day the join is recorded ({today}); only staff may give another join_date"
+            ),
+            fields: vec!["join_date".into()],
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Everything a join bills, checked and priced, without writing: used by joins, their
@@ -396,6 +413,8 @@ pub(super) async fn plan(
         term_length: term_months,
     }
     .build(&items, &req.voluntary);
+    // SEC-3: a total that could wrap is refused before anything is written, dry run or not.
+    let total_cents = crate::money::invoice_total(lines.iter().map(|l| l.amount_cents))?;
     let accounting_method = f.accounting_method.resolve(&settings);
     Ok(Joined {
         join_date,
@@ -406,6 +425,7 @@ pub(super) async fn plan(
         billing_category: category,
         accounting_method,
         lines,
+        total_cents,
         invoice: None,
     })
 }

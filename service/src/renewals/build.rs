@@ -101,11 +101,13 @@ pub struct Bill {
     pub new_primaries: Vec<String>,
     /// Complimentary subscriptions billed at 0.
     pub complimentary: HashSet<i64>,
+    /// The sum of the lines, checked (SEC-3).
+    pub total_cents: i64,
 }
 
 impl Bill {
     pub fn total(&self) -> i64 {
-        self.lines.iter().map(|l| l.amount_cents).sum()
+        self.total_cents
     }
 }
 
@@ -116,6 +118,8 @@ pub enum Skip {
     NothingToBill,
     AlreadyBilled(NaiveDate),
     ZeroBalance,
+    /// SEC-3: the lines would add up past the largest invoice total.
+    TotalOutOfRange,
 }
 
 impl std::fmt::Display for Skip {
@@ -131,6 +135,7 @@ impl std::fmt::Display for Skip {
             ),
             Skip::AlreadyBilled(d) => write!(f, "already billed for the term beginning {d}"),
             Skip::ZeroBalance => write!(f, "zero total and the cycle does not print zero balances"),
+            Skip::TotalOutOfRange => f.write_str(&crate::money::total_out_of_range_message()),
         }
     }
 }
@@ -274,6 +279,8 @@ pub fn bill(
         .filter(|(p, r)| *r == Role::Primary && sub_of(p).is_none())
         .map(|(p, _)| p.clone())
         .collect();
+    let total_cents = crate::money::checked_total(lines.iter().map(|l| l.amount_cents))
+        .ok_or(Skip::TotalOutOfRange)?;
     let bill = Bill {
         contact_id: contact.id,
         customer_type: type_code,
@@ -285,6 +292,7 @@ pub fn bill(
         held: held_ids,
         new_primaries,
         complimentary,
+        total_cents,
     };
     if bill.total() == 0 && !f.print_zero_balance {
         return Err(Skip::ZeroBalance);

@@ -249,10 +249,6 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
         .all(&txn)
         .await?;
     let now = clock::now();
-    l::Entity::delete_many()
-        .filter(l::Column::InvoiceId.eq(inv.id))
-        .exec(&txn)
-        .await?;
     let mut rows = Vec::with_capacity(drafts.len());
     for (n, d) in drafts.iter_mut().enumerate() {
         let base = d
@@ -287,7 +283,12 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
             ..Default::default()
         });
     }
-    let total: i64 = drafts.iter().map(|d| d.amount_cents).sum();
+    // SEC-3: checked before the old lines go.
+    let total = crate::money::invoice_total(drafts.iter().map(|d| d.amount_cents))?;
+    l::Entity::delete_many()
+        .filter(l::Column::InvoiceId.eq(inv.id))
+        .exec(&txn)
+        .await?;
     if !rows.is_empty() {
         l::Entity::insert_many(rows)
             .exec_without_returning(&txn)

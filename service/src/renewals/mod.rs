@@ -617,7 +617,9 @@ pub async fn run(
             result.considered += contacts.len() as u64;
             result.billed += bills.len() as u64;
             result.skipped_count += skips.len() as u64;
-            result.total_cents += bills.iter().map(Bill::total).sum::<i64>();
+            result.total_cents = crate::money::checked_sum(
+                std::iter::once(result.total_cents).chain(bills.iter().map(Bill::total)),
+            )?;
             for (n, b) in bills.into_iter().enumerate() {
                 if result.invoices.len() < LISTED {
                     result.invoices.push((ids.get(n).copied(), b));
@@ -676,7 +678,7 @@ async fn write_one_page(
             Err(e) => return Err(e),
         };
         if let Some(last) = contacts.last() {
-            let total: i64 = bills.iter().map(Bill::total).sum();
+            let total = crate::money::checked_sum(bills.iter().map(Bill::total))?;
             r::Entity::update_many()
                 .col_expr(
                     r::Column::Considered,

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, Value};
 use crate::billing::invoices::{CANCELLED, DRAFT, VOID};
 use crate::error::{Error, Result};
 use crate::sql::Sql;
-use crate::terms;
+use crate::{money, terms};
 
 pub const MAX_PERIODS: usize = 240;
 
@@ -227,7 +227,7 @@ pub async fn billing_report(
             r.billed_cents = v[1];
         }
         if let Some(s) = slot(*b) {
-            delta[s] += v[2];
+            money::add_to(&mut delta[s], v[2])?;
         }
     }
     for (b, v) in &voided {
@@ -235,7 +235,7 @@ pub async fn billing_report(
             r.voided_cents = v[0];
         }
         if let Some(s) = slot(*b) {
-            delta[s] -= v[1];
+            money::take_from(&mut delta[s], v[1])?;
         }
     }
     for (b, v) in &paid {
@@ -244,12 +244,12 @@ pub async fn billing_report(
             r.cash_received_cents = v[1];
         }
         if let Some(s) = slot(*b) {
-            delta[s] -= v[2];
+            money::take_from(&mut delta[s], v[2])?;
         }
     }
     let mut running = delta[0];
     for (k, r) in rows.iter_mut().enumerate() {
-        running += delta[k + 1];
+        money::add_to(&mut running, delta[k + 1])?;
         r.open_receivables_cents = running;
     }
     Ok(BillingReport { period, rows })

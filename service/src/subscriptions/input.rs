@@ -95,17 +95,6 @@ pub const READ_ONLY: &[(&str, &str)] = &[
 pub const SOURCE_CODE_MAX: usize = 40;
 pub const ADJUSTMENT_REASON_MAX: usize = 200;
 
-/// Dates are `YYYY-MM-DD`, nothing else.
-pub fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
-    let t = text.trim();
-    if t.len() == 10
-        && let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d")
-    {
-        return Ok(d);
-    }
-    Err(format!("{text:?} is not a date in the form YYYY-MM-DD"))
-}
-
 struct Reader<'a> {
     map: &'a Map<String, Value>,
     errors: Errors,
@@ -121,6 +110,11 @@ impl<'a> Reader<'a> {
             Value::Null => Some(None),
             Value::String(s) => {
                 let s = s.trim();
+                // SEC-5: import rows are client text too, whichever format brought them.
+                if let Err(m) = crate::text::check(s, crate::text::has_lines(field)) {
+                    self.errors.add(field, m);
+                    return None;
+                }
                 Some((!s.is_empty()).then(|| s.to_owned()))
             }
             Value::Number(n) => Some(Some(n.to_string())),
@@ -134,7 +128,7 @@ impl<'a> Reader<'a> {
     fn date(&mut self, field: &str) -> Change<NaiveDate> {
         match self.get(field)? {
             Value::Null => Some(None),
-            Value::String(s) => match parse_date(s) {
+            Value::String(s) => match crate::dates::parse(s) {
                 Ok(d) => Some(Some(d)),
                 Err(m) => {
                     self.errors.add(field, m);
@@ -286,78 +280,15 @@ pub fn parse_json_rows(rows: Vec<Value>) -> Vec<Result<Row>> {
 /// Parses CSV with a header row of field names; an empty cell means "not given". Header
 /// problems reject the whole file; cell problems are reported per row.
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Result<Row>>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(bytes);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::invalid("csv", format!("cannot read the header row: {e}")))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let records = reader.records().map(|record| {
-        record
-            .map(|r| r.iter().map(str::to_owned).collect())
-            .map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Error::invalid("csv", format!("line {line} cannot be read: {e}"))
-            })
-    });
+    let (headers, records) = crate::spreadsheet::csv_records(bytes)?;
     parse_table(&headers, records)
 }
 
 /// Parses the first worksheet of an XLSX workbook exactly like a CSV file: its first row
-/// names the fields. Date cells become `YYYY-MM-DD`, whole numbers lose their `.0`.
+/// names the fields (`crate::spreadsheet::read_xlsx`).
 pub fn parse_xlsx(bytes: &[u8]) -> Result<Vec<Result<Row>>> {
-    use calamine::{Data, Reader, Xlsx};
-    let unreadable = |e: &dyn std::fmt::Display| {
-        Error::invalid("xlsx", format!("not a readable XLSX workbook: {e}"))
-    };
-    let mut book: Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
-    let sheet = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| Error::invalid("xlsx", "the workbook has no worksheet"))?
-        .map_err(|e| unreadable(&e))?;
-    let text = |cell: &Data| -> String {
-        match cell {
-            Data::Empty => String::new(),
-            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
-            Data::Int(i) => i.to_string(),
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-            Data::Float(f) => f.to_string(),
-            Data::Bool(b) => if *b { "Y" } else { "N" }.to_owned(),
-            Data::DateTime(d) => d
-                .as_datetime()
-                .map(|dt| {
-                    if dt.time() == chrono::NaiveTime::MIN {
-                        dt.date().to_string()
-                    } else {
-                        dt.to_string()
-                    }
-                })
-                .unwrap_or_else(|| d.as_f64().to_string()),
-            Data::Error(e) => format!("#{e}"),
-        }
-    };
-    let mut rows = sheet.rows();
-    let headers: Vec<String> = rows
-        .next()
-        .ok_or_else(|| Error::invalid("xlsx", "the first worksheet is empty"))?
-        .iter()
-        .map(text)
-        .collect();
-    let width = headers.len();
-    let records = rows
-        .filter(|r| r.iter().any(|c| *c != Data::Empty))
-        .map(|r| {
-            Ok((0..width)
-                .map(|i| r.get(i).map(text).unwrap_or_default())
-                .collect())
-        });
-    parse_table(&headers, records)
+    let table = crate::spreadsheet::read_xlsx(bytes)?;
+    parse_table(&table.headers, table.rows.into_iter().map(Ok))
 }
 
 /// Rows of text cells under a header row: the one reading of CSV and XLSX imports.
@@ -481,7 +412,7 @@ mod tests {
 
     #[test]
     fn dates_are_iso_only() {
-        assert!(parse_date("2024-02-29").is_ok());
+        assert!(crate::dates::parse("2024-02-29").is_ok());
         for bad in [
             "2023-02-29",
             "6/15/24",
@@ -489,7 +420,7 @@ mod tests {
             "20240105",
             "2024-01-05T00:00",
         ] {
-            assert!(parse_date(bad).is_err(), "{bad}");
+            assert!(crate::dates::parse(bad).is_err(), "{bad}");
         }
     }
 }

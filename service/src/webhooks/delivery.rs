@@ -29,6 +29,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Deliveries sent per tick, at once.
     pub batch: u64,
+    /// Where deliveries may go (SEC-7).
+    pub policy: crate::outbound::Policy,
 }
 
 impl Default for Settings {
@@ -42,6 +44,7 @@ impl Default for Settings {
                 .collect(),
             timeout: Duration::from_secs(10),
             batch: 32,
+            policy: crate::outbound::Policy::default(),
         }
     }
 }
@@ -72,12 +75,12 @@ struct Outcome {
 
 impl Deliverer {
     pub fn new(db: Db, settings: Settings) -> Result<Self> {
-        let client = crate::http::client_builder()
-            .timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ams-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| crate::Error::Internal(format!("webhook client: {e}")))?;
+        let client = crate::outbound::client(
+            settings.timeout,
+            &settings.policy,
+            concat!("ams-webhooks/", env!("CARGO_PKG_VERSION")),
+        )
+        .map_err(|e| crate::Error::Internal(format!("webhook client: {e}")))?;
         Ok(Deliverer {
             db,
             client,
@@ -248,13 +251,31 @@ impl Deliverer {
     }
 
     async fn send(&self, ep: &w::Model, ev: &EventView) -> Outcome {
+        let started = Instant::now();
+        // SEC-7: checked again at each delivery; names are checked by the client's resolver.
+        let checked = match reqwest::Url::parse(&ep.url) {
+            Ok(u) => crate::outbound::may_send(&u, &self.settings.policy)
+                .await
+                .map(|()| u),
+            Err(_) => Err("the URL is not valid".to_owned()),
+        };
+        let url = match checked {
+            Ok(u) => u,
+            Err(why) => {
+                return Outcome {
+                    status_code: None,
+                    error: Some(format!("not sent: {why}")),
+                    excerpt: None,
+                    duration_ms: 0,
+                };
+            }
+        };
         let body = ev.to_json().to_string();
         let msg_id = ev.id.to_string();
         let timestamp = clock::now().timestamp();
-        let started = Instant::now();
         let mut req = self
             .client
-            .post(&ep.url)
+            .post(url)
             .header("content-type", "application/json")
             .header("webhook-id", &msg_id)
             .header("webhook-timestamp", timestamp.to_string());
@@ -268,7 +289,11 @@ impl Deliverer {
                 let text = res.text().await.unwrap_or_default();
                 (Some(status), None, Some(text.chars().take(1000).collect()))
             }
-            Err(err) => (None, Some(describe(&err)), None),
+            Err(err) => (
+                None,
+                Some(crate::outbound::describe_failure(&err).to_owned()),
+                None,
+            ),
         };
         Outcome {
             status_code,
@@ -322,26 +347,4 @@ impl Deliverer {
 
 fn later(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(10))
-}
-
-fn describe(err: &reqwest::Error) -> String {
-    let what = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    // The source chain says why (refused, DNS, TLS) where the top-level message does not.
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    if cause.is_empty() {
-        what.to_owned()
-    } else {
-        format!("{what}: {cause}")
-    }
 }

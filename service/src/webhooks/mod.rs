@@ -19,6 +19,7 @@ use entity::webhook_delivery as d;
 use entity::webhook_endpoint as w;
 
 use crate::error::{Error, Errors, Result, check_version};
+use crate::outbound::Policy;
 use crate::page::{self, Page, PageRequest};
 use crate::{clock, db::Db, events};
 
@@ -53,14 +54,13 @@ fn types_of(m: &w::Model) -> Vec<String> {
     serde_json::from_str(&m.event_types).unwrap_or_default()
 }
 
-fn check(input: &EndpointInput, errors: &mut Errors) {
+/// Checks an endpoint's fields; the URL against the outgoing-request policy (SEC-7).
+async fn check(input: &EndpointInput, policy: &Policy, errors: &mut Errors) {
     if let Some(url) = &input.url {
-        match reqwest::Url::parse(url.trim()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            _ => errors.add("url", "must be an absolute http:// or https:// URL"),
-        }
         if url.len() > 2000 {
             errors.add("url", "must be at most 2,000 characters");
+        } else if let Err(m) = crate::outbound::check_url(url.trim(), policy).await {
+            errors.add("url", m);
         }
     }
     if let Some(Some(desc)) = &input.description
@@ -80,12 +80,12 @@ fn types_json(types: &[String]) -> String {
     serde_json::Value::from(sorted).to_string()
 }
 
-pub async fn create(db: &Db, input: EndpointInput) -> Result<Endpoint> {
+pub async fn create(db: &Db, input: EndpointInput, policy: &Policy) -> Result<Endpoint> {
     let mut errors = Errors::new();
     if input.url.is_none() {
         errors.add("url", "is required");
     }
-    check(&input, &mut errors);
+    check(&input, policy, &mut errors).await;
     errors.into_result()?;
     let txn = db.write().await?;
     let now = clock::now();
@@ -138,9 +138,10 @@ pub async fn update(
     id: i64,
     input: EndpointInput,
     expected_version: Option<i32>,
+    policy: &Policy,
 ) -> Result<Endpoint> {
     let mut errors = Errors::new();
-    check(&input, &mut errors);
+    check(&input, policy, &mut errors).await;
     errors.into_result()?;
     let txn = db.write().await?;
     let current = find(&txn, id).await?;
@@ -163,6 +164,15 @@ pub async fn update(
     let m = am.update(&txn).await?;
     txn.commit().await?;
     Ok(m.into())
+}
+
+/// An endpoint's signing secret, shown on an explicit request only. The request is a write
+/// (POST), so the audit trail records who asked; the secret itself is never in it.
+pub async fn reveal_secret(db: &Db, id: i64) -> Result<String> {
+    let txn = db.write().await?;
+    let secret = find(&txn, id).await?.secret;
+    txn.commit().await?;
+    Ok(secret)
 }
 
 /// Deletes the endpoint and its delivery log.
