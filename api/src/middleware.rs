@@ -88,9 +88,11 @@ pub async fn refuse_control_text(
 }
 
 fn control_text_problem(req: &ServiceRequest) -> Option<crate::problem::ApiError> {
+    // Well-formed values refused for their text, as in bodies: 422.
+    let refused = |field: &str, message: String| service::Error::invalid(field, message).into();
     let path = percent_decoded(req.path());
     if let Err(message) = service::text::check(&path, false) {
-        return Some(crate::problem::ApiError::bad_parameter("path", message));
+        return Some(refused("path", message));
     }
     let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(actix_web::web::Query::into_inner)
@@ -99,7 +101,7 @@ fn control_text_problem(req: &ServiceRequest) -> Option<crate::problem::ApiError
         service::text::check(name, false)
             .and_then(|()| service::text::check(value, false))
             .err()
-            .map(|message| crate::problem::ApiError::bad_parameter(name, message))
+            .map(|message| refused(name, message))
     })
 }
 

@@ -2,8 +2,11 @@
 //! can give, added in one place so none is forgotten.
 
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, KnownFormat, Schema, SchemaFormat,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemField};
@@ -211,15 +214,9 @@ fn add_errors(op: &mut Operation, method: &str, path: &str) {
         add("413", "Body too large");
         add("415", "Body is not application/json");
     }
-    // A well-formed body or query can still be refused: a range too long, a code that names
-    // nothing, dates out of order.
-    let has_query = op.parameters.as_ref().is_some_and(|ps| {
-        ps.iter().any(|p| {
-            matches!(p, utoipa::openapi::RefOr::T(p)
-                if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
-        })
-    });
-    if has_body || has_query {
+    // A well-formed body, query or path can still be refused: a range too long, a code that
+    // names nothing, dates out of order, text with control characters (SEC-5).
+    if has_body || has_params {
         add("422", "Validation failed; `errors` lists each field");
     }
     add("500", "Unexpected error (logged with the request id)");
@@ -243,5 +240,64 @@ pub fn finish(mut doc: Doc) -> Doc {
             }
         }
     }
+    with_date_range(doc)
+}
+
+/// SEC-4 in the document: every `format: date` string also carries the pattern of the dates
+/// the server takes (`YYYY-MM-DD`, years 1900 to 2999), so that clients and generated tests
+/// know the range, not only the form.
+fn with_date_range(mut doc: Doc) -> Doc {
+    if let Some(components) = doc.components.as_mut() {
+        components.schemas.values_mut().for_each(date_range);
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(param) = param
+                    && let Some(schema) = param.schema.as_mut()
+                {
+                    date_range(schema);
+                }
+            }
+        }
+    }
     doc
 }
+
+fn date_range(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(o) => {
+            let is_date = matches!(o.format, Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
+            if is_date && o.pattern.is_none() {
+                o.pattern = Some(DATE_PATTERN.to_owned());
+            }
+            o.properties.values_mut().for_each(date_range);
+            if let Some(extra) = o.additional_properties.as_deref_mut()
+                && let AdditionalProperties::RefOr(r) = extra
+            {
+                date_range(r);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                date_range(items);
+            }
+        }
+        Schema::OneOf(o) => o.items.iter_mut().for_each(date_range),
+        Schema::AllOf(o) => o.items.iter_mut().for_each(date_range),
+        Schema::AnyOf(o) => o.items.iter_mut().for_each(date_range),
+        _ => {}
+    }
+}
+
+/// `YYYY-MM-DD` from 1900-01-01 to 2999-12-31 (day numbers up to 31; the calendar is checked
+/// by the server).
+pub const DATE_PATTERN: &str = "^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";

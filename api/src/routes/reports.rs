@@ -84,8 +84,10 @@ pub async fn billing_report(
 ) -> ApiResult<HttpResponse> {
     let period: billing::Period = q.period.unwrap_or(PeriodDto::Month).into();
     let to = crate::dto::Date::or_today(q.to);
+    // Twelve periods up to `to`, none before the first date the server knows (SEC-4).
     let from = q.from.map(Into::into).unwrap_or_else(|| {
         service::terms::add_months(period.start_containing(to), -11 * period.months())
+            .max(service::dates::MIN)
     });
     let r =
         BillingReportDto::from(billing::billing_report(&state.db.conn, period, from, to).await?);
