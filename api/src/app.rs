@@ -22,6 +22,8 @@ pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
     pub logins: crate::login_limit::LoginLimiter,
+    /// The logins that tokens name, as last read (SEC-8).
+    pub login_status: crate::auth::LoginStatus,
     /// Webhooks may reach private networks (SEC-7).
     pub webhook_allow_private_networks: bool,
     /// The address the server listens on.
@@ -59,6 +61,7 @@ pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), ser
         db,
         keys,
         logins,
+        login_status: crate::auth::LoginStatus::default(),
         webhook_allow_private_networks: cfg.webhook_allow_private_networks,
         bind: cfg.bind.clone(),
         metrics_public: cfg.metrics_public,
