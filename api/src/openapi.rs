@@ -243,13 +243,13 @@ pub fn finish(mut doc: Doc) -> Doc {
     with_date_range(doc)
 }
 
-/// SEC-4 in the document: every `format: date` string also carries the pattern of the dates
-/// the server takes (`YYYY-MM-DD`, years 1900 to 2999), so that clients and generated tests
-/// know the range, not only the form.
+/// SEC-4 in the document: every `format: date` string a client sends (in a parameter or a
+/// request body, and the schemas those use) also carries the pattern of the dates the server
+/// takes (`YYYY-MM-DD`, years 1900 to 2999), so that clients and generated tests know the
+/// range, not only the form. Dates the server sends are left unpatterned: some are derived
+/// (a cut-off a grace period before `as_of`) and may fall before 1900.
 fn with_date_range(mut doc: Doc) -> Doc {
-    if let Some(components) = doc.components.as_mut() {
-        components.schemas.values_mut().for_each(date_range);
-    }
+    let mut sent = Vec::new();
     for item in doc.paths.paths.values_mut() {
         let ops = [
             item.get.as_mut(),
@@ -263,37 +263,65 @@ fn with_date_range(mut doc: Doc) -> Doc {
                 if let RefOr::T(param) = param
                     && let Some(schema) = param.schema.as_mut()
                 {
-                    date_range(schema);
+                    date_range(schema, &mut sent);
                 }
+            }
+            if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content
+                        && let Some(schema) = content.schema.as_mut()
+                    {
+                        date_range(schema, &mut sent);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        let mut done = std::collections::HashSet::new();
+        while let Some(name) = sent.pop() {
+            if done.insert(name.clone())
+                && let Some(schema) = components.schemas.get_mut(&name)
+            {
+                date_range(schema, &mut sent);
             }
         }
     }
     doc
 }
 
-fn date_range(schema: &mut RefOr<Schema>) {
-    let RefOr::T(schema) = schema else { return };
+/// Adds the date pattern inside `schema` and collects the names of the components it uses.
+fn date_range(schema: &mut RefOr<Schema>, used: &mut Vec<String>) {
+    let schema = match schema {
+        RefOr::T(schema) => schema,
+        RefOr::Ref(r) => {
+            if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
+                used.push(name.to_owned());
+            }
+            return;
+        }
+    };
     match schema {
         Schema::Object(o) => {
             let is_date = matches!(o.format, Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
             if is_date && o.pattern.is_none() {
                 o.pattern = Some(DATE_PATTERN.to_owned());
             }
-            o.properties.values_mut().for_each(date_range);
+            o.properties.values_mut().for_each(|p| date_range(p, used));
             if let Some(extra) = o.additional_properties.as_deref_mut()
                 && let AdditionalProperties::RefOr(r) = extra
             {
-                date_range(r);
+                date_range(r, used);
             }
         }
         Schema::Array(a) => {
             if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                date_range(items);
+                date_range(items, used);
             }
         }
-        Schema::OneOf(o) => o.items.iter_mut().for_each(date_range),
-        Schema::AllOf(o) => o.items.iter_mut().for_each(date_range),
-        Schema::AnyOf(o) => o.items.iter_mut().for_each(date_range),
+        Schema::OneOf(o) => o.items.iter_mut().for_each(|i| date_range(i, used)),
+        Schema::AllOf(o) => o.items.iter_mut().for_each(|i| date_range(i, used)),
+        Schema::AnyOf(o) => o.items.iter_mut().for_each(|i| date_range(i, used)),
         _ => {}
     }
 }

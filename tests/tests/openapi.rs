@@ -126,3 +126,24 @@ fn references_resolve_and_every_operation_is_described() {
         }
     }
 }
+
+/// SEC-4: the dates clients send carry the pattern of the accepted range; dates the server
+/// sends do not, since some are derived (the expiry cut-off before a 1900 `as_of` is in 1899).
+#[test]
+fn sec4_dates_clients_send_carry_the_accepted_range_and_dates_sent_back_do_not() {
+    let doc: Value = serde_json::from_str(&committed()).expect("json");
+    let schemas = &doc["components"]["schemas"];
+    let pattern = api::openapi::DATE_PATTERN;
+    assert_eq!(
+        schemas["ExpireDto"]["properties"]["as_of"]["pattern"],
+        pattern
+    );
+    let sent_back = &schemas["ExpireResultDto"]["properties"]["expired_paid_through"];
+    assert_eq!(sent_back["format"], "date");
+    assert!(sent_back.get("pattern").is_none(), "{sent_back}");
+    let params = doc["paths"]["/api/v1/reports/billing"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    let from = params.iter().find(|p| p["name"] == "from").expect("from");
+    assert_eq!(from["schema"]["pattern"], pattern);
+}

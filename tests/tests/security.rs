@@ -313,6 +313,17 @@ async fn sec4_dates_and_amounts_are_plain_and_within_range_or_refused() {
         "{}",
         report.text
     );
+    // The earliest date taken is a date like any other, though what it derives is earlier.
+    app.set_settings(json!({"grace_period_months": 3})).await;
+    let expired = app
+        .post(
+            "/membership/expire",
+            &app.staff,
+            json!({"as_of": "1900-03-31", "dry_run": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(expired.body["expired_paid_through"], "1899-12-30");
 }
 
 // ---------------------------------------------------------------- SEC-5
