@@ -6,8 +6,6 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use service::Db;
-use service::auth::TokenKeys;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -16,58 +14,9 @@ use crate::config::Config;
 use crate::extract;
 use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
+use crate::route_table::{self, RouteTable};
 use crate::routes;
-
-pub struct AppState {
-    pub db: Db,
-    pub keys: TokenKeys,
-    pub logins: crate::login_limit::LoginLimiter,
-    /// The logins that tokens name, as last read (SEC-8).
-    pub login_status: crate::auth::LoginStatus,
-    /// Webhooks may reach private networks (SEC-7).
-    pub webhook_allow_private_networks: bool,
-    /// The address the server listens on.
-    pub bind: String,
-    /// `GET /metrics` needs no token.
-    pub metrics_public: bool,
-}
-
-impl AppState {
-    /// Where webhooks saved by this request may point: never at the server, by its listen
-    /// address or the `Host` the request came in on.
-    pub fn outbound_policy(&self, req: &HttpRequest) -> service::outbound::Policy {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
-        service::outbound::Policy {
-            allow_private_networks: self.webhook_allow_private_networks,
-            own_authorities: std::iter::once(self.bind.clone()).chain(host).collect(),
-        }
-    }
-}
-
-/// Connects, migrates, seeds and prepares the signing key. Returns the state and, on a
-/// first start without `AMS_ADMIN_PASSWORD`, the generated admin password to show once.
-pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), service::Error> {
-    let db = Db::connect(&cfg.database_url).await?;
-    service::bootstrap::prepare(&db).await?;
-    let secret = service::bootstrap::jwt_secret(&db, cfg.jwt_secret.clone()).await?;
-    let admin_password = service::bootstrap::ensure_admin(&db, cfg.admin_password.clone()).await?;
-    let keys = TokenKeys::new(secret.as_bytes(), cfg.token_ttl_seconds);
-    let logins = crate::login_limit::LoginLimiter::new(cfg.login_limits());
-    let state = AppState {
-        db,
-        keys,
-        logins,
-        login_status: crate::auth::LoginStatus::default(),
-        webhook_allow_private_networks: cfg.webhook_allow_private_networks,
-        bind: cfg.bind.clone(),
-        metrics_public: cfg.metrics_public,
-    };
-    Ok((state, admin_password))
-}
+use crate::state::{AppState, build_state};
 
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
@@ -86,12 +35,33 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     openapi::finish(doc)
 }
 
+/// The API's document and the route table read from it, made once and shared by the
+/// workers.
+#[derive(Clone)]
+pub struct Routes {
+    doc: utoipa::openapi::OpenApi,
+    table: web::Data<RouteTable>,
+}
+
+impl Routes {
+    pub fn new() -> Routes {
+        let doc = spec();
+        let table = web::Data::new(RouteTable::new(&doc));
+        Routes { doc, table }
+    }
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// No handler: 405 with `Allow` when the path exists for other methods, else 404.
 async fn not_found(req: HttpRequest) -> HttpResponse {
-    let err =
-        ApiError::method_not_allowed(req.method().as_str(), req.path()).unwrap_or_else(|| {
-            ApiError::not_found(format!("no route for {} {}", req.method(), req.path()))
-        });
+    let err = route_table::method_not_allowed(&req).unwrap_or_else(|| {
+        ApiError::not_found(format!("no route for {} {}", req.method(), req.path()))
+    });
     actix_web::ResponseError::error_response(&err)
 }
 
@@ -132,6 +102,7 @@ fn cors(origins: &[String]) -> Cors {
 
 pub fn build_app(
     state: web::Data<AppState>,
+    routes: Routes,
     cors_origins: Vec<String>,
 ) -> App<
     impl ServiceFactory<
@@ -144,12 +115,13 @@ pub fn build_app(
 > {
     let base = App::new()
         .app_data(state)
+        .app_data(routes.table)
         .app_data(web::QueryConfig::default().error_handler(extract::query_error))
         .app_data(web::PathConfig::default().error_handler(extract::path_error))
         .app_data(web::JsonConfig::default().error_handler(extract::json_error));
-    let (app, doc) = with_routes(base.into_utoipa_app()).split_for_parts();
-    let doc = openapi::finish(doc);
-    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc))
+    let (app, _) = with_routes(base.into_utoipa_app()).split_for_parts();
+    let swagger_ui = SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", routes.doc);
+    app.service(swagger_ui)
         .default_service(web::to(not_found))
         .wrap(from_fn(crate::auth::identify))
         .wrap(from_fn(crate::middleware::audit))
@@ -174,7 +146,9 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
     }
     let state = web::Data::new(state);
     let origins = cfg.cors_origins();
-    let mut server = HttpServer::new(move || build_app(state.clone(), origins.clone()));
+    let routes = Routes::new();
+    let mut server =
+        HttpServer::new(move || build_app(state.clone(), routes.clone(), origins.clone()));
     if let Some(w) = cfg.workers {
         server = server.workers(w);
     }

@@ -1,9 +1,6 @@
 //! Who is calling: the bearer token decides, in one place (SEC-1, SEC-2).
 
-use std::collections::HashMap;
 use std::future::{Ready, ready};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -13,8 +10,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use service::contacts::Actor;
 use service::users::Role;
 
-use crate::app::AppState;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// Any authenticated caller.
 #[derive(Debug, Clone, Copy)]
@@ -80,56 +77,6 @@ fn claimed(req: &HttpRequest) -> Result<(web::Data<AppState>, Caller), ApiError>
             contact_id: claims.contact_id,
         },
     ))
-}
-
-/// What a login is now (`None`: it no longer exists), as read at most [`FRESH`] ago.
-type Login = Option<(Role, Option<i64>)>;
-
-/// How long a login read stays good for the tokens that name it.
-const FRESH: Duration = Duration::from_secs(1);
-
-/// Entries kept before stale ones are swept, so that tokens naming made-up users cannot grow
-/// memory without bound.
-const SWEEP_AT: usize = 100_000;
-
-/// The logins that tokens name, as last read. Reading the login on every request halved the
-/// throughput of a cheap read; read at most once a second per login, a removed login's tokens
-/// stop within a second on every server, and at once on the server that removed it
-/// ([`LoginStatus::forget`]).
-#[derive(Default)]
-pub struct LoginStatus {
-    seen: Mutex<HashMap<i64, (Login, Instant)>>,
-}
-
-impl LoginStatus {
-    async fn current(&self, db: &service::Db, user_id: i64) -> Result<Login, service::Error> {
-        let now = Instant::now();
-        let cached = self
-            .seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&user_id)
-            .filter(|(_, at)| now.duration_since(*at) < FRESH)
-            .map(|(login, _)| *login);
-        if let Some(login) = cached {
-            return Ok(login);
-        }
-        let login = service::users::current(&db.conn, user_id).await?;
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.len() >= SWEEP_AT {
-            seen.retain(|_, (_, at)| now.duration_since(*at) < FRESH);
-        }
-        seen.insert(user_id, (login, now));
-        Ok(login)
-    }
-
-    /// Forgets what was read of a login this server has just changed or removed.
-    pub fn forget(&self, user_id: i64) {
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&user_id);
-    }
 }
 
 /// SEC-8: a token is honoured only while its user exists with the role and contact it was

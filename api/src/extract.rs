@@ -377,7 +377,7 @@ pub fn query_error(
 }
 
 pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
-    if let Some(e) = ApiError::method_not_allowed(req.method().as_str(), req.path()) {
+    if let Some(e) = crate::route_table::method_not_allowed(req) {
         return e.into();
     }
     let message = err.to_string();

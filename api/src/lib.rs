@@ -3,14 +3,21 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod contact_pages;
 pub mod csv_export;
 pub mod dto;
 pub mod extract;
+pub mod idempotent;
 pub mod login_limit;
+pub mod login_status;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod respond;
+pub mod route_table;
 pub mod routes;
+pub mod state;
 
-pub use app::{AppState, build_state, spec};
+pub use app::spec;
+pub use state::{AppState, build_state};

@@ -2,8 +2,6 @@
 //! carried by every log line of the request through its tracing span; and the audit scope of
 //! write requests.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -12,10 +10,12 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::BytesMut;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, web};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tracing::Instrument;
+
+use crate::route_table::RouteTable;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -182,7 +182,9 @@ pub async fn audit(
         return next.call(req).await;
     }
     let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
-    let action = operation_id(req.method(), &pattern)
+    let action = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|table| table.operation_id(req.method().as_str(), &pattern))
         .unwrap_or_else(|| format!("{} {pattern}", req.method()));
     let subject = match req.query_string() {
         "" => req.path().to_owned(),
@@ -256,75 +258,4 @@ fn redact(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
         other => other,
     }
-}
-
-/// The OpenAPI operation id of a route, so that audit events name operations as clients do.
-fn operation_id(method: &Method, pattern: &str) -> Option<String> {
-    static OPERATIONS: OnceLock<HashMap<(String, String), String>> = OnceLock::new();
-    OPERATIONS
-        .get_or_init(|| {
-            let mut map = HashMap::new();
-            for (path, item) in crate::app::spec().paths.paths {
-                let ops = [
-                    ("POST", &item.post),
-                    ("PUT", &item.put),
-                    ("PATCH", &item.patch),
-                    ("DELETE", &item.delete),
-                ];
-                for (m, op) in ops {
-                    if let Some(id) = op.as_ref().and_then(|o| o.operation_id.clone()) {
-                        map.insert((m.to_owned(), path.clone()), id);
-                    }
-                }
-            }
-            map
-        })
-        .get(&(method.as_str().to_owned(), pattern.to_owned()))
-        .cloned()
-}
-
-/// The methods the API document has for a request path, matching `{param}` segments.
-pub fn allowed_methods(path: &str) -> Vec<&'static str> {
-    static ROUTES: OnceLock<Vec<(String, Vec<&'static str>)>> = OnceLock::new();
-    let routes = ROUTES.get_or_init(|| {
-        crate::app::spec()
-            .paths
-            .paths
-            .into_iter()
-            .map(|(template, item)| {
-                let methods = [
-                    ("GET", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(m, has)| has.then_some(m))
-                .collect();
-                (template, methods)
-            })
-            .collect()
-    });
-    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let fits = |template: &str, literal: bool| {
-        let t: Vec<&str> = template.split('/').collect();
-        t.len() == parts.len()
-            && t.iter()
-                .zip(&parts)
-                .all(|(a, b)| a == b || (!literal && a.starts_with('{') && !b.is_empty()))
-    };
-    // A literal path (`/contacts/purge`) is not also `/contacts/{id}`.
-    let literal = routes.iter().any(|(t, _)| fits(t, true));
-    let mut out: Vec<&'static str> = Vec::new();
-    for (template, methods) in routes {
-        if fits(template, literal) {
-            for m in methods {
-                if !out.contains(m) {
-                    out.push(m);
-                }
-            }
-        }
-    }
-    out
 }

@@ -85,8 +85,7 @@ impl ApiError {
 
     /// 405 when `path` exists for other methods than `method`; the routing fallback and
     /// path-parameter errors both ask, so `PATCH /contacts/purge` is 405, not a bad id.
-    pub fn method_not_allowed(method: &str, path: &str) -> Option<Self> {
-        let allowed = crate::middleware::allowed_methods(path);
+    pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Option<Self> {
         if allowed.is_empty() || allowed.contains(&method) {
             return None;
         }
@@ -250,27 +249,23 @@ impl From<Error> for ApiError {
                     .collect();
                 ApiError::forbidden(message).with_errors(errors)
             }
+            Error::Unavailable(e) => {
+                tracing::error!(error = %e, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "Service unavailable",
+                    "the database is not reachable; retry later",
+                )
+            }
             Error::Database(e) => {
-                let unavailable = matches!(
-                    e,
-                    sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)
-                );
                 tracing::error!(error = %e, "database error");
-                if unavailable {
-                    ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "service_unavailable",
-                        "Service unavailable",
-                        "the database is not reachable; retry later",
-                    )
-                } else {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal_error",
-                        "Internal error",
-                        "an unexpected error occurred; it has been logged",
-                    )
-                }
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal error",
+                    "an unexpected error occurred; it has been logged",
+                )
             }
             Error::Internal(e) => {
                 tracing::error!(error = %e, "internal error");

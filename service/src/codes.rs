@@ -15,6 +15,11 @@ pub const CODE_SHAPE: &str = r"^[A-Z0-9][A-Z0-9_/-]{0,39}$";
 static PRODUCT_CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(CODE_SHAPE).expect("valid regex"));
 
+/// Case-insensitive identity of a cycle name, also compared with product codes (B-1, P-6).
+pub fn name_key(name: &str) -> String {
+    name.trim().to_uppercase()
+}
+
 /// Whether `text` could be a code of any kind (list cursors ordered by code).
 pub fn is_code_shaped(text: &str) -> bool {
     PRODUCT_CODE.is_match(text)

@@ -4,17 +4,18 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SelectStatement, UnionType};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait};
 use serde::{Deserialize, Serialize};
 
 use entity::contact as c;
 use entity::contact_history as h;
 use entity::contact_tag as tag;
 use entity::customer_type as ct;
+use entity::segment as sg;
 use entity::subscription as s;
 
 use crate::error::{Error, Result};
-use crate::{history, segments, settings};
+use crate::{history, settings};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,11 +100,6 @@ fn of_member_types(is_member: bool) -> Expr {
     )
 }
 
-/// Tags are stored trimmed and lower-cased; a filter value is compared the same way.
-pub fn tag_key(tag: &str) -> String {
-    tag.trim().to_lowercase()
-}
-
 fn tagged(tags: Vec<String>) -> SelectStatement {
     Query::select()
         .column(tag::Column::ContactId)
@@ -176,10 +172,10 @@ fn own_condition(f: &ContactFilter, prospect_tags: &[String]) -> Condition {
         cond = cond.add(of_member_types(m));
     }
     if let Some(t) = &f.tag {
-        cond = cond.add(c::Column::Id.in_subquery(tagged(vec![tag_key(t)])));
+        cond = cond.add(c::Column::Id.in_subquery(tagged(vec![crate::tags::key(t)])));
     }
     if !f.any_tags.is_empty() {
-        let tags = f.any_tags.iter().map(|t| tag_key(t)).collect();
+        let tags = f.any_tags.iter().map(|t| crate::tags::key(t)).collect();
         cond = cond.add(c::Column::Id.in_subquery(tagged(tags)));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -214,10 +210,28 @@ fn own_condition(f: &ContactFilter, prospect_tags: &[String]) -> Condition {
     cond
 }
 
+/// A filter as a segment stores it (JSON), read back.
+pub fn from_stored(segment_id: i64, text: &str) -> Result<ContactFilter> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::Internal(format!(
+            "segment {segment_id} has an unreadable filter: {e}"
+        ))
+    })
+}
+
+/// The filter saved as segment `id` (L-3).
+async fn saved(conn: &impl ConnectionTrait, id: i64) -> Result<ContactFilter> {
+    let m = sg::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("segment", id))?;
+    from_stored(m.id, &m.filter)
+}
+
 /// The SQL condition for `f`, with the saved segment it names (if any) applied too.
 pub async fn condition(conn: &impl ConnectionTrait, f: &ContactFilter) -> Result<Condition> {
     let saved = match f.segment {
-        Some(id) => Some(segments::filter_of(conn, id).await?),
+        Some(id) => Some(saved(conn, id).await?),
         None => None,
     };
     let tags = if f.needs_prospect_tags() || saved.as_ref().is_some_and(|s| s.needs_prospect_tags())

@@ -22,7 +22,7 @@ use crate::error::{Error, Errors, Result, check_version};
 use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::page::{self, Page, PageRequest};
-use crate::{billing_categories, clock, db::Db, history};
+use crate::{billing_categories, clock, db::Db, history, tags};
 
 /// Who asks: staff see everything; a member sees only their own contact (SEC-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,31 +194,6 @@ fn check_email(errors: &mut Errors, email: Option<&str>) {
     if email.is_some_and(|e| !crate::text::is_email(e)) {
         errors.add("email", "is not a valid email address");
     }
-}
-
-fn normalize_tags(errors: &mut Errors, tags: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        let t = contact_filter::tag_key(t);
-        if !is_valid_tag(&t) {
-            errors.add(
-                "tags",
-                format!("tag {t:?} must be 1 to 60 letters, digits, '-', '_', '.' or ':'"),
-            );
-        } else if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    out
-}
-
-/// A tag as stored: 1 to 60 lower-case letters, digits, '-', '_', '.' or ':'.
-pub fn is_valid_tag(t: &str) -> bool {
-    !t.is_empty()
-        && t.chars().count() <= 60
-        && t == t.to_lowercase()
-        && t.chars()
-            .all(|ch| ch.is_alphanumeric() || "-_.:".contains(ch))
 }
 
 fn sort_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> String {
@@ -447,7 +422,7 @@ pub async fn create(db: &Db, new: NewContact) -> Result<ContactView> {
 pub async fn create_in(txn: &impl ConnectionTrait, new: NewContact) -> Result<ContactView> {
     check_locked(&new.attempted_locked, &new.customer_type)?;
     let mut errors = Errors::new();
-    let tags = normalize_tags(&mut errors, &new.tags);
+    let tags = tags::normalize(&mut errors, &new.tags);
     let address = new.address.unwrap_or_default();
     let mut draft = Draft {
         customer_type: new.customer_type.trim().to_owned(),
@@ -574,7 +549,7 @@ pub async fn update(
     }
     let changed = patch.fields();
     let mut errors = Errors::new();
-    let tags = patch.tags.as_ref().map(|t| normalize_tags(&mut errors, t));
+    let tags = patch.tags.as_ref().map(|t| tags::normalize(&mut errors, t));
     let current_address = Address {
         line1: current.address_line1.clone(),
         line2: current.address_line2.clone(),
@@ -795,7 +770,7 @@ pub async fn get(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<C
 
 impl FromQueryResult for ContactView {
     fn from_query_result(row: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
-        // Tags cannot hold spaces (`is_valid_tag`), so a space separates them.
+        // Tags cannot hold spaces (`tags::is_valid`), so a space separates them.
         let mut tags: Vec<String> = row
             .try_get::<Option<String>>(pre, "tag_list")?
             .map(|l| l.split(' ').map(str::to_owned).collect())
@@ -882,7 +857,7 @@ pub async fn list(
                 Expr::col((tag::Entity, tag::Column::ContactId)),
                 contact_filter::condition(conn, &rest)
                     .await?
-                    .add(tag::Column::Tag.eq(contact_filter::tag_key(t))),
+                    .add(tag::Column::Tag.eq(tags::key(t))),
             )
         }
         None => (

@@ -43,6 +43,9 @@ pub enum Error {
         message: String,
         fields: Vec<String>,
     },
+    /// The database cannot be reached (no connection, or none free in time): worth a retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(DbErr),
     #[error("internal error: {0}")]
@@ -98,6 +101,7 @@ impl Error {
             Error::PreconditionFailed => "precondition_failed",
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden { .. } => "forbidden",
+            Error::Unavailable(_) => "service_unavailable",
             Error::Database(_) | Error::Internal(_) => "internal_error",
         }
     }
@@ -117,6 +121,9 @@ impl From<DbErr> for Error {
             }
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 Error::conflict("the change refers to a record that does not exist or is in use")
+            }
+            _ if matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) => {
+                Error::Unavailable(err.to_string())
             }
             _ => Error::Database(err),
         }

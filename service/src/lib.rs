@@ -39,6 +39,7 @@ pub mod settings;
 pub mod spreadsheet;
 pub mod sql;
 pub mod subscriptions;
+pub mod tags;
 pub mod terms;
 pub mod text;
 pub mod usage;
@@ -46,4 +47,7 @@ pub mod users;
 pub mod webhooks;
 
 pub use db::Db;
+/// The stored rows that some results carry, for the layers above (which depend on this crate
+/// alone).
+pub use entity;
 pub use error::{Error, FieldError, Result};

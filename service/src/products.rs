@@ -10,7 +10,7 @@ use entity::product as p;
 use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::usage::{self, Use, uses};
-use crate::{billing_cycles, clock, codes, db::Db};
+use crate::{clock, codes, db::Db};
 
 pub const CHAPTER_PREFIX: &str = "CHAPT/";
 pub const TAX_SUFFIX: &str = "_GST";
@@ -174,11 +174,7 @@ pub async fn create(db: &Db, new: NewProduct) -> Result<p::Model> {
     errors.into_result()?;
     let txn = db.write().await?;
     // P-6: a product code never equals a billing cycle name.
-    billing_cycles::rules::check_product_code(
-        billing_cycles::named_like(&txn, &new.code)
-            .await?
-            .as_deref(),
-    )?;
+    check_not_a_cycle_name(&txn, &new.code).await?;
     if find(&txn, &new.code).await?.is_some() {
         return Err(Error::conflict(format!(
             "product {} already exists",
@@ -287,5 +283,24 @@ pub async fn require_all(
             field,
             format!("unknown product(s): {}", missing.join(", ")),
         ))
+    }
+}
+
+/// P-6, the other direction of B-1: a product code never equals a billing cycle's name,
+/// whatever the letter case.
+async fn check_not_a_cycle_name(conn: &impl ConnectionTrait, code: &str) -> Result<()> {
+    let cycle = entity::billing_cycle::Entity::find()
+        .filter(entity::billing_cycle::Column::NameKey.eq(codes::name_key(code)))
+        .one(conn)
+        .await?;
+    match cycle {
+        Some(cycle) => Err(Error::invalid(
+            "code",
+            format!(
+                "billing cycle {:?} has this name; a product code may not equal a cycle name",
+                cycle.name
+            ),
+        )),
+        None => Ok(()),
     }
 }

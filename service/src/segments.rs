@@ -8,10 +8,10 @@ use sea_orm::{
 
 use entity::segment as sg;
 
-use crate::contact_filter::ContactFilter;
+use crate::contact_filter::{self, ContactFilter};
 use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
-use crate::{billing_categories, clock, contact_statuses, contacts, customer_types, db::Db};
+use crate::{billing_categories, clock, contact_statuses, customer_types, db::Db};
 
 #[derive(Debug, Clone)]
 pub struct Segment {
@@ -32,8 +32,7 @@ pub struct SegmentInput {
 }
 
 fn from_model(m: sg::Model) -> Result<Segment> {
-    let filter = serde_json::from_str(&m.filter)
-        .map_err(|e| Error::Internal(format!("segment {} has an unreadable filter: {e}", m.id)))?;
+    let filter = contact_filter::from_stored(m.id, &m.filter)?;
     Ok(Segment {
         id: m.id,
         name: m.name,
@@ -43,11 +42,6 @@ fn from_model(m: sg::Model) -> Result<Segment> {
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
-}
-
-/// The saved filter of segment `id`.
-pub async fn filter_of(conn: &impl ConnectionTrait, id: i64) -> Result<ContactFilter> {
-    Ok(get(conn, id).await?.filter)
 }
 
 /// Checks that every code a filter names exists and that its ranges are ordered; `field` is
@@ -91,7 +85,7 @@ pub async fn validate_filter(
         .iter()
         .chain(f.tag.iter())
         .map(|t| t.trim().to_lowercase())
-        .find(|t| !contacts::is_valid_tag(t))
+        .find(|t| !crate::tags::is_valid(t))
     {
         errors.add(
             name("any_tags"),

@@ -184,7 +184,7 @@ pub async fn validate(conn: &impl ConnectionTrait, s: &Settings) -> Result<()> {
         if tags.len() > 50 {
             errors.add("prospect_tags", "at most 50 tags");
         }
-        if let Some(bad) = tags.iter().find(|t| !crate::contacts::is_valid_tag(t)) {
+        if let Some(bad) = tags.iter().find(|t| !crate::tags::is_valid(t)) {
             errors.add(
                 "prospect_tags",
                 format!(

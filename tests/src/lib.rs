@@ -108,8 +108,15 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let data = web::Data::new(state);
+    // The document and route table are the same for every app of the process.
+    static ROUTES: std::sync::OnceLock<api::app::Routes> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(api::app::Routes::new).clone();
     let server = HttpServer::new(move || {
-        api::app::build_app(data.clone(), vec!["https://app.example.org".into()])
+        api::app::build_app(
+            data.clone(),
+            routes.clone(),
+            vec!["https://app.example.org".into()],
+        )
     })
     .workers(1)
     .disable_signals()

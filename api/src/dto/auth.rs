@@ -78,8 +78,8 @@ pub struct UserDto {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<entity::user::Model> for UserDto {
-    fn from(u: entity::user::Model) -> Self {
+impl From<service::entity::user::Model> for UserDto {
+    fn from(u: service::entity::user::Model) -> Self {
         UserDto {
             id: u.id,
             username: u.username,

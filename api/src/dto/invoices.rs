@@ -25,8 +25,8 @@ pub struct LineDto {
     pub is_primary: bool,
 }
 
-impl From<entity::invoice_line::Model> for LineDto {
-    fn from(l: entity::invoice_line::Model) -> Self {
+impl From<service::entity::invoice_line::Model> for LineDto {
+    fn from(l: service::entity::invoice_line::Model) -> Self {
         LineDto {
             product: l.product,
             subscription_id: l.subscription_id,

@@ -194,8 +194,8 @@ pub struct AuditEventDto {
     pub details: serde_json::Value,
 }
 
-impl From<entity::audit_event::Model> for AuditEventDto {
-    fn from(m: entity::audit_event::Model) -> Self {
+impl From<service::entity::audit_event::Model> for AuditEventDto {
+    fn from(m: service::entity::audit_event::Model) -> Self {
         AuditEventDto {
             id: m.id,
             at: m.at,

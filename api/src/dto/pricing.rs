@@ -49,8 +49,8 @@ pub struct PricingRuleDto {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::pricing_rule::Model> for PricingRuleDto {
-    fn from(r: entity::pricing_rule::Model) -> Self {
+impl From<service::entity::pricing_rule::Model> for PricingRuleDto {
+    fn from(r: service::entity::pricing_rule::Model) -> Self {
         PricingRuleDto {
             specificity: service::pricing::rules::specificity(&r),
             id: r.id,

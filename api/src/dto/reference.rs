@@ -350,8 +350,8 @@ pub struct ProductDto {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::product::Model> for ProductDto {
-    fn from(p: entity::product::Model) -> Self {
+impl From<service::entity::product::Model> for ProductDto {
+    fn from(p: service::entity::product::Model) -> Self {
         ProductDto {
             code: p.code,
             name: p.name,

@@ -126,8 +126,8 @@ pub struct RunList {
 }
 
 pub fn run_dto(
-    m: entity::renewal_run::Model,
-    skipped: Vec<entity::renewal_run_skip::Model>,
+    m: service::entity::renewal_run::Model,
+    skipped: Vec<service::entity::renewal_run_skip::Model>,
     batch_id: Option<i64>,
 ) -> RunDto {
     RunDto {

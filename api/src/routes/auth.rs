@@ -2,7 +2,6 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::auth::{
     NewUserRequest, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UserDto,
@@ -10,6 +9,8 @@ use crate::dto::auth::{
 use crate::dto::contacts::ContactDto;
 use crate::extract::Body;
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Exchange a username and password for a bearer token.
 ///
@@ -126,4 +127,9 @@ pub async fn create_user(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .json(UserDto::from(user)))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(token).service(register).service(create_user);
 }

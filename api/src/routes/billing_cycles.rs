@@ -4,13 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::billing_cycles as svc;
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::ListQuery;
 use crate::dto::billing::{CycleDto, CycleList, CyclePatchDto, NewCycleDto};
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::{created, versioned};
+use crate::respond::{created, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// List billing cycles.
 #[utoipa::path(tag = "billing", operation_id = "listBillingCycles", params(ListQuery),
@@ -91,4 +92,13 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     svc::delete(&state.db, *id, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete);
 }

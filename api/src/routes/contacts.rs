@@ -2,18 +2,19 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use service::contacts::{self as svc, ContactFilter};
+use service::contacts as svc;
 
-use crate::app::AppState;
 use crate::auth::{Caller, Staff};
-use crate::csv_export;
+use crate::contact_pages::{contacts_page, history_page};
 use crate::dto::ListQuery;
 use crate::dto::contacts::{
     ContactDto, ContactList, ContactPatchDto, ContactQuery, HistoryList, NewContactDto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::{created, versioned};
+use crate::respond::{created, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// List contacts with filters and keyset pagination (staff).
 #[utoipa::path(tag = "contacts", operation_id = "listContacts", params(ContactQuery),
@@ -26,31 +27,6 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     contacts_page(state, q.filter(), &q, &req).await
-}
-
-/// A page of contacts, or with `Accept: text/csv` every matching contact: the list and the
-/// segments share it.
-pub async fn contacts_page(
-    state: web::Data<AppState>,
-    filter: ContactFilter,
-    q: &ContactQuery,
-    req: &HttpRequest,
-) -> ApiResult<HttpResponse> {
-    if csv_export::wanted(req) {
-        return csv_export::pages("contacts", q.page(), move |page| {
-            let (state, filter) = (state.clone(), filter.clone());
-            async move {
-                let p = svc::list(&state.db.conn, &filter, &page).await?;
-                Ok(p.map(ContactDto::from))
-            }
-        })
-        .await;
-    }
-    let page = svc::list(&state.db.conn, &filter, &q.page()).await?;
-    Ok(HttpResponse::Ok().json(ContactList {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    }))
 }
 
 /// Create a contact (staff). A linked person may take the organization's flow-down type.
@@ -116,14 +92,11 @@ pub async fn history(
     history_page(&state, contact.contact.id, &q).await
 }
 
-pub async fn history_page(
-    state: &AppState,
-    contact_id: i64,
-    q: &ListQuery,
-) -> ApiResult<HttpResponse> {
-    let page = service::history::list(&state.db.conn, contact_id, &q.page()).await?;
-    Ok(HttpResponse::Ok().json(HistoryList {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    }))
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(history);
 }

@@ -4,14 +4,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::customer_types::{self as svc, CustomerTypePatch, NewCustomerType};
 
-use crate::app::AppState;
 use crate::auth::{Caller, Staff};
 use crate::dto::reference::{
     CustomerTypeDto, CustomerTypeList, CustomerTypePatchDto, CustomerTypeQuery, NewCustomerTypeDto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::{created, versioned};
+use crate::respond::{created, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// List customer types (members may read).
 #[utoipa::path(tag = "customer-types", operation_id = "listCustomerTypes", params(CustomerTypeQuery),
@@ -124,4 +125,13 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     svc::delete(&state.db, &code, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete);
 }

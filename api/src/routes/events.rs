@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::{events as svc, webhooks};
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::ListQuery;
 use crate::dto::events::{
@@ -13,7 +12,9 @@ use crate::dto::events::{
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::{created, versioned};
+use crate::respond::{created, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Business events, oldest first, after `cursor`. Every change that matters to an integrator
 /// is written here in the same transaction as the change, so an event exists exactly when its
@@ -181,4 +182,18 @@ pub async fn redeliver(
     let (id, delivery_id) = path.into_inner();
     let view = webhooks::redeliver(&state.db, id, delivery_id).await?;
     Ok(HttpResponse::Ok().json(DeliveryDto::from(view)))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(get)
+        .service(create_webhook)
+        .service(list_webhooks)
+        .service(get_webhook)
+        .service(update_webhook)
+        .service(delete_webhook)
+        .service(deliveries)
+        .service(redeliver)
+        .service(reveal_secret);
 }

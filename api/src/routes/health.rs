@@ -2,8 +2,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::Staff;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthDto {

@@ -5,9 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::billing::{adjust, invoices as inv, join, payments};
 use service::contacts::Actor;
-use service::idempotency::{Key, Stored};
 
-use crate::app::AppState;
 use crate::auth::{Caller, Member, Staff};
 use crate::csv_export;
 use crate::dto::invoices::{
@@ -16,42 +14,11 @@ use crate::dto::invoices::{
     ReasonDto,
 };
 use crate::extract::{Body, IfMatch};
-use crate::problem::{ApiError, ApiResult};
-use crate::routes::versioned;
-
-const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
-
-/// The request's idempotency key, bound to what it is for and to the request body.
-pub fn idempotency_key(
-    req: &HttpRequest,
-    scope: String,
-    body: &impl serde::Serialize,
-) -> ApiResult<Option<Key>> {
-    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::bad_parameter(IDEMPOTENCY_KEY, "must be printable text"))?;
-    let canonical =
-        serde_json::to_vec(body).map_err(|e| service::Error::Internal(e.to_string()))?;
-    Ok(Some(Key::new(scope, value, &canonical)?))
-}
-
-fn stored<T: serde::Serialize>(status: StatusCode, body: &T) -> Stored {
-    Stored {
-        status: status.as_u16(),
-        body: serde_json::to_string(body).unwrap_or_default(),
-    }
-}
-
-/// The first response stored under an idempotency key, sent again.
-pub fn replay(s: Stored) -> HttpResponse {
-    HttpResponse::build(StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK))
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .insert_header(("Idempotent-Replayed", "true"))
-        .body(s.body)
-}
+use crate::idempotent;
+use crate::problem::ApiResult;
+use crate::respond::versioned;
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// A page of invoices, or with `Accept: text/csv` every matching invoice (its lines as JSON
 /// in one cell).
@@ -153,7 +120,7 @@ async fn do_join(
     let key = if body.dry_run {
         None
     } else {
-        idempotency_key(req, format!("join:contact/{contact_id}"), &body)?
+        idempotent::key(req, format!("join:contact/{contact_id}"), &body)?
     };
     let today = service::clock::now().date_naive();
     let outcome = join::join(&state.db, actor, contact_id, body.into(), today, key, |j| {
@@ -162,23 +129,11 @@ async fn do_join(
         } else {
             StatusCode::OK
         };
-        stored(status, &JoinResponseDto::from(j.clone()))
+        idempotent::stored(status, &JoinResponseDto::from(j.clone()))
     })
     .await?;
     Ok(match outcome {
-        join::Outcome::Replayed(s) => {
-            // The first response carried the invoice's Location; so does its replay.
-            let id = serde_json::from_str::<serde_json::Value>(&s.body)
-                .ok()
-                .and_then(|v| v["id"].as_i64());
-            let mut res = replay(s);
-            if let Some(id) = id
-                && let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/invoices/{id}"))
-            {
-                res.headers_mut().insert(header::LOCATION, v);
-            }
-            res
-        }
+        join::Outcome::Replayed(s) => idempotent::replay(s, Some("/api/v1/invoices")),
         join::Outcome::Done(j) => {
             let dto = JoinResponseDto::from(*j);
             match dto.id {
@@ -242,17 +197,17 @@ pub async fn pay(
     body: Body<NewPaymentDto>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let key = idempotency_key(&req, format!("payment:invoice/{id}"), &body)?;
+    let key = idempotent::key(&req, format!("payment:invoice/{id}"), &body)?;
     let new = payments::NewPayment {
         amount_cents: body.amount.0,
         paid_on: body.paid_on.into(),
         method: body.method,
         reference: body.reference,
     };
-    let render = |p: &payments::Paid| stored(StatusCode::CREATED, &response(p));
+    let render = |p: &payments::Paid| idempotent::stored(StatusCode::CREATED, &response(p));
     Ok(
         match payments::pay(&state.db, *id, new, key, render).await? {
-            payments::Outcome::Replayed(s) => replay(s),
+            payments::Outcome::Replayed(s) => idempotent::replay(s, None),
             payments::Outcome::Done(p) => HttpResponse::Created().json(response(&p)),
         },
     )
@@ -396,4 +351,22 @@ pub async fn delete_batch(
 ) -> ApiResult<HttpResponse> {
     service::billing::batches::delete(&state.db, *id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(get)
+        .service(for_contact)
+        .service(mine)
+        .service(join_contact)
+        .service(join_me)
+        .service(pay)
+        .service(void)
+        .service(cancel)
+        .service(adjust_invoice)
+        .service(adjustments)
+        .service(get_batch)
+        .service(post_batch)
+        .service(delete_batch);
 }

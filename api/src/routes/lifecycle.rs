@@ -5,7 +5,6 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
 use service::audit::{self, Who};
 use service::lifecycle::{expire, mass_change as mass, purge};
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::lifecycle::{
     AuditList, AuditQuery, ExpireDto, ExpireResultDto, MassChangeDto, MassChangeResultDto,
@@ -14,6 +13,8 @@ use crate::dto::lifecycle::{
 use crate::extract::Body;
 use crate::middleware::RequestId;
 use crate::problem::ApiResult;
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The staff user and request behind an audited action.
 pub fn who(staff: &Staff, req: &HttpRequest) -> Who {
@@ -82,6 +83,9 @@ pub async fn purge_contacts(
     body: Body<PurgeDto>,
 ) -> ApiResult<HttpResponse> {
     let r = purge::run(&state.db, body.0.dry_run, &who(&staff, &req)).await?;
+    if !body.0.dry_run {
+        state.login_status.forget_all();
+    }
     Ok(HttpResponse::Ok().json(PurgeResultDto::from(r)))
 }
 
@@ -105,4 +109,12 @@ pub async fn audit_events(
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(mass_change)
+        .service(purge_contacts)
+        .service(expire_members)
+        .service(audit_events);
 }

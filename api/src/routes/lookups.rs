@@ -5,13 +5,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::lookup::LookupTable;
 
-use crate::app::AppState;
 use crate::auth::{Caller, Staff};
 use crate::dto::CodeListQuery;
 use crate::dto::reference::{LookupDto, LookupList, LookupPatch, NewLookup};
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::{created, versioned};
+use crate::respond::{created, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 const CATEGORIES: &LookupTable = &service::billing_categories::TABLE;
 const STATUSES: &LookupTable = &service::contact_statuses::TABLE;
@@ -201,4 +202,18 @@ pub async fn delete_status(
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
     delete_of(STATUSES, &state, &code, if_match).await
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_categories)
+        .service(create_category)
+        .service(get_category)
+        .service(update_category)
+        .service(delete_category)
+        .service(list_statuses)
+        .service(create_status)
+        .service(get_status)
+        .service(update_status)
+        .service(delete_status);
 }

@@ -4,13 +4,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, web};
 use service::contacts::{self as svc, Actor};
 
-use crate::app::AppState;
 use crate::auth::Member;
+use crate::contact_pages::history_page;
 use crate::dto::ListQuery;
 use crate::dto::contacts::{ContactDto, ContactPatchDto, HistoryList};
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::{contacts::history_page, versioned};
+use crate::respond::versioned;
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// My contact record.
 #[utoipa::path(tag = "self-service", operation_id = "getMe", security(("bearer" = ["member"])),
@@ -58,4 +60,9 @@ pub async fn my_history(
     q: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     history_page(&state, me.contact_id, &q).await
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_me).service(patch_me).service(my_history);
 }

@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::lookup::LookupTable;
 use service::pricing::{self as svc, Conditions, Decided, NewRule, RuleFilter};
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::pricing::{
     AddPricingGroupMembersDto, NewPricingGroupDto, NewPricingRuleDto, PriceDto, PriceQuery,
@@ -17,7 +16,9 @@ use crate::dto::pricing::{
 use crate::dto::{CodeListQuery, ListQuery};
 use crate::extract::{Body, IfMatch};
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::{created, path_segment, versioned};
+use crate::respond::{created, path_segment, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 const GROUPS: &LookupTable = &svc::groups::TABLE;
 
@@ -315,4 +316,22 @@ pub async fn remove_member(
     let (code, contact_id) = path.into_inner();
     svc::groups::remove_member(&state.db, &code, contact_id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(product_price)
+        .service(list_rules)
+        .service(create_rule)
+        .service(get_rule)
+        .service(update_rule)
+        .service(delete_rule)
+        .service(list_groups)
+        .service(create_group)
+        .service(get_group)
+        .service(update_group)
+        .service(delete_group)
+        .service(list_members)
+        .service(add_members)
+        .service(remove_member);
 }

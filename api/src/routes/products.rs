@@ -4,14 +4,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::products::{self as svc, NewProduct, ProductPatch};
 
-use crate::app::AppState;
 use crate::auth::{Caller, Staff};
 use crate::dto::reference::{
     NewProductDto, ProductDto, ProductList, ProductPatchDto, ProductQuery,
 };
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::{created, path_segment, versioned};
+use crate::respond::{created, path_segment, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// List products (members may read).
 #[utoipa::path(tag = "products", operation_id = "listProducts", params(ProductQuery),
@@ -126,4 +127,13 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     svc::delete(&state.db, &code, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete);
 }

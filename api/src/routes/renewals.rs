@@ -3,10 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use service::idempotency::{self, Stored};
+use service::idempotency;
 use service::renewals::{self as svc, RunRequest};
 
-use crate::app::AppState;
 use crate::auth::{Member, Staff};
 use crate::dto::ListQuery;
 use crate::dto::contacts::ContactDto;
@@ -16,8 +15,11 @@ use crate::dto::renewals::{
     RunDto, RunList, RunRequestDto, RunResultDto, run_dto,
 };
 use crate::extract::{Body, IfMatch};
+use crate::idempotent;
 use crate::problem::ApiResult;
-use crate::routes::versioned;
+use crate::respond::versioned;
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Generate renewals for a cycle (R-1..R-6), or preview them with `dry_run`. Runs page
 /// by page; `GET /renewal-runs/{id}` shows progress meanwhile. Running the same generation
@@ -37,12 +39,12 @@ pub async fn create(
     let key = if body.dry_run {
         None
     } else {
-        crate::routes::invoices::idempotency_key(&req, "renewal-run".into(), &body)?
+        idempotent::key(&req, "renewal-run".into(), &body)?
     };
     if let Some(k) = &key
         && let Some(s) = idempotency::replay(&state.db.conn, k).await?
     {
-        return Ok(crate::routes::invoices::replay(s));
+        return Ok(idempotent::replay(s, Some("/api/v1/renewal-runs")));
     }
     let run = RunRequest {
         cycle: body.billing_cycle.into(),
@@ -63,11 +65,7 @@ pub async fn create(
     };
     if let Some(k) = &key {
         // The run itself is safe to repeat; the key only gives a retry the first answer.
-        let stored = Stored {
-            status: status.as_u16(),
-            body: serde_json::to_string(&dto).unwrap_or_default(),
-        };
-        let _ = idempotency::store(&state.db.conn, k, &stored).await;
+        let _ = idempotency::store(&state.db.conn, k, &idempotent::stored(status, &dto)).await;
     }
     let mut res = HttpResponse::build(status);
     if let Some(id) = dto.id {
@@ -208,4 +206,16 @@ pub async fn itemize_my_renewal(
         service::renewals::itemized::choose(&state.db, me.contact_id, me.caller.user_id, choice)
             .await?;
     Ok(HttpResponse::Ok().json(ItemizedDto::from(it)))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(renew_months)
+        .service(renew_in_advance)
+        .service(my_renewal)
+        .service(itemize_my_renewal)
+        .service(reminders);
 }

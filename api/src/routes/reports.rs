@@ -4,13 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use service::contacts::ContactFilter;
 use service::reports::{billing, counts, mix};
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::csv_export;
 use crate::dto::reports::{
     BillingReportDto, BillingReportQuery, CountsDto, CountsQuery, MixQuery, MixRowDto, PeriodDto,
 };
 use crate::problem::ApiResult;
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Contacts per (customer type, billing category) with each combination's share of all counted
 /// records; combinations above 20 % are flagged. `recent=true` or `active_within_years`
@@ -95,4 +96,11 @@ pub async fn billing_report(
         return Ok(csv_export::rows("billing-report", &r.periods));
     }
     Ok(HttpResponse::Ok().json(r))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(membership_mix)
+        .service(membership_counts)
+        .service(billing_report);
 }

@@ -5,15 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::contacts::ContactFilter;
 use service::segments as svc;
 
-use crate::app::AppState;
 use crate::auth::Staff;
+use crate::contact_pages::contacts_page;
 use crate::dto::ListQuery;
 use crate::dto::contacts::{ContactList, ContactQuery};
 use crate::dto::segments::{SegmentDto, SegmentInputDto, SegmentList};
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::contacts::contacts_page;
-use crate::routes::{created, versioned};
+use crate::respond::{created, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Previous members (L-2): contacts that are not members now and have dues history (a
 /// membership subscription or a paid term). Narrow with `joined_from`/`joined_to` (join date)
@@ -155,4 +156,16 @@ pub async fn contacts(
     }
     filter.segment = Some(*id);
     contacts_page(state, filter, &q, &req).await
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(previous_members)
+        .service(prospects)
+        .service(create)
+        .service(list)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(contacts);
 }

@@ -1,12 +1,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, put, web};
 
-use crate::app::AppState;
 use crate::auth::Staff;
 use crate::dto::reference::SettingsDto;
 use crate::extract::{Body, IfMatch};
 use crate::problem::ApiResult;
-use crate::routes::versioned;
+use crate::respond::versioned;
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Membership settings (T-1).
 #[utoipa::path(tag = "settings", operation_id = "getMembershipSettings", security(("bearer" = ["staff"])),
@@ -32,4 +33,9 @@ pub async fn put_settings(
     let s = service::settings::put(&state.db, body.0.into_settings(), if_match.0).await?;
     let v = s.version;
     Ok(versioned(StatusCode::OK, v, &SettingsDto::from(s)))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_settings).service(put_settings);
 }

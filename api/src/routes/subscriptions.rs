@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::subscriptions::{self as svc, input};
 
-use crate::app::AppState;
 use crate::auth::{Caller, Member, Staff};
 use crate::dto::JsonObject;
 use crate::dto::subscriptions::{
@@ -13,7 +12,9 @@ use crate::dto::subscriptions::{
 };
 use crate::extract::{Body, IfMatch, Upload, UploadKind, parse_json};
 use crate::problem::ApiResult;
-use crate::routes::{created, versioned};
+use crate::respond::{created, versioned};
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 async fn list_page(state: &AppState, q: &SubscriptionQuery) -> ApiResult<HttpResponse> {
     let page = svc::list(&state.db.conn, &q.filter(), &q.page()).await?;
@@ -192,4 +193,16 @@ pub async fn mine(
     let mut q = q.into_inner();
     q.contact_id = Some(me.contact_id);
     list_page(&state, &q).await
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(import_rows)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(for_contact)
+        .service(mine);
 }

@@ -24,7 +24,9 @@ use crate::products::ProductType;
 use crate::{billing_categories, clock, customer_types, db::Db, settings};
 
 pub use options::{AutopayOption, CycleAccounting, CycleBillingTime};
-pub use rules::{CycleFields, name_key};
+pub use rules::CycleFields;
+
+use crate::codes::name_key;
 
 /// A cycle as stored, with the warnings its options deserve.
 #[derive(Debug, Clone)]
@@ -130,15 +132,6 @@ pub async fn resolve(conn: &impl ConnectionTrait, r: &CycleRef) -> Result<Cycle>
         ),
         other => other,
     })
-}
-
-/// P-6 from the product side: the cycle whose name equals `code`, if any.
-pub async fn named_like(conn: &impl ConnectionTrait, code: &str) -> Result<Option<String>> {
-    Ok(b::Entity::find()
-        .filter(b::Column::NameKey.eq(name_key(code)))
-        .one(conn)
-        .await?
-        .map(|m| m.name))
 }
 
 /// The reference data the checks of these cycles need, in a fixed number of queries.

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::customer_types::{CustomerType, PrimaryFee, in_formula_family};
-use crate::error::{Error, Errors, Result};
+use crate::error::{Errors, Result};
 use crate::products::ProductType;
 use crate::settings::{AccountingMethod, BillingTime, Settings};
 
@@ -54,11 +54,6 @@ pub struct Facts {
     /// Another cycle with the same name.
     pub duplicate_name: bool,
     pub settings: Settings,
-}
-
-/// Case-insensitive identity of a cycle name, also compared with product codes (P-6).
-pub fn name_key(name: &str) -> String {
-    name.trim().to_uppercase()
 }
 
 fn special_characters(name: &str) -> bool {
@@ -252,17 +247,4 @@ pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
         warnings.push("join_item_set on a non-dues cycle: joining still bills the customer type's primary fee".into());
     }
     Ok(warnings)
-}
-
-/// Rejects a product code that equals a cycle name (P-6, the other direction of B-1).
-pub fn check_product_code(cycle_with_that_name: Option<&str>) -> Result<()> {
-    match cycle_with_that_name {
-        Some(name) => Err(Error::invalid(
-            "code",
-            format!(
-                "billing cycle {name:?} has this name; a product code may not equal a cycle name"
-            ),
-        )),
-        None => Ok(()),
-    }
 }
