@@ -272,15 +272,32 @@ async fn validate_draft(
     self_id: Option<i64>,
     errors: &mut Errors,
 ) -> Result<Option<CustomerType>> {
-    let ty = customer_types::find(conn, &d.customer_type).await?;
-    let Some(ty) = ty else {
+    let Some(ty) = customer_types::find(conn, &d.customer_type).await? else {
         errors.add(
             "customer_type",
             format!("customer type {} does not exist", d.customer_type),
         );
         return Ok(None);
     };
-    // C-4
+    check_billing_category(conn, d, &ty, errors).await?;
+    check_status(conn, d, errors).await?;
+    check_record_kind(d, &ty, errors);
+    check_lengths(d, errors);
+    check_country(d, errors);
+    check_email(errors, d.email.as_deref());
+    check_ballot_preference(d, errors);
+    check_company(conn, d, self_id, errors).await?;
+    check_external_ref_is_free(conn, d, self_id).await?;
+    Ok(Some(ty))
+}
+
+/// C-4: a category that exists, and one at all when the type bills a primary fee.
+async fn check_billing_category(
+    conn: &impl ConnectionTrait,
+    d: &Draft,
+    ty: &CustomerType,
+    errors: &mut Errors,
+) -> Result<()> {
     match &d.billing_category {
         Some(cat) if billing_categories::TABLE.find(conn, cat).await?.is_none() => {
             errors.add(
@@ -298,6 +315,10 @@ async fn validate_draft(
         ),
         None => {}
     }
+    Ok(())
+}
+
+async fn check_status(conn: &impl ConnectionTrait, d: &Draft, errors: &mut Errors) -> Result<()> {
     if contact_statuses::TABLE
         .find(conn, &d.status)
         .await?
@@ -308,6 +329,12 @@ async fn validate_draft(
             format!("contact status {} does not exist", d.status),
         );
     }
+    Ok(())
+}
+
+/// An organization type's record has an organization name and no person's names or company;
+/// a person type's record has a last name and no organization name.
+fn check_record_kind(d: &Draft, ty: &CustomerType, errors: &mut Errors) {
     if ty.is_organization {
         if d.organization_name.is_none() {
             errors.add(
@@ -343,26 +370,27 @@ async fn validate_draft(
             errors.add("organization_name", "persons have first_name and last_name; link them to an organization with company_id");
         }
     }
-    check_len(errors, "first_name", d.first_name.as_deref(), 100);
-    check_len(errors, "last_name", d.last_name.as_deref(), 100);
-    check_len(
-        errors,
-        "organization_name",
-        d.organization_name.as_deref(),
-        200,
-    );
-    check_len(errors, "phone", d.phone.as_deref(), 40);
-    check_len(errors, "external_ref", d.external_ref.as_deref(), 100);
-    check_len(errors, "address.line1", d.address.line1.as_deref(), 200);
-    check_len(errors, "address.line2", d.address.line2.as_deref(), 200);
-    check_len(errors, "address.city", d.address.city.as_deref(), 100);
-    check_len(errors, "address.region", d.address.region.as_deref(), 100);
-    check_len(
-        errors,
-        "address.postal_code",
-        d.address.postal_code.as_deref(),
-        20,
-    );
+}
+
+fn check_lengths(d: &Draft, errors: &mut Errors) {
+    let a = &d.address;
+    for (field, value, max) in [
+        ("first_name", &d.first_name, 100),
+        ("last_name", &d.last_name, 100),
+        ("organization_name", &d.organization_name, 200),
+        ("phone", &d.phone, 40),
+        ("external_ref", &d.external_ref, 100),
+        ("address.line1", &a.line1, 200),
+        ("address.line2", &a.line2, 200),
+        ("address.city", &a.city, 100),
+        ("address.region", &a.region, 100),
+        ("address.postal_code", &a.postal_code, 20),
+    ] {
+        check_len(errors, field, value.as_deref(), max);
+    }
+}
+
+fn check_country(d: &Draft, errors: &mut Errors) {
     if let Some(country) = &d.address.country
         && (country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()))
     {
@@ -371,44 +399,66 @@ async fn validate_draft(
             "must be an ISO 3166-1 alpha-2 code such as US",
         );
     }
-    check_email(errors, d.email.as_deref());
+}
+
+fn check_ballot_preference(d: &Draft, errors: &mut Errors) {
     if let Some(b) = &d.ballot_preference
         && b != "electronic"
         && b != "paper"
     {
         errors.add("ballot_preference", "must be electronic or paper");
     }
-    if let Some(company) = d.company_id {
-        if Some(company) == self_id {
-            errors.add("company_id", "a contact cannot be linked to itself");
-        } else {
-            match c::Entity::find_by_id(company).one(conn).await? {
-                None => errors.add("company_id", format!("contact {company} does not exist")),
-                Some(org) => {
-                    let org_type = customer_types::find(conn, &org.customer_type).await?;
-                    if !org_type.is_some_and(|t| t.is_organization) {
-                        errors.add(
-                            "company_id",
-                            format!("contact {company} is not an organization"),
-                        );
-                    }
-                }
+}
+
+/// C-3: a person is linked to an existing organization, never to itself.
+async fn check_company(
+    conn: &impl ConnectionTrait,
+    d: &Draft,
+    self_id: Option<i64>,
+    errors: &mut Errors,
+) -> Result<()> {
+    let Some(company) = d.company_id else {
+        return Ok(());
+    };
+    if Some(company) == self_id {
+        errors.add("company_id", "a contact cannot be linked to itself");
+        return Ok(());
+    }
+    match c::Entity::find_by_id(company).one(conn).await? {
+        None => errors.add("company_id", format!("contact {company} does not exist")),
+        Some(org) => {
+            let org_type = customer_types::find(conn, &org.customer_type).await?;
+            if !org_type.is_some_and(|t| t.is_organization) {
+                errors.add(
+                    "company_id",
+                    format!("contact {company} is not an organization"),
+                );
             }
         }
     }
-    if let Some(r) = &d.external_ref {
-        let mut q = c::Entity::find().filter(c::Column::ExternalRef.eq(r.as_str()));
-        if let Some(id) = self_id {
-            q = q.filter(c::Column::Id.ne(id));
-        }
-        if let Some(other) = q.one(conn).await? {
-            return Err(Error::conflict(format!(
-                "external_ref {r} is already used by contact {}",
-                other.id
-            )));
-        }
+    Ok(())
+}
+
+/// An external reference names one contact (409 when another has it).
+async fn check_external_ref_is_free(
+    conn: &impl ConnectionTrait,
+    d: &Draft,
+    self_id: Option<i64>,
+) -> Result<()> {
+    let Some(r) = &d.external_ref else {
+        return Ok(());
+    };
+    let mut q = c::Entity::find().filter(c::Column::ExternalRef.eq(r.as_str()));
+    if let Some(id) = self_id {
+        q = q.filter(c::Column::Id.ne(id));
     }
-    Ok(Some(ty))
+    match q.one(conn).await? {
+        Some(other) => Err(Error::conflict(format!(
+            "external_ref {r} is already used by contact {}",
+            other.id
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub async fn create(db: &Db, new: NewContact) -> Result<ContactView> {
@@ -529,194 +579,218 @@ pub async fn update(
     let current = visible(&txn, actor, id).await?;
     check_version(expected_version, current.version)?;
     check_locked(&patch.attempted_locked, &current.customer_type)?;
-    if let Actor::Member { .. } = actor {
-        let not_allowed: Vec<String> = patch
-            .fields()
-            .into_iter()
-            .filter(|f| !MEMBER_EDITABLE.contains(f))
-            .map(str::to_owned)
-            .collect();
-        if !not_allowed.is_empty() {
-            return Err(Error::Forbidden {
-                message: format!(
-                    "members may change only their profile ({}); {} can be changed by staff",
-                    MEMBER_EDITABLE.join(", "),
-                    not_allowed.join(", ")
-                ),
-                fields: not_allowed,
-            });
-        }
-    }
-    let changed = patch.fields();
+    check_member_may_change(actor, &patch)?;
     let mut errors = Errors::new();
     let tags = patch.tags.as_ref().map(|t| tags::normalize(&mut errors, t));
-    let current_address = Address {
-        line1: current.address_line1.clone(),
-        line2: current.address_line2.clone(),
-        city: current.city.clone(),
-        region: current.region.clone(),
-        postal_code: current.postal_code.clone(),
-        country: current.country.clone(),
-    };
-    let mut draft = Draft {
-        customer_type: patch
-            .customer_type
-            .clone()
-            .map(|t| t.trim().to_owned())
-            .unwrap_or_else(|| current.customer_type.clone()),
-        billing_category: patch
-            .billing_category
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.billing_category.clone()),
-        status: patch
-            .status
-            .clone()
-            .and_then(|s| clean(Some(s)))
-            .unwrap_or_else(|| current.status.clone()),
-        first_name: patch
-            .first_name
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.first_name.clone()),
-        last_name: patch
-            .last_name
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.last_name.clone()),
-        organization_name: patch
-            .organization_name
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.organization_name.clone()),
-        email: patch
-            .email
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.email.clone()),
-        phone: patch
-            .phone
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.phone.clone()),
-        address: match patch.address.clone() {
-            None => current_address,
-            Some(a) => clean_address(a.unwrap_or_default()),
-        },
-        company_id: patch.company_id.unwrap_or(current.company_id),
-        external_ref: patch
-            .external_ref
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.external_ref.clone()),
-        autopay: patch.autopay.unwrap_or(current.autopay),
-        email_opt_in: patch.email_opt_in.unwrap_or(current.email_opt_in),
-        mail_opt_in: patch.mail_opt_in.unwrap_or(current.mail_opt_in),
-        ballot_preference: patch
-            .ballot_preference
-            .clone()
-            .map(clean)
-            .unwrap_or_else(|| current.ballot_preference.clone()),
-    };
-
-    // C-5: a member's customer type changes only by action; non-member types may be
-    // reclassified among themselves, keeping the record kind.
-    let type_changed = draft.customer_type != current.customer_type;
-    if type_changed {
-        let old = customer_types::get(&txn, &current.customer_type).await?;
-        match customer_types::find(&txn, &draft.customer_type).await? {
-            None => errors.add(
-                "customer_type",
-                format!("customer type {} does not exist", draft.customer_type),
-            ),
-            Some(new) => {
-                if old.is_member || new.is_member {
-                    return Err(Error::LockedFields {
-                        fields: vec!["customer_type".into()],
-                        message: format!(
-                            "a member's customer type changes only by joining, renewal, expiry, mass change or flow-down (from {} to {})",
-                            old.code, new.code
-                        ),
-                    });
-                }
-                if old.is_organization != new.is_organization {
-                    errors.add("customer_type", format!("customer type {} is of another record kind (person vs organization) than {}", new.code, old.code));
-                }
-            }
-        }
-    }
+    let mut draft = Draft::patched(&current, &patch);
+    let type_changed = check_type_change(&txn, &current, &draft, &mut errors).await?;
     let ty = validate_draft(&txn, &draft, Some(id), &mut errors).await?;
     errors.into_result()?;
     let ty = ty.ok_or_else(|| Error::Internal("customer type vanished".into()))?;
-
-    let now = clock::now();
     let fd = FlowDown::load(&txn).await?;
-    // CT-6: a follower linked or unlinked takes the new organization's flow-down type.
-    if !ty.is_organization && draft.company_id != current.company_id && !type_changed {
-        let org_type = match draft.company_id {
-            Some(org) => org_type_of(&txn, org).await?,
-            None => None,
+    if !type_changed {
+        follow_new_organization(&txn, &fd, &ty, &current, &mut draft).await?;
+    }
+    let now = clock::now();
+    let (new_type, new_status) = (draft.customer_type.clone(), draft.status.clone());
+    write_update(&txn, &current, draft, now).await?;
+    record_type_change(&txn, &fd, &ty, &current, &new_type, now).await?;
+    record_status_change(&txn, &current, &new_status, now).await?;
+    if let Some(tags) = tags {
+        write_tags(&txn, id, &tags).await?;
+    }
+    let view = get_view(&txn, id).await?;
+    let changed = json!({ "changed": patch.fields() });
+    events::emit(
+        &txn,
+        vec![Event::contact(events::CONTACT_UPDATED, id, changed)],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// C-6: a member changes only the profile fields of their record.
+fn check_member_may_change(actor: Actor, patch: &ContactPatch) -> Result<()> {
+    if let Actor::Staff = actor {
+        return Ok(());
+    }
+    let not_allowed: Vec<String> = patch
+        .fields()
+        .into_iter()
+        .filter(|f| !MEMBER_EDITABLE.contains(f))
+        .map(str::to_owned)
+        .collect();
+    if not_allowed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Forbidden {
+        message: format!(
+            "members may change only their profile ({}); {} can be changed by staff",
+            MEMBER_EDITABLE.join(", "),
+            not_allowed.join(", ")
+        ),
+        fields: not_allowed,
+    })
+}
+
+impl Draft {
+    /// The record as it will be: the patch's fields over the current ones.
+    fn patched(current: &c::Model, patch: &ContactPatch) -> Draft {
+        let text = |new: &Option<Option<String>>, old: &Option<String>| match new {
+            Some(v) => clean(v.clone()),
+            None => old.clone(),
         };
-        if let Some(t) = fd.linked_type(&draft.customer_type, org_type.as_deref()) {
-            draft.customer_type = t;
+        Draft {
+            customer_type: patch
+                .customer_type
+                .as_ref()
+                .map(|t| t.trim().to_owned())
+                .unwrap_or_else(|| current.customer_type.clone()),
+            billing_category: text(&patch.billing_category, &current.billing_category),
+            status: patch
+                .status
+                .clone()
+                .and_then(|s| clean(Some(s)))
+                .unwrap_or_else(|| current.status.clone()),
+            first_name: text(&patch.first_name, &current.first_name),
+            last_name: text(&patch.last_name, &current.last_name),
+            organization_name: text(&patch.organization_name, &current.organization_name),
+            email: text(&patch.email, &current.email),
+            phone: text(&patch.phone, &current.phone),
+            address: match patch.address.clone() {
+                None => Address {
+                    line1: current.address_line1.clone(),
+                    line2: current.address_line2.clone(),
+                    city: current.city.clone(),
+                    region: current.region.clone(),
+                    postal_code: current.postal_code.clone(),
+                    country: current.country.clone(),
+                },
+                Some(a) => clean_address(a.unwrap_or_default()),
+            },
+            company_id: patch.company_id.unwrap_or(current.company_id),
+            external_ref: text(&patch.external_ref, &current.external_ref),
+            autopay: patch.autopay.unwrap_or(current.autopay),
+            email_opt_in: patch.email_opt_in.unwrap_or(current.email_opt_in),
+            mail_opt_in: patch.mail_opt_in.unwrap_or(current.mail_opt_in),
+            ballot_preference: text(&patch.ballot_preference, &current.ballot_preference),
         }
     }
+}
 
-    let new_type = draft.customer_type.clone();
-    let new_status = draft.status.clone();
+/// C-5: a member's customer type changes only by action; non-member types may be
+/// reclassified among themselves, keeping the record kind. Whether the type changes.
+async fn check_type_change(
+    conn: &impl ConnectionTrait,
+    current: &c::Model,
+    draft: &Draft,
+    errors: &mut Errors,
+) -> Result<bool> {
+    if draft.customer_type == current.customer_type {
+        return Ok(false);
+    }
+    let old = customer_types::get(conn, &current.customer_type).await?;
+    match customer_types::find(conn, &draft.customer_type).await? {
+        None => errors.add(
+            "customer_type",
+            format!("customer type {} does not exist", draft.customer_type),
+        ),
+        Some(new) => {
+            if old.is_member || new.is_member {
+                return Err(Error::LockedFields {
+                    fields: vec!["customer_type".into()],
+                    message: format!(
+                        "a member's customer type changes only by joining, renewal, expiry, mass change or flow-down (from {} to {})",
+                        old.code, new.code
+                    ),
+                });
+            }
+            if old.is_organization != new.is_organization {
+                errors.add("customer_type", format!("customer type {} is of another record kind (person vs organization) than {}", new.code, old.code));
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// CT-6: a follower linked or unlinked takes the new organization's flow-down type.
+async fn follow_new_organization(
+    conn: &impl ConnectionTrait,
+    fd: &FlowDown,
+    ty: &CustomerType,
+    current: &c::Model,
+    draft: &mut Draft,
+) -> Result<()> {
+    if ty.is_organization || draft.company_id == current.company_id {
+        return Ok(());
+    }
+    let org_type = match draft.company_id {
+        Some(org) => org_type_of(conn, org).await?,
+        None => None,
+    };
+    if let Some(t) = fd.linked_type(&draft.customer_type, org_type.as_deref()) {
+        draft.customer_type = t;
+    }
+    Ok(())
+}
+
+/// Writes the draft over the version that was read (412 if another write came first).
+async fn write_update(
+    conn: &impl ConnectionTrait,
+    current: &c::Model,
+    draft: Draft,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     let res = c::Entity::update_many()
         .set(c::ActiveModel {
             version: Set(current.version + 1),
             updated_at: Set(now),
             ..draft.into_columns()
         })
-        .filter(c::Column::Id.eq(id))
+        .filter(c::Column::Id.eq(current.id))
         .filter(c::Column::Version.eq(current.version))
-        .exec(&txn)
+        .exec(conn)
         .await?;
     if res.rows_affected == 0 {
         return Err(Error::PreconditionFailed);
     }
-    if new_type != current.customer_type {
-        history::record_change(
-            &txn,
-            id,
-            history::TYPE_CHANGE,
-            &current.customer_type,
-            &new_type,
-            now,
-        )
-        .await?;
-        if ty.is_organization {
-            fd.apply_to_linked(&txn, id, &new_type, now).await?;
-        }
+    Ok(())
+}
+
+/// L-6: a new type is a line of history; an organization's type flows down to its linked
+/// persons (CT-6).
+async fn record_type_change(
+    conn: &impl ConnectionTrait,
+    fd: &FlowDown,
+    ty: &CustomerType,
+    current: &c::Model,
+    new_type: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    if new_type == current.customer_type {
+        return Ok(());
     }
-    if new_status != current.status {
-        history::record_change(
-            &txn,
-            id,
-            history::STATUS_CHANGE,
-            &current.status,
-            &new_status,
-            now,
-        )
-        .await?;
+    let (from, id) = (&current.customer_type, current.id);
+    history::record_change(conn, id, history::TYPE_CHANGE, from, new_type, now).await?;
+    if ty.is_organization {
+        fd.apply_to_linked(conn, id, new_type, now).await?;
     }
-    if let Some(tags) = tags {
-        write_tags(&txn, id, &tags).await?;
+    Ok(())
+}
+
+/// L-6: a new status is a line of history.
+async fn record_status_change(
+    conn: &impl ConnectionTrait,
+    current: &c::Model,
+    new_status: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    if new_status == current.status {
+        return Ok(());
     }
-    let view = get_view(&txn, id).await?;
-    events::emit(
-        &txn,
-        vec![Event::contact(
-            events::CONTACT_UPDATED,
-            id,
-            json!({ "changed": changed }),
-        )],
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view)
+    let (from, id) = (&current.status, current.id);
+    history::record_change(conn, id, history::STATUS_CHANGE, from, new_status, now).await
 }
 
 /// SEC-1: a member asking for another contact's record gets "not found", never "forbidden".

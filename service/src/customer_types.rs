@@ -221,64 +221,110 @@ struct State<'a> {
 
 async fn validate(conn: &impl ConnectionTrait, s: &State<'_>, existing: bool) -> Result<()> {
     let mut errors = Errors::new();
+    check_code_and_name(s, existing, &mut errors);
+    check_primary_fee(conn, s, &mut errors).await?;
+    check_expires_to(conn, s, &mut errors).await?;
+    check_renews_as(conn, s, &mut errors).await?;
+    check_flow_down_type(conn, s, &mut errors).await?;
+    if existing {
+        check_dependents(conn, s, &mut errors).await?;
+    }
+    errors.into_result()
+}
+
+fn kind_word(org: bool) -> &'static str {
+    if org { "an organization" } else { "a person" }
+}
+
+/// CT-1: the code's shape (set once, at creation) and a name.
+fn check_code_and_name(s: &State<'_>, existing: bool, errors: &mut Errors) {
     if !existing && let Err(m) = codes::check_customer_type_code(s.code) {
         errors.add("code", m);
     }
     if s.name.trim().is_empty() || s.name.chars().count() > 200 {
         errors.add("name", "must be 1 to 200 characters");
     }
-    let kind_word = |org: bool| if org { "an organization" } else { "a person" };
+}
 
-    // CT-3
+/// CT-3: a primary fee is a list of existing products, each once, or a formula over a product
+/// family with an optional default product of that family.
+async fn check_primary_fee(
+    conn: &impl ConnectionTrait,
+    s: &State<'_>,
+    errors: &mut Errors,
+) -> Result<()> {
     match s.primary_fee {
-        None => {}
-        Some(PrimaryFee::Products(list)) => {
-            if list.is_empty() {
-                errors.add(
-                    "primary_fee.products",
-                    "list at least one product, or set primary_fee to null",
-                );
-            }
-            let mut seen = std::collections::HashSet::new();
-            for code in list {
-                if !seen.insert(code) {
-                    errors.add(
-                        "primary_fee.products",
-                        format!("product {code} is listed twice"),
-                    );
-                }
-            }
-            match products::require_all(conn, "primary_fee.products", list).await {
-                Ok(_) => {}
-                Err(Error::Validation(found)) => {
-                    for e in found {
-                        errors.add(e.field, e.message);
-                    }
-                }
-                Err(other) => return Err(other),
-            }
-        }
+        None => Ok(()),
+        Some(PrimaryFee::Products(list)) => check_fee_products(conn, list, errors).await,
         Some(PrimaryFee::Formula {
             designator,
             default_product,
-        }) => {
-            if let Err(m) = codes::check_designator(designator) {
-                errors.add("primary_fee.designator", m);
-            }
-            if let Some(d) = default_product {
-                if !in_formula_family(designator, d) {
-                    errors.add("primary_fee.default_product", format!("product {d} is not in the {designator} family (its code must begin with {designator} and not end with {TAX_SUFFIX})"));
-                } else if products::find(conn, d).await?.is_none() {
-                    errors.add(
-                        "primary_fee.default_product",
-                        format!("unknown product: {d}"),
-                    );
-                }
-            }
+        }) => check_fee_formula(conn, designator, default_product.as_deref(), errors).await,
+    }
+}
+
+async fn check_fee_products(
+    conn: &impl ConnectionTrait,
+    list: &[String],
+    errors: &mut Errors,
+) -> Result<()> {
+    if list.is_empty() {
+        errors.add(
+            "primary_fee.products",
+            "list at least one product, or set primary_fee to null",
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for code in list {
+        if !seen.insert(code) {
+            errors.add(
+                "primary_fee.products",
+                format!("product {code} is listed twice"),
+            );
         }
     }
+    match products::require_all(conn, "primary_fee.products", list).await {
+        Ok(_) => Ok(()),
+        Err(Error::Validation(found)) => {
+            for e in found {
+                errors.add(e.field, e.message);
+            }
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
+}
 
-    // CT-4
+async fn check_fee_formula(
+    conn: &impl ConnectionTrait,
+    designator: &str,
+    default_product: Option<&str>,
+    errors: &mut Errors,
+) -> Result<()> {
+    if let Err(m) = codes::check_designator(designator) {
+        errors.add("primary_fee.designator", m);
+    }
+    let Some(d) = default_product else {
+        return Ok(());
+    };
+    if !in_formula_family(designator, d) {
+        errors.add("primary_fee.default_product", format!("product {d} is not in the {designator} family (its code must begin with {designator} and not end with {TAX_SUFFIX})"));
+    } else if products::find(conn, d).await?.is_none() {
+        errors.add(
+            "primary_fee.default_product",
+            format!("unknown product: {d}"),
+        );
+    }
+    Ok(())
+}
+
+/// CT-4: a member type names the non-member type of the same kind its lapsed members move
+/// to; a non-member type names none.
+async fn check_expires_to(
+    conn: &impl ConnectionTrait,
+    s: &State<'_>,
+    errors: &mut Errors,
+) -> Result<()> {
     match (s.is_member, s.expires_to) {
         (true, None) => errors.add("expires_to", "a member type must name the non-member type its lapsed members move to"),
         (false, Some(_)) => errors.add("expires_to", "only member types expire; leave expires_to empty for a non-member type"),
@@ -290,51 +336,63 @@ async fn validate(conn: &impl ConnectionTrait, s: &State<'_>, existing: bool) ->
         },
         (false, None) => {}
     }
+    Ok(())
+}
 
-    // CT-5
-    if let Some(target) = s.renews_as {
-        match find(conn, target).await? {
-            _ if target == s.code => errors.add("renews_as", "a type cannot renew as itself"),
-            None => errors.add(
-                "renews_as",
-                format!("customer type {target} does not exist"),
+/// CT-5: a type renews as another member type of the same kind.
+async fn check_renews_as(
+    conn: &impl ConnectionTrait,
+    s: &State<'_>,
+    errors: &mut Errors,
+) -> Result<()> {
+    let Some(target) = s.renews_as else {
+        return Ok(());
+    };
+    match find(conn, target).await? {
+        _ if target == s.code => errors.add("renews_as", "a type cannot renew as itself"),
+        None => errors.add(
+            "renews_as",
+            format!("customer type {target} does not exist"),
+        ),
+        Some(t) if t.is_organization != s.is_organization => errors.add(
+            "renews_as",
+            format!(
+                "customer type {target} is not {} type",
+                kind_word(s.is_organization)
             ),
-            Some(t) if t.is_organization != s.is_organization => errors.add(
-                "renews_as",
-                format!(
-                    "customer type {target} is not {} type",
-                    kind_word(s.is_organization)
-                ),
-            ),
-            Some(t) if !t.is_member => errors.add(
-                "renews_as",
-                format!("customer type {target} is not a member type"),
-            ),
-            Some(_) => {}
-        }
+        ),
+        Some(t) if !t.is_member => errors.add(
+            "renews_as",
+            format!("customer type {target} is not a member type"),
+        ),
+        Some(_) => {}
     }
+    Ok(())
+}
 
-    // CT-6
-    if let Some(target) = s.flow_down_type {
-        if !s.is_organization {
-            errors.add(
-                "flow_down_type",
-                "only organization types flow down to linked persons",
-            );
-        } else {
-            match find(conn, target).await? {
-                None => errors.add("flow_down_type", format!("customer type {target} does not exist")),
-                Some(t) if t.is_organization => errors.add("flow_down_type", format!("customer type {target} is an organization type; linked persons need a person type")),
-                Some(t) if t.has_primary_fee() => errors.add("flow_down_type", format!("customer type {target} bills a primary fee; a flow-down type is given, not paid for")),
-                Some(_) => {}
-            }
-        }
+/// CT-6: only an organization type flows down, to a person type that bills no primary fee.
+async fn check_flow_down_type(
+    conn: &impl ConnectionTrait,
+    s: &State<'_>,
+    errors: &mut Errors,
+) -> Result<()> {
+    let Some(target) = s.flow_down_type else {
+        return Ok(());
+    };
+    if !s.is_organization {
+        errors.add(
+            "flow_down_type",
+            "only organization types flow down to linked persons",
+        );
+        return Ok(());
     }
-
-    if existing {
-        check_dependents(conn, s, &mut errors).await?;
+    match find(conn, target).await? {
+        None => errors.add("flow_down_type", format!("customer type {target} does not exist")),
+        Some(t) if t.is_organization => errors.add("flow_down_type", format!("customer type {target} is an organization type; linked persons need a person type")),
+        Some(t) if t.has_primary_fee() => errors.add("flow_down_type", format!("customer type {target} bills a primary fee; a flow-down type is given, not paid for")),
+        Some(_) => {}
     }
-    errors.into_result()
+    Ok(())
 }
 
 /// Other records point at this type; a change must keep their rules true.

@@ -89,31 +89,46 @@ fn billed_as_primary<'a>(ty: &'a CustomerType, product: &str) -> Option<&'a str>
 /// Validates the whole cycle; returns the warnings to show with it.
 pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
     let mut errors = Errors::new();
-    let mut warnings = Vec::new();
+    let mut warnings = check_name(f, facts, &mut errors);
+    check_customer_types(f, facts, &mut errors);
+    check_billing_categories(f, facts, &mut errors);
+    check_products(f, facts, &mut errors);
+    check_ranges(f, &mut errors);
+    errors.into_result()?;
+    warnings.extend(option_warnings(f, facts));
+    Ok(warnings)
+}
+
+/// B-1, P-6: a name of the right length, unique, and not a product code; special characters
+/// are a warning.
+fn check_name(f: &CycleFields, facts: &Facts, errors: &mut Errors) -> Vec<String> {
     let name = f.name.trim();
-    // B-1, P-6
     if name.is_empty() || name.chars().count() > NAME_MAX {
         errors.add("name", format!("must be 1 to {NAME_MAX} characters"));
-    } else {
-        if facts.duplicate_name {
-            errors.add(
-                "name",
-                format!("a billing cycle named {name:?} already exists"),
-            );
-        }
-        if let Some(code) = &facts.product_named_like_cycle {
-            errors.add(
-                "name",
-                format!("product {code} has this code; a cycle name may not equal a product code"),
-            );
-        }
-        if special_characters(name) {
-            warnings.push(format!(
-                "the name {name:?} contains special characters such as '_' or '/'; they are accepted but not recommended"
-            ));
-        }
+        return Vec::new();
     }
-    // B-3
+    if facts.duplicate_name {
+        errors.add(
+            "name",
+            format!("a billing cycle named {name:?} already exists"),
+        );
+    }
+    if let Some(code) = &facts.product_named_like_cycle {
+        errors.add(
+            "name",
+            format!("product {code} has this code; a cycle name may not equal a product code"),
+        );
+    }
+    if special_characters(name) {
+        return vec![format!(
+            "the name {name:?} contains special characters such as '_' or '/'; they are accepted but not recommended"
+        )];
+    }
+    Vec::new()
+}
+
+/// B-3: at least one known type, each once; exactly one for a join cycle.
+fn check_customer_types(f: &CycleFields, facts: &Facts, errors: &mut Errors) {
     if f.customer_types.is_empty() {
         errors.add("customer_types", "name at least one customer type");
     }
@@ -138,7 +153,10 @@ pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
             "a cycle used for joins (join_item_set) must have exactly one customer type: joining assigns it",
         );
     }
-    // B-4
+}
+
+/// B-4: known categories, each once.
+fn check_billing_categories(f: &CycleFields, facts: &Facts, errors: &mut Errors) {
     for d in duplicates(&f.billing_categories) {
         errors.add("billing_categories", format!("{d} is listed twice"));
     }
@@ -154,7 +172,10 @@ pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
             format!("unknown billing category(ies): {}", missing.join(", ")),
         );
     }
-    // B-5 and B-3 (no product billed twice)
+}
+
+/// B-5, B-3 (no product billed twice) and B-9 (the chapter options need a chapter product).
+fn check_products(f: &CycleFields, facts: &Facts, errors: &mut Errors) {
     for d in duplicates(&f.products) {
         errors.add("products", format!("{d} is listed twice"));
     }
@@ -182,14 +203,16 @@ pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
             }
         }
     }
-    // B-9
     if (f.require_chapter || f.allow_multiple_chapters) && chapters == 0 {
         errors.add(
             "products",
             "the chapter options need at least one chapter (CHAPT/...) product in the cycle",
         );
     }
-    // B-11
+}
+
+/// B-11 and the other bounded numbers.
+fn check_ranges(f: &CycleFields, errors: &mut Errors) {
     if f.months_prior_to_expiration > MONTHS_PRIOR_MAX {
         errors.add(
             "months_prior_to_expiration",
@@ -205,8 +228,11 @@ pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
     if f.reminder_days.is_some_and(|d| d > 3660) {
         errors.add("reminder_days", "must be between 0 and 3660");
     }
-    errors.into_result()?;
+}
 
+/// Options that are valid but have no effect with the others chosen.
+fn option_warnings(f: &CycleFields, facts: &Facts) -> Vec<String> {
+    let mut warnings = Vec::new();
     let time = f.billing_time.resolve(&facts.settings);
     let method = if f.autopay_option == AutopayOption::OnlyAutopay {
         AccountingMethod::Accrual
@@ -246,5 +272,5 @@ pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
     if !f.membership && f.join_item_set {
         warnings.push("join_item_set on a non-dues cycle: joining still bills the customer type's primary fee".into());
     }
-    Ok(warnings)
+    warnings
 }
