@@ -348,61 +348,151 @@ async fn write_page(
     skips: &[(i64, String)],
 ) -> Result<Vec<i64>> {
     let started = std::time::Instant::now();
-    let now = clock::now();
-    let method = method_of(cycle, settings);
-    // B-2: primary-fee subscriptions a contact does not hold yet are created at billing.
-    let new_subs: Vec<s::ActiveModel> = bills
-        .iter()
-        .flat_map(|b| {
-            b.new_primaries.iter().map(move |prod| s::ActiveModel {
-                contact_id: Set(b.contact_id),
-                product: Set(prod.clone()),
-                begin_date: Set(Some(b.term.begin)),
-                paid_through: Set(None),
-                bill_to_id: Set(b.contact_id),
-                // Active once paid (`complete`), so a family never holds two active (S-8).
-                active: Set(false),
-                is_complimentary: Set(false),
-                is_membership_component: Set(true),
-                bill_subscription: Set(true),
-                accounting_method: Set(method.as_str().into()),
-                billed: Set(false),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
+    let page = PageWrite {
+        run_id,
+        cycle,
+        bills,
+        method: method_of(cycle, settings),
+        now: clock::now(),
+    };
+    let created = page.create_new_primaries(conn).await?;
+    let batch_id = page.autopay_batch(conn).await?;
+    let invoice_of = page.insert_invoices(conn, batch_id).await?;
+    let wrote_invoices = started.elapsed();
+    let billed = page.lines(&invoice_of, &created);
+    billed.insert_lines(conn).await?;
+    let wrote_lines = started.elapsed();
+    mark_billed(conn, &billed.marks, page.now).await?;
+    let wrote_subs = started.elapsed();
+    paid_through::sync(conn, &billed.complimentary_contacts, page.now).await?;
+    record_skips(conn, run_id, skips).await?;
+    let wrote_rest = started.elapsed();
+    let ids = page.invoice_ids(&invoice_of);
+    events::emit_renewal_invoices(conn, &ids).await?;
+    tracing::debug!(
+        invoices = ?wrote_invoices,
+        lines = ?(wrote_lines - wrote_invoices),
+        subscriptions = ?(wrote_subs - wrote_lines),
+        rest = ?(wrote_rest - wrote_subs),
+        events = ?(started.elapsed() - wrote_rest),
+        "renewal page written"
+    );
+    Ok(ids)
+}
+
+/// One page of bills being written.
+struct PageWrite<'a> {
+    run_id: Option<i64>,
+    cycle: &'a Cycle,
+    bills: &'a [Bill],
+    method: AccountingMethod,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// A subscription a bill creates: (contact, product) to its id.
+type Created = HashMap<(i64, String), i64>;
+
+/// What a page's lines write: the lines, the subscriptions they mark billed (id, term begin,
+/// term end, paid through now as complimentary) and the contacts whose paid-through follows.
+struct PageLines {
+    lines: Vec<l::ActiveModel>,
+    marks: Vec<(i64, NaiveDate, NaiveDate, bool)>,
+    complimentary_contacts: Vec<i64>,
+}
+
+impl PageWrite<'_> {
+    /// B-2: primary-fee subscriptions a contact does not hold yet are created at billing.
+    async fn create_new_primaries(&self, conn: &impl ConnectionTrait) -> Result<Created> {
+        let new_subs: Vec<s::ActiveModel> = self
+            .bills
+            .iter()
+            .flat_map(|b| {
+                b.new_primaries
+                    .iter()
+                    .map(move |prod| self.new_primary(b, prod))
             })
-        })
-        .collect();
-    let mut created: HashMap<(i64, String), i64> = HashMap::new();
-    for chunk in new_subs.chunks(rows_per_statement(22)) {
-        for m in s::Entity::insert_many(chunk.to_vec())
-            .exec_with_returning(conn)
-            .await?
-        {
-            created.insert((m.contact_id, m.product), m.id);
+            .collect();
+        let mut created = Created::new();
+        for chunk in new_subs.chunks(rows_per_statement(22)) {
+            for m in s::Entity::insert_many(chunk.to_vec())
+                .exec_with_returning(conn)
+                .await?
+            {
+                created.insert((m.contact_id, m.product), m.id);
+            }
+        }
+        Ok(created)
+    }
+
+    fn new_primary(&self, b: &Bill, product: &str) -> s::ActiveModel {
+        s::ActiveModel {
+            contact_id: Set(b.contact_id),
+            product: Set(product.to_owned()),
+            begin_date: Set(Some(b.term.begin)),
+            paid_through: Set(None),
+            bill_to_id: Set(b.contact_id),
+            // Active once paid (`complete`), so a family never holds two active (S-8).
+            active: Set(false),
+            is_complimentary: Set(false),
+            is_membership_component: Set(true),
+            bill_subscription: Set(true),
+            accounting_method: Set(self.method.as_str().into()),
+            billed: Set(false),
+            version: Set(1),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            ..Default::default()
         }
     }
-    // I-5: a run's AutoPay invoices wait in its batch until posted (always accrual).
-    let batch_id = match run_id {
-        Some(run) if bills.iter().any(|b| b.autopay) => {
-            Some(crate::billing::batches::for_run(conn, run, now).await?)
+
+    /// I-5: a run's AutoPay invoices wait in its batch until posted (always accrual).
+    async fn autopay_batch(&self, conn: &impl ConnectionTrait) -> Result<Option<i64>> {
+        Ok(match self.run_id {
+            Some(run) if self.bills.iter().any(|b| b.autopay) => {
+                Some(crate::billing::batches::for_run(conn, run, self.now).await?)
+            }
+            _ => None,
+        })
+    }
+
+    /// Inserts one invoice per bill; returns each contact's invoice id. Only the two
+    /// columns the lines need come back: decoding whole invoices cost a third of the insert.
+    async fn insert_invoices(
+        &self,
+        conn: &impl ConnectionTrait,
+        batch_id: Option<i64>,
+    ) -> Result<HashMap<i64, i64>> {
+        let invoices: Vec<i::ActiveModel> = self
+            .bills
+            .iter()
+            .map(|b| self.invoice(b, batch_id))
+            .collect();
+        let mut invoice_of: HashMap<i64, i64> = HashMap::with_capacity(self.bills.len());
+        for chunk in invoices.chunks(rows_per_statement(22)) {
+            let mut stmt = i::Entity::insert_many(chunk.to_vec()).into_query();
+            stmt.returning(Query::returning().columns([i::Column::Id, i::Column::ContactId]));
+            for row in conn.query_all(&stmt).await? {
+                let id: i64 = row.try_get_by_index(0)?;
+                let contact_id: i64 = row.try_get_by_index(1)?;
+                invoice_of.insert(contact_id, id);
+            }
         }
-        _ => None,
-    };
-    let invoices: Vec<i::ActiveModel> = bills
-        .iter()
-        .map(|b| i::ActiveModel {
+        Ok(invoice_of)
+    }
+
+    fn invoice(&self, b: &Bill, batch_id: Option<i64>) -> i::ActiveModel {
+        let batched = b.autopay && batch_id.is_some();
+        i::ActiveModel {
             contact_id: Set(b.contact_id),
             bill_to_id: Set(b.contact_id),
             kind: Set("renewal".into()),
-            cycle_id: Set(Some(cycle.id)),
-            accounting_method: Set(if b.autopay && batch_id.is_some() {
+            cycle_id: Set(Some(self.cycle.id)),
+            accounting_method: Set(if batched {
                 AccountingMethod::Accrual.as_str().into()
             } else {
-                method.as_str().into()
+                self.method.as_str().into()
             }),
-            status: Set(if b.autopay && batch_id.is_some() {
+            status: Set(if batched {
                 crate::billing::invoices::DRAFT.into()
             } else {
                 crate::billing::invoices::OPEN.into()
@@ -419,72 +509,92 @@ async fn write_page(
             join_date: Set(None),
             first_join: Set(false),
             void_reason: Set(None),
-            renewal_run_id: Set(run_id),
+            renewal_run_id: Set(self.run_id),
             version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
             ..Default::default()
-        })
-        .collect();
-    // Only the two columns the lines need come back: decoding whole invoices cost a third of
-    // the insert.
-    let mut invoice_of: HashMap<i64, i64> = HashMap::with_capacity(bills.len());
-    for chunk in invoices.chunks(rows_per_statement(22)) {
-        let mut stmt = i::Entity::insert_many(chunk.to_vec()).into_query();
-        stmt.returning(Query::returning().columns([i::Column::Id, i::Column::ContactId]));
-        for row in conn.query_all(&stmt).await? {
-            let id: i64 = row.try_get_by_index(0)?;
-            let contact_id: i64 = row.try_get_by_index(1)?;
-            invoice_of.insert(contact_id, id);
         }
     }
-    let wrote_invoices = started.elapsed();
-    let mut lines = Vec::new();
-    let mut sub_updates: Vec<(i64, NaiveDate, NaiveDate, bool)> = Vec::new();
-    let mut comp_contacts = Vec::new();
-    let comp_now = method == AccountingMethod::Accrual
-        || !cycle.fields.update_complimentary_paid_through_at_payment;
-    for b in bills {
-        let invoice_id = invoice_of.get(&b.contact_id).copied().unwrap_or_default();
-        for (n, (line, held)) in b.lines.iter().zip(&b.held).enumerate() {
-            let sub = held.or_else(|| created.get(&(b.contact_id, line.product.clone())).copied());
-            if let Some(sid) = sub {
-                let comp = b.complimentary.contains(&sid) && comp_now;
-                if comp {
-                    comp_contacts.push(b.contact_id);
+
+    /// The lines of every bill, linked to the subscription each bills (held or created).
+    /// complimentary subscriptions are paid through at billing, unless a cash cycle
+    /// says at payment (B-11).
+    fn lines(&self, invoice_of: &HashMap<i64, i64>, created: &Created) -> PageLines {
+        let mut out = PageLines {
+            lines: Vec::new(),
+            marks: Vec::new(),
+            complimentary_contacts: Vec::new(),
+        };
+        let comp_now = self.method == AccountingMethod::Accrual
+            || !self
+                .cycle
+                .fields
+                .update_complimentary_paid_through_at_payment;
+        for b in self.bills {
+            let invoice_id = invoice_of.get(&b.contact_id).copied().unwrap_or_default();
+            for (n, (line, held)) in b.lines.iter().zip(&b.held).enumerate() {
+                let sub =
+                    held.or_else(|| created.get(&(b.contact_id, line.product.clone())).copied());
+                if let Some(sid) = sub {
+                    let comp = b.complimentary.contains(&sid) && comp_now;
+                    if comp {
+                        out.complimentary_contacts.push(b.contact_id);
+                    }
+                    out.marks.push((sid, b.term.begin, b.term.end, comp));
                 }
-                sub_updates.push((sid, b.term.begin, b.term.end, comp));
+                out.lines.push(l::ActiveModel {
+                    invoice_id: Set(invoice_id),
+                    position: Set(n as i32),
+                    product: Set(line.product.clone()),
+                    subscription_id: Set(sub),
+                    term_begin: Set(line.term_begin),
+                    term_end: Set(line.term_end),
+                    amount_cents: Set(line.amount_cents),
+                    paid_cents: Set(0),
+                    voluntary: Set(line.voluntary),
+                    is_primary: Set(line.is_primary),
+                    is_chapter: Set(line.is_chapter),
+                    billed_term: Set(sub.map(|_| b.term.begin)),
+                    ..Default::default()
+                });
             }
-            lines.push(l::ActiveModel {
-                invoice_id: Set(invoice_id),
-                position: Set(n as i32),
-                product: Set(line.product.clone()),
-                subscription_id: Set(sub),
-                term_begin: Set(line.term_begin),
-                term_end: Set(line.term_end),
-                amount_cents: Set(line.amount_cents),
-                paid_cents: Set(0),
-                voluntary: Set(line.voluntary),
-                is_primary: Set(line.is_primary),
-                is_chapter: Set(line.is_chapter),
-                billed_term: Set(sub.map(|_| b.term.begin)),
-                ..Default::default()
-            });
         }
+        out
     }
-    for chunk in lines.chunks(rows_per_statement(13)) {
-        l::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
-            .await?;
+
+    /// The invoice id of each bill, in bill order.
+    fn invoice_ids(&self, invoice_of: &HashMap<i64, i64>) -> Vec<i64> {
+        self.bills
+            .iter()
+            .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
+            .collect()
     }
-    let wrote_lines = started.elapsed();
-    mark_billed(conn, &sub_updates, now).await?;
-    let wrote_subs = started.elapsed();
-    paid_through::sync(conn, &comp_contacts, now).await?;
+}
+
+impl PageLines {
+    async fn insert_lines(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        for chunk in self.lines.chunks(rows_per_statement(13)) {
+            l::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// a run records each contact it skipped, with the reason.
+async fn record_skips(
+    conn: &impl ConnectionTrait,
+    run_id: Option<i64>,
+    skips: &[(i64, String)],
+) -> Result<()> {
+    let Some(run_id) = run_id else {
+        return Ok(());
+    };
     let skip_rows: Vec<rs::ActiveModel> = skips
         .iter()
-        .filter_map(|(cid, reason)| run_id.map(|run_id| (run_id, cid, reason)))
-        .map(|(run_id, cid, reason)| rs::ActiveModel {
+        .map(|(cid, reason)| rs::ActiveModel {
             run_id: Set(run_id),
             contact_id: Set(*cid),
             reason: Set(reason.chars().take(200).collect()),
@@ -495,21 +605,7 @@ async fn write_page(
             .exec_without_returning(conn)
             .await?;
     }
-    let wrote_rest = started.elapsed();
-    let ids: Vec<i64> = bills
-        .iter()
-        .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
-        .collect();
-    events::emit_renewal_invoices(conn, &ids).await?;
-    tracing::debug!(
-        invoices = ?wrote_invoices,
-        lines = ?(wrote_lines - wrote_invoices),
-        subscriptions = ?(wrote_subs - wrote_lines),
-        rest = ?(wrote_rest - wrote_subs),
-        events = ?(started.elapsed() - wrote_rest),
-        "renewal page written"
-    );
-    Ok(ids)
+    Ok(())
 }
 
 /// I-2: billed subscriptions lock; complimentary ones are paid through the term. One
