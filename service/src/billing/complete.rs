@@ -11,6 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::json;
 
 use entity::contact as c;
+use entity::invoice as i;
 use entity::invoice_line as l;
 use entity::subscription as s;
 
@@ -22,23 +23,40 @@ use crate::history::{self, TermRecord};
 use crate::paid_through;
 use crate::products::TAX_SUFFIX;
 
-use super::invoices::InvoiceView;
+use super::invoices::{InvoiceView, PAID};
 
 /// Everything paying `view` in full does, in one transaction (`conn`), in this order.
+/// `view` is the invoice as the payment left it, before it is marked paid.
 pub async fn paid_in_full(
     conn: &impl ConnectionTrait,
     view: &InvoiceView,
     _paid_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    mark_invoice_paid(conn, view.invoice.id).await?;
     let payment = FullPayment::load(conn, view, now).await?;
     payment.retire_replaced_primaries(conn).await?;
     let moved = payment.advance_subscriptions(conn).await?;
     payment.sync_contact_paid_through(conn).await?;
-    payment.update_contact(conn).await?;
+    let mut contact = payment.contact_update();
+    payment.take_type_and_category(&mut contact);
+    payment.take_renew_months(&mut contact);
+    payment.set_first_join_date(&mut contact);
+    payment.set_primary_chapter(&mut contact);
+    payment.update_contact(conn, contact).await?;
     payment.record_type_change(conn).await?;
     payment.record_term(conn).await?;
     payment.emit_events(conn, moved).await
+}
+
+/// I-3: the invoice is paid.
+async fn mark_invoice_paid(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<()> {
+    i::Entity::update_many()
+        .col_expr(i::Column::Status, Expr::val(PAID))
+        .filter(i::Column::Id.eq(invoice_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// A payment in full being applied: the invoice, its contact and the subscriptions the
@@ -220,29 +238,24 @@ impl<'a> FullPayment<'a> {
         paid_through::sync(conn, &[self.contact.id], self.now).await
     }
 
-    /// J-5: the contact takes what it joined (or renewed) as, in one update: see
-    /// [`Self::contact_changes`].
-    async fn update_contact(&self, conn: &impl ConnectionTrait) -> Result<()> {
+    /// J-5: the contact's changes start as a new version; the steps below add the fields,
+    /// and [`Self::update_contact`] writes them in one statement.
+    fn contact_update(&self) -> c::ActiveModel {
+        c::ActiveModel {
+            version: Set(self.contact.version + 1),
+            updated_at: Set(self.now),
+            ..Default::default()
+        }
+    }
+
+    /// J-5: the contact takes what it joined (or renewed) as, in one update.
+    async fn update_contact(&self, conn: &impl ConnectionTrait, am: c::ActiveModel) -> Result<()> {
         c::Entity::update_many()
-            .set(self.contact_changes())
+            .set(am)
             .filter(c::Column::Id.eq(self.contact.id))
             .exec(conn)
             .await?;
         Ok(())
-    }
-
-    /// The contact's changed fields, one step per effect.
-    fn contact_changes(&self) -> c::ActiveModel {
-        let mut am = c::ActiveModel {
-            version: Set(self.contact.version + 1),
-            updated_at: Set(self.now),
-            ..Default::default()
-        };
-        self.take_type_and_category(&mut am);
-        self.take_renew_months(&mut am);
-        self.set_first_join_date(&mut am);
-        self.set_primary_chapter(&mut am);
-        am
     }
 
     /// J-1, J-5, L-5: the customer type and billing category the invoice was billed for.

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::Set;
 
 use entity::invoice as i;
 
@@ -22,7 +22,7 @@ use crate::terms::{self, Ratio, Term};
 use crate::{billing_categories, clock};
 
 use super::complete;
-use super::invoices::{self, InvoiceView, OPEN, PAID};
+use super::invoices::{self, InvoiceView, OPEN};
 use super::lines::{LineDraft, Pricing, ProductInfo, Role};
 
 type Infos = HashMap<String, ProductInfo>;
@@ -114,43 +114,15 @@ pub async fn join(
     }
 
     let now = clock::now();
-    let total = joined.total();
     let invoice_id = invoices::insert(
         &txn,
-        i::ActiveModel {
-            contact_id: Set(contact.id),
-            bill_to_id: Set(contact.id),
-            kind: Set("join".into()),
-            cycle_id: Set(Some(cycle.id)),
-            accounting_method: Set(joined.accounting_method.as_str().into()),
-            status: Set(OPEN.into()),
-            total_cents: Set(total),
-            paid_cents: Set(0),
-            term_begin: Set(Some(joined.term.begin)),
-            term_end: Set(Some(joined.term.end)),
-            term_months: Set(Some(joined.term_months as i32)),
-            customer_type: Set(Some(joined.customer_type.clone())),
-            billing_category: Set(joined.billing_category.clone()),
-            treated_as: Set(joined.treated_as.as_str().into()),
-            join_date: Set(Some(joined.join_date)),
-            first_join: Set(contact.join_date.is_none()),
-            void_reason: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        },
+        invoice_row(&contact, cycle.id, &joined, now),
         joined.lines.clone(),
     )
     .await?;
     let mut view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     // Nothing to pay (a complimentary join): the membership starts at once.
-    if total == 0 {
-        i::Entity::update_many()
-            .col_expr(i::Column::Status, sea_orm::sea_query::Expr::val(PAID))
-            .filter(i::Column::Id.eq(invoice_id))
-            .exec(&txn)
-            .await?;
+    if joined.total() == 0 {
         complete::paid_in_full(&txn, &view, joined.join_date, now).await?;
         view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     }
@@ -160,6 +132,38 @@ pub async fn join(
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(joined)))
+}
+
+/// J-5: the join's open invoice, with what the contact takes once it is paid.
+fn invoice_row(
+    contact: &entity::contact::Model,
+    cycle_id: i64,
+    joined: &Joined,
+    now: DateTime<Utc>,
+) -> i::ActiveModel {
+    i::ActiveModel {
+        contact_id: Set(contact.id),
+        bill_to_id: Set(contact.id),
+        kind: Set("join".into()),
+        cycle_id: Set(Some(cycle_id)),
+        accounting_method: Set(joined.accounting_method.as_str().into()),
+        status: Set(OPEN.into()),
+        total_cents: Set(joined.total()),
+        paid_cents: Set(0),
+        term_begin: Set(Some(joined.term.begin)),
+        term_end: Set(Some(joined.term.end)),
+        term_months: Set(Some(joined.term_months as i32)),
+        customer_type: Set(Some(joined.customer_type.clone())),
+        billing_category: Set(joined.billing_category.clone()),
+        treated_as: Set(joined.treated_as.as_str().into()),
+        join_date: Set(Some(joined.join_date)),
+        first_join: Set(contact.join_date.is_none()),
+        void_reason: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
 }
 
 /// SEC-6: a member joins on the day the server records the join; only staff backdate or
