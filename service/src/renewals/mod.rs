@@ -973,6 +973,53 @@ pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page
     Ok(page::build(rows, limit, |m| m.id.to_string()))
 }
 
+/// What renewing in advance bills against.
+struct Advance<'a> {
+    cycle: &'a Cycle,
+    settings: &'a settings::Settings,
+    loaded: &'a Loaded,
+    as_of: NaiveDate,
+}
+
+impl Advance<'_> {
+    /// The contact's next term as of `as_of`, priced as `billed_as`, with `primary` instead
+    /// of the formula product held; refused when it cannot be billed.
+    async fn bill(
+        &self,
+        conn: &impl ConnectionTrait,
+        contact: &c::Model,
+        billed_as: String,
+        primary: Option<&str>,
+    ) -> Result<Bill> {
+        let held = s::Entity::find()
+            .filter(s::Column::ContactId.eq(contact.id))
+            .all(conn)
+            .await?;
+        let sub_ids: Vec<i64> = held.iter().map(|h| h.id).collect();
+        let billed_terms = billed_terms_of(conn, &sub_ids).await?;
+        let mut buyer = pricing::buyers(conn, &[contact.id])
+            .await?
+            .remove(&contact.id)
+            .unwrap_or_default();
+        buyer.customer_type = Some(billed_as);
+        let f = &self.cycle.fields;
+        let ctx = Context {
+            cycle: f,
+            settings: self.settings,
+            billing_time: f.billing_time.resolve(self.settings),
+            types: &self.loaded.types,
+            products: &self.loaded.products,
+            book: &self.loaded.book,
+            effective_date: self.as_of,
+        };
+        let held: Vec<Held> = held.iter().map(Held::from).collect();
+        let renewing = Renewing::from(contact);
+        build::bill(&ctx, &renewing, &held, &buyer, &billed_terms, primary).map_err(|skip| {
+            Error::conflict(format!("contact {} cannot be renewed: {skip}", contact.id))
+        })
+    }
+}
+
 /// L-5: a phased-out type is billed as the type it renews into.
 fn billed_as(loaded: &Loaded, customer_type: &str) -> String {
     loaded
@@ -1045,36 +1092,15 @@ pub async fn renew_in_advance(
     {
         contact.renew_months = Some(info.term_months as i32);
     }
-    let held = s::Entity::find()
-        .filter(s::Column::ContactId.eq(contact_id))
-        .all(&txn)
-        .await?;
-    let sub_ids: Vec<i64> = held.iter().map(|h| h.id).collect();
-    let billed_terms = billed_terms_of(&txn, &sub_ids).await?;
-    let mut buyer = pricing::buyers(&txn, &[contact_id])
-        .await?
-        .remove(&contact_id)
-        .unwrap_or_default();
-    buyer.customer_type = Some(billed_as);
-    let ctx = Context {
-        cycle: &cycle.fields,
+    let advance = Advance {
+        cycle: &cycle,
         settings: &settings,
-        billing_time: cycle.fields.billing_time.resolve(&settings),
-        types: &loaded.types,
-        products: &loaded.products,
-        book: &loaded.book,
-        effective_date: as_of,
+        loaded: &loaded,
+        as_of,
     };
-    let held: Vec<Held> = held.iter().map(Held::from).collect();
-    let bill = build::bill(
-        &ctx,
-        &Renewing::from(&contact),
-        &held,
-        &buyer,
-        &billed_terms,
-        primary_product.as_deref(),
-    )
-    .map_err(|skip| Error::conflict(format!("contact {contact_id} cannot be renewed: {skip}")))?;
+    let bill = advance
+        .bill(&txn, &contact, billed_as, primary_product.as_deref())
+        .await?;
     let ids = write_page(
         &txn,
         None,
