@@ -227,6 +227,26 @@ pub(super) async fn load(db: &Db) -> Result<Loaded> {
     for p in products_list {
         products::create(db, p).await?;
     }
+    loaded.customer_types = create_types(db).await?;
+    set_defaults(db, "NM", "LIB").await?;
+    groups::TABLE
+        .create(db, "CONSORT", "Regional library consortium")
+        .await?;
+    loaded.pricing_rules = rules.len();
+    pricing::create_many(db, rules).await?;
+
+    let (ids, rows) = members(db, &mut loaded).await?;
+    let parsed = input::parse_json_rows(rows);
+    let report = import::run(db, Action::Insert, import::Mode::AllOrNothing, parsed).await?;
+    loaded.subscriptions = report.applied;
+    // Every fifth regular member's library belongs to the consortium.
+    let consortium: Vec<i64> = ids.iter().copied().step_by(20).collect();
+    groups::add_members(db, "CONSORT", &consortium).await?;
+    Ok(loaded)
+}
+
+/// `NM`, `LIB` and the member types, each with its dues as primary fee. Returns how many.
+async fn create_types(db: &Db) -> Result<usize> {
     customer_types::create(db, ty("NM", "Non-member", false, false)).await?;
     customer_types::create(db, ty("LIB", "Library (institution)", false, true)).await?;
     for (code, name, _, _) in MEMBER_TYPES {
@@ -240,15 +260,12 @@ pub(super) async fn load(db: &Db) -> Result<Loaded> {
         )
         .await?;
     }
-    loaded.customer_types = 2 + MEMBER_TYPES.len();
-    set_defaults(db, "NM", "LIB").await?;
-    groups::TABLE
-        .create(db, "CONSORT", "Regional library consortium")
-        .await?;
-    loaded.pricing_rules = rules.len();
-    pricing::create_many(db, rules).await?;
+    Ok(2 + MEMBER_TYPES.len())
+}
 
-    // Members: every type and category, with a membership, a division and some sections.
+/// Members: every type and category, with a membership, a division and some sections.
+/// Returns their ids and their subscriptions as import rows.
+async fn members(db: &Db, loaded: &mut Loaded) -> Result<(Vec<i64>, Vec<Value>)> {
     let mut ids = Vec::new();
     let mut rows = Vec::new();
     for i in 0..120usize {
@@ -287,14 +304,7 @@ pub(super) async fn load(db: &Db) -> Result<Loaded> {
                 "begin_date": "2024-01-01", "paid_through": paid_through, "source_code": "demo"}));
         }
     }
-    let rows: Vec<Value> = rows;
-    let parsed = input::parse_json_rows(rows);
-    let report = import::run(db, Action::Insert, import::Mode::AllOrNothing, parsed).await?;
-    loaded.subscriptions = report.applied;
-    // Every fifth regular member's library belongs to the consortium.
-    let consortium: Vec<i64> = ids.iter().copied().step_by(20).collect();
-    groups::add_members(db, "CONSORT", &consortium).await?;
-    Ok(loaded)
+    Ok((ids, rows))
 }
 
 #[cfg(test)]

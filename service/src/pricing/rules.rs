@@ -446,16 +446,9 @@ fn active(m: &pr::Model) -> pr::ActiveModel {
     }
 }
 
-/// Changes a rule; the result is validated and tie-checked as a whole, like a new rule.
-pub async fn update(
-    db: &Db,
-    id: i64,
-    patch: RulePatch,
-    expected_version: Option<i32>,
-) -> Result<pr::Model> {
-    let txn = db.write().await?;
-    let current = get(&txn, id).await?;
-    let rule = NewRule {
+/// The rule as `patch` changes it: what the patch leaves out stays as saved.
+fn patched(current: &pr::Model, patch: RulePatch) -> NewRule {
+    NewRule {
         product: patch.product.unwrap_or_else(|| current.product.clone()),
         price_cents: patch.price_cents.unwrap_or(current.price_cents),
         priority: patch.priority.unwrap_or(current.priority),
@@ -476,7 +469,19 @@ pub async fn update(
             valid_from: patch.valid_from.unwrap_or(current.valid_from),
             valid_to: patch.valid_to.unwrap_or(current.valid_to),
         },
-    };
+    }
+}
+
+/// Changes a rule; the result is validated and tie-checked as a whole, like a new rule.
+pub async fn update(
+    db: &Db,
+    id: i64,
+    patch: RulePatch,
+    expected_version: Option<i32>,
+) -> Result<pr::Model> {
+    let txn = db.write().await?;
+    let current = get(&txn, id).await?;
+    let rule = patched(&current, patch);
     let rules = std::slice::from_ref(&rule);
     let known = known(&txn, rules).await?;
     let mut errors = Errors::new();
