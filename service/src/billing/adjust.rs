@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -34,6 +34,8 @@ pub struct Adjustment {
     pub reason: String,
 }
 
+/// I-8: re-plans an open join invoice with `adj` applied and records the adjustment, in one
+/// transaction.
 pub async fn adjust(
     db: &Db,
     invoice_id: i64,
@@ -42,20 +44,53 @@ pub async fn adjust(
     expected_version: Option<i32>,
     today: NaiveDate,
 ) -> Result<InvoiceView> {
-    let reason = adj.reason.trim().to_owned();
+    let reason = checked_reason(&adj.reason)?;
+    let txn = db.write().await?;
+    let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    let inv = &current.invoice;
+    let cycle_id = check_adjustable(inv, expected_version)?;
+    let mut billed = BilledRequest::from_lines(&current.lines);
+    billed.remove(&adj.remove, invoice_id);
+    let cycle = billing_cycles::get(&txn, cycle_id).await?;
+    billed.add(&txn, &adj.add).await?;
+    let primary = billed.primary.clone();
+    let req = billed.into_request(inv, cycle_id, &adj)?;
+    let contact = c::Entity::find_by_id(inv.contact_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("contact", inv.contact_id))?;
+    let planned = join::plan(&txn, &contact, &cycle, &req, today).await?;
+
+    let now = clock::now();
+    replace_lines(&txn, invoice_id, &planned).await?;
+    update_invoice(&txn, inv, &planned, now).await?;
+    let details = details(&adj, &primary, inv.total_cents, planned.total());
+    record(&txn, invoice_id, user_id, reason, details, now).await?;
+    let view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Every adjustment gives a reason of 1 to 200 characters.
+fn checked_reason(reason: &str) -> Result<String> {
+    let reason = reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 200 {
         return Err(Error::invalid(
             "reason",
             "give a reason of 1 to 200 characters",
         ));
     }
-    let txn = db.write().await?;
-    let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    let inv = &current.invoice;
+    Ok(reason)
+}
+
+/// Only an open join invoice without payments, at the expected version, is adjusted.
+/// Returns the invoice's cycle.
+fn check_adjustable(inv: &i::Model, expected_version: Option<i32>) -> Result<i64> {
     check_version(expected_version, inv.version)?;
     if inv.status != OPEN || inv.paid_cents > 0 {
         return Err(Error::conflict(format!(
-            "invoice {invoice_id} is {}{}; only open invoices without payments are adjusted",
+            "invoice {} is {}{}; only open invoices without payments are adjusted",
+            inv.id,
             inv.status,
             if inv.paid_cents > 0 {
                 " with payments"
@@ -64,126 +99,185 @@ pub async fn adjust(
             }
         )));
     }
-    let Some(cycle_id) = inv.cycle_id.filter(|_| inv.kind == "join") else {
-        return Err(Error::conflict(format!(
-            "invoice {invoice_id} is a {} invoice; adjustments apply to join invoices",
-            inv.kind
-        )));
-    };
+    inv.cycle_id.filter(|_| inv.kind == "join").ok_or_else(|| {
+        Error::conflict(format!(
+            "invoice {} is a {} invoice; adjustments apply to join invoices",
+            inv.id, inv.kind
+        ))
+    })
+}
 
-    // The request the invoice was billed from, changed as asked.
-    let lines: Vec<&l::Model> = current
-        .lines
-        .iter()
-        .filter(|l| !super::lines::is_tax_line(l, &current.lines))
-        .collect();
-    let mut chapters: Vec<String> = lines
-        .iter()
-        .filter(|l| l.is_chapter)
-        .map(|l| l.product.clone())
-        .collect();
-    let mut add_ons: Vec<String> = lines
-        .iter()
-        .filter(|l| !l.is_chapter && !l.is_primary)
-        .map(|l| l.product.clone())
-        .collect();
-    let primary = lines
-        .iter()
-        .find(|l| l.is_primary)
-        .map(|l| l.product.clone());
-    let mut voluntary: HashMap<String, i64> = lines
-        .iter()
-        .filter(|l| l.voluntary)
-        .map(|l| (l.product.clone(), l.amount_cents))
-        .collect();
-    let mut errors = Errors::new();
-    for r in &adj.remove {
-        if lines.iter().any(|l| l.is_primary && &l.product == r) {
-            errors.add(
-                "remove",
-                format!("{r} is the primary fee; change primary_product instead"),
-            );
-        } else if chapters.contains(r) {
-            chapters.retain(|c| c != r);
-        } else if add_ons.contains(r) {
-            add_ons.retain(|c| c != r);
-            voluntary.remove(r);
-        } else {
-            errors.add("remove", format!("{r} is not on invoice {invoice_id}"));
+/// The request an invoice was billed from (its lines, tax lines aside), changed as asked.
+struct BilledRequest<'a> {
+    lines: Vec<&'a l::Model>,
+    chapters: Vec<String>,
+    add_ons: Vec<String>,
+    primary: Option<String>,
+    voluntary: HashMap<String, i64>,
+    errors: Errors,
+}
+
+impl<'a> BilledRequest<'a> {
+    fn from_lines(all: &'a [l::Model]) -> Self {
+        let lines: Vec<&l::Model> = all
+            .iter()
+            .filter(|l| !super::lines::is_tax_line(l, all))
+            .collect();
+        let products = |keep: fn(&l::Model) -> bool| -> Vec<String> {
+            lines
+                .iter()
+                .filter(|l| keep(l))
+                .map(|l| l.product.clone())
+                .collect()
+        };
+        let chapters = products(|l| l.is_chapter);
+        let add_ons = products(|l| !l.is_chapter && !l.is_primary);
+        let primary = products(|l| l.is_primary).into_iter().next();
+        let voluntary = lines
+            .iter()
+            .filter(|l| l.voluntary)
+            .map(|l| (l.product.clone(), l.amount_cents))
+            .collect();
+        Self {
+            lines,
+            chapters,
+            add_ons,
+            primary,
+            voluntary,
+            errors: Errors::new(),
         }
     }
-    let cycle = billing_cycles::get(&txn, cycle_id).await?;
-    let chapter_codes = crate::products::require_all(&txn, "add", &adj.add).await?;
-    for p in chapter_codes {
-        if lines.iter().any(|l| l.product == p.code) {
-            errors.add("add", format!("{} is already on the invoice", p.code));
-        } else if p.product_type == "chapter" {
-            chapters.push(p.code);
-        } else {
-            add_ons.push(p.code);
+
+    /// Removes chapters and add-ons; the primary fee is changed, never removed.
+    fn remove(&mut self, remove: &[String], invoice_id: i64) {
+        for r in remove {
+            if self.lines.iter().any(|l| l.is_primary && &l.product == r) {
+                self.errors.add(
+                    "remove",
+                    format!("{r} is the primary fee; change primary_product instead"),
+                );
+            } else if self.chapters.contains(r) {
+                self.chapters.retain(|c| c != r);
+            } else if self.add_ons.contains(r) {
+                self.add_ons.retain(|c| c != r);
+                self.voluntary.remove(r);
+            } else {
+                self.errors
+                    .add("remove", format!("{r} is not on invoice {invoice_id}"));
+            }
         }
     }
-    errors.into_result()?;
-    voluntary.extend(adj.voluntary.iter().map(|(k, v)| (k.clone(), *v)));
-    let req = JoinRequest {
-        cycle: Some(CycleRef::Id(cycle_id)),
-        billing_category: inv.billing_category.clone(),
-        primary_product: adj.primary_product.clone().or(primary.clone()),
-        chapters,
-        add_ons,
-        voluntary,
-        join_date: inv.join_date,
-        dry_run: true,
-    };
-    let contact = c::Entity::find_by_id(inv.contact_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::not_found("contact", inv.contact_id))?;
-    let planned = join::plan(&txn, &contact, &cycle, &req, today).await?;
 
-    let now = clock::now();
+    /// Adds existing products not yet on the invoice, as chapters or add-ons.
+    async fn add(&mut self, conn: &impl ConnectionTrait, add: &[String]) -> Result<()> {
+        for p in crate::products::require_all(conn, "add", add).await? {
+            if self.lines.iter().any(|l| l.product == p.code) {
+                self.errors
+                    .add("add", format!("{} is already on the invoice", p.code));
+            } else if p.product_type == "chapter" {
+                self.chapters.push(p.code);
+            } else {
+                self.add_ons.push(p.code);
+            }
+        }
+        Ok(())
+    }
+
+    /// The changed request, to plan as a dry-run join of the invoice's cycle and date.
+    fn into_request(self, inv: &i::Model, cycle_id: i64, adj: &Adjustment) -> Result<JoinRequest> {
+        self.errors.into_result()?;
+        let mut voluntary = self.voluntary;
+        voluntary.extend(adj.voluntary.iter().map(|(k, v)| (k.clone(), *v)));
+        Ok(JoinRequest {
+            cycle: Some(CycleRef::Id(cycle_id)),
+            billing_category: inv.billing_category.clone(),
+            primary_product: adj.primary_product.clone().or(self.primary),
+            chapters: self.chapters,
+            add_ons: self.add_ons,
+            voluntary,
+            join_date: inv.join_date,
+            dry_run: true,
+        })
+    }
+}
+
+/// The invoice's lines are replaced by the planned ones.
+async fn replace_lines(
+    conn: &impl ConnectionTrait,
+    invoice_id: i64,
+    planned: &join::Joined,
+) -> Result<()> {
     l::Entity::delete_many()
         .filter(l::Column::InvoiceId.eq(invoice_id))
-        .exec(&txn)
+        .exec(conn)
         .await?;
-    let total = planned.total();
-    invoices::insert_lines(&txn, invoice_id, planned.lines.clone()).await?;
+    invoices::insert_lines(conn, invoice_id, planned.lines.clone()).await?;
+    Ok(())
+}
+
+/// The invoice takes the planned total and term, if nobody changed it meanwhile.
+async fn update_invoice(
+    conn: &impl ConnectionTrait,
+    inv: &i::Model,
+    planned: &join::Joined,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let res = i::Entity::update_many()
-        .col_expr(i::Column::TotalCents, Expr::val(total))
+        .col_expr(i::Column::TotalCents, Expr::val(planned.total()))
         .col_expr(i::Column::TermBegin, Expr::val(planned.term.begin))
         .col_expr(i::Column::TermEnd, Expr::val(planned.term.end))
         .col_expr(i::Column::TermMonths, Expr::val(planned.term_months as i32))
         .col_expr(i::Column::TreatedAs, Expr::val(planned.treated_as.as_str()))
         .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
         .col_expr(i::Column::UpdatedAt, Expr::val(now))
-        .filter(i::Column::Id.eq(invoice_id))
+        .filter(i::Column::Id.eq(inv.id))
         .filter(i::Column::Version.eq(inv.version))
-        .exec(&txn)
+        .exec(conn)
         .await?;
     if res.rows_affected == 0 {
         return Err(Error::PreconditionFailed);
     }
+    Ok(())
+}
+
+/// What the adjustment record says was asked and what it changed.
+fn details(adj: &Adjustment, primary: &Option<String>, before: i64, after: i64) -> String {
+    let voluntary: HashMap<_, _> = adj
+        .voluntary
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::money::format_cents(*v)))
+        .collect();
+    json!({
+        "add": adj.add,
+        "remove": adj.remove,
+        "voluntary": voluntary,
+        "primary_product": {"from": primary, "to": adj.primary_product},
+        "total_before": crate::money::format_cents(before),
+        "total_after": crate::money::format_cents(after),
+    })
+    .to_string()
+}
+
+/// I-8: every adjustment is recorded with who and why.
+async fn record(
+    conn: &impl ConnectionTrait,
+    invoice_id: i64,
+    user_id: i64,
+    reason: String,
+    details: String,
+    now: DateTime<Utc>,
+) -> Result<()> {
     a::ActiveModel {
         invoice_id: Set(invoice_id),
         at: Set(now),
         user_id: Set(user_id),
         reason: Set(reason),
-        details: Set(json!({
-            "add": adj.add,
-            "remove": adj.remove,
-            "voluntary": adj.voluntary.iter().map(|(k, v)| (k.clone(), crate::money::format_cents(*v))).collect::<HashMap<_, _>>(),
-            "primary_product": {"from": primary, "to": adj.primary_product},
-            "total_before": crate::money::format_cents(inv.total_cents),
-            "total_after": crate::money::format_cents(total),
-        })
-        .to_string()),
+        details: Set(details),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
-    let view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    txn.commit().await?;
-    Ok(view)
+    Ok(())
 }
 
 pub async fn list(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<Vec<a::Model>> {

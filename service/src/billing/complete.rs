@@ -1,6 +1,9 @@
 //! I-3, J-5, L-6, C-7: what a payment in full does. Each line's subscription is paid through
 //! the line's term end; a join gives the contact its new customer type, category, renew
 //! months and (the first time) join date; the term is recorded in the contact's history.
+//!
+//! [`paid_in_full`] lists the effects in the order they are written; each is one step below,
+//! so undoing a payment in full (M-2) can undo exactly these steps.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -8,6 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::json;
 
 use entity::contact as c;
+use entity::invoice as i;
 use entity::invoice_line as l;
 use entity::subscription as s;
 
@@ -19,221 +23,365 @@ use crate::history::{self, TermRecord};
 use crate::paid_through;
 use crate::products::TAX_SUFFIX;
 
-use super::invoices::InvoiceView;
+use super::invoices::{InvoiceView, PAID};
 
+/// Everything paying `view` in full does, in one transaction (`conn`), in this order.
+/// `view` is the invoice as the payment left it, before it is marked paid.
 pub async fn paid_in_full(
     conn: &impl ConnectionTrait,
     view: &InvoiceView,
     _paid_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let inv = &view.invoice;
-    let contact = c::Entity::find_by_id(inv.contact_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("contact", inv.contact_id))?;
-    let designators: Vec<String> = entity::customer_type::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|t| t.formula_designator)
-        .collect();
-    let held = s::Entity::find()
-        .filter(s::Column::ContactId.eq(contact.id))
-        .all(conn)
-        .await?;
-    // S-8: a new primary product of a formula family replaces the one held before.
-    for line in view.lines.iter().filter(|l| l.is_primary) {
-        for d in designators
-            .iter()
-            .filter(|d| in_formula_family(d, &line.product))
-        {
-            let others: Vec<i64> = held
-                .iter()
-                .filter(|h| {
-                    h.active && h.product != line.product && in_formula_family(d, &h.product)
-                })
-                .map(|h| h.id)
-                .collect();
-            if !others.is_empty() {
-                s::Entity::update_many()
-                    .col_expr(s::Column::Active, Expr::val(false))
-                    .col_expr(s::Column::Version, Expr::col(s::Column::Version).add(1))
-                    .col_expr(s::Column::UpdatedAt, Expr::val(now))
-                    .filter(s::Column::Id.is_in(others))
-                    .exec(conn)
-                    .await?;
-            }
-        }
-    }
-    let mut changed = Vec::new();
-    for line in view
-        .lines
-        .iter()
-        .filter(|l| !l.product.ends_with(TAX_SUFFIX))
-    {
-        let sub_id = match held.iter().find(|h| h.product == line.product) {
-            Some(h) => {
-                let mut am: s::ActiveModel = h.clone().into();
-                let through = h
-                    .paid_through
-                    .map_or(line.term_end, |p| Ord::max(p, line.term_end));
-                changed.push(Event::subscription(
-                    h.id,
-                    contact.id,
-                    &line.product,
-                    "paid",
-                    Some(through),
-                ));
-                am.paid_through = Set(Some(through));
-                if h.begin_date.is_none() {
-                    am.begin_date = Set(Some(line.term_begin));
-                }
-                am.active = Set(true);
-                am.billed = Set(true);
-                am.accounting_method = Set(inv.accounting_method.clone());
-                am.is_membership_component = Set(h.is_membership_component || line.is_primary);
-                am.version = Set(h.version + 1);
-                am.updated_at = Set(now);
-                am.update(conn).await?.id
-            }
-            None => {
-                let id = s::ActiveModel {
-                    contact_id: Set(contact.id),
-                    product: Set(line.product.clone()),
-                    begin_date: Set(Some(line.term_begin)),
-                    paid_through: Set(Some(line.term_end)),
-                    bill_to_id: Set(inv.bill_to_id),
-                    bill_date: Set(None),
-                    bill_begin: Set(None),
-                    bill_through: Set(None),
-                    billed_cents: Set(None),
-                    active: Set(true),
-                    cancellation_date: Set(None),
-                    adjustment_reason: Set(None),
-                    source_code: Set(None),
-                    is_complimentary: Set(false),
-                    is_membership_component: Set(line.is_primary),
-                    bill_subscription: Set(true),
-                    accounting_method: Set(inv.accounting_method.clone()),
-                    billed: Set(true),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(conn)
-                .await?
-                .id;
-                changed.push(Event::subscription(
-                    id,
-                    contact.id,
-                    &line.product,
-                    "created",
-                    Some(line.term_end),
-                ));
-                id
-            }
-        };
-        l::Entity::update_many()
-            .col_expr(l::Column::SubscriptionId, Expr::val(sub_id))
-            .col_expr(l::Column::BilledTerm, Expr::val(line.term_begin))
-            .filter(l::Column::Id.eq(line.id))
-            .exec(conn)
-            .await?;
-    }
-    paid_through::sync(conn, &[contact.id], now).await?;
+    mark_invoice_paid(conn, view.invoice.id).await?;
+    let payment = FullPayment::load(conn, view, now).await?;
+    payment.retire_replaced_primaries(conn).await?;
+    let moved = payment.advance_subscriptions(conn).await?;
+    payment.sync_contact_paid_through(conn).await?;
+    let mut contact = payment.contact_update();
+    payment.take_type_and_category(&mut contact);
+    payment.take_renew_months(&mut contact);
+    payment.set_first_join_date(&mut contact);
+    payment.set_primary_chapter(&mut contact);
+    payment.update_contact(conn, contact).await?;
+    payment.record_type_change(conn).await?;
+    payment.record_term(conn).await?;
+    payment.emit_events(conn, moved).await
+}
 
-    // J-5: the contact takes the type and category it joined (or rejoined) as.
-    let mut am = c::ActiveModel {
-        version: Set(contact.version + 1),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    if let Some(t) = &inv.customer_type {
-        am.customer_type = Set(t.clone());
-    }
-    if inv.billing_category.is_some() {
-        am.billing_category = Set(inv.billing_category.clone());
-    }
-    if let Some(m) = inv.term_months {
-        am.renew_months = Set(Some(m));
-    }
-    if inv.first_join && contact.join_date.is_none() {
-        am.join_date = Set(inv.join_date.or(inv.term_begin));
-    }
-    if let Some(ch) = view.lines.iter().find(|l| l.is_chapter)
-        && contact.primary_chapter.is_none()
-    {
-        am.primary_chapter = Set(Some(ch.product.clone()));
-    }
-    c::Entity::update_many()
-        .set(am)
-        .filter(c::Column::Id.eq(contact.id))
+/// I-3: the invoice is paid.
+async fn mark_invoice_paid(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<()> {
+    i::Entity::update_many()
+        .col_expr(i::Column::Status, Expr::val(PAID))
+        .filter(i::Column::Id.eq(invoice_id))
         .exec(conn)
         .await?;
-    if let Some(t) = &inv.customer_type
-        && *t != contact.customer_type
-    {
+    Ok(())
+}
+
+/// A payment in full being applied: the invoice, its contact and the subscriptions the
+/// contact held, both as they were before the payment.
+struct FullPayment<'a> {
+    view: &'a InvoiceView,
+    contact: c::Model,
+    /// Codes of the customer types with a formula primary fee (`CT-3`).
+    designators: Vec<String>,
+    held: Vec<s::Model>,
+    now: DateTime<Utc>,
+}
+
+impl<'a> FullPayment<'a> {
+    async fn load(
+        conn: &impl ConnectionTrait,
+        view: &'a InvoiceView,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        let contact_id = view.invoice.contact_id;
+        let contact = c::Entity::find_by_id(contact_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::not_found("contact", contact_id))?;
+        let designators: Vec<String> = entity::customer_type::Entity::find()
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(|t| t.formula_designator)
+            .collect();
+        let held = s::Entity::find()
+            .filter(s::Column::ContactId.eq(contact.id))
+            .all(conn)
+            .await?;
+        Ok(Self {
+            view,
+            contact,
+            designators,
+            held,
+            now,
+        })
+    }
+
+    fn primary_lines(&self) -> impl Iterator<Item = &l::Model> {
+        self.view.lines.iter().filter(|l| l.is_primary)
+    }
+
+    /// S-8: a new primary product of a formula family replaces the one held before: the
+    /// other active subscriptions of that family are deactivated.
+    async fn retire_replaced_primaries(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        for line in self.primary_lines() {
+            for d in self
+                .designators
+                .iter()
+                .filter(|d| in_formula_family(d, &line.product))
+            {
+                let others = self.held_in_family_besides(d, &line.product);
+                if !others.is_empty() {
+                    s::Entity::update_many()
+                        .col_expr(s::Column::Active, Expr::val(false))
+                        .col_expr(s::Column::Version, Expr::col(s::Column::Version).add(1))
+                        .col_expr(s::Column::UpdatedAt, Expr::val(self.now))
+                        .filter(s::Column::Id.is_in(others))
+                        .exec(conn)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ids of the active held subscriptions of family `designator` to a product other than
+    /// `product`.
+    fn held_in_family_besides(&self, designator: &str, product: &str) -> Vec<i64> {
+        self.held
+            .iter()
+            .filter(|h| {
+                h.active && h.product != product && in_formula_family(designator, &h.product)
+            })
+            .map(|h| h.id)
+            .collect()
+    }
+
+    /// I-3: each line (tax companions aside) moves its subscription's paid-through to the
+    /// line's term end, opening the subscription if the contact held none, and the line
+    /// records the subscription and the term it paid. Returns one event per subscription.
+    async fn advance_subscriptions(&self, conn: &impl ConnectionTrait) -> Result<Vec<Event>> {
+        let mut moved = Vec::new();
+        for line in self
+            .view
+            .lines
+            .iter()
+            .filter(|l| !l.product.ends_with(TAX_SUFFIX))
+        {
+            let (sub_id, event) = match self.held.iter().find(|h| h.product == line.product) {
+                Some(h) => self.extend_held(conn, h, line).await?,
+                None => self.open_subscription(conn, line).await?,
+            };
+            moved.push(event);
+            mark_line_billed(conn, line, sub_id).await?;
+        }
+        Ok(moved)
+    }
+
+    /// I-3: a held subscription is paid through the later of its paid-through and the
+    /// line's term end, and becomes active and billed.
+    async fn extend_held(
+        &self,
+        conn: &impl ConnectionTrait,
+        h: &s::Model,
+        line: &l::Model,
+    ) -> Result<(i64, Event)> {
+        let through = h
+            .paid_through
+            .map_or(line.term_end, |p| Ord::max(p, line.term_end));
+        let event =
+            Event::subscription(h.id, self.contact.id, &line.product, "paid", Some(through));
+        let mut am: s::ActiveModel = h.clone().into();
+        am.paid_through = Set(Some(through));
+        if h.begin_date.is_none() {
+            am.begin_date = Set(Some(line.term_begin));
+        }
+        am.active = Set(true);
+        am.billed = Set(true);
+        am.accounting_method = Set(self.view.invoice.accounting_method.clone());
+        am.is_membership_component = Set(h.is_membership_component || line.is_primary);
+        am.version = Set(h.version + 1);
+        am.updated_at = Set(self.now);
+        Ok((am.update(conn).await?.id, event))
+    }
+
+    /// I-3: a line for a product the contact did not hold opens its subscription, paid
+    /// through the line's term end.
+    async fn open_subscription(
+        &self,
+        conn: &impl ConnectionTrait,
+        line: &l::Model,
+    ) -> Result<(i64, Event)> {
+        let inv = &self.view.invoice;
+        let id = s::ActiveModel {
+            contact_id: Set(self.contact.id),
+            product: Set(line.product.clone()),
+            begin_date: Set(Some(line.term_begin)),
+            paid_through: Set(Some(line.term_end)),
+            bill_to_id: Set(inv.bill_to_id),
+            bill_date: Set(None),
+            bill_begin: Set(None),
+            bill_through: Set(None),
+            billed_cents: Set(None),
+            active: Set(true),
+            cancellation_date: Set(None),
+            adjustment_reason: Set(None),
+            source_code: Set(None),
+            is_complimentary: Set(false),
+            is_membership_component: Set(line.is_primary),
+            bill_subscription: Set(true),
+            accounting_method: Set(inv.accounting_method.clone()),
+            billed: Set(true),
+            version: Set(1),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?
+        .id;
+        let event = Event::subscription(
+            id,
+            self.contact.id,
+            &line.product,
+            "created",
+            Some(line.term_end),
+        );
+        Ok((id, event))
+    }
+
+    /// C-7: the contact's membership paid-through follows its primary dues subscription.
+    async fn sync_contact_paid_through(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        paid_through::sync(conn, &[self.contact.id], self.now).await
+    }
+
+    /// J-5: the contact's changes start as a new version; the steps below add the fields,
+    /// and [`Self::update_contact`] writes them in one statement.
+    fn contact_update(&self) -> c::ActiveModel {
+        c::ActiveModel {
+            version: Set(self.contact.version + 1),
+            updated_at: Set(self.now),
+            ..Default::default()
+        }
+    }
+
+    /// J-5: the contact takes what it joined (or renewed) as, in one update.
+    async fn update_contact(&self, conn: &impl ConnectionTrait, am: c::ActiveModel) -> Result<()> {
+        c::Entity::update_many()
+            .set(am)
+            .filter(c::Column::Id.eq(self.contact.id))
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// J-1, J-5, L-5: the customer type and billing category the invoice was billed for.
+    fn take_type_and_category(&self, am: &mut c::ActiveModel) {
+        let inv = &self.view.invoice;
+        if let Some(t) = &inv.customer_type {
+            am.customer_type = Set(t.clone());
+        }
+        if inv.billing_category.is_some() {
+            am.billing_category = Set(inv.billing_category.clone());
+        }
+    }
+
+    /// J-2, J-5: the renew months of the paid term.
+    fn take_renew_months(&self, am: &mut c::ActiveModel) {
+        if let Some(m) = self.view.invoice.term_months {
+            am.renew_months = Set(Some(m));
+        }
+    }
+
+    /// I-3, J-5: a first join sets the join date, unless the contact already has one.
+    fn set_first_join_date(&self, am: &mut c::ActiveModel) {
+        let inv = &self.view.invoice;
+        if inv.first_join && self.contact.join_date.is_none() {
+            am.join_date = Set(inv.join_date.or(inv.term_begin));
+        }
+    }
+
+    /// B-9: a contact without a primary chapter takes the first chapter it paid for.
+    fn set_primary_chapter(&self, am: &mut c::ActiveModel) {
+        if let Some(ch) = self.view.lines.iter().find(|l| l.is_chapter)
+            && self.contact.primary_chapter.is_none()
+        {
+            am.primary_chapter = Set(Some(ch.product.clone()));
+        }
+    }
+
+    /// L-6, CT-6: a new customer type is recorded in the contact's history, and an
+    /// organization's linked persons follow it.
+    async fn record_type_change(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        let Some(t) = self
+            .view
+            .invoice
+            .customer_type
+            .as_ref()
+            .filter(|t| **t != self.contact.customer_type)
+        else {
+            return Ok(());
+        };
+        let contact = &self.contact;
         history::record_change(
             conn,
             contact.id,
             history::TYPE_CHANGE,
             &contact.customer_type,
             t,
-            now,
+            self.now,
         )
         .await?;
-        // CT-6: an organization's linked persons follow its new type.
         let fd = FlowDown::load(conn).await?;
-        fd.apply_to_linked(conn, contact.id, t, now).await?;
+        fd.apply_to_linked(conn, contact.id, t, self.now).await?;
+        Ok(())
     }
-    // L-6: the paid term, with the primary product.
-    if let (Some(begin), Some(end)) = (inv.term_begin, inv.term_end) {
-        let primary = view
-            .lines
-            .iter()
-            .find(|l| l.is_primary)
-            .map(|l| l.product.as_str());
+
+    /// L-6: the paid term, with the primary product, enters the term ledger.
+    async fn record_term(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        let inv = &self.view.invoice;
+        let (Some(begin), Some(end)) = (inv.term_begin, inv.term_end) else {
+            return Ok(());
+        };
+        let primary = self.primary_lines().next().map(|l| l.product.as_str());
         history::record_term(
             conn,
             TermRecord {
-                contact_id: contact.id,
+                contact_id: self.contact.id,
                 begin,
                 end,
                 customer_type: inv.customer_type.as_deref(),
                 product: primary,
                 invoice_id: inv.id,
             },
-            now,
+            self.now,
         )
-        .await?;
+        .await
     }
-    emit(conn, view, changed).await
-}
 
-/// The invoice is paid, its subscriptions moved, and a join or renewal took effect.
-async fn emit(conn: &impl ConnectionTrait, view: &InvoiceView, mut all: Vec<Event>) -> Result<()> {
-    let inv = &view.invoice;
-    let paid = Event::invoice(
-        events::INVOICE_PAID,
-        inv.id,
-        inv.contact_id,
-        inv.total_cents,
-        json!({"kind": inv.kind}),
-    );
-    all.insert(0, paid);
-    let membership = match inv.kind.as_str() {
-        "join" => Some(events::MEMBERSHIP_JOINED),
-        "renewal" => Some(events::MEMBERSHIP_RENEWED),
-        _ => None,
-    };
-    if let Some(kind) = membership.filter(|_| view.lines.iter().any(|l| l.is_primary)) {
+    /// The invoice is paid, its subscriptions moved, and a join or renewal took effect:
+    /// `invoice.paid`, then `moved`, then the membership event (if any), in that order.
+    async fn emit_events(&self, conn: &impl ConnectionTrait, moved: Vec<Event>) -> Result<()> {
+        let mut all = Vec::with_capacity(moved.len() + 2);
+        all.push(self.invoice_paid_event());
+        all.extend(moved);
+        if let Some(e) = self.membership_event(conn).await? {
+            all.push(e);
+        }
+        events::emit(conn, all).await
+    }
+
+    fn invoice_paid_event(&self) -> Event {
+        let inv = &self.view.invoice;
+        Event::invoice(
+            events::INVOICE_PAID,
+            inv.id,
+            inv.contact_id,
+            inv.total_cents,
+            json!({"kind": inv.kind}),
+        )
+    }
+
+    /// `membership.joined` or `membership.renewed` for a join or renewal with a primary
+    /// line, carrying the contact as the payment left it.
+    async fn membership_event(&self, conn: &impl ConnectionTrait) -> Result<Option<Event>> {
+        let inv = &self.view.invoice;
+        let kind = match inv.kind.as_str() {
+            "join" => events::MEMBERSHIP_JOINED,
+            "renewal" => events::MEMBERSHIP_RENEWED,
+            _ => return Ok(None),
+        };
+        if self.primary_lines().next().is_none() {
+            return Ok(None);
+        }
         let after = c::Entity::find_by_id(inv.contact_id)
             .one(conn)
             .await?
             .ok_or_else(|| Error::not_found("contact", inv.contact_id))?;
-        all.push(Event::contact(
+        Ok(Some(Event::contact(
             kind,
             after.id,
             json!({
@@ -242,7 +390,17 @@ async fn emit(conn: &impl ConnectionTrait, view: &InvoiceView, mut all: Vec<Even
                 "join_date": after.join_date,
                 "paid_through": after.paid_through,
             }),
-        ));
+        )))
     }
-    events::emit(conn, all).await
+}
+
+/// I-3: the line records the subscription it paid and the term it billed.
+async fn mark_line_billed(conn: &impl ConnectionTrait, line: &l::Model, sub_id: i64) -> Result<()> {
+    l::Entity::update_many()
+        .col_expr(l::Column::SubscriptionId, Expr::val(sub_id))
+        .col_expr(l::Column::BilledTerm, Expr::val(line.term_begin))
+        .filter(l::Column::Id.eq(line.id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

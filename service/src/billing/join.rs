@@ -4,26 +4,28 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::Set;
 
 use entity::invoice as i;
 
-use crate::billing_cycles::{self, Cycle};
+use crate::billing_cycles::{self, Cycle, CycleFields};
 use crate::contacts::Actor;
-use crate::customer_types::{self, PrimaryFee, in_formula_family};
+use crate::customer_types::{self, CustomerType, PrimaryFee, in_formula_family};
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};
 use crate::idempotency::{self, Key, Stored};
 use crate::pricing::{self, PriceBook};
 use crate::products::ProductType;
-use crate::settings::{self, AccountingMethod, BillingTime};
+use crate::settings::{self, AccountingMethod, BillingTime, Settings};
 use crate::terms::{self, Ratio, Term};
 use crate::{billing_categories, clock};
 
 use super::complete;
-use super::invoices::{self, InvoiceView, OPEN, PAID};
-use super::lines::{LineDraft, Pricing, Role};
+use super::invoices::{self, InvoiceView, OPEN};
+use super::lines::{LineDraft, Pricing, ProductInfo, Role};
+
+type Infos = HashMap<String, ProductInfo>;
 
 pub use crate::billing_cycles::CycleRef;
 
@@ -112,43 +114,15 @@ pub async fn join(
     }
 
     let now = clock::now();
-    let total = joined.total();
     let invoice_id = invoices::insert(
         &txn,
-        i::ActiveModel {
-            contact_id: Set(contact.id),
-            bill_to_id: Set(contact.id),
-            kind: Set("join".into()),
-            cycle_id: Set(Some(cycle.id)),
-            accounting_method: Set(joined.accounting_method.as_str().into()),
-            status: Set(OPEN.into()),
-            total_cents: Set(total),
-            paid_cents: Set(0),
-            term_begin: Set(Some(joined.term.begin)),
-            term_end: Set(Some(joined.term.end)),
-            term_months: Set(Some(joined.term_months as i32)),
-            customer_type: Set(Some(joined.customer_type.clone())),
-            billing_category: Set(joined.billing_category.clone()),
-            treated_as: Set(joined.treated_as.as_str().into()),
-            join_date: Set(Some(joined.join_date)),
-            first_join: Set(contact.join_date.is_none()),
-            void_reason: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        },
+        invoice_row(&contact, cycle.id, &joined, now),
         joined.lines.clone(),
     )
     .await?;
     let mut view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     // Nothing to pay (a complimentary join): the membership starts at once.
-    if total == 0 {
-        i::Entity::update_many()
-            .col_expr(i::Column::Status, sea_orm::sea_query::Expr::val(PAID))
-            .filter(i::Column::Id.eq(invoice_id))
-            .exec(&txn)
-            .await?;
+    if joined.total() == 0 {
         complete::paid_in_full(&txn, &view, joined.join_date, now).await?;
         view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     }
@@ -158,6 +132,38 @@ pub async fn join(
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(joined)))
+}
+
+/// J-5: the join's open invoice, with what the contact takes once it is paid.
+fn invoice_row(
+    contact: &entity::contact::Model,
+    cycle_id: i64,
+    joined: &Joined,
+    now: DateTime<Utc>,
+) -> i::ActiveModel {
+    i::ActiveModel {
+        contact_id: Set(contact.id),
+        bill_to_id: Set(contact.id),
+        kind: Set("join".into()),
+        cycle_id: Set(Some(cycle_id)),
+        accounting_method: Set(joined.accounting_method.as_str().into()),
+        status: Set(OPEN.into()),
+        total_cents: Set(joined.total()),
+        paid_cents: Set(0),
+        term_begin: Set(Some(joined.term.begin)),
+        term_end: Set(Some(joined.term.end)),
+        term_months: Set(Some(joined.term_months as i32)),
+        customer_type: Set(Some(joined.customer_type.clone())),
+        billing_category: Set(joined.billing_category.clone()),
+        treated_as: Set(joined.treated_as.as_str().into()),
+        join_date: Set(Some(joined.join_date)),
+        first_join: Set(contact.join_date.is_none()),
+        void_reason: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
 }
 
 /// SEC-6: a member joins on the day the server records the join; only staff backdate or
@@ -183,8 +189,51 @@ pub(super) async fn plan(
     req: &JoinRequest,
     today: NaiveDate,
 ) -> Result<Joined> {
-    let mut errors = Errors::new();
     let f = &cycle.fields;
+    let type_code = joined_type_code(f)?;
+    let ty = customer_types::get(txn, &type_code).await?;
+    let settings = settings::get(txn).await?;
+    check_same_kind(txn, contact, &ty, &type_code).await?;
+
+    let mut checks = Checks {
+        req,
+        cycle: f,
+        type_code: &type_code,
+        errors: Errors::new(),
+    };
+    let category = checks.category(txn, contact, &ty).await?;
+    let primaries = checks.primaries(&ty);
+    let infos = super::lines::product_infos(txn, Some(&offered_codes(&primaries, req, f))).await?;
+    checks.primaries_exist(&primaries, &infos);
+    checks.chapters(&infos);
+    checks.add_ons(&infos);
+    checks.voluntary(&infos);
+    checks.errors.into_result()?;
+
+    let join_date = req.join_date.unwrap_or(today);
+    let term_months = term_length(f, &settings, &primaries, &infos);
+    let (treated_as, term) = join_or_rejoin(contact, f, &settings, join_date, term_months);
+    let mut joined = Joined {
+        join_date,
+        treated_as,
+        term,
+        term_months,
+        customer_type: type_code,
+        billing_category: category,
+        accounting_method: f.accounting_method.resolve(&settings),
+        lines: Vec::new(),
+        total_cents: 0,
+        invoice: None,
+    };
+    let items = line_items(&primaries, req);
+    joined.lines = price_lines(txn, contact, &joined, &items, &infos, &req.voluntary).await?;
+    // SEC-3: a total that could wrap is refused before anything is written, dry run or not.
+    joined.total_cents = crate::money::invoice_total(joined.lines.iter().map(|l| l.amount_cents))?;
+    Ok(joined)
+}
+
+/// J-1: a join cycle (`join_item_set`) joins its single customer type.
+fn joined_type_code(f: &CycleFields) -> Result<String> {
     if !f.join_item_set {
         return Err(Error::invalid(
             "billing_cycle",
@@ -194,169 +243,245 @@ pub(super) async fn plan(
             ),
         ));
     }
-    let type_code = f
-        .customer_types
+    f.customer_types
         .first()
         .cloned()
-        .ok_or_else(|| Error::Internal("join cycle without a customer type".into()))?;
-    let ty = customer_types::get(txn, &type_code).await?;
-    let settings = settings::get(txn).await?;
-    if ty.is_organization
-        != crate::customer_types::get(txn, &contact.customer_type)
-            .await?
-            .is_organization
-    {
-        return Err(Error::invalid(
-            "billing_cycle",
-            format!(
-                "the cycle joins customer type {type_code}, which is for another kind of record"
+        .ok_or_else(|| Error::Internal("join cycle without a customer type".into()))
+}
+
+/// A person joins a person's type and an organization an organization's.
+async fn check_same_kind(
+    txn: &impl sea_orm::ConnectionTrait,
+    contact: &entity::contact::Model,
+    ty: &CustomerType,
+    type_code: &str,
+) -> Result<()> {
+    let current = customer_types::get(txn, &contact.customer_type).await?;
+    if ty.is_organization == current.is_organization {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "billing_cycle",
+        format!("the cycle joins customer type {type_code}, which is for another kind of record"),
+    ))
+}
+
+/// Every product the join may bill: the primaries, the chosen chapters and add-ons, and the
+/// cycle's products.
+fn offered_codes(primaries: &[String], req: &JoinRequest, f: &CycleFields) -> Vec<String> {
+    let mut codes: Vec<String> = primaries.to_vec();
+    codes.extend(req.chapters.iter().cloned());
+    codes.extend(req.add_ons.iter().cloned());
+    codes.extend(f.products.iter().cloned());
+    codes
+}
+
+/// The checks of a join request against its cycle (J-1..J-3), collecting every error in
+/// the order they are made.
+struct Checks<'a> {
+    req: &'a JoinRequest,
+    cycle: &'a CycleFields,
+    type_code: &'a str,
+    errors: Errors,
+}
+
+impl Checks<'_> {
+    /// J-1, C-4: the category chosen (or kept) must be one the cycle bills; a type with a
+    /// primary fee needs one.
+    async fn category(
+        &mut self,
+        txn: &impl sea_orm::ConnectionTrait,
+        contact: &entity::contact::Model,
+        ty: &CustomerType,
+    ) -> Result<Option<String>> {
+        let category = self
+            .req
+            .billing_category
+            .clone()
+            .or(contact.billing_category.clone());
+        match &category {
+            Some(cat) => self.category_billed(txn, cat).await?,
+            None if ty.primary_fee.is_some() => self.errors.add(
+                "billing_category",
+                format!(
+                    "customer type {} bills a primary fee: choose a billing category",
+                    self.type_code
+                ),
             ),
-        ));
+            None => {}
+        }
+        Ok(category)
     }
 
-    // J-1, C-4: the category chosen (or kept) must be one the cycle bills.
-    let category = req
-        .billing_category
-        .clone()
-        .or(contact.billing_category.clone());
-    if let Some(cat) = &category {
+    async fn category_billed(
+        &mut self,
+        txn: &impl sea_orm::ConnectionTrait,
+        cat: &str,
+    ) -> Result<()> {
+        let billed = &self.cycle.billing_categories;
         if billing_categories::TABLE.find(txn, cat).await?.is_none() {
-            errors.add(
+            self.errors.add(
                 "billing_category",
                 format!("billing category {cat} does not exist"),
             );
-        } else if !f.billing_categories.is_empty() && !f.billing_categories.contains(cat) {
-            errors.add(
+        } else if !billed.is_empty() && !billed.iter().any(|b| b == cat) {
+            self.errors.add(
                 "billing_category",
-                format!(
-                    "the cycle bills categories {} only",
-                    f.billing_categories.join(", ")
-                ),
+                format!("the cycle bills categories {} only", billed.join(", ")),
             );
         }
-    } else if ty.primary_fee.is_some() {
-        errors.add(
-            "billing_category",
-            format!("customer type {type_code} bills a primary fee: choose a billing category"),
-        );
+        Ok(())
     }
 
-    // J-2: the primary fee.
-    let primaries: Vec<String> = match &ty.primary_fee {
-        None => Vec::new(),
-        Some(PrimaryFee::Products(list)) => {
-            if req
-                .primary_product
-                .as_ref()
-                .is_some_and(|p| !list.contains(p))
-            {
-                errors.add(
-                    "primary_product",
-                    format!("customer type {type_code} bills {}", list.join(", ")),
-                );
+    /// J-2: the primary fee: the type's products, or the chosen (else default) product of
+    /// its formula family.
+    fn primaries(&mut self, ty: &CustomerType) -> Vec<String> {
+        match &ty.primary_fee {
+            None => Vec::new(),
+            Some(PrimaryFee::Products(list)) => {
+                if self
+                    .req
+                    .primary_product
+                    .as_ref()
+                    .is_some_and(|p| !list.contains(p))
+                {
+                    self.errors.add(
+                        "primary_product",
+                        format!("customer type {} bills {}", self.type_code, list.join(", ")),
+                    );
+                }
+                list.clone()
             }
-            list.clone()
+            Some(PrimaryFee::Formula {
+                designator,
+                default_product,
+            }) => self.formula_primary(designator, default_product.as_ref()),
         }
-        Some(PrimaryFee::Formula {
-            designator,
-            default_product,
-        }) => match req.primary_product.clone().or(default_product.clone()) {
-            Some(p) if in_formula_family(designator, &p) => vec![p],
+    }
+
+    fn formula_primary(&mut self, designator: &str, default: Option<&String>) -> Vec<String> {
+        match self.req.primary_product.as_ref().or(default) {
+            Some(p) if in_formula_family(designator, p) => vec![p.clone()],
             Some(p) => {
-                errors.add(
+                self.errors.add(
                     "primary_product",
                     format!("{p} is not in the {designator} family"),
                 );
                 Vec::new()
             }
             None => {
-                errors.add(
+                self.errors.add(
                     "primary_product",
                     format!("choose a product of the {designator} family (no default)"),
                 );
                 Vec::new()
             }
-        },
-    };
+        }
+    }
 
-    // B-9, J-3: chapters; add-ons and voluntary amounts from the cycle's products.
-    let mut codes: Vec<String> = primaries.clone();
-    codes.extend(req.chapters.iter().cloned());
-    codes.extend(req.add_ons.iter().cloned());
-    codes.extend(f.products.iter().cloned());
-    let infos = super::lines::product_infos(txn, Some(&codes)).await?;
-    for pcode in &primaries {
-        match infos.get(pcode) {
-            None => errors.add("primary_product", format!("product {pcode} does not exist")),
-            Some(info) if !info.active => {
-                errors.add("primary_product", format!("product {pcode} is not active"))
+    /// The primary products exist and are active.
+    fn primaries_exist(&mut self, primaries: &[String], infos: &Infos) {
+        for pcode in primaries {
+            match infos.get(pcode) {
+                None => self
+                    .errors
+                    .add("primary_product", format!("product {pcode} does not exist")),
+                Some(info) if !info.active => self
+                    .errors
+                    .add("primary_product", format!("product {pcode} is not active")),
+                _ => {}
             }
-            _ => {}
         }
     }
-    let cycle_chapters: Vec<&String> = f
-        .products
-        .iter()
-        .filter(|c| {
-            infos
-                .get(*c)
-                .is_some_and(|i| i.product_type == ProductType::Chapter)
-        })
-        .collect();
-    for ch in &req.chapters {
-        if !cycle_chapters.contains(&ch) {
-            errors.add("chapters", format!("{ch} is not a chapter of this cycle"));
-        }
-    }
-    if f.require_chapter && req.chapters.is_empty() {
-        errors.add("chapters", "this cycle requires at least one chapter");
-    }
-    if !f.allow_multiple_chapters && req.chapters.len() > 1 {
-        errors.add("chapters", "this cycle allows one chapter");
-    }
-    for a in &req.add_ons {
-        match infos.get(a) {
-            _ if !f.products.contains(a) => {
-                errors.add("add_ons", format!("{a} is not offered by this cycle"))
-            }
-            Some(i) if i.product_type == ProductType::Chapter => errors.add(
-                "add_ons",
-                format!("{a} is a chapter: list it under chapters"),
-            ),
-            _ => {}
-        }
-    }
-    for (code, amount) in &req.voluntary {
-        let voluntary = infos
-            .get(code)
-            .is_some_and(|i| i.product_type == ProductType::Voluntary);
-        if !voluntary || !req.add_ons.contains(code) {
-            errors.add(
-                "voluntary",
-                format!("{code} is not a voluntary add-on chosen in add_ons"),
-            );
-        }
-        if *amount < 0 {
-            errors.add(
-                "voluntary",
-                format!("the amount for {code} must not be negative"),
-            );
-        }
-    }
-    errors.into_result()?;
 
-    // T-2, J-2: term length; J-4: rejoin window; T-3: proration.
-    let join_date = req.join_date.unwrap_or(today);
+    /// B-9, J-3: chapters of the cycle only, as many as the cycle requires and allows.
+    fn chapters(&mut self, infos: &Infos) {
+        let f = self.cycle;
+        let cycle_chapters: Vec<&String> = f
+            .products
+            .iter()
+            .filter(|c| {
+                infos
+                    .get(*c)
+                    .is_some_and(|i| i.product_type == ProductType::Chapter)
+            })
+            .collect();
+        for ch in &self.req.chapters {
+            if !cycle_chapters.contains(&ch) {
+                self.errors
+                    .add("chapters", format!("{ch} is not a chapter of this cycle"));
+            }
+        }
+        if f.require_chapter && self.req.chapters.is_empty() {
+            self.errors
+                .add("chapters", "this cycle requires at least one chapter");
+        }
+        if !f.allow_multiple_chapters && self.req.chapters.len() > 1 {
+            self.errors.add("chapters", "this cycle allows one chapter");
+        }
+    }
+
+    /// J-3: add-ons are products the cycle offers, chapters aside.
+    fn add_ons(&mut self, infos: &Infos) {
+        for a in &self.req.add_ons {
+            match infos.get(a) {
+                _ if !self.cycle.products.contains(a) => self
+                    .errors
+                    .add("add_ons", format!("{a} is not offered by this cycle")),
+                Some(i) if i.product_type == ProductType::Chapter => self.errors.add(
+                    "add_ons",
+                    format!("{a} is a chapter: list it under chapters"),
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    /// J-3: voluntary amounts only for voluntary add-ons chosen, never negative.
+    fn voluntary(&mut self, infos: &Infos) {
+        for (code, amount) in &self.req.voluntary {
+            let voluntary = infos
+                .get(code)
+                .is_some_and(|i| i.product_type == ProductType::Voluntary);
+            if !voluntary || !self.req.add_ons.contains(code) {
+                self.errors.add(
+                    "voluntary",
+                    format!("{code} is not a voluntary add-on chosen in add_ons"),
+                );
+            }
+            if *amount < 0 {
+                self.errors.add(
+                    "voluntary",
+                    format!("the amount for {code} must not be negative"),
+                );
+            }
+        }
+    }
+}
+
+/// T-2, J-2: the term length, from the primary product's span when the cycle says so.
+fn term_length(f: &CycleFields, settings: &Settings, primaries: &[String], infos: &Infos) -> u32 {
     let primary_span = primaries
         .first()
         .and_then(|p| infos.get(p))
         .map_or(settings.standard_billing_interval_months, |i| i.term_months);
-    let term_months = terms::join_term_length(
+    terms::join_term_length(
         f.use_primary_fee_term_length,
         primary_span,
         settings.standard_billing_interval_months,
-    );
-    let billing_time = f.billing_time.resolve(&settings);
+    )
+}
+
+/// J-4: inside the rejoin window (annual billing only) a join is a renewal continuing the
+/// old term at full price; otherwise a new term, prorated by T-3.
+fn join_or_rejoin(
+    contact: &entity::contact::Model,
+    f: &CycleFields,
+    settings: &Settings,
+    join_date: NaiveDate,
+    term_months: u32,
+) -> (TreatedAs, Term) {
+    let billing_time = f.billing_time.resolve(settings);
     let window = if billing_time == BillingTime::Annual {
         f.rejoin_as_renewal_months
     } else {
@@ -365,67 +490,57 @@ pub(super) async fn plan(
     let rejoin = contact
         .paid_through
         .filter(|pt| terms::rejoin_is_renewal(*pt, window, join_date));
-    let (treated_as, term) = match rejoin {
+    let fy_start = settings.fiscal_year_start_month;
+    match rejoin {
         Some(pt) => {
-            let mut t = terms::renewal_term(
-                Some(pt),
-                join_date,
-                term_months,
-                billing_time,
-                settings.fiscal_year_start_month,
-            );
-            // J-4: a rejoin continues the old term at full price.
+            let mut t =
+                terms::renewal_term(Some(pt), join_date, term_months, billing_time, fy_start);
             t.scale = Ratio::ONE;
             (TreatedAs::Renewal, t)
         }
         None => (
             TreatedAs::Join,
-            terms::join_term(
-                join_date,
-                term_months,
-                billing_time,
-                settings.fiscal_year_start_month,
-            ),
+            terms::join_term(join_date, term_months, billing_time, fy_start),
         ),
-    };
+    }
+}
 
+/// What the join bills, in line order: primaries, chapters, add-ons.
+fn line_items(primaries: &[String], req: &JoinRequest) -> Vec<(String, Role)> {
     let mut items: Vec<(String, Role)> = primaries
         .iter()
         .map(|p| (p.clone(), Role::Primary))
         .collect();
     items.extend(req.chapters.iter().map(|c| (c.clone(), Role::Chapter)));
     items.extend(req.add_ons.iter().map(|a| (a.clone(), Role::AddOn)));
+    items
+}
+
+/// P-3, T-3: the lines, priced as what the contact becomes (J-1): the joined type and
+/// category, as of the join date, scaled to the term.
+async fn price_lines(
+    txn: &impl sea_orm::ConnectionTrait,
+    contact: &entity::contact::Model,
+    joined: &Joined,
+    items: &[(String, Role)],
+    infos: &Infos,
+    voluntary: &HashMap<String, i64>,
+) -> Result<Vec<LineDraft>> {
     let item_codes: Vec<String> = items.iter().map(|(c, _)| c.clone()).collect();
     let book = PriceBook::load_for(txn, &item_codes).await?;
     let mut buyer = pricing::buyers(txn, &[contact.id])
         .await?
         .remove(&contact.id)
         .unwrap_or_default();
-    // Priced as what the contact becomes (J-1).
-    buyer.customer_type = Some(type_code.clone());
-    buyer.billing_category = category.clone();
-    let lines = Pricing {
+    buyer.customer_type = Some(joined.customer_type.clone());
+    buyer.billing_category = joined.billing_category.clone();
+    Ok(Pricing {
         book: &book,
         buyer: &buyer,
-        as_of: join_date,
-        products: &infos,
-        term: &term,
-        term_length: term_months,
+        as_of: joined.join_date,
+        products: infos,
+        term: &joined.term,
+        term_length: joined.term_months,
     }
-    .build(&items, &req.voluntary);
-    // SEC-3: a total that could wrap is refused before anything is written, dry run or not.
-    let total_cents = crate::money::invoice_total(lines.iter().map(|l| l.amount_cents))?;
-    let accounting_method = f.accounting_method.resolve(&settings);
-    Ok(Joined {
-        join_date,
-        treated_as,
-        term,
-        term_months,
-        customer_type: type_code,
-        billing_category: category,
-        accounting_method,
-        lines,
-        total_cents,
-        invoice: None,
-    })
+    .build(items, voluntary))
 }

@@ -1,7 +1,7 @@
 //! I-3, I-4: payments. A payment never exceeds the open balance, is allocated to
 //! non-voluntary lines first, and a payment in full starts or extends the membership.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
@@ -16,7 +16,7 @@ use crate::idempotency::{self, Key, Stored};
 use crate::{clock, money};
 
 use super::complete;
-use super::invoices::{self, InvoiceView, OPEN, PAID};
+use super::invoices::{self, InvoiceView, OPEN};
 
 #[derive(Debug, Clone)]
 pub struct NewPayment {
@@ -93,77 +93,15 @@ pub async fn pay(
         return Ok(Outcome::Replayed(stored));
     }
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    let inv = &current.invoice;
-    if inv.status != OPEN {
-        return Err(Error::conflict(format!(
-            "invoice {invoice_id} is {}; only open invoices take payments",
-            inv.status
-        )));
-    }
-    let balance = current.balance();
-    if new.amount_cents > balance {
-        return Err(Error::invalid(
-            "amount",
-            format!(
-                "{} is more than the open balance of {}",
-                money::format_cents(new.amount_cents),
-                money::format_cents(balance)
-            ),
-        ));
-    }
+    check_payable(&current, new.amount_cents)?;
     let now = clock::now();
-    // The balance check and the increment are one statement, so concurrent payments can
-    // never together exceed the total.
-    let res = i::Entity::update_many()
-        .col_expr(
-            i::Column::PaidCents,
-            Expr::col(i::Column::PaidCents).add(new.amount_cents),
-        )
-        .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
-        .col_expr(i::Column::UpdatedAt, Expr::val(now))
-        .filter(i::Column::Id.eq(invoice_id))
-        .filter(i::Column::Status.eq(OPEN))
-        .filter(
-            Expr::col(i::Column::PaidCents)
-                .add(new.amount_cents)
-                .lte(Expr::col(i::Column::TotalCents)),
-        )
-        .exec(&txn)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(Error::conflict(
-            "another payment changed this invoice's balance meanwhile; read it again",
-        ));
-    }
-    let payment = p::ActiveModel {
-        invoice_id: Set(invoice_id),
-        amount_cents: Set(new.amount_cents),
-        paid_on: Set(new.paid_on),
-        method: Set(new.method.trim().to_owned()),
-        reference: Set(new.reference.map(|r| r.trim().to_owned())),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let paid_on = new.paid_on;
+    add_to_paid(&txn, invoice_id, new.amount_cents, now).await?;
+    let payment = insert_payment(&txn, invoice_id, new, now).await?;
     let after = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    let shares = allocate(&after.lines, after.invoice.paid_cents);
-    for (line, share) in after.lines.iter().zip(shares) {
-        if line.paid_cents != share {
-            l::Entity::update_many()
-                .col_expr(l::Column::PaidCents, Expr::val(share))
-                .filter(l::Column::Id.eq(line.id))
-                .exec(&txn)
-                .await?;
-        }
-    }
+    allocate_to_lines(&txn, &after).await?;
     if after.invoice.paid_cents == after.invoice.total_cents {
-        i::Entity::update_many()
-            .col_expr(i::Column::Status, Expr::val(PAID))
-            .filter(i::Column::Id.eq(invoice_id))
-            .exec(&txn)
-            .await?;
-        complete::paid_in_full(&txn, &after, new.paid_on, now).await?;
+        complete::paid_in_full(&txn, &after, paid_on, now).await?;
     }
     let paid = Paid {
         payment,
@@ -174,6 +112,96 @@ pub async fn pay(
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(paid)))
+}
+
+/// I-3: only an open invoice takes payments, and none above its open balance.
+fn check_payable(current: &InvoiceView, amount_cents: i64) -> Result<()> {
+    let inv = &current.invoice;
+    if inv.status != OPEN {
+        return Err(Error::conflict(format!(
+            "invoice {} is {}; only open invoices take payments",
+            inv.id, inv.status
+        )));
+    }
+    let balance = current.balance();
+    if amount_cents > balance {
+        return Err(Error::invalid(
+            "amount",
+            format!(
+                "{} is more than the open balance of {}",
+                money::format_cents(amount_cents),
+                money::format_cents(balance)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The balance check and the increment are one statement, so concurrent payments can never
+/// together exceed the total.
+async fn add_to_paid(
+    conn: &impl ConnectionTrait,
+    invoice_id: i64,
+    amount_cents: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let res = i::Entity::update_many()
+        .col_expr(
+            i::Column::PaidCents,
+            Expr::col(i::Column::PaidCents).add(amount_cents),
+        )
+        .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
+        .col_expr(i::Column::UpdatedAt, Expr::val(now))
+        .filter(i::Column::Id.eq(invoice_id))
+        .filter(i::Column::Status.eq(OPEN))
+        .filter(
+            Expr::col(i::Column::PaidCents)
+                .add(amount_cents)
+                .lte(Expr::col(i::Column::TotalCents)),
+        )
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::conflict(
+            "another payment changed this invoice's balance meanwhile; read it again",
+        ));
+    }
+    Ok(())
+}
+
+/// M-1: the payment itself.
+async fn insert_payment(
+    conn: &impl ConnectionTrait,
+    invoice_id: i64,
+    new: NewPayment,
+    now: DateTime<Utc>,
+) -> Result<p::Model> {
+    Ok(p::ActiveModel {
+        invoice_id: Set(invoice_id),
+        amount_cents: Set(new.amount_cents),
+        paid_on: Set(new.paid_on),
+        method: Set(new.method.trim().to_owned()),
+        reference: Set(new.reference.map(|r| r.trim().to_owned())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// I-3: each line records its share of what the invoice has received ([`allocate`]).
+async fn allocate_to_lines(conn: &impl ConnectionTrait, after: &InvoiceView) -> Result<()> {
+    let shares = allocate(&after.lines, after.invoice.paid_cents);
+    for (line, share) in after.lines.iter().zip(shares) {
+        if line.paid_cents != share {
+            l::Entity::update_many()
+                .col_expr(l::Column::PaidCents, Expr::val(share))
+                .filter(l::Column::Id.eq(line.id))
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn list(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<Vec<p::Model>> {

@@ -13,7 +13,7 @@ use crate::products::{self, NewProduct, ProductType};
 use crate::subscriptions::{import, input, plan::Action};
 use crate::{billing_categories, db::Db};
 
-use super::{Loaded, set_defaults, ty};
+use super::common::{Loaded, set_defaults, ty};
 
 /// Member types: code, name, dues in cents, division base price in cents.
 const MEMBER_TYPES: [(&str, &str, i64, i64); 4] = [
@@ -95,17 +95,40 @@ fn section_code(division: &str, n: usize) -> String {
 
 /// Every product and pricing rule of the example.
 fn catalogue() -> (Vec<NewProduct>, Vec<NewRule>) {
-    let mut products = Vec::new();
-    let mut rules = Vec::new();
+    let mut c = Catalogue::default();
     for (code, name, dues, _) in MEMBER_TYPES {
-        products.push(product(
+        c.dues(code, name, dues);
+    }
+    for (i, (div, name)) in DIVISIONS.iter().enumerate() {
+        let div_code = c.division(i, div, name);
+        for n in 1..=SECTIONS_PER_DIVISION {
+            c.section(div, &div_code, n);
+        }
+    }
+    for (i, rt) in ROUND_TABLES.iter().enumerate() {
+        c.round_table(i, rt);
+    }
+    (c.products, c.rules)
+}
+
+/// The products and rules, in the order they are created.
+#[derive(Default)]
+struct Catalogue {
+    products: Vec<NewProduct>,
+    rules: Vec<NewRule>,
+}
+
+impl Catalogue {
+    /// A member type's dues, priced by category.
+    fn dues(&mut self, code: &str, name: &str, dues: i64) {
+        self.products.push(product(
             dues_code(code),
             format!("{name} dues"),
             ProductType::Dues,
             dues,
         ));
         for (cat, _, share) in CATEGORIES {
-            rules.push(rule(
+            self.rules.push(rule(
                 &dues_code(code),
                 pct(dues, share),
                 when(code, Some(cat)),
@@ -113,10 +136,12 @@ fn catalogue() -> (Vec<NewProduct>, Vec<NewRule>) {
             ));
         }
     }
-    for (i, (div, name)) in DIVISIONS.iter().enumerate() {
+
+    /// The `i`th division, priced by member type and category; returns its code.
+    fn division(&mut self, i: usize, div: &str, name: &str) -> String {
         let div_code = format!("DIV_{div}");
         let spread = 500 * (i as i64 % 4);
-        products.push(product(
+        self.products.push(product(
             div_code.clone(),
             format!("{div}: {name}"),
             ProductType::Section,
@@ -124,7 +149,7 @@ fn catalogue() -> (Vec<NewProduct>, Vec<NewRule>) {
         ));
         for (mt, _, _, base) in MEMBER_TYPES {
             for (cat, _, share) in CATEGORIES {
-                rules.push(rule(
+                self.rules.push(rule(
                     &div_code,
                     pct(base + spread, share),
                     when(mt, Some(cat)),
@@ -134,7 +159,7 @@ fn catalogue() -> (Vec<NewProduct>, Vec<NewRule>) {
         }
         // A consortium of libraries negotiated a flat division price for its regular members;
         // it outranks the category prices.
-        rules.push(rule(
+        self.rules.push(rule(
             &div_code,
             4_000,
             Conditions {
@@ -144,36 +169,40 @@ fn catalogue() -> (Vec<NewProduct>, Vec<NewRule>) {
             },
             10,
         ));
-        for n in 1..=SECTIONS_PER_DIVISION {
-            let sec = section_code(div, n);
-            products.push(product(
-                sec.clone(),
-                format!("{div} section {n}"),
-                ProductType::Section,
-                2_500,
+        div_code
+    }
+
+    /// Section `n` of a division: with its division on the same invoice a section costs
+    /// little (free for students); alone it costs more.
+    fn section(&mut self, div: &str, div_code: &str, n: usize) {
+        let sec = section_code(div, n);
+        self.products.push(product(
+            sec.clone(),
+            format!("{div} section {n}"),
+            ProductType::Section,
+            2_500,
+        ));
+        for (mt, _, _, base) in MEMBER_TYPES {
+            let bundled = if mt == "STU" { 0 } else { base / 10 };
+            self.rules.push(rule(
+                &sec,
+                bundled,
+                Conditions {
+                    customer_type: Some(mt.into()),
+                    with_product: Some(div_code.to_owned()),
+                    ..Default::default()
+                },
+                0,
             ));
-            for (mt, _, _, base) in MEMBER_TYPES {
-                // With its division on the same invoice a section costs little (free for
-                // students); alone it costs more.
-                let bundled = if mt == "STU" { 0 } else { base / 10 };
-                rules.push(rule(
-                    &sec,
-                    bundled,
-                    Conditions {
-                        customer_type: Some(mt.into()),
-                        with_product: Some(div_code.clone()),
-                        ..Default::default()
-                    },
-                    0,
-                ));
-                rules.push(rule(&sec, base / 3, when(mt, None), 0));
-            }
+            self.rules.push(rule(&sec, base / 3, when(mt, None), 0));
         }
     }
-    for (i, rt) in ROUND_TABLES.iter().enumerate() {
+
+    /// The `i`th round table, half price for students, by category.
+    fn round_table(&mut self, i: usize, rt: &str) {
         let code = format!("RT_{rt}");
         let base = 1_500 + 500 * (i as i64 % 5);
-        products.push(product(
+        self.products.push(product(
             code.clone(),
             format!("{rt} round table"),
             ProductType::Section,
@@ -182,11 +211,11 @@ fn catalogue() -> (Vec<NewProduct>, Vec<NewRule>) {
         for (mt, _, _, _) in MEMBER_TYPES {
             let by_type = if mt == "STU" { base / 2 } else { base };
             for (cat, _, share) in CATEGORIES {
-                rules.push(rule(&code, pct(by_type, share), when(mt, Some(cat)), 0));
+                self.rules
+                    .push(rule(&code, pct(by_type, share), when(mt, Some(cat)), 0));
             }
         }
     }
-    (products, rules)
 }
 
 pub(super) async fn load(db: &Db) -> Result<Loaded> {
@@ -198,6 +227,26 @@ pub(super) async fn load(db: &Db) -> Result<Loaded> {
     for p in products_list {
         products::create(db, p).await?;
     }
+    loaded.customer_types = create_types(db).await?;
+    set_defaults(db, "NM", "LIB").await?;
+    groups::TABLE
+        .create(db, "CONSORT", "Regional library consortium")
+        .await?;
+    loaded.pricing_rules = rules.len();
+    pricing::create_many(db, rules).await?;
+
+    let (ids, rows) = members(db, &mut loaded).await?;
+    let parsed = input::parse_json_rows(rows);
+    let report = import::run(db, Action::Insert, import::Mode::AllOrNothing, parsed).await?;
+    loaded.subscriptions = report.applied;
+    // Every fifth regular member's library belongs to the consortium.
+    let consortium: Vec<i64> = ids.iter().copied().step_by(20).collect();
+    groups::add_members(db, "CONSORT", &consortium).await?;
+    Ok(loaded)
+}
+
+/// `NM`, `LIB` and the member types, each with its dues as primary fee. Returns how many.
+async fn create_types(db: &Db) -> Result<usize> {
     customer_types::create(db, ty("NM", "Non-member", false, false)).await?;
     customer_types::create(db, ty("LIB", "Library (institution)", false, true)).await?;
     for (code, name, _, _) in MEMBER_TYPES {
@@ -211,15 +260,12 @@ pub(super) async fn load(db: &Db) -> Result<Loaded> {
         )
         .await?;
     }
-    loaded.customer_types = 2 + MEMBER_TYPES.len();
-    set_defaults(db, "NM", "LIB").await?;
-    groups::TABLE
-        .create(db, "CONSORT", "Regional library consortium")
-        .await?;
-    loaded.pricing_rules = rules.len();
-    pricing::create_many(db, rules).await?;
+    Ok(2 + MEMBER_TYPES.len())
+}
 
-    // Members: every type and category, with a membership, a division and some sections.
+/// Members: every type and category, with a membership, a division and some sections.
+/// Returns their ids and their subscriptions as import rows.
+async fn members(db: &Db, loaded: &mut Loaded) -> Result<(Vec<i64>, Vec<Value>)> {
     let mut ids = Vec::new();
     let mut rows = Vec::new();
     for i in 0..120usize {
@@ -258,14 +304,7 @@ pub(super) async fn load(db: &Db) -> Result<Loaded> {
                 "begin_date": "2024-01-01", "paid_through": paid_through, "source_code": "demo"}));
         }
     }
-    let rows: Vec<Value> = rows;
-    let parsed = input::parse_json_rows(rows);
-    let report = import::run(db, Action::Insert, import::Mode::AllOrNothing, parsed).await?;
-    loaded.subscriptions = report.applied;
-    // Every fifth regular member's library belongs to the consortium.
-    let consortium: Vec<i64> = ids.iter().copied().step_by(20).collect();
-    groups::add_members(db, "CONSORT", &consortium).await?;
-    Ok(loaded)
+    Ok((ids, rows))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use entity::contact as c;
 use entity::contact_tag as tag;
 use entity::subscription as s;
 
-use super::Loaded;
+use super::common::Loaded;
 use crate::error::{Error, Result};
 use crate::pricing::{self, Conditions, NewRule};
 use crate::products::{self, NewProduct, ProductType};
@@ -69,80 +69,96 @@ const LAST: [&str; 12] = [
 
 /// The journal, the chapters and 1,000 pricing rules, on top of E-1.
 async fn catalogue(db: &Db) -> Result<u64> {
+    let product = |code: String, name: String, product_type: ProductType, cents: i64| NewProduct {
+        code,
+        name,
+        product_type,
+        price_cents: cents,
+        term_months: Some(12),
+        active: Some(true),
+    };
     products::create(
         db,
-        NewProduct {
-            code: JOURNAL.into(),
-            name: "Journal of the association".into(),
-            product_type: ProductType::Subscription,
-            price_cents: 4_000,
-            term_months: Some(12),
-            active: Some(true),
-        },
+        product(
+            JOURNAL.into(),
+            "Journal of the association".into(),
+            ProductType::Subscription,
+            4_000,
+        ),
     )
     .await?;
     for n in 1..=CHAPTERS {
-        products::create(
-            db,
-            NewProduct {
-                code: chapter_code(n),
-                name: format!("Chapter {n}"),
-                product_type: ProductType::Chapter,
-                price_cents: 2_000,
-                term_months: Some(12),
-                active: Some(true),
-            },
-        )
-        .await?;
+        let chapter = product(
+            chapter_code(n),
+            format!("Chapter {n}"),
+            ProductType::Chapter,
+            2_000,
+        );
+        products::create(db, chapter).await?;
     }
-    // Per chapter: a price per (type, category), a bundle price with the journal, and a price
-    // per calendar year from 2025 to 2027. Priorities keep families from tying (P-4).
     let mut rules = Vec::new();
-    let rule = |product: String, cents: i64, conditions: Conditions, priority: i32| NewRule {
+    for n in 1..=CHAPTERS {
+        for (k, cat) in ["REG", "FYEAR", "INTL"].into_iter().enumerate() {
+            chapter_rules(&mut rules, n, k, cat);
+        }
+    }
+    journal_rules(&mut rules);
+    let n = rules.len() as u64;
+    pricing::create_many(db, rules).await?;
+    Ok(n)
+}
+
+fn rule(product: String, cents: i64, conditions: Conditions, priority: i32) -> NewRule {
+    NewRule {
         product,
         price_cents: cents,
         conditions,
         priority,
-    };
-    for n in 1..=CHAPTERS {
-        let code = chapter_code(n);
-        for (k, cat) in ["REG", "FYEAR", "INTL"].into_iter().enumerate() {
-            let base = 1_500 + 100 * (n as i64 % 7) + 250 * k as i64;
-            for ty in ["M", "NM"] {
-                let cents = if ty == "M" { base } else { base + 1_000 };
-                let when = Conditions {
-                    customer_type: Some(ty.into()),
-                    billing_category: Some(cat.into()),
-                    ..Default::default()
-                };
-                rules.push(rule(code.clone(), cents, when, 0));
-            }
-            let bundle = Conditions {
-                customer_type: Some("M".into()),
-                billing_category: Some(cat.into()),
-                with_product: Some(JOURNAL.into()),
-                ..Default::default()
-            };
-            rules.push(rule(code.clone(), base - 300, bundle, 1));
-            for year in 2025..=2027 {
-                let dated = Conditions {
-                    customer_type: Some("M".into()),
-                    billing_category: Some(cat.into()),
-                    valid_from: NaiveDate::from_ymd_opt(year, 1, 1),
-                    valid_to: NaiveDate::from_ymd_opt(year, 12, 31),
-                    ..Default::default()
-                };
-                rules.push(rule(
-                    code.clone(),
-                    base + 50 * (year as i64 - 2024),
-                    dated,
-                    2,
-                ));
-            }
-        }
     }
-    // 50 chapters x 3 categories x 6 rules = 900; 97 journal rules bring the total to 1,000
-    // with E-1's three dues rules.
+}
+
+/// Per chapter and category (the `k`th): a price per type, a bundle price with the journal,
+/// and a price per calendar year from 2025 to 2027. Priorities keep families from tying
+/// (P-4).
+fn chapter_rules(rules: &mut Vec<NewRule>, n: usize, k: usize, cat: &str) {
+    let code = chapter_code(n);
+    let base = 1_500 + 100 * (n as i64 % 7) + 250 * k as i64;
+    for ty in ["M", "NM"] {
+        let cents = if ty == "M" { base } else { base + 1_000 };
+        let when = Conditions {
+            customer_type: Some(ty.into()),
+            billing_category: Some(cat.into()),
+            ..Default::default()
+        };
+        rules.push(rule(code.clone(), cents, when, 0));
+    }
+    let bundle = Conditions {
+        customer_type: Some("M".into()),
+        billing_category: Some(cat.into()),
+        with_product: Some(JOURNAL.into()),
+        ..Default::default()
+    };
+    rules.push(rule(code.clone(), base - 300, bundle, 1));
+    for year in 2025..=2027 {
+        let dated = Conditions {
+            customer_type: Some("M".into()),
+            billing_category: Some(cat.into()),
+            valid_from: NaiveDate::from_ymd_opt(year, 1, 1),
+            valid_to: NaiveDate::from_ymd_opt(year, 12, 31),
+            ..Default::default()
+        };
+        rules.push(rule(
+            code.clone(),
+            base + 50 * (year as i64 - 2024),
+            dated,
+            2,
+        ));
+    }
+}
+
+/// 50 chapters x 3 categories x 6 rules = 900; 97 monthly journal rules bring the total to
+/// 1,000 with E-1's three dues rules.
+fn journal_rules(rules: &mut Vec<NewRule>) {
     for k in 0..97i64 {
         let valid_from = terms::add_months(
             NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default(),
@@ -156,9 +172,6 @@ async fn catalogue(db: &Db) -> Result<u64> {
         };
         rules.push(rule(JOURNAL.into(), 3_000 + 10 * k, when, 0));
     }
-    let n = rules.len() as u64;
-    pricing::create_many(db, rules).await?;
-    Ok(n)
 }
 
 fn month_end(year: i32, month: u32) -> NaiveDate {
@@ -240,7 +253,6 @@ pub struct Options {
 /// holds no association yet.
 pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Result<Generated> {
     let members = opts.persons;
-    let seed = opts.seed;
     let started = Instant::now();
     let base: Loaded = super::load(db, super::Example::Doctors).await?;
     let mut out = Generated {
@@ -248,106 +260,12 @@ pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Re
         pricing_rules: catalogue(db).await? + 3,
         ..Default::default()
     };
-    let mut rng = Rng(seed);
-    let today = crate::clock::now().date_naive();
-    let ten_years_ago = terms::add_months(today, -120);
-    let span = (today - ten_years_ago).num_seconds().max(1) as u64;
-    let stamp = |rng: &mut Rng| instant(ten_years_ago, rng.below(span));
-
-    // Hospitals join over time, one per 100 persons, each batch's before its persons so that
-    // they can link to it: all hospitals first put every organization at the lowest ids, which
-    // no real association's records look like and which every id-ordered list walked past.
-    let hospitals = (members / 100).max(1);
-    let mut hospital_ids: Vec<i64> = Vec::with_capacity(hospitals as usize);
+    let mut generator = Generator::new(opts);
     let mut done = 0u64;
     while done < members {
         let n = (members - done).min(BATCH as u64);
-        let people: Vec<Person> = (0..n).map(|_| person(&mut rng, opts.all_members)).collect();
-        let txn = db.write().await?;
-        let due = (((done + n) / 100).max(1)).min(hospitals) - hospital_ids.len() as u64;
-        let rows: Vec<c::ActiveModel> = (0..due)
-            .map(|k| {
-                let name = format!("Hospital {}", hospital_ids.len() as u64 + k + 1);
-                let at = stamp(&mut rng);
-                contact_row("HOSP", None, None, Some(name), None, at)
-            })
-            .collect();
-        hospital_ids.extend(insert_contacts(&txn, rows).await?);
-        out.organizations += due;
-        let rows_of_people: Vec<c::ActiveModel> = people
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let first = FIRST[rng.below(FIRST.len() as u64) as usize];
-                let last = format!(
-                    "{}-{}",
-                    LAST[rng.below(LAST.len() as u64) as usize],
-                    done + k as u64 + 1
-                );
-                let company = rng
-                    .percent(30)
-                    .then(|| hospital_ids[rng.below(hospital_ids.len() as u64) as usize]);
-                let at = stamp(&mut rng);
-                let mut row = contact_row(
-                    p.customer_type,
-                    p.category,
-                    Some(first.into()),
-                    None,
-                    company,
-                    at,
-                );
-                row.last_name = Set(Some(last.clone()));
-                row.sort_name = Set(format!("{}, {}", last.to_lowercase(), first.to_lowercase()));
-                let email = format!(
-                    "{}.{}@example.org",
-                    first.to_lowercase(),
-                    last.to_lowercase()
-                );
-                row.email_key = Set(Some(email.clone()));
-                row.email = Set(Some(email));
-                row.paid_through = Set(p.paid_through);
-                row.join_date = Set(p.join_date);
-                row.renew_months = Set(p.dues.then_some(12));
-                row.primary_chapter = Set(p.chapter.clone());
-                row
-            })
-            .collect();
-        let ids = insert_contacts(&txn, rows_of_people).await?;
-        let mut subs = Vec::new();
-        let mut tags = Vec::new();
-        for (id, p) in ids.iter().zip(&people) {
-            let at = instant(today, 0);
-            if p.dues {
-                subs.push(subscription(*id, "MDUES", p.paid_through, true, at));
-            }
-            if p.customer_type == "M" {
-                subs.push(subscription(*id, JOURNAL, p.paid_through, false, at));
-                if let Some(ch) = &p.chapter {
-                    subs.push(subscription(*id, ch, p.paid_through, false, at));
-                }
-                out.members += 1;
-            }
-            if let Some(t) = p.tag {
-                tags.push(tag::ActiveModel {
-                    contact_id: Set(*id),
-                    tag: Set(t.into()),
-                });
-            }
-        }
-        out.subscriptions += subs.len() as u64;
-        for chunk in subs.chunks(sql::rows_per_statement(20)) {
-            s::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        for chunk in tags.chunks(sql::rows_per_statement(2)) {
-            tag::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        txn.commit().await?;
+        generator.write_batch(db, done, n, &mut out).await?;
         done += n;
-        out.contacts += n + due;
         progress(done, members);
     }
     // After a bulk load PostgreSQL's planner still sees the tables as they were; without fresh
@@ -357,6 +275,167 @@ pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Re
     }
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)
+}
+
+/// Writes the generated contacts batch by batch; one seeded generator draws everything, in
+/// a fixed order, so that a seed always gives the same data.
+struct Generator {
+    rng: Rng,
+    all_members: bool,
+    today: NaiveDate,
+    ten_years_ago: NaiveDate,
+    span: u64,
+    /// Hospitals in all, one per 100 persons.
+    hospitals: u64,
+    hospital_ids: Vec<i64>,
+}
+
+impl Generator {
+    fn new(opts: Options) -> Self {
+        let today = crate::clock::now().date_naive();
+        let ten_years_ago = terms::add_months(today, -120);
+        let hospitals = (opts.persons / 100).max(1);
+        Self {
+            rng: Rng(opts.seed),
+            all_members: opts.all_members,
+            today,
+            ten_years_ago,
+            span: (today - ten_years_ago).num_seconds().max(1) as u64,
+            hospitals,
+            hospital_ids: Vec::with_capacity(hospitals as usize),
+        }
+    }
+
+    /// A creation time within the last ten years.
+    fn stamp(&mut self) -> DateTime<Utc> {
+        instant(self.ten_years_ago, self.rng.below(self.span))
+    }
+
+    /// One transaction: the hospitals due by now, then `n` persons (numbered after `done`),
+    /// their subscriptions and tags.
+    async fn write_batch(&mut self, db: &Db, done: u64, n: u64, out: &mut Generated) -> Result<()> {
+        let people: Vec<Person> = (0..n)
+            .map(|_| person(&mut self.rng, self.all_members))
+            .collect();
+        let txn = db.write().await?;
+        let due = self.insert_hospitals(&txn, done + n).await?;
+        out.organizations += due;
+        let rows: Vec<c::ActiveModel> = people
+            .iter()
+            .enumerate()
+            .map(|(k, p)| self.person_row(p, done + k as u64 + 1))
+            .collect();
+        let ids = insert_contacts(&txn, rows).await?;
+        let held = Holdings::of(&ids, &people, instant(self.today, 0));
+        out.members += held.members;
+        out.subscriptions += held.subscriptions.len() as u64;
+        held.insert(&txn).await?;
+        txn.commit().await?;
+        out.contacts += n + due;
+        Ok(())
+    }
+
+    /// Hospitals join over time, one per 100 persons, each batch's before its persons so that
+    /// they can link to it: all hospitals first put every organization at the lowest ids, which
+    /// no real association's records look like and which every id-ordered list walked past.
+    async fn insert_hospitals(&mut self, conn: &impl ConnectionTrait, persons: u64) -> Result<u64> {
+        let due = ((persons / 100).max(1)).min(self.hospitals) - self.hospital_ids.len() as u64;
+        let rows: Vec<c::ActiveModel> = (0..due)
+            .map(|k| {
+                let name = format!("Hospital {}", self.hospital_ids.len() as u64 + k + 1);
+                let at = self.stamp();
+                contact_row("HOSP", None, None, Some(name), None, at)
+            })
+            .collect();
+        self.hospital_ids.extend(insert_contacts(conn, rows).await?);
+        Ok(due)
+    }
+
+    /// Person number `number`: a name, an e-mail, about 30 % linked to a hospital.
+    fn person_row(&mut self, p: &Person, number: u64) -> c::ActiveModel {
+        let rng = &mut self.rng;
+        let first = FIRST[rng.below(FIRST.len() as u64) as usize];
+        let last = format!("{}-{}", LAST[rng.below(LAST.len() as u64) as usize], number);
+        let company = rng
+            .percent(30)
+            .then(|| self.hospital_ids[rng.below(self.hospital_ids.len() as u64) as usize]);
+        let at = self.stamp();
+        let mut row = contact_row(
+            p.customer_type,
+            p.category,
+            Some(first.into()),
+            None,
+            company,
+            at,
+        );
+        row.last_name = Set(Some(last.clone()));
+        row.sort_name = Set(format!("{}, {}", last.to_lowercase(), first.to_lowercase()));
+        let email = format!(
+            "{}.{}@example.org",
+            first.to_lowercase(),
+            last.to_lowercase()
+        );
+        row.email_key = Set(Some(email.clone()));
+        row.email = Set(Some(email));
+        row.paid_through = Set(p.paid_through);
+        row.join_date = Set(p.join_date);
+        row.renew_months = Set(p.dues.then_some(12));
+        row.primary_chapter = Set(p.chapter.clone());
+        row
+    }
+}
+
+/// What a batch of persons holds: dues, the journal and a chapter for members, and tags.
+struct Holdings {
+    subscriptions: Vec<s::ActiveModel>,
+    tags: Vec<tag::ActiveModel>,
+    members: u64,
+}
+
+impl Holdings {
+    fn of(ids: &[i64], people: &[Person], at: DateTime<Utc>) -> Self {
+        let mut out = Holdings {
+            subscriptions: Vec::new(),
+            tags: Vec::new(),
+            members: 0,
+        };
+        for (id, p) in ids.iter().zip(people) {
+            if p.dues {
+                out.subscriptions
+                    .push(subscription(*id, "MDUES", p.paid_through, true, at));
+            }
+            if p.customer_type == "M" {
+                out.subscriptions
+                    .push(subscription(*id, JOURNAL, p.paid_through, false, at));
+                if let Some(ch) = &p.chapter {
+                    out.subscriptions
+                        .push(subscription(*id, ch, p.paid_through, false, at));
+                }
+                out.members += 1;
+            }
+            if let Some(t) = p.tag {
+                out.tags.push(tag::ActiveModel {
+                    contact_id: Set(*id),
+                    tag: Set(t.into()),
+                });
+            }
+        }
+        out
+    }
+
+    async fn insert(self, conn: &impl ConnectionTrait) -> Result<()> {
+        for chunk in self.subscriptions.chunks(sql::rows_per_statement(20)) {
+            s::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(conn)
+                .await?;
+        }
+        for chunk in self.tags.chunks(sql::rows_per_statement(2)) {
+            tag::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(conn)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn contact_row(

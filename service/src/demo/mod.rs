@@ -1,16 +1,19 @@
 //! The worked examples of DOMAIN.md section 13, loaded through the same operations that the
 //! API uses. Each example is one association; load each into its own database.
 
+mod common;
 mod library;
 pub mod members;
 mod terms;
+
+pub use common::Loaded;
+use common::{set_defaults, ty};
 
 use crate::contacts::{self, ContactView, NewContact};
 use crate::customer_types::{self, NewCustomerType, PrimaryFee};
 use crate::error::{Error, Result};
 use crate::pricing::{self, Conditions, NewRule};
 use crate::products::{self, NewProduct, ProductType};
-use crate::settings::{self, Settings};
 use crate::{billing_categories, db::Db};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,28 +40,6 @@ impl Example {
             "e5" | "e-5" | "library" => Some(Example::Library),
             _ => None,
         }
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub customer_types: usize,
-    pub contacts: usize,
-    pub pricing_rules: usize,
-    pub subscriptions: usize,
-    pub invoices: usize,
-}
-
-pub(crate) fn ty(code: &str, name: &str, member: bool, org: bool) -> NewCustomerType {
-    NewCustomerType {
-        code: code.into(),
-        name: name.into(),
-        is_member: member,
-        is_organization: org,
-        primary_fee: None,
-        expires_to: None,
-        renews_as: None,
-        flow_down_type: None,
     }
 }
 
@@ -126,21 +107,6 @@ async fn category_prices(
         })
         .collect();
     pricing::create_many(db, rules).await?;
-    Ok(())
-}
-
-pub(crate) async fn set_defaults(db: &Db, person: &str, organization: &str) -> Result<()> {
-    let current = settings::get(&db.conn).await?;
-    settings::put(
-        db,
-        Settings {
-            default_person_type: Some(person.into()),
-            default_organization_type: Some(organization.into()),
-            ..current
-        },
-        None,
-    )
-    .await?;
     Ok(())
 }
 
@@ -251,6 +217,22 @@ async fn colleges(db: &Db) -> Result<Loaded> {
         },
     )
     .await?;
+    loaded.customer_types = college_types(db).await?;
+    category_prices(
+        db,
+        "CDUES",
+        "M",
+        &[("RES", 50_000), ("LA", 30_000), ("CC", 20_000)],
+    )
+    .await?;
+    set_defaults(db, "NMIND", "NM").await?;
+    college_contacts(db, &mut loaded).await?;
+    Ok(loaded)
+}
+
+/// CT-6: member colleges (`M`) flow down to `MIND`, non-member ones (`NM`) to `NMIND`; a
+/// college that lapses becomes `NM`, its staff `NMIND`. Returns how many types it created.
+async fn college_types(db: &Db) -> Result<usize> {
     customer_types::create(
         db,
         ty("NMIND", "Individual at non-member college", false, false),
@@ -282,53 +264,34 @@ async fn colleges(db: &Db) -> Result<Loaded> {
         },
     )
     .await?;
-    loaded.customer_types = 4;
-    category_prices(
-        db,
-        "CDUES",
-        "M",
-        &[("RES", 50_000), ("LA", 30_000), ("CC", 20_000)],
-    )
-    .await?;
-    set_defaults(db, "NMIND", "NM").await?;
-    let res = add(
-        db,
-        &mut loaded,
-        org("M", Some("RES"), "Northfield University"),
-    )
-    .await?;
-    let la = add(db, &mut loaded, org("M", Some("LA"), "Hillside College")).await?;
-    let cc = add(
-        db,
-        &mut loaded,
-        org("M", Some("CC"), "Valley Community College"),
-    )
-    .await?;
-    let nm = add(db, &mut loaded, org("NM", None, "Lakeshore Institute")).await?;
+    Ok(4)
+}
+
+/// The colleges, then one staff person of each.
+async fn college_contacts(db: &Db, loaded: &mut Loaded) -> Result<()> {
+    let mut colleges = Vec::new();
+    for (ty, cat, name) in [
+        ("M", Some("RES"), "Northfield University"),
+        ("M", Some("LA"), "Hillside College"),
+        ("M", Some("CC"), "Valley Community College"),
+        ("NM", None, "Lakeshore Institute"),
+    ] {
+        colleges.push(add(db, loaded, org(ty, cat, name)).await?.contact.id);
+    }
     // Staff are created as non-members; flow-down gives them their college's type.
-    add(
-        db,
-        &mut loaded,
-        person("NMIND", None, "Eve", "Moreau", Some(res.contact.id)),
-    )
-    .await?;
-    add(
-        db,
-        &mut loaded,
-        person("NMIND", None, "Farid", "Haddad", Some(la.contact.id)),
-    )
-    .await?;
-    add(
-        db,
-        &mut loaded,
-        person("NMIND", None, "Grace", "Liu", Some(cc.contact.id)),
-    )
-    .await?;
-    add(
-        db,
-        &mut loaded,
-        person("NMIND", None, "Hugo", "Berg", Some(nm.contact.id)),
-    )
-    .await?;
-    Ok(loaded)
+    let staff = [
+        ("Eve", "Moreau"),
+        ("Farid", "Haddad"),
+        ("Grace", "Liu"),
+        ("Hugo", "Berg"),
+    ];
+    for ((first, last), college) in staff.into_iter().zip(colleges) {
+        add(
+            db,
+            loaded,
+            person("NMIND", None, first, last, Some(college)),
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -17,7 +17,7 @@ use crate::settings::{self, BillingTime, Settings};
 use crate::subscriptions::{import, input, plan::Action};
 use crate::{billing_categories, db::Db};
 
-use super::{Loaded, set_defaults, ty};
+use super::common::{Loaded, set_defaults, ty};
 
 fn date(y: i32, m: u32, d: u32) -> Result<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| Error::Internal("bad demo date".into()))
@@ -87,6 +87,66 @@ async fn join_and_pay(
     Ok(())
 }
 
+/// E-3's products: code, name, type, price in cents, term months.
+const MULTI_YEAR_PRODUCTS: [(&str, &str, ProductType, i64, u32); 8] = [
+    (
+        "AM_1",
+        "Associate membership, 1 year",
+        ProductType::Dues,
+        10_000,
+        12,
+    ),
+    (
+        "AM_2",
+        "Associate membership, 2 years",
+        ProductType::Dues,
+        19_000,
+        24,
+    ),
+    (
+        "AM_3",
+        "Associate membership, 3 years",
+        ProductType::Dues,
+        27_000,
+        36,
+    ),
+    (
+        "AM_1_GST",
+        "GST on AM_1",
+        ProductType::Miscellaneous,
+        500,
+        12,
+    ),
+    (
+        "AM_2_GST",
+        "GST on AM_2",
+        ProductType::Miscellaneous,
+        950,
+        24,
+    ),
+    (
+        "AM_3_GST",
+        "GST on AM_3",
+        ProductType::Miscellaneous,
+        1_350,
+        36,
+    ),
+    (
+        "JOURNAL",
+        "Associate journal",
+        ProductType::Subscription,
+        4_000,
+        12,
+    ),
+    (
+        "SCHOLARSHIP",
+        "Scholarship fund gift",
+        ProductType::Voluntary,
+        2_500,
+        12,
+    ),
+];
+
 /// E-3: `AM_1`/`AM_2`/`AM_3` (12, 24, 36 months) with `_GST` companions, formula type `AM`,
 /// one dues cycle with itemized renewals and join item set, all categories, and the primary
 /// fee's term length. A 12-month journal under `AM_2` costs double; the scholarship gift not.
@@ -95,81 +155,18 @@ pub(super) async fn multi_year(db: &Db) -> Result<Loaded> {
     billing_categories::TABLE
         .create(db, "REG", "Regular")
         .await?;
-    for p in [
-        product(
-            "AM_1",
-            "Associate membership, 1 year",
-            ProductType::Dues,
-            10_000,
-            12,
-        ),
-        product(
-            "AM_2",
-            "Associate membership, 2 years",
-            ProductType::Dues,
-            19_000,
-            24,
-        ),
-        product(
-            "AM_3",
-            "Associate membership, 3 years",
-            ProductType::Dues,
-            27_000,
-            36,
-        ),
-        product(
-            "AM_1_GST",
-            "GST on AM_1",
-            ProductType::Miscellaneous,
-            500,
-            12,
-        ),
-        product(
-            "AM_2_GST",
-            "GST on AM_2",
-            ProductType::Miscellaneous,
-            950,
-            24,
-        ),
-        product(
-            "AM_3_GST",
-            "GST on AM_3",
-            ProductType::Miscellaneous,
-            1_350,
-            36,
-        ),
-        product(
-            "JOURNAL",
-            "Associate journal",
-            ProductType::Subscription,
-            4_000,
-            12,
-        ),
-        product(
-            "SCHOLARSHIP",
-            "Scholarship fund gift",
-            ProductType::Voluntary,
-            2_500,
-            12,
-        ),
-    ] {
-        products::create(db, p).await?;
+    for (code, name, t, cents, months) in MULTI_YEAR_PRODUCTS {
+        products::create(db, product(code, name, t, cents, months)).await?;
     }
-    customer_types::create(db, ty("NM", "Non-member", false, false)).await?;
-    customer_types::create(db, ty("ORG", "Organization", false, true)).await?;
-    customer_types::create(
+    loaded.customer_types = member_types(
         db,
-        NewCustomerType {
-            primary_fee: Some(PrimaryFee::Formula {
-                designator: "AM".into(),
-                default_product: Some("AM_1".into()),
-            }),
-            expires_to: Some("NM".into()),
-            ..ty("AM", "Associate member", true, false)
+        PrimaryFee::Formula {
+            designator: "AM".into(),
+            default_product: Some("AM_1".into()),
         },
+        ("AM", "Associate member"),
     )
     .await?;
-    loaded.customer_types = 3;
     set_defaults(db, "NM", "ORG").await?;
     let cycle = billing_cycles::create(
         db,
@@ -187,6 +184,34 @@ pub(super) async fn multi_year(db: &Db) -> Result<Loaded> {
         },
     )
     .await?;
+    multi_year_joins(db, cycle.id, &mut loaded).await?;
+    Ok(loaded)
+}
+
+/// `NM` and `ORG`, then the member type `code` with `primary_fee`, expiring to `NM`.
+/// Returns how many types it created.
+async fn member_types(
+    db: &Db,
+    primary_fee: PrimaryFee,
+    (code, name): (&str, &str),
+) -> Result<usize> {
+    customer_types::create(db, ty("NM", "Non-member", false, false)).await?;
+    customer_types::create(db, ty("ORG", "Organization", false, true)).await?;
+    customer_types::create(
+        db,
+        NewCustomerType {
+            primary_fee: Some(primary_fee),
+            expires_to: Some("NM".into()),
+            ..ty(code, name, true, false)
+        },
+    )
+    .await?;
+    Ok(3)
+}
+
+/// Four associates join on 2026-03-15 for one, two and three years, with the journal and
+/// some with a gift; the last one leaves the invoice unpaid.
+async fn multi_year_joins(db: &Db, cycle_id: i64, loaded: &mut Loaded) -> Result<()> {
     let on = date(2026, 3, 15)?;
     let request = |primary: &str, gift: Option<i64>| {
         let mut add_ons = vec!["JOURNAL".to_owned()];
@@ -196,7 +221,7 @@ pub(super) async fn multi_year(db: &Db) -> Result<Loaded> {
             voluntary.insert("SCHOLARSHIP".to_owned(), g);
         }
         JoinRequest {
-            cycle: Some(CycleRef::Id(cycle.id)),
+            cycle: Some(CycleRef::Id(cycle_id)),
             billing_category: Some("REG".into()),
             primary_product: Some(primary.into()),
             add_ons,
@@ -216,7 +241,7 @@ pub(super) async fn multi_year(db: &Db) -> Result<Loaded> {
         join_and_pay(db, c.contact.id, request(primary, gift), on, pay).await?;
         loaded.invoices += 1;
     }
-    Ok(loaded)
+    Ok(())
 }
 
 /// E-4: J-4's example both ways. Members of `M` paid through 2020-12-31 rejoin in April 2021:
@@ -232,19 +257,32 @@ pub(super) async fn rejoin(db: &Db) -> Result<Loaded> {
         product("MDUES", "Membership dues", ProductType::Dues, 50_000, 12),
     )
     .await?;
-    customer_types::create(db, ty("NM", "Non-member", false, false)).await?;
-    customer_types::create(db, ty("ORG", "Organization", false, true)).await?;
-    customer_types::create(
+    loaded.customer_types = member_types(
         db,
-        NewCustomerType {
-            primary_fee: Some(PrimaryFee::Products(vec!["MDUES".into()])),
-            expires_to: Some("NM".into()),
-            ..ty("M", "Member", true, false)
-        },
+        PrimaryFee::Products(vec!["MDUES".into()]),
+        ("M", "Member"),
     )
     .await?;
-    loaded.customer_types = 3;
     set_defaults(db, "NM", "ORG").await?;
+    calendar_year_billing(db).await?;
+    let cycles = rejoin_cycles(db).await?;
+    let ids = former_members(db, &mut loaded).await?;
+    let april = date(2021, 4, 10)?;
+    for (contact, cycle) in ids.iter().zip(&cycles) {
+        let req = JoinRequest {
+            cycle: Some(CycleRef::Id(cycle.id)),
+            billing_category: Some("REG".into()),
+            join_date: Some(april),
+            ..Default::default()
+        };
+        join_and_pay(db, *contact, req, april, false).await?;
+        loaded.invoices += 1;
+    }
+    Ok(loaded)
+}
+
+/// B-6, T-3: annual billing on a fiscal year starting in January.
+async fn calendar_year_billing(db: &Db) -> Result<()> {
     let current = settings::get(&db.conn).await?;
     settings::put(
         db,
@@ -256,6 +294,11 @@ pub(super) async fn rejoin(db: &Db) -> Result<Loaded> {
         None,
     )
     .await?;
+    Ok(())
+}
+
+/// Two join cycles of `M`, rejoining as a renewal within 5 and within 3 months (J-4).
+async fn rejoin_cycles(db: &Db) -> Result<Vec<billing_cycles::Cycle>> {
     let mut cycles = Vec::new();
     for (name, window) in [("Rejoin within 5 months", 5), ("Rejoin within 3 months", 3)] {
         cycles.push(
@@ -273,7 +316,11 @@ pub(super) async fn rejoin(db: &Db) -> Result<Loaded> {
             .await?,
         );
     }
-    // Two former members, paid through 2020-12-31 (their history imported as subscriptions).
+    Ok(cycles)
+}
+
+/// Two former members, paid through 2020-12-31 (their history imported as subscriptions).
+async fn former_members(db: &Db, loaded: &mut Loaded) -> Result<Vec<i64>> {
     let mut rows = Vec::new();
     let mut ids = Vec::new();
     for (first, last) in [("Elena", "Rossi"), ("Femi", "Adeyemi")] {
@@ -301,16 +348,5 @@ pub(super) async fn rejoin(db: &Db) -> Result<Loaded> {
     )
     .await?;
     loaded.subscriptions = report.applied;
-    let april = date(2021, 4, 10)?;
-    for (contact, cycle) in ids.iter().zip(&cycles) {
-        let req = JoinRequest {
-            cycle: Some(CycleRef::Id(cycle.id)),
-            billing_category: Some("REG".into()),
-            join_date: Some(april),
-            ..Default::default()
-        };
-        join_and_pay(db, *contact, req, april, false).await?;
-        loaded.invoices += 1;
-    }
-    Ok(loaded)
+    Ok(ids)
 }

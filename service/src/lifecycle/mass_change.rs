@@ -12,6 +12,7 @@ use entity::contact as c;
 use super::retype::{self, ContactChange};
 use crate::audit::{self, Who};
 use crate::contact_filter::{self, ContactFilter};
+use crate::customer_types::CustomerType;
 use crate::error::{Errors, Result};
 use crate::events;
 use crate::flow_down::FlowDown;
@@ -68,7 +69,39 @@ pub async fn run(db: &Db, req: MassChange, who: &Who) -> Result<MassChangeResult
     })
 }
 
+/// What the change does: the contacts the filter selects whose type or status differs,
+/// with the persons linked to organizations that change type (CT-6).
 async fn plan(conn: &impl ConnectionTrait, req: &MassChange) -> Result<Vec<ContactChange>> {
+    let new_type = check(conn, req).await?;
+    let rows = selected(conn, req).await?;
+    let st = settings::get(conn).await?;
+    let fd = FlowDown::new(customer_types::all(conn).await?, st.default_person_type);
+    if let Some(t) = &new_type {
+        check_same_kind(&rows, t, &fd)?;
+    }
+    let changed: Vec<ContactChange> = rows
+        .into_iter()
+        .map(|(id, ty, status)| ContactChange {
+            contact_id: id,
+            customer_type: req
+                .customer_type
+                .as_ref()
+                .filter(|t| **t != ty)
+                .map(|t| (ty.clone(), t.clone())),
+            status: req
+                .status
+                .as_ref()
+                .filter(|s| **s != status)
+                .map(|s| (status.clone(), s.clone())),
+            company_id: None,
+        })
+        .collect();
+    retype::with_followers(conn, &fd, changed).await
+}
+
+/// The request names something to set, a filter, and a type and status that exist; returns
+/// the new type.
+async fn check(conn: &impl ConnectionTrait, req: &MassChange) -> Result<Option<CustomerType>> {
     let mut errors = Errors::new();
     if req.customer_type.is_none() && req.status.is_none() {
         errors.add("set", "name a customer_type, a status or both");
@@ -102,7 +135,15 @@ async fn plan(conn: &impl ConnectionTrait, req: &MassChange) -> Result<Vec<Conta
         );
     }
     errors.into_result()?;
+    Ok(new_type)
+}
 
+/// (id, type, status) of the contacts the filter selects whose type or status would change,
+/// by id.
+async fn selected(
+    conn: &impl ConnectionTrait,
+    req: &MassChange,
+) -> Result<Vec<(i64, String, String)>> {
     let mut cond = contact_filter::condition(conn, &req.filter).await?;
     let mut differs = Condition::any();
     if let Some(t) = &req.customer_type {
@@ -112,7 +153,7 @@ async fn plan(conn: &impl ConnectionTrait, req: &MassChange) -> Result<Vec<Conta
         differs = differs.add(c::Column::Status.ne(s.as_str()));
     }
     cond = cond.add(differs);
-    let rows: Vec<(i64, String, String)> = c::Entity::find()
+    Ok(c::Entity::find()
         .select_only()
         .column(c::Column::Id)
         .column(c::Column::CustomerType)
@@ -121,50 +162,31 @@ async fn plan(conn: &impl ConnectionTrait, req: &MassChange) -> Result<Vec<Conta
         .order_by_asc(c::Column::Id)
         .into_tuple()
         .all(conn)
-        .await?;
+        .await?)
+}
 
-    let st = settings::get(conn).await?;
-    let fd = FlowDown::new(customer_types::all(conn).await?, st.default_person_type);
-    if let Some(t) = &new_type {
-        let other_kind = rows
-            .iter()
-            .filter(|(_, ty, _)| *ty != t.code)
-            .filter(|(_, ty, _)| fd.is_organization_type(ty) != t.is_organization)
-            .count();
-        if other_kind > 0 {
-            let (kind, other) = if t.is_organization {
-                ("an organization", "persons")
-            } else {
-                ("a person", "organizations")
-            };
-            let mut errors = Errors::new();
-            errors.add(
-                "set.customer_type",
-                format!(
-                    "{} is {kind} type but {other_kind} of the selected contacts are {other}; narrow the filter (for example with customer_type)",
-                    t.code
-                ),
-            );
-            errors.into_result()?;
-        }
+/// A person's type is given to persons only, an organization's to organizations only.
+fn check_same_kind(rows: &[(i64, String, String)], t: &CustomerType, fd: &FlowDown) -> Result<()> {
+    let other_kind = rows
+        .iter()
+        .filter(|(_, ty, _)| *ty != t.code)
+        .filter(|(_, ty, _)| fd.is_organization_type(ty) != t.is_organization)
+        .count();
+    if other_kind == 0 {
+        return Ok(());
     }
-
-    let changed: Vec<ContactChange> = rows
-        .into_iter()
-        .map(|(id, ty, status)| ContactChange {
-            contact_id: id,
-            customer_type: req
-                .customer_type
-                .as_ref()
-                .filter(|t| **t != ty)
-                .map(|t| (ty.clone(), t.clone())),
-            status: req
-                .status
-                .as_ref()
-                .filter(|s| **s != status)
-                .map(|s| (status.clone(), s.clone())),
-            company_id: None,
-        })
-        .collect();
-    retype::with_followers(conn, &fd, changed).await
+    let (kind, other) = if t.is_organization {
+        ("an organization", "persons")
+    } else {
+        ("a person", "organizations")
+    };
+    let mut errors = Errors::new();
+    errors.add(
+        "set.customer_type",
+        format!(
+            "{} is {kind} type but {other_kind} of the selected contacts are {other}; narrow the filter (for example with customer_type)",
+            t.code
+        ),
+    );
+    errors.into_result()
 }

@@ -124,14 +124,9 @@ async fn referenced<E: EntityTrait>(
     Ok(ids.into_iter().collect())
 }
 
+/// The contacts marked for deletion, each purged or kept with the reasons it stays.
 async fn plan(conn: &impl ConnectionTrait, dry_run: bool) -> Result<PurgeResult> {
-    let codes: Vec<String> = cs::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| m.code)
-        .filter(|code| contact_statuses::kind(code) == Some(StatusKind::MarkedForDeletion))
-        .collect();
+    let codes = marked_codes(conn).await?;
     if codes.is_empty() {
         return Ok(PurgeResult {
             dry_run,
@@ -147,61 +142,101 @@ async fn plan(conn: &impl ConnectionTrait, dry_run: bool) -> Result<PurgeResult>
         .into_tuple()
         .all(conn)
         .await?;
-
-    let mut reasons: BTreeMap<i64, Vec<&'static str>> = BTreeMap::new();
-    let mut mark = |ids: HashSet<i64>, reason: &'static str| {
-        for id in ids {
-            reasons.entry(id).or_default().push(reason);
-        }
-    };
-    let mut invoiced = referenced::<i::Entity>(conn, i::Column::ContactId, &codes, None).await?;
-    invoiced.extend(referenced::<i::Entity>(conn, i::Column::BillToId, &codes, None).await?);
-    mark(invoiced, "has invoices");
-    let mut subscribed = referenced::<s::Entity>(conn, s::Column::ContactId, &codes, None).await?;
-    subscribed.extend(referenced::<s::Entity>(conn, s::Column::BillToId, &codes, None).await?);
-    mark(subscribed, "has subscriptions");
-    let terms = sea_orm::Condition::all().add(h::Column::Kind.eq(history::TERM));
-    mark(
-        referenced::<h::Entity>(conn, h::Column::ContactId, &codes, Some(terms)).await?,
-        "has dues history",
-    );
-    let staff = sea_orm::Condition::all().add(u::Column::Role.eq(users::Role::Staff.as_str()));
-    mark(
-        referenced::<u::Entity>(conn, u::Column::ContactId, &codes, Some(staff)).await?,
-        "is linked to a staff login",
-    );
-
-    // An organization stays while any person that is not purged with it is linked to it.
-    let linked: Vec<(i64, i64)> = c::Entity::find()
-        .select_only()
-        .column(c::Column::Id)
-        .column(c::Column::CompanyId)
-        .filter(c::Column::CompanyId.in_subquery(marked(&codes)))
-        .into_tuple()
-        .all(conn)
+    let mut reasons = Reasons::default();
+    reasons.referenced(conn, &codes).await?;
+    reasons
+        .linked_organizations(conn, &codes, &candidates)
         .await?;
-    let purgeable = |id: i64| reasons.get(&id).is_none_or(Vec::is_empty);
-    let candidate_set: HashSet<i64> = candidates.iter().copied().collect();
-    let held: HashSet<i64> = linked
-        .iter()
-        .filter(|(person, _)| !candidate_set.contains(person) || !purgeable(*person))
-        .map(|(_, org)| *org)
-        .collect();
-    for org in held {
-        reasons.entry(org).or_default().push("has linked contacts");
-    }
-
-    let mut purged = Vec::new();
-    let mut kept = Vec::new();
-    for id in candidates {
-        match reasons.get(&id) {
-            Some(r) if !r.is_empty() => kept.push((id, r.join(", "))),
-            _ => purged.push(id),
-        }
-    }
+    let (purged, kept) = reasons.split(candidates);
     Ok(PurgeResult {
         dry_run,
         purged,
         kept,
     })
+}
+
+/// The contact status codes that mark a contact for deletion.
+async fn marked_codes(conn: &impl ConnectionTrait) -> Result<Vec<String>> {
+    Ok(cs::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.code)
+        .filter(|code| contact_statuses::kind(code) == Some(StatusKind::MarkedForDeletion))
+        .collect())
+}
+
+/// Why each marked contact stays, in the order found.
+#[derive(Default)]
+struct Reasons(BTreeMap<i64, Vec<&'static str>>);
+
+impl Reasons {
+    fn mark(&mut self, ids: HashSet<i64>, reason: &'static str) {
+        for id in ids {
+            self.0.entry(id).or_default().push(reason);
+        }
+    }
+
+    /// Contacts with invoices, subscriptions, dues history or a staff login stay.
+    async fn referenced(&mut self, conn: &impl ConnectionTrait, codes: &[String]) -> Result<()> {
+        let mut invoiced = referenced::<i::Entity>(conn, i::Column::ContactId, codes, None).await?;
+        invoiced.extend(referenced::<i::Entity>(conn, i::Column::BillToId, codes, None).await?);
+        self.mark(invoiced, "has invoices");
+        let mut subscribed =
+            referenced::<s::Entity>(conn, s::Column::ContactId, codes, None).await?;
+        subscribed.extend(referenced::<s::Entity>(conn, s::Column::BillToId, codes, None).await?);
+        self.mark(subscribed, "has subscriptions");
+        let terms = sea_orm::Condition::all().add(h::Column::Kind.eq(history::TERM));
+        self.mark(
+            referenced::<h::Entity>(conn, h::Column::ContactId, codes, Some(terms)).await?,
+            "has dues history",
+        );
+        let staff = sea_orm::Condition::all().add(u::Column::Role.eq(users::Role::Staff.as_str()));
+        self.mark(
+            referenced::<u::Entity>(conn, u::Column::ContactId, codes, Some(staff)).await?,
+            "is linked to a staff login",
+        );
+        Ok(())
+    }
+
+    /// An organization stays while any person that is not purged with it is linked to it.
+    async fn linked_organizations(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        codes: &[String],
+        candidates: &[i64],
+    ) -> Result<()> {
+        let linked: Vec<(i64, i64)> = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .column(c::Column::CompanyId)
+            .filter(c::Column::CompanyId.in_subquery(marked(codes)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let purgeable = |id: i64| self.0.get(&id).is_none_or(Vec::is_empty);
+        let candidate_set: HashSet<i64> = candidates.iter().copied().collect();
+        let held: HashSet<i64> = linked
+            .iter()
+            .filter(|(person, _)| !candidate_set.contains(person) || !purgeable(*person))
+            .map(|(_, org)| *org)
+            .collect();
+        for org in held {
+            self.0.entry(org).or_default().push("has linked contacts");
+        }
+        Ok(())
+    }
+
+    /// The candidates purged, and those kept with their reasons.
+    fn split(&self, candidates: Vec<i64>) -> (Vec<i64>, Vec<(i64, String)>) {
+        let mut purged = Vec::new();
+        let mut kept = Vec::new();
+        for id in candidates {
+            match self.0.get(&id) {
+                Some(r) if !r.is_empty() => kept.push((id, r.join(", "))),
+                _ => purged.push(id),
+            }
+        }
+        (purged, kept)
+    }
 }

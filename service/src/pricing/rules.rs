@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Order, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
@@ -318,8 +319,21 @@ pub async fn create_many_in(
     if rules.is_empty() {
         return Ok(Vec::new());
     }
+    check_all(conn, &rules).await?;
+    check_no_tie(conn, &rules).await?;
+    let now = clock::now();
+    let mut out = Vec::with_capacity(rules.len());
+    for chunk in rules.chunks(INSERT_CHUNK) {
+        out.extend(insert_chunk(conn, chunk, now).await?);
+    }
+    Ok(out)
+}
+
+/// Every rule is checked and every problem reported, fields named `rules[i].field` when
+/// more than one rule is given.
+async fn check_all(conn: &impl ConnectionTrait, rules: &[NewRule]) -> Result<()> {
     let batch = rules.len() > 1;
-    let known = known(conn, &rules).await?;
+    let known = known(conn, rules).await?;
     let mut errors = Errors::new();
     for (i, rule) in rules.iter().enumerate() {
         let prefix = if batch {
@@ -329,8 +343,11 @@ pub async fn create_many_in(
         };
         check(&mut errors, &prefix, rule, &known);
     }
-    errors.into_result()?;
+    errors.into_result()
+}
 
+/// P-4: no two rules tie, among the new ones or with the saved rules of their products.
+async fn check_no_tie(conn: &impl ConnectionTrait, rules: &[NewRule]) -> Result<()> {
     let saved = saved_rules(
         conn,
         rules.iter().map(|r| r.product.as_str()).collect(),
@@ -349,62 +366,65 @@ pub async fn create_many_in(
             priority: r.priority,
         })
         .collect();
-    if let Some(tie) = ties::find_tie(&new_cands, &saved_cands) {
-        let product = match tie.rule {
-            RuleRef::New(i) => rules.get(i).map_or("", |r| r.product.as_str()),
-            RuleRef::Saved(_) => "",
-        };
-        return Err(tie_error(tie, product, batch));
-    }
+    let Some(tie) = ties::find_tie(&new_cands, &saved_cands) else {
+        return Ok(());
+    };
+    let product = match tie.rule {
+        RuleRef::New(i) => rules.get(i).map_or("", |r| r.product.as_str()),
+        RuleRef::Saved(_) => "",
+    };
+    Err(tie_error(tie, product, rules.len() > 1))
+}
 
-    let now = clock::now();
-    let mut out = Vec::with_capacity(rules.len());
-    for chunk in rules.chunks(INSERT_CHUNK) {
-        let models: Vec<pr::Model> = chunk
-            .iter()
-            .map(|r| pr::Model {
-                id: 0,
-                product: r.product.clone(),
-                price_cents: r.price_cents,
-                customer_type: r.conditions.customer_type.clone(),
-                billing_category: r.conditions.billing_category.clone(),
-                company_member: r.conditions.company_member,
-                pricing_group: r.conditions.pricing_group.clone(),
-                with_product: r.conditions.with_product.clone(),
-                valid_from: r.conditions.valid_from,
-                valid_to: r.conditions.valid_to,
-                priority: r.priority,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            })
-            .collect();
-        let stmt = pr::Entity::insert_many(models.iter().map(active))
-            .into_query()
-            .returning_col(pr::Column::Id)
-            .to_owned();
-        let mut ids = Vec::with_capacity(models.len());
-        for row in conn.query_all(&stmt).await? {
-            ids.push(row.try_get_by_index::<i64>(0)?);
-        }
-        if ids.len() != models.len() {
-            return Err(Error::Internal(format!(
-                "inserted {} pricing rules but {} ids came back",
-                models.len(),
-                ids.len()
-            )));
-        }
-        // Ids of one multi-row INSERT are allocated in row order on both databases; RETURNING
-        // need not list them in that order.
-        ids.sort_unstable();
-        out.extend(
-            models
-                .into_iter()
-                .zip(ids)
-                .map(|(m, id)| pr::Model { id, ..m }),
-        );
+/// One multi-row insert; returns the saved rules in the order given.
+async fn insert_chunk(
+    conn: &impl ConnectionTrait,
+    chunk: &[NewRule],
+    now: DateTime<Utc>,
+) -> Result<Vec<pr::Model>> {
+    let models: Vec<pr::Model> = chunk.iter().map(|r| model(r, now)).collect();
+    let stmt = pr::Entity::insert_many(models.iter().map(active))
+        .into_query()
+        .returning_col(pr::Column::Id)
+        .to_owned();
+    let mut ids = Vec::with_capacity(models.len());
+    for row in conn.query_all(&stmt).await? {
+        ids.push(row.try_get_by_index::<i64>(0)?);
     }
-    Ok(out)
+    if ids.len() != models.len() {
+        return Err(Error::Internal(format!(
+            "inserted {} pricing rules but {} ids came back",
+            models.len(),
+            ids.len()
+        )));
+    }
+    // Ids of one multi-row INSERT are allocated in row order on both databases; RETURNING
+    // need not list them in that order.
+    ids.sort_unstable();
+    Ok(models
+        .into_iter()
+        .zip(ids)
+        .map(|(m, id)| pr::Model { id, ..m })
+        .collect())
+}
+
+fn model(r: &NewRule, now: DateTime<Utc>) -> pr::Model {
+    pr::Model {
+        id: 0,
+        product: r.product.clone(),
+        price_cents: r.price_cents,
+        customer_type: r.conditions.customer_type.clone(),
+        billing_category: r.conditions.billing_category.clone(),
+        company_member: r.conditions.company_member,
+        pricing_group: r.conditions.pricing_group.clone(),
+        with_product: r.conditions.with_product.clone(),
+        valid_from: r.conditions.valid_from,
+        valid_to: r.conditions.valid_to,
+        priority: r.priority,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 fn active(m: &pr::Model) -> pr::ActiveModel {
@@ -426,16 +446,9 @@ fn active(m: &pr::Model) -> pr::ActiveModel {
     }
 }
 
-/// Changes a rule; the result is validated and tie-checked as a whole, like a new rule.
-pub async fn update(
-    db: &Db,
-    id: i64,
-    patch: RulePatch,
-    expected_version: Option<i32>,
-) -> Result<pr::Model> {
-    let txn = db.write().await?;
-    let current = get(&txn, id).await?;
-    let rule = NewRule {
+/// The rule as `patch` changes it: what the patch leaves out stays as saved.
+fn patched(current: &pr::Model, patch: RulePatch) -> NewRule {
+    NewRule {
         product: patch.product.unwrap_or_else(|| current.product.clone()),
         price_cents: patch.price_cents.unwrap_or(current.price_cents),
         priority: patch.priority.unwrap_or(current.priority),
@@ -456,7 +469,19 @@ pub async fn update(
             valid_from: patch.valid_from.unwrap_or(current.valid_from),
             valid_to: patch.valid_to.unwrap_or(current.valid_to),
         },
-    };
+    }
+}
+
+/// Changes a rule; the result is validated and tie-checked as a whole, like a new rule.
+pub async fn update(
+    db: &Db,
+    id: i64,
+    patch: RulePatch,
+    expected_version: Option<i32>,
+) -> Result<pr::Model> {
+    let txn = db.write().await?;
+    let current = get(&txn, id).await?;
+    let rule = patched(&current, patch);
     let rules = std::slice::from_ref(&rule);
     let known = known(&txn, rules).await?;
     let mut errors = Errors::new();

@@ -154,45 +154,89 @@ pub fn bill(
     billed_terms: &HashSet<(i64, NaiveDate)>,
     primary: Option<&str>,
 ) -> Result<Bill, Skip> {
-    let f = ctx.cycle;
-    let own = ctx.types.get(&contact.customer_type);
-    // L-5: a phased-out type is billed as the type it renews into.
-    let billing_type = own
-        .and_then(|t| t.renews_as.as_ref())
-        .and_then(|r| ctx.types.get(r))
-        .or(own);
+    let billing_type = billing_type(ctx, contact);
     let type_code = billing_type.map_or(contact.customer_type.clone(), |t| t.code.clone());
-
-    let mut items: Vec<(String, Role)> = Vec::new();
-    if f.membership {
-        match billing_type.and_then(|t| t.primary_fee.as_ref()) {
-            Some(PrimaryFee::Products(list)) => {
-                items.extend(list.iter().map(|p| (p.clone(), Role::Primary)));
-            }
-            Some(PrimaryFee::Formula {
-                designator,
-                default_product,
-            }) => {
-                let held_family = held.iter().find(|h| {
-                    h.active
-                        && in_formula_family(designator, &h.product)
-                        && !h.product.ends_with(TAX_SUFFIX)
-                });
-                let chosen = primary
-                    .filter(|p| in_formula_family(designator, p))
-                    .map(str::to_owned);
-                match chosen
-                    .or(held_family.map(|h| h.product.clone()))
-                    .or(default_product.clone())
-                {
-                    Some(p) => items.push((p, Role::Primary)),
-                    None => return Err(Skip::NoPrimaryProduct(type_code)),
-                }
-            }
-            None => {}
-        }
+    let mut items = Vec::new();
+    if ctx.cycle.membership {
+        add_primary_fee(&mut items, billing_type, held, primary, &type_code)?;
     }
-    // B-2, B-10, B-11: add-ons only where the contact already holds them.
+    add_held_add_ons(&mut items, ctx, held);
+    if items.is_empty() {
+        return Err(Skip::NothingToBill);
+    }
+    let (term, term_months) = renewal_term(ctx, contact);
+    check_not_billed(&items, held, billed_terms, term.begin)?;
+    let mut lines = price(ctx, buyer, held, &items, &term, term_months);
+    let (held_ids, complimentary) = complimentary_at_zero(&mut lines, held);
+    let bill = Bill {
+        contact_id: contact.id,
+        customer_type: type_code,
+        billing_category: contact.billing_category.clone(),
+        autopay: contact.autopay,
+        term,
+        term_months,
+        new_primaries: new_primaries(&items, held),
+        total_cents: crate::money::checked_total(lines.iter().map(|l| l.amount_cents))
+            .ok_or(Skip::TotalOutOfRange)?,
+        lines,
+        held: held_ids,
+        complimentary,
+    };
+    if bill.total() == 0 && !ctx.cycle.print_zero_balance {
+        return Err(Skip::ZeroBalance);
+    }
+    Ok(bill)
+}
+
+/// L-5: a phased-out type is billed as the type it renews into.
+fn billing_type<'a>(ctx: &Context<'a>, contact: &Renewing) -> Option<&'a CustomerType> {
+    let own = ctx.types.get(&contact.customer_type);
+    own.and_then(|t| t.renews_as.as_ref())
+        .and_then(|r| ctx.types.get(r))
+        .or(own)
+}
+
+/// R-3, CT-3: the primary fee: the type's products, or of a formula family the product
+/// chosen, else the one held, else the default; a contact with none is skipped.
+fn add_primary_fee(
+    items: &mut Vec<(String, Role)>,
+    billing_type: Option<&CustomerType>,
+    held: &[Held],
+    primary: Option<&str>,
+    type_code: &str,
+) -> Result<(), Skip> {
+    match billing_type.and_then(|t| t.primary_fee.as_ref()) {
+        Some(PrimaryFee::Products(list)) => {
+            items.extend(list.iter().map(|p| (p.clone(), Role::Primary)));
+        }
+        Some(PrimaryFee::Formula {
+            designator,
+            default_product,
+        }) => {
+            let held_family = held.iter().find(|h| {
+                h.active
+                    && in_formula_family(designator, &h.product)
+                    && !h.product.ends_with(TAX_SUFFIX)
+            });
+            let chosen = primary
+                .filter(|p| in_formula_family(designator, p))
+                .map(str::to_owned);
+            match chosen
+                .or(held_family.map(|h| h.product.clone()))
+                .or(default_product.clone())
+            {
+                Some(p) => items.push((p, Role::Primary)),
+                None => return Err(Skip::NoPrimaryProduct(type_code.to_owned())),
+            }
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// B-2, B-10, B-11: add-ons only where the contact already holds them.
+fn add_held_add_ons(items: &mut Vec<(String, Role)>, ctx: &Context<'_>, held: &[Held]) {
+    let f = ctx.cycle;
     for h in held {
         if !h.bill_subscription || items.iter().any(|(p, _)| *p == h.product) {
             continue;
@@ -210,13 +254,12 @@ pub fn bill(
             ));
         }
     }
-    if items.is_empty() {
-        return Err(Skip::NothingToBill);
-    }
+}
 
-    // T-2, T-5.
+/// T-2, T-5: the next term and its length.
+fn renewal_term(ctx: &Context<'_>, contact: &Renewing) -> (Term, u32) {
     let term_months = terms::renewal_term_length(
-        f.use_primary_fee_term_length,
+        ctx.cycle.use_primary_fee_term_length,
         contact.renew_months.and_then(|m| u32::try_from(m).ok()),
         ctx.settings.standard_billing_interval_months,
     );
@@ -227,39 +270,71 @@ pub fn bill(
         ctx.billing_time,
         ctx.settings.fiscal_year_start_month,
     );
-    let sub_of = |code: &str| held.iter().find(|h| h.product == code);
-    // a term billed once is never billed again.
+    (term, term_months)
+}
+
+fn sub_of<'a>(held: &'a [Held], code: &str) -> Option<&'a Held> {
+    held.iter().find(|h| h.product == code)
+}
+
+/// a term billed once is never billed again.
+fn check_not_billed(
+    items: &[(String, Role)],
+    held: &[Held],
+    billed_terms: &HashSet<(i64, NaiveDate)>,
+    begin: NaiveDate,
+) -> Result<(), Skip> {
     if items
         .iter()
-        .filter_map(|(p, _)| sub_of(p))
-        .any(|h| billed_terms.contains(&(h.id, term.begin)))
+        .filter_map(|(p, _)| sub_of(held, p))
+        .any(|h| billed_terms.contains(&(h.id, begin)))
     {
-        return Err(Skip::AlreadyBilled(term.begin));
+        return Err(Skip::AlreadyBilled(begin));
     }
+    Ok(())
+}
 
+/// R-3, P-3, T-4: the items priced as of the effective date, voluntary ones at the amount
+/// billed before.
+fn price(
+    ctx: &Context<'_>,
+    buyer: &Buyer,
+    held: &[Held],
+    items: &[(String, Role)],
+    term: &Term,
+    term_months: u32,
+) -> Vec<LineDraft> {
     let voluntary: HashMap<String, i64> = held
         .iter()
         .filter(|h| is_type(ctx, &h.product, ProductType::Voluntary))
         .filter_map(|h| h.billed_cents.map(|c| (h.product.clone(), c)))
         .collect();
-    let mut lines = Pricing {
+    Pricing {
         book: ctx.book,
         buyer,
         as_of: ctx.effective_date,
         products: ctx.products,
-        term: &term,
+        term,
         term_length: term_months,
     }
-    .build(&items, &voluntary);
-    // complimentary subscriptions bill at 0, their tax line with them.
+    .build(items, &voluntary)
+}
+
+/// complimentary subscriptions bill at 0, their tax line with them. Returns the
+/// subscription each line bills (`None` for tax lines and products not held) and the
+/// complimentary ones.
+fn complimentary_at_zero(
+    lines: &mut [LineDraft],
+    held: &[Held],
+) -> (Vec<Option<i64>>, HashSet<i64>) {
     let mut complimentary = HashSet::new();
     let mut held_ids = Vec::with_capacity(lines.len());
-    for line in &mut lines {
+    for line in lines {
         let base = line
             .product
             .strip_suffix(TAX_SUFFIX)
-            .filter(|b| sub_of(b).is_some());
-        let sub = sub_of(base.unwrap_or(&line.product));
+            .filter(|b| sub_of(held, b).is_some());
+        let sub = sub_of(held, base.unwrap_or(&line.product));
         if sub.is_some_and(|h| h.is_complimentary) {
             line.amount_cents = 0;
             if base.is_none()
@@ -274,28 +349,14 @@ pub fn bill(
             sub.map(|h| h.id)
         });
     }
-    let new_primaries = items
+    (held_ids, complimentary)
+}
+
+/// B-2: primary products billed that the contact does not hold yet.
+fn new_primaries(items: &[(String, Role)], held: &[Held]) -> Vec<String> {
+    items
         .iter()
-        .filter(|(p, r)| *r == Role::Primary && sub_of(p).is_none())
+        .filter(|(p, r)| *r == Role::Primary && sub_of(held, p).is_none())
         .map(|(p, _)| p.clone())
-        .collect();
-    let total_cents = crate::money::checked_total(lines.iter().map(|l| l.amount_cents))
-        .ok_or(Skip::TotalOutOfRange)?;
-    let bill = Bill {
-        contact_id: contact.id,
-        customer_type: type_code,
-        billing_category: contact.billing_category.clone(),
-        autopay: contact.autopay,
-        term,
-        term_months,
-        lines,
-        held: held_ids,
-        new_primaries,
-        complimentary,
-        total_cents,
-    };
-    if bill.total() == 0 && !f.print_zero_balance {
-        return Err(Skip::ZeroBalance);
-    }
-    Ok(bill)
+        .collect()
 }

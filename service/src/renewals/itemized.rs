@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -17,7 +17,7 @@ use entity::product as p;
 use entity::subscription as s;
 
 use crate::billing::invoices::{self, DRAFT, InvoiceView, OPEN};
-use crate::billing::lines::{Pricing, Role};
+use crate::billing::lines::{LineDraft, Pricing, ProductInfo, Role};
 use crate::billing_cycles::{self, Cycle};
 use crate::contacts::Actor;
 use crate::customer_types::{self, PrimaryFee, in_formula_family};
@@ -25,7 +25,10 @@ use crate::db::Db;
 use crate::error::{Error, Errors, Result};
 use crate::pricing::{self, PriceBook};
 use crate::products::{ProductType, TAX_SUFFIX};
+use crate::terms::Term;
 use crate::{clock, settings, terms};
+
+type Infos = HashMap<String, ProductInfo>;
 
 /// The open renewal a member may itemize, with what they may choose.
 #[derive(Debug, Clone)]
@@ -126,129 +129,224 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
     let (view, cycle) = open_renewal(&txn, contact_id).await?;
     let primary_choices = choices(&txn, &view, &cycle).await?;
     let inv = &view.invoice;
-    let lines: Vec<&l::Model> = view
-        .lines
-        .iter()
-        .filter(|l| !crate::billing::lines::is_tax_line(l, &view.lines))
-        .collect();
-    let mut items: Vec<(String, Role)> = lines
-        .iter()
-        .map(|l| {
-            let role = if l.is_primary {
-                Role::Primary
-            } else if l.is_chapter {
-                Role::Chapter
-            } else {
-                Role::AddOn
-            };
-            (l.product.clone(), role)
-        })
-        .collect();
-    let mut errors = Errors::new();
-    let mut voluntary: HashMap<String, i64> = lines
-        .iter()
-        .filter(|l| l.voluntary)
-        .map(|l| (l.product.clone(), l.amount_cents))
-        .collect();
-    for r in &choice.remove {
-        match items.iter().position(|(c, _)| c == r) {
-            Some(n) if items[n].1 == Role::Primary => errors.add(
-                "remove",
-                format!("{r} is the primary fee; choose another with primary_product"),
-            ),
-            Some(n) => {
-                items.remove(n);
-                voluntary.remove(r);
-            }
-            None => errors.add("remove", format!("{r} is not on your renewal")),
-        }
-    }
+    let mut chosen = Chosen::from_lines(&view.lines);
+    chosen.remove(&choice.remove);
     let products = crate::billing::lines::product_infos(&txn, None).await?;
-    for add in &choice.add_ons {
-        if !cycle.fields.products.contains(add) {
-            errors.add("add_ons", format!("{add} is not offered with this renewal"));
-        } else if items.iter().any(|(c, _)| c == add) {
-            errors.add("add_ons", format!("{add} is already on your renewal"));
-        } else {
-            let chapter = products
-                .get(add)
-                .is_some_and(|p| p.product_type == ProductType::Chapter);
-            items.push((
-                add.clone(),
-                if chapter { Role::Chapter } else { Role::AddOn },
-            ));
-        }
-    }
-    if let Some(primary) = &choice.primary_product {
-        if primary_choices.contains(primary) {
-            // every primary item billed before is cancelled, not only one of them.
-            items.retain(|(_, r)| *r != Role::Primary);
-            items.insert(0, (primary.clone(), Role::Primary));
-        } else {
-            errors.add(
-                "primary_product",
-                format!("choose one of {}", primary_choices.join(", ")),
-            );
-        }
-    }
-    for (code, amount) in &choice.voluntary {
-        let is_voluntary = products
-            .get(code)
-            .is_some_and(|p| p.product_type == ProductType::Voluntary);
-        if !is_voluntary || !items.iter().any(|(c, _)| c == code) {
-            errors.add(
-                "voluntary",
-                format!("{code} is not a voluntary item of your renewal"),
-            );
-        } else if *amount < 0 {
-            errors.add(
-                "voluntary",
-                format!("the amount for {code} must not be negative"),
-            );
-        } else {
-            voluntary.insert(code.clone(), *amount);
-        }
-    }
-    errors.into_result()?;
+    chosen.add(&choice.add_ons, &cycle, &products);
+    chosen.primary(choice.primary_product.as_ref(), &primary_choices);
+    chosen.voluntary_amounts(&choice.voluntary, &products);
+    std::mem::take(&mut chosen.errors).into_result()?;
 
-    // Same term and pricing date as when it was billed.
-    let settings = settings::get(&txn).await?;
-    let (Some(begin), Some(months)) = (inv.term_begin, inv.term_months) else {
-        return Err(Error::Internal("renewal without a term".into()));
-    };
-    let months = u32::try_from(months).unwrap_or(12);
-    let term = terms::renewal_term(
-        begin.pred_opt(),
-        begin,
-        months,
-        cycle.fields.billing_time.resolve(&settings),
-        settings.fiscal_year_start_month,
-    );
-    let as_of: NaiveDate = match inv.renewal_run_id {
-        Some(run) => crate::renewals::get(&txn, run).await?.effective_date,
-        None => inv.created_at.date_naive(),
-    };
-    let codes: Vec<String> = items.iter().map(|(c, _)| c.clone()).collect();
-    let book = PriceBook::load_for(&txn, &codes).await?;
-    let mut buyer = pricing::buyers(&txn, &[contact_id])
-        .await?
-        .remove(&contact_id)
-        .unwrap_or_default();
-    buyer.customer_type = inv.customer_type.clone();
-    let mut drafts = Pricing {
-        book: &book,
-        buyer: &buyer,
-        as_of,
-        products: &products,
-        term: &term,
-        term_length: months,
-    }
-    .build(&items, &voluntary);
+    let billed = BilledAs::load(&txn, inv, &cycle).await?;
+    let codes: Vec<String> = chosen.items.iter().map(|(c, _)| c.clone()).collect();
+    let mut drafts = price(&txn, inv, &chosen, &codes, &products, &billed).await?;
     let held = s::Entity::find()
         .filter(s::Column::ContactId.eq(contact_id))
         .all(&txn)
         .await?;
     let now = clock::now();
+    let rows = line_rows(inv.id, &mut drafts, &codes, &held, billed.term.begin);
+    // SEC-3: checked before the old lines go.
+    let total = crate::money::invoice_total(drafts.iter().map(|d| d.amount_cents))?;
+    replace_lines(&txn, inv.id, rows).await?;
+    set_total(&txn, inv.id, total, now).await?;
+    record(&txn, inv, user_id, &choice, total, now).await?;
+    let result = current(&txn, contact_id).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// The items of the open renewal (tax lines aside) and its voluntary amounts, as the member
+/// changes them; every refused change is collected.
+struct Chosen {
+    items: Vec<(String, Role)>,
+    voluntary: HashMap<String, i64>,
+    errors: Errors,
+}
+
+impl Chosen {
+    fn from_lines(all: &[l::Model]) -> Self {
+        let lines: Vec<&l::Model> = all
+            .iter()
+            .filter(|l| !crate::billing::lines::is_tax_line(l, all))
+            .collect();
+        let items = lines
+            .iter()
+            .map(|l| {
+                let role = if l.is_primary {
+                    Role::Primary
+                } else if l.is_chapter {
+                    Role::Chapter
+                } else {
+                    Role::AddOn
+                };
+                (l.product.clone(), role)
+            })
+            .collect();
+        let voluntary = lines
+            .iter()
+            .filter(|l| l.voluntary)
+            .map(|l| (l.product.clone(), l.amount_cents))
+            .collect();
+        Self {
+            items,
+            voluntary,
+            errors: Errors::new(),
+        }
+    }
+
+    fn has(&self, code: &str) -> bool {
+        self.items.iter().any(|(c, _)| c == code)
+    }
+
+    /// Optional items may be removed; the primary fee is replaced, never removed.
+    fn remove(&mut self, remove: &[String]) {
+        for r in remove {
+            match self.items.iter().position(|(c, _)| c == r) {
+                Some(n) if self.items[n].1 == Role::Primary => self.errors.add(
+                    "remove",
+                    format!("{r} is the primary fee; choose another with primary_product"),
+                ),
+                Some(n) => {
+                    self.items.remove(n);
+                    self.voluntary.remove(r);
+                }
+                None => self
+                    .errors
+                    .add("remove", format!("{r} is not on your renewal")),
+            }
+        }
+    }
+
+    /// Add-ons of the cycle not yet on the renewal are added, chapters as chapters.
+    fn add(&mut self, add_ons: &[String], cycle: &Cycle, products: &Infos) {
+        for add in add_ons {
+            if !cycle.fields.products.contains(add) {
+                self.errors
+                    .add("add_ons", format!("{add} is not offered with this renewal"));
+            } else if self.has(add) {
+                self.errors
+                    .add("add_ons", format!("{add} is already on your renewal"));
+            } else {
+                let chapter = products
+                    .get(add)
+                    .is_some_and(|p| p.product_type == ProductType::Chapter);
+                self.items.push((
+                    add.clone(),
+                    if chapter { Role::Chapter } else { Role::AddOn },
+                ));
+            }
+        }
+    }
+
+    /// choosing another primary fee cancels every primary item billed before, not
+    /// only one of them.
+    fn primary(&mut self, primary: Option<&String>, primary_choices: &[String]) {
+        let Some(primary) = primary else {
+            return;
+        };
+        if primary_choices.contains(primary) {
+            self.items.retain(|(_, r)| *r != Role::Primary);
+            self.items.insert(0, (primary.clone(), Role::Primary));
+        } else {
+            self.errors.add(
+                "primary_product",
+                format!("choose one of {}", primary_choices.join(", ")),
+            );
+        }
+    }
+
+    /// Voluntary amounts of voluntary items on the renewal, never negative.
+    fn voluntary_amounts(&mut self, amounts: &HashMap<String, i64>, products: &Infos) {
+        for (code, amount) in amounts {
+            let is_voluntary = products
+                .get(code)
+                .is_some_and(|p| p.product_type == ProductType::Voluntary);
+            if !is_voluntary || !self.has(code) {
+                self.errors.add(
+                    "voluntary",
+                    format!("{code} is not a voluntary item of your renewal"),
+                );
+            } else if *amount < 0 {
+                self.errors.add(
+                    "voluntary",
+                    format!("the amount for {code} must not be negative"),
+                );
+            } else {
+                self.voluntary.insert(code.clone(), *amount);
+            }
+        }
+    }
+}
+
+/// The renewal's term and pricing date, the same as when it was billed.
+struct BilledAs {
+    term: Term,
+    months: u32,
+    as_of: NaiveDate,
+}
+
+impl BilledAs {
+    async fn load(conn: &impl ConnectionTrait, inv: &i::Model, cycle: &Cycle) -> Result<Self> {
+        let settings = settings::get(conn).await?;
+        let (Some(begin), Some(months)) = (inv.term_begin, inv.term_months) else {
+            return Err(Error::Internal("renewal without a term".into()));
+        };
+        let months = u32::try_from(months).unwrap_or(12);
+        let term = terms::renewal_term(
+            begin.pred_opt(),
+            begin,
+            months,
+            cycle.fields.billing_time.resolve(&settings),
+            settings.fiscal_year_start_month,
+        );
+        let as_of: NaiveDate = match inv.renewal_run_id {
+            Some(run) => crate::renewals::get(conn, run).await?.effective_date,
+            None => inv.created_at.date_naive(),
+        };
+        Ok(Self {
+            term,
+            months,
+            as_of,
+        })
+    }
+}
+
+/// P-3: the chosen items priced for the renewal's customer type, as when it was billed.
+async fn price(
+    conn: &impl ConnectionTrait,
+    inv: &i::Model,
+    chosen: &Chosen,
+    codes: &[String],
+    products: &Infos,
+    billed: &BilledAs,
+) -> Result<Vec<LineDraft>> {
+    let book = PriceBook::load_for(conn, codes).await?;
+    let mut buyer = pricing::buyers(conn, &[inv.contact_id])
+        .await?
+        .remove(&inv.contact_id)
+        .unwrap_or_default();
+    buyer.customer_type = inv.customer_type.clone();
+    Ok(Pricing {
+        book: &book,
+        buyer: &buyer,
+        as_of: billed.as_of,
+        products,
+        term: &billed.term,
+        term_length: billed.months,
+    }
+    .build(&chosen.items, &chosen.voluntary))
+}
+
+/// The new lines, linked to the subscriptions the contact holds (tax lines follow their
+/// product unlinked). R-4: complimentary items stay at 0, with their tax line.
+fn line_rows(
+    invoice_id: i64,
+    drafts: &mut [LineDraft],
+    codes: &[String],
+    held: &[s::Model],
+    term_begin: NaiveDate,
+) -> Vec<l::ActiveModel> {
     let mut rows = Vec::with_capacity(drafts.len());
     for (n, d) in drafts.iter_mut().enumerate() {
         let base = d
@@ -258,7 +356,6 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
         let sub = held
             .iter()
             .find(|h| h.product == base.unwrap_or(&d.product));
-        // complimentary items stay at 0, with their tax line.
         if sub.is_some_and(|h| h.is_complimentary) {
             d.amount_cents = 0;
         }
@@ -268,7 +365,7 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
             sub.map(|h| h.id)
         };
         rows.push(l::ActiveModel {
-            invoice_id: Set(inv.id),
+            invoice_id: Set(invoice_id),
             position: Set(n as i32),
             product: Set(d.product.clone()),
             subscription_id: Set(sub_id),
@@ -279,28 +376,55 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
             voluntary: Set(d.voluntary),
             is_primary: Set(d.is_primary),
             is_chapter: Set(d.is_chapter),
-            billed_term: Set(sub_id.map(|_| term.begin)),
+            billed_term: Set(sub_id.map(|_| term_begin)),
             ..Default::default()
         });
     }
-    // SEC-3: checked before the old lines go.
-    let total = crate::money::invoice_total(drafts.iter().map(|d| d.amount_cents))?;
+    rows
+}
+
+async fn replace_lines(
+    conn: &impl ConnectionTrait,
+    invoice_id: i64,
+    rows: Vec<l::ActiveModel>,
+) -> Result<()> {
     l::Entity::delete_many()
-        .filter(l::Column::InvoiceId.eq(inv.id))
-        .exec(&txn)
+        .filter(l::Column::InvoiceId.eq(invoice_id))
+        .exec(conn)
         .await?;
     if !rows.is_empty() {
         l::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
+            .exec_without_returning(conn)
             .await?;
     }
+    Ok(())
+}
+
+async fn set_total(
+    conn: &impl ConnectionTrait,
+    invoice_id: i64,
+    total: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     i::Entity::update_many()
         .col_expr(i::Column::TotalCents, Expr::val(total))
         .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
         .col_expr(i::Column::UpdatedAt, Expr::val(now))
-        .filter(i::Column::Id.eq(inv.id))
-        .exec(&txn)
+        .filter(i::Column::Id.eq(invoice_id))
+        .exec(conn)
         .await?;
+    Ok(())
+}
+
+/// I-8: the member's change is recorded like a staff adjustment.
+async fn record(
+    conn: &impl ConnectionTrait,
+    inv: &i::Model,
+    user_id: i64,
+    choice: &Choice,
+    total: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     a::ActiveModel {
         invoice_id: Set(inv.id),
         at: Set(now),
@@ -316,9 +440,7 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
         .to_string()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
-    let result = current(&txn, contact_id).await?;
-    txn.commit().await?;
-    Ok(result)
+    Ok(())
 }

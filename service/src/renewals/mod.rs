@@ -192,6 +192,9 @@ async fn next_range(
     Ok(Range { after, upto })
 }
 
+/// A page's contacts, their bills and their skips (contact, reason).
+type PagePlan = (Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>);
+
 /// Plans one page: the contacts of `range`, their bills and skips.
 async fn plan_page(
     conn: &impl ConnectionTrait,
@@ -201,96 +204,33 @@ async fn plan_page(
     effective: NaiveDate,
     range: Range,
     thorough: bool,
-) -> Result<(Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>)> {
+) -> Result<PagePlan> {
     let started = std::time::Instant::now();
-    let f = &cycle.fields;
-    let types = selected_types(cycle, &loaded.types);
-    let mut query = c::Entity::find()
-        .filter(selection(cycle, &types, effective))
-        .filter(c::Column::Id.gt(range.after));
-    if let Some(upto) = range.upto {
-        query = query.filter(c::Column::Id.lte(upto));
-    }
-    let contacts: Vec<Renewing> = query
-        .order_by_asc(c::Column::Id)
-        .into_partial_model()
-        .all(conn)
-        .await?;
+    let contacts = page_contacts(conn, cycle, loaded, effective, range).await?;
     if contacts.is_empty() {
         return Ok((contacts, Vec::new(), Vec::new()));
     }
     let read_contacts = started.elapsed();
     let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
-    let subs: Vec<Held> = s::Entity::find()
-        .filter(in_ids(s::Column::ContactId, &ids))
-        .order_by_asc(s::Column::Id)
-        .into_partial_model()
-        .all(conn)
-        .await?;
+    let held = held_by_contact(conn, &ids).await?;
     let read_subs = started.elapsed();
-    let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
-    for sub in subs {
-        held.entry(sub.contact_id).or_default().push(sub);
-    }
     let buyers = pricing::buyers(conn, &ids).await?;
     let read_buyers = started.elapsed();
-    let ctx = Context {
-        cycle: f,
-        settings,
-        billing_time: f.billing_time.resolve(settings),
-        types: &loaded.types,
-        products: &loaded.products,
-        book: &loaded.book,
-        effective_date: effective,
+    let f = &cycle.fields;
+    let planner = PagePlanner {
+        ctx: Context {
+            cycle: f,
+            settings,
+            billing_time: f.billing_time.resolve(settings),
+            types: &loaded.types,
+            products: &loaded.products,
+            book: &loaded.book,
+            effective_date: effective,
+        },
+        held,
+        buyers,
     };
-    let held_by = |id: i64| held.get(&id).map(Vec::as_slice).unwrap_or(&[]);
-    let plan = |contact: &Renewing, billed: &HashSet<(i64, NaiveDate)>| {
-        let mut buyer = buyers.get(&contact.id).cloned().unwrap_or_default();
-        // Priced as the type billed (L-5).
-        if let Some(next) = loaded
-            .types
-            .get(&contact.customer_type)
-            .and_then(|t| t.renews_as.clone())
-        {
-            buyer.customer_type = Some(next);
-        }
-        build::bill(&ctx, contact, held_by(contact.id), &buyer, billed, None)
-    };
-    // terms billed already. Reading every billing line of the page's subscriptions costs
-    // more as the lines table grows. A run records the term it bills on the subscription
-    // (`bill_begin`), so only subscriptions that point at the term planned are looked up; a
-    // term billed some other way is caught by the unique billing key, and the page is then
-    // planned again against every line (`thorough`).
-    let mut billed_terms = HashSet::new();
-    if thorough {
-        let all: Vec<i64> = held.values().flatten().map(|h| h.id).collect();
-        billed_terms = billed_terms_of(conn, &all).await?;
-    }
-    let mut planned: Vec<(&Renewing, std::result::Result<Bill, build::Skip>)> = contacts
-        .iter()
-        .map(|contact| (contact, plan(contact, &billed_terms)))
-        .collect();
-    if !thorough {
-        let suspects: Vec<i64> = planned
-            .iter()
-            .filter_map(|(contact, bill)| Some((contact, bill.as_ref().ok()?)))
-            .flat_map(|(contact, bill)| {
-                held_by(contact.id)
-                    .iter()
-                    .filter(|h| h.bill_begin == Some(bill.term.begin))
-                    .map(|h| h.id)
-            })
-            .collect();
-        if !suspects.is_empty() {
-            billed_terms = billed_terms_of(conn, &suspects).await?;
-            let suspect: HashSet<i64> = billed_terms.iter().map(|(sub, _)| *sub).collect();
-            for (contact, bill) in planned.iter_mut() {
-                if held_by(contact.id).iter().any(|h| suspect.contains(&h.id)) {
-                    *bill = plan(contact, &billed_terms);
-                }
-            }
-        }
-    }
+    let planned = planner.plan_all(conn, &contacts, thorough).await?;
     let mut bills = Vec::new();
     let mut skips = Vec::new();
     for (contact, bill) in planned {
@@ -307,6 +247,146 @@ async fn plan_page(
         "renewal page planned"
     );
     Ok((contacts, bills, skips))
+}
+
+/// The due contacts of `range`, by id.
+async fn page_contacts(
+    conn: &impl ConnectionTrait,
+    cycle: &Cycle,
+    loaded: &Loaded,
+    effective: NaiveDate,
+    range: Range,
+) -> Result<Vec<Renewing>> {
+    let types = selected_types(cycle, &loaded.types);
+    let mut query = c::Entity::find()
+        .filter(selection(cycle, &types, effective))
+        .filter(c::Column::Id.gt(range.after));
+    if let Some(upto) = range.upto {
+        query = query.filter(c::Column::Id.lte(upto));
+    }
+    Ok(query
+        .order_by_asc(c::Column::Id)
+        .into_partial_model()
+        .all(conn)
+        .await?)
+}
+
+/// The subscriptions of the contacts `ids`, by contact, each contact's by id.
+async fn held_by_contact(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<Held>>> {
+    let subs: Vec<Held> = s::Entity::find()
+        .filter(in_ids(s::Column::ContactId, ids))
+        .order_by_asc(s::Column::Id)
+        .into_partial_model()
+        .all(conn)
+        .await?;
+    let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
+    for sub in subs {
+        held.entry(sub.contact_id).or_default().push(sub);
+    }
+    Ok(held)
+}
+
+/// Plans the bills of one page from what the page read.
+struct PagePlanner<'a> {
+    ctx: Context<'a>,
+    held: HashMap<i64, Vec<Held>>,
+    buyers: HashMap<i64, pricing::Buyer>,
+}
+
+type Planned<'c> = (&'c Renewing, std::result::Result<Bill, build::Skip>);
+
+impl PagePlanner<'_> {
+    fn held_by(&self, id: i64) -> &[Held] {
+        self.held.get(&id).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn plan(
+        &self,
+        contact: &Renewing,
+        billed: &HashSet<(i64, NaiveDate)>,
+    ) -> std::result::Result<Bill, build::Skip> {
+        let mut buyer = self.buyers.get(&contact.id).cloned().unwrap_or_default();
+        // Priced as the type billed (L-5).
+        if let Some(next) = self
+            .ctx
+            .types
+            .get(&contact.customer_type)
+            .and_then(|t| t.renews_as.clone())
+        {
+            buyer.customer_type = Some(next);
+        }
+        build::bill(
+            &self.ctx,
+            contact,
+            self.held_by(contact.id),
+            &buyer,
+            billed,
+            None,
+        )
+    }
+
+    /// terms billed already. Reading every billing line of the page's subscriptions
+    /// costs more as the lines table grows. A run records the term it bills on the
+    /// subscription (`bill_begin`), so only subscriptions that point at the term planned are
+    /// looked up; a term billed some other way is caught by the unique billing key, and the
+    /// page is then planned again against every line (`thorough`).
+    async fn plan_all<'c>(
+        &self,
+        conn: &impl ConnectionTrait,
+        contacts: &'c [Renewing],
+        thorough: bool,
+    ) -> Result<Vec<Planned<'c>>> {
+        let mut billed_terms = HashSet::new();
+        if thorough {
+            let all: Vec<i64> = self.held.values().flatten().map(|h| h.id).collect();
+            billed_terms = billed_terms_of(conn, &all).await?;
+        }
+        let mut planned: Vec<Planned<'c>> = contacts
+            .iter()
+            .map(|contact| (contact, self.plan(contact, &billed_terms)))
+            .collect();
+        if !thorough {
+            self.plan_suspects_again(conn, &mut planned).await?;
+        }
+        Ok(planned)
+    }
+
+    /// The contacts whose subscriptions a run already marked with the term planned are
+    /// planned again against those subscriptions' billing lines.
+    async fn plan_suspects_again(
+        &self,
+        conn: &impl ConnectionTrait,
+        planned: &mut [Planned<'_>],
+    ) -> Result<()> {
+        let suspects: Vec<i64> = planned
+            .iter()
+            .filter_map(|(contact, bill)| Some((contact, bill.as_ref().ok()?)))
+            .flat_map(|(contact, bill)| {
+                self.held_by(contact.id)
+                    .iter()
+                    .filter(|h| h.bill_begin == Some(bill.term.begin))
+                    .map(|h| h.id)
+            })
+            .collect();
+        if suspects.is_empty() {
+            return Ok(());
+        }
+        let billed_terms = billed_terms_of(conn, &suspects).await?;
+        let suspect: HashSet<i64> = billed_terms.iter().map(|(sub, _)| *sub).collect();
+        for (contact, bill) in planned.iter_mut() {
+            if self
+                .held_by(contact.id)
+                .iter()
+                .any(|h| suspect.contains(&h.id))
+            {
+                *bill = self.plan(contact, &billed_terms);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// the (subscription, term begin) pairs billed on live invoices.
@@ -348,61 +428,151 @@ async fn write_page(
     skips: &[(i64, String)],
 ) -> Result<Vec<i64>> {
     let started = std::time::Instant::now();
-    let now = clock::now();
-    let method = method_of(cycle, settings);
-    // B-2: primary-fee subscriptions a contact does not hold yet are created at billing.
-    let new_subs: Vec<s::ActiveModel> = bills
-        .iter()
-        .flat_map(|b| {
-            b.new_primaries.iter().map(move |prod| s::ActiveModel {
-                contact_id: Set(b.contact_id),
-                product: Set(prod.clone()),
-                begin_date: Set(Some(b.term.begin)),
-                paid_through: Set(None),
-                bill_to_id: Set(b.contact_id),
-                // Active once paid (`complete`), so a family never holds two active (S-8).
-                active: Set(false),
-                is_complimentary: Set(false),
-                is_membership_component: Set(true),
-                bill_subscription: Set(true),
-                accounting_method: Set(method.as_str().into()),
-                billed: Set(false),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
+    let page = PageWrite {
+        run_id,
+        cycle,
+        bills,
+        method: method_of(cycle, settings),
+        now: clock::now(),
+    };
+    let created = page.create_new_primaries(conn).await?;
+    let batch_id = page.autopay_batch(conn).await?;
+    let invoice_of = page.insert_invoices(conn, batch_id).await?;
+    let wrote_invoices = started.elapsed();
+    let billed = page.lines(&invoice_of, &created);
+    billed.insert_lines(conn).await?;
+    let wrote_lines = started.elapsed();
+    mark_billed(conn, &billed.marks, page.now).await?;
+    let wrote_subs = started.elapsed();
+    paid_through::sync(conn, &billed.complimentary_contacts, page.now).await?;
+    record_skips(conn, run_id, skips).await?;
+    let wrote_rest = started.elapsed();
+    let ids = page.invoice_ids(&invoice_of);
+    events::emit_renewal_invoices(conn, &ids).await?;
+    tracing::debug!(
+        invoices = ?wrote_invoices,
+        lines = ?(wrote_lines - wrote_invoices),
+        subscriptions = ?(wrote_subs - wrote_lines),
+        rest = ?(wrote_rest - wrote_subs),
+        events = ?(started.elapsed() - wrote_rest),
+        "renewal page written"
+    );
+    Ok(ids)
+}
+
+/// One page of bills being written.
+struct PageWrite<'a> {
+    run_id: Option<i64>,
+    cycle: &'a Cycle,
+    bills: &'a [Bill],
+    method: AccountingMethod,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// A subscription a bill creates: (contact, product) to its id.
+type Created = HashMap<(i64, String), i64>;
+
+/// What a page's lines write: the lines, the subscriptions they mark billed (id, term begin,
+/// term end, paid through now as complimentary) and the contacts whose paid-through follows.
+struct PageLines {
+    lines: Vec<l::ActiveModel>,
+    marks: Vec<(i64, NaiveDate, NaiveDate, bool)>,
+    complimentary_contacts: Vec<i64>,
+}
+
+impl PageWrite<'_> {
+    /// B-2: primary-fee subscriptions a contact does not hold yet are created at billing.
+    async fn create_new_primaries(&self, conn: &impl ConnectionTrait) -> Result<Created> {
+        let new_subs: Vec<s::ActiveModel> = self
+            .bills
+            .iter()
+            .flat_map(|b| {
+                b.new_primaries
+                    .iter()
+                    .map(move |prod| self.new_primary(b, prod))
             })
-        })
-        .collect();
-    let mut created: HashMap<(i64, String), i64> = HashMap::new();
-    for chunk in new_subs.chunks(rows_per_statement(22)) {
-        for m in s::Entity::insert_many(chunk.to_vec())
-            .exec_with_returning(conn)
-            .await?
-        {
-            created.insert((m.contact_id, m.product), m.id);
+            .collect();
+        let mut created = Created::new();
+        for chunk in new_subs.chunks(rows_per_statement(22)) {
+            for m in s::Entity::insert_many(chunk.to_vec())
+                .exec_with_returning(conn)
+                .await?
+            {
+                created.insert((m.contact_id, m.product), m.id);
+            }
+        }
+        Ok(created)
+    }
+
+    fn new_primary(&self, b: &Bill, product: &str) -> s::ActiveModel {
+        s::ActiveModel {
+            contact_id: Set(b.contact_id),
+            product: Set(product.to_owned()),
+            begin_date: Set(Some(b.term.begin)),
+            paid_through: Set(None),
+            bill_to_id: Set(b.contact_id),
+            // Active once paid (`complete`), so a family never holds two active (S-8).
+            active: Set(false),
+            is_complimentary: Set(false),
+            is_membership_component: Set(true),
+            bill_subscription: Set(true),
+            accounting_method: Set(self.method.as_str().into()),
+            billed: Set(false),
+            version: Set(1),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            ..Default::default()
         }
     }
-    // I-5: a run's AutoPay invoices wait in its batch until posted (always accrual).
-    let batch_id = match run_id {
-        Some(run) if bills.iter().any(|b| b.autopay) => {
-            Some(crate::billing::batches::for_run(conn, run, now).await?)
+
+    /// I-5: a run's AutoPay invoices wait in its batch until posted (always accrual).
+    async fn autopay_batch(&self, conn: &impl ConnectionTrait) -> Result<Option<i64>> {
+        Ok(match self.run_id {
+            Some(run) if self.bills.iter().any(|b| b.autopay) => {
+                Some(crate::billing::batches::for_run(conn, run, self.now).await?)
+            }
+            _ => None,
+        })
+    }
+
+    /// Inserts one invoice per bill; returns each contact's invoice id. Only the two
+    /// columns the lines need come back: decoding whole invoices cost a third of the insert.
+    async fn insert_invoices(
+        &self,
+        conn: &impl ConnectionTrait,
+        batch_id: Option<i64>,
+    ) -> Result<HashMap<i64, i64>> {
+        let invoices: Vec<i::ActiveModel> = self
+            .bills
+            .iter()
+            .map(|b| self.invoice(b, batch_id))
+            .collect();
+        let mut invoice_of: HashMap<i64, i64> = HashMap::with_capacity(self.bills.len());
+        for chunk in invoices.chunks(rows_per_statement(22)) {
+            let mut stmt = i::Entity::insert_many(chunk.to_vec()).into_query();
+            stmt.returning(Query::returning().columns([i::Column::Id, i::Column::ContactId]));
+            for row in conn.query_all(&stmt).await? {
+                let id: i64 = row.try_get_by_index(0)?;
+                let contact_id: i64 = row.try_get_by_index(1)?;
+                invoice_of.insert(contact_id, id);
+            }
         }
-        _ => None,
-    };
-    let invoices: Vec<i::ActiveModel> = bills
-        .iter()
-        .map(|b| i::ActiveModel {
+        Ok(invoice_of)
+    }
+
+    fn invoice(&self, b: &Bill, batch_id: Option<i64>) -> i::ActiveModel {
+        let batched = b.autopay && batch_id.is_some();
+        i::ActiveModel {
             contact_id: Set(b.contact_id),
             bill_to_id: Set(b.contact_id),
             kind: Set("renewal".into()),
-            cycle_id: Set(Some(cycle.id)),
-            accounting_method: Set(if b.autopay && batch_id.is_some() {
+            cycle_id: Set(Some(self.cycle.id)),
+            accounting_method: Set(if batched {
                 AccountingMethod::Accrual.as_str().into()
             } else {
-                method.as_str().into()
+                self.method.as_str().into()
             }),
-            status: Set(if b.autopay && batch_id.is_some() {
+            status: Set(if batched {
                 crate::billing::invoices::DRAFT.into()
             } else {
                 crate::billing::invoices::OPEN.into()
@@ -419,72 +589,92 @@ async fn write_page(
             join_date: Set(None),
             first_join: Set(false),
             void_reason: Set(None),
-            renewal_run_id: Set(run_id),
+            renewal_run_id: Set(self.run_id),
             version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
             ..Default::default()
-        })
-        .collect();
-    // Only the two columns the lines need come back: decoding whole invoices cost a third of
-    // the insert.
-    let mut invoice_of: HashMap<i64, i64> = HashMap::with_capacity(bills.len());
-    for chunk in invoices.chunks(rows_per_statement(22)) {
-        let mut stmt = i::Entity::insert_many(chunk.to_vec()).into_query();
-        stmt.returning(Query::returning().columns([i::Column::Id, i::Column::ContactId]));
-        for row in conn.query_all(&stmt).await? {
-            let id: i64 = row.try_get_by_index(0)?;
-            let contact_id: i64 = row.try_get_by_index(1)?;
-            invoice_of.insert(contact_id, id);
         }
     }
-    let wrote_invoices = started.elapsed();
-    let mut lines = Vec::new();
-    let mut sub_updates: Vec<(i64, NaiveDate, NaiveDate, bool)> = Vec::new();
-    let mut comp_contacts = Vec::new();
-    let comp_now = method == AccountingMethod::Accrual
-        || !cycle.fields.update_complimentary_paid_through_at_payment;
-    for b in bills {
-        let invoice_id = invoice_of.get(&b.contact_id).copied().unwrap_or_default();
-        for (n, (line, held)) in b.lines.iter().zip(&b.held).enumerate() {
-            let sub = held.or_else(|| created.get(&(b.contact_id, line.product.clone())).copied());
-            if let Some(sid) = sub {
-                let comp = b.complimentary.contains(&sid) && comp_now;
-                if comp {
-                    comp_contacts.push(b.contact_id);
+
+    /// The lines of every bill, linked to the subscription each bills (held or created).
+    /// complimentary subscriptions are paid through at billing, unless a cash cycle
+    /// says at payment (B-11).
+    fn lines(&self, invoice_of: &HashMap<i64, i64>, created: &Created) -> PageLines {
+        let mut out = PageLines {
+            lines: Vec::new(),
+            marks: Vec::new(),
+            complimentary_contacts: Vec::new(),
+        };
+        let comp_now = self.method == AccountingMethod::Accrual
+            || !self
+                .cycle
+                .fields
+                .update_complimentary_paid_through_at_payment;
+        for b in self.bills {
+            let invoice_id = invoice_of.get(&b.contact_id).copied().unwrap_or_default();
+            for (n, (line, held)) in b.lines.iter().zip(&b.held).enumerate() {
+                let sub =
+                    held.or_else(|| created.get(&(b.contact_id, line.product.clone())).copied());
+                if let Some(sid) = sub {
+                    let comp = b.complimentary.contains(&sid) && comp_now;
+                    if comp {
+                        out.complimentary_contacts.push(b.contact_id);
+                    }
+                    out.marks.push((sid, b.term.begin, b.term.end, comp));
                 }
-                sub_updates.push((sid, b.term.begin, b.term.end, comp));
+                out.lines.push(l::ActiveModel {
+                    invoice_id: Set(invoice_id),
+                    position: Set(n as i32),
+                    product: Set(line.product.clone()),
+                    subscription_id: Set(sub),
+                    term_begin: Set(line.term_begin),
+                    term_end: Set(line.term_end),
+                    amount_cents: Set(line.amount_cents),
+                    paid_cents: Set(0),
+                    voluntary: Set(line.voluntary),
+                    is_primary: Set(line.is_primary),
+                    is_chapter: Set(line.is_chapter),
+                    billed_term: Set(sub.map(|_| b.term.begin)),
+                    ..Default::default()
+                });
             }
-            lines.push(l::ActiveModel {
-                invoice_id: Set(invoice_id),
-                position: Set(n as i32),
-                product: Set(line.product.clone()),
-                subscription_id: Set(sub),
-                term_begin: Set(line.term_begin),
-                term_end: Set(line.term_end),
-                amount_cents: Set(line.amount_cents),
-                paid_cents: Set(0),
-                voluntary: Set(line.voluntary),
-                is_primary: Set(line.is_primary),
-                is_chapter: Set(line.is_chapter),
-                billed_term: Set(sub.map(|_| b.term.begin)),
-                ..Default::default()
-            });
         }
+        out
     }
-    for chunk in lines.chunks(rows_per_statement(13)) {
-        l::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
-            .await?;
+
+    /// The invoice id of each bill, in bill order.
+    fn invoice_ids(&self, invoice_of: &HashMap<i64, i64>) -> Vec<i64> {
+        self.bills
+            .iter()
+            .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
+            .collect()
     }
-    let wrote_lines = started.elapsed();
-    mark_billed(conn, &sub_updates, now).await?;
-    let wrote_subs = started.elapsed();
-    paid_through::sync(conn, &comp_contacts, now).await?;
+}
+
+impl PageLines {
+    async fn insert_lines(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        for chunk in self.lines.chunks(rows_per_statement(13)) {
+            l::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// a run records each contact it skipped, with the reason.
+async fn record_skips(
+    conn: &impl ConnectionTrait,
+    run_id: Option<i64>,
+    skips: &[(i64, String)],
+) -> Result<()> {
+    let Some(run_id) = run_id else {
+        return Ok(());
+    };
     let skip_rows: Vec<rs::ActiveModel> = skips
         .iter()
-        .filter_map(|(cid, reason)| run_id.map(|run_id| (run_id, cid, reason)))
-        .map(|(run_id, cid, reason)| rs::ActiveModel {
+        .map(|(cid, reason)| rs::ActiveModel {
             run_id: Set(run_id),
             contact_id: Set(*cid),
             reason: Set(reason.chars().take(200).collect()),
@@ -495,21 +685,7 @@ async fn write_page(
             .exec_without_returning(conn)
             .await?;
     }
-    let wrote_rest = started.elapsed();
-    let ids: Vec<i64> = bills
-        .iter()
-        .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
-        .collect();
-    events::emit_renewal_invoices(conn, &ids).await?;
-    tracing::debug!(
-        invoices = ?wrote_invoices,
-        lines = ?(wrote_lines - wrote_invoices),
-        subscriptions = ?(wrote_subs - wrote_lines),
-        rest = ?(wrote_rest - wrote_subs),
-        events = ?(started.elapsed() - wrote_rest),
-        "renewal page written"
-    );
-    Ok(ids)
+    Ok(())
 }
 
 /// I-2: billed subscriptions lock; complimentary ones are paid through the term. One
@@ -567,20 +743,7 @@ pub async fn run(
     let run_id = if req.dry_run {
         None
     } else {
-        // Its own transaction, so that the run is audited as it starts.
-        let txn = db.write().await?;
-        let m = r::ActiveModel {
-            cycle_id: Set(cycle.id),
-            effective_date: Set(effective),
-            status: Set("running".into()),
-            run_by: Set(run_by),
-            started_at: Set(clock::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Some(m.id)
+        Some(start_run(db, cycle.id, effective, run_by).await?)
     };
     result.id = run_id;
     // PostgreSQL writes pages side by side, a core each; SQLite has one writer at a time.
@@ -613,38 +776,60 @@ pub async fn run(
     // marked.
     let paged: Result<()> = async {
         let mut pages = std::pin::pin!(pages);
-        while let Some((contacts, bills, skips, ids)) = pages.try_next().await? {
-            result.considered += contacts.len() as u64;
-            result.billed += bills.len() as u64;
-            result.skipped_count += skips.len() as u64;
-            result.total_cents = crate::money::checked_sum(
-                std::iter::once(result.total_cents).chain(bills.iter().map(Bill::total)),
-            )?;
-            for (n, b) in bills.into_iter().enumerate() {
-                if result.invoices.len() < LISTED {
-                    result.invoices.push((ids.get(n).copied(), b));
-                }
-            }
-            for s in skips {
-                if result.skipped.len() < LISTED {
-                    result.skipped.push(s);
-                }
-            }
+        while let Some(page) = pages.try_next().await? {
+            result.add_page(page)?;
             progress(&result);
         }
         Ok(())
     }
     .await;
-    if let Err(e) = paged {
-        if let Some(id) = run_id {
-            finish(db, id, "failed", Some(e.to_string())).await?;
-        }
-        return Err(e);
-    }
     if let Some(id) = run_id {
-        finish(db, id, "completed", None).await?;
+        match &paged {
+            Err(e) => finish(db, id, "failed", Some(e.to_string())).await?,
+            Ok(()) => finish(db, id, "completed", None).await?,
+        }
     }
-    Ok(result)
+    paged.map(|()| result)
+}
+
+/// the run is recorded, in its own transaction, so that it is audited as it starts.
+async fn start_run(db: &Db, cycle_id: i64, effective: NaiveDate, run_by: i64) -> Result<i64> {
+    let txn = db.write().await?;
+    let m = r::ActiveModel {
+        cycle_id: Set(cycle_id),
+        effective_date: Set(effective),
+        status: Set("running".into()),
+        run_by: Set(run_by),
+        started_at: Set(clock::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(m.id)
+}
+
+impl RunResult {
+    /// a page's counts and total; its first bills and skips up to `LISTED`.
+    fn add_page(&mut self, (contacts, bills, skips, ids): PageOutcome) -> Result<()> {
+        self.considered += contacts.len() as u64;
+        self.billed += bills.len() as u64;
+        self.skipped_count += skips.len() as u64;
+        self.total_cents = crate::money::checked_sum(
+            std::iter::once(self.total_cents).chain(bills.iter().map(Bill::total)),
+        )?;
+        for (n, b) in bills.into_iter().enumerate() {
+            if self.invoices.len() < LISTED {
+                self.invoices.push((ids.get(n).copied(), b));
+            }
+        }
+        for s in skips {
+            if self.skipped.len() < LISTED {
+                self.skipped.push(s);
+            }
+        }
+        Ok(())
+    }
 }
 
 type PageOutcome = (Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>, Vec<i64>);
@@ -677,44 +862,57 @@ async fn write_one_page(
             }
             Err(e) => return Err(e),
         };
-        if let Some(last) = contacts.last() {
-            let total = crate::money::checked_sum(bills.iter().map(Bill::total))?;
-            r::Entity::update_many()
-                .col_expr(
-                    r::Column::Considered,
-                    Expr::col(r::Column::Considered).add(contacts.len() as i64),
-                )
-                .col_expr(
-                    r::Column::Billed,
-                    Expr::col(r::Column::Billed).add(bills.len() as i64),
-                )
-                .col_expr(
-                    r::Column::Skipped,
-                    Expr::col(r::Column::Skipped).add(skips.len() as i64),
-                )
-                .col_expr(
-                    r::Column::TotalCents,
-                    Expr::col(r::Column::TotalCents).add(total),
-                )
-                // Pages written side by side commit in either order.
-                .col_expr(
-                    r::Column::LastContactId,
-                    Expr::case(
-                        Expr::col(r::Column::LastContactId).lt(last.id),
-                        Expr::val(last.id),
-                    )
-                    .finally(Expr::col(r::Column::LastContactId))
-                    .into(),
-                )
-                .filter(r::Column::Id.eq(run_id))
-                .exec(&txn)
-                .await?;
-        }
+        record_page(&txn, run_id, &contacts, &bills, &skips).await?;
         let committing = std::time::Instant::now();
         txn.commit().await?;
         tracing::debug!(commit = ?committing.elapsed(), "renewal page committed");
         return Ok((contacts, bills, skips, ids));
     }
+}
+
+/// the run's counts grow by the page's, and its last contact moves on.
+async fn record_page(
+    conn: &impl ConnectionTrait,
+    run_id: i64,
+    contacts: &[Renewing],
+    bills: &[Bill],
+    skips: &[(i64, String)],
+) -> Result<()> {
+    let Some(last) = contacts.last() else {
+        return Ok(());
+    };
+    let total = crate::money::checked_sum(bills.iter().map(Bill::total))?;
+    r::Entity::update_many()
+        .col_expr(
+            r::Column::Considered,
+            Expr::col(r::Column::Considered).add(contacts.len() as i64),
+        )
+        .col_expr(
+            r::Column::Billed,
+            Expr::col(r::Column::Billed).add(bills.len() as i64),
+        )
+        .col_expr(
+            r::Column::Skipped,
+            Expr::col(r::Column::Skipped).add(skips.len() as i64),
+        )
+        .col_expr(
+            r::Column::TotalCents,
+            Expr::col(r::Column::TotalCents).add(total),
+        )
+        // Pages written side by side commit in either order.
+        .col_expr(
+            r::Column::LastContactId,
+            Expr::case(
+                Expr::col(r::Column::LastContactId).lt(last.id),
+                Expr::val(last.id),
+            )
+            .finally(Expr::col(r::Column::LastContactId))
+            .into(),
+        )
+        .filter(r::Column::Id.eq(run_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 async fn finish(db: &Db, id: i64, status: &str, error: Option<String>) -> Result<()> {
@@ -775,6 +973,97 @@ pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page
     Ok(page::build(rows, limit, |m| m.id.to_string()))
 }
 
+/// What renewing in advance bills against.
+struct Advance<'a> {
+    cycle: &'a Cycle,
+    settings: &'a settings::Settings,
+    loaded: &'a Loaded,
+    as_of: NaiveDate,
+}
+
+impl Advance<'_> {
+    /// The contact's next term as of `as_of`, priced as `billed_as`, with `primary` instead
+    /// of the formula product held; refused when it cannot be billed.
+    async fn bill(
+        &self,
+        conn: &impl ConnectionTrait,
+        contact: &c::Model,
+        billed_as: String,
+        primary: Option<&str>,
+    ) -> Result<Bill> {
+        let held = s::Entity::find()
+            .filter(s::Column::ContactId.eq(contact.id))
+            .all(conn)
+            .await?;
+        let sub_ids: Vec<i64> = held.iter().map(|h| h.id).collect();
+        let billed_terms = billed_terms_of(conn, &sub_ids).await?;
+        let mut buyer = pricing::buyers(conn, &[contact.id])
+            .await?
+            .remove(&contact.id)
+            .unwrap_or_default();
+        buyer.customer_type = Some(billed_as);
+        let f = &self.cycle.fields;
+        let ctx = Context {
+            cycle: f,
+            settings: self.settings,
+            billing_time: f.billing_time.resolve(self.settings),
+            types: &self.loaded.types,
+            products: &self.loaded.products,
+            book: &self.loaded.book,
+            effective_date: self.as_of,
+        };
+        let held: Vec<Held> = held.iter().map(Held::from).collect();
+        let renewing = Renewing::from(contact);
+        build::bill(&ctx, &renewing, &held, &buyer, &billed_terms, primary).map_err(|skip| {
+            Error::conflict(format!("contact {} cannot be renewed: {skip}", contact.id))
+        })
+    }
+}
+
+/// L-5: a phased-out type is billed as the type it renews into.
+fn billed_as(loaded: &Loaded, customer_type: &str) -> String {
+    loaded
+        .types
+        .get(customer_type)
+        .and_then(|t| t.renews_as.clone())
+        .unwrap_or(customer_type.to_owned())
+}
+
+/// renewing in advance goes through a dues cycle of the type billed.
+fn check_dues_cycle(cycle: &Cycle, billed_as: &str) -> Result<()> {
+    if !cycle.fields.membership || !cycle.fields.customer_types.iter().any(|t| t == billed_as) {
+        return Err(Error::invalid(
+            "billing_cycle",
+            format!(
+                "renewing in advance needs a dues cycle for customer type {billed_as}; {:?} is not one",
+                cycle.fields.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// a new primary product is one of the type's formula family.
+fn check_formula_product(loaded: &Loaded, billed_as: &str, p: &str) -> Result<()> {
+    let family = match loaded
+        .types
+        .get(billed_as)
+        .and_then(|t| t.primary_fee.as_ref())
+    {
+        Some(crate::customer_types::PrimaryFee::Formula { designator, .. }) => {
+            crate::customer_types::in_formula_family(designator, p)
+        }
+        _ => false,
+    };
+    if !family || !loaded.products.contains_key(p) {
+        return Err(Error::invalid(
+            "primary_product",
+            format!("{p} is not a product of customer type {billed_as}'s formula family"),
+        ));
+    }
+    Ok(())
+}
+
 /// bills a contact's next term now, before it is due, through a dues cycle of its type;
 /// a formula primary fee may be changed to another product of the family.
 pub async fn renew_in_advance(
@@ -791,36 +1080,10 @@ pub async fn renew_in_advance(
     let mut contact = crate::contacts::get(&txn, crate::contacts::Actor::Staff, contact_id)
         .await?
         .contact;
-    let own = loaded.types.get(&contact.customer_type);
-    let billed_as = own
-        .and_then(|t| t.renews_as.clone())
-        .unwrap_or(contact.customer_type.clone());
-    if !cycle.fields.membership || !cycle.fields.customer_types.contains(&billed_as) {
-        return Err(Error::invalid(
-            "billing_cycle",
-            format!(
-                "renewing in advance needs a dues cycle for customer type {billed_as}; {:?} is not one",
-                cycle.fields.name
-            ),
-        ));
-    }
+    let billed_as = billed_as(&loaded, &contact.customer_type);
+    check_dues_cycle(&cycle, &billed_as)?;
     if let Some(p) = &primary_product {
-        let family = match loaded
-            .types
-            .get(&billed_as)
-            .and_then(|t| t.primary_fee.as_ref())
-        {
-            Some(crate::customer_types::PrimaryFee::Formula { designator, .. }) => {
-                crate::customer_types::in_formula_family(designator, p)
-            }
-            _ => false,
-        };
-        if !family || !loaded.products.contains_key(p) {
-            return Err(Error::invalid(
-                "primary_product",
-                format!("{p} is not a product of customer type {billed_as}'s formula family"),
-            ));
-        }
+        check_formula_product(&loaded, &billed_as, p)?;
     }
     // J-2 for a new primary: its term span sets the term (and, once paid, renew months).
     if let Some(p) = &primary_product
@@ -829,36 +1092,15 @@ pub async fn renew_in_advance(
     {
         contact.renew_months = Some(info.term_months as i32);
     }
-    let held = s::Entity::find()
-        .filter(s::Column::ContactId.eq(contact_id))
-        .all(&txn)
-        .await?;
-    let sub_ids: Vec<i64> = held.iter().map(|h| h.id).collect();
-    let billed_terms = billed_terms_of(&txn, &sub_ids).await?;
-    let mut buyer = pricing::buyers(&txn, &[contact_id])
-        .await?
-        .remove(&contact_id)
-        .unwrap_or_default();
-    buyer.customer_type = Some(billed_as);
-    let ctx = Context {
-        cycle: &cycle.fields,
+    let advance = Advance {
+        cycle: &cycle,
         settings: &settings,
-        billing_time: cycle.fields.billing_time.resolve(&settings),
-        types: &loaded.types,
-        products: &loaded.products,
-        book: &loaded.book,
-        effective_date: as_of,
+        loaded: &loaded,
+        as_of,
     };
-    let held: Vec<Held> = held.iter().map(Held::from).collect();
-    let bill = build::bill(
-        &ctx,
-        &Renewing::from(&contact),
-        &held,
-        &buyer,
-        &billed_terms,
-        primary_product.as_deref(),
-    )
-    .map_err(|skip| Error::conflict(format!("contact {contact_id} cannot be renewed: {skip}")))?;
+    let bill = advance
+        .bill(&txn, &contact, billed_as, primary_product.as_deref())
+        .await?;
     let ids = write_page(
         &txn,
         None,

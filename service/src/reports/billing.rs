@@ -3,7 +3,7 @@
 //! `CASE` over the period boundaries, and receivables at each period end are running sums.
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Value};
 
 use crate::billing::invoices::{CANCELLED, DRAFT, VOID};
 use crate::error::{Error, Result};
@@ -119,6 +119,8 @@ async fn by_bucket(
     Ok(out)
 }
 
+/// A-3: the report's rows for the periods from `from` to `to`, from four aggregate
+/// statements.
 pub async fn billing_report(
     conn: &impl ConnectionTrait,
     period: Period,
@@ -126,133 +128,218 @@ pub async fn billing_report(
     to: NaiveDate,
 ) -> Result<BillingReport> {
     let bounds = boundaries(period, from, to)?;
-    let n = bounds.len() - 1;
-    let day_bounds: Vec<Value> = bounds.iter().map(|d| Value::from(*d)).collect();
-    let instant_bounds: Vec<Value> = bounds
-        .iter()
-        .map(|d| Value::from(super::start_of(*d)))
-        .collect();
-    let backend = conn.get_database_backend();
-    let mut rows: Vec<PeriodRow> = bounds
-        .windows(2)
-        .map(|w| PeriodRow {
-            start: w[0],
-            end: w[1].pred_opt().unwrap_or(w[1]),
-            ..Default::default()
-        })
-        .collect();
-    let sum = |col: &str| format!("CAST(SUM({col}) AS BIGINT)");
+    let queries = Queries::new(conn.get_database_backend(), &bounds);
+    let mut periods = Periods::new(&bounds);
+    periods.runs(by_bucket(conn, queries.renewal_runs(), 5).await?);
+    let issued = by_bucket(conn, queries.issued(), 3).await?;
+    let voided = by_bucket(conn, queries.voided(), 2).await?;
+    let paid = by_bucket(conn, queries.paid(), 3).await?;
+    periods.issued(&issued)?;
+    periods.voided(&voided)?;
+    periods.paid(&paid)?;
+    Ok(BillingReport {
+        period,
+        rows: periods.with_receivables()?,
+    })
+}
 
-    // Renewal runs that completed, by start.
-    let mut q = Sql::new(backend);
-    q.push(&format!(
-        "SELECT b, COUNT(*), {}, {}, {}, {} FROM (SELECT ",
-        sum("considered"),
-        sum("billed"),
-        sum("skipped"),
-        sum("total_cents")
-    ));
-    bucket(&mut q, "started_at", &instant_bounds);
-    q.push(" AS b, considered, billed, skipped, total_cents FROM renewal_runs WHERE status = ")
-        .bind("completed")
+fn sum(col: &str) -> String {
+    format!("CAST(SUM({col}) AS BIGINT)")
+}
+
+fn accrual_case(col: &str) -> String {
+    format!("CASE WHEN accounting_method = 'accrual' THEN {col} ELSE 0 END")
+}
+
+/// The report's statements, each grouping its rows by period.
+struct Queries {
+    backend: DatabaseBackend,
+    day_bounds: Vec<Value>,
+    instant_bounds: Vec<Value>,
+}
+
+impl Queries {
+    fn new(backend: DatabaseBackend, bounds: &[NaiveDate]) -> Self {
+        Self {
+            backend,
+            day_bounds: bounds.iter().map(|d| Value::from(*d)).collect(),
+            instant_bounds: bounds
+                .iter()
+                .map(|d| Value::from(super::start_of(*d)))
+                .collect(),
+        }
+    }
+
+    /// Renewal runs that completed, by start.
+    fn renewal_runs(&self) -> Sql {
+        let mut q = Sql::new(self.backend);
+        q.push(&format!(
+            "SELECT b, COUNT(*), {}, {}, {}, {} FROM (SELECT ",
+            sum("considered"),
+            sum("billed"),
+            sum("skipped"),
+            sum("total_cents")
+        ));
+        bucket(&mut q, "started_at", &self.instant_bounds);
+        q.push(" AS b, considered, billed, skipped, total_cents FROM renewal_runs WHERE status = ")
+            .bind("completed")
+            .push(") t GROUP BY b");
+        q
+    }
+
+    /// Invoices issued (drafts are not issued yet), by creation; accrual ones separately,
+    /// for the receivables.
+    fn issued(&self) -> Sql {
+        let mut q = Sql::new(self.backend);
+        q.push(&format!(
+            "SELECT b, COUNT(*), {}, {} FROM (SELECT ",
+            sum("total_cents"),
+            sum("accrual")
+        ));
+        bucket(&mut q, "created_at", &self.instant_bounds);
+        q.push(&format!(
+            " AS b, total_cents, {} AS accrual FROM invoices WHERE status <> ",
+            accrual_case("total_cents")
+        ))
+        .bind(DRAFT)
         .push(") t GROUP BY b");
-    for (b, v) in by_bucket(conn, q, 5).await? {
-        if let Some(r) = usize::try_from(b).ok().and_then(|b| rows.get_mut(b)) {
-            r.renewal_runs = v[0];
-            r.renewal_considered = v[1];
-            r.renewal_billed = v[2];
-            r.renewal_skipped = v[3];
-            r.renewal_amount_cents = v[4];
+        q
+    }
+
+    /// Voided or cancelled invoices, by when that happened (their last change).
+    fn voided(&self) -> Sql {
+        let mut q = Sql::new(self.backend);
+        q.push(&format!(
+            "SELECT b, {}, {} FROM (SELECT ",
+            sum("total_cents"),
+            sum("accrual")
+        ));
+        bucket(&mut q, "updated_at", &self.instant_bounds);
+        q.push(&format!(
+            " AS b, total_cents, {} AS accrual FROM invoices WHERE status IN (",
+            accrual_case("total_cents")
+        ))
+        .bind(VOID)
+        .push(", ")
+        .bind(CANCELLED)
+        .push(")) t GROUP BY b");
+        q
+    }
+
+    /// Payments, by the day paid.
+    fn paid(&self) -> Sql {
+        let mut q = Sql::new(self.backend);
+        q.push(&format!(
+            "SELECT b, COUNT(*), {}, {} FROM (SELECT ",
+            sum("amount_cents"),
+            sum("accrual")
+        ));
+        bucket(&mut q, "p.paid_on", &self.day_bounds);
+        q.push(
+            " AS b, p.amount_cents, CASE WHEN i.accounting_method = 'accrual' THEN p.amount_cents ELSE 0 END AS accrual \
+             FROM payments p JOIN invoices i ON i.id = p.invoice_id) t GROUP BY b",
+        );
+        q
+    }
+}
+
+/// The report's rows being filled, and the change of accrual receivables in each period:
+/// index 0 of `delta` is "before the first period".
+struct Periods {
+    rows: Vec<PeriodRow>,
+    delta: Vec<i64>,
+}
+
+impl Periods {
+    fn new(bounds: &[NaiveDate]) -> Self {
+        let rows: Vec<PeriodRow> = bounds
+            .windows(2)
+            .map(|w| PeriodRow {
+                start: w[0],
+                end: w[1].pred_opt().unwrap_or(w[1]),
+                ..Default::default()
+            })
+            .collect();
+        let delta = vec![0i64; rows.len() + 1];
+        Self { rows, delta }
+    }
+
+    fn row(&mut self, b: i64) -> Option<&mut PeriodRow> {
+        usize::try_from(b).ok().and_then(|b| self.rows.get_mut(b))
+    }
+
+    /// The receivables slot of period `b`: periods before the first count in slot 0.
+    fn slot(&mut self, b: i64) -> Option<&mut i64> {
+        let n = self.rows.len();
+        usize::try_from(b + 1)
+            .ok()
+            .filter(|s| *s <= n)
+            .map(|s| &mut self.delta[s])
+    }
+
+    fn runs(&mut self, runs: Vec<(i64, Vec<i64>)>) {
+        for (b, v) in runs {
+            if let Some(r) = self.row(b) {
+                r.renewal_runs = v[0];
+                r.renewal_considered = v[1];
+                r.renewal_billed = v[2];
+                r.renewal_skipped = v[3];
+                r.renewal_amount_cents = v[4];
+            }
         }
     }
 
-    // Invoices issued (drafts are not issued yet), by creation; accrual ones separately, for
-    // the receivables.
-    let accrual_case =
-        |col: &str| format!("CASE WHEN accounting_method = 'accrual' THEN {col} ELSE 0 END");
-    let mut q = Sql::new(backend);
-    q.push(&format!(
-        "SELECT b, COUNT(*), {}, {} FROM (SELECT ",
-        sum("total_cents"),
-        sum("accrual")
-    ));
-    bucket(&mut q, "created_at", &instant_bounds);
-    q.push(&format!(
-        " AS b, total_cents, {} AS accrual FROM invoices WHERE status <> ",
-        accrual_case("total_cents")
-    ))
-    .bind(DRAFT)
-    .push(") t GROUP BY b");
-    let issued = by_bucket(conn, q, 3).await?;
+    /// Accrual invoices issued add to the receivables.
+    fn issued(&mut self, issued: &[(i64, Vec<i64>)]) -> Result<()> {
+        for (b, v) in issued {
+            if let Some(r) = self.row(*b) {
+                r.invoices_issued = v[0];
+                r.billed_cents = v[1];
+            }
+            if let Some(s) = self.slot(*b) {
+                money::add_to(s, v[2])?;
+            }
+        }
+        Ok(())
+    }
 
-    // Voided or cancelled invoices, by when that happened (their last change).
-    let mut q = Sql::new(backend);
-    q.push(&format!(
-        "SELECT b, {}, {} FROM (SELECT ",
-        sum("total_cents"),
-        sum("accrual")
-    ));
-    bucket(&mut q, "updated_at", &instant_bounds);
-    q.push(&format!(
-        " AS b, total_cents, {} AS accrual FROM invoices WHERE status IN (",
-        accrual_case("total_cents")
-    ))
-    .bind(VOID)
-    .push(", ")
-    .bind(CANCELLED)
-    .push(")) t GROUP BY b");
-    let voided = by_bucket(conn, q, 2).await?;
+    /// Accrual invoices voided or cancelled leave the receivables.
+    fn voided(&mut self, voided: &[(i64, Vec<i64>)]) -> Result<()> {
+        for (b, v) in voided {
+            if let Some(r) = self.row(*b) {
+                r.voided_cents = v[0];
+            }
+            if let Some(s) = self.slot(*b) {
+                money::take_from(s, v[1])?;
+            }
+        }
+        Ok(())
+    }
 
-    // Payments, by the day paid.
-    let mut q = Sql::new(backend);
-    q.push(&format!(
-        "SELECT b, COUNT(*), {}, {} FROM (SELECT ",
-        sum("amount_cents"),
-        sum("accrual")
-    ));
-    bucket(&mut q, "p.paid_on", &day_bounds);
-    q.push(
-        " AS b, p.amount_cents, CASE WHEN i.accounting_method = 'accrual' THEN p.amount_cents ELSE 0 END AS accrual \
-         FROM payments p JOIN invoices i ON i.id = p.invoice_id) t GROUP BY b",
-    );
-    let paid = by_bucket(conn, q, 3).await?;
+    /// Payments of accrual invoices leave the receivables.
+    fn paid(&mut self, paid: &[(i64, Vec<i64>)]) -> Result<()> {
+        for (b, v) in paid {
+            if let Some(r) = self.row(*b) {
+                r.payments = v[0];
+                r.cash_received_cents = v[1];
+            }
+            if let Some(s) = self.slot(*b) {
+                money::take_from(s, v[2])?;
+            }
+        }
+        Ok(())
+    }
 
-    // Receivables at each period end: everything accrual issued up to then, less what was
-    // voided and paid up to then. Index 0 of `delta` is "before the first period".
-    let mut delta = vec![0i64; n + 1];
-    let slot = |b: i64| usize::try_from(b + 1).ok().filter(|s| *s <= n);
-    for (b, v) in &issued {
-        if let Some(r) = usize::try_from(*b).ok().and_then(|b| rows.get_mut(b)) {
-            r.invoices_issued = v[0];
-            r.billed_cents = v[1];
+    /// Receivables at each period end: everything accrual issued up to then, less what was
+    /// voided and paid up to then.
+    fn with_receivables(mut self) -> Result<Vec<PeriodRow>> {
+        let mut running = self.delta[0];
+        for (k, r) in self.rows.iter_mut().enumerate() {
+            money::add_to(&mut running, self.delta[k + 1])?;
+            r.open_receivables_cents = running;
         }
-        if let Some(s) = slot(*b) {
-            money::add_to(&mut delta[s], v[2])?;
-        }
+        Ok(self.rows)
     }
-    for (b, v) in &voided {
-        if let Some(r) = usize::try_from(*b).ok().and_then(|b| rows.get_mut(b)) {
-            r.voided_cents = v[0];
-        }
-        if let Some(s) = slot(*b) {
-            money::take_from(&mut delta[s], v[1])?;
-        }
-    }
-    for (b, v) in &paid {
-        if let Some(r) = usize::try_from(*b).ok().and_then(|b| rows.get_mut(b)) {
-            r.payments = v[0];
-            r.cash_received_cents = v[1];
-        }
-        if let Some(s) = slot(*b) {
-            money::take_from(&mut delta[s], v[2])?;
-        }
-    }
-    let mut running = delta[0];
-    for (k, r) in rows.iter_mut().enumerate() {
-        money::add_to(&mut running, delta[k + 1])?;
-        r.open_receivables_cents = running;
-    }
-    Ok(BillingReport { period, rows })
 }
 
 #[cfg(test)]

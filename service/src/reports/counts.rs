@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use entity::user as u;
@@ -35,24 +35,94 @@ pub struct MembershipCounts {
     pub by_customer_type: Vec<TypeCount>,
 }
 
+/// A-2: the counts at `as_of`. Counts now (an index-only scan), less the contacts created
+/// after the date, moved back from their type now to their type then for those whose type
+/// changed after it. Only the changes after the date are read row by row.
 pub async fn membership_counts(
     conn: &impl ConnectionTrait,
     as_of: NaiveDate,
 ) -> Result<MembershipCounts> {
     let after = super::end_of(as_of);
-    let backend = conn.get_database_backend();
-    // Counts now (an index-only scan), less the contacts created after the date, moved back
-    // from their type now to their type then for those whose type changed after it. Only the
-    // changes after the date are read row by row.
+    let mut by_type = counts_now(conn).await?;
+    less_created_after(conn, after, &mut by_type).await?;
+    back_to_type_then(conn, after, &mut by_type).await?;
+    by_type.retain(|_, n| *n != 0);
+    let types = customer_types::all(conn).await?;
+    let mut out = MembershipCounts {
+        as_of,
+        members: 0,
+        non_members: 0,
+        organizations: 0,
+        member_organizations: 0,
+        persons: 0,
+        member_persons: 0,
+        staff: 0,
+        total: 0,
+        by_customer_type: Vec::new(),
+    };
+    for t in types {
+        let count = by_type.remove(&t.code).unwrap_or(0);
+        out.add(t.code, t.is_member, t.is_organization, count);
+    }
+    // A type deleted since the date: counted, with no flags to go by.
+    let mut gone: Vec<(String, i64)> = by_type.into_iter().collect();
+    gone.sort();
+    for (code, count) in gone {
+        out.add(code, false, false, count);
+    }
+    out.staff = staff_at(conn, after).await?;
+    Ok(out)
+}
+
+impl MembershipCounts {
+    fn add(&mut self, code: String, is_member: bool, is_organization: bool, count: i64) {
+        self.total += count;
+        if is_member {
+            self.members += count;
+        } else {
+            self.non_members += count;
+        }
+        match (is_organization, is_member) {
+            (true, true) => {
+                self.organizations += count;
+                self.member_organizations += count;
+            }
+            (true, false) => self.organizations += count,
+            (false, true) => {
+                self.persons += count;
+                self.member_persons += count;
+            }
+            (false, false) => self.persons += count,
+        }
+        self.by_customer_type.push(TypeCount {
+            customer_type: code,
+            is_member,
+            is_organization,
+            count,
+        });
+    }
+}
+
+/// Contacts per customer type now.
+async fn counts_now(conn: &impl ConnectionTrait) -> Result<HashMap<String, i64>> {
     let mut by_type: HashMap<String, i64> = HashMap::new();
-    let mut q = Sql::new(backend);
+    let mut q = Sql::new(conn.get_database_backend());
     q.push("SELECT customer_type, COUNT(*) FROM contacts GROUP BY customer_type");
     for row in conn.query_all_raw(q.build()).await? {
         let t: String = row.try_get_by_index(0)?;
         let n: i64 = row.try_get_by_index(1)?;
         *by_type.entry(t).or_default() += n;
     }
-    let mut q = Sql::new(backend);
+    Ok(by_type)
+}
+
+/// Contacts created after the date are not counted.
+async fn less_created_after(
+    conn: &impl ConnectionTrait,
+    after: DateTime<Utc>,
+    by_type: &mut HashMap<String, i64>,
+) -> Result<()> {
+    let mut q = Sql::new(conn.get_database_backend());
     q.push("SELECT customer_type, COUNT(*) FROM contacts WHERE created_at >= ")
         .bind(after)
         .push(" GROUP BY customer_type");
@@ -61,7 +131,16 @@ pub async fn membership_counts(
         let n: i64 = row.try_get_by_index(1)?;
         *by_type.entry(t).or_default() -= n;
     }
-    let mut q = Sql::new(backend);
+    Ok(())
+}
+
+/// A contact whose type changed after the date counts as the `from` of its first change.
+async fn back_to_type_then(
+    conn: &impl ConnectionTrait,
+    after: DateTime<Utc>,
+    by_type: &mut HashMap<String, i64>,
+) -> Result<()> {
+    let mut q = Sql::new(conn.get_database_backend());
     q.push(
         "SELECT c.customer_type, h.from_value, COUNT(*) FROM contact_history h \
          JOIN (SELECT contact_id, MIN(id) AS first_id FROM contact_history WHERE kind = ",
@@ -84,68 +163,17 @@ pub async fn membership_counts(
             *by_type.entry(then).or_default() += n;
         }
     }
-    by_type.retain(|_, n| *n != 0);
-    let types = customer_types::all(conn).await?;
-    let mut out = MembershipCounts {
-        as_of,
-        members: 0,
-        non_members: 0,
-        organizations: 0,
-        member_organizations: 0,
-        persons: 0,
-        member_persons: 0,
-        staff: 0,
-        total: 0,
-        by_customer_type: Vec::new(),
-    };
-    for t in types {
-        let count = by_type.remove(&t.code).unwrap_or(0);
-        out.total += count;
-        if t.is_member {
-            out.members += count;
-        } else {
-            out.non_members += count;
-        }
-        match (t.is_organization, t.is_member) {
-            (true, true) => {
-                out.organizations += count;
-                out.member_organizations += count;
-            }
-            (true, false) => out.organizations += count,
-            (false, true) => {
-                out.persons += count;
-                out.member_persons += count;
-            }
-            (false, false) => out.persons += count,
-        }
-        out.by_customer_type.push(TypeCount {
-            customer_type: t.code,
-            is_member: t.is_member,
-            is_organization: t.is_organization,
-            count,
-        });
-    }
-    // A type deleted since the date: counted, with no flags to go by.
-    let mut gone: Vec<(String, i64)> = by_type.into_iter().collect();
-    gone.sort();
-    for (code, count) in gone {
-        out.total += count;
-        out.non_members += count;
-        out.persons += count;
-        out.by_customer_type.push(TypeCount {
-            customer_type: code,
-            is_member: false,
-            is_organization: false,
-            count,
-        });
-    }
-    out.staff = i64::try_from(
+    Ok(())
+}
+
+/// Staff logins that existed at the date.
+async fn staff_at(conn: &impl ConnectionTrait, after: DateTime<Utc>) -> Result<i64> {
+    Ok(i64::try_from(
         u::Entity::find()
             .filter(u::Column::Role.eq(users::Role::Staff.as_str()))
             .filter(u::Column::CreatedAt.lt(after))
             .count(conn)
             .await?,
     )
-    .unwrap_or(i64::MAX);
-    Ok(out)
+    .unwrap_or(i64::MAX))
 }

@@ -1,7 +1,7 @@
 //! Loads what the checks of a request or an import need: a bounded number of queries in
 //! chunks, never one per row.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -22,32 +22,64 @@ use super::plan::{ContactFacts, Facts};
 /// Keys per `IN (...)` list: well under both databases' bind-parameter limits.
 pub const IN_CHUNK: usize = 10_000;
 
+/// What the checks of `rows` need: the contacts they name (by id, external reference or
+/// e-mail), products, formula families, the default accounting method and the
+/// subscriptions the rows may meet.
 pub async fn load<'a>(
     conn: &impl ConnectionTrait,
     rows: impl Iterator<Item = &'a Row> + Clone,
 ) -> Result<Facts> {
-    let mut ids = BTreeSet::new();
-    let mut refs = BTreeSet::new();
-    let mut emails = BTreeSet::new();
-    for r in rows.clone() {
-        match &r.contact {
-            Some(ContactRef::Id(id)) => {
-                ids.insert(*id);
+    let keys = ContactKeys::of(rows.clone());
+    let mut facts = Facts::default();
+    contacts_by_id(conn, &keys.ids, &mut facts).await?;
+    contacts_by_external_ref(conn, &keys.refs, &mut facts).await?;
+    contacts_by_email(conn, &keys.emails, &mut facts).await?;
+    facts.products = product_codes(conn).await?;
+    facts.designators = formula_designators(conn).await?;
+    facts.default_method = Some(settings::get(conn).await?.default_accounting_method);
+    let wanted = wanted_products(&facts, rows);
+    existing_subscriptions(conn, &wanted, &mut facts).await?;
+    Ok(facts)
+}
+
+/// The contact keys rows name, each once and in order (bill-to ids among the ids).
+struct ContactKeys {
+    ids: Vec<i64>,
+    refs: Vec<String>,
+    emails: Vec<String>,
+}
+
+impl ContactKeys {
+    fn of<'a>(rows: impl Iterator<Item = &'a Row>) -> Self {
+        let mut ids = BTreeSet::new();
+        let mut refs = BTreeSet::new();
+        let mut emails = BTreeSet::new();
+        for r in rows {
+            match &r.contact {
+                Some(ContactRef::Id(id)) => {
+                    ids.insert(*id);
+                }
+                Some(ContactRef::ExternalRef(x)) => {
+                    refs.insert(x.clone());
+                }
+                Some(ContactRef::Email(e)) => {
+                    emails.insert(email_key(e));
+                }
+                None => {}
             }
-            Some(ContactRef::ExternalRef(x)) => {
-                refs.insert(x.clone());
+            if let Some(b) = r.fields.bill_to_id {
+                ids.insert(b);
             }
-            Some(ContactRef::Email(e)) => {
-                emails.insert(email_key(e));
-            }
-            None => {}
         }
-        if let Some(b) = r.fields.bill_to_id {
-            ids.insert(b);
+        Self {
+            ids: ids.into_iter().collect(),
+            refs: refs.into_iter().collect(),
+            emails: emails.into_iter().collect(),
         }
     }
-    let mut facts = Facts::default();
-    let ids: Vec<i64> = ids.into_iter().collect();
+}
+
+async fn contacts_by_id(conn: &impl ConnectionTrait, ids: &[i64], facts: &mut Facts) -> Result<()> {
     for chunk in ids.chunks(IN_CHUNK) {
         let found: Vec<(i64, String)> = c::Entity::find()
             .select_only()
@@ -61,7 +93,14 @@ pub async fn load<'a>(
             facts.contacts.insert(id, ContactFacts { customer_type });
         }
     }
-    let refs: Vec<String> = refs.into_iter().collect();
+    Ok(())
+}
+
+async fn contacts_by_external_ref(
+    conn: &impl ConnectionTrait,
+    refs: &[String],
+    facts: &mut Facts,
+) -> Result<()> {
     for chunk in refs.chunks(IN_CHUNK) {
         let found: Vec<(i64, Option<String>, String)> = c::Entity::find()
             .select_only()
@@ -79,7 +118,15 @@ pub async fn load<'a>(
             facts.contacts.insert(id, ContactFacts { customer_type });
         }
     }
-    let emails: Vec<String> = emails.into_iter().collect();
+    Ok(())
+}
+
+/// Contacts by e-mail key; the contacts sharing one e-mail are listed by id.
+async fn contacts_by_email(
+    conn: &impl ConnectionTrait,
+    emails: &[String],
+    facts: &mut Facts,
+) -> Result<()> {
     for chunk in emails.chunks(IN_CHUNK) {
         let found: Vec<(i64, Option<String>, String)> = c::Entity::find()
             .select_only()
@@ -100,15 +147,23 @@ pub async fn load<'a>(
     for ids in facts.by_email.values_mut() {
         ids.sort_unstable();
     }
-    facts.products = p::Entity::find()
+    Ok(())
+}
+
+async fn product_codes(conn: &impl ConnectionTrait) -> Result<HashSet<String>> {
+    Ok(p::Entity::find()
         .select_only()
         .column(p::Column::Code)
         .into_tuple::<String>()
         .all(conn)
         .await?
         .into_iter()
-        .collect();
-    facts.designators = ct::Entity::find()
+        .collect())
+}
+
+/// CT-3: the formula designators of every customer type, sorted, each once.
+async fn formula_designators(conn: &impl ConnectionTrait) -> Result<Vec<String>> {
+    let mut designators: Vec<String> = ct::Entity::find()
         .select_only()
         .column(ct::Column::FormulaDesignator)
         .filter(ct::Column::FormulaDesignator.is_not_null())
@@ -118,38 +173,50 @@ pub async fn load<'a>(
         .into_iter()
         .flatten()
         .collect();
-    facts.designators.sort();
-    facts.designators.dedup();
-    facts.default_method = Some(settings::get(conn).await?.default_accounting_method);
-    // The planner compares a row with the subscription to the same product and, for a formula
-    // product, with the others of its family (S-8); subscriptions to other products are not
-    // read (an import of one product to 100,000 members read every one they held).
+    designators.sort();
+    designators.dedup();
+    Ok(designators)
+}
+
+/// The planner compares a row with the subscription to the same product and, for a formula
+/// product, with the others of its family (S-8); subscriptions to other products are not
+/// read (an import of one product to 100,000 members read every one they held).
+fn wanted_products<'a>(facts: &Facts, rows: impl Iterator<Item = &'a Row>) -> Vec<String> {
     let named: BTreeSet<&str> = rows.filter_map(|r| r.product.as_deref()).collect();
     let families: Vec<&String> = facts
         .designators
         .iter()
         .filter(|d| named.iter().any(|p| in_formula_family(d, p)))
         .collect();
-    let wanted: Vec<String> = facts
+    facts
         .products
         .iter()
         .filter(|p| named.contains(p.as_str()) || families.iter().any(|d| in_formula_family(d, p)))
         .cloned()
-        .collect();
+        .collect()
+}
+
+/// The subscriptions of the contacts found to the wanted products.
+async fn existing_subscriptions(
+    conn: &impl ConnectionTrait,
+    wanted: &[String],
+    facts: &mut Facts,
+) -> Result<()> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
     let mut holders: Vec<i64> = facts.contacts.keys().copied().collect();
     holders.sort_unstable();
-    if !wanted.is_empty() {
-        for chunk in holders.chunks(IN_CHUNK) {
-            facts.existing.extend(
-                s::Entity::find()
-                    .filter(in_ids(s::Column::ContactId, chunk))
-                    .filter(s::Column::Product.is_in(wanted.iter().cloned()))
-                    .all(conn)
-                    .await?,
-            );
-        }
+    for chunk in holders.chunks(IN_CHUNK) {
+        facts.existing.extend(
+            s::Entity::find()
+                .filter(in_ids(s::Column::ContactId, chunk))
+                .filter(s::Column::Product.is_in(wanted.iter().cloned()))
+                .all(conn)
+                .await?,
+        );
     }
-    Ok(facts)
+    Ok(())
 }
 
 /// Whether each contact is an organization (`is_company`, from its customer type).

@@ -94,6 +94,26 @@ pub async fn apply(
     planned: &[Planned],
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>> {
+    let new_ids = insert(conn, planned, now).await?;
+    update(conn, planned, now).await?;
+    delete(conn, planned).await?;
+    let touched: Vec<i64> = planned
+        .iter()
+        .filter_map(Planned::touches_membership)
+        .collect();
+    paid_through::sync(conn, &touched, now).await?;
+    let ids = ids_of(planned, &new_ids);
+    emit_events(conn, planned, &ids).await?;
+    Ok(ids)
+}
+
+/// Inserts the new subscriptions; returns the id of each (contact, product). Only the key
+/// comes back: decoding whole subscriptions was a third of the insert.
+async fn insert(
+    conn: &impl ConnectionTrait,
+    planned: &[Planned],
+    now: DateTime<Utc>,
+) -> Result<HashMap<(i64, String), i64>> {
     let inserts: Vec<&Values> = planned
         .iter()
         .filter_map(|p| match p {
@@ -102,7 +122,6 @@ pub async fn apply(
         })
         .collect();
     let mut new_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(inserts.len());
-    // Only the key comes back: decoding whole subscriptions was a third of the insert.
     for chunk in inserts.chunks(rows_per_statement(22)) {
         let mut stmt =
             s::Entity::insert_many(chunk.iter().map(|v| active_model(v, now))).into_query();
@@ -118,7 +137,15 @@ pub async fn apply(
             new_ids.insert((contact_id, product), id);
         }
     }
+    Ok(new_ids)
+}
 
+/// Updates what changed, each row only at the version planned against.
+async fn update(
+    conn: &impl ConnectionTrait,
+    planned: &[Planned],
+    now: DateTime<Utc>,
+) -> Result<()> {
     let updates: Vec<(i64, i32, &Values)> = planned
         .iter()
         .filter_map(|p| match p {
@@ -132,27 +159,38 @@ pub async fn apply(
         })
         .collect();
     for chunk in updates.chunks(rows_per_statement(17)) {
-        let mut q = Sql::new(conn.get_database_backend());
-        q.push("UPDATE subscriptions SET ");
-        for (i, col) in UPDATED.iter().enumerate() {
-            q.push(&format!("{col} = v.column{}, ", i + 3));
-        }
-        q.push("version = subscriptions.version + 1, updated_at = ")
-            .bind(now)
-            .push(" FROM (VALUES ");
-        for (i, (id, version, v)) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.tuple(update_values(*id, *version, v));
-        }
-        q.push(") AS v WHERE subscriptions.id = v.column1 AND subscriptions.version = v.column2");
-        let res = conn.execute_raw(q.build()).await?;
+        let res = conn.execute_raw(update_statement(conn, chunk, now)).await?;
         if res.rows_affected() != chunk.len() as u64 {
             return Err(stale());
         }
     }
+    Ok(())
+}
 
+fn update_statement(
+    conn: &impl ConnectionTrait,
+    chunk: &[(i64, i32, &Values)],
+    now: DateTime<Utc>,
+) -> sea_orm::Statement {
+    let mut q = Sql::new(conn.get_database_backend());
+    q.push("UPDATE subscriptions SET ");
+    for (i, col) in UPDATED.iter().enumerate() {
+        q.push(&format!("{col} = v.column{}, ", i + 3));
+    }
+    q.push("version = subscriptions.version + 1, updated_at = ")
+        .bind(now)
+        .push(" FROM (VALUES ");
+    for (i, (id, version, v)) in chunk.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.tuple(update_values(*id, *version, v));
+    }
+    q.push(") AS v WHERE subscriptions.id = v.column1 AND subscriptions.version = v.column2");
+    q.build()
+}
+
+async fn delete(conn: &impl ConnectionTrait, planned: &[Planned]) -> Result<()> {
     let deletes: Vec<i64> = planned
         .iter()
         .filter_map(|p| match p {
@@ -169,14 +207,12 @@ pub async fn apply(
             return Err(stale());
         }
     }
+    Ok(())
+}
 
-    let touched: Vec<i64> = planned
-        .iter()
-        .filter_map(Planned::touches_membership)
-        .collect();
-    paid_through::sync(conn, &touched, now).await?;
-
-    let ids: Vec<i64> = planned
+/// The id of each planned item, in plan order.
+fn ids_of(planned: &[Planned], new_ids: &HashMap<(i64, String), i64>) -> Vec<i64> {
+    planned
         .iter()
         .map(|p| match p {
             Planned::Insert(v) => new_ids
@@ -185,11 +221,15 @@ pub async fn apply(
                 .unwrap_or_default(),
             Planned::Update { id, .. } | Planned::Delete { id, .. } => *id,
         })
-        .collect();
+        .collect()
+}
+
+/// Events: created, then updated, then deleted subscriptions.
+async fn emit_events(conn: &impl ConnectionTrait, planned: &[Planned], ids: &[i64]) -> Result<()> {
     let of = |wanted: fn(&Planned) -> bool| -> Vec<i64> {
         planned
             .iter()
-            .zip(&ids)
+            .zip(ids)
             .filter(|(p, _)| wanted(p))
             .map(|(_, id)| *id)
             .collect()
@@ -209,5 +249,5 @@ pub async fn apply(
         _ => None,
     });
     events::emit(conn, deleted).await?;
-    Ok(ids)
+    Ok(())
 }
