@@ -3,7 +3,7 @@
 //! a crash never leaves a movement without its key.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use entity::idempotency_key as k;
@@ -39,11 +39,27 @@ impl Key {
     }
 }
 
+/// What a keyed operation gives: its own result, or the response to the first request made
+/// with the key. Joins, payments and renewal runs answer alike.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    Done(T),
+    /// The same request was made before with this key: its first response.
+    Replayed(Stored),
+}
+
 /// A response stored under a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     pub status: u16,
     pub body: String,
+}
+
+/// The status of a claimed key whose response is not stored yet.
+const IN_PROGRESS: i32 = 0;
+
+fn in_progress() -> Error {
+    Error::conflict("a request with this Idempotency-Key is in progress; retry it")
 }
 
 /// The first response for this key, if there is one. The same key with another request is
@@ -55,6 +71,10 @@ pub async fn replay(conn: &impl ConnectionTrait, key: &Key) -> Result<Option<Sto
     else {
         return Ok(None);
     };
+    // A claim another transaction committed before its response: a renewal run still going.
+    if row.status == IN_PROGRESS {
+        return Err(in_progress());
+    }
     if row.request_hash != key.request_hash {
         return Err(Error::invalid(
             "Idempotency-Key",
@@ -65,20 +85,6 @@ pub async fn replay(conn: &impl ConnectionTrait, key: &Key) -> Result<Option<Sto
         status: u16::try_from(row.status).unwrap_or(200),
         body: row.body,
     }))
-}
-
-pub async fn store(conn: &impl ConnectionTrait, key: &Key, response: &Stored) -> Result<()> {
-    k::ActiveModel {
-        scope: Set(key.scope.clone()),
-        key: Set(key.key.clone()),
-        request_hash: Set(key.request_hash.clone()),
-        status: Set(i32::from(response.status)),
-        body: Set(response.body.clone()),
-        created_at: Set(clock::now()),
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// Starts a keyed movement inside its transaction: the stored response if the key was used,
@@ -93,7 +99,7 @@ pub async fn begin(conn: &impl ConnectionTrait, key: &Key) -> Result<Option<Stor
         scope: Set(key.scope.clone()),
         key: Set(key.key.clone()),
         request_hash: Set(key.request_hash.clone()),
-        status: Set(0),
+        status: Set(IN_PROGRESS),
         body: Set(String::new()),
         created_at: Set(clock::now()),
     })
@@ -107,9 +113,7 @@ pub async fn begin(conn: &impl ConnectionTrait, key: &Key) -> Result<Option<Stor
     if claimed == 1 {
         return Ok(None);
     }
-    replay(conn, key).await?.map(Some).ok_or_else(|| {
-        Error::conflict("a request with this Idempotency-Key is in progress; retry it")
-    })
+    replay(conn, key).await?.map(Some).ok_or_else(in_progress)
 }
 
 /// Stores the response under a key claimed by [`begin`], in the same transaction.
@@ -119,6 +123,18 @@ pub async fn finish(conn: &impl ConnectionTrait, key: &Key, response: &Stored) -
         .col_expr(k::Column::Body, response.body.clone().into())
         .filter(k::Column::Scope.eq(key.scope.clone()))
         .filter(k::Column::Key.eq(key.key.clone()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives up a key claimed by [`begin`] whose work failed after the claim was committed (a
+/// renewal run commits page by page), so that a retry with the key does the work again.
+pub async fn release(conn: &impl ConnectionTrait, key: &Key) -> Result<()> {
+    k::Entity::delete_many()
+        .filter(k::Column::Scope.eq(key.scope.clone()))
+        .filter(k::Column::Key.eq(key.key.clone()))
+        .filter(k::Column::Status.eq(IN_PROGRESS))
         .exec(conn)
         .await?;
     Ok(())

@@ -402,6 +402,81 @@ async fn r2_running_the_same_generation_twice_bills_nobody_twice() {
     assert_eq!(p["billed"], 0);
 }
 
+/// I-4: a renewal run's key is claimed as the run is recorded and its response stored by the
+/// transaction that completes the run, as joins and payments store theirs.
+#[tokio::test]
+async fn i4_a_renewal_run_key_is_stored_by_the_transaction_that_completes_the_run() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "A", "REG", "2026-12-31").await;
+    let body = json!({"billing_cycle": CYCLE, "effective_date": "2027-01-01"});
+    let keyed = |key: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            let hdr = [("Idempotency-Key", key)];
+            app.send(
+                Method::POST,
+                "/renewal-runs",
+                Some(&app.staff),
+                Some(body),
+                &hdr,
+            )
+            .await
+        }
+    };
+    let first = keyed("run-1", body.clone()).await.expect(201);
+    let run_id = id(&first.body);
+    let row = app
+        .db
+        .conn
+        .query_one_raw(Statement::from_string(
+            app.db.conn.get_database_backend(),
+            "SELECT status, body FROM idempotency_keys WHERE scope = 'renewal-run' AND key = 'run-1'",
+        ))
+        .await
+        .unwrap()
+        .expect("the key is stored");
+    assert_eq!(row.try_get::<i32>("", "status").unwrap(), 201);
+    let stored: Value = serde_json::from_str(&row.try_get::<String>("", "body").unwrap()).unwrap();
+    assert_eq!(stored, first.body);
+    let rec = app
+        .get(&format!("/renewal-runs/{run_id}"), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(rec.body["status"], "completed");
+
+    // A retry gets the first answer, Location included, and runs nothing.
+    let again = keyed("run-1", body.clone()).await.expect(201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(
+        again.header("location").as_deref(),
+        Some(format!("/api/v1/renewal-runs/{run_id}").as_str())
+    );
+    assert_eq!(all(&app, "/renewal-runs").await.len(), 1);
+    assert_eq!(open_renewals(&app, a).await.len(), 1);
+    // The same key with another request is refused.
+    let other = json!({"billing_cycle": CYCLE, "effective_date": "2027-02-01"});
+    keyed("run-1", other)
+        .await
+        .problem(422, "validation_failed");
+
+    // A key claimed by a run still going (its claim committed, its response not yet stored):
+    // a retry is told to wait, and no second run starts.
+    let key = service::idempotency::Key::new("renewal-run".into(), "run-2", b"{}").unwrap();
+    let txn = app.db.write().await.unwrap();
+    assert!(
+        service::idempotency::begin(&txn, &key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    txn.commit().await.unwrap();
+    keyed("run-2", body).await.problem(409, "conflict");
+    assert_eq!(all(&app, "/renewal-runs").await.len(), 1);
+}
+
 #[tokio::test]
 async fn r2_a_term_billed_without_the_subscription_pointing_at_it_is_still_skipped() {
     use sea_orm::ConnectionTrait;

@@ -18,6 +18,7 @@ use crate::idempotent;
 use crate::problem::ApiResult;
 use crate::respond::versioned;
 use crate::state::AppState;
+use service::idempotency::Outcome;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// A page of invoices, or with `Accept: text/csv` every matching invoice (its lines as JSON
@@ -133,8 +134,8 @@ async fn do_join(
     })
     .await?;
     Ok(match outcome {
-        join::Outcome::Replayed(s) => idempotent::replay(s, Some("/api/v1/invoices")),
-        join::Outcome::Done(j) => {
+        Outcome::Replayed(s) => idempotent::replay(s, Some("/api/v1/invoices")),
+        Outcome::Done(j) => {
             let dto = JoinResponseDto::from(*j);
             match dto.id {
                 Some(id) => HttpResponse::Created()
@@ -207,8 +208,8 @@ pub async fn pay(
     let render = |p: &payments::Paid| idempotent::stored(StatusCode::CREATED, &response(p));
     Ok(
         match payments::pay(&state.db, *id, new, key, render).await? {
-            payments::Outcome::Replayed(s) => idempotent::replay(s, None),
-            payments::Outcome::Done(p) => HttpResponse::Created().json(response(&p)),
+            Outcome::Replayed(s) => idempotent::replay(s, None),
+            Outcome::Done(p) => HttpResponse::Created().json(response(&p)),
         },
     )
 }

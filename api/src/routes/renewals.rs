@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use service::idempotency;
+use service::idempotency::Outcome;
 use service::renewals::{self as svc, RunRequest};
 
 use crate::auth::{Member, Staff};
@@ -41,11 +41,6 @@ pub async fn create(
     } else {
         idempotent::key(&req, "renewal-run".into(), &body)?
     };
-    if let Some(k) = &key
-        && let Some(s) = idempotency::replay(&state.db.conn, k).await?
-    {
-        return Ok(idempotent::replay(s, Some("/api/v1/renewal-runs")));
-    }
     let run = RunRequest {
         cycle: body.billing_cycle.into(),
         effective_date: body.effective_date.map(Into::into),
@@ -53,7 +48,21 @@ pub async fn create(
     };
     let today = service::clock::now().date_naive();
     let started = std::time::Instant::now();
-    let result = svc::run(&state.db, run, staff.0.user_id, today, &|_| {}).await?;
+    let user = staff.0.user_id;
+    let result = match &key {
+        None => svc::run(&state.db, run, user, today, &|_| {}).await?,
+        Some(k) => {
+            let render = |r: &svc::RunResult| {
+                idempotent::stored(StatusCode::CREATED, &RunResultDto::new(r.clone(), false))
+            };
+            match svc::run_once(&state.db, run, user, today, k, &render).await? {
+                Outcome::Replayed(s) => {
+                    return Ok(idempotent::replay(s, Some("/api/v1/renewal-runs")));
+                }
+                Outcome::Done(result) => result,
+            }
+        }
+    };
     if !body.dry_run {
         crate::metrics::observe_operation("renewal_run", started.elapsed());
     }
@@ -63,10 +72,6 @@ pub async fn create(
     } else {
         StatusCode::CREATED
     };
-    if let Some(k) = &key {
-        // The run itself is safe to repeat; the key only gives a retry the first answer.
-        let _ = idempotency::store(&state.db.conn, k, &idempotent::stored(status, &dto)).await;
-    }
     let mut res = HttpResponse::build(status);
     if let Some(id) = dto.id {
         res.insert_header((header::LOCATION, format!("/api/v1/renewal-runs/{id}")));

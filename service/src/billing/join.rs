@@ -14,7 +14,7 @@ use crate::contacts::Actor;
 use crate::customer_types::{self, CustomerType, PrimaryFee, in_formula_family};
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};
-use crate::idempotency::{self, Key, Stored};
+use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::pricing::{self, PriceBook};
 use crate::products::ProductType;
 use crate::settings::{self, AccountingMethod, BillingTime, Settings};
@@ -79,11 +79,6 @@ impl Joined {
     }
 }
 
-pub enum Outcome {
-    Done(Box<Joined>),
-    Replayed(Stored),
-}
-
 /// Plans and (unless `dry_run`) bills a join for `contact_id`, as of `today` when no join
 /// date is given.
 pub async fn join(
@@ -94,7 +89,7 @@ pub async fn join(
     today: NaiveDate,
     key: Option<Key>,
     render: impl FnOnce(&Joined) -> Stored,
-) -> Result<Outcome> {
+) -> Result<Outcome<Box<Joined>>> {
     check_join_date(actor, &req, today)?;
     let txn = db.write().await?;
     if !req.dry_run

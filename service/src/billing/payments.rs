@@ -12,7 +12,7 @@ use entity::payment as p;
 use crate::contacts::Actor;
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};
-use crate::idempotency::{self, Key, Stored};
+use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::{clock, money};
 
 use super::complete;
@@ -30,12 +30,6 @@ pub struct NewPayment {
 pub struct Paid {
     pub payment: p::Model,
     pub invoice: InvoiceView,
-}
-
-pub enum Outcome {
-    Done(Box<Paid>),
-    /// The same request was made before with this key: its first response.
-    Replayed(Stored),
 }
 
 /// I-3: what each line has received of `paid` cents: non-voluntary lines first, in line
@@ -84,7 +78,7 @@ pub async fn pay(
     new: NewPayment,
     key: Option<Key>,
     render: impl FnOnce(&Paid) -> Stored,
-) -> Result<Outcome> {
+) -> Result<Outcome<Box<Paid>>> {
     check(&new)?;
     let txn = db.write().await?;
     if let Some(k) = &key

@@ -64,7 +64,7 @@ async fn join_and_pay(
     pay: bool,
 ) -> Result<()> {
     let outcome = join::join(db, Actor::Staff, contact, req, on, None, no_render).await?;
-    let join::Outcome::Done(joined) = outcome else {
+    let crate::idempotency::Outcome::Done(joined) = outcome else {
         return Ok(());
     };
     if let (true, Some(inv)) = (pay, &joined.invoice)

@@ -33,6 +33,7 @@ use crate::customer_types::{self, CustomerType};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
+use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
 use crate::settings::{self, AccountingMethod};
@@ -730,6 +731,48 @@ pub async fn run(
     today: NaiveDate,
     progress: &dyn Fn(&RunResult),
 ) -> Result<RunResult> {
+    match execute(db, req, run_by, today, progress, None).await? {
+        Outcome::Done(result) => Ok(result),
+        Outcome::Replayed(_) => Err(Error::Internal("a run without a key was replayed".into())),
+    }
+}
+
+/// I-4 for renewal runs: [`run`] under an idempotency key, as joins and payments are. The key
+/// is claimed in the transaction that records the run and its response stored in the one that
+/// completes it; a failed run gives the key up, so that a retry runs again (R-2 keeps that
+/// from billing anybody twice).
+pub async fn run_once(
+    db: &Db,
+    req: RunRequest,
+    run_by: i64,
+    today: NaiveDate,
+    key: &Key,
+    render: &dyn Fn(&RunResult) -> Stored,
+) -> Result<Outcome<RunResult>> {
+    let keyed = Keyed { key, render };
+    execute(db, req, run_by, today, &|_| {}, Some(keyed)).await
+}
+
+/// A run's idempotency key and how its response is stored.
+#[derive(Clone, Copy)]
+struct Keyed<'a> {
+    key: &'a Key,
+    render: &'a dyn Fn(&RunResult) -> Stored,
+}
+
+async fn execute(
+    db: &Db,
+    req: RunRequest,
+    run_by: i64,
+    today: NaiveDate,
+    progress: &dyn Fn(&RunResult),
+    keyed: Option<Keyed<'_>>,
+) -> Result<Outcome<RunResult>> {
+    if let Some(k) = keyed
+        && let Some(stored) = idempotency::replay(&db.conn, k.key).await?
+    {
+        return Ok(Outcome::Replayed(stored));
+    }
     let cycle = billing_cycles::resolve(&db.conn, &req.cycle).await?;
     let settings = settings::get(&db.conn).await?;
     // the default effective date is the run date plus the months prior to expiration.
@@ -743,15 +786,60 @@ pub async fn run(
     let run_id = if req.dry_run {
         None
     } else {
-        Some(start_run(db, cycle.id, effective, run_by).await?)
+        match start_run(db, cycle.id, effective, run_by, keyed.map(|k| k.key)).await? {
+            Outcome::Replayed(stored) => return Ok(Outcome::Replayed(stored)),
+            Outcome::Done(id) => Some(id),
+        }
     };
     result.id = run_id;
+    let facts = RunFacts {
+        cycle: &cycle,
+        loaded: &loaded,
+        settings: &settings,
+        effective,
+    };
+    let paged = write_pages(db, run_id, facts, &mut result, progress).await;
+    if let Some(id) = run_id {
+        let key_end = keyed.map(|k| match &paged {
+            Ok(()) => KeyEnd::Store(k.key, (k.render)(&result)),
+            Err(_) => KeyEnd::Release(k.key),
+        });
+        match &paged {
+            Err(e) => finish(db, id, "failed", Some(e.to_string()), key_end).await?,
+            Ok(()) => finish(db, id, "completed", None, key_end).await?,
+        }
+    }
+    paged.map(|()| Outcome::Done(result))
+}
+
+/// What every page of a run reads.
+#[derive(Clone, Copy)]
+struct RunFacts<'a> {
+    cycle: &'a Cycle,
+    loaded: &'a Loaded,
+    settings: &'a settings::Settings,
+    effective: NaiveDate,
+}
+
+/// Plans (or, with a run, writes) the pages of contacts in turn, adding each to `result`.
+async fn write_pages(
+    db: &Db,
+    run_id: Option<i64>,
+    facts: RunFacts<'_>,
+    result: &mut RunResult,
+    progress: &dyn Fn(&RunResult),
+) -> Result<()> {
+    let RunFacts {
+        cycle,
+        loaded,
+        settings,
+        effective,
+    } = facts;
     // PostgreSQL writes pages side by side, a core each; SQLite has one writer at a time.
     let writers = match db.backend() {
         sea_orm::DatabaseBackend::Postgres => WRITERS,
         _ => 1,
     };
-    let (cycle, loaded, settings) = (&cycle, &loaded, &settings);
     let ranges = futures_util::stream::try_unfold(Some(0i64), |after| async move {
         let Some(after) = after else {
             return Ok(None);
@@ -774,27 +862,29 @@ pub async fn run(
         .try_buffered(writers);
     // Pages still in flight are dropped, their transactions rolled back, before a failed run is
     // marked.
-    let paged: Result<()> = async {
-        let mut pages = std::pin::pin!(pages);
-        while let Some(page) = pages.try_next().await? {
-            result.add_page(page)?;
-            progress(&result);
-        }
-        Ok(())
+    let mut pages = std::pin::pin!(pages);
+    while let Some(page) = pages.try_next().await? {
+        result.add_page(page)?;
+        progress(result);
     }
-    .await;
-    if let Some(id) = run_id {
-        match &paged {
-            Err(e) => finish(db, id, "failed", Some(e.to_string())).await?,
-            Ok(()) => finish(db, id, "completed", None).await?,
-        }
-    }
-    paged.map(|()| result)
+    Ok(())
 }
 
-/// the run is recorded, in its own transaction, so that it is audited as it starts.
-async fn start_run(db: &Db, cycle_id: i64, effective: NaiveDate, run_by: i64) -> Result<i64> {
+/// the run is recorded, in its own transaction, so that it is audited as it starts; its
+/// idempotency key is claimed in the same transaction.
+async fn start_run(
+    db: &Db,
+    cycle_id: i64,
+    effective: NaiveDate,
+    run_by: i64,
+    key: Option<&Key>,
+) -> Result<Outcome<i64>> {
     let txn = db.write().await?;
+    if let Some(k) = key
+        && let Some(stored) = idempotency::begin(&txn, k).await?
+    {
+        return Ok(Outcome::Replayed(stored));
+    }
     let m = r::ActiveModel {
         cycle_id: Set(cycle_id),
         effective_date: Set(effective),
@@ -806,7 +896,15 @@ async fn start_run(db: &Db, cycle_id: i64, effective: NaiveDate, run_by: i64) ->
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(m.id)
+    Ok(Outcome::Done(m.id))
+}
+
+/// What becomes of a run's idempotency key as the run ends.
+enum KeyEnd<'a> {
+    /// Completed: the response is stored under the key.
+    Store(&'a Key, Stored),
+    /// Failed: the key is given up.
+    Release(&'a Key),
 }
 
 impl RunResult {
@@ -915,8 +1013,19 @@ async fn record_page(
     Ok(())
 }
 
-async fn finish(db: &Db, id: i64, status: &str, error: Option<String>) -> Result<()> {
+async fn finish(
+    db: &Db,
+    id: i64,
+    status: &str,
+    error: Option<String>,
+    key_end: Option<KeyEnd<'_>>,
+) -> Result<()> {
     let txn = db.write().await?;
+    match key_end {
+        Some(KeyEnd::Store(key, response)) => idempotency::finish(&txn, key, &response).await?,
+        Some(KeyEnd::Release(key)) => idempotency::release(&txn, key).await?,
+        None => {}
+    }
     r::Entity::update_many()
         .col_expr(r::Column::Status, Expr::val(status))
         .col_expr(r::Column::FinishedAt, Expr::val(clock::now()))
