@@ -7,7 +7,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use service::contacts::Actor;
+use service::access::Actor;
 use service::users::Role;
 
 use crate::problem::ApiError;

@@ -14,6 +14,7 @@ use entity::contact as c;
 use entity::contact_tag as tag;
 use entity::customer_type as ct;
 
+use crate::access::{self, Actor};
 use crate::contact_filter;
 pub use crate::contact_filter::ContactFilter;
 use crate::contact_statuses::{self, DEFAULT_STATUS};
@@ -23,13 +24,6 @@ use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::page::{self, Page, PageRequest};
 use crate::{billing_categories, clock, db::Db, history, tags};
-
-/// Who asks: staff see everything; a member sees only their own contact (SEC-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    Staff,
-    Member { contact_id: i64 },
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Address {
@@ -424,7 +418,7 @@ async fn check_company(
         errors.add("company_id", "a contact cannot be linked to itself");
         return Ok(());
     }
-    match c::Entity::find_by_id(company).one(conn).await? {
+    match find(conn, company).await? {
         None => errors.add("company_id", format!("contact {company} does not exist")),
         Some(org) => {
             let org_type = customer_types::find(conn, &org.customer_type).await?;
@@ -545,10 +539,7 @@ fn clean_address(a: Address) -> Address {
 }
 
 async fn org_type_of(conn: &impl ConnectionTrait, org_id: i64) -> Result<Option<String>> {
-    Ok(c::Entity::find_by_id(org_id)
-        .one(conn)
-        .await?
-        .map(|o| o.customer_type))
+    Ok(find(conn, org_id).await?.map(|o| o.customer_type))
 }
 
 async fn write_tags(conn: &impl ConnectionTrait, contact_id: i64, tags: &[String]) -> Result<()> {
@@ -793,26 +784,28 @@ async fn record_status_change(
     history::record_change(conn, id, history::STATUS_CHANGE, from, new_status, now).await
 }
 
-/// SEC-1: a member asking for another contact's record gets "not found", never "forbidden".
-fn may_see(actor: Actor, id: i64) -> Result<()> {
-    match actor {
-        Actor::Member { contact_id } if contact_id != id => Err(Error::not_found("contact", id)),
-        _ => Ok(()),
-    }
+/// The contact `id`, whatever who asks: the one finder of a contact's row.
+pub async fn find(conn: &impl ConnectionTrait, id: i64) -> Result<Option<c::Model>> {
+    Ok(c::Entity::find_by_id(id).one(conn).await?)
 }
 
-async fn visible(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<c::Model> {
-    may_see(actor, id)?;
-    c::Entity::find_by_id(id)
-        .one(conn)
+/// The contact `id`, or "not found".
+pub async fn require(conn: &impl ConnectionTrait, id: i64) -> Result<c::Model> {
+    find(conn, id)
         .await?
         .ok_or_else(|| Error::not_found("contact", id))
+}
+
+/// SEC-1: the contact `id` if the actor may see it.
+async fn visible(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<c::Model> {
+    access::check(actor, "contact", id, &[id])?;
+    require(conn, id).await
 }
 
 /// One contact with its type flags and tags in a single statement: the busiest read of
 /// the API, where three round trips cost more than the work.
 pub async fn get(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<ContactView> {
-    may_see(actor, id)?;
+    access::check(actor, "contact", id, &[id])?;
     let tags = match conn.get_database_backend() {
         DbBackend::Postgres => "string_agg(tag, ' ')",
         _ => "group_concat(tag, ' ')",

@@ -1,6 +1,7 @@
 //! The domain: DOMAIN.md's rules as plain functions and database operations.
 //! No web framework here; every operation takes the dates it needs as inputs.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod backup;

@@ -4,7 +4,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use entity::contact as c;
 
-use crate::contacts::{self, Actor, ContactView};
+use crate::access::Actor;
+use crate::contacts::{self, ContactView};
 use crate::error::{Error, Result, check_version};
 use crate::{clock, db::Db};
 

@@ -5,7 +5,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
-use entity::contact as c;
 use entity::user as u;
 
 use crate::contacts::{self, NewContact};
@@ -140,7 +139,7 @@ pub async fn create(
     }
     errors.into_result()?;
     if let Some(cid) = contact_id
-        && c::Entity::find_by_id(cid).one(&db.conn).await?.is_none()
+        && crate::contacts::find(&db.conn, cid).await?.is_none()
     {
         return Err(Error::invalid(
             "contact_id",

@@ -3,8 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use service::access::Actor;
 use service::billing::{adjust, invoices as inv, join, payments};
-use service::contacts::Actor;
 
 use crate::auth::{Caller, Member, Staff};
 use crate::csv_export;

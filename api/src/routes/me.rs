@@ -2,7 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, web};
-use service::contacts::{self as svc, Actor};
+use service::access::Actor;
+use service::contacts as svc;
 
 use crate::auth::Member;
 use crate::contact_pages::history_page;

@@ -12,15 +12,14 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use entity::contact as c;
 use entity::invoice as i;
 use entity::invoice_adjustment as a;
 use entity::invoice_line as l;
 
-use crate::contacts::Actor;
+use crate::access::Actor;
 use crate::db::Db;
 use crate::error::{Error, Errors, Result, check_version};
-use crate::{billing_cycles, clock};
+use crate::{billing_cycles, clock, contacts};
 
 use super::invoices::{self, InvoiceView, OPEN};
 use super::join::{self, CycleRef, JoinRequest};
@@ -55,10 +54,7 @@ pub async fn adjust(
     billed.add(&txn, &adj.add).await?;
     let primary = billed.primary.clone();
     let req = billed.into_request(inv, cycle_id, &adj)?;
-    let contact = c::Entity::find_by_id(inv.contact_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::not_found("contact", inv.contact_id))?;
+    let contact = contacts::require(&txn, inv.contact_id).await?;
     let planned = join::plan(&txn, &contact, &cycle, &req, today).await?;
 
     let now = clock::now();

@@ -16,12 +16,12 @@ use entity::invoice_line as l;
 use entity::subscription as s;
 
 use crate::customer_types::in_formula_family;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::history::{self, TermRecord};
-use crate::paid_through;
 use crate::products::TAX_SUFFIX;
+use crate::{contacts, paid_through};
 
 use super::invoices::{InvoiceView, PAID};
 
@@ -77,10 +77,7 @@ impl<'a> FullPayment<'a> {
         now: DateTime<Utc>,
     ) -> Result<Self> {
         let contact_id = view.invoice.contact_id;
-        let contact = c::Entity::find_by_id(contact_id)
-            .one(conn)
-            .await?
-            .ok_or_else(|| Error::not_found("contact", contact_id))?;
+        let contact = contacts::require(conn, contact_id).await?;
         let designators: Vec<String> = entity::customer_type::Entity::find()
             .all(conn)
             .await?
@@ -377,10 +374,7 @@ impl<'a> FullPayment<'a> {
         if self.primary_lines().next().is_none() {
             return Ok(None);
         }
-        let after = c::Entity::find_by_id(inv.contact_id)
-            .one(conn)
-            .await?
-            .ok_or_else(|| Error::not_found("contact", inv.contact_id))?;
+        let after = contacts::require(conn, inv.contact_id).await?;
         Ok(Some(Event::contact(
             kind,
             after.id,

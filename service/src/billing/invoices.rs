@@ -13,7 +13,7 @@ use serde_json::json;
 use entity::invoice as i;
 use entity::invoice_line as l;
 
-use crate::contacts::Actor;
+use crate::access::{self, Actor};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::page::{self, Page, PageRequest};
@@ -80,12 +80,7 @@ pub async fn get(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<I
         .one(conn)
         .await?
         .ok_or_else(|| Error::not_found("invoice", id))?;
-    if let Actor::Member { contact_id } = actor
-        && contact_id != m.contact_id
-        && contact_id != m.bill_to_id
-    {
-        return Err(Error::not_found("invoice", id));
-    }
+    access::check(actor, "invoice", id, &[m.contact_id, m.bill_to_id])?;
     with_lines(conn, vec![m])
         .await?
         .pop()

@@ -9,8 +9,8 @@ use sea_orm::Set;
 
 use entity::invoice as i;
 
+use crate::access::Actor;
 use crate::billing_cycles::{self, Cycle, CycleFields};
-use crate::contacts::Actor;
 use crate::customer_types::{self, CustomerType, PrimaryFee, in_formula_family};
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};

@@ -9,7 +9,7 @@ use entity::invoice as i;
 use entity::invoice_line as l;
 use entity::payment as p;
 
-use crate::contacts::Actor;
+use crate::access::Actor;
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};
 use crate::idempotency::{self, Key, Outcome, Stored};

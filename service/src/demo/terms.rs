@@ -5,10 +5,11 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use crate::access::Actor;
 use crate::billing::join::{self, CycleRef, JoinRequest};
 use crate::billing::payments::{self, NewPayment};
 use crate::billing_cycles::{self, CycleBillingTime, CycleFields};
-use crate::contacts::{self, Actor, NewContact};
+use crate::contacts::{self, NewContact};
 use crate::customer_types::{self, NewCustomerType, PrimaryFee};
 use crate::error::{Error, Result};
 use crate::idempotency::Stored;

@@ -16,10 +16,10 @@ use entity::invoice_line as l;
 use entity::product as p;
 use entity::subscription as s;
 
+use crate::access::Actor;
 use crate::billing::invoices::{self, DRAFT, InvoiceView, OPEN};
 use crate::billing::lines::{LineDraft, Pricing, ProductInfo, Role};
 use crate::billing_cycles::{self, Cycle};
-use crate::contacts::Actor;
 use crate::customer_types::{self, PrimaryFee, in_formula_family};
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};

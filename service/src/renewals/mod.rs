@@ -1186,7 +1186,7 @@ pub async fn renew_in_advance(
     let cycle = billing_cycles::resolve(&txn, &cycle).await?;
     let settings = settings::get(&txn).await?;
     let loaded = load(&txn).await?;
-    let mut contact = crate::contacts::get(&txn, crate::contacts::Actor::Staff, contact_id)
+    let mut contact = crate::contacts::get(&txn, crate::access::Actor::Staff, contact_id)
         .await?
         .contact;
     let billed_as = billed_as(&loaded, &contact.customer_type);
@@ -1223,7 +1223,7 @@ pub async fn renew_in_advance(
         .first()
         .copied()
         .ok_or_else(|| Error::Internal("no invoice written".into()))?;
-    let view = crate::billing::invoices::get(&txn, crate::contacts::Actor::Staff, id).await?;
+    let view = crate::billing::invoices::get(&txn, crate::access::Actor::Staff, id).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -17,7 +17,7 @@ use sea_orm::{
 
 use entity::subscription as s;
 
-use crate::contacts::Actor;
+use crate::access::{self, Actor};
 use crate::error::{Error, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::{clock, db::Db};
@@ -63,11 +63,7 @@ async fn find(conn: &impl ConnectionTrait, id: i64) -> Result<s::Model> {
 /// SEC-1: members see their own subscriptions; another's is "not found".
 pub async fn get(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<SubscriptionView> {
     let m = find(conn, id).await?;
-    if let Actor::Member { contact_id } = actor
-        && contact_id != m.contact_id
-    {
-        return Err(Error::not_found("subscription", id));
-    }
+    access::check(actor, "subscription", id, &[m.contact_id])?;
     let mut v = views(conn, vec![m]).await?;
     v.pop().ok_or_else(|| Error::not_found("subscription", id))
 }
