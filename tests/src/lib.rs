@@ -86,8 +86,22 @@ impl Res {
     }
 }
 
-async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
-    fresh_db::fresh(std::env::var("AMS_TEST_DATABASE_URL").ok().as_deref()).await
+/// The PostgreSQL server of `AMS_TEST_DATABASE_URL`, if the tests run on PostgreSQL.
+pub fn server_url() -> Option<String> {
+    std::env::var("AMS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A new PostgreSQL database when `AMS_TEST_DATABASE_URL` is set, else an SQLite file in a
+/// temporary directory (kept alive by the returned guard).
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    fresh_db::fresh(server_url().as_deref()).await
+}
+
+/// Drops a PostgreSQL database made by [`fresh_database`] once the test is done with it.
+pub async fn drop_database(url: &str) {
+    fresh_db::drop(server_url().as_deref(), url).await;
 }
 
 /// The app as most tests run it: webhooks may reach the receivers the tests start on loopback.
@@ -97,7 +111,7 @@ pub async fn spawn() -> TestApp {
 
 /// The app with its configuration changed first by `configure`.
 pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let (url, dir) = fresh_database_url().await;
+    let (url, dir) = fresh_database().await;
     let mut cfg = Config::for_database(&url);
     cfg.admin_password = Some(ADMIN_PASSWORD.into());
     cfg.webhook_allow_private_networks = true;

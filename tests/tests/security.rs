@@ -651,10 +651,9 @@ async fn sec8_tokens_of_logins_that_no_longer_exist_or_changed_are_refused() {
 
 #[tokio::test]
 async fn sec8_a_short_signing_secret_is_refused_at_start() {
-    let (url, _dir) =
-        tests::fresh_db::fresh(std::env::var("AMS_TEST_DATABASE_URL").ok().as_deref()).await;
+    let (url, _dir) = tests::fresh_database().await;
     let port = tests::started::free_port();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ams-server"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ams-cli"))
         .env("AMS_DATABASE_URL", &url)
         .env("AMS_BIND", format!("127.0.0.1:{port}"))
         .env("AMS_ADMIN_PASSWORD", tests::ADMIN_PASSWORD)
