@@ -157,6 +157,33 @@ pub fn scale(quick: u64, long: u64) -> u64 {
     }
 }
 
+/// Runs the calling test again in a process of its own and returns true there, where the test
+/// goes on; in the first process returns false once that run passed. For tests that measure
+/// the process itself (its peak memory), which the other tests of the binary share. `path` is
+/// the test function's path: `concat!(module_path!(), "::name")`.
+pub fn alone(path: &str) -> bool {
+    const MARK: &str = "AMS_TEST_ALONE";
+    // The test binary names its tests by their path below the crate.
+    let name = path.split_once("::").map_or(path, |(_, rest)| rest);
+    if std::env::var(MARK).as_deref() == Ok(name) {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args([name, "--exact", "--test-threads=1"])
+        .env(MARK, name)
+        .output()
+        .expect("run the test alone");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // A name that matches no test passes too: the count shows that this one ran.
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{name}, run alone:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
