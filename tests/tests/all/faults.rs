@@ -11,16 +11,10 @@ use serde_json::{Value, json};
 use service::Db;
 use service::demo::members;
 use tests::child::{ChildServer, count, create_renewal_cycle, seeded};
-use tests::{drop_database, server_url};
+use tests::{cents, drop_database, server_url};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_ams-cli");
 const CYCLE: &str = "Fault renewals";
-
-fn cents(money: &Value) -> i64 {
-    let s = money.as_str().expect("money string");
-    let (units, frac) = s.split_once('.').expect("two places");
-    units.parse::<i64>().expect("units") * 100 + frac.parse::<i64>().expect("cents")
-}
 
 /// Every invoice whole: it has lines and its total is their sum.
 async fn assert_no_partial_invoice(db: &Db) {
