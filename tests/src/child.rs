@@ -1,15 +1,61 @@
-//! The server as a child process, for the tests that kill it (SIGKILL) or run two of it on
-//! one database. Tests pass the binary: `env!("CARGO_BIN_EXE_ams-server")`.
+//! The server as a child process, for the tests that kill it (SIGKILL), run two of it on one
+//! database or read what it logs. Tests pass the binary: `env!("CARGO_BIN_EXE_ams-cli")`.
 
 use std::process::{Child, Command, Stdio};
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{ADMIN_PASSWORD, Res, fresh_db};
+use crate::{ADMIN_PASSWORD, Res};
 
+/// `exe` serving a database on a free local port; killed when dropped.
+pub struct Process {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Process {
+    /// Starts the server on `url` with `admin_password` and extra settings, its logs (standard
+    /// error) sent to `stderr`, and waits until it answers.
+    pub async fn start(
+        exe: &str,
+        url: &str,
+        admin_password: &str,
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Process {
+        let port = crate::started::free_port();
+        let child = Command::new(exe)
+            .env("AMS_DATABASE_URL", url)
+            .env("AMS_BIND", format!("127.0.0.1:{port}"))
+            .env("AMS_ADMIN_PASSWORD", admin_password)
+            .env("AMS_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start the server");
+        let base = format!("http://127.0.0.1:{port}");
+        crate::started::wait_until_healthy(&service::http::client(), &base).await;
+        Process { child, base }
+    }
+
+    /// SIGKILL: no shutdown, no rollback but the database's own.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A [`Process`] with two workers and a staff token, for the fault and concurrency tests.
 pub struct ChildServer {
-    child: Child,
+    process: Process,
     pub base: String,
     pub client: reqwest::Client,
     pub token: String,
@@ -18,23 +64,18 @@ pub struct ChildServer {
 impl ChildServer {
     /// Starts the server on `url` and waits until it answers, then logs in as `admin`.
     pub async fn start(exe: &str, url: &str) -> ChildServer {
-        let port = crate::started::free_port();
-        let child = Command::new(exe)
-            .env("AMS_DATABASE_URL", url)
-            .env("AMS_BIND", format!("127.0.0.1:{port}"))
-            .env("AMS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("AMS_LOG", "warn")
-            .env("AMS_WORKERS", "2")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the server");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = service::http::client();
-        crate::started::wait_until_healthy(&client, &base).await;
+        let process = Process::start(
+            exe,
+            url,
+            ADMIN_PASSWORD,
+            &[("AMS_WORKERS", "2")],
+            Stdio::inherit(),
+        )
+        .await;
         let mut server = ChildServer {
-            child,
-            base,
-            client,
+            base: process.base.clone(),
+            process,
+            client: service::http::client(),
             token: String::new(),
         };
         let r = server
@@ -101,15 +142,7 @@ impl ChildServer {
 
     /// SIGKILL: no shutdown, no rollback but the database's own.
     pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill();
     }
 }
 
@@ -153,17 +186,10 @@ async fn send(
     })
 }
 
-/// The PostgreSQL server of `AMS_TEST_DATABASE_URL`, if the tests run on PostgreSQL.
-pub fn server_url() -> Option<String> {
-    std::env::var("AMS_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-}
-
 /// A fresh, migrated database with `persons` generated members (every one a member: dues, a
 /// journal and mostly a chapter), for servers started as child processes.
 pub async fn seeded(persons: u64, seed: u64) -> (String, Option<tempfile::TempDir>, service::Db) {
-    let (url, guard) = fresh_db::fresh(server_url().as_deref()).await;
+    let (url, guard) = crate::fresh_database().await;
     let db = service::Db::connect(&url).await.expect("connect");
     service::bootstrap::prepare(&db).await.expect("migrate");
     service::demo::members::generate(

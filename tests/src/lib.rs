@@ -5,6 +5,11 @@
 pub mod child;
 pub mod fresh_db;
 pub mod started;
+mod values;
+
+pub use values::{
+    assert_field_error, cents, detail, error_fields, etag, id, line, products, today, with,
+};
 
 use std::net::TcpListener;
 
@@ -86,8 +91,22 @@ impl Res {
     }
 }
 
-async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
-    fresh_db::fresh(std::env::var("AMS_TEST_DATABASE_URL").ok().as_deref()).await
+/// The PostgreSQL server of `AMS_TEST_DATABASE_URL`, if the tests run on PostgreSQL.
+pub fn server_url() -> Option<String> {
+    std::env::var("AMS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A new PostgreSQL database when `AMS_TEST_DATABASE_URL` is set, else an SQLite file in a
+/// temporary directory (kept alive by the returned guard).
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    fresh_db::fresh(server_url().as_deref()).await
+}
+
+/// Drops a PostgreSQL database made by [`fresh_database`] once the test is done with it.
+pub async fn drop_database(url: &str) {
+    fresh_db::drop(server_url().as_deref(), url).await;
 }
 
 /// The app as most tests run it: webhooks may reach the receivers the tests start on loopback.
@@ -97,7 +116,7 @@ pub async fn spawn() -> TestApp {
 
 /// The app with its configuration changed first by `configure`.
 pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let (url, dir) = fresh_database_url().await;
+    let (url, dir) = fresh_database().await;
     let mut cfg = Config::for_database(&url);
     cfg.admin_password = Some(ADMIN_PASSWORD.into());
     cfg.webhook_allow_private_networks = true;
@@ -148,6 +167,33 @@ pub fn scale(quick: u64, long: u64) -> u64 {
     } else {
         quick
     }
+}
+
+/// Runs the calling test again in a process of its own and returns true there, where the test
+/// goes on; in the first process returns false once that run passed. For tests that measure
+/// the process itself (its peak memory), which the other tests of the binary share. `path` is
+/// the test function's path: `concat!(module_path!(), "::name")`.
+pub fn alone(path: &str) -> bool {
+    const MARK: &str = "AMS_TEST_ALONE";
+    // The test binary names its tests by their path below the crate.
+    let name = path.split_once("::").map_or(path, |(_, rest)| rest);
+    if std::env::var(MARK).as_deref() == Ok(name) {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args([name, "--exact", "--test-threads=1"])
+        .env(MARK, name)
+        .output()
+        .expect("run the test alone");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // A name that matches no test passes too: the count shows that this one ran.
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{name}, run alone:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
 }
 
 pub fn now() -> i64 {
@@ -412,20 +458,126 @@ impl TestApp {
     }
 
     pub async fn set_settings(&self, patch: Value) -> Value {
-        let mut s = self
+        let s = self
             .get("/settings/membership", &self.staff)
             .await
             .expect(200)
             .body;
-        if let (Some(obj), Some(p)) = (s.as_object_mut(), patch.as_object()) {
-            for (k, v) in p {
-                obj.insert(k.clone(), v.clone());
-            }
-        }
-        self.put("/settings/membership", &self.staff, s)
+        self.put("/settings/membership", &self.staff, with(s, patch))
             .await
             .expect(200)
             .body
+    }
+
+    /// A contact as staff read it.
+    pub async fn contact(&self, id: i64) -> Value {
+        self.get(&format!("/contacts/{id}"), &self.staff)
+            .await
+            .expect(200)
+            .body
+    }
+
+    /// A contact's `paid_through`.
+    pub async fn paid_through(&self, contact: i64) -> Value {
+        self.contact(contact).await["paid_through"].clone()
+    }
+
+    /// A contact's history (type changes and the like), as staff read it.
+    pub async fn history(&self, contact: i64) -> Vec<Value> {
+        self.get(&format!("/contacts/{contact}/history"), &self.staff)
+            .await
+            .expect(200)
+            .body["items"]
+            .as_array()
+            .cloned()
+            .expect("items")
+    }
+
+    /// An invoice as staff read it.
+    pub async fn invoice(&self, id: i64) -> Value {
+        self.get(&format!("/invoices/{id}"), &self.staff)
+            .await
+            .expect(200)
+            .body
+    }
+
+    /// A card payment of `amount` on `invoice`, made by staff on `on`.
+    pub async fn pay(&self, invoice: i64, amount: &str, on: &str) -> Res {
+        self.post(
+            &format!("/invoices/{invoice}/payments"),
+            &self.staff,
+            json!({"amount": amount, "paid_on": on, "method": "card"}),
+        )
+        .await
+    }
+
+    /// A subscription made by staff; the created record.
+    pub async fn subscribe(&self, body: Value) -> Value {
+        self.post("/subscriptions", &self.staff, body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// A subscription as staff read it.
+    pub async fn subscription(&self, id: i64) -> Value {
+        self.get(&format!("/subscriptions/{id}"), &self.staff)
+            .await
+            .expect(200)
+            .body
+    }
+
+    /// Every subscription matching `query` (`""` for all), walking all pages.
+    pub async fn subscriptions(&self, query: &str) -> Vec<Value> {
+        if query.is_empty() {
+            self.all("/subscriptions").await
+        } else {
+            self.all(&format!("/subscriptions?{query}")).await
+        }
+    }
+
+    /// Marks a subscription as billed, in the database as a billing run sets it: the tests of
+    /// what billing locks need the mark without the invoice.
+    pub async fn mark_billed(&self, id: i64) {
+        use sea_orm::{ConnectionTrait, Statement};
+        let conn = &self.db.conn;
+        conn.execute_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!("UPDATE subscriptions SET billed = TRUE WHERE id = {id}"),
+        ))
+        .await
+        .expect("mark billed");
+    }
+
+    /// Every item of a paged list read as staff (200 a page, following `next_cursor`).
+    pub async fn all(&self, path: &str) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor {
+                None => format!("{path}{sep}limit=200"),
+                Some(c) => format!("{path}{sep}limit=200&cursor={c}"),
+            };
+            let r = self.get(&url, &self.staff).await.expect(200);
+            out.extend(r.body["items"].as_array().expect("items").iter().cloned());
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Uploads an XLSX workbook to the subscription import with `query` (`action=insert`).
+    pub async fn post_xlsx(&self, query: &str, body: Vec<u8>) -> Res {
+        self.send_raw(
+            Method::POST,
+            &format!("/subscriptions/import?{query}"),
+            &self.staff,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            body,
+        )
+        .await
     }
 
     /// A staff join through `cycle` in category REG, paid in full on `paid_on`; the invoice.
@@ -475,6 +627,25 @@ impl TestApp {
             json!({"default_person_type": "NM", "default_organization_type": "HOSP"}),
         )
         .await;
+    }
+
+    /// E-1 billed annually in a January fiscal year, with the join cycle `name` for type `M`;
+    /// the cycle's id.
+    pub async fn doctors_with_join_cycle(&self, name: &str) -> i64 {
+        self.doctors().await;
+        self.set_settings(json!({"default_billing_time": "annual", "fiscal_year_start_month": 1}))
+            .await;
+        self.create_cycle(json!({"name": name, "customer_types": ["M"], "join_item_set": true}))
+            .await
+    }
+
+    /// E-1 plus the chapters `CHAPT/EAST` and `CHAPT/WEST` and the journal `JOURNAL`.
+    pub async fn doctors_with_subscription_products(&self) {
+        self.doctors().await;
+        self.create_product("CHAPT/EAST", "chapter", "25.00").await;
+        self.create_product("CHAPT/WEST", "chapter", "25.00").await;
+        self.create_product("JOURNAL", "subscription", "40.00")
+            .await;
     }
 
     /// E-2's reference data: member colleges `M` flow down to `MIND`, non-member colleges `NM`

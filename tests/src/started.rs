@@ -1,5 +1,5 @@
-//! Waiting for a server process to answer, shared by the tests that start one (also included
-//! by the `ams` binary's own tests).
+//! Waiting for a server process to answer, shared by the tests and the benchmark that start
+//! one.
 
 use std::time::{Duration, Instant};
 

@@ -3,14 +3,10 @@
 use std::collections::BTreeSet;
 
 use reqwest::Method;
-use serde_json::{Value, json};
-use tests::{TestApp, spawn};
+use serde_json::json;
+use tests::{TestApp, id, spawn};
 
 const JOIN_CYCLE: &str = "Member join";
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("id in {v}"))
-}
 
 async fn ids(app: &TestApp, path: &str) -> BTreeSet<i64> {
     let r = app.get(path, &app.staff).await.expect(200);
@@ -40,16 +36,7 @@ struct World {
 }
 
 async fn world(app: &TestApp) -> World {
-    app.doctors().await;
-    app.set_settings(json!({"default_billing_time": "annual", "fiscal_year_start_month": 1}))
-        .await;
-    app.post(
-        "/billing-cycles",
-        &app.staff,
-        json!({"name": JOIN_CYCLE, "customer_types": ["M"], "join_item_set": true}),
-    )
-    .await
-    .expect(201);
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     let lapsed_2020 = app.person("NM", "Early").await;
     app.join_and_pay(lapsed_2020, JOIN_CYCLE, "2020-04-10", "2020-04-10")
         .await;

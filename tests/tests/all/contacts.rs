@@ -4,50 +4,13 @@
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use serde_json::{Value, json};
-use tests::{Res, TestApp, spawn};
-
-fn etag(r: &Res) -> String {
-    r.header("etag").expect("response carries an ETag")
-}
-
-fn detail(r: &Res) -> String {
-    r.body["detail"].as_str().unwrap_or_default().to_owned()
-}
-
-#[track_caller]
-fn assert_field_error(r: &Res, field: &str) {
-    let found = r.body["errors"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|e| e["field"] == field));
-    assert!(found, "expected an error on {field}; body: {}", r.text);
-}
-
-fn id_of(v: &Value) -> i64 {
-    v["id"].as_i64().expect("numeric id")
-}
-
-async fn contact(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/contacts/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
+use tests::{TestApp, assert_field_error, detail, etag, id as id_of, spawn};
 
 async fn type_of(app: &TestApp, id: i64) -> String {
-    contact(app, id).await["customer_type"]
+    app.contact(id).await["customer_type"]
         .as_str()
         .expect("type")
         .to_owned()
-}
-
-async fn history(app: &TestApp, id: i64) -> Vec<Value> {
-    app.get(&format!("/contacts/{id}/history"), &app.staff)
-        .await
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .expect("items")
-        .clone()
 }
 
 fn type_changes(h: &[Value]) -> Vec<(String, String)> {
@@ -186,7 +149,7 @@ async fn c2_is_member_and_is_organization_are_not_settable_and_the_error_names_t
     assert!(ids(&app, "").await.is_empty(), "nothing was created");
 
     let id = app.person("NM", "Lee").await;
-    let before = contact(&app, id).await;
+    let before = app.contact(id).await;
     for (field, value) in [
         ("is_member", json!(true)),
         ("is_organization", json!(true)),
@@ -208,7 +171,7 @@ async fn c2_is_member_and_is_organization_are_not_settable_and_the_error_names_t
         );
     }
     assert_eq!(
-        contact(&app, id).await,
+        app.contact(id).await,
         before,
         "a rejected PATCH changes nothing"
     );
@@ -232,14 +195,14 @@ async fn c2_member_patch_me_with_is_member_is_422() {
     app.doctors().await;
     let id = app.person("NM", "Self").await;
     let token = app.member_token(id).await;
-    let before = contact(&app, id).await;
+    let before = app.contact(id).await;
     let r = app
         .patch("/me", &token, json!({"is_member": true}))
         .await
         .problem(422, "validation_failed");
     assert!(detail(&r).contains("NM"), "names the type: {}", r.text);
     assert_field_error(&r, "is_member");
-    assert_eq!(contact(&app, id).await, before);
+    assert_eq!(app.contact(id).await, before);
 }
 
 // ---------------------------------------------------------------- C-3
@@ -251,7 +214,7 @@ async fn c3_person_links_to_one_organization_and_organizations_link_to_none() {
     let hosp = org(&app, "HOSP", "General Hospital", None).await;
     let hosp2 = org(&app, "HOSP", "City Hospital", None).await;
     let person = linked(&app, "NM", "Lee", hosp).await;
-    assert_eq!(contact(&app, person).await["company_id"], hosp);
+    assert_eq!(app.contact(person).await["company_id"], hosp);
 
     // A person is not an organization to link to.
     let other = app.person("NM", "Kim").await;
@@ -290,7 +253,7 @@ async fn c3_person_links_to_one_organization_and_organizations_link_to_none() {
         "no contact was created by the rejected requests"
     );
 
-    let before_person = contact(&app, person).await;
+    let before_person = app.contact(person).await;
     let r = app
         .patch(
             &format!("/contacts/{person}"),
@@ -309,8 +272,8 @@ async fn c3_person_links_to_one_organization_and_organizations_link_to_none() {
         .await
         .problem(422, "validation_failed");
     assert_field_error(&r, "company_id");
-    assert_eq!(contact(&app, person).await, before_person);
-    let before_org = contact(&app, hosp2).await;
+    assert_eq!(app.contact(person).await, before_person);
+    let before_org = app.contact(hosp2).await;
     let r = app
         .patch(
             &format!("/contacts/{hosp2}"),
@@ -320,7 +283,7 @@ async fn c3_person_links_to_one_organization_and_organizations_link_to_none() {
         .await
         .problem(422, "validation_failed");
     assert_field_error(&r, "company_id");
-    assert_eq!(contact(&app, hosp2).await, before_org);
+    assert_eq!(app.contact(hosp2).await, before_org);
 
     // Re-linking and unlinking a person.
     let r = app
@@ -447,7 +410,7 @@ async fn c4_one_type_one_category_one_status() {
 
     // PATCH keeps C-4: unknown status or category, or clearing the category of a fee-paying type.
     let mid = id_of(&m);
-    let before = contact(&app, mid).await;
+    let before = app.contact(mid).await;
     let r = app
         .patch(
             &format!("/contacts/{mid}"),
@@ -475,7 +438,7 @@ async fn c4_one_type_one_category_one_status() {
         .await
         .problem(422, "validation_failed");
     assert_field_error(&r, "billing_category");
-    assert_eq!(contact(&app, mid).await, before);
+    assert_eq!(app.contact(mid).await, before);
     // Staff may change the category and the status; a status change is in the history.
     let r = app
         .patch(
@@ -487,7 +450,7 @@ async fn c4_one_type_one_category_one_status() {
         .expect(200);
     assert_eq!(r.body["billing_category"], "INTL");
     assert_eq!(r.body["status"], "A");
-    let h = history(&app, mid).await;
+    let h = app.history(mid).await;
     assert!(
         h.iter()
             .any(|e| e["kind"] == "status_change" && e["from"] == "I" && e["to"] == "A"),
@@ -507,7 +470,7 @@ async fn c5_action_fields_are_locked_on_patch_and_create() {
         )
         .await;
     let id = id_of(&id);
-    let before = contact(&app, id).await;
+    let before = app.contact(id).await;
     for (field, value) in [
         ("join_date", json!("2024-01-01")),
         ("paid_through", json!("2030-12-31")),
@@ -534,7 +497,7 @@ async fn c5_action_fields_are_locked_on_patch_and_create() {
     assert_field_error(&r, "paid_through");
     assert_field_error(&r, "renew_months");
     assert_eq!(
-        contact(&app, id).await,
+        app.contact(id).await,
         before,
         "a rejected PATCH changes nothing"
     );
@@ -551,7 +514,7 @@ async fn c5_action_fields_are_locked_on_patch_and_create() {
     app.patch("/me", &token, json!({"paid_through": "2030-12-31"}))
         .await
         .problem(422, "locked_field");
-    assert_eq!(contact(&app, id).await, before);
+    assert_eq!(app.contact(id).await, before);
 }
 
 #[tokio::test]
@@ -578,7 +541,7 @@ async fn c5_clearing_an_action_field_with_null_is_locked_too() {
     am.paid_through = Set(chrono::NaiveDate::from_ymd_opt(2026, 12, 31));
     am.renew_months = Set(Some(12));
     am.update(&app.db.conn).await.expect("update");
-    let before = contact(&app, id).await;
+    let before = app.contact(id).await;
     assert_eq!(before["paid_through"], "2026-12-31");
     for field in ["join_date", "paid_through", "renew_months"] {
         let r = app
@@ -588,7 +551,7 @@ async fn c5_clearing_an_action_field_with_null_is_locked_too() {
                 json!({ field: null, "phone": "555" }),
             )
             .await;
-        let after = contact(&app, id).await;
+        let after = app.contact(id).await;
         assert_eq!(after["join_date"], "2024-04-01");
         assert_eq!(after["paid_through"], "2026-12-31");
         assert_eq!(after["renew_months"], 12);
@@ -596,7 +559,7 @@ async fn c5_clearing_an_action_field_with_null_is_locked_too() {
         assert_field_error(&r, field);
     }
     assert_eq!(
-        contact(&app, id).await,
+        app.contact(id).await,
         before,
         "a rejected PATCH changes nothing"
     );
@@ -616,7 +579,7 @@ async fn c5_member_customer_type_changes_only_by_action() {
         )
         .await,
     );
-    let before = contact(&app, m).await;
+    let before = app.contact(m).await;
     let r = app
         .patch(
             &format!("/contacts/{m}"),
@@ -626,11 +589,11 @@ async fn c5_member_customer_type_changes_only_by_action() {
         .await
         .problem(422, "locked_field");
     assert_field_error(&r, "customer_type");
-    assert_eq!(contact(&app, m).await, before);
+    assert_eq!(app.contact(m).await, before);
 
     // Nor may a plain update make a non-member a member (that is joining).
     let nm = app.person("NM", "Plain").await;
-    let before_nm = contact(&app, nm).await;
+    let before_nm = app.contact(nm).await;
     app.patch(
         &format!("/contacts/{nm}"),
         &app.staff,
@@ -638,7 +601,7 @@ async fn c5_member_customer_type_changes_only_by_action() {
     )
     .await
     .problem(422, "locked_field");
-    assert_eq!(contact(&app, nm).await, before_nm);
+    assert_eq!(app.contact(nm).await, before_nm);
     // Another record kind is not a reclassification either.
     let r = app
         .patch(
@@ -658,8 +621,8 @@ async fn c5_member_customer_type_changes_only_by_action() {
         .await
         .problem(422, "validation_failed");
     assert_field_error(&r, "customer_type");
-    assert_eq!(contact(&app, nm).await, before_nm);
-    assert!(type_changes(&history(&app, nm).await).is_empty());
+    assert_eq!(app.contact(nm).await, before_nm);
+    assert!(type_changes(&app.history(nm).await).is_empty());
 
     // Non-member to non-member is a plain reclassification, recorded in the history.
     let r = app
@@ -672,7 +635,7 @@ async fn c5_member_customer_type_changes_only_by_action() {
         .expect(200);
     assert_eq!(r.body["customer_type"], "RET");
     assert_eq!(r.body["is_member"], false);
-    let h = history(&app, nm).await;
+    let h = app.history(nm).await;
     assert_eq!(type_changes(&h), vec![("NM".to_owned(), "RET".to_owned())]);
     let entry = h.iter().find(|e| e["kind"] == "type_change").unwrap();
     assert!(
@@ -714,7 +677,7 @@ async fn c6_member_updates_own_profile_fields() {
         .await
         .expect(200);
     assert_ne!(etag(&r), etag(&me));
-    let c = contact(&app, id).await;
+    let c = app.contact(id).await;
     assert_eq!(c["phone"], "+1 555 0100");
     assert_eq!(c["email"], "ana@example.org");
     assert_eq!(c["ballot_preference"], "paper");
@@ -737,7 +700,7 @@ async fn c6_member_updates_own_profile_fields() {
     )
     .await
     .problem(422, "validation_failed");
-    assert_eq!(contact(&app, id).await, c);
+    assert_eq!(app.contact(id).await, c);
 }
 
 #[tokio::test]
@@ -751,7 +714,7 @@ async fn c6_member_cannot_change_anything_but_the_profile() {
     let hosp = org(&app, "HOSP", "General", None).await;
     let id = app.person("NM", "Self").await;
     let token = app.member_token(id).await;
-    let before = contact(&app, id).await;
+    let before = app.contact(id).await;
     for (field, value) in [
         ("billing_category", json!("REG")),
         ("status", json!("I")),
@@ -771,7 +734,7 @@ async fn c6_member_cannot_change_anything_but_the_profile() {
             .await
             .problem(403, "forbidden");
     }
-    assert_eq!(contact(&app, id).await, before, "nothing changed");
+    assert_eq!(app.contact(id).await, before, "nothing changed");
 }
 
 #[tokio::test]
@@ -800,11 +763,11 @@ async fn c6_sec1_member_sees_only_own_contact_and_others_are_404() {
     app.get(&format!("/contacts/{other}/history"), &token)
         .await
         .problem(404, "not_found");
-    let before = contact(&app, other).await;
+    let before = app.contact(other).await;
     app.patch(&format!("/contacts/{other}"), &token, json!({"phone": "1"}))
         .await
         .problem(404, "not_found");
-    assert_eq!(contact(&app, other).await, before);
+    assert_eq!(app.contact(other).await, before);
     // Own history is readable.
     app.get(&format!("/contacts/{mine}/history"), &token)
         .await
@@ -859,7 +822,7 @@ async fn contact_patch_honours_if_match() {
     assert_eq!(etag(&app.get(&path, &app.staff).await.expect(200)), e2);
 
     // A second editor who read before the first write is refused.
-    let before = contact(&app, id).await;
+    let before = app.contact(id).await;
     let r = app
         .send(
             Method::PATCH,
@@ -909,7 +872,7 @@ async fn contact_patch_honours_if_match() {
     app.patch(&path, &app.staff, json!({"phone": "666"}))
         .await
         .expect(200);
-    assert_eq!(contact(&app, id).await["phone"], "666");
+    assert_eq!(app.contact(id).await["phone"], "666");
 
     // Members' /me honours it as well.
     let token = app.member_token(id).await;
@@ -924,7 +887,7 @@ async fn contact_patch_honours_if_match() {
     )
     .await
     .problem(412, "precondition_failed");
-    assert_eq!(contact(&app, id).await["phone"], "666");
+    assert_eq!(app.contact(id).await["phone"], "666");
     app.send(
         Method::PATCH,
         "/me",
@@ -934,7 +897,7 @@ async fn contact_patch_honours_if_match() {
     )
     .await
     .expect(200);
-    assert_eq!(contact(&app, id).await["phone"], "777");
+    assert_eq!(app.contact(id).await["phone"], "777");
 }
 
 // ---------------------------------------------------------------- CT-6 flow-down (E-2)
@@ -948,7 +911,7 @@ async fn ct6_person_linked_at_creation_takes_the_flow_down_type() {
     let a = linked(&app, "NMIND", "Atnm", nm_college).await;
     assert_eq!(type_of(&app, a).await, "NMIND");
     let b = linked(&app, "NMIND", "Atm", m_college).await;
-    let c = contact(&app, b).await;
+    let c = app.contact(b).await;
     assert_eq!(c["customer_type"], "MIND");
     assert_eq!(c["is_member"], true, "MIND is a member type");
     // Unlinked persons keep the type they were given.
@@ -1007,7 +970,7 @@ async fn ct6_relinking_and_unlinking_a_person_moves_them() {
         .await
         .expect(200);
     assert_eq!(r.body["customer_type"], "NMIND");
-    let h = history(&app, p).await;
+    let h = app.history(p).await;
     assert_eq!(
         type_changes(&h),
         vec![
@@ -1062,8 +1025,8 @@ async fn ct6_person_with_a_membership_of_their_own_is_never_moved_by_linking() {
     .await
     .expect(200);
     assert_eq!(type_of(&app, other).await, "OTHER");
-    assert!(type_changes(&history(&app, own).await).is_empty());
-    assert!(type_changes(&history(&app, other).await).is_empty());
+    assert!(type_changes(&app.history(own).await).is_empty());
+    assert!(type_changes(&app.history(other).await).is_empty());
 }
 
 #[tokio::test]
@@ -1096,7 +1059,7 @@ async fn ct6_organization_type_change_moves_all_linked_followers_at_once() {
     let versions: Vec<i64> = {
         let mut v = Vec::new();
         for f in &followers {
-            v.push(contact(&app, *f).await["version"].as_i64().unwrap());
+            v.push(app.contact(*f).await["version"].as_i64().unwrap());
         }
         v
     };
@@ -1111,14 +1074,14 @@ async fn ct6_organization_type_change_moves_all_linked_followers_at_once() {
         .expect(200);
     assert_eq!(r.body["customer_type"], "AFFC");
     for (f, v) in followers.iter().zip(&versions) {
-        let c = contact(&app, *f).await;
+        let c = app.contact(*f).await;
         assert_eq!(c["customer_type"], "AFF", "follower {f} moved");
         assert!(
             c["version"].as_i64().unwrap() > *v,
             "follower {f}'s ETag changes with its type"
         );
         assert_eq!(
-            type_changes(&history(&app, *f).await),
+            type_changes(&app.history(*f).await),
             vec![("NMIND".to_owned(), "AFF".to_owned())]
         );
     }
@@ -1127,14 +1090,14 @@ async fn ct6_organization_type_change_moves_all_linked_followers_at_once() {
         "IND",
         "a person with their own membership stays"
     );
-    assert!(type_changes(&history(&app, payer).await).is_empty());
+    assert!(type_changes(&app.history(payer).await).is_empty());
     assert_eq!(
         type_of(&app, unrelated).await,
         "NMIND",
         "persons of other organizations stay"
     );
     assert_eq!(
-        type_changes(&history(&app, college).await),
+        type_changes(&app.history(college).await),
         vec![("NM".to_owned(), "AFFC".to_owned())]
     );
     assert_eq!(
@@ -1155,7 +1118,7 @@ async fn ct6_organization_type_change_moves_all_linked_followers_at_once() {
     for f in &followers {
         assert_eq!(type_of(&app, *f).await, "NMIND");
         assert_eq!(
-            type_changes(&history(&app, *f).await),
+            type_changes(&app.history(*f).await),
             vec![
                 ("NMIND".to_owned(), "AFF".to_owned()),
                 ("AFF".to_owned(), "NMIND".to_owned())
@@ -1507,7 +1470,7 @@ async fn c5_plain_profile_update_changes_profile_fields_tags_and_refs() {
         .await
         .problem(422, "validation_failed");
     assert_field_error(&r, "tags");
-    assert_eq!(contact(&app, id).await["tags"], json!(["board"]));
+    assert_eq!(app.contact(id).await["tags"], json!(["board"]));
     // `null` clears an optional field; absent leaves it.
     let r = app
         .patch(
@@ -1527,5 +1490,5 @@ async fn c5_plain_profile_update_changes_profile_fields_tags_and_refs() {
     )
     .await
     .problem(422, "validation_failed");
-    assert_eq!(contact(&app, id).await["last_name"], "Lee");
+    assert_eq!(app.contact(id).await["last_name"], "Lee");
 }

@@ -10,17 +10,11 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use service::Db;
 use service::demo::members;
-use tests::child::{ChildServer, count, create_renewal_cycle, seeded, server_url};
-use tests::fresh_db;
+use tests::child::{ChildServer, count, create_renewal_cycle, seeded};
+use tests::{cents, drop_database, server_url};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_ams-server");
+const SERVER: &str = env!("CARGO_BIN_EXE_ams-cli");
 const CYCLE: &str = "Fault renewals";
-
-fn cents(money: &Value) -> i64 {
-    let s = money.as_str().expect("money string");
-    let (units, frac) = s.split_once('.').expect("two places");
-    units.parse::<i64>().expect("units") * 100 + frac.parse::<i64>().expect("cents")
-}
 
 /// Every invoice whole: it has lines and its total is their sum.
 async fn assert_no_partial_invoice(db: &Db) {
@@ -115,7 +109,7 @@ async fn r2_a_renewal_run_killed_midway_leaves_whole_pages_and_a_rerun_completes
     assert_no_partial_invoice(&db).await;
     drop(s);
     db.conn.close().await.expect("close");
-    fresh_db::drop(server_url().as_deref(), &url).await;
+    drop_database(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,7 +196,7 @@ async fn s9_an_import_killed_midway_lands_whole_or_not_at_all_and_a_rerun_comple
     );
     drop(s);
     db.conn.close().await.expect("close");
-    fresh_db::drop(server_url().as_deref(), &url).await;
+    drop_database(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,7 +272,7 @@ async fn i4_a_payment_cut_off_by_a_kill_is_neither_lost_nor_doubled_on_retry() {
     }
     drop(s);
     db.conn.close().await.expect("close");
-    fresh_db::drop(server_url().as_deref(), &url).await;
+    drop_database(&url).await;
 }
 
 /// PostgreSQL only (SQLite is a file inside the process and cannot go away on its own): the

@@ -13,14 +13,6 @@ use tests::{TestApp, spawn};
 
 const JOIN_CYCLE: &str = "Member join";
 
-async fn setup(app: &TestApp) {
-    app.doctors().await;
-    app.set_settings(json!({"default_billing_time": "annual", "fiscal_year_start_month": 1}))
-        .await;
-    app.create_cycle(json!({"name": JOIN_CYCLE, "customer_types": ["M"], "join_item_set": true}))
-        .await;
-}
-
 /// Every event after `cursor`, following the feed's pages.
 async fn events_after(app: &TestApp, cursor: &str, query: &str) -> (Vec<Value>, String) {
     let mut cursor = cursor.to_owned();
@@ -56,7 +48,7 @@ fn types(events: &[Value]) -> Vec<&str> {
 #[actix_web::test]
 async fn each_change_writes_its_event_and_the_feed_resumes_from_its_cursor() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     let start = latest_cursor(&app).await;
 
     let c = app.person("NM", "Feed").await;
@@ -139,7 +131,7 @@ async fn each_change_writes_its_event_and_the_feed_resumes_from_its_cursor() {
 #[actix_web::test]
 async fn subscription_changes_one_by_one_and_imported_write_the_same_events() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     app.create_product("JOURNAL", "subscription", "40.00").await;
     let c = app.person("NM", "Reader").await;
     let start = latest_cursor(&app).await;
@@ -196,7 +188,7 @@ async fn subscription_changes_one_by_one_and_imported_write_the_same_events() {
 #[actix_web::test]
 async fn a_failed_change_writes_no_event() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     let c = app.person("NM", "Nothing").await;
     let start = latest_cursor(&app).await;
     app.post("/contacts", &app.staff, json!({"customer_type": "NOPE"}))
@@ -228,7 +220,7 @@ async fn a_failed_change_writes_no_event() {
 #[actix_web::test]
 async fn voids_renewal_runs_and_expiry_write_their_events() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     app.set_settings(json!({"default_accounting_method": "accrual"}))
         .await;
     app.create_cycle(json!({"name": "Member renewals", "customer_types": ["M"],
@@ -443,7 +435,7 @@ async fn deliveries(app: &TestApp, hook: i64, query: &str) -> Vec<Value> {
 #[actix_web::test]
 async fn webhooks_are_signed_filtered_and_carry_the_event() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     let rx = receiver(&[200]).await;
     // Events before the endpoint exists are not sent to it.
     let early = app.person("NM", "Early").await;
@@ -517,7 +509,7 @@ async fn webhooks_are_signed_filtered_and_carry_the_event() {
 #[actix_web::test]
 async fn failed_deliveries_are_retried_on_the_schedule_then_fail_and_can_be_redelivered() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     let rx = receiver(&[503, 500, 200]).await;
     let hook = app
         .post("/webhooks", &app.staff, json!({"url": rx.url}))
@@ -599,7 +591,7 @@ async fn failed_deliveries_are_retried_on_the_schedule_then_fail_and_can_be_rede
 #[actix_web::test]
 async fn unreachable_and_disabled_endpoints() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     // Nothing listens on a free port.
     let port = tests::started::free_port();
     let hook = app
@@ -669,7 +661,7 @@ async fn unreachable_and_disabled_endpoints() {
 #[actix_web::test]
 async fn webhook_input_is_checked() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_join_cycle(JOIN_CYCLE).await;
     for (body, field) in [
         (json!({}), "url"),
         (json!({"url": "ftp://example.org/x"}), "url"),

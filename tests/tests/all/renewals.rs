@@ -8,7 +8,7 @@ use reqwest::Method;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
-use tests::{TestApp, spawn};
+use tests::{TestApp, id, line, products, spawn};
 
 const CYCLE: &str = "Member renewals";
 
@@ -112,70 +112,6 @@ async fn real(app: &TestApp, cycle: Value, effective: &str) -> Value {
     r.body
 }
 
-async fn pay(app: &TestApp, invoice: i64, amount: &str, on: &str) -> tests::Res {
-    app.post(
-        &format!("/invoices/{invoice}/payments"),
-        &app.staff,
-        json!({"amount": amount, "paid_on": on, "method": "card"}),
-    )
-    .await
-}
-
-async fn invoice(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/invoices/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
-
-async fn contact(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/contacts/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
-
-/// Every item of a paged list (limit 200, following `next_cursor`).
-async fn all(app: &TestApp, path: &str) -> Vec<Value> {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            None => format!("{path}{sep}limit=200"),
-            Some(c) => format!("{path}{sep}limit=200&cursor={c}"),
-        };
-        let r = app.get(&url, &app.staff).await.expect(200);
-        out.extend(r.body["items"].as_array().expect("items").iter().cloned());
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return out,
-        }
-    }
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("id in {v}"))
-}
-
-fn line<'a>(inv: &'a Value, product: &str) -> &'a Value {
-    inv["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .find(|l| l["product"] == product)
-        .unwrap_or_else(|| panic!("no {product} line in {inv}"))
-}
-
-fn products(inv: &Value) -> Vec<String> {
-    inv["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .map(|l| l["product"].as_str().expect("product").to_owned())
-        .collect()
-}
-
 /// The run's bill for contact `c`.
 fn bill_of(result: &Value, c: i64) -> Value {
     result["invoices"]
@@ -207,19 +143,8 @@ fn skip_reason(result: &Value, c: i64) -> String {
         .to_owned()
 }
 
-async fn history(app: &TestApp, c: i64) -> Vec<Value> {
-    let h = app
-        .get(&format!("/contacts/{c}/history"), &app.staff)
-        .await
-        .expect(200);
-    h.body["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_else(|| h.body.as_array().cloned().expect("history list"))
-}
-
 async fn open_renewals(app: &TestApp, c: i64) -> Vec<Value> {
-    all(app, &format!("/invoices?contact_id={c}&status=open"))
+    app.all(&format!("/invoices?contact_id={c}&status=open"))
         .await
         .into_iter()
         .filter(|i| i["kind"] == "renewal")
@@ -454,7 +379,7 @@ async fn i4_a_renewal_run_key_is_stored_by_the_transaction_that_completes_the_ru
         again.header("location").as_deref(),
         Some(format!("/api/v1/renewal-runs/{run_id}").as_str())
     );
-    assert_eq!(all(&app, "/renewal-runs").await.len(), 1);
+    assert_eq!(app.all("/renewal-runs").await.len(), 1);
     assert_eq!(open_renewals(&app, a).await.len(), 1);
     // The same key with another request is refused.
     let other = json!({"billing_cycle": CYCLE, "effective_date": "2027-02-01"});
@@ -474,7 +399,7 @@ async fn i4_a_renewal_run_key_is_stored_by_the_transaction_that_completes_the_ru
     );
     txn.commit().await.unwrap();
     keyed("run-2", body).await.problem(409, "conflict");
-    assert_eq!(all(&app, "/renewal-runs").await.len(), 1);
+    assert_eq!(app.all("/renewal-runs").await.len(), 1);
 }
 
 #[tokio::test]
@@ -595,7 +520,9 @@ async fn r3_lines_are_the_primary_fee_and_held_add_ons_of_the_cycle_only() {
     );
     assert_eq!(r["total"], "2040.00");
     // The stored invoice names the held subscription.
-    let inv = invoice(&app, bill_of(&r, holder)["invoice_id"].as_i64().unwrap()).await;
+    let inv = app
+        .invoice(bill_of(&r, holder)["invoice_id"].as_i64().unwrap())
+        .await;
     assert_eq!(line(&inv, "JOURNAL")["subscription_id"], journal);
     assert_eq!(line(&inv, "JOURNAL")["term_begin"], "2027-01-01");
     assert_eq!(line(&inv, "JOURNAL")["term_end"], "2027-12-31");
@@ -814,7 +741,7 @@ async fn r4_complimentary_bills_zero_and_needs_print_zero_balance() {
     let reason = skip_reason(&r, comp);
     assert!(reason.contains("zero"), "{reason}");
     assert!(open_renewals(&app, comp).await.is_empty());
-    assert_eq!(contact(&app, comp).await["paid_through"], "2026-12-31");
+    assert_eq!(app.contact(comp).await["paid_through"], "2026-12-31");
     let m = bill_of(&r, mixed);
     assert_eq!(line(&m, "MDUES")["amount"], "0.00");
     assert_eq!(line(&m, "JOURNAL")["amount"], "40.00");
@@ -832,7 +759,7 @@ async fn r4_complimentary_bills_zero_and_needs_print_zero_balance() {
     assert_eq!(b["total"], "0.00");
     assert_eq!(line(&b, "MDUES")["amount"], "0.00");
     assert_eq!(open_renewals(&app, comp).await.len(), 1);
-    assert_eq!(contact(&app, comp).await["paid_through"], "2027-12-31");
+    assert_eq!(app.contact(comp).await["paid_through"], "2027-12-31");
 }
 
 // ----------------------------------------------------------------
@@ -850,7 +777,7 @@ async fn r5_dry_run_writes_nothing_and_matches_the_real_run() {
     .await;
     member(&app, "B", "FYEAR", "2026-06-30").await;
     member(&app, "C", "REG", "2027-12-31").await;
-    let subs_before = all(&app, "/subscriptions").await;
+    let subs_before = app.all("/subscriptions").await;
 
     let p = preview(&app, json!(CYCLE), "2027-01-01").await;
     assert_eq!(p["billed"], 2);
@@ -858,9 +785,9 @@ async fn r5_dry_run_writes_nothing_and_matches_the_real_run() {
     for i in p["invoices"].as_array().unwrap() {
         assert!(i["invoice_id"].is_null());
     }
-    assert!(all(&app, "/invoices").await.is_empty());
-    assert!(all(&app, "/renewal-runs").await.is_empty());
-    assert_eq!(all(&app, "/subscriptions").await, subs_before);
+    assert!(app.all("/invoices").await.is_empty());
+    assert!(app.all("/renewal-runs").await.is_empty());
+    assert_eq!(app.all("/subscriptions").await, subs_before);
 
     let r = real(&app, json!(CYCLE), "2027-01-01").await;
     for k in [
@@ -909,7 +836,9 @@ async fn r5_dry_run_writes_nothing_and_matches_the_real_run() {
     };
     assert_eq!(strip(&p), strip(&r));
     for i in r["invoices"].as_array().unwrap() {
-        let stored = invoice(&app, i["invoice_id"].as_i64().expect("invoice id")).await;
+        let stored = app
+            .invoice(i["invoice_id"].as_i64().expect("invoice id"))
+            .await;
         assert_eq!(stored["total"], i["total"]);
         assert_eq!(stored["contact_id"], i["contact_id"]);
     }
@@ -976,7 +905,7 @@ async fn r6_run_records_who_when_counts_and_skips() {
     assert_eq!(skipped[0]["contact_id"], comp);
     assert!(skipped[0]["reason"].as_str().unwrap().contains("zero"));
 
-    let invs = all(&app, &format!("/invoices?renewal_run={rid}")).await;
+    let invs = app.all(&format!("/invoices?renewal_run={rid}")).await;
     assert_eq!(invs.len(), 2);
     let who: BTreeSet<i64> = invs
         .iter()
@@ -995,11 +924,11 @@ async fn r6_run_records_who_when_counts_and_skips() {
 
     // Newest first; the second run's invoices are its own (none).
     let second = real(&app, json!(CYCLE), "2027-01-01").await;
-    let runs = all(&app, "/renewal-runs").await;
+    let runs = app.all("/renewal-runs").await;
     let ids: Vec<i64> = runs.iter().map(id).collect();
     assert_eq!(ids, [id(&second), rid]);
     assert!(
-        all(&app, &format!("/invoices?renewal_run={}", id(&second)))
+        app.all(&format!("/invoices?renewal_run={}", id(&second)))
             .await
             .is_empty()
     );
@@ -1025,7 +954,7 @@ async fn r6_unknown_cycle_is_rejected() {
     )
     .await
     .expect(422);
-    assert!(all(&app, "/renewal-runs").await.is_empty());
+    assert!(app.all("/renewal-runs").await.is_empty());
 }
 
 // ---------------------------------------------------------------- T-5
@@ -1128,14 +1057,14 @@ async fn l5_phased_out_type_is_billed_as_its_successor() {
     assert_eq!(products(&b), ["MDUES"], "{b}");
     assert_eq!(b["total"], "500.00");
     let iid = b["invoice_id"].as_i64().unwrap();
-    assert_eq!(invoice(&app, iid).await["customer_type"], "M");
+    assert_eq!(app.invoice(iid).await["customer_type"], "M");
     assert_eq!(
-        contact(&app, old).await["customer_type"],
+        app.contact(old).await["customer_type"],
         "OLDM",
         "unchanged until paid"
     );
-    pay(&app, iid, "500.00", "2027-01-05").await.expect(201);
-    let k = contact(&app, old).await;
+    app.pay(iid, "500.00", "2027-01-05").await.expect(201);
+    let k = app.contact(old).await;
     assert_eq!(k["customer_type"], "M", "takes the new type when paid");
     assert_eq!(k["paid_through"], "2027-12-31");
 }
@@ -1163,7 +1092,7 @@ async fn i2_voided_renewal_lets_the_next_run_bill_again() {
     let open = open_renewals(&app, c).await;
     assert_eq!(open.len(), 1);
     assert_ne!(id(&open[0]), iid);
-    assert_eq!(invoice(&app, iid).await["status"], "void");
+    assert_eq!(app.invoice(iid).await["status"], "void");
 }
 
 #[tokio::test]
@@ -1180,19 +1109,19 @@ async fn i3_paying_a_renewal_moves_paid_through_and_records_history() {
     let r = real(&app, json!(CYCLE), "2027-01-01").await;
     let iid = bill_of(&r, c)["invoice_id"].as_i64().unwrap();
     assert_eq!(
-        contact(&app, c).await["paid_through"],
+        app.contact(c).await["paid_through"],
         "2026-12-31",
         "unpaid: unchanged"
     );
-    pay(&app, iid, "100.00", "2027-01-03").await.expect(201);
+    app.pay(iid, "100.00", "2027-01-03").await.expect(201);
     assert_eq!(
-        contact(&app, c).await["paid_through"],
+        app.contact(c).await["paid_through"],
         "2026-12-31",
         "partial: unchanged"
     );
-    pay(&app, iid, "440.00", "2027-01-04").await.expect(201);
-    assert_eq!(invoice(&app, iid).await["status"], "paid");
-    assert_eq!(contact(&app, c).await["paid_through"], "2027-12-31", "C-7");
+    app.pay(iid, "440.00", "2027-01-04").await.expect(201);
+    assert_eq!(app.invoice(iid).await["status"], "paid");
+    assert_eq!(app.contact(c).await["paid_through"], "2027-12-31", "C-7");
     let subs = app
         .get(&format!("/contacts/{c}/subscriptions"), &app.staff)
         .await
@@ -1200,7 +1129,7 @@ async fn i3_paying_a_renewal_moves_paid_through_and_records_history() {
     for s in subs.body["items"].as_array().unwrap() {
         assert_eq!(s["paid_through"], "2027-12-31", "{s}");
     }
-    let h = history(&app, c).await;
+    let h = app.history(c).await;
     let term = h
         .iter()
         .find(|e| e["kind"] == "term" && e["invoice_id"] == iid)
@@ -1244,7 +1173,7 @@ async fn sec1_members_get_403_on_renewal_runs() {
     app.send(Method::GET, "/renewal-runs", None, None, &[])
         .await
         .expect(401);
-    assert_eq!(all(&app, "/renewal-runs").await.len(), 1);
+    assert_eq!(app.all("/renewal-runs").await.len(), 1);
 }
 
 // ---------------------------------------------------------------- paging
@@ -1307,7 +1236,7 @@ async fn bulk_members(app: &TestApp, n: usize) -> Vec<i64> {
         "{}",
         &report.text[..report.text.len().min(500)]
     );
-    assert_eq!(contact(app, ids[n - 1]).await["paid_through"], "2026-12-31");
+    assert_eq!(app.contact(ids[n - 1]).await["paid_through"], "2026-12-31");
     ids
 }
 
@@ -1339,7 +1268,7 @@ async fn r2_large_run_pages_through_every_due_contact() {
     assert_eq!(rec["considered"], N);
     assert_eq!(rec["status"], "completed");
     assert_eq!(rec["last_contact_id"], ids[N - 1]);
-    let invs = all(&app, &format!("/invoices?renewal_run={rid}")).await;
+    let invs = app.all(&format!("/invoices?renewal_run={rid}")).await;
     assert_eq!(invs.len(), N);
     let who: BTreeSet<i64> = invs
         .iter()
@@ -1439,11 +1368,11 @@ async fn r2_failed_page_fails_the_run_and_the_next_run_finishes_it() {
     )
     .await
     .problem(500, "internal_error");
-    let runs = all(&app, "/renewal-runs").await;
+    let runs = app.all("/renewal-runs").await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);
     let first = runs[0]["id"].as_i64().unwrap();
-    let billed = all(&app, &format!("/invoices?renewal_run={first}")).await;
+    let billed = app.all(&format!("/invoices?renewal_run={first}")).await;
     let billed_ids: BTreeSet<i64> = billed
         .iter()
         .map(|i| i["contact_id"].as_i64().unwrap())
@@ -1465,7 +1394,9 @@ async fn r2_failed_page_fails_the_run_and_the_next_run_finishes_it() {
         .expect("disarm");
     let second = real(&app, json!(CYCLE), "2027-01-01").await;
     assert_eq!(second["billed"], N - billed.len());
-    let rest = all(&app, &format!("/invoices?renewal_run={}", id(&second))).await;
+    let rest = app
+        .all(&format!("/invoices?renewal_run={}", id(&second)))
+        .await;
     let mut everyone: Vec<i64> = billed
         .iter()
         .chain(&rest)
@@ -1547,7 +1478,7 @@ async fn i7_reminders_list_open_renewals_and_voluntary_lines_only_with_open_dues
         .await;
         app.patch(
             &format!("/subscriptions/{}", {
-                let subs = all(&app, &format!("/contacts/{c}/subscriptions")).await;
+                let subs = app.all(&format!("/contacts/{c}/subscriptions")).await;
                 subs.iter()
                     .find(|s| s["product"] == "GIFT")
                     .map(id)
@@ -1573,7 +1504,7 @@ async fn i7_reminders_list_open_renewals_and_voluntary_lines_only_with_open_dues
     // B pays the dues only: its open gift alone is no reminder (I-7).
     let inv_b = &open_renewals(&app, b).await[0];
     let dues = line(inv_b, "MDUES")["amount"].as_str().unwrap().to_owned();
-    pay(&app, id(inv_b), &dues, "2026-12-01").await.expect(201);
+    app.pay(id(inv_b), &dues, "2026-12-01").await.expect(201);
     let later = today + chrono::Duration::days(31);
     let r = app
         .get(
@@ -1697,10 +1628,10 @@ async fn r8_renew_in_advance_may_change_the_formula_primary_product() {
     assert_eq!(line(&r.body, "JOURNAL")["amount"], "80.00");
     assert_eq!(r.body["term_end"], "2028-12-31");
     // Paid: AM_2 replaces AM_1 (S-8), renew months follow the new product (J-2).
-    pay(&app, id(&r.body), "270.00", "2026-11-23")
+    app.pay(id(&r.body), "270.00", "2026-11-23")
         .await
         .expect(201);
-    let subs = all(&app, &format!("/contacts/{c}/subscriptions")).await;
+    let subs = app.all(&format!("/contacts/{c}/subscriptions")).await;
     let status = |p: &str| {
         subs.iter()
             .find(|s| s["product"] == p)
@@ -1709,7 +1640,7 @@ async fn r8_renew_in_advance_may_change_the_formula_primary_product() {
     };
     assert_eq!(status("AM_2"), "active");
     assert_eq!(status("AM_1"), "inactive");
-    let k = contact(&app, c).await;
+    let k = app.contact(c).await;
     assert_eq!(k["paid_through"], "2028-12-31");
     assert_eq!(k["renew_months"], 24);
 }
@@ -1747,7 +1678,7 @@ async fn i5_autopay_invoices_wait_in_the_runs_batch_until_posted() {
     assert_eq!(b.body["status"], "open");
     assert_eq!(b.body["invoice_ids"], json!([id(auto_inv)]));
     // Not a receivable yet: no payments.
-    pay(&app, id(auto_inv), "500.00", "2026-12-01")
+    app.pay(id(auto_inv), "500.00", "2026-12-01")
         .await
         .problem(409, "conflict");
     let posted = app
@@ -1755,14 +1686,14 @@ async fn i5_autopay_invoices_wait_in_the_runs_batch_until_posted() {
         .await
         .expect(200);
     assert_eq!(posted.body["status"], "posted");
-    assert_eq!(invoice(&app, id(auto_inv)).await["status"], "open");
+    assert_eq!(app.invoice(id(auto_inv)).await["status"], "open");
     app.post(&format!("/batches/{batch}/post"), &app.staff, json!({}))
         .await
         .problem(409, "conflict");
     app.delete(&format!("/batches/{batch}"), &app.staff)
         .await
         .problem(409, "conflict");
-    pay(&app, id(auto_inv), "500.00", "2026-12-01")
+    app.pay(id(auto_inv), "500.00", "2026-12-01")
         .await
         .expect(201);
 }
@@ -1790,7 +1721,7 @@ async fn i5_deleting_a_batch_removes_its_invoices_and_resets_billing() {
     app.get(&format!("/batches/{batch}"), &app.staff)
         .await
         .problem(404, "not_found");
-    let subs = all(&app, &format!("/contacts/{auto}/subscriptions")).await;
+    let subs = app.all(&format!("/contacts/{auto}/subscriptions")).await;
     let dues = subs.iter().find(|s| s["product"] == "MDUES").unwrap();
     assert_eq!(dues["billed"], false);
     assert!(dues["bill_begin"].is_null());
@@ -1806,7 +1737,7 @@ async fn i5_deleting_a_batch_removes_its_invoices_and_resets_billing() {
 }
 
 async fn open_or_draft(app: &TestApp, c: i64) -> Value {
-    let items = all(app, &format!("/contacts/{c}/invoices")).await;
+    let items = app.all(&format!("/contacts/{c}/invoices")).await;
     items
         .into_iter()
         .find(|i| i["status"] == "draft" || i["status"] == "open")
@@ -1886,8 +1817,8 @@ async fn r7_member_itemizes_the_open_renewal_and_a_new_primary_cancels_both_prev
         .problem(422, "validation_failed");
     // Paying it renews the member.
     let inv = id(&r.body["invoice"]);
-    pay(&app, inv, "530.00", "2026-12-15").await.expect(201);
-    assert_eq!(contact(&app, c).await["paid_through"], "2027-12-31");
+    app.pay(inv, "530.00", "2026-12-15").await.expect(201);
+    assert_eq!(app.contact(c).await["paid_through"], "2027-12-31");
     app.get("/me/renewal", &me).await.problem(404, "not_found");
 }
 

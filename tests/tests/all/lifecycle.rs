@@ -3,20 +3,9 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{TestApp, spawn};
+use tests::{TestApp, id, spawn};
 
 const JOIN_CYCLE: &str = "Member join";
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("id in {v}"))
-}
-
-async fn contact(app: &TestApp, c: i64) -> Value {
-    app.get(&format!("/contacts/{c}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
 
 /// A contact of type `M` holding MDUES paid through `paid_through` (C-7 copies it).
 async fn member(app: &TestApp, last: &str, paid_through: &str) -> i64 {
@@ -66,16 +55,6 @@ fn changes(body: &Value) -> Vec<(i64, String, String)> {
         .collect()
 }
 
-async fn history(app: &TestApp, c: i64) -> Vec<Value> {
-    app.get(&format!("/contacts/{c}/history"), &app.staff)
-        .await
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .cloned()
-        .expect("items")
-}
-
 // ---------------------------------------------------------------- L-1, CS-3
 
 #[tokio::test]
@@ -103,7 +82,7 @@ async fn l1_cs3_expiry_preview_then_apply_makes_lapsed_members_active_non_member
         "{preview}"
     );
     // A preview writes nothing.
-    assert_eq!(contact(&app, lapsed).await["customer_type"], "M");
+    assert_eq!(app.contact(lapsed).await["customer_type"], "M");
     assert!(app.audit_events("membership.expire").await.is_empty());
 
     let r = app
@@ -118,7 +97,7 @@ async fn l1_cs3_expiry_preview_then_apply_makes_lapsed_members_active_non_member
         .expect(200);
     assert_eq!(r.body["dry_run"], false);
     assert_eq!(changes(&r.body), changes(&preview));
-    let k = contact(&app, lapsed).await;
+    let k = app.contact(lapsed).await;
     assert_eq!(k["customer_type"], "NM");
     assert_eq!(k["is_member"], false);
     // CS-3: active non-member, not an inactive or suspended member.
@@ -127,9 +106,9 @@ async fn l1_cs3_expiry_preview_then_apply_makes_lapsed_members_active_non_member
         k["paid_through"], "2026-06-30",
         "paid-through is history, kept"
     );
-    assert_eq!(contact(&app, in_grace).await["customer_type"], "M");
-    assert_eq!(contact(&app, non_member).await["customer_type"], "NM");
-    let h = history(&app, lapsed).await;
+    assert_eq!(app.contact(in_grace).await["customer_type"], "M");
+    assert_eq!(app.contact(non_member).await["customer_type"], "NM");
+    let h = app.history(lapsed).await;
     assert!(
         h.iter()
             .any(|e| e["kind"] == "type_change" && e["from"] == "M" && e["to"] == "NM"),
@@ -155,7 +134,7 @@ async fn l1_without_grace_expires_the_day_after_paid_through_at_month_ends() {
     let r = expire(&app, "2024-03-01", false).await;
     assert_eq!(changes(&r), vec![(feb, "M".into(), "NM".into())]);
     assert_eq!(r["expired_paid_through"], "2024-02-29");
-    assert_eq!(contact(&app, mar).await["customer_type"], "M");
+    assert_eq!(app.contact(mar).await["customer_type"], "M");
 }
 
 #[tokio::test]
@@ -184,7 +163,7 @@ async fn l1_ct6_an_expiring_college_takes_its_linked_persons_along() {
         .create_contact(json!({"customer_type": "NMIND", "first_name": "Flo",
             "last_name": "Follower", "company_id": lapsed_college}))
         .await);
-    assert_eq!(contact(&app, follower).await["customer_type"], "MIND");
+    assert_eq!(app.contact(follower).await["customer_type"], "MIND");
     let own = id(&app
         .create_contact(
             json!({"customer_type": "IM", "billing_category": "RES", "first_name": "Owen",
@@ -214,15 +193,15 @@ async fn l1_ct6_an_expiring_college_takes_its_linked_persons_along() {
     assert_eq!(flo["company_id"], lapsed_college);
 
     expire(&app, "2026-06-01", false).await;
-    assert_eq!(contact(&app, lapsed_college).await["customer_type"], "NM");
-    let f = contact(&app, follower).await;
+    assert_eq!(app.contact(lapsed_college).await["customer_type"], "NM");
+    let f = app.contact(follower).await;
     assert_eq!(f["customer_type"], "NMIND");
     assert_eq!(f["status"], "A");
-    assert_eq!(contact(&app, own).await["customer_type"], "IM");
-    assert_eq!(contact(&app, paid_college).await["customer_type"], "M");
-    assert_eq!(contact(&app, elsewhere).await["customer_type"], "MIND");
+    assert_eq!(app.contact(own).await["customer_type"], "IM");
+    assert_eq!(app.contact(paid_college).await["customer_type"], "M");
+    assert_eq!(app.contact(elsewhere).await["customer_type"], "MIND");
     assert!(
-        history(&app, follower)
+        app.history(follower)
             .await
             .iter()
             .any(|e| e["kind"] == "type_change" && e["from"] == "MIND" && e["to"] == "NMIND")
@@ -253,7 +232,7 @@ async fn l1_bad_input_is_a_problem_and_changes_nothing() {
             Some("application/problem+json")
         );
     }
-    assert_eq!(contact(&app, m).await["customer_type"], "M");
+    assert_eq!(app.contact(m).await["customer_type"], "M");
 }
 
 // ---------------------------------------------------------------- L-4
@@ -284,7 +263,7 @@ async fn l4_mass_change_previews_then_changes_status_in_one_audited_action() {
         .map(|c| (*c, "A".to_owned(), "I".to_owned()))
         .collect();
     assert_eq!(changes(&preview.body), expected);
-    assert_eq!(contact(&app, listed[0]).await["status"], "A");
+    assert_eq!(app.contact(listed[0]).await["status"], "A");
 
     let done = app
         .post("/contacts/mass-change", &app.staff, body(false))
@@ -292,17 +271,17 @@ async fn l4_mass_change_previews_then_changes_status_in_one_audited_action() {
         .expect(200);
     assert_eq!(changes(&done.body), expected);
     for c in &listed {
-        let k = contact(&app, *c).await;
+        let k = app.contact(*c).await;
         assert_eq!(k["status"], "I");
         assert_eq!(k["customer_type"], "NM");
         assert!(
-            history(&app, *c)
+            app.history(*c)
                 .await
                 .iter()
                 .any(|e| e["kind"] == "status_change" && e["from"] == "A" && e["to"] == "I")
         );
     }
-    assert_eq!(contact(&app, untagged).await["status"], "A");
+    assert_eq!(app.contact(untagged).await["status"], "A");
     let events = app.audit_events("contacts.mass_change").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["details"]["changed"], 3);
@@ -344,7 +323,7 @@ async fn l4_mass_change_of_type_and_status_together_lists_both() {
     assert_eq!(ch["to"], "M");
     assert_eq!(ch["customer_type"], json!({"from": "OLDM", "to": "M"}));
     assert_eq!(ch["status"], json!({"from": "A", "to": "S"}));
-    let k = contact(&app, a).await;
+    let k = app.contact(a).await;
     assert_eq!(k["customer_type"], "M");
     assert_eq!(k["status"], "S");
 }
@@ -376,7 +355,7 @@ async fn l4_ct6_mass_change_of_colleges_flows_down_to_linked_persons() {
         ]
     );
     assert_eq!(r.body["changed"][1]["company_id"], college);
-    assert_eq!(contact(&app, person).await["customer_type"], "MIND");
+    assert_eq!(app.contact(person).await["customer_type"], "MIND");
 }
 
 #[tokio::test]
@@ -417,7 +396,7 @@ async fn l4_invalid_mass_changes_are_refused_and_change_nothing() {
             r.text
         );
     }
-    let k = contact(&app, p).await;
+    let k = app.contact(p).await;
     assert_eq!(
         (k["customer_type"].clone(), k["status"].clone()),
         (json!("NM"), json!("A"))
@@ -584,12 +563,12 @@ async fn l6_history_lists_every_term_the_gap_between_and_type_changes() {
         .join_and_pay(c, JOIN_CYCLE, "2020-04-10", "2020-04-11")
         .await;
     expire(&app, "2021-06-01", false).await;
-    assert_eq!(contact(&app, c).await["customer_type"], "NM");
+    assert_eq!(app.contact(c).await["customer_type"], "NM");
     let second = app
         .join_and_pay(c, JOIN_CYCLE, "2026-04-10", "2026-04-11")
         .await;
 
-    let h = history(&app, c).await;
+    let h = app.history(c).await;
     let kinds: Vec<&str> = h
         .iter()
         .map(|e| e["kind"].as_str().expect("kind"))

@@ -5,10 +5,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use service::Db;
-use tests::child::{ChildServer, count, create_renewal_cycle, seeded, server_url};
-use tests::fresh_db;
+use tests::child::{ChildServer, count, create_renewal_cycle, seeded};
+use tests::drop_database;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_ams-server");
+const SERVER: &str = env!("CARGO_BIN_EXE_ams-cli");
 const CYCLE: &str = "Concurrent renewals";
 
 struct Setup {
@@ -42,7 +42,7 @@ impl Setup {
         drop(self.a);
         drop(self.b);
         self.db.conn.close().await.expect("close");
-        fresh_db::drop(server_url().as_deref(), &self.url).await;
+        drop_database(&self.url).await;
     }
 }
 

@@ -207,13 +207,7 @@ fn assert_status(res: &tests::Res, ok: impl Fn(u16) -> bool, what: &str) {
 #[tokio::test]
 async fn sec1_sec2_access_matrix_generated_from_the_openapi_document() {
     let app = spawn().await;
-    app.doctors().await;
-    app.set_settings(json!({"default_billing_time": "annual", "fiscal_year_start_month": 1}))
-        .await;
-    app.create_cycle(
-        json!({"name": "Matrix join", "customer_types": ["M"], "join_item_set": true}),
-    )
-    .await;
+    app.doctors_with_join_cycle("Matrix join").await;
     app.create_product("CHAPT/EAST", "chapter", "25.00").await;
     let mine_id = app.person("NM", "Mine").await;
     let other_id = app.person("NM", "Other").await;

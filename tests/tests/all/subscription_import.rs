@@ -6,11 +6,7 @@
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::{Value, json};
-use tests::{Res, TestApp, spawn};
-
-fn id_of(v: &Value) -> i64 {
-    v["id"].as_i64().expect("numeric id")
-}
+use tests::{Res, TestApp, id as id_of, spawn};
 
 /// Posts a JSON import and returns the report (200).
 async fn import(app: &TestApp, body: Value) -> Value {
@@ -91,66 +87,6 @@ fn assert_problem_field(r: &Res, field: &str) {
     assert!(found, "expected an error on {field}; body: {}", r.text);
 }
 
-/// Every subscription, walking all pages.
-async fn all(app: &TestApp, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/subscriptions?limit=200&{query}");
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let r = app.get(&path, &app.staff).await.expect(200);
-        out.extend(r.body["items"].as_array().expect("items").iter().cloned());
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return out,
-        }
-    }
-}
-
-async fn subscription(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/subscriptions/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
-
-async fn subscribe(app: &TestApp, body: Value) -> Value {
-    app.post("/subscriptions", &app.staff, body)
-        .await
-        .expect(201)
-        .body
-}
-
-async fn contact_paid_through(app: &TestApp, contact: i64) -> Value {
-    app.get(&format!("/contacts/{contact}"), &app.staff)
-        .await
-        .expect(200)
-        .body["paid_through"]
-        .clone()
-}
-
-/// Marks a subscription as billed. Billing arrives with invoices; until then the flag is set
-/// directly in the database, the way an invoice run will set it.
-async fn mark_billed(app: &TestApp, id: i64) {
-    use sea_orm::{ConnectionTrait, Statement};
-    let conn = &app.db.conn;
-    conn.execute_raw(Statement::from_string(
-        conn.get_database_backend(),
-        format!("UPDATE subscriptions SET billed = TRUE WHERE id = {id}"),
-    ))
-    .await
-    .expect("mark billed");
-}
-
-async fn setup(app: &TestApp) {
-    app.doctors().await;
-    app.create_product("CHAPT/EAST", "chapter", "25.00").await;
-    app.create_product("CHAPT/WEST", "chapter", "25.00").await;
-    app.create_product("JOURNAL", "subscription", "40.00").await;
-}
-
 async fn people(app: &TestApp, n: usize) -> Vec<i64> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
@@ -164,7 +100,7 @@ async fn people(app: &TestApp, n: usize) -> Vec<i64> {
 #[tokio::test]
 async fn s9_json_insert_reports_each_row_and_writes_them() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b] = people(&app, 2).await[..] else {
         unreachable!()
     };
@@ -181,7 +117,9 @@ async fn s9_json_insert_reports_each_row_and_writes_them() {
     assert_eq!(report["action"], "insert");
     assert_eq!(report["mode"], "all_or_nothing", "the default mode");
     assert_outcomes(&report, &["inserted", "inserted"]);
-    let east = subscription(&app, report["rows"][0]["id"].as_i64().unwrap()).await;
+    let east = app
+        .subscription(report["rows"][0]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(east["contact_id"], a);
     assert_eq!(east["product"], "CHAPT/EAST");
     assert_eq!(east["status"], "active");
@@ -191,12 +129,14 @@ async fn s9_json_insert_reports_each_row_and_writes_them() {
     assert_eq!(east["bill_to_id"], a);
     assert_eq!(east["accounting_method"], "accrual");
     assert_eq!(east["version"], 1);
-    let journal = subscription(&app, report["rows"][1]["id"].as_i64().unwrap()).await;
+    let journal = app
+        .subscription(report["rows"][1]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(journal["contact_id"], b);
     assert_eq!(journal["status"], "inactive");
     assert_eq!(journal["billed_amount"], "40.00");
     assert_eq!(journal["bill_subscription"], false);
-    assert_eq!(all(&app, "").await.len(), 2);
+    assert_eq!(app.subscriptions("").await.len(), 2);
 
     // Inserting the same rows again: each one exists, so each fails as a conflict.
     let again = import(
@@ -211,8 +151,8 @@ async fn s9_json_insert_reports_each_row_and_writes_them() {
     assert_outcomes(&again, &["failed", "failed"]);
     assert_row_error(&again, 1, "conflict", None, "CHAPT/EAST");
     assert_row_error(&again, 2, "conflict", None, "JOURNAL");
-    assert_eq!(subscription(&app, id_of(&east)).await, east);
-    assert_eq!(subscription(&app, id_of(&journal)).await, journal);
+    assert_eq!(app.subscription(id_of(&east)).await, east);
+    assert_eq!(app.subscription(id_of(&journal)).await, journal);
 }
 
 // ---------------------------------------------------------------- modes
@@ -220,7 +160,7 @@ async fn s9_json_insert_reports_each_row_and_writes_them() {
 #[tokio::test]
 async fn s9_all_or_nothing_writes_nothing_when_a_row_fails() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b] = people(&app, 2).await[..] else {
         unreachable!()
     };
@@ -239,11 +179,11 @@ async fn s9_all_or_nothing_writes_nothing_when_a_row_fails() {
         "product NOPE does not exist",
     );
     assert!(report["rows"][0]["id"].is_null());
-    assert!(all(&app, "").await.is_empty(), "nothing was written");
     assert!(
-        contact_paid_through(&app, a).await.is_null(),
-        "C-7 untouched"
+        app.subscriptions("").await.is_empty(),
+        "nothing was written"
     );
+    assert!(app.paid_through(a).await.is_null(), "C-7 untouched");
 
     // Explicitly asked: the same.
     let report = import(
@@ -253,14 +193,12 @@ async fn s9_all_or_nothing_writes_nothing_when_a_row_fails() {
     .await;
     assert_eq!(report["mode"], "all_or_nothing");
     assert_outcomes(&report, &["not_applied", "failed", "not_applied"]);
-    assert!(all(&app, "").await.is_empty());
+    assert!(app.subscriptions("").await.is_empty());
 
     // An update that would pass is not applied either, and says which row it was.
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "source_code": "old"}),
-    )
-    .await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "JOURNAL", "source_code": "old"}))
+        .await;
     let report = import(
         &app,
         json!({"action": "upsert", "rows": [
@@ -278,19 +216,17 @@ async fn s9_all_or_nothing_writes_nothing_when_a_row_fails() {
         Some("contact_id"),
         "contact 999999 does not exist",
     );
-    assert_eq!(subscription(&app, id_of(&s)).await, s);
+    assert_eq!(app.subscription(id_of(&s)).await, s);
 }
 
 #[tokio::test]
 async fn s9_row_by_row_writes_the_good_rows_and_failed_rows_change_nothing() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b, c] = people(&app, 3).await[..] else {
         unreachable!()
     };
-    let held = subscribe(
-        &app,
-        json!({"contact_id": c, "product": "JOURNAL", "source_code": "keep", "paid_through": "2025-12-31"}),
+    let held = app.subscribe(json!({"contact_id": c, "product": "JOURNAL", "source_code": "keep", "paid_through": "2025-12-31"}),
     )
     .await;
     let report = import(
@@ -322,7 +258,8 @@ async fn s9_row_by_row_writes_the_good_rows_and_failed_rows_change_nothing() {
         "YYYY-MM-DD",
     );
     assert_row_error(&report, 6, "validation_failed", Some("row"), "object");
-    let written: Vec<(i64, String)> = all(&app, "")
+    let written: Vec<(i64, String)> = app
+        .subscriptions("")
         .await
         .iter()
         .map(|s| {
@@ -342,9 +279,9 @@ async fn s9_row_by_row_writes_the_good_rows_and_failed_rows_change_nothing() {
     );
     assert_eq!(
         report["rows"][0]["id"],
-        all(&app, "product=CHAPT%2FEAST").await[0]["id"]
+        app.subscriptions("product=CHAPT%2FEAST").await[0]["id"]
     );
-    assert_eq!(subscription(&app, id_of(&held)).await, held);
+    assert_eq!(app.subscription(id_of(&held)).await, held);
 }
 
 // ---------------------------------------------------------------- insert_with_matching
@@ -352,7 +289,7 @@ async fn s9_row_by_row_writes_the_good_rows_and_failed_rows_change_nothing() {
 #[tokio::test]
 async fn s9_insert_with_matching_finds_contacts_by_external_ref_or_email() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let legacy = id_of(
         &app.create_contact(
             json!({"customer_type": "NM", "first_name": "Leg", "last_name": "Acy", "external_ref": "LEG-1"}),
@@ -398,9 +335,13 @@ async fn s9_insert_with_matching_finds_contacts_by_external_ref_or_email() {
             "inserted", "inserted", "failed", "failed", "failed", "failed", "failed", "failed",
         ],
     );
-    let first = subscription(&app, report["rows"][0]["id"].as_i64().unwrap()).await;
+    let first = app
+        .subscription(report["rows"][0]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(first["contact_id"], legacy);
-    let second = subscription(&app, report["rows"][1]["id"].as_i64().unwrap()).await;
+    let second = app
+        .subscription(report["rows"][1]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(
         second["contact_id"], ana,
         "e-mail matches in any letter case"
@@ -451,7 +392,7 @@ async fn s9_insert_with_matching_finds_contacts_by_external_ref_or_email() {
         Some("product"),
         "product NOPE does not exist",
     );
-    assert_eq!(all(&app, "").await.len(), 2);
+    assert_eq!(app.subscriptions("").await.len(), 2);
 
     // A matched row that already exists fails like insert.
     let again = import(
@@ -485,7 +426,7 @@ async fn s9_insert_with_matching_finds_contacts_by_external_ref_or_email() {
 #[tokio::test]
 async fn s9_email_matching_ignores_case_beyond_ascii() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let elise = id_of(
         &app.create_contact(
             json!({"customer_type": "NM", "first_name": "Élise", "last_name": "Roy", "email": "Élise@Example.org"}),
@@ -503,7 +444,7 @@ async fn s9_email_matching_ignores_case_beyond_ascii() {
     assert_outcomes(&report, &["inserted", "inserted"]);
     for row in report["rows"].as_array().unwrap() {
         assert_eq!(
-            subscription(&app, row["id"].as_i64().unwrap()).await["contact_id"],
+            app.subscription(row["id"].as_i64().unwrap()).await["contact_id"],
             elise
         );
     }
@@ -514,13 +455,11 @@ async fn s9_email_matching_ignores_case_beyond_ascii() {
 #[tokio::test]
 async fn s9_update_and_upsert_report_updated_unchanged_and_not_found() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b] = people(&app, 2).await[..] else {
         unreachable!()
     };
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "CHAPT/EAST", "source_code": "old", "paid_through": "2025-12-31"}),
+    let s = app.subscribe(json!({"contact_id": a, "product": "CHAPT/EAST", "source_code": "old", "paid_through": "2025-12-31"}),
     )
     .await;
     let id = id_of(&s);
@@ -536,13 +475,13 @@ async fn s9_update_and_upsert_report_updated_unchanged_and_not_found() {
     assert_outcomes(&report, &["updated", "failed"]);
     assert_eq!(report["rows"][0]["id"], id);
     assert_row_error(&report, 2, "not_found", None, "CHAPT/EAST");
-    let after = subscription(&app, id).await;
+    let after = app.subscription(id).await;
     assert_eq!(after["source_code"], "new");
     assert_eq!(after["paid_through"], "2026-12-31");
     assert_eq!(after["version"], 2);
     // Fields the row does not carry stay.
     assert_eq!(after["status"], "active");
-    assert_eq!(all(&app, &format!("contact_id={b}")).await.len(), 0);
+    assert_eq!(app.subscriptions(&format!("contact_id={b}")).await.len(), 0);
 
     // The same values again: unchanged, nothing written.
     let report = import(
@@ -554,7 +493,7 @@ async fn s9_update_and_upsert_report_updated_unchanged_and_not_found() {
     .await;
     assert_outcomes(&report, &["unchanged"]);
     assert_eq!(report["rows"][0]["id"], id);
-    assert_eq!(subscription(&app, id).await, after);
+    assert_eq!(app.subscription(id).await, after);
 
     // Upsert: unchanged, inserted and updated in one file.
     let report = import(
@@ -568,10 +507,12 @@ async fn s9_update_and_upsert_report_updated_unchanged_and_not_found() {
     .await;
     assert_eq!(report["action"], "upsert");
     assert_outcomes(&report, &["unchanged", "inserted", "inserted"]);
-    assert_eq!(subscription(&app, id).await, after);
+    assert_eq!(app.subscription(id).await, after);
     let journal = report["rows"][2]["id"].as_i64().unwrap();
-    assert_eq!(subscription(&app, journal).await["billed_amount"], "9.99");
-    let inactive = subscription(&app, report["rows"][1]["id"].as_i64().unwrap()).await;
+    assert_eq!(app.subscription(journal).await["billed_amount"], "9.99");
+    let inactive = app
+        .subscription(report["rows"][1]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(inactive["status"], "inactive");
     assert_eq!(inactive["contact_id"], b);
 
@@ -584,8 +525,8 @@ async fn s9_update_and_upsert_report_updated_unchanged_and_not_found() {
     )
     .await;
     assert_outcomes(&report, &["updated", "updated"]);
-    assert_eq!(subscription(&app, journal).await["billed_amount"], "10.00");
-    assert!(subscription(&app, id).await["source_code"].is_null());
+    assert_eq!(app.subscription(journal).await["billed_amount"], "10.00");
+    assert!(app.subscription(id).await["source_code"].is_null());
 }
 
 /// S-2 in imports: a row that does not mention `bill_to_id` keeps the payer already set; an
@@ -593,13 +534,11 @@ async fn s9_update_and_upsert_report_updated_unchanged_and_not_found() {
 #[tokio::test]
 async fn s9_update_keeps_a_separate_bill_to_contact() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, payer, c] = people(&app, 3).await[..] else {
         unreachable!()
     };
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "bill_to_id": payer, "source_code": "old"}),
+    let s = app.subscribe(json!({"contact_id": a, "product": "JOURNAL", "bill_to_id": payer, "source_code": "old"}),
     )
     .await;
     let report = import(
@@ -610,7 +549,7 @@ async fn s9_update_keeps_a_separate_bill_to_contact() {
     )
     .await;
     assert_outcomes(&report, &["updated"]);
-    let after = subscription(&app, id_of(&s)).await;
+    let after = app.subscription(id_of(&s)).await;
     assert_eq!(after["source_code"], "new");
     assert_eq!(after["bill_to_id"], payer);
     let report = import(
@@ -629,7 +568,7 @@ async fn s9_update_keeps_a_separate_bill_to_contact() {
         Some("bill_to_id"),
         "contact 999999 does not exist",
     );
-    assert_eq!(subscription(&app, id_of(&s)).await, after);
+    assert_eq!(app.subscription(id_of(&s)).await, after);
 }
 
 // ---------------------------------------------------------------- delete (S-5)
@@ -637,20 +576,16 @@ async fn s9_update_keeps_a_separate_bill_to_contact() {
 #[tokio::test]
 async fn s9_s5_import_delete_removes_cash_subscriptions_only() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b] = people(&app, 2).await[..] else {
         unreachable!()
     };
     let cash = id_of(
-        &subscribe(
-            &app,
-            json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "cash"}),
-        )
-        .await,
+        &app.subscribe(json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "cash"}))
+            .await,
     );
     let accrual = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "CHAPT/EAST", "accounting_method": "accrual"}),
         )
         .await,
@@ -664,8 +599,8 @@ async fn s9_s5_import_delete_removes_cash_subscriptions_only() {
     assert_outcomes(&report, &["not_applied", "failed", "failed"]);
     assert_row_error(&report, 2, "conflict", None, "accrual");
     assert_row_error(&report, 3, "not_found", None, "JOURNAL");
-    subscription(&app, cash).await;
-    subscription(&app, accrual).await;
+    app.subscription(cash).await;
+    app.subscription(accrual).await;
 
     let report = import(
         &app,
@@ -678,8 +613,8 @@ async fn s9_s5_import_delete_removes_cash_subscriptions_only() {
     app.get(&format!("/subscriptions/{cash}"), &app.staff)
         .await
         .problem(404, "not_found");
-    assert_eq!(subscription(&app, accrual).await["version"], 1);
-    let left: Vec<i64> = all(&app, "").await.iter().map(id_of).collect();
+    assert_eq!(app.subscription(accrual).await["version"], 1);
+    let left: Vec<i64> = app.subscriptions("").await.iter().map(id_of).collect();
     assert_eq!(left, vec![accrual]);
 }
 
@@ -688,7 +623,7 @@ async fn s9_s5_import_delete_removes_cash_subscriptions_only() {
 #[tokio::test]
 async fn s9_a_repeated_contact_and_product_fails_the_later_row() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b] = people(&app, 2).await[..] else {
         unreachable!()
     };
@@ -703,7 +638,9 @@ async fn s9_a_repeated_contact_and_product_fails_the_later_row() {
     .await;
     assert_outcomes(&report, &["inserted", "inserted", "failed"]);
     assert_row_error(&report, 3, "conflict", None, "earlier row");
-    let first = subscription(&app, report["rows"][0]["id"].as_i64().unwrap()).await;
+    let first = app
+        .subscription(report["rows"][0]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(first["source_code"], "first");
 
     // Also for upsert, where the second row would otherwise silently win.
@@ -718,7 +655,7 @@ async fn s9_a_repeated_contact_and_product_fails_the_later_row() {
     assert_outcomes(&report, &["updated", "failed"]);
     assert_row_error(&report, 2, "conflict", None, "earlier row");
     assert_eq!(
-        subscription(&app, id_of(&first)).await["source_code"],
+        app.subscription(id_of(&first)).await["source_code"],
         "third"
     );
     // All-or-nothing: the repeat sinks the file.
@@ -731,7 +668,7 @@ async fn s9_a_repeated_contact_and_product_fails_the_later_row() {
     )
     .await;
     assert_outcomes(&report, &["not_applied", "failed"]);
-    assert!(all(&app, "product=JOURNAL").await.is_empty());
+    assert!(app.subscriptions("product=JOURNAL").await.is_empty());
 }
 
 // ---------------------------------------------------------------- S-8 across rows
@@ -807,7 +744,8 @@ async fn s9_s8_one_active_formula_product_per_contact_across_rows() {
     .await;
     assert_outcomes(&report, &["failed", "updated"]);
     assert_row_error(&report, 1, "conflict", None, "AM_2");
-    let active: Vec<String> = all(&app, &format!("contact_id={a}&status=active"))
+    let active: Vec<String> = app
+        .subscriptions(&format!("contact_id={a}&status=active"))
         .await
         .iter()
         .map(|s| s["product"].as_str().unwrap().to_owned())
@@ -820,17 +758,16 @@ async fn s9_s8_one_active_formula_product_per_contact_across_rows() {
 #[tokio::test]
 async fn s9_s4_import_cannot_change_locked_dates() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let s = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "accrual",
                 "begin_date": "2025-01-01", "paid_through": "2025-12-31"}),
         )
         .await,
     );
-    mark_billed(&app, s).await;
+    app.mark_billed(s).await;
     let report = import(
         &app,
         json!({"action": "update", "mode": "row_by_row", "rows": [
@@ -849,7 +786,7 @@ async fn s9_s4_import_cannot_change_locked_dates() {
     )
     .await;
     assert_outcomes(&report, &["updated"]);
-    let after = subscription(&app, s).await;
+    let after = app.subscription(s).await;
     assert_eq!(after["status"], "inactive");
     assert_eq!(after["paid_through"], "2025-12-31");
     assert_eq!(after["billed"], true);
@@ -860,7 +797,7 @@ async fn s9_s4_import_cannot_change_locked_dates() {
 #[tokio::test]
 async fn s9_c7_import_moves_the_contacts_paid_through() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b] = people(&app, 2).await[..] else {
         unreachable!()
     };
@@ -875,8 +812,8 @@ async fn s9_c7_import_moves_the_contacts_paid_through() {
     )
     .await;
     assert_outcomes(&report, &["inserted", "inserted", "inserted"]);
-    assert_eq!(contact_paid_through(&app, a).await, "2026-12-31");
-    assert!(contact_paid_through(&app, b).await.is_null());
+    assert_eq!(app.paid_through(a).await, "2026-12-31");
+    assert!(app.paid_through(b).await.is_null());
 
     let report = import(
         &app,
@@ -888,8 +825,8 @@ async fn s9_c7_import_moves_the_contacts_paid_through() {
     )
     .await;
     assert_outcomes(&report, &["updated", "inserted"]);
-    assert_eq!(contact_paid_through(&app, a).await, "2027-12-31");
-    assert_eq!(contact_paid_through(&app, b).await, "2028-06-30");
+    assert_eq!(app.paid_through(a).await, "2027-12-31");
+    assert_eq!(app.paid_through(b).await, "2028-06-30");
 
     // A failed file leaves it.
     let report = import(
@@ -901,7 +838,7 @@ async fn s9_c7_import_moves_the_contacts_paid_through() {
     )
     .await;
     assert_outcomes(&report, &["not_applied", "failed"]);
-    assert_eq!(contact_paid_through(&app, a).await, "2027-12-31");
+    assert_eq!(app.paid_through(a).await, "2027-12-31");
 
     // Deleting the only component clears it.
     let report = import(
@@ -910,8 +847,8 @@ async fn s9_c7_import_moves_the_contacts_paid_through() {
     )
     .await;
     assert_outcomes(&report, &["deleted"]);
-    assert!(contact_paid_through(&app, a).await.is_null());
-    assert_eq!(contact_paid_through(&app, b).await, "2028-06-30");
+    assert!(app.paid_through(a).await.is_null());
+    assert_eq!(app.paid_through(b).await, "2028-06-30");
 }
 
 // ---------------------------------------------------------------- CSV
@@ -919,7 +856,7 @@ async fn s9_c7_import_moves_the_contacts_paid_through() {
 #[tokio::test]
 async fn s9_s7_csv_import_with_a_header_row_and_empty_cells() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let [a, b] = people(&app, 2).await[..] else {
         unreachable!()
     };
@@ -934,14 +871,18 @@ async fn s9_s7_csv_import_with_a_header_row_and_empty_cells() {
     assert_eq!(report["action"], "insert");
     assert_eq!(report["mode"], "all_or_nothing");
     assert_outcomes(&report, &["inserted", "inserted", "inserted"]);
-    let east = subscription(&app, report["rows"][0]["id"].as_i64().unwrap()).await;
+    let east = app
+        .subscription(report["rows"][0]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(east["contact_id"], a);
     assert_eq!(east["product"], "CHAPT/EAST");
     assert_eq!(east["paid_through"], "2026-12-31");
     assert_eq!(east["status"], "active");
     assert_eq!(east["source_code"], "idms");
     assert_eq!(east["bill_subscription"], true);
-    let journal = subscription(&app, report["rows"][1]["id"].as_i64().unwrap()).await;
+    let journal = app
+        .subscription(report["rows"][1]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(journal["status"], "inactive");
     assert!(
         journal["begin_date"].is_null(),
@@ -949,11 +890,14 @@ async fn s9_s7_csv_import_with_a_header_row_and_empty_cells() {
     );
     assert_eq!(journal["billed_amount"], "40.00");
     assert_eq!(journal["bill_subscription"], false);
-    let quoted = subscription(&app, report["rows"][2]["id"].as_i64().unwrap()).await;
+    let quoted = app
+        .subscription(report["rows"][2]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(quoted["source_code"], "quoted, with comma");
     assert_eq!(quoted["status"], "active");
     // S-7: the chapter rows are found by the encoded product filter.
-    let chapter: Vec<i64> = all(&app, "product=CHAPT%2FEAST")
+    let chapter: Vec<i64> = app
+        .subscriptions("product=CHAPT%2FEAST")
         .await
         .iter()
         .map(|s| s["contact_id"].as_i64().unwrap())
@@ -970,7 +914,7 @@ async fn s9_s7_csv_import_with_a_header_row_and_empty_cells() {
     .expect(200);
     assert_eq!(r.body["mode"], "row_by_row");
     assert_outcomes(&r.body, &["updated", "failed"]);
-    assert_eq!(subscription(&app, id_of(&east)).await["source_code"], "csv");
+    assert_eq!(app.subscription(id_of(&east)).await["source_code"], "csv");
     // Matching by e-mail in CSV.
     let m = id_of(
         &app.create_contact(
@@ -987,7 +931,8 @@ async fn s9_s7_csv_import_with_a_header_row_and_empty_cells() {
     .expect(200);
     assert_outcomes(&r.body, &["inserted"]);
     assert_eq!(
-        subscription(&app, r.body["rows"][0]["id"].as_i64().unwrap()).await["contact_id"],
+        app.subscription(r.body["rows"][0]["id"].as_i64().unwrap())
+            .await["contact_id"],
         m
     );
     // CRLF line ends, a byte-order mark and a charset parameter are fine.
@@ -1007,7 +952,7 @@ async fn s9_s7_csv_import_with_a_header_row_and_empty_cells() {
 #[tokio::test]
 async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     for (text, field) in [
         (format!("contact,product\n{a},CHAPT/EAST\n"), "contact"),
@@ -1060,7 +1005,10 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
         "{}",
         r.text
     );
-    assert!(all(&app, "").await.is_empty(), "nothing was written");
+    assert!(
+        app.subscriptions("").await.is_empty(),
+        "nothing was written"
+    );
 
     // Action and media type.
     let r = csv(&app, "", &format!("contact_id,product\n{a},CHAPT/EAST\n"))
@@ -1128,13 +1076,16 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
     )
     .await
     .problem(400, "malformed_json");
-    assert!(all(&app, "").await.is_empty(), "nothing was written");
+    assert!(
+        app.subscriptions("").await.is_empty(),
+        "nothing was written"
+    );
 }
 
 #[tokio::test]
 async fn s9_csv_bad_cells_fail_their_rows_only() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let c = people(&app, 9).await;
     let long = "S".repeat(41);
     let text = format!(
@@ -1166,7 +1117,7 @@ async fn s9_csv_bad_cells_fail_their_rows_only() {
             "not_applied",
         ],
     );
-    assert!(all(&app, "").await.is_empty());
+    assert!(app.subscriptions("").await.is_empty());
 
     let r = csv(&app, "action=insert&mode=row_by_row", &text)
         .await
@@ -1222,13 +1173,16 @@ async fn s9_csv_bad_cells_fail_their_rows_only() {
         Some("status"),
         "1/TRUE/Y/YES/T/ACTIVE/A",
     );
-    let written: Vec<i64> = all(&app, "")
+    let written: Vec<i64> = app
+        .subscriptions("")
         .await
         .iter()
         .map(|s| s["contact_id"].as_i64().unwrap())
         .collect();
     assert_eq!(written, vec![c[0], c[8]]);
-    let last = subscription(&app, report["rows"][8]["id"].as_i64().unwrap()).await;
+    let last = app
+        .subscription(report["rows"][8]["id"].as_i64().unwrap())
+        .await;
     assert_eq!(last["billed_amount"], "12.50");
     assert_eq!(last["status"], "inactive");
     assert_eq!(last["source_code"], "legacy");
@@ -1281,7 +1235,7 @@ async fn bulk_contacts(app: &TestApp, n: usize) -> Vec<(i64, String)> {
 async fn s9_c7_five_thousand_csv_rows_on_the_set_based_path() {
     const N: usize = 5_000;
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let contacts = bulk_contacts(&app, N).await;
     assert_eq!(contacts.len(), N);
 
@@ -1304,15 +1258,15 @@ async fn s9_c7_five_thousand_csv_rows_on_the_set_based_path() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), N, "every row has its own id");
-    let listed = all(&app, "product=MDUES").await;
+    let listed = app.subscriptions("product=MDUES").await;
     assert_eq!(listed.len(), N);
     // Each row landed on its matched contact.
-    let first = subscription(&app, rows[0]["id"].as_i64().unwrap()).await;
+    let first = app.subscription(rows[0]["id"].as_i64().unwrap()).await;
     assert_eq!(first["contact_id"], contacts[0].0);
-    let last = subscription(&app, rows[N - 1]["id"].as_i64().unwrap()).await;
+    let last = app.subscription(rows[N - 1]["id"].as_i64().unwrap()).await;
     assert_eq!(last["contact_id"], contacts[N - 1].0);
     for (id, _) in [&contacts[0], &contacts[N / 2], &contacts[N - 1]] {
-        assert_eq!(contact_paid_through(&app, *id).await, "2026-12-31");
+        assert_eq!(app.paid_through(*id).await, "2026-12-31");
     }
 
     // Upsert by id: every row changes; one more row is new.
@@ -1327,10 +1281,10 @@ async fn s9_c7_five_thousand_csv_rows_on_the_set_based_path() {
     assert!(rows[..N].iter().all(|x| x["outcome"] == "updated"));
     assert_eq!(rows[N]["outcome"], "inserted");
     for (id, _) in [&contacts[0], &contacts[N / 2], &contacts[N - 1]] {
-        assert_eq!(contact_paid_through(&app, *id).await, "2027-12-31");
+        assert_eq!(app.paid_through(*id).await, "2027-12-31");
     }
     assert_eq!(
-        subscription(&app, rows[N / 2]["id"].as_i64().unwrap()).await["version"],
+        app.subscription(rows[N / 2]["id"].as_i64().unwrap()).await["version"],
         2
     );
 
@@ -1355,10 +1309,7 @@ async fn s9_c7_five_thousand_csv_rows_on_the_set_based_path() {
     assert_eq!(r.body["applied"], 0);
     assert_eq!(r.body["failed"], 1);
     assert_eq!(r.body["rows"][N]["outcome"], "failed");
-    assert_eq!(
-        contact_paid_through(&app, contacts[3].0).await,
-        "2027-12-31"
-    );
+    assert_eq!(app.paid_through(contacts[3].0).await, "2027-12-31");
 
     // ... and delete takes them all out (cash), clearing each paid-through.
     let mut del = String::from("contact_id,product\n");
@@ -1374,9 +1325,9 @@ async fn s9_c7_five_thousand_csv_rows_on_the_set_based_path() {
             .iter()
             .all(|x| x["outcome"] == "deleted")
     );
-    assert!(all(&app, "product=MDUES").await.is_empty());
+    assert!(app.subscriptions("product=MDUES").await.is_empty());
     for (id, _) in [&contacts[0], &contacts[N / 2], &contacts[N - 1]] {
-        assert!(contact_paid_through(&app, *id).await.is_null());
+        assert!(app.paid_through(*id).await.is_null());
     }
-    assert_eq!(all(&app, "").await.len(), 1, "the journal stays");
+    assert_eq!(app.subscriptions("").await.len(), 1, "the journal stays");
 }

@@ -6,15 +6,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-
-#[path = "support/server.rs"]
-mod server;
-mod support;
+use tests::child::Process;
+use tests::{drop_database, fresh_database};
 
 #[tokio::test]
 async fn each_request_is_logged_as_one_json_line_with_its_request_id() {
-    let (url, _dir) = support::database().await;
-    let mut server = server::Server::start(
+    let (url, _dir) = fresh_database().await;
+    let mut server = Process::start(
+        env!("CARGO_BIN_EXE_ams-cli"),
         &url,
         "json-logs-admin-password",
         &[
@@ -51,5 +50,5 @@ async fn each_request_is_logged_as_one_json_line_with_its_request_id() {
     assert_eq!(line["span"]["path"], "/api/v1/contacts", "{line}");
     assert_eq!(line["span"]["method"], "GET", "{line}");
     assert!(line["timestamp"].is_string() && line["level"].is_string());
-    support::drop_database(&url).await;
+    drop_database(&url).await;
 }

@@ -5,36 +5,12 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{Res, TestApp, spawn};
+use tests::{Res, TestApp, detail, error_fields, etag, id as id_of, spawn, with};
 
 const CYCLES: &str = "/billing-cycles";
 
-fn id_of(v: &Value) -> i64 {
-    v["id"].as_i64().expect("numeric id")
-}
-
 fn path_of(id: i64) -> String {
     format!("{CYCLES}/{id}")
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag").expect("response carries an ETag")
-}
-
-fn detail(r: &Res) -> String {
-    r.body["detail"].as_str().unwrap_or_default().to_owned()
-}
-
-/// The `field`s of a validation problem's `errors` list.
-fn error_fields(r: &Res) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Asserts a 422 `validation_failed` with an error on `field`.
@@ -104,15 +80,6 @@ fn sorted(v: &Value) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-fn with(mut base: Value, patch: Value) -> Value {
-    if let (Some(o), Some(p)) = (base.as_object_mut(), patch.as_object()) {
-        for (k, v) in p {
-            o.insert(k.clone(), v.clone());
-        }
-    }
-    base
 }
 
 /// The smallest valid body: a dues cycle for `M`.

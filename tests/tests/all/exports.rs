@@ -120,11 +120,7 @@ async fn a_contact_list_exports_every_matching_row_across_pages() {
 #[actix_web::test]
 async fn invoices_and_reports_export_as_csv() {
     let app = spawn().await;
-    app.doctors().await;
-    app.set_settings(json!({"default_billing_time": "annual", "fiscal_year_start_month": 1}))
-        .await;
-    app.create_cycle(json!({"name": "Join", "customer_types": ["M"], "join_item_set": true}))
-        .await;
+    app.doctors_with_join_cycle("Join").await;
     let mut contacts = Vec::new();
     for name in ["Ames", "Bell", "Cole"] {
         let c = app.person("NM", name).await;
@@ -243,17 +239,6 @@ fn workbook(rows: &[(i64, &str, Ymd, Ymd)]) -> Vec<u8> {
     book.save_to_buffer().unwrap()
 }
 
-async fn post_xlsx(app: &TestApp, query: &str, body: Vec<u8>) -> Res {
-    app.send_raw(
-        Method::POST,
-        &format!("/subscriptions/import?{query}"),
-        &app.staff,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        body,
-    )
-    .await
-}
-
 #[actix_web::test]
 async fn s9_an_xlsx_workbook_imports_like_the_same_csv() {
     let app = spawn().await;
@@ -262,13 +247,13 @@ async fn s9_an_xlsx_workbook_imports_like_the_same_csv() {
     let a = app.person("NM", "Xlsx").await;
     let b = app.person("NM", "Csv").await;
 
-    let res = post_xlsx(
-        &app,
-        "action=insert",
-        workbook(&[(a, "JOURNAL", (2027, 1, 1), (2027, 12, 31))]),
-    )
-    .await
-    .expect(200);
+    let res = app
+        .post_xlsx(
+            "action=insert",
+            workbook(&[(a, "JOURNAL", (2027, 1, 1), (2027, 12, 31))]),
+        )
+        .await
+        .expect(200);
     assert_eq!(res.body["applied"], 1, "{}", res.text);
     let csv = app
         .post_csv(
@@ -295,24 +280,23 @@ async fn s9_an_xlsx_workbook_imports_like_the_same_csv() {
     assert_eq!(from_xlsx["paid_through"], "2027-12-31");
 
     // Rows fail one by one, as in CSV; a bad file fails whole.
-    let report = post_xlsx(
-        &app,
-        "action=insert&mode=row_by_row",
-        workbook(&[
-            (a, "NOPE", (2027, 1, 1), (2027, 12, 31)),
-            (b, "MDUES", (2027, 1, 1), (2027, 12, 31)),
-        ]),
-    )
-    .await
-    .expect(200)
-    .body;
+    let report = app
+        .post_xlsx(
+            "action=insert&mode=row_by_row",
+            workbook(&[
+                (a, "NOPE", (2027, 1, 1), (2027, 12, 31)),
+                (b, "MDUES", (2027, 1, 1), (2027, 12, 31)),
+            ]),
+        )
+        .await
+        .expect(200)
+        .body;
     assert_eq!(report["failed"], 1, "{report}");
     assert_eq!(report["applied"], 1, "{report}");
-    post_xlsx(&app, "action=insert", b"not a workbook".to_vec())
+    app.post_xlsx("action=insert", b"not a workbook".to_vec())
         .await
         .problem(422, "validation_failed");
-    post_xlsx(
-        &app,
+    app.post_xlsx(
         "",
         workbook(&[(a, "JOURNAL", (2027, 1, 1), (2027, 12, 31))]),
     )

@@ -5,30 +5,7 @@ use chrono::NaiveDate;
 use reqwest::Method;
 use serde_json::{Value, json};
 use service::pricing::{Conditions, NewRule};
-use tests::{Res, TestApp, spawn};
-
-fn etag(r: &Res) -> String {
-    r.header("etag").expect("response carries an ETag")
-}
-
-fn error_fields(r: &Res) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn detail(r: &Res) -> String {
-    r.body["detail"].as_str().unwrap_or_default().to_owned()
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().expect("id")
-}
+use tests::{TestApp, detail, error_fields, etag, id, spawn};
 
 async fn rule(app: &TestApp, body: Value) -> Value {
     app.post("/pricing-rules", &app.staff, body)
@@ -444,7 +421,7 @@ async fn p3_e1_category_prices_through_the_price_endpoint() {
     // No contact: the default price. No as_of: today (UTC).
     let p = price(&app, "MDUES", "").await;
     assert_eq!(p["price"], "650.00");
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = tests::today();
     assert_eq!(p["as_of"], today.as_str());
     // P-3: more conditions beat fewer; priority never beats specificity.
     rule(

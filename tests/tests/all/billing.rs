@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{TestApp, spawn};
+use tests::{TestApp, cents, error_fields, id, line, products, spawn};
 
 const JOIN_CYCLE: &str = "Member join";
 
@@ -32,71 +32,6 @@ async fn billed(app: &TestApp, contact: i64, body: Value) -> Value {
     let r = join(app, contact, body).await.expect(201);
     assert_eq!(r.body["status"], "open", "{}", r.text);
     r.body["invoice"].clone()
-}
-
-async fn pay(app: &TestApp, invoice: i64, amount: &str, on: &str) -> tests::Res {
-    app.post(
-        &format!("/invoices/{invoice}/payments"),
-        &app.staff,
-        json!({"amount": amount, "paid_on": on, "method": "card"}),
-    )
-    .await
-}
-
-async fn invoice(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/invoices/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
-
-async fn contact(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/contacts/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().expect("id")
-}
-
-fn line<'a>(inv: &'a Value, product: &str) -> &'a Value {
-    inv["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .find(|l| l["product"] == product)
-        .unwrap_or_else(|| panic!("no {product} line in {inv}"))
-}
-
-fn products(inv: &Value) -> Vec<String> {
-    inv["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .map(|l| l["product"].as_str().expect("product").to_owned())
-        .collect()
-}
-
-fn cents(v: &Value) -> i64 {
-    let s = v.as_str().unwrap_or_else(|| panic!("money as string: {v}"));
-    let (whole, frac) = s.split_once('.').expect("two decimals");
-    assert_eq!(frac.len(), 2, "two decimals: {s}");
-    let sign = if whole.starts_with('-') { -1 } else { 1 };
-    sign * (whole.trim_start_matches('-').parse::<i64>().unwrap() * 100
-        + frac.parse::<i64>().unwrap())
-}
-
-fn field_errors(r: &tests::Res) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn invoice_count(app: &TestApp, contact: i64) -> usize {
@@ -130,15 +65,15 @@ async fn j1_paid_join_assigns_the_cycles_type_and_chosen_category() {
     assert_eq!(inv["billing_category"], "FYEAR");
     assert_eq!(inv["kind"], "join");
     // J-5: unpaid, the contact is unchanged.
-    let before = contact(&app, c).await;
+    let before = app.contact(c).await;
     assert_eq!(before["customer_type"], "NM");
     assert_eq!(before["is_member"], false);
     assert!(before["billing_category"].is_null(), "{before}");
     assert!(before["paid_through"].is_null());
-    pay(&app, id(&inv), inv["total"].as_str().unwrap(), "2026-04-11")
+    app.pay(id(&inv), inv["total"].as_str().unwrap(), "2026-04-11")
         .await
         .expect(201);
-    let after = contact(&app, c).await;
+    let after = app.contact(c).await;
     assert_eq!(after["customer_type"], "M");
     assert_eq!(after["billing_category"], "FYEAR");
     assert_eq!(after["is_member"], true);
@@ -178,7 +113,7 @@ async fn j1_cycle_without_join_item_set_is_rejected() {
     .await
     .problem(422, "validation_failed");
     assert!(
-        field_errors(&r).contains(&"billing_cycle".to_owned()),
+        error_fields(&r).contains(&"billing_cycle".to_owned()),
         "{}",
         r.text
     );
@@ -224,7 +159,7 @@ async fn j1_category_outside_the_cycles_categories_is_rejected() {
     .await
     .problem(422, "validation_failed");
     assert!(
-        field_errors(&r).contains(&"billing_category".to_owned()),
+        error_fields(&r).contains(&"billing_category".to_owned()),
         "{}",
         r.text
     );
@@ -304,10 +239,8 @@ async fn j2_chosen_family_product_sets_term_and_renew_months() {
     assert_eq!(line(&inv, "GIFT")["amount"], "25.00");
     assert_eq!(line(&inv, "GIFT")["term_end"], "2028-04-09");
     assert_eq!(inv["total"], "295.00");
-    pay(&app, id(&inv), "295.00", "2026-04-12")
-        .await
-        .expect(201);
-    let k = contact(&app, c).await;
+    app.pay(id(&inv), "295.00", "2026-04-12").await.expect(201);
+    let k = app.contact(c).await;
     assert_eq!(k["customer_type"], "AM");
     assert_eq!(k["renew_months"], 24);
     assert_eq!(k["paid_through"], "2028-04-09");
@@ -327,7 +260,7 @@ async fn j2_product_outside_the_family_is_rejected() {
     .await
     .problem(422, "validation_failed");
     assert!(
-        field_errors(&r).contains(&"primary_product".to_owned()),
+        error_fields(&r).contains(&"primary_product".to_owned()),
         "{}",
         r.text
     );
@@ -361,7 +294,7 @@ async fn j3_b9_required_chapter_missing_is_rejected() {
         .await
         .problem(422, "validation_failed");
     assert!(
-        field_errors(&r).contains(&"chapters".to_owned()),
+        error_fields(&r).contains(&"chapters".to_owned()),
         "{}",
         r.text
     );
@@ -382,7 +315,7 @@ async fn j3_b9_two_chapters_without_allow_multiple_is_rejected() {
         .await
         .problem(422, "validation_failed");
     assert!(
-        field_errors(&r).contains(&"chapters".to_owned()),
+        error_fields(&r).contains(&"chapters".to_owned()),
         "{}",
         r.text
     );
@@ -416,11 +349,11 @@ async fn j3_b9_first_chapter_becomes_primary_and_voluntary_amount_is_used() {
     assert_eq!(line(&inv, "GIFT")["voluntary"], true);
     assert!(products(&inv).contains(&"CHAPT/WEST".to_owned()));
     assert!(products(&inv).contains(&"CHAPT/EAST".to_owned()));
-    assert!(contact(&app, c).await["primary_chapter"].is_null());
-    pay(&app, id(&inv), inv["total"].as_str().unwrap(), "2026-04-11")
+    assert!(app.contact(c).await["primary_chapter"].is_null());
+    app.pay(id(&inv), inv["total"].as_str().unwrap(), "2026-04-11")
         .await
         .expect(201);
-    assert_eq!(contact(&app, c).await["primary_chapter"], "CHAPT/WEST");
+    assert_eq!(app.contact(c).await["primary_chapter"], "CHAPT/WEST");
 }
 
 #[tokio::test]
@@ -437,7 +370,7 @@ async fn j3_voluntary_amount_default_and_negative_amount() {
     body["voluntary"] = json!({"GIFT": "-5.00"});
     let r = join(&app, c, body).await.problem(422, "validation_failed");
     assert!(
-        field_errors(&r).contains(&"voluntary".to_owned()),
+        error_fields(&r).contains(&"voluntary".to_owned()),
         "{}",
         r.text
     );
@@ -455,7 +388,7 @@ async fn former_member(app: &TestApp) -> i64 {
     )
     .await
     .expect(201);
-    assert_eq!(contact(app, c).await["paid_through"], "2020-12-31", "C-7");
+    assert_eq!(app.contact(c).await["paid_through"], "2020-12-31", "C-7");
     c
 }
 
@@ -576,10 +509,8 @@ async fn t7_anniversary_join_on_the_31st_pays_full_price() {
     assert_eq!(line(&inv, "MDUES")["amount"], "500.00");
     assert_eq!(line(&inv, "JOURNAL")["amount"], "40.00");
     assert_eq!(inv["total"], "540.00");
-    pay(&app, id(&inv), "540.00", "2024-02-01")
-        .await
-        .expect(201);
-    assert_eq!(contact(&app, c).await["paid_through"], "2025-01-30");
+    app.pay(id(&inv), "540.00", "2024-02-01").await.expect(201);
+    assert_eq!(app.contact(c).await["paid_through"], "2025-01-30");
 }
 
 // ---------------------------------------------------------------- P-5
@@ -640,7 +571,7 @@ async fn i1_i6_lines_name_product_term_amount_and_total_is_their_sum() {
         created.header("location").as_deref(),
         Some(format!("/api/v1/invoices/{inv_id}").as_str())
     );
-    let inv = invoice(&app, inv_id).await;
+    let inv = app.invoice(inv_id).await;
     assert_eq!(inv["contact_id"], c);
     assert_eq!(inv["bill_to_id"], c);
     assert_eq!(inv["status"], "open");
@@ -684,11 +615,11 @@ async fn i6_zero_and_negative_payment_amounts_are_rejected() {
     let c = app.person("NM", "Neg").await;
     let inv = billed(&app, c, base_join("2026-04-10")).await;
     for amount in ["0.00", "-10.00"] {
-        pay(&app, id(&inv), amount, "2026-04-11")
+        app.pay(id(&inv), amount, "2026-04-11")
             .await
             .problem(422, "validation_failed");
     }
-    assert_eq!(invoice(&app, id(&inv)).await["paid"], "0.00");
+    assert_eq!(app.invoice(id(&inv)).await["paid"], "0.00");
 }
 
 // ---------------------------------------------------------------- I-2
@@ -712,11 +643,11 @@ async fn i2_void_an_open_accrual_invoice_needs_a_reason() {
     assert_eq!(r.body["status"], "void");
     assert_eq!(r.body["void_reason"], "entered twice");
     // Never deleted: still readable; no payments once void.
-    assert_eq!(invoice(&app, id(&inv)).await["status"], "void");
-    pay(&app, id(&inv), "10.00", "2026-04-11")
+    assert_eq!(app.invoice(id(&inv)).await["status"], "void");
+    app.pay(id(&inv), "10.00", "2026-04-11")
         .await
         .problem(409, "conflict");
-    let k = contact(&app, c).await;
+    let k = app.contact(c).await;
     assert_eq!(k["customer_type"], "NM");
 }
 
@@ -727,19 +658,15 @@ async fn i2_paid_or_partly_paid_invoices_are_not_voided() {
     let c = app.person("NM", "NoVoid").await;
     let inv = billed(&app, c, base_join("2026-04-10")).await;
     let path = format!("/invoices/{}/void", id(&inv));
-    pay(&app, id(&inv), "100.00", "2026-04-11")
-        .await
-        .expect(201);
+    app.pay(id(&inv), "100.00", "2026-04-11").await.expect(201);
     app.post(&path, &app.staff, json!({"reason": "x"}))
         .await
         .problem(409, "conflict");
-    pay(&app, id(&inv), "275.00", "2026-04-12")
-        .await
-        .expect(201);
+    app.pay(id(&inv), "275.00", "2026-04-12").await.expect(201);
     app.post(&path, &app.staff, json!({"reason": "x"}))
         .await
         .problem(409, "conflict");
-    assert_eq!(invoice(&app, id(&inv)).await["status"], "paid");
+    assert_eq!(app.invoice(id(&inv)).await["status"], "paid");
 }
 
 #[tokio::test]
@@ -775,11 +702,11 @@ async fn i2_cash_invoices_are_cancelled_not_voided() {
         .await
         .expect(200);
     assert_eq!(r.body["status"], "cancelled");
-    assert_eq!(invoice(&app, id(&inv)).await["status"], "cancelled");
-    pay(&app, id(&inv), "10.00", "2026-04-11")
+    assert_eq!(app.invoice(id(&inv)).await["status"], "cancelled");
+    app.pay(id(&inv), "10.00", "2026-04-11")
         .await
         .problem(409, "conflict");
-    assert_eq!(contact(&app, c).await["customer_type"], "NM");
+    assert_eq!(app.contact(c).await["customer_type"], "NM");
 }
 
 #[tokio::test]
@@ -795,7 +722,7 @@ async fn i2_accrual_invoices_are_not_cancelled() {
     )
     .await
     .problem(409, "conflict");
-    assert_eq!(invoice(&app, id(&inv)).await["status"], "open");
+    assert_eq!(app.invoice(id(&inv)).await["status"], "open");
 }
 
 #[tokio::test]
@@ -814,7 +741,7 @@ async fn i2_partly_paid_cash_invoice_is_not_cancelled() {
         json!({"billing_cycle": "Cash join", "billing_category": "REG", "join_date": "2026-04-10"}),
     )
     .await;
-    pay(&app, id(&inv), "50.00", "2026-04-11").await.expect(201);
+    app.pay(id(&inv), "50.00", "2026-04-11").await.expect(201);
     app.post(
         &format!("/invoices/{}/cancel", id(&inv)),
         &app.staff,
@@ -822,7 +749,7 @@ async fn i2_partly_paid_cash_invoice_is_not_cancelled() {
     )
     .await
     .problem(409, "conflict");
-    assert_eq!(invoice(&app, id(&inv)).await["paid"], "50.00");
+    assert_eq!(app.invoice(id(&inv)).await["paid"], "50.00");
 }
 
 // ---------------------------------------------------------------- I-3, J-5, L-6, C-7
@@ -838,7 +765,7 @@ async fn i3_partial_payments_allocate_in_line_order_and_keep_a_balance() {
     let inv = billed(&app, c, body).await;
     let iid = id(&inv);
     assert_eq!(products(&inv), vec!["MDUES", "GIFT", "JOURNAL"]);
-    let r = pay(&app, iid, "100.00", "2026-04-12").await.expect(201);
+    let r = app.pay(iid, "100.00", "2026-04-12").await.expect(201);
     assert_eq!(r.body["payment"]["amount"], "100.00");
     assert_eq!(r.body["payment"]["invoice_id"], iid);
     assert_eq!(r.body["payment"]["method"], "card");
@@ -850,29 +777,29 @@ async fn i3_partial_payments_allocate_in_line_order_and_keep_a_balance() {
     assert_eq!(line(i, "JOURNAL")["paid"], "0.00");
     assert_eq!(line(i, "GIFT")["paid"], "0.00");
     // Non-voluntary lines first even when the voluntary line comes before.
-    let r = pay(&app, iid, "290.00", "2026-04-13").await.expect(201);
+    let r = app.pay(iid, "290.00", "2026-04-13").await.expect(201);
     let i = &r.body["invoice"];
     assert_eq!(line(i, "MDUES")["paid"], "375.00");
     assert_eq!(line(i, "JOURNAL")["paid"], "15.00");
     assert_eq!(line(i, "GIFT")["paid"], "0.00");
     assert_eq!(i["balance"], "40.00");
     // Nothing moves until paid in full.
-    let k = contact(&app, c).await;
+    let k = app.contact(c).await;
     assert_eq!(k["customer_type"], "NM");
     assert!(k["paid_through"].is_null());
     // Over the balance: rejected, nothing recorded.
-    pay(&app, iid, "40.01", "2026-04-14")
+    app.pay(iid, "40.01", "2026-04-14")
         .await
         .problem(422, "validation_failed");
-    assert_eq!(invoice(&app, iid).await["paid"], "390.00");
-    let r = pay(&app, iid, "40.00", "2026-04-14").await.expect(201);
+    assert_eq!(app.invoice(iid).await["paid"], "390.00");
+    let r = app.pay(iid, "40.00", "2026-04-14").await.expect(201);
     let i = &r.body["invoice"];
     assert_eq!(i["status"], "paid");
     assert_eq!(i["balance"], "0.00");
     assert_eq!(line(i, "JOURNAL")["paid"], "30.00");
     assert_eq!(line(i, "GIFT")["paid"], "25.00");
     // Paid: no more payments.
-    pay(&app, iid, "1.00", "2026-04-15").await.expect(409);
+    app.pay(iid, "1.00", "2026-04-15").await.expect(409);
 }
 
 #[tokio::test]
@@ -884,8 +811,8 @@ async fn i3_paid_in_full_starts_the_membership_and_records_history() {
     body["add_ons"] = json!(["JOURNAL"]);
     let inv = billed(&app, c, body).await;
     let iid = id(&inv);
-    pay(&app, iid, "405.00", "2026-04-20").await.expect(201);
-    let k = contact(&app, c).await;
+    app.pay(iid, "405.00", "2026-04-20").await.expect(201);
+    let k = app.contact(c).await;
     assert_eq!(k["customer_type"], "M");
     assert_eq!(k["billing_category"], "REG");
     assert_eq!(k["is_member"], true);
@@ -909,7 +836,7 @@ async fn i3_paid_in_full_starts_the_membership_and_records_history() {
         .expect("JOURNAL subscription");
     assert_eq!(journal["paid_through"], "2026-12-31");
     // Lines now name their subscriptions.
-    let i = invoice(&app, iid).await;
+    let i = app.invoice(iid).await;
     assert_eq!(line(&i, "MDUES")["subscription_id"], dues["id"]);
     assert_eq!(line(&i, "JOURNAL")["subscription_id"], journal["id"]);
     let h = app
@@ -942,19 +869,19 @@ async fn i3_join_date_is_set_only_on_the_first_join() {
     setup(&app).await;
     let c = app.person("NM", "Twice").await;
     let first = billed(&app, c, base_join("2020-04-10")).await;
-    pay(&app, id(&first), "375.00", "2020-04-11")
+    app.pay(id(&first), "375.00", "2020-04-11")
         .await
         .expect(201);
-    let k = contact(&app, c).await;
+    let k = app.contact(c).await;
     assert_eq!(k["join_date"], "2020-04-10");
     assert_eq!(k["paid_through"], "2020-12-31");
     // Years later, outside the rejoin window: a new prorated join.
     let second = billed(&app, c, base_join("2026-04-10")).await;
     assert_eq!(second["treated_as"], "join");
-    pay(&app, id(&second), "375.00", "2026-04-11")
+    app.pay(id(&second), "375.00", "2026-04-11")
         .await
         .expect(201);
-    let k = contact(&app, c).await;
+    let k = app.contact(c).await;
     assert_eq!(
         k["join_date"], "2020-04-10",
         "join date kept from the first join"
@@ -979,11 +906,11 @@ async fn j5_unpaid_join_leaves_the_contact_unchanged() {
     let app = spawn().await;
     setup(&app).await;
     let c = app.person("NM", "Unpaid").await;
-    let before = contact(&app, c).await;
+    let before = app.contact(c).await;
     let mut body = base_join("2026-04-10");
     body["add_ons"] = json!(["JOURNAL"]);
     billed(&app, c, body).await;
-    let after = contact(&app, c).await;
+    let after = app.contact(c).await;
     for f in [
         "customer_type",
         "billing_category",
@@ -1030,14 +957,14 @@ async fn i4_payment_retry_with_the_same_key_is_replayed() {
     let again = send(body.clone(), "p1").await.expect(201);
     assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
     assert_eq!(again.body, first.body);
-    assert_eq!(invoice(&app, id(&inv)).await["paid"], "100.00");
+    assert_eq!(app.invoice(id(&inv)).await["paid"], "100.00");
     // Same key, another body: rejected, nothing recorded.
     let other = json!({"amount": "50.00", "paid_on": "2026-04-12", "method": "card"});
     send(other.clone(), "p1").await.expect(422);
-    assert_eq!(invoice(&app, id(&inv)).await["paid"], "100.00");
+    assert_eq!(app.invoice(id(&inv)).await["paid"], "100.00");
     // Another key records a new payment.
     send(other, "p2").await.expect(201);
-    assert_eq!(invoice(&app, id(&inv)).await["paid"], "150.00");
+    assert_eq!(app.invoice(id(&inv)).await["paid"], "150.00");
 }
 
 #[tokio::test]
@@ -1090,9 +1017,9 @@ async fn i4_concurrent_full_payments_apply_only_once() {
     let inv = billed(&app, c, base_join("2026-04-10")).await;
     let iid = id(&inv);
     let (a, b, d) = tokio::join!(
-        pay(&app, iid, "375.00", "2026-04-12"),
-        pay(&app, iid, "375.00", "2026-04-12"),
-        pay(&app, iid, "375.00", "2026-04-12"),
+        app.pay(iid, "375.00", "2026-04-12"),
+        app.pay(iid, "375.00", "2026-04-12"),
+        app.pay(iid, "375.00", "2026-04-12"),
     );
     let statuses: Vec<u16> = [&a, &b, &d].iter().map(|r| r.status.as_u16()).collect();
     assert_eq!(
@@ -1107,7 +1034,7 @@ async fn i4_concurrent_full_payments_apply_only_once() {
         statuses.iter().all(|s| [201, 409, 422].contains(s)),
         "{statuses:?}"
     );
-    let i = invoice(&app, iid).await;
+    let i = app.invoice(iid).await;
     assert_eq!(i["paid"], "375.00");
     assert_eq!(i["total"], "375.00");
     assert_eq!(i["status"], "paid");
@@ -1192,7 +1119,7 @@ async fn sec1_member_cannot_record_payments_or_join_others() {
     .await
     .expect(403);
     assert_eq!(invoice_count(&app, other).await, 0);
-    assert_eq!(invoice(&app, id(&mine.body)).await["paid"], "0.00");
+    assert_eq!(app.invoice(id(&mine.body)).await["paid"], "0.00");
 }
 
 #[tokio::test]
@@ -1312,7 +1239,7 @@ async fn i8_changing_the_formula_primary_product_reprices_the_whole_invoice() {
     )
     .await
     .problem(422, "validation_failed");
-    assert_eq!(invoice(&app, id(&inv)).await["total"], "270.00");
+    assert_eq!(app.invoice(id(&inv)).await["total"], "270.00");
 }
 
 #[tokio::test]
@@ -1343,7 +1270,7 @@ async fn i8_paid_voided_and_partly_paid_invoices_are_never_edited() {
     )
     .await
     .problem(412, "precondition_failed");
-    pay(&app, n, "10.00", "2026-04-11").await.expect(201);
+    app.pay(n, "10.00", "2026-04-11").await.expect(201);
     adjust(&app, n, json!({"add": ["JOURNAL"], "reason": "x"}))
         .await
         .problem(409, "conflict");

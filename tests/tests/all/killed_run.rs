@@ -4,15 +4,12 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-#[path = "support/server.rs"]
-mod server;
-mod support;
-
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
-use server::Server;
-use support::database;
+use tests::child::Process;
+use tests::{drop_database, fresh_database};
 
+const SERVER: &str = env!("CARGO_BIN_EXE_ams-cli");
 const PASSWORD: &str = "killed-run-admin-password";
 const MEMBERS: i64 = 12_000;
 
@@ -74,9 +71,9 @@ async fn seed_members(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes_it() {
-    let (url, _dir) = database().await;
+    let (url, _dir) = fresh_database().await;
     let client = service::http::client();
-    let mut server = Server::start(&url, PASSWORD, &[], Stdio::null()).await;
+    let mut server = Process::start(SERVER, &url, PASSWORD, &[], Stdio::null()).await;
     let t = token(&client, &server.base).await;
     let base = server.base.clone();
     post(
@@ -165,7 +162,7 @@ async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes
     assert_eq!(lineless, 0);
 
     // After a restart, the next run bills the rest, and nobody twice.
-    let server = Server::start(&url, PASSWORD, &[], Stdio::null()).await;
+    let server = Process::start(SERVER, &url, PASSWORD, &[], Stdio::null()).await;
     let t = token(&client, &server.base).await;
     let second = post(
         &client,
@@ -187,5 +184,5 @@ async fn r2_r6_a_run_killed_mid_way_leaves_whole_pages_and_the_next_run_finishes
     assert_eq!(twice, 0);
     drop(server);
     let _ = db.close().await;
-    support::drop_database(&url).await;
+    drop_database(&url).await;
 }

@@ -4,37 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{Res, TestApp, spawn};
-
-fn etag(r: &Res) -> String {
-    r.header("etag").expect("response carries an ETag")
-}
-
-/// The `field`s of a validation problem's `errors` list.
-fn error_fields(r: &Res) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-#[track_caller]
-fn assert_field_error(r: &Res, field: &str) {
-    let fields = error_fields(r);
-    assert!(
-        fields.iter().any(|f| f == field),
-        "expected an error on {field}; body: {}",
-        r.text
-    );
-}
-
-fn detail(r: &Res) -> String {
-    r.body["detail"].as_str().unwrap_or_default().to_owned()
-}
+use tests::{TestApp, assert_field_error, detail, etag, spawn, with};
 
 fn codes(items: &Value) -> Vec<String> {
     items
@@ -91,15 +61,6 @@ async fn settings(app: &TestApp) -> Value {
         .await
         .expect(200)
         .body
-}
-
-fn with(mut base: Value, patch: Value) -> Value {
-    if let (Some(o), Some(p)) = (base.as_object_mut(), patch.as_object()) {
-        for (k, v) in p {
-            o.insert(k.clone(), v.clone());
-        }
-    }
-    base
 }
 
 // ---------------------------------------------------------------- T-1 settings

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{TestApp, spawn, spawn_with};
+use tests::{TestApp, error_fields, spawn, spawn_with, today};
 
 const JOIN_CYCLE: &str = "Member join";
 
@@ -31,30 +31,8 @@ async fn setup(app: &TestApp, gifts: usize) -> Vec<String> {
     gifts
 }
 
-fn today() -> String {
-    chrono::Utc::now().date_naive().to_string()
-}
-
-fn fields(r: &tests::Res) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn invoices_of(app: &TestApp, contact: i64) -> Vec<Value> {
     app.items(&format!("/invoices?contact_id={contact}")).await
-}
-
-async fn contact(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/contacts/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
 }
 
 // ---------------------------------------------------------------- SEC-3
@@ -85,7 +63,7 @@ async fn sec3_huge_voluntary_amounts_are_refused_not_wrapped_into_a_free_members
                 .await
                 .problem(422, "validation_failed");
             assert!(
-                fields(&r).iter().any(|f| f.starts_with("voluntary")),
+                error_fields(&r).iter().any(|f| f.starts_with("voluntary")),
                 "{}",
                 r.text
             );
@@ -93,7 +71,7 @@ async fn sec3_huge_voluntary_amounts_are_refused_not_wrapped_into_a_free_members
     }
     // Nothing was billed and the contact is no member.
     assert!(invoices_of(&app, me).await.is_empty());
-    let c = contact(&app, me).await;
+    let c = app.contact(me).await;
     assert_eq!(c["customer_type"], "NM");
     assert!(c["paid_through"].is_null());
 }
@@ -118,7 +96,7 @@ async fn sec3_an_invoice_total_past_the_bound_is_refused_even_from_bounded_amoun
             )
             .await
             .problem(422, "validation_failed");
-        assert_eq!(fields(&r), vec!["total"], "{}", r.text);
+        assert_eq!(error_fields(&r), vec!["total"], "{}", r.text);
     }
     assert!(invoices_of(&app, c).await.is_empty());
     // The largest amount itself is taken, and the total is the exact sum of the lines.
@@ -176,7 +154,7 @@ async fn sec3_itemized_renewals_are_bounded_like_joins() {
         )
         .await
         .problem(422, "validation_failed");
-    assert!(fields(&r).iter().any(|f| f.starts_with("voluntary")));
+    assert!(error_fields(&r).iter().any(|f| f.starts_with("voluntary")));
     let voluntary: serde_json::Map<String, Value> = gifts
         .iter()
         .map(|g| (g.clone(), json!("99999999.99")))
@@ -189,7 +167,7 @@ async fn sec3_itemized_renewals_are_bounded_like_joins() {
         )
         .await
         .problem(422, "validation_failed");
-    assert_eq!(fields(&r), vec!["total"], "{}", r.text);
+    assert_eq!(error_fields(&r), vec!["total"], "{}", r.text);
     let after = app.get("/me/renewal", &me).await.expect(200).body["invoice"].clone();
     assert_eq!(after, before, "a refused itemization changes nothing");
 }
@@ -278,13 +256,13 @@ async fn sec4_dates_and_amounts_are_plain_and_within_range_or_refused() {
         let r = pay(json!("1.00"), json!(date))
             .await
             .problem(422, "validation_failed");
-        assert_eq!(fields(&r), vec!["paid_on"], "{date}: {}", r.text);
+        assert_eq!(error_fields(&r), vec!["paid_on"], "{date}: {}", r.text);
     }
     for amount in ["1_000", "1E2", "+1.00", " 1.00", "1.", ".5", "0x10"] {
         let r = pay(json!(amount), json!("2026-03-01"))
             .await
             .problem(422, "validation_failed");
-        assert_eq!(fields(&r), vec!["amount"], "{amount}: {}", r.text);
+        assert_eq!(error_fields(&r), vec!["amount"], "{amount}: {}", r.text);
     }
     let after = app
         .get(&format!("/invoices/{}", inv["id"]), &app.staff)
@@ -347,7 +325,7 @@ async fn sec5_control_and_invisible_characters_are_refused_wherever_text_enters(
             .post("/contacts", &app.staff, body)
             .await
             .problem(422, "validation_failed");
-        assert_eq!(fields(&r), vec![field], "{value:?}: {}", r.text);
+        assert_eq!(error_fields(&r), vec![field], "{value:?}: {}", r.text);
     }
     // Emails are checked for form.
     for email in ["ana@@example.org", "ana@example", "ana silva@example.org"] {
@@ -359,7 +337,7 @@ async fn sec5_control_and_invisible_characters_are_refused_wherever_text_enters(
             )
             .await
             .problem(422, "validation_failed");
-        assert_eq!(fields(&r), vec!["email"], "{email}");
+        assert_eq!(error_fields(&r), vec!["email"], "{email}");
     }
     assert_eq!(app.items("/contacts?limit=200").await.len(), before);
     // Line breaks belong in addresses.
@@ -383,7 +361,7 @@ async fn sec5_control_and_invisible_characters_are_refused_wherever_text_enters(
             .get(&format!("/contacts?q={q}"), &app.staff)
             .await
             .problem(422, "validation_failed");
-        assert_eq!(fields(&r), vec!["q"]);
+        assert_eq!(error_fields(&r), vec!["q"]);
     }
     // Import rows from a file are text too.
     app.create_product("JOURNAL", "subscription", "40.00").await;
@@ -418,7 +396,7 @@ async fn sec6_members_join_on_the_day_the_server_records_it() {
                 )
                 .await
                 .problem(403, "forbidden");
-            assert_eq!(fields(&r), vec!["join_date"]);
+            assert_eq!(error_fields(&r), vec!["join_date"]);
         }
     }
     assert!(invoices_of(&app, me).await.is_empty());
@@ -467,7 +445,7 @@ async fn sec7_webhooks_refuse_internal_addresses_credentials_and_the_server_itse
             .post("/webhooks", &app.staff, json!({"url": url}))
             .await
             .problem(422, "validation_failed");
-        assert_eq!(fields(&r), vec!["url"], "{url}: {}", r.text);
+        assert_eq!(error_fields(&r), vec!["url"], "{url}: {}", r.text);
     }
     app.post(
         "/webhooks",
@@ -662,10 +640,9 @@ async fn sec8_tokens_of_logins_that_no_longer_exist_or_changed_are_refused() {
 
 #[tokio::test]
 async fn sec8_a_short_signing_secret_is_refused_at_start() {
-    let (url, _dir) =
-        tests::fresh_db::fresh(std::env::var("AMS_TEST_DATABASE_URL").ok().as_deref()).await;
+    let (url, _dir) = tests::fresh_database().await;
     let port = tests::started::free_port();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ams-server"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ams-cli"))
         .env("AMS_DATABASE_URL", &url)
         .env("AMS_BIND", format!("127.0.0.1:{port}"))
         .env("AMS_ADMIN_PASSWORD", tests::ADMIN_PASSWORD)
@@ -774,17 +751,6 @@ fn peak_mib() -> u64 {
         .map_or(0, |kb| kb / 1024)
 }
 
-async fn post_xlsx(app: &TestApp, body: Vec<u8>) -> tests::Res {
-    app.send_raw(
-        Method::POST,
-        "/subscriptions/import?action=insert",
-        &app.staff,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        body,
-    )
-    .await
-}
-
 /// A workbook with text in the given cells (0-based row, column).
 fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -821,6 +787,13 @@ fn crafted(sheet: &str, shared_strings: Option<&str>) -> Vec<u8> {
 
 #[tokio::test]
 async fn s9_xlsx_files_built_to_exhaust_memory_are_refused_at_once() {
+    // Peak memory is the process's: the other tests must not be running in it.
+    if !tests::alone(concat!(
+        module_path!(),
+        "::s9_xlsx_files_built_to_exhaust_memory_are_refused_at_once"
+    )) {
+        return;
+    }
     let app = spawn().await;
     app.doctors().await;
     let header = r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#;
@@ -877,7 +850,7 @@ async fn s9_xlsx_files_built_to_exhaust_memory_are_refused_at_once() {
     for (what, file) in files {
         assert!(file.len() < 16 * 1024, "{what}: {} bytes", file.len());
         let started = Instant::now();
-        let r = post_xlsx(&app, file).await;
+        let r = app.post_xlsx("action=insert", file).await;
         assert_eq!(r.status.as_u16(), 422, "{what}: {}", r.text);
         assert_eq!(r.body["code"], "validation_failed", "{what}");
         assert!(
@@ -897,7 +870,7 @@ async fn s9_xlsx_files_built_to_exhaust_memory_are_refused_at_once() {
         ),
         None,
     );
-    let r = post_xlsx(&app, honest).await.expect(200);
+    let r = app.post_xlsx("action=insert", honest).await.expect(200);
     assert_eq!(r.body["applied"], 1, "{}", r.text);
 }
 

@@ -3,21 +3,8 @@
 //! Bulk import (S-9) is in `subscription_import.rs`.
 
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, Statement};
-use serde_json::{Value, json};
-use tests::{Res, TestApp, spawn};
-
-fn id_of(v: &Value) -> i64 {
-    v["id"].as_i64().expect("numeric id")
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag").expect("response carries an ETag")
-}
-
-fn detail(r: &Res) -> String {
-    r.body["detail"].as_str().unwrap_or_default().to_owned()
-}
+use serde_json::json;
+use tests::{Res, TestApp, detail, etag, id as id_of, spawn};
 
 /// Asserts a field error on `field` whose message contains `needle`.
 #[track_caller]
@@ -34,56 +21,9 @@ fn assert_field_error(r: &Res, field: &str, needle: &str) {
     );
 }
 
-async fn subscribe(app: &TestApp, body: Value) -> Value {
-    app.post("/subscriptions", &app.staff, body)
-        .await
-        .expect(201)
-        .body
-}
-
-async fn subscription(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/subscriptions/{id}"), &app.staff)
-        .await
-        .expect(200)
-        .body
-}
-
-async fn contact_paid_through(app: &TestApp, contact: i64) -> Value {
-    app.get(&format!("/contacts/{contact}"), &app.staff)
-        .await
-        .expect(200)
-        .body["paid_through"]
-        .clone()
-}
-
 /// Ids of every subscription matching `query`, walking all pages.
 async fn ids(app: &TestApp, query: &str) -> Vec<i64> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/subscriptions?limit=200&{query}");
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let r = app.get(&path, &app.staff).await.expect(200);
-        out.extend(r.body["items"].as_array().expect("items").iter().map(id_of));
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return out,
-        }
-    }
-}
-
-/// Marks a subscription as billed. Billing arrives with invoices; until then the flag is set
-/// directly in the database, the way an invoice run will set it.
-async fn mark_billed(app: &TestApp, id: i64) {
-    let conn = &app.db.conn;
-    conn.execute_raw(Statement::from_string(
-        conn.get_database_backend(),
-        format!("UPDATE subscriptions SET billed = TRUE WHERE id = {id}"),
-    ))
-    .await
-    .expect("mark billed");
+    app.subscriptions(query).await.iter().map(id_of).collect()
 }
 
 async fn org(app: &TestApp, name: &str) -> i64 {
@@ -93,20 +33,12 @@ async fn org(app: &TestApp, name: &str) -> i64 {
     )
 }
 
-/// `doctors()` plus a chapter and a journal.
-async fn setup(app: &TestApp) {
-    app.doctors().await;
-    app.create_product("CHAPT/EAST", "chapter", "25.00").await;
-    app.create_product("CHAPT/WEST", "chapter", "25.00").await;
-    app.create_product("JOURNAL", "subscription", "40.00").await;
-}
-
 // ---------------------------------------------------------------- S-1
 
 #[tokio::test]
 async fn s1_contact_and_product_are_required_and_unknown_ones_are_named() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
 
     let r = app
@@ -187,7 +119,8 @@ async fn s1_contact_and_product_are_required_and_unknown_ones_are_named() {
 
     assert!(ids(&app, "").await.is_empty(), "nothing was created");
     // One row per (contact, product).
-    subscribe(&app, json!({"contact_id": a, "product": "JOURNAL"})).await;
+    app.subscribe(json!({"contact_id": a, "product": "JOURNAL"}))
+        .await;
     let r = app
         .post(
             "/subscriptions",
@@ -205,7 +138,7 @@ async fn s1_contact_and_product_are_required_and_unknown_ones_are_named() {
 #[tokio::test]
 async fn s2_every_field_round_trips_with_location_and_etag() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let payer = app.person("NM", "Payer").await;
     let body = json!({
@@ -280,9 +213,11 @@ async fn s2_every_field_round_trips_with_location_and_etag() {
 #[tokio::test]
 async fn s2_defaults_bill_to_the_contact_and_take_the_accounting_method_from_settings() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
-    let s = subscribe(&app, json!({"contact_id": a, "product": "CHAPT/EAST"})).await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "CHAPT/EAST"}))
+        .await;
     assert_eq!(s["bill_to_id"], a);
     assert_eq!(s["status"], "active");
     assert_eq!(s["accounting_method"], "accrual", "the seeded default");
@@ -306,14 +241,14 @@ async fn s2_defaults_bill_to_the_contact_and_take_the_accounting_method_from_set
 
     app.set_settings(json!({"default_accounting_method": "cash"}))
         .await;
-    let s = subscribe(&app, json!({"contact_id": a, "product": "CHAPT/WEST"})).await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "CHAPT/WEST"}))
+        .await;
     assert_eq!(s["accounting_method"], "cash");
     // Explicit beats the default, in any letter case.
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "Accrual"}),
-    )
-    .await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "Accrual"}))
+        .await;
     assert_eq!(s["accounting_method"], "accrual");
     let r = app
         .post(
@@ -329,13 +264,17 @@ async fn s2_defaults_bill_to_the_contact_and_take_the_accounting_method_from_set
 #[tokio::test]
 async fn s2_is_company_comes_from_the_contacts_customer_type_and_is_read_only() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let hospital = org(&app, "General").await;
     let person = app.person("NM", "Ames").await;
-    let s = subscribe(&app, json!({"contact_id": hospital, "product": "JOURNAL"})).await;
+    let s = app
+        .subscribe(json!({"contact_id": hospital, "product": "JOURNAL"}))
+        .await;
     assert_eq!(s["is_company"], true);
-    assert_eq!(subscription(&app, id_of(&s)).await["is_company"], true);
-    let p = subscribe(&app, json!({"contact_id": person, "product": "JOURNAL"})).await;
+    assert_eq!(app.subscription(id_of(&s)).await["is_company"], true);
+    let p = app
+        .subscribe(json!({"contact_id": person, "product": "JOURNAL"}))
+        .await;
     assert_eq!(p["is_company"], false);
 
     let r = app
@@ -379,7 +318,7 @@ async fn s2_is_company_comes_from_the_contacts_customer_type_and_is_read_only() 
 #[tokio::test]
 async fn s2_billed_amount_is_money_and_dates_are_iso() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     // A string or a number; always read back with 2 places.
     let mut n = 0;
@@ -391,9 +330,7 @@ async fn s2_billed_amount_is_money_and_dates_are_iso() {
     ] {
         n += 1;
         let c = app.person("NM", &format!("Money{n}")).await;
-        let s = subscribe(
-            &app,
-            json!({"contact_id": c, "product": "JOURNAL", "bill_subscription": false, "billed_amount": given}),
+        let s = app.subscribe(json!({"contact_id": c, "product": "JOURNAL", "bill_subscription": false, "billed_amount": given}),
         )
         .await;
         assert_eq!(s["billed_amount"], shown, "{given}");
@@ -479,33 +416,26 @@ async fn s2_billed_amount_is_money_and_dates_are_iso() {
         .problem(422, "validation_failed");
     assert_field_error(&r, "bill_through", "bill_begin");
     // A leap day is a date.
-    subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "begin_date": "2024-02-29"}),
-    )
-    .await;
+    app.subscribe(json!({"contact_id": a, "product": "JOURNAL", "begin_date": "2024-02-29"}))
+        .await;
     assert_eq!(ids(&app, &format!("contact_id={a}")).await.len(), 1);
 }
 
 #[tokio::test]
 async fn s2_source_code_is_at_most_40_characters() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let forty = "S".repeat(40);
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "source_code": forty}),
-    )
-    .await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "JOURNAL", "source_code": forty}))
+        .await;
     assert_eq!(s["source_code"], forty.as_str());
     // 40 characters, not bytes.
     let accented = "é".repeat(40);
-    let e = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "CHAPT/EAST", "source_code": accented}),
-    )
-    .await;
+    let e = app
+        .subscribe(json!({"contact_id": a, "product": "CHAPT/EAST", "source_code": accented}))
+        .await;
     assert_eq!(e["source_code"], accented.as_str());
 
     let r = app
@@ -527,7 +457,7 @@ async fn s2_source_code_is_at_most_40_characters() {
         .problem(422, "validation_failed");
     assert_field_error(&r, "source_code", "40");
     assert_eq!(
-        subscription(&app, id_of(&s)).await["source_code"],
+        app.subscription(id_of(&s)).await["source_code"],
         forty.as_str()
     );
 }
@@ -535,15 +465,15 @@ async fn s2_source_code_is_at_most_40_characters() {
 #[tokio::test]
 async fn s2_patch_changes_given_fields_clears_nulls_and_keeps_identity() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let payer = app.person("NM", "Payer").await;
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "begin_date": "2025-01-01",
+    let s = app
+        .subscribe(
+            json!({"contact_id": a, "product": "JOURNAL", "begin_date": "2025-01-01",
             "paid_through": "2025-12-31", "adjustment_reason": "promo", "source_code": "web"}),
-    )
-    .await;
+        )
+        .await;
     let id = id_of(&s);
     let path = format!("/subscriptions/{id}");
     let r = app
@@ -566,7 +496,7 @@ async fn s2_patch_changes_given_fields_clears_nulls_and_keeps_identity() {
     assert_eq!(p["begin_date"], "2025-01-01");
     assert_eq!(p["source_code"], "web");
     assert_eq!(p["version"], 2);
-    assert_eq!(subscription(&app, id).await, r.body);
+    assert_eq!(app.subscription(id).await, r.body);
 
     // contact_id and product identify the row: they cannot change.
     for (field, value) in [
@@ -608,7 +538,7 @@ async fn s2_patch_changes_given_fields_clears_nulls_and_keeps_identity() {
     .await
     .expect(400);
     // A failed PATCH changed nothing.
-    assert_eq!(subscription(&app, id).await["version"], 2);
+    assert_eq!(app.subscription(id).await["version"], 2);
     // A PATCH that changes nothing keeps the version.
     let same = app
         .patch(&path, &app.staff, json!({"source_code": "web"}))
@@ -622,12 +552,10 @@ async fn s2_patch_changes_given_fields_clears_nulls_and_keeps_identity() {
 #[tokio::test]
 async fn s2_a_separate_bill_to_contact_survives_edits_that_do_not_mention_it() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let payer = app.person("NM", "Payer").await;
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "bill_to_id": payer, "accounting_method": "cash"}),
+    let s = app.subscribe(json!({"contact_id": a, "product": "JOURNAL", "bill_to_id": payer, "accounting_method": "cash"}),
     )
     .await;
     assert_eq!(s["bill_to_id"], payer);
@@ -656,13 +584,11 @@ async fn s2_a_separate_bill_to_contact_survives_edits_that_do_not_mention_it() {
 #[tokio::test]
 async fn s2_patch_and_delete_honour_if_match() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "cash"}),
-    )
-    .await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "cash"}))
+        .await;
     let path = format!("/subscriptions/{}", id_of(&s));
     let first = etag(&app.get(&path, &app.staff).await.expect(200));
     assert_eq!(first, "\"1\"");
@@ -699,7 +625,7 @@ async fn s2_patch_and_delete_honour_if_match() {
     )
     .await
     .problem(412, "precondition_failed");
-    assert_eq!(subscription(&app, id_of(&s)).await["source_code"], "one");
+    assert_eq!(app.subscription(id_of(&s)).await["source_code"], "one");
     app.send(
         Method::DELETE,
         &path,
@@ -735,22 +661,26 @@ async fn s2_patch_and_delete_honour_if_match() {
 #[tokio::test]
 async fn s2_list_filters_and_pagination() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let b = app.person("NM", "Bell").await;
     let payer = app.person("NM", "Payer").await;
-    let s1 = id_of(&subscribe(&app, json!({"contact_id": a, "product": "CHAPT/EAST"})).await);
+    let s1 = id_of(
+        &app.subscribe(json!({"contact_id": a, "product": "CHAPT/EAST"}))
+            .await,
+    );
     let s2 = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "JOURNAL", "status": "I", "bill_to_id": payer}),
         )
         .await,
     );
-    let s3 = id_of(&subscribe(&app, json!({"contact_id": b, "product": "CHAPT/EAST"})).await);
+    let s3 = id_of(
+        &app.subscribe(json!({"contact_id": b, "product": "CHAPT/EAST"}))
+            .await,
+    );
     let s4 = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": b, "product": "MDUES", "is_membership_component": true}),
         )
         .await,
@@ -885,13 +815,11 @@ async fn s2_list_filters_and_pagination() {
 #[tokio::test]
 async fn s3_status_accepts_every_word_in_any_case_and_json_booleans() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "status": "n"}),
-    )
-    .await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "JOURNAL", "status": "n"}))
+        .await;
     assert_eq!(s["status"], "inactive");
     let path = format!("/subscriptions/{}", id_of(&s));
     let active = [
@@ -941,24 +869,20 @@ async fn s3_status_accepts_every_word_in_any_case_and_json_booleans() {
         assert_eq!(r.body["status"], "inactive", "{off}");
     }
     // Creation takes the same words.
-    let b = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "CHAPT/EAST", "status": "yEs"}),
-    )
-    .await;
+    let b = app
+        .subscribe(json!({"contact_id": a, "product": "CHAPT/EAST", "status": "yEs"}))
+        .await;
     assert_eq!(b["status"], "active");
-    let c = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "CHAPT/WEST", "status": false}),
-    )
-    .await;
+    let c = app
+        .subscribe(json!({"contact_id": a, "product": "CHAPT/WEST", "status": false}))
+        .await;
     assert_eq!(c["status"], "inactive");
 }
 
 #[tokio::test]
 async fn s3_other_status_words_are_rejected_listing_the_accepted_ones() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     for bad in [
         json!("maybe"),
@@ -991,7 +915,9 @@ async fn s3_other_status_words_are_rejected_listing_the_accepted_ones() {
         assert_field_error(&r, "status", "");
     }
     assert!(ids(&app, "").await.is_empty());
-    let s = subscribe(&app, json!({"contact_id": a, "product": "JOURNAL"})).await;
+    let s = app
+        .subscribe(json!({"contact_id": a, "product": "JOURNAL"}))
+        .await;
     let r = app
         .patch(
             &format!("/subscriptions/{}", id_of(&s)),
@@ -1001,7 +927,7 @@ async fn s3_other_status_words_are_rejected_listing_the_accepted_ones() {
         .await
         .problem(422, "validation_failed");
     assert_field_error(&r, "status", "1/TRUE/Y/YES/T/ACTIVE/A");
-    assert_eq!(subscription(&app, id_of(&s)).await["status"], "active");
+    assert_eq!(app.subscription(id_of(&s)).await["status"], "active");
 }
 
 // ---------------------------------------------------------------- S-4
@@ -1009,19 +935,19 @@ async fn s3_other_status_words_are_rejected_listing_the_accepted_ones() {
 #[tokio::test]
 async fn s4_billed_accrual_subscriptions_lock_their_dates_and_name_the_fields() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
-    let s = subscribe(
-        &app,
-        json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "accrual",
+    let s = app
+        .subscribe(
+            json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "accrual",
             "begin_date": "2025-01-01", "paid_through": "2025-12-31", "bill_date": "2025-12-01",
             "bill_begin": "2026-01-01", "bill_through": "2026-12-31", "source_code": "web"}),
-    )
-    .await;
+        )
+        .await;
     let id = id_of(&s);
     let path = format!("/subscriptions/{id}");
-    mark_billed(&app, id).await;
-    let billed = subscription(&app, id).await;
+    app.mark_billed(id).await;
+    let billed = app.subscription(id).await;
     assert_eq!(billed["billed"], true);
 
     let r = app
@@ -1062,7 +988,7 @@ async fn s4_billed_accrual_subscriptions_lock_their_dates_and_name_the_fields() 
         .problem(422, "locked_field");
     assert_field_error(&r, "accounting_method", "");
     // Nothing changed, not even the unlocked field sent with locked ones.
-    assert_eq!(subscription(&app, id).await, billed);
+    assert_eq!(app.subscription(id).await, billed);
 
     // Other fields still change; resending a locked date unchanged is fine.
     let r = app
@@ -1092,21 +1018,20 @@ async fn s4_billed_accrual_subscriptions_lock_their_dates_and_name_the_fields() 
 #[tokio::test]
 async fn s4_cash_billed_and_unbilled_subscriptions_may_change_dates() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let dates = json!({"begin_date": "2026-01-01", "paid_through": "2026-12-31",
         "bill_date": "2026-12-01", "bill_begin": "2027-01-01", "bill_through": "2027-12-31"});
 
     // Billed on a cash basis.
     let cash = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "cash",
                 "begin_date": "2025-01-01"}),
         )
         .await,
     );
-    mark_billed(&app, cash).await;
+    app.mark_billed(cash).await;
     let r = app
         .patch(&format!("/subscriptions/{cash}"), &app.staff, dates.clone())
         .await
@@ -1133,8 +1058,7 @@ async fn s4_cash_billed_and_unbilled_subscriptions_may_change_dates() {
 
     // Accrual but not billed yet.
     let unbilled = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "CHAPT/EAST", "accounting_method": "accrual"}),
         )
         .await,
@@ -1166,11 +1090,10 @@ async fn s4_cash_billed_and_unbilled_subscriptions_may_change_dates() {
 #[tokio::test]
 async fn s5_accrual_subscriptions_cannot_be_deleted_cash_ones_can() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let accrual = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "JOURNAL", "accounting_method": "accrual"}),
         )
         .await,
@@ -1182,7 +1105,7 @@ async fn s5_accrual_subscriptions_cannot_be_deleted_cash_ones_can() {
     let d = detail(&r);
     assert!(d.contains("accrual"), "{d}");
     assert!(d.contains("inactive"), "{d}");
-    assert_eq!(subscription(&app, accrual).await["version"], 1);
+    assert_eq!(app.subscription(accrual).await["version"], 1);
     // The way out: make it inactive.
     let r = app
         .patch(
@@ -1198,8 +1121,7 @@ async fn s5_accrual_subscriptions_cannot_be_deleted_cash_ones_can() {
         .problem(409, "conflict");
 
     let cash = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "CHAPT/EAST", "accounting_method": "cash"}),
         )
         .await,
@@ -1218,18 +1140,18 @@ async fn s5_accrual_subscriptions_cannot_be_deleted_cash_ones_can() {
     assert_eq!(ids(&app, "").await, vec![accrual]);
     // A billed cash subscription may be deleted too.
     let billed_cash = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "CHAPT/WEST", "accounting_method": "cash"}),
         )
         .await,
     );
-    mark_billed(&app, billed_cash).await;
+    app.mark_billed(billed_cash).await;
     app.delete(&format!("/subscriptions/{billed_cash}"), &app.staff)
         .await
         .expect(204);
     // The key is free again once deleted.
-    subscribe(&app, json!({"contact_id": a, "product": "CHAPT/EAST"})).await;
+    app.subscribe(json!({"contact_id": a, "product": "CHAPT/EAST"}))
+        .await;
 }
 
 // ---------------------------------------------------------------- S-6
@@ -1237,7 +1159,7 @@ async fn s5_accrual_subscriptions_cannot_be_deleted_cash_ones_can() {
 #[tokio::test]
 async fn s6_bill_flag_and_billed_amount_decide_each_other_on_create() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let mut n = 0;
     let mut contact = || {
         n += 1;
@@ -1281,12 +1203,12 @@ async fn s6_bill_flag_and_billed_amount_decide_each_other_on_create() {
     // false + amount, under Membership or not.
     for member in [true, false] {
         let c = contact().await;
-        let s = subscribe(
-            &app,
-            json!({"contact_id": c, "product": "MDUES", "bill_subscription": false,
+        let s = app
+            .subscribe(
+                json!({"contact_id": c, "product": "MDUES", "bill_subscription": false,
                 "is_membership_component": member, "billed_amount": "10.00"}),
-        )
-        .await;
+            )
+            .await;
         assert_eq!(s["bill_subscription"], false);
         assert_eq!(s["is_membership_component"], member);
         assert_eq!(s["billed_amount"], "10.00");
@@ -1294,39 +1216,39 @@ async fn s6_bill_flag_and_billed_amount_decide_each_other_on_create() {
     // true, under Membership or not, amount left empty.
     for member in [true, false] {
         let c = contact().await;
-        let s = subscribe(
-            &app,
-            json!({"contact_id": c, "product": "MDUES", "bill_subscription": true,
+        let s = app
+            .subscribe(
+                json!({"contact_id": c, "product": "MDUES", "bill_subscription": true,
                 "is_membership_component": member}),
-        )
-        .await;
+            )
+            .await;
         assert_eq!(s["bill_subscription"], true);
         assert_eq!(s["is_membership_component"], member);
         assert!(s["billed_amount"].is_null());
     }
     // Neither flag and no amount: billed at the price, not under Membership.
     let c = contact().await;
-    let s = subscribe(&app, json!({"contact_id": c, "product": "JOURNAL"})).await;
+    let s = app
+        .subscribe(json!({"contact_id": c, "product": "JOURNAL"}))
+        .await;
     assert_eq!(s["bill_subscription"], true);
     assert_eq!(s["is_membership_component"], false);
     assert!(s["billed_amount"].is_null());
     // An amount without the flag: a fixed amount, not billed.
     let c = contact().await;
-    let s = subscribe(
-        &app,
-        json!({"contact_id": c, "product": "JOURNAL", "billed_amount": "15.00"}),
-    )
-    .await;
+    let s = app
+        .subscribe(json!({"contact_id": c, "product": "JOURNAL", "billed_amount": "15.00"}))
+        .await;
     assert_eq!(s["bill_subscription"], false);
     assert_eq!(s["billed_amount"], "15.00");
     // Flags also take yes/no words.
     let c = contact().await;
-    let s = subscribe(
-        &app,
-        json!({"contact_id": c, "product": "JOURNAL", "bill_subscription": "N",
+    let s = app
+        .subscribe(
+            json!({"contact_id": c, "product": "JOURNAL", "bill_subscription": "N",
             "is_membership_component": "yes", "billed_amount": 3}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s["bill_subscription"], false);
     assert_eq!(s["is_membership_component"], true);
     let r = app
@@ -1343,9 +1265,12 @@ async fn s6_bill_flag_and_billed_amount_decide_each_other_on_create() {
 #[tokio::test]
 async fn s6_patch_keeps_the_flag_and_the_amount_consistent() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
-    let billed = id_of(&subscribe(&app, json!({"contact_id": a, "product": "JOURNAL"})).await);
+    let billed = id_of(
+        &app.subscribe(json!({"contact_id": a, "product": "JOURNAL"}))
+            .await,
+    );
     let path = format!("/subscriptions/{billed}");
     // Billed at the price: an amount alone is refused.
     let r = app
@@ -1394,14 +1319,21 @@ async fn s6_patch_keeps_the_flag_and_the_amount_consistent() {
 #[tokio::test]
 async fn s7_chapters_are_subscriptions_to_chapt_products() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let a = app.person("NM", "Ames").await;
     let b = app.person("NM", "Bell").await;
-    let east = subscribe(&app, json!({"contact_id": a, "product": "CHAPT/EAST"})).await;
+    let east = app
+        .subscribe(json!({"contact_id": a, "product": "CHAPT/EAST"}))
+        .await;
     assert_eq!(east["product"], "CHAPT/EAST");
-    let west = subscribe(&app, json!({"contact_id": a, "product": "CHAPT/WEST"})).await;
-    let east_b = subscribe(&app, json!({"contact_id": b, "product": "CHAPT/EAST"})).await;
-    subscribe(&app, json!({"contact_id": b, "product": "JOURNAL"})).await;
+    let west = app
+        .subscribe(json!({"contact_id": a, "product": "CHAPT/WEST"}))
+        .await;
+    let east_b = app
+        .subscribe(json!({"contact_id": b, "product": "CHAPT/EAST"}))
+        .await;
+    app.subscribe(json!({"contact_id": b, "product": "JOURNAL"}))
+        .await;
 
     assert_eq!(
         ids(&app, "product=CHAPT%2FEAST").await,
@@ -1459,11 +1391,8 @@ async fn s8_one_active_subscription_per_formula_family() {
     let a = app.person("NM", "Ames").await;
     let b = app.person("NM", "Bell").await;
     let am1 = id_of(
-        &subscribe(
-            &app,
-            json!({"contact_id": a, "product": "AM_1", "status": "A"}),
-        )
-        .await,
+        &app.subscribe(json!({"contact_id": a, "product": "AM_1", "status": "A"}))
+            .await,
     );
     let r = app
         .post(
@@ -1479,20 +1408,15 @@ async fn s8_one_active_subscription_per_formula_family() {
         r.text
     );
     // The tax companion is not in the family.
-    subscribe(
-        &app,
-        json!({"contact_id": a, "product": "AM_1_GST", "status": "A"}),
-    )
-    .await;
+    app.subscribe(json!({"contact_id": a, "product": "AM_1_GST", "status": "A"}))
+        .await;
     // Another contact is not affected.
-    subscribe(&app, json!({"contact_id": b, "product": "AM_2"})).await;
+    app.subscribe(json!({"contact_id": b, "product": "AM_2"}))
+        .await;
     // An inactive one may be held beside the active one ...
     let am2 = id_of(
-        &subscribe(
-            &app,
-            json!({"contact_id": a, "product": "AM_2", "status": "I"}),
-        )
-        .await,
+        &app.subscribe(json!({"contact_id": a, "product": "AM_2", "status": "I"}))
+            .await,
     );
     // ... but not made active while AM_1 is.
     let r = app
@@ -1504,7 +1428,7 @@ async fn s8_one_active_subscription_per_formula_family() {
         .await
         .problem(409, "conflict");
     assert!(detail(&r).contains("AM_1"), "{}", r.text);
-    assert_eq!(subscription(&app, am2).await["status"], "inactive");
+    assert_eq!(app.subscription(am2).await["status"], "inactive");
     // Switching: AM_1 inactive first, then AM_2 active.
     app.patch(
         &format!("/subscriptions/{am1}"),
@@ -1541,7 +1465,8 @@ async fn s8_one_active_subscription_per_formula_family() {
     .await
     .expect(200);
     // Products outside any formula family are unaffected (M's fixed dues list).
-    subscribe(&app, json!({"contact_id": a, "product": "MDUES"})).await;
+    app.subscribe(json!({"contact_id": a, "product": "MDUES"}))
+        .await;
 }
 
 // ---------------------------------------------------------------- C-7
@@ -1549,38 +1474,36 @@ async fn s8_one_active_subscription_per_formula_family() {
 #[tokio::test]
 async fn c7_contact_paid_through_follows_its_membership_components() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     app.create_product("LIFE", "dues", "0.00").await;
     let a = app.person("NM", "Ames").await;
     let b = app.person("NM", "Bell").await;
-    assert!(contact_paid_through(&app, a).await.is_null());
-    let other = subscribe(
-        &app,
-        json!({"contact_id": b, "product": "MDUES", "is_membership_component": true,
+    assert!(app.paid_through(a).await.is_null());
+    let other = app
+        .subscribe(
+            json!({"contact_id": b, "product": "MDUES", "is_membership_component": true,
             "paid_through": "2030-12-31"}),
-    )
-    .await;
-    assert_eq!(contact_paid_through(&app, b).await, "2030-12-31");
+        )
+        .await;
+    assert_eq!(app.paid_through(b).await, "2030-12-31");
 
     // Create.
     let dues = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "MDUES", "is_membership_component": true,
                 "paid_through": "2025-12-31"}),
         )
         .await,
     );
-    assert_eq!(contact_paid_through(&app, a).await, "2025-12-31");
+    assert_eq!(app.paid_through(a).await, "2025-12-31");
     // A non-component subscription does not touch it.
     let journal = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "JOURNAL", "paid_through": "2031-01-31"}),
         )
         .await,
     );
-    assert_eq!(contact_paid_through(&app, a).await, "2025-12-31");
+    assert_eq!(app.paid_through(a).await, "2025-12-31");
     app.patch(
         &format!("/subscriptions/{journal}"),
         &app.staff,
@@ -1588,17 +1511,16 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
     )
     .await
     .expect(200);
-    assert_eq!(contact_paid_through(&app, a).await, "2025-12-31");
+    assert_eq!(app.paid_through(a).await, "2025-12-31");
     // The latest of several components wins.
     let life = id_of(
-        &subscribe(
-            &app,
+        &app.subscribe(
             json!({"contact_id": a, "product": "LIFE", "is_membership_component": true,
                 "paid_through": "2026-06-30", "accounting_method": "cash"}),
         )
         .await,
     );
-    assert_eq!(contact_paid_through(&app, a).await, "2026-06-30");
+    assert_eq!(app.paid_through(a).await, "2026-06-30");
     // PATCH moves it, either way.
     app.patch(
         &format!("/subscriptions/{life}"),
@@ -1607,7 +1529,7 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
     )
     .await
     .expect(200);
-    assert_eq!(contact_paid_through(&app, a).await, "2025-12-31");
+    assert_eq!(app.paid_through(a).await, "2025-12-31");
     app.patch(
         &format!("/subscriptions/{dues}"),
         &app.staff,
@@ -1615,7 +1537,7 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
     )
     .await
     .expect(200);
-    assert_eq!(contact_paid_through(&app, a).await, "2027-03-31");
+    assert_eq!(app.paid_through(a).await, "2027-03-31");
     // No longer a component: it stops counting.
     app.patch(
         &format!("/subscriptions/{dues}"),
@@ -1624,7 +1546,7 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
     )
     .await
     .expect(200);
-    assert_eq!(contact_paid_through(&app, a).await, "2024-01-31");
+    assert_eq!(app.paid_through(a).await, "2024-01-31");
     // Becoming a component again counts again.
     app.patch(
         &format!("/subscriptions/{journal}"),
@@ -1633,7 +1555,7 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
     )
     .await
     .expect(200);
-    assert_eq!(contact_paid_through(&app, a).await, "2032-01-31");
+    assert_eq!(app.paid_through(a).await, "2032-01-31");
     app.patch(
         &format!("/subscriptions/{journal}"),
         &app.staff,
@@ -1641,7 +1563,7 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
     )
     .await
     .expect(200);
-    assert_eq!(contact_paid_through(&app, a).await, "2024-01-31");
+    assert_eq!(app.paid_through(a).await, "2024-01-31");
     // A failed change (S-1 unknown bill-to) leaves it.
     app.patch(
         &format!("/subscriptions/{life}"),
@@ -1650,16 +1572,16 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
     )
     .await
     .problem(422, "validation_failed");
-    assert_eq!(contact_paid_through(&app, a).await, "2024-01-31");
+    assert_eq!(app.paid_through(a).await, "2024-01-31");
     // Deleting the only component clears it.
     app.delete(&format!("/subscriptions/{life}"), &app.staff)
         .await
         .expect(204);
-    assert!(contact_paid_through(&app, a).await.is_null());
+    assert!(app.paid_through(a).await.is_null());
     // The other contact never moved.
-    assert_eq!(contact_paid_through(&app, b).await, "2030-12-31");
+    assert_eq!(app.paid_through(b).await, "2030-12-31");
     assert_eq!(
-        subscription(&app, id_of(&other)).await["paid_through"],
+        app.subscription(id_of(&other)).await["paid_through"],
         "2030-12-31"
     );
 }
@@ -1671,12 +1593,16 @@ async fn c7_contact_paid_through_follows_its_membership_components() {
 #[tokio::test]
 async fn sec1_members_see_only_their_own_subscriptions_and_cannot_write() {
     let app = spawn().await;
-    setup(&app).await;
+    app.doctors_with_subscription_products().await;
     let mine = app.person("NM", "Mine").await;
     let other = app.person("NM", "Other").await;
     let member = app.member_token(mine).await;
-    let own = subscribe(&app, json!({"contact_id": mine, "product": "CHAPT/EAST"})).await;
-    let theirs = subscribe(&app, json!({"contact_id": other, "product": "CHAPT/EAST"})).await;
+    let own = app
+        .subscribe(json!({"contact_id": mine, "product": "CHAPT/EAST"}))
+        .await;
+    let theirs = app
+        .subscribe(json!({"contact_id": other, "product": "CHAPT/EAST"}))
+        .await;
 
     app.post(
         "/subscriptions",

@@ -3,13 +3,11 @@
 
 use std::process::Command;
 
-mod support;
-
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
-use support::database;
+use tests::{drop_database, fresh_database};
 
 fn ams(url: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ams"))
+    let out = Command::new(env!("CARGO_BIN_EXE_ams-cli"))
         .args(args)
         .env("AMS_DATABASE_URL", url)
         .env("AMS_ADMIN_PASSWORD", "cli-expire-admin-password")
@@ -44,7 +42,7 @@ async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn l1_ams_expire_previews_then_expires_from_the_command_line() {
-    let (url, _dir) = database().await;
+    let (url, _dir) = fresh_database().await;
     ams(&url, &["demo-data", "--example", "e1"]);
     let db = Database::connect(&url).await.expect("connect");
     db.execute_unprepared(
@@ -96,5 +94,5 @@ async fn l1_ams_expire_previews_then_expires_from_the_command_line() {
         2
     );
     let _ = db.close().await;
-    support::drop_database(&url).await;
+    drop_database(&url).await;
 }

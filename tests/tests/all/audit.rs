@@ -99,12 +99,7 @@ async fn a_failed_write_and_a_read_leave_no_event() {
 #[tokio::test]
 async fn joining_paying_importing_and_a_renewal_run_are_each_recorded_once() {
     let app = spawn().await;
-    app.doctors().await;
-    app.set_settings(json!({"default_billing_time": "annual", "fiscal_year_start_month": 1}))
-        .await;
-    let cycle = app
-        .create_cycle(json!({"name": "Audit join", "customer_types": ["M"], "join_item_set": true}))
-        .await;
+    let cycle = app.doctors_with_join_cycle("Audit join").await;
     let contact = app.person("NM", "Payer").await;
     let invoice = app
         .join_and_pay(contact, "Audit join", "2026-01-01", "2026-01-05")

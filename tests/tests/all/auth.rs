@@ -212,10 +212,13 @@ async fn staff_create_logins_members_need_a_contact() {
     .problem(403, "forbidden");
 }
 
-/// SEC-1: every endpoint under each role. Anonymous: 401. Member: 403 on staff endpoints,
-/// 404 for another contact's record, their own data only. Staff: everything but `/me`.
+/// SEC-1, the answers `access_matrix.rs` leaves open. It generates every operation's 401
+/// without a token, a member's 403 on staff operations, staff's 403 on `/me`, another member's
+/// 404 on the member's records and staff's admission; where a member is admitted it only
+/// refuses 401, 403 and a 404 on their own records. These are the exact answers there: their
+/// own records, the reference data they may read, `/me`, and an invoice that does not exist.
 #[tokio::test]
-async fn sec1_role_matrix_over_every_endpoint() {
+async fn sec1_what_a_member_gets_where_admitted() {
     let app = spawn().await;
     app.doctors().await;
     app.create_product("CHAPT/EAST", "chapter", "25.00").await;
@@ -223,71 +226,16 @@ async fn sec1_role_matrix_over_every_endpoint() {
     let other = app.person("NM", "Other").await;
     let member = app.member_token(mine).await;
     let another = app.member_token(other).await;
-    let subscribe = |contact: i64| {
-        app.post(
-            "/subscriptions",
-            &app.staff,
-            json!({"contact_id": contact, "product": "CHAPT/EAST"}),
-        )
-    };
-    let sub_mine = subscribe(mine).await.expect(201).body["id"]
+    let sub_mine = app
+        .subscribe(json!({"contact_id": mine, "product": "CHAPT/EAST"}))
+        .await["id"]
         .as_i64()
         .unwrap();
-    let sub_other = subscribe(other).await.expect(201).body["id"]
-        .as_i64()
-        .unwrap();
-    let rule = app
-        .post(
-            "/pricing-rules",
-            &app.staff,
-            json!({"product": "MDUES", "price": "100.00", "customer_type": "M"}),
-        )
-        .await
-        .expect(201)
-        .body["id"]
-        .as_i64()
-        .unwrap();
-    app.post(
-        "/pricing-groups",
-        &app.staff,
-        json!({"code": "CONSORT", "name": "Consortium"}),
-    )
-    .await
-    .expect(201);
 
     // (method, path, body, member status, staff status)
     let cases: Vec<(Method, String, Option<Value>, u16, u16)> = vec![
-        (Method::GET, "/settings/membership".into(), None, 403, 200),
-        (
-            Method::PUT,
-            "/settings/membership".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
         (Method::GET, "/customer-types".into(), None, 200, 200),
         (Method::GET, "/customer-types/M".into(), None, 200, 200),
-        (
-            Method::POST,
-            "/customer-types".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
-        (
-            Method::PATCH,
-            "/customer-types/M".into(),
-            Some(json!({"name": "Member"})),
-            403,
-            200,
-        ),
-        (
-            Method::DELETE,
-            "/customer-types/NOPE".into(),
-            None,
-            403,
-            404,
-        ),
         (Method::GET, "/billing-categories".into(), None, 200, 200),
         (
             Method::GET,
@@ -296,161 +244,9 @@ async fn sec1_role_matrix_over_every_endpoint() {
             200,
             200,
         ),
-        (
-            Method::POST,
-            "/billing-categories".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
-        (
-            Method::PATCH,
-            "/billing-categories/REG".into(),
-            Some(json!({"name": "Regular"})),
-            403,
-            200,
-        ),
-        (
-            Method::DELETE,
-            "/billing-categories/NOPE".into(),
-            None,
-            403,
-            404,
-        ),
-        (Method::GET, "/contact-statuses".into(), None, 403, 200),
-        (Method::GET, "/contact-statuses/A".into(), None, 403, 200),
-        (
-            Method::POST,
-            "/contact-statuses".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
-        (
-            Method::PATCH,
-            "/contact-statuses/A".into(),
-            Some(json!({"name": "Active"})),
-            403,
-            200,
-        ),
-        (
-            Method::DELETE,
-            "/contact-statuses/NOPE".into(),
-            None,
-            403,
-            404,
-        ),
         (Method::GET, "/products".into(), None, 200, 200),
         (Method::GET, "/products/CHAPT%2FEAST".into(), None, 200, 200),
-        (Method::POST, "/products".into(), Some(json!({})), 403, 422),
-        (
-            Method::PATCH,
-            "/products/MDUES".into(),
-            Some(json!({"name": "Dues"})),
-            403,
-            200,
-        ),
-        (Method::DELETE, "/products/NOPE".into(), None, 403, 404),
-        // SEC-1: members read products with their default prices, never pricing rules or the
-        // price a rule gives.
-        (Method::GET, "/products/MDUES/price".into(), None, 403, 200),
-        (Method::GET, "/pricing-rules".into(), None, 403, 200),
-        (
-            Method::POST,
-            "/pricing-rules".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
-        (
-            Method::GET,
-            format!("/pricing-rules/{rule}"),
-            None,
-            403,
-            200,
-        ),
-        (
-            Method::PATCH,
-            format!("/pricing-rules/{rule}"),
-            Some(json!({"price": "110.00"})),
-            403,
-            200,
-        ),
-        (
-            Method::DELETE,
-            "/pricing-rules/999999".into(),
-            None,
-            403,
-            404,
-        ),
-        (Method::GET, "/pricing-groups".into(), None, 403, 200),
-        (
-            Method::POST,
-            "/pricing-groups".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
-        (
-            Method::GET,
-            "/pricing-groups/CONSORT".into(),
-            None,
-            403,
-            200,
-        ),
-        (
-            Method::PATCH,
-            "/pricing-groups/CONSORT".into(),
-            Some(json!({"name": "Consortium"})),
-            403,
-            200,
-        ),
-        (
-            Method::DELETE,
-            "/pricing-groups/NOPE".into(),
-            None,
-            403,
-            404,
-        ),
-        (
-            Method::GET,
-            "/pricing-groups/CONSORT/members".into(),
-            None,
-            403,
-            200,
-        ),
-        (
-            Method::POST,
-            "/pricing-groups/CONSORT/members".into(),
-            Some(json!({"contact_ids": [mine]})),
-            403,
-            200,
-        ),
-        (
-            Method::DELETE,
-            format!("/pricing-groups/CONSORT/members/{other}"),
-            None,
-            403,
-            404,
-        ),
-        (Method::GET, "/contacts".into(), None, 403, 200),
-        (Method::POST, "/contacts".into(), Some(json!({})), 403, 422),
         (Method::GET, format!("/contacts/{mine}"), None, 200, 200),
-        (Method::GET, format!("/contacts/{other}"), None, 404, 200),
-        (
-            Method::PATCH,
-            format!("/contacts/{other}"),
-            Some(json!({"phone": "1"})),
-            404,
-            200,
-        ),
-        (
-            Method::GET,
-            format!("/contacts/{other}/history"),
-            None,
-            404,
-            200,
-        ),
         (
             Method::GET,
             format!("/contacts/{mine}/history"),
@@ -458,7 +254,6 @@ async fn sec1_role_matrix_over_every_endpoint() {
             200,
             200,
         ),
-        (Method::POST, "/users".into(), Some(json!({})), 403, 422),
         (Method::GET, "/me".into(), None, 200, 403),
         (
             Method::PATCH,
@@ -468,105 +263,13 @@ async fn sec1_role_matrix_over_every_endpoint() {
             403,
         ),
         (Method::GET, "/me/history".into(), None, 200, 403),
-        (Method::GET, "/billing-cycles".into(), None, 403, 200),
-        (
-            Method::POST,
-            "/billing-cycles".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
-        (Method::GET, "/billing-cycles/999999".into(), None, 403, 404),
-        (
-            Method::PATCH,
-            "/billing-cycles/999999".into(),
-            Some(json!({})),
-            403,
-            404,
-        ),
-        (
-            Method::DELETE,
-            "/billing-cycles/999999".into(),
-            None,
-            403,
-            404,
-        ),
-        (Method::GET, "/renewal-runs".into(), None, 403, 200),
-        (Method::GET, "/batches/999999".into(), None, 403, 404),
-        (Method::POST, "/batches/999999/post".into(), None, 403, 404),
-        (Method::DELETE, "/batches/999999".into(), None, 403, 404),
-        (
-            Method::POST,
-            format!("/contacts/{other}/renew-in-advance"),
-            Some(json!({"billing_cycle": 999999})),
-            403,
-            422,
-        ),
-        (
-            Method::GET,
-            "/renewal-reminders?billing_cycle=999999".into(),
-            None,
-            403,
-            404,
-        ),
-        (
-            Method::PUT,
-            format!("/contacts/{other}/renew-months"),
-            Some(json!({"renew_months": 24})),
-            403,
-            200,
-        ),
-        (Method::GET, "/renewal-runs/999999".into(), None, 403, 404),
-        (
-            Method::POST,
-            "/renewal-runs".into(),
-            Some(json!({"billing_cycle": 999999, "dry_run": true})),
-            403,
-            422,
-        ),
-        (Method::GET, "/invoices".into(), None, 403, 200),
         (Method::GET, "/invoices/999999".into(), None, 404, 404),
-        (
-            Method::POST,
-            "/invoices/999999/payments".into(),
-            Some(json!({"amount": "1.00", "paid_on": "2026-01-01", "method": "card"})),
-            403,
-            404,
-        ),
-        (
-            Method::POST,
-            "/invoices/999999/void".into(),
-            Some(json!({"reason": "x"})),
-            403,
-            404,
-        ),
-        (
-            Method::POST,
-            "/invoices/999999/cancel".into(),
-            Some(json!({})),
-            403,
-            404,
-        ),
         (
             Method::GET,
             format!("/contacts/{mine}/invoices"),
             None,
             200,
             200,
-        ),
-        (
-            Method::GET,
-            format!("/contacts/{other}/invoices"),
-            None,
-            404,
-            200,
-        ),
-        (
-            Method::POST,
-            format!("/contacts/{other}/join"),
-            Some(json!({"billing_cycle": 999999})),
-            403,
-            422,
         ),
         (Method::GET, "/me/invoices".into(), None, 200, 403),
         (Method::GET, "/me/renewal".into(), None, 404, 403),
@@ -578,40 +281,11 @@ async fn sec1_role_matrix_over_every_endpoint() {
             403,
         ),
         (
-            Method::PATCH,
-            "/invoices/999999".into(),
-            Some(json!({"reason": "x"})),
-            403,
-            404,
-        ),
-        (
-            Method::GET,
-            "/invoices/999999/adjustments".into(),
-            None,
-            403,
-            404,
-        ),
-        (
             Method::POST,
             "/me/join".into(),
             Some(json!({"billing_cycle": 999999})),
             422,
             403,
-        ),
-        (Method::GET, "/subscriptions".into(), None, 403, 200),
-        (
-            Method::POST,
-            "/subscriptions".into(),
-            Some(json!({})),
-            403,
-            422,
-        ),
-        (
-            Method::POST,
-            "/subscriptions/import".into(),
-            Some(json!({})),
-            403,
-            422,
         ),
         (
             Method::GET,
@@ -622,143 +296,13 @@ async fn sec1_role_matrix_over_every_endpoint() {
         ),
         (
             Method::GET,
-            format!("/subscriptions/{sub_other}"),
-            None,
-            404,
-            200,
-        ),
-        (
-            Method::PATCH,
-            format!("/subscriptions/{sub_other}"),
-            Some(json!({"source_code": "x"})),
-            403,
-            200,
-        ),
-        (
-            Method::DELETE,
-            "/subscriptions/999999".into(),
-            None,
-            403,
-            404,
-        ),
-        (
-            Method::GET,
             format!("/contacts/{mine}/subscriptions"),
             None,
             200,
             200,
         ),
-        (
-            Method::GET,
-            format!("/contacts/{other}/subscriptions"),
-            None,
-            404,
-            200,
-        ),
         (Method::GET, "/me/subscriptions".into(), None, 200, 403),
-        (
-            Method::POST,
-            "/membership/expire".into(),
-            Some(json!({"as_of": "2026-01-01", "dry_run": true})),
-            403,
-            200,
-        ),
-        (
-            Method::POST,
-            "/contacts/mass-change".into(),
-            Some(json!({"filter": {}, "set": {}, "dry_run": true})),
-            403,
-            422,
-        ),
-        (
-            Method::POST,
-            "/contacts/purge".into(),
-            Some(json!({"dry_run": true})),
-            403,
-            200,
-        ),
-        (Method::GET, "/audit-events".into(), None, 403, 200),
-        (Method::GET, "/events".into(), None, 403, 200),
-        (Method::GET, "/events/999999".into(), None, 403, 404),
-        (Method::GET, "/webhooks".into(), None, 403, 200),
-        (Method::POST, "/webhooks".into(), Some(json!({})), 403, 422),
-        (Method::GET, "/webhooks/999999".into(), None, 403, 404),
-        (
-            Method::PATCH,
-            "/webhooks/999999".into(),
-            Some(json!({"enabled": false})),
-            403,
-            404,
-        ),
-        (Method::DELETE, "/webhooks/999999".into(), None, 403, 404),
-        (
-            Method::GET,
-            "/webhooks/999999/deliveries".into(),
-            None,
-            403,
-            404,
-        ),
-        (
-            Method::POST,
-            "/webhooks/999999/deliveries/1/redeliver".into(),
-            None,
-            403,
-            404,
-        ),
-        (
-            Method::POST,
-            "/webhooks/999999/reveal-secret".into(),
-            None,
-            403,
-            404,
-        ),
-        (
-            Method::GET,
-            "/segments/previous-members".into(),
-            None,
-            403,
-            200,
-        ),
-        (Method::GET, "/segments/prospects".into(), None, 403, 200),
-        (Method::GET, "/metrics".into(), None, 403, 200),
-        (Method::GET, "/segments".into(), None, 403, 200),
-        (Method::POST, "/segments".into(), Some(json!({})), 403, 422),
-        (Method::GET, "/segments/999999".into(), None, 403, 404),
-        (
-            Method::PATCH,
-            "/segments/999999".into(),
-            Some(json!({"name": "x", "filter": {}})),
-            403,
-            404,
-        ),
-        (Method::DELETE, "/segments/999999".into(), None, 403, 404),
-        (
-            Method::GET,
-            "/segments/999999/contacts".into(),
-            None,
-            403,
-            404,
-        ),
-        (
-            Method::GET,
-            "/reports/membership-mix".into(),
-            None,
-            403,
-            200,
-        ),
-        (
-            Method::GET,
-            "/reports/membership-counts?as_of=2026-01-01".into(),
-            None,
-            403,
-            200,
-        ),
-        (Method::GET, "/reports/billing".into(), None, 403, 200),
     ];
-    let documented: Vec<String> = {
-        let doc = api::spec();
-        doc.paths.paths.keys().cloned().collect()
-    };
     for (method, path, body, member_status, staff_status) in &cases {
         let anon = app
             .send(method.clone(), path, None, body.clone(), &[])
@@ -795,26 +339,6 @@ async fn sec1_role_matrix_over_every_endpoint() {
     app.get(&format!("/contacts/{other}"), &another)
         .await
         .expect(200);
-    // Every documented secured path appears in the matrix.
-    for path in documented {
-        let public = [
-            "/health",
-            "/ready",
-            "/api/v1/auth/token",
-            "/api/v1/auth/register",
-        ];
-        if public.contains(&path.as_str()) {
-            continue;
-        }
-        let short = path.trim_start_matches("/api/v1");
-        let covered = cases.iter().any(|(_, p, ..)| {
-            let p = p.split('?').next().unwrap();
-            let (a, b): (Vec<&str>, Vec<&str>) =
-                (p.split('/').collect(), short.split('/').collect());
-            a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x == y || y.starts_with('{'))
-        });
-        assert!(covered, "{path} is not in the role matrix");
-    }
 }
 
 // ---------------------------------------------------------------- login abuse

@@ -2,7 +2,7 @@
 //! the data of that moment, and a restore refuses a file that is not a sound backup.
 
 use service::Db;
-use tests::{fresh_db, spawn};
+use tests::{drop_database, fresh_database, spawn};
 
 async fn last_names(db: &Db) -> Vec<String> {
     let mut names: Vec<String> = entity::contact::Entity::find()
@@ -37,8 +37,7 @@ async fn a_backup_taken_while_serving_restores_to_that_moment() {
             .is_err()
     );
 
-    let server = std::env::var("AMS_TEST_DATABASE_URL").ok();
-    let (target, _guard) = fresh_db::fresh(server.as_deref()).await;
+    let (target, _guard) = fresh_database().await;
     service::backup::restore(&target, &file)
         .await
         .expect("restore");
@@ -65,7 +64,7 @@ async fn a_backup_taken_while_serving_restores_to_that_moment() {
     .await;
     assert!(created.is_ok(), "{:?}", created.err());
     restored.conn.close().await.expect("close");
-    fresh_db::drop(server.as_deref(), &target).await;
+    drop_database(&target).await;
 }
 
 #[tokio::test]

@@ -1,0 +1,31 @@
+//! Every integration test as a module of one binary, linked once rather than once per file.
+//! A test that needs the process to itself (its peak memory) runs alone in a child process,
+//! see `tests::alone`.
+
+mod access_matrix;
+mod audit;
+mod auth;
+mod backup;
+mod billing;
+mod billing_cycles;
+mod cli_expire;
+mod concurrency;
+mod contacts;
+mod conventions;
+mod demo;
+mod events;
+mod exports;
+mod faults;
+mod json_logs;
+mod killed_run;
+mod lifecycle;
+mod openapi;
+mod pricing;
+mod reference_data;
+mod renewals;
+mod reports;
+mod security;
+mod segments;
+mod smoke;
+mod subscription_import;
+mod subscriptions;
