@@ -10,7 +10,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::BytesMut;
-use actix_web::{Error, HttpMessage, web};
+use actix_web::{Error, HttpMessage};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tracing::Instrument;
@@ -90,7 +90,8 @@ pub async fn refuse_control_text(
 fn control_text_problem(req: &ServiceRequest) -> Option<crate::problem::ApiError> {
     // Well-formed values refused for their text, as in bodies: 422.
     let refused = |field: &str, message: String| service::Error::invalid(field, message).into();
-    let path = percent_decoded(req.path());
+    // Decoded as the router decodes path parameters.
+    let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
     if let Err(message) = service::text::check(&path, false) {
         return Some(refused("path", message));
     }
@@ -103,27 +104,6 @@ fn control_text_problem(req: &ServiceRequest) -> Option<crate::problem::ApiError
             .err()
             .map(|message| refused(name, message))
     })
-}
-
-/// `%XX` sequences decoded (as the router decodes path parameters); other bytes kept.
-fn percent_decoded(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push(((hex(h).unwrap_or(0) << 4) | hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A response made from an error that is not one of ours (middleware such as CORS answers
@@ -182,8 +162,7 @@ pub async fn audit(
         return next.call(req).await;
     }
     let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
-    let action = req
-        .app_data::<web::Data<RouteTable>>()
+    let action = RouteTable::of(req.request())
         .and_then(|table| table.operation_id(req.method().as_str(), &pattern))
         .unwrap_or_else(|| format!("{} {pattern}", req.method()));
     let subject = match req.query_string() {
