@@ -71,10 +71,6 @@ pub async fn replay(conn: &impl ConnectionTrait, key: &Key) -> Result<Option<Sto
     else {
         return Ok(None);
     };
-    // A claim another transaction committed before its response: a renewal run still going.
-    if row.status == IN_PROGRESS {
-        return Err(in_progress());
-    }
     if row.request_hash != key.request_hash {
         return Err(Error::invalid(
             "Idempotency-Key",
@@ -128,14 +124,25 @@ pub async fn finish(conn: &impl ConnectionTrait, key: &Key, response: &Stored) -
     Ok(())
 }
 
-/// Gives up a key claimed by [`begin`] whose work failed after the claim was committed (a
-/// renewal run commits page by page), so that a retry with the key does the work again.
-pub async fn release(conn: &impl ConnectionTrait, key: &Key) -> Result<()> {
-    k::Entity::delete_many()
-        .filter(k::Column::Scope.eq(key.scope.clone()))
-        .filter(k::Column::Key.eq(key.key.clone()))
-        .filter(k::Column::Status.eq(IN_PROGRESS))
-        .exec(conn)
-        .await?;
+/// Stores the response of work that commits in several transactions (a renewal run, page by
+/// page) in the transaction that completes it. No claim is held while such work runs: a claim
+/// left by a killed process would refuse every retry, while the work itself is safe to repeat
+/// . Of two runs with one key, the first to complete keeps its response.
+pub async fn store_first(conn: &impl ConnectionTrait, key: &Key, response: &Stored) -> Result<()> {
+    k::Entity::insert(k::ActiveModel {
+        scope: Set(key.scope.clone()),
+        key: Set(key.key.clone()),
+        request_hash: Set(key.request_hash.clone()),
+        status: Set(i32::from(response.status)),
+        body: Set(response.body.clone()),
+        created_at: Set(clock::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([k::Column::Scope, k::Column::Key])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
     Ok(())
 }

@@ -84,7 +84,7 @@ pub async fn validate_filter(
         .any_tags
         .iter()
         .chain(f.tag.iter())
-        .map(|t| t.trim().to_lowercase())
+        .map(|t| crate::tags::key(t))
         .find(|t| !crate::tags::is_valid(t))
     {
         errors.add(

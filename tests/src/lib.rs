@@ -417,8 +417,7 @@ impl TestApp {
     /// Patches a billing cycle with the `If-Match` of a fresh read.
     pub async fn patch_cycle(&self, id: i64, body: Value) {
         let path = format!("/billing-cycles/{id}");
-        let r = self.get(&path, &self.staff).await.expect(200);
-        let etag = r.header("etag").expect("etag");
+        let etag = values::etag(&self.get(&path, &self.staff).await.expect(200));
         self.send(
             Method::PATCH,
             &path,
@@ -484,13 +483,7 @@ impl TestApp {
 
     /// A contact's history (type changes and the like), as staff read it.
     pub async fn history(&self, contact: i64) -> Vec<Value> {
-        self.get(&format!("/contacts/{contact}/history"), &self.staff)
-            .await
-            .expect(200)
-            .body["items"]
-            .as_array()
-            .cloned()
-            .expect("items")
+        self.items(&format!("/contacts/{contact}/history")).await
     }
 
     /// An invoice as staff read it.

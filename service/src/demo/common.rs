@@ -3,6 +3,8 @@
 use crate::customer_types::NewCustomerType;
 use crate::db::Db;
 use crate::error::Result;
+use crate::pricing::{Conditions, NewRule};
+use crate::products::{NewProduct, ProductType};
 use crate::settings::{self, Settings};
 
 /// What an example loaded.
@@ -43,4 +45,36 @@ pub(super) async fn set_defaults(db: &Db, person: &str, organization: &str) -> R
     )
     .await?;
     Ok(())
+}
+
+/// A product sold for twelve months, active.
+pub(super) fn product(
+    code: String,
+    name: String,
+    product_type: ProductType,
+    cents: i64,
+) -> NewProduct {
+    NewProduct {
+        code,
+        name,
+        product_type,
+        price_cents: cents,
+        term_months: Some(12),
+        active: Some(true),
+    }
+}
+
+/// A pricing rule.
+pub(super) fn rule(
+    product: impl Into<String>,
+    cents: i64,
+    conditions: Conditions,
+    priority: i32,
+) -> NewRule {
+    NewRule {
+        product: product.into(),
+        price_cents: cents,
+        conditions,
+        priority,
+    }
 }

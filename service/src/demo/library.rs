@@ -13,7 +13,7 @@ use crate::products::{self, NewProduct, ProductType};
 use crate::subscriptions::{import, input, plan::Action};
 use crate::{billing_categories, db::Db};
 
-use super::common::{Loaded, set_defaults, ty};
+use super::common::{Loaded, product, rule, set_defaults, ty};
 
 /// Member types: code, name, dues in cents, division base price in cents.
 const MEMBER_TYPES: [(&str, &str, i64, i64); 4] = [
@@ -55,26 +55,6 @@ const ROUND_TABLES: [&str; 20] = [
 fn pct(cents: i64, percent: i64) -> i64 {
     // Whole dollars: prices are published as round figures.
     (cents * percent / 100 + 50) / 100 * 100
-}
-
-fn product(code: String, name: String, product_type: ProductType, cents: i64) -> NewProduct {
-    NewProduct {
-        code,
-        name,
-        product_type,
-        price_cents: cents,
-        term_months: Some(12),
-        active: Some(true),
-    }
-}
-
-fn rule(product: &str, cents: i64, conditions: Conditions, priority: i32) -> NewRule {
-    NewRule {
-        product: product.into(),
-        price_cents: cents,
-        conditions,
-        priority,
-    }
 }
 
 fn when(customer_type: &str, category: Option<&str>) -> Conditions {
@@ -129,7 +109,7 @@ impl Catalogue {
         ));
         for (cat, _, share) in CATEGORIES {
             self.rules.push(rule(
-                &dues_code(code),
+                dues_code(code),
                 pct(dues, share),
                 when(code, Some(cat)),
                 0,

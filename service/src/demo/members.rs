@@ -12,10 +12,10 @@ use entity::contact as c;
 use entity::contact_tag as tag;
 use entity::subscription as s;
 
-use super::common::Loaded;
+use super::common::{Loaded, product, rule};
 use crate::error::{Error, Result};
 use crate::pricing::{self, Conditions, NewRule};
-use crate::products::{self, NewProduct, ProductType};
+use crate::products::{self, ProductType};
 use crate::{db::Db, sql, terms};
 
 pub const CHAPTERS: usize = 50;
@@ -69,14 +69,6 @@ const LAST: [&str; 12] = [
 
 /// The journal, the chapters and 1,000 pricing rules, on top of E-1.
 async fn catalogue(db: &Db) -> Result<u64> {
-    let product = |code: String, name: String, product_type: ProductType, cents: i64| NewProduct {
-        code,
-        name,
-        product_type,
-        price_cents: cents,
-        term_months: Some(12),
-        active: Some(true),
-    };
     products::create(
         db,
         product(
@@ -106,15 +98,6 @@ async fn catalogue(db: &Db) -> Result<u64> {
     let n = rules.len() as u64;
     pricing::create_many(db, rules).await?;
     Ok(n)
-}
-
-fn rule(product: String, cents: i64, conditions: Conditions, priority: i32) -> NewRule {
-    NewRule {
-        product,
-        price_cents: cents,
-        conditions,
-        priority,
-    }
 }
 
 /// Per chapter and category (the `k`th): a price per type, a bundle price with the journal,
@@ -170,7 +153,7 @@ fn journal_rules(rules: &mut Vec<NewRule>) {
             valid_to: Some(terms::add_months(valid_from, 1) - Days::new(1)),
             ..Default::default()
         };
-        rules.push(rule(JOURNAL.into(), 3_000 + 10 * k, when, 0));
+        rules.push(rule(JOURNAL, 3_000 + 10 * k, when, 0));
     }
 }
 

@@ -482,11 +482,7 @@ pub async fn update(
     let txn = db.write().await?;
     let current = get(&txn, id).await?;
     let rule = patched(&current, patch);
-    let rules = std::slice::from_ref(&rule);
-    let known = known(&txn, rules).await?;
-    let mut errors = Errors::new();
-    check(&mut errors, "", &rule, &known);
-    errors.into_result()?;
+    check_all(&txn, std::slice::from_ref(&rule)).await?;
     check_version(expected_version, current.version)?;
 
     let saved = saved_rules(&txn, BTreeSet::from([rule.product.as_str()]), Some(id)).await?;

@@ -311,12 +311,7 @@ impl PagePlanner<'_> {
     ) -> std::result::Result<Bill, build::Skip> {
         let mut buyer = self.buyers.get(&contact.id).cloned().unwrap_or_default();
         // Priced as the type billed (L-5).
-        if let Some(next) = self
-            .ctx
-            .types
-            .get(&contact.customer_type)
-            .and_then(|t| t.renews_as.clone())
-        {
+        if let Some(next) = renews_as(self.ctx.types, &contact.customer_type) {
             buyer.customer_type = Some(next);
         }
         build::bill(
@@ -737,10 +732,9 @@ pub async fn run(
     }
 }
 
-/// I-4 for renewal runs: [`run`] under an idempotency key, as joins and payments are. The key
-/// is claimed in the transaction that records the run and its response stored in the one that
-/// completes it; a failed run gives the key up, so that a retry runs again (R-2 keeps that
-/// from billing anybody twice).
+/// I-4 for renewal runs: [`run`] under an idempotency key, as joins and payments are: a retry
+/// gets the first response, stored by the transaction that completes the run. A run that
+/// failed stored nothing, so a retry runs again (R-2 keeps that from billing anybody twice).
 pub async fn run_once(
     db: &Db,
     req: RunRequest,
@@ -786,10 +780,7 @@ async fn execute(
     let run_id = if req.dry_run {
         None
     } else {
-        match start_run(db, cycle.id, effective, run_by, keyed.map(|k| k.key)).await? {
-            Outcome::Replayed(stored) => return Ok(Outcome::Replayed(stored)),
-            Outcome::Done(id) => Some(id),
-        }
+        Some(start_run(db, cycle.id, effective, run_by).await?)
     };
     result.id = run_id;
     let facts = RunFacts {
@@ -800,13 +791,12 @@ async fn execute(
     };
     let paged = write_pages(db, run_id, facts, &mut result, progress).await;
     if let Some(id) = run_id {
-        let key_end = keyed.map(|k| match &paged {
-            Ok(()) => KeyEnd::Store(k.key, (k.render)(&result)),
-            Err(_) => KeyEnd::Release(k.key),
-        });
         match &paged {
-            Err(e) => finish(db, id, "failed", Some(e.to_string()), key_end).await?,
-            Ok(()) => finish(db, id, "completed", None, key_end).await?,
+            Err(e) => finish(db, id, "failed", Some(e.to_string()), None).await?,
+            Ok(()) => {
+                let response = keyed.map(|k| (k.key, (k.render)(&result)));
+                finish(db, id, "completed", None, response).await?
+            }
         }
     }
     paged.map(|()| Outcome::Done(result))
@@ -870,21 +860,9 @@ async fn write_pages(
     Ok(())
 }
 
-/// the run is recorded, in its own transaction, so that it is audited as it starts; its
-/// idempotency key is claimed in the same transaction.
-async fn start_run(
-    db: &Db,
-    cycle_id: i64,
-    effective: NaiveDate,
-    run_by: i64,
-    key: Option<&Key>,
-) -> Result<Outcome<i64>> {
+/// the run is recorded, in its own transaction, so that it is audited as it starts.
+async fn start_run(db: &Db, cycle_id: i64, effective: NaiveDate, run_by: i64) -> Result<i64> {
     let txn = db.write().await?;
-    if let Some(k) = key
-        && let Some(stored) = idempotency::begin(&txn, k).await?
-    {
-        return Ok(Outcome::Replayed(stored));
-    }
     let m = r::ActiveModel {
         cycle_id: Set(cycle_id),
         effective_date: Set(effective),
@@ -896,15 +874,7 @@ async fn start_run(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(Outcome::Done(m.id))
-}
-
-/// What becomes of a run's idempotency key as the run ends.
-enum KeyEnd<'a> {
-    /// Completed: the response is stored under the key.
-    Store(&'a Key, Stored),
-    /// Failed: the key is given up.
-    Release(&'a Key),
+    Ok(m.id)
 }
 
 impl RunResult {
@@ -1018,13 +988,11 @@ async fn finish(
     id: i64,
     status: &str,
     error: Option<String>,
-    key_end: Option<KeyEnd<'_>>,
+    keyed_response: Option<(&Key, Stored)>,
 ) -> Result<()> {
     let txn = db.write().await?;
-    match key_end {
-        Some(KeyEnd::Store(key, response)) => idempotency::finish(&txn, key, &response).await?,
-        Some(KeyEnd::Release(key)) => idempotency::release(&txn, key).await?,
-        None => {}
+    if let Some((key, response)) = keyed_response {
+        idempotency::store_first(&txn, key, &response).await?;
     }
     r::Entity::update_many()
         .col_expr(r::Column::Status, Expr::val(status))
@@ -1129,13 +1097,14 @@ impl Advance<'_> {
     }
 }
 
+/// L-5: the type a phased-out type renews into, if it is one.
+fn renews_as(types: &HashMap<String, CustomerType>, customer_type: &str) -> Option<String> {
+    types.get(customer_type).and_then(|t| t.renews_as.clone())
+}
+
 /// L-5: a phased-out type is billed as the type it renews into.
 fn billed_as(loaded: &Loaded, customer_type: &str) -> String {
-    loaded
-        .types
-        .get(customer_type)
-        .and_then(|t| t.renews_as.clone())
-        .unwrap_or(customer_type.to_owned())
+    renews_as(&loaded.types, customer_type).unwrap_or(customer_type.to_owned())
 }
 
 /// renewing in advance goes through a dues cycle of the type billed.
@@ -1186,9 +1155,7 @@ pub async fn renew_in_advance(
     let cycle = billing_cycles::resolve(&txn, &cycle).await?;
     let settings = settings::get(&txn).await?;
     let loaded = load(&txn).await?;
-    let mut contact = crate::contacts::get(&txn, crate::access::Actor::Staff, contact_id)
-        .await?
-        .contact;
+    let mut contact = crate::contacts::require(&txn, contact_id).await?;
     let billed_as = billed_as(&loaded, &contact.customer_type);
     check_dues_cycle(&cycle, &billed_as)?;
     if let Some(p) = &primary_product {

@@ -79,14 +79,6 @@ fn assert_row_error(report: &Value, row: usize, code: &str, field: Option<&str>,
     }
 }
 
-#[track_caller]
-fn assert_problem_field(r: &Res, field: &str) {
-    let found = r.body["errors"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|e| e["field"] == field));
-    assert!(found, "expected an error on {field}; body: {}", r.text);
-}
-
 async fn people(app: &TestApp, n: usize) -> Vec<i64> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
@@ -980,7 +972,7 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
             let r = csv(&app, &format!("action=insert&mode={mode}"), &text)
                 .await
                 .problem(422, "validation_failed");
-            assert_problem_field(&r, field);
+            tests::assert_field_error(&r, field);
         }
     }
     // The unknown column is named with the known ones.
@@ -1014,7 +1006,7 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
     let r = csv(&app, "", &format!("contact_id,product\n{a},CHAPT/EAST\n"))
         .await
         .problem(422, "validation_failed");
-    assert_problem_field(&r, "action");
+    tests::assert_field_error(&r, "action");
     csv(
         &app,
         "action=merge",
@@ -1044,7 +1036,7 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
     let r = csv(&app, "action=insert", "contact_id,product\n")
         .await
         .problem(422, "validation_failed");
-    assert_problem_field(&r, "rows");
+    tests::assert_field_error(&r, "rows");
     let r = app
         .post(
             "/subscriptions/import",
@@ -1053,7 +1045,7 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
         )
         .await
         .problem(422, "validation_failed");
-    assert_problem_field(&r, "rows");
+    tests::assert_field_error(&r, "rows");
     // JSON bodies: the action is required and must be known; no extra keys.
     for body in [
         json!({"rows": [{"contact_id": a, "product": "CHAPT/EAST"}]}),
