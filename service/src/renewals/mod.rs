@@ -199,13 +199,16 @@ type PagePlan = (Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>);
 /// Plans one page: the contacts of `range`, their bills and skips.
 async fn plan_page(
     conn: &impl ConnectionTrait,
-    cycle: &Cycle,
-    loaded: &Loaded,
-    settings: &settings::Settings,
-    effective: NaiveDate,
+    facts: RunFacts<'_>,
     range: Range,
     thorough: bool,
 ) -> Result<PagePlan> {
+    let RunFacts {
+        cycle,
+        loaded,
+        effective,
+        ..
+    } = facts;
     let started = std::time::Instant::now();
     let contacts = page_contacts(conn, cycle, loaded, effective, range).await?;
     if contacts.is_empty() {
@@ -217,17 +220,8 @@ async fn plan_page(
     let read_subs = started.elapsed();
     let buyers = pricing::buyers(conn, &ids).await?;
     let read_buyers = started.elapsed();
-    let f = &cycle.fields;
     let planner = PagePlanner {
-        ctx: Context {
-            cycle: f,
-            settings,
-            billing_time: f.billing_time.resolve(settings),
-            types: &loaded.types,
-            products: &loaded.products,
-            book: &loaded.book,
-            effective_date: effective,
-        },
+        ctx: facts.context(),
         held,
         buyers,
     };
@@ -802,13 +796,28 @@ async fn execute(
     paged.map(|()| Outcome::Done(result))
 }
 
-/// What every page of a run reads.
+/// What renewals bill against: every page of a run, and a renewal in advance.
 #[derive(Clone, Copy)]
 struct RunFacts<'a> {
     cycle: &'a Cycle,
     loaded: &'a Loaded,
     settings: &'a settings::Settings,
     effective: NaiveDate,
+}
+
+impl<'a> RunFacts<'a> {
+    fn context(&self) -> Context<'a> {
+        let f = &self.cycle.fields;
+        Context {
+            cycle: f,
+            settings: self.settings,
+            billing_time: f.billing_time.resolve(self.settings),
+            types: &self.loaded.types,
+            products: &self.loaded.products,
+            book: &self.loaded.book,
+            effective_date: self.effective,
+        }
+    }
 }
 
 /// Plans (or, with a run, writes) the pages of contacts in turn, adding each to `result`.
@@ -822,8 +831,8 @@ async fn write_pages(
     let RunFacts {
         cycle,
         loaded,
-        settings,
         effective,
+        ..
     } = facts;
     // PostgreSQL writes pages side by side, a core each; SQLite has one writer at a time.
     let writers = match db.backend() {
@@ -841,12 +850,10 @@ async fn write_pages(
         .map_ok(|range| async move {
             match run_id {
                 None => {
-                    let (contacts, bills, skips) =
-                        plan_page(&db.conn, cycle, loaded, settings, effective, range, false)
-                            .await?;
+                    let (contacts, bills, skips) = plan_page(&db.conn, facts, range, false).await?;
                     Ok((contacts, bills, skips, Vec::new()))
                 }
-                Some(id) => write_one_page(db, id, cycle, loaded, settings, effective, range).await,
+                Some(id) => write_one_page(db, id, facts, range).await,
             }
         })
         .try_buffered(writers);
@@ -908,19 +915,18 @@ type PageOutcome = (Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>, Vec<i64>);
 async fn write_one_page(
     db: &Db,
     run_id: i64,
-    cycle: &Cycle,
-    loaded: &Loaded,
-    settings: &settings::Settings,
-    effective: NaiveDate,
+    facts: RunFacts<'_>,
     range: Range,
 ) -> Result<PageOutcome> {
+    let RunFacts {
+        cycle, settings, ..
+    } = facts;
     let mut attempt = 0;
     loop {
         attempt += 1;
         let txn = db.write().await?;
         // A page rejected by the billing key is planned again against every billing line.
-        let (contacts, bills, skips) =
-            plan_page(&txn, cycle, loaded, settings, effective, range, attempt > 1).await?;
+        let (contacts, bills, skips) = plan_page(&txn, facts, range, attempt > 1).await?;
         let written = write_page(&txn, Some(run_id), cycle, settings, &bills, &skips).await;
         let ids = match written {
             Ok(ids) => ids,
@@ -1050,18 +1056,10 @@ pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page
     Ok(page::build(rows, limit, |m| m.id.to_string()))
 }
 
-/// What renewing in advance bills against.
-struct Advance<'a> {
-    cycle: &'a Cycle,
-    settings: &'a settings::Settings,
-    loaded: &'a Loaded,
-    as_of: NaiveDate,
-}
-
-impl Advance<'_> {
-    /// The contact's next term as of `as_of`, priced as `billed_as`, with `primary` instead
+impl RunFacts<'_> {
+    /// Renewing in advance: the contact's next term as of the effective date, priced as `billed_as`, with `primary` instead
     /// of the formula product held; refused when it cannot be billed.
-    async fn bill(
+    async fn bill_in_advance(
         &self,
         conn: &impl ConnectionTrait,
         contact: &c::Model,
@@ -1079,16 +1077,7 @@ impl Advance<'_> {
             .remove(&contact.id)
             .unwrap_or_default();
         buyer.customer_type = Some(billed_as);
-        let f = &self.cycle.fields;
-        let ctx = Context {
-            cycle: f,
-            settings: self.settings,
-            billing_time: f.billing_time.resolve(self.settings),
-            types: &self.loaded.types,
-            products: &self.loaded.products,
-            book: &self.loaded.book,
-            effective_date: self.as_of,
-        };
+        let ctx = self.context();
         let held: Vec<Held> = held.iter().map(Held::from).collect();
         let renewing = Renewing::from(contact);
         build::bill(&ctx, &renewing, &held, &buyer, &billed_terms, primary).map_err(|skip| {
@@ -1168,14 +1157,14 @@ pub async fn renew_in_advance(
     {
         contact.renew_months = Some(info.term_months as i32);
     }
-    let advance = Advance {
+    let advance = RunFacts {
         cycle: &cycle,
         settings: &settings,
         loaded: &loaded,
-        as_of,
+        effective: as_of,
     };
     let bill = advance
-        .bill(&txn, &contact, billed_as, primary_product.as_deref())
+        .bill_in_advance(&txn, &contact, billed_as, primary_product.as_deref())
         .await?;
     let ids = write_page(
         &txn,
