@@ -200,6 +200,29 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Claims as the server issues them, valid for ten minutes: a base for forged tokens.
+pub fn claims(sub: &str, role: &str, contact_id: Option<i64>) -> service::auth::Claims {
+    service::auth::Claims {
+        sub: sub.into(),
+        role: role.into(),
+        contact_id,
+        iss: service::auth::ISSUER.into(),
+        aud: service::auth::AUDIENCE.into(),
+        iat: now(),
+        exp: now() + 600,
+    }
+}
+
+/// `claims` signed with HS256 and `key`, as the server signs its tokens.
+pub fn sign(claims: &service::auth::Claims, key: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .expect("sign")
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("/api/")
@@ -325,12 +348,7 @@ impl TestApp {
         let secret = service::bootstrap::jwt_secret(&self.db, None)
             .await
             .expect("secret");
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            claims,
-            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .expect("sign")
+        sign(claims, secret.as_bytes())
     }
 
     /// A member token for `contact_id`: its login, made (without a password) when it has none.

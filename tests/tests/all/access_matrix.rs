@@ -6,7 +6,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use service::auth::{AUDIENCE, Claims, ISSUER};
+use service::auth::Claims;
 use tests::{TestApp, now, spawn};
 
 struct Operation {
@@ -142,23 +142,8 @@ async fn call(app: &TestApp, op: &Operation, path: &str, token: Option<&str>) ->
 
 fn forged_tokens(app: &TestApp, secret: &str) -> Vec<(&'static str, String)> {
     use base64::Engine;
-    let good = Claims {
-        sub: "1".into(),
-        role: "staff".into(),
-        contact_id: None,
-        iss: ISSUER.into(),
-        aud: AUDIENCE.into(),
-        iat: now(),
-        exp: now() + 600,
-    };
-    let sign = |claims: &Claims, key: &[u8]| {
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            claims,
-            &jsonwebtoken::EncodingKey::from_secret(key),
-        )
-        .expect("sign")
-    };
+    let good = tests::claims("1", "staff", None);
+    let sign = tests::sign;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     vec![
         (

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use service::auth::{AUDIENCE, Claims, ISSUER};
+use service::auth::Claims;
 use tests::{ADMIN_PASSWORD, TestApp, now, spawn};
 
 async fn login(app: &TestApp, username: &str, password: &str) -> tests::Res {
@@ -39,29 +39,12 @@ async fn wrong_password_and_unknown_user_fail_alike() {
     assert_eq!(a.header("www-authenticate").as_deref(), Some("Bearer"));
 }
 
-fn forge(secret: &[u8], claims: &Claims) -> String {
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn sec2_expired_foreign_unsigned_and_misaddressed_tokens_get_401() {
     let app = spawn().await;
-    let good = Claims {
-        sub: "1".into(),
-        role: "staff".into(),
-        contact_id: None,
-        iss: ISSUER.into(),
-        aud: AUDIENCE.into(),
-        iat: now(),
-        exp: now() + 600,
-    };
+    let good = tests::claims("1", "staff", None);
     let expired = app.keys.issue(1, "staff", None, now() - 7200).unwrap();
-    let other_key = forge(b"some-other-secret-some-other-secret", &good);
+    let other_key = tests::sign(&good, b"some-other-secret-some-other-secret");
     let wrong_aud = tests::TestApp::sign_with_app_secret(
         &app,
         &Claims {

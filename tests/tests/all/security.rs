@@ -588,7 +588,6 @@ async fn sec7_each_delivery_checks_the_address_again_and_logs_no_network_detail(
 #[tokio::test]
 async fn sec8_tokens_of_logins_that_no_longer_exist_or_changed_are_refused() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use service::auth::{AUDIENCE, Claims, ISSUER};
     let app = spawn().await;
     app.doctors().await;
     let c = app.person("NM", "Gone").await;
@@ -604,16 +603,7 @@ async fn sec8_tokens_of_logins_that_no_longer_exist_or_changed_are_refused() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     app.get("/me", &token).await.problem(401, "unauthorized");
     // A subject that never existed, signed with the server's own key.
-    let now = chrono::Utc::now().timestamp();
-    let claims = |sub: &str, role: &str, contact_id: Option<i64>| Claims {
-        sub: sub.into(),
-        role: role.into(),
-        contact_id,
-        iss: ISSUER.into(),
-        aud: AUDIENCE.into(),
-        iat: now,
-        exp: now + 600,
-    };
+    let claims = tests::claims;
     let forged = app
         .sign_with_app_secret(&claims("999999", "staff", None))
         .await;
