@@ -155,15 +155,7 @@ async fn send(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Result<Res, reqwest::Error> {
-    let url = if ["/health", "/ready", "/metrics"]
-        .iter()
-        .any(|p| path.starts_with(p))
-    {
-        format!("{base}{path}")
-    } else {
-        format!("{base}/api/v1{path}")
-    };
-    let mut req = client.request(method, url);
+    let mut req = client.request(method, crate::url_of(base, path));
     if !token.is_empty() {
         req = req.bearer_auth(token);
     }
@@ -173,17 +165,7 @@ async fn send(
     if let Some(b) = body {
         req = req.json(&b);
     }
-    let res = req.send().await?;
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await?;
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Ok(Res {
-        status,
-        headers,
-        body,
-        text,
-    })
+    Res::read(req.send().await?).await
 }
 
 /// A fresh, migrated database with `persons` generated members (every one a member: dues, a

@@ -42,6 +42,20 @@ pub struct Res {
 }
 
 impl Res {
+    /// A response read whole: its body as JSON when it is JSON (else `Null`), and as text.
+    pub async fn read(res: reqwest::Response) -> Result<Res, reqwest::Error> {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Res {
+            status,
+            headers,
+            body,
+            text,
+        })
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers
             .get(name)
@@ -223,19 +237,26 @@ pub fn sign(claims: &service::auth::Claims, key: &[u8]) -> String {
     .expect("sign")
 }
 
+/// The URL of `path` on the server at `base`: API paths may leave out `/api/v1`.
+pub fn url_of(base: &str, path: &str) -> String {
+    let outside_api = [
+        "/api/",
+        "/health",
+        "/ready",
+        "/metrics",
+        "/swagger",
+        "/api-docs",
+    ];
+    if outside_api.iter().any(|p| path.starts_with(p)) {
+        format!("{base}{path}")
+    } else {
+        format!("{base}/api/v1{path}")
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("/api/")
-            || path.starts_with("/health")
-            || path.starts_with("/ready")
-            || path.starts_with("/metrics")
-            || path.starts_with("/swagger")
-            || path.starts_with("/api-docs")
-        {
-            format!("{}{path}", self.base)
-        } else {
-            format!("{}/api/v1{path}", self.base)
-        }
+        url_of(&self.base, path)
     }
 
     /// Sends a request; `token` None is anonymous; `body` None sends no body.
@@ -258,16 +279,7 @@ impl TestApp {
             req = req.json(&b);
         }
         let res = req.send().await.expect("request");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Res {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Res::read(res).await.expect("body")
     }
 
     /// Sends a raw body with the given content type (CSV uploads).
@@ -288,16 +300,7 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Res {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Res::read(res).await.expect("body")
     }
 
     /// Posts CSV to `path` as staff.
