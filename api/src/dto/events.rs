@@ -17,9 +17,14 @@ pub struct EventQuery {
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous poll; absent for the oldest events.
     pub cursor: Option<crate::dto::IdCursor>,
-    /// Only these types, comma-separated (`invoice.paid,membership.joined`).
+    /// Only these types, comma-separated (`invoice.paid,membership.joined`; spaces and empty
+    /// entries are ignored); empty: every type. An unknown type is refused (400).
     #[serde(rename = "type")]
-    #[param(rename = "type", example = "invoice.paid,membership.joined")]
+    #[param(
+        rename = "type",
+        example = "invoice.paid,membership.joined",
+        pattern = "^\\s*(contact\\.created|contact\\.updated|contact\\.deleted|subscription\\.changed|invoice\\.created|invoice\\.paid|invoice\\.voided|invoice\\.cancelled|invoice\\.deleted|membership\\.joined|membership\\.renewed|membership\\.expired|renewal_run\\.completed)?\\s*(,\\s*(contact\\.created|contact\\.updated|contact\\.deleted|subscription\\.changed|invoice\\.created|invoice\\.paid|invoice\\.voided|invoice\\.cancelled|invoice\\.deleted|membership\\.joined|membership\\.renewed|membership\\.expired|renewal_run\\.completed)?\\s*)*$"
+    )]
     pub types: Option<String>,
 }
 
@@ -252,4 +257,32 @@ impl From<DeliveryView> for DeliveryDto {
 pub struct DeliveryList {
     pub items: Vec<DeliveryDto>,
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::IntoParams;
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::{RefOr, path::Parameter};
+
+    use super::EventQuery;
+
+    /// The documented pattern of `type` accepts exactly what the server reads (known types,
+    /// comma-separated, spaces and empty entries ignored), so that it cannot fall behind
+    /// `service::events::TYPES`.
+    #[test]
+    fn the_type_filter_documents_exactly_the_known_event_types() {
+        let params: Vec<Parameter> = EventQuery::into_params(|| None);
+        let param = params.iter().find(|p| p.name == "type").expect("type");
+        let Some(RefOr::T(Schema::Object(schema))) = &param.schema else {
+            panic!("type is a string schema");
+        };
+        let alternatives = service::events::TYPES
+            .iter()
+            .map(|t| t.replace('.', "\\."))
+            .collect::<Vec<_>>()
+            .join("|");
+        let expected = format!(r"^\s*({alternatives})?\s*(,\s*({alternatives})?\s*)*$");
+        assert_eq!(schema.pattern.as_deref(), Some(expected.as_str()));
+    }
 }
