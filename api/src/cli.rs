@@ -202,7 +202,9 @@ async fn create_user(
         .map_err(text)?;
     println!(
         "created {} user {} (id {})",
-        user.role, user.username, user.id
+        user.role.as_str(),
+        user.username,
+        user.id
     );
     Ok(())
 }
@@ -263,7 +265,7 @@ async fn generate_renewals(cfg: &Config, request: RunRequest, user: &str) -> Res
     let run_by = service::users::find_by_username(&db.conn, user)
         .await
         .map_err(text)?
-        .filter(|u| u.role == "staff")
+        .filter(|u| u.role == service::users::Role::Staff)
         .ok_or_else(|| format!("no staff login named {user}"))?
         .id;
     let today = service::clock::now().date_naive();

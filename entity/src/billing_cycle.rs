@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::words::{AccountingMethod, AutopayOption, BillingTime};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "billing_cycles")]
 pub struct Model {
@@ -10,9 +12,9 @@ pub struct Model {
     /// their letter case.
     pub name_key: String,
     pub membership: bool,
-    pub billing_time: String,
-    pub accounting_method: String,
-    pub autopay_option: String,
+    pub billing_time: Option<BillingTime>,
+    pub accounting_method: Option<AccountingMethod>,
+    pub autopay_option: AutopayOption,
     pub require_chapter: bool,
     pub allow_multiple_chapters: bool,
     pub require_billed_chapters_on_renewal: bool,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::words::{AccountingMethod, InvoiceKind, TreatedAs};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invoices")]
 pub struct Model {
@@ -7,9 +9,9 @@ pub struct Model {
     pub id: i64,
     pub contact_id: i64,
     pub bill_to_id: i64,
-    pub kind: String,
+    pub kind: InvoiceKind,
     pub cycle_id: Option<i64>,
-    pub accounting_method: String,
+    pub accounting_method: AccountingMethod,
     pub status: String,
     pub total_cents: i64,
     pub paid_cents: i64,
@@ -20,7 +22,7 @@ pub struct Model {
     pub customer_type: Option<String>,
     pub billing_category: Option<String>,
     /// `join` or `renewal` (J-4).
-    pub treated_as: String,
+    pub treated_as: TreatedAs,
     /// The date the contact asked to join (J-5 sets it as the join date the first time).
     pub join_date: Option<Date>,
     /// The contact had never joined: paying sets the join date (J-5).

@@ -33,3 +33,4 @@ pub mod user;
 pub mod webhook_attempt;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
+pub mod words;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::words::{AccountingMethod, BillingTime};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "membership_settings")]
 pub struct Model {
@@ -7,8 +9,8 @@ pub struct Model {
     pub id: i32,
     pub fiscal_year_start_month: i32,
     pub standard_billing_interval_months: i32,
-    pub default_billing_time: String,
-    pub default_accounting_method: String,
+    pub default_billing_time: BillingTime,
+    pub default_accounting_method: AccountingMethod,
     pub grace_period_months: i32,
     pub default_person_type: Option<String>,
     pub default_organization_type: Option<String>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::words::AccountingMethod;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "subscriptions")]
 pub struct Model {
@@ -21,7 +23,7 @@ pub struct Model {
     pub is_complimentary: bool,
     pub is_membership_component: bool,
     pub bill_subscription: bool,
-    pub accounting_method: String,
+    pub accounting_method: AccountingMethod,
     pub billed: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::words::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub username: String,
     pub password_hash: String,
     /// `staff` or `member`.
-    pub role: String,
+    pub role: Role,
     pub contact_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

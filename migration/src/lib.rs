@@ -17,6 +17,7 @@ mod m20261122_000012_lean_indexes;
 mod m20261122_000013_events;
 mod m20261123_000014_unfiltered_index;
 mod m20261207_000015_usernames_any_case;
+mod m20261207_000016_cycle_options_default_is_null;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_events::Migration),
             Box::new(m20261123_000014_unfiltered_index::Migration),
             Box::new(m20261207_000015_usernames_any_case::Migration),
+            Box::new(m20261207_000016_cycle_options_default_is_null::Migration),
         ]
     }
 }

@@ -17,42 +17,7 @@ pub const TAX_SUFFIX: &str = "_GST";
 pub const DEFAULT_TERM_MONTHS: u32 = 12;
 
 /// P-2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductType {
-    Dues,
-    Chapter,
-    Miscellaneous,
-    Section,
-    Subscription,
-    Voluntary,
-}
-
-impl ProductType {
-    pub const ALL: [ProductType; 6] = [
-        ProductType::Dues,
-        ProductType::Chapter,
-        ProductType::Miscellaneous,
-        ProductType::Section,
-        ProductType::Subscription,
-        ProductType::Voluntary,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductType::Dues => "dues",
-            ProductType::Chapter => "chapter",
-            ProductType::Miscellaneous => "miscellaneous",
-            ProductType::Section => "section",
-            ProductType::Subscription => "subscription",
-            ProductType::Voluntary => "voluntary",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
+pub use entity::words::ProductType;
 
 const USES: &[Use] = &[
     uses(
@@ -150,7 +115,7 @@ pub async fn list(
         q = q.filter(p::Column::Code.gt(after));
     }
     if let Some(t) = product_type {
-        q = q.filter(p::Column::ProductType.eq(t.as_str()));
+        q = q.filter(p::Column::ProductType.eq(t));
     }
     if let Some(a) = active {
         q = q.filter(p::Column::Active.eq(a));
@@ -185,7 +150,7 @@ pub async fn create(db: &Db, new: NewProduct) -> Result<p::Model> {
     let model = p::ActiveModel {
         code: Set(new.code),
         name: Set(new.name.trim().to_owned()),
-        product_type: Set(new.product_type.as_str().into()),
+        product_type: Set(new.product_type),
         price_cents: Set(new.price_cents),
         term_months: Set(new.term_months.unwrap_or(DEFAULT_TERM_MONTHS) as i32),
         active: Set(new.active.unwrap_or(true)),
@@ -208,10 +173,7 @@ pub async fn update(
     let txn = db.write().await?;
     let current = get(&txn, code).await?;
     let mut errors = Errors::new();
-    let product_type = patch
-        .product_type
-        .or_else(|| ProductType::parse(&current.product_type))
-        .ok_or_else(|| Error::Internal(format!("product {code} has an unknown type")))?;
+    let product_type = patch.product_type.unwrap_or(current.product_type);
     check_chapter_code(&mut errors, code, product_type);
     check_fields(
         &mut errors,
@@ -225,7 +187,7 @@ pub async fn update(
     if let Some(name) = patch.name {
         am.name = Set(name.trim().to_owned());
     }
-    am.product_type = Set(product_type.as_str().into());
+    am.product_type = Set(product_type);
     if let Some(c) = patch.price_cents {
         am.price_cents = Set(c);
     }

@@ -10,51 +10,7 @@ use crate::{clock, db::Db};
 
 pub const SETTINGS_ID: i32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BillingTime {
-    Annual,
-    Anniversary,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountingMethod {
-    Cash,
-    Accrual,
-}
-
-impl BillingTime {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillingTime::Annual => "annual",
-            BillingTime::Anniversary => "anniversary",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "annual" => Some(BillingTime::Annual),
-            "anniversary" => Some(BillingTime::Anniversary),
-            _ => None,
-        }
-    }
-}
-
-impl AccountingMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountingMethod::Cash => "cash",
-            AccountingMethod::Accrual => "accrual",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "cash" => Some(AccountingMethod::Cash),
-            "accrual" => Some(AccountingMethod::Accrual),
-            _ => None,
-        }
-    }
-}
+pub use entity::words::{AccountingMethod, BillingTime};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -111,10 +67,8 @@ fn from_model(m: ms::Model) -> Result<Settings> {
             .map_err(|_| bad("month"))?,
         standard_billing_interval_months: u32::try_from(m.standard_billing_interval_months)
             .map_err(|_| bad("interval"))?,
-        default_billing_time: BillingTime::parse(&m.default_billing_time)
-            .ok_or_else(|| bad("billing time"))?,
-        default_accounting_method: AccountingMethod::parse(&m.default_accounting_method)
-            .ok_or_else(|| bad("accounting method"))?,
+        default_billing_time: m.default_billing_time,
+        default_accounting_method: m.default_accounting_method,
         grace_period_months: u32::try_from(m.grace_period_months)
             .map_err(|_| bad("grace period"))?,
         default_person_type: m.default_person_type,
@@ -234,8 +188,8 @@ pub(crate) async fn save(conn: &impl ConnectionTrait, s: &Settings, version: i32
         id: Set(SETTINGS_ID),
         fiscal_year_start_month: Set(s.fiscal_year_start_month as i32),
         standard_billing_interval_months: Set(s.standard_billing_interval_months as i32),
-        default_billing_time: Set(s.default_billing_time.as_str().into()),
-        default_accounting_method: Set(s.default_accounting_method.as_str().into()),
+        default_billing_time: Set(s.default_billing_time),
+        default_accounting_method: Set(s.default_accounting_method),
         grace_period_months: Set(s.grace_period_months as i32),
         default_person_type: Set(s.default_person_type.clone()),
         default_organization_type: Set(s.default_organization_type.clone()),

@@ -1061,7 +1061,7 @@ mod tests {
             let term = join_term(d("2026-04-10"), months, BillingTime::Anniversary, 1);
             assert!(term.scale.is_one());
             let factor = i64::from(months / 12);
-            for ty in ProductType::ALL {
+            for &ty in ProductType::ALL {
                 let expected = if is_scaled(ty) { 5000 * factor } else { 5000 };
                 assert_eq!(
                     line_amount(5000, ty, 12, &term, months),

@@ -11,28 +11,7 @@ use crate::contacts::{self, NewContact};
 use crate::error::{Error, Errors, Result};
 use crate::{auth, clock, db::Db, settings};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Staff,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Staff => "staff",
-            Role::Member => "member",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "staff" => Some(Role::Staff),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
-}
+pub use entity::words::Role;
 
 fn check_username(errors: &mut Errors, username: &str) {
     let ok = (3..=100).contains(&username.chars().count())
@@ -64,19 +43,19 @@ pub async fn current(
     conn: &impl ConnectionTrait,
     user_id: i64,
 ) -> Result<Option<(Role, Option<i64>)>> {
-    let row: Option<(String, Option<i64>)> = u::Entity::find_by_id(user_id)
+    let row: Option<(Role, Option<i64>)> = u::Entity::find_by_id(user_id)
         .select_only()
         .column(u::Column::Role)
         .column(u::Column::ContactId)
         .into_tuple()
         .one(conn)
         .await?;
-    Ok(row.and_then(|(role, contact)| Role::parse(&role).map(|r| (r, contact))))
+    Ok(row)
 }
 
 pub async fn has_staff(conn: &impl ConnectionTrait) -> Result<bool> {
     Ok(u::Entity::find()
-        .filter(u::Column::Role.eq(Role::Staff.as_str()))
+        .filter(u::Column::Role.eq(Role::Staff))
         .one(conn)
         .await?
         .is_some())
@@ -109,7 +88,7 @@ async fn insert_user(
     Ok(u::ActiveModel {
         username: Set(username.to_owned()),
         password_hash: Set(hash),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         contact_id: Set(contact_id),
         created_at: Set(now),
         updated_at: Set(now),

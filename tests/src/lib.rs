@@ -371,7 +371,7 @@ impl TestApp {
                     username: Set(format!("member-{contact_id}")),
                     // No password hashes to this: the login is reached by token only.
                     password_hash: Set("!".into()),
-                    role: Set("member".into()),
+                    role: Set(service::users::Role::Member),
                     contact_id: Set(Some(contact_id)),
                     created_at: Set(at),
                     updated_at: Set(at),

@@ -2,6 +2,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::words::RoleDto;
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "admin", "password": "the password"}))]
@@ -42,22 +44,6 @@ pub struct RegisterResponse {
     pub contact: super::contacts::ContactDto,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleDto {
-    Staff,
-    Member,
-}
-
-impl From<RoleDto> for service::users::Role {
-    fn from(r: RoleDto) -> Self {
-        match r {
-            RoleDto::Staff => service::users::Role::Staff,
-            RoleDto::Member => service::users::Role::Member,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "ana.silva", "password": "a long passphrase", "role": "member", "contact_id": 42}))]
@@ -73,7 +59,7 @@ pub struct NewUserRequest {
 pub struct UserDto {
     pub id: i64,
     pub username: String,
-    pub role: String,
+    pub role: RoleDto,
     pub contact_id: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -83,7 +69,7 @@ impl From<service::entity::user::Model> for UserDto {
         UserDto {
             id: u.id,
             username: u.username,
-            role: u.role,
+            role: u.role.into(),
             contact_id: u.contact_id,
             created_at: u.created_at,
         }

@@ -2,79 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use service::billing_cycles::{
-    AutopayOption, Cycle, CycleAccounting, CycleBillingTime, CycleFields, CyclePatch,
-};
+use service::billing_cycles::{Cycle, CycleFields, CyclePatch};
 use utoipa::ToSchema;
 
 use super::nullable;
-
-/// B-6: `default` follows the membership settings; proration happens only with `annual`.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BillingTimeOption {
-    #[default]
-    Default,
-    Annual,
-    Anniversary,
-}
-
-/// B-7: `default` follows the membership settings.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountingOption {
-    #[default]
-    Default,
-    Cash,
-    Accrual,
-}
-
-/// B-8.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AutopayOptionDto {
-    /// AutoPay invoices go into a batch; the others are billed normally.
-    #[default]
-    BillAll,
-    /// Only contacts enrolled in AutoPay (always accrual).
-    OnlyAutopay,
-    OnlyNonAutopay,
-}
-
-macro_rules! both_ways {
-    ($dto:ty, $svc:ty { $($v:ident),* }) => {
-        impl From<$dto> for $svc {
-            fn from(d: $dto) -> Self { match d { $(<$dto>::$v => <$svc>::$v),* } }
-        }
-        impl From<$svc> for $dto {
-            fn from(d: $svc) -> Self { match d { $(<$svc>::$v => <$dto>::$v),* } }
-        }
-    };
-}
-both_ways!(
-    BillingTimeOption,
-    CycleBillingTime {
-        Default,
-        Annual,
-        Anniversary
-    }
-);
-both_ways!(
-    AccountingOption,
-    CycleAccounting {
-        Default,
-        Cash,
-        Accrual
-    }
-);
-both_ways!(
-    AutopayOptionDto,
-    AutopayOption {
-        BillAll,
-        OnlyAutopay,
-        OnlyNonAutopay
-    }
-);
+use super::words::{AccountingOption, AutopayOptionDto, BillingTimeOption, OrDefault};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -137,8 +69,8 @@ impl From<Cycle> for CycleDto {
             customer_types: f.customer_types,
             billing_categories: f.billing_categories,
             products: f.products,
-            billing_time: f.billing_time.into(),
-            accounting_method: f.accounting_method.into(),
+            billing_time: OrDefault::of(f.billing_time),
+            accounting_method: OrDefault::of(f.accounting_method),
             autopay_option: f.autopay_option.into(),
             require_chapter: f.require_chapter,
             allow_multiple_chapters: f.allow_multiple_chapters,
@@ -246,8 +178,8 @@ impl From<NewCycleDto> for CycleFields {
             customer_types: d.customer_types,
             billing_categories: d.billing_categories,
             products: d.products,
-            billing_time: d.billing_time.into(),
-            accounting_method: d.accounting_method.into(),
+            billing_time: d.billing_time.choice(),
+            accounting_method: d.accounting_method.choice(),
             autopay_option: d.autopay_option.into(),
             require_chapter: d.require_chapter,
             allow_multiple_chapters: d.allow_multiple_chapters,
@@ -317,8 +249,8 @@ impl From<CyclePatchDto> for CyclePatch {
             customer_types: d.customer_types,
             billing_categories: d.billing_categories,
             products: d.products,
-            billing_time: d.billing_time.map(Into::into),
-            accounting_method: d.accounting_method.map(Into::into),
+            billing_time: d.billing_time.map(OrDefault::choice),
+            accounting_method: d.accounting_method.map(OrDefault::choice),
             autopay_option: d.autopay_option.map(Into::into),
             require_chapter: d.require_chapter,
             allow_multiple_chapters: d.allow_multiple_chapters,

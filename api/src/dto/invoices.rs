@@ -9,6 +9,7 @@ use service::billing::join::{CycleRef, JoinRequest, Joined};
 use service::billing::lines::LineDraft;
 use utoipa::{IntoParams, ToSchema};
 
+use super::words::{AccountingMethodDto, InvoiceKindDto, TreatedAsDto};
 use super::{Date, Money};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -71,14 +72,12 @@ pub struct InvoiceDto {
     pub id: i64,
     pub contact_id: i64,
     pub bill_to_id: i64,
-    /// `join`, `renewal` or `other`.
-    pub kind: String,
+    pub kind: InvoiceKindDto,
     pub billing_cycle: Option<i64>,
-    pub accounting_method: String,
+    pub accounting_method: AccountingMethodDto,
     /// `draft`, `open`, `paid`, `void` or `cancelled`.
     pub status: String,
-    /// `join` or `renewal` (a rejoin inside the cycle's window, J-4).
-    pub treated_as: String,
+    pub treated_as: TreatedAsDto,
     pub term_begin: Option<NaiveDate>,
     pub term_end: Option<NaiveDate>,
     pub term_months: Option<i32>,
@@ -107,11 +106,11 @@ impl From<InvoiceView> for InvoiceDto {
             id: i.id,
             contact_id: i.contact_id,
             bill_to_id: i.bill_to_id,
-            kind: i.kind,
+            kind: i.kind.into(),
             billing_cycle: i.cycle_id,
-            accounting_method: i.accounting_method,
+            accounting_method: i.accounting_method.into(),
             status: i.status,
-            treated_as: i.treated_as,
+            treated_as: i.treated_as.into(),
             term_begin: i.term_begin,
             term_end: i.term_end,
             term_months: i.term_months,
@@ -222,11 +221,11 @@ pub struct JoinResponseDto {
     pub id: Option<i64>,
     pub dry_run: bool,
     /// `join`, or `renewal` for a rejoin inside the cycle's window (J-4).
-    pub treated_as: String,
+    pub treated_as: TreatedAsDto,
     pub status: String,
     pub customer_type: String,
     pub billing_category: Option<String>,
-    pub accounting_method: String,
+    pub accounting_method: AccountingMethodDto,
     pub term_begin: NaiveDate,
     pub term_end: NaiveDate,
     pub term_months: u32,
@@ -261,11 +260,11 @@ impl From<Joined> for JoinResponseDto {
         JoinResponseDto {
             id,
             dry_run: invoice.is_none(),
-            treated_as: j.treated_as.as_str().into(),
+            treated_as: j.treated_as.into(),
             status,
             customer_type: j.customer_type,
             billing_category: j.billing_category,
-            accounting_method: j.accounting_method.as_str().into(),
+            accounting_method: j.accounting_method.into(),
             term_begin: j.term.begin,
             term_end: j.term.end,
             term_months: j.term_months,

@@ -12,6 +12,7 @@ pub mod renewals;
 pub mod reports;
 pub mod segments;
 pub mod subscriptions;
+pub mod words;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};

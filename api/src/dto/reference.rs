@@ -2,61 +2,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use service::customer_types::{CustomerType, PrimaryFee};
 use service::lookup::LookupRow;
-use service::products::ProductType;
-use service::settings::{AccountingMethod, BillingTime, Settings};
+use service::settings::Settings;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use super::words::{AccountingMethodDto, BillingTimeDto, ProductTypeDto};
 use super::{Money, nullable};
 
 // ---- settings (T-1)
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BillingTimeDto {
-    Annual,
-    Anniversary,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountingMethodDto {
-    Cash,
-    Accrual,
-}
-
-impl From<BillingTime> for BillingTimeDto {
-    fn from(b: BillingTime) -> Self {
-        match b {
-            BillingTime::Annual => Self::Annual,
-            BillingTime::Anniversary => Self::Anniversary,
-        }
-    }
-}
-impl From<BillingTimeDto> for BillingTime {
-    fn from(b: BillingTimeDto) -> Self {
-        match b {
-            BillingTimeDto::Annual => Self::Annual,
-            BillingTimeDto::Anniversary => Self::Anniversary,
-        }
-    }
-}
-impl From<AccountingMethod> for AccountingMethodDto {
-    fn from(a: AccountingMethod) -> Self {
-        match a {
-            AccountingMethod::Cash => Self::Cash,
-            AccountingMethod::Accrual => Self::Accrual,
-        }
-    }
-}
-impl From<AccountingMethodDto> for AccountingMethod {
-    fn from(a: AccountingMethodDto) -> Self {
-        match a {
-            AccountingMethodDto::Cash => Self::Cash,
-            AccountingMethodDto::Accrual => Self::Accrual,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -308,30 +261,6 @@ pub struct CustomerTypePatchDto {
 
 // ---- products (P-1, P-2)
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductTypeDto {
-    Dues,
-    Chapter,
-    Miscellaneous,
-    Section,
-    Subscription,
-    Voluntary,
-}
-
-impl From<ProductTypeDto> for ProductType {
-    fn from(p: ProductTypeDto) -> Self {
-        match p {
-            ProductTypeDto::Dues => ProductType::Dues,
-            ProductTypeDto::Chapter => ProductType::Chapter,
-            ProductTypeDto::Miscellaneous => ProductType::Miscellaneous,
-            ProductTypeDto::Section => ProductType::Section,
-            ProductTypeDto::Subscription => ProductType::Subscription,
-            ProductTypeDto::Voluntary => ProductType::Voluntary,
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "code": "CHAPT/EAST", "name": "East chapter", "product_type": "chapter", "price": "25.00",
@@ -340,8 +269,7 @@ impl From<ProductTypeDto> for ProductType {
 pub struct ProductDto {
     pub code: String,
     pub name: String,
-    /// `dues`, `chapter`, `miscellaneous`, `section`, `subscription` or `voluntary`.
-    pub product_type: String,
+    pub product_type: ProductTypeDto,
     /// Default price; pricing rules may give another.
     pub price: Money,
     pub term_months: i32,
@@ -355,7 +283,7 @@ impl From<service::entity::product::Model> for ProductDto {
         ProductDto {
             code: p.code,
             name: p.name,
-            product_type: p.product_type,
+            product_type: p.product_type.into(),
             price: Money(p.price_cents),
             term_months: p.term_months,
             active: p.active,

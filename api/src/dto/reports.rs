@@ -114,7 +114,7 @@ impl From<MembershipCounts> for CountsDto {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodDto {
     Month,
@@ -128,6 +128,16 @@ impl From<PeriodDto> for Period {
             PeriodDto::Month => Period::Month,
             PeriodDto::Quarter => Period::Quarter,
             PeriodDto::Year => Period::Year,
+        }
+    }
+}
+
+impl From<Period> for PeriodDto {
+    fn from(p: Period) -> Self {
+        match p {
+            Period::Month => PeriodDto::Month,
+            Period::Quarter => PeriodDto::Quarter,
+            Period::Year => PeriodDto::Year,
         }
     }
 }
@@ -172,15 +182,14 @@ pub struct PeriodRowDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BillingReportDto {
-    /// `month`, `quarter` or `year`.
-    pub period: String,
+    pub period: PeriodDto,
     pub periods: Vec<PeriodRowDto>,
 }
 
 impl From<BillingReport> for BillingReportDto {
     fn from(r: BillingReport) -> Self {
         BillingReportDto {
-            period: r.period.as_str().to_owned(),
+            period: r.period.into(),
             periods: r
                 .rows
                 .into_iter()

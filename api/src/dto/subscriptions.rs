@@ -9,7 +9,7 @@ use service::subscriptions::words::status_word;
 use service::subscriptions::{Filter, SubscriptionView};
 use utoipa::{IntoParams, ToSchema};
 
-use super::reference::AccountingMethodDto;
+use super::words::AccountingMethodDto;
 use super::{Date, Money};
 use crate::problem::ProblemField;
 
@@ -76,11 +76,7 @@ impl From<SubscriptionView> for SubscriptionDto {
             is_complimentary: m.is_complimentary,
             is_membership_component: m.is_membership_component,
             bill_subscription: m.bill_subscription,
-            accounting_method: if m.accounting_method == "cash" {
-                AccountingMethodDto::Cash
-            } else {
-                AccountingMethodDto::Accrual
-            },
+            accounting_method: m.accounting_method.into(),
             is_company: v.is_company,
             billed: m.billed,
             version: m.version,

@@ -52,7 +52,7 @@ pub async fn token(
     let now = chrono::Utc::now().timestamp();
     let access_token = state
         .keys
-        .issue(user.id, &user.role, user.contact_id, now)?;
+        .issue(user.id, user.role.as_str(), user.contact_id, now)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenResponse {

@@ -17,8 +17,10 @@ use entity::invoice_adjustment as a;
 use entity::invoice_line as l;
 
 use crate::access::Actor;
+use crate::billing::invoices::InvoiceKind;
 use crate::db::Db;
 use crate::error::{Error, Errors, Result, check_version};
+use crate::products::ProductType;
 use crate::{billing_cycles, clock, contacts};
 
 use super::invoices::{self, InvoiceView, OPEN};
@@ -95,12 +97,15 @@ fn check_adjustable(inv: &i::Model, expected_version: Option<i32>) -> Result<i64
             }
         )));
     }
-    inv.cycle_id.filter(|_| inv.kind == "join").ok_or_else(|| {
-        Error::conflict(format!(
-            "invoice {} is a {} invoice; adjustments apply to join invoices",
-            inv.id, inv.kind
-        ))
-    })
+    inv.cycle_id
+        .filter(|_| inv.kind == InvoiceKind::Join)
+        .ok_or_else(|| {
+            Error::conflict(format!(
+                "invoice {} is a {} invoice; adjustments apply to join invoices",
+                inv.id,
+                inv.kind.as_str()
+            ))
+        })
 }
 
 /// The request an invoice was billed from (its lines, tax lines aside), changed as asked.
@@ -170,7 +175,7 @@ impl<'a> BilledRequest<'a> {
             if self.lines.iter().any(|l| l.product == p.code) {
                 self.errors
                     .add("add", format!("{} is already on the invoice", p.code));
-            } else if p.product_type == "chapter" {
+            } else if p.product_type == ProductType::Chapter {
                 self.chapters.push(p.code);
             } else {
                 self.add_ons.push(p.code);

@@ -15,6 +15,7 @@ use entity::invoice as i;
 use entity::invoice_line as l;
 use entity::subscription as s;
 
+use crate::billing::invoices::InvoiceKind;
 use crate::customer_types::in_formula_family;
 use crate::error::Result;
 use crate::events::{self, Event};
@@ -178,7 +179,7 @@ impl<'a> FullPayment<'a> {
         }
         am.active = Set(true);
         am.billed = Set(true);
-        am.accounting_method = Set(self.view.invoice.accounting_method.clone());
+        am.accounting_method = Set(self.view.invoice.accounting_method);
         am.is_membership_component = Set(h.is_membership_component || line.is_primary);
         am.version = Set(h.version + 1);
         am.updated_at = Set(self.now);
@@ -210,7 +211,7 @@ impl<'a> FullPayment<'a> {
             is_complimentary: Set(false),
             is_membership_component: Set(line.is_primary),
             bill_subscription: Set(true),
-            accounting_method: Set(inv.accounting_method.clone()),
+            accounting_method: Set(inv.accounting_method),
             billed: Set(true),
             version: Set(1),
             created_at: Set(self.now),
@@ -366,10 +367,10 @@ impl<'a> FullPayment<'a> {
     /// line, carrying the contact as the payment left it.
     async fn membership_event(&self, conn: &impl ConnectionTrait) -> Result<Option<Event>> {
         let inv = &self.view.invoice;
-        let kind = match inv.kind.as_str() {
-            "join" => events::MEMBERSHIP_JOINED,
-            "renewal" => events::MEMBERSHIP_RENEWED,
-            _ => return Ok(None),
+        let kind = match inv.kind {
+            InvoiceKind::Join => events::MEMBERSHIP_JOINED,
+            InvoiceKind::Renewal => events::MEMBERSHIP_RENEWED,
+            InvoiceKind::Other => return Ok(None),
         };
         if self.primary_lines().next().is_none() {
             return Ok(None);

@@ -13,10 +13,13 @@ use serde_json::json;
 use entity::invoice as i;
 use entity::invoice_line as l;
 
+pub use entity::words::InvoiceKind;
+
 use crate::access::{self, Actor};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::page::{self, Page, PageRequest};
+use crate::settings::AccountingMethod;
 use crate::{clock, db::Db};
 
 pub const DRAFT: &str = "draft";
@@ -137,7 +140,7 @@ async fn close(
     id: i64,
     to: &str,
     reason: Option<String>,
-    method: &str,
+    method: AccountingMethod,
 ) -> Result<InvoiceView> {
     let txn = db.write().await?;
     let current = get(&txn, Actor::Staff, id).await?;
@@ -206,7 +209,14 @@ pub async fn void(db: &Db, id: i64, reason: &str) -> Result<InvoiceView> {
             "give a reason of 1 to 200 characters",
         ));
     }
-    close(db, id, VOID, Some(reason.to_owned()), "accrual").await
+    close(
+        db,
+        id,
+        VOID,
+        Some(reason.to_owned()),
+        AccountingMethod::Accrual,
+    )
+    .await
 }
 
 /// I-2: an unpaid cash invoice may be cancelled. Joins change nothing until paid, so there
@@ -217,7 +227,7 @@ pub async fn cancel(db: &Db, id: i64, reason: Option<&str>) -> Result<InvoiceVie
         id,
         CANCELLED,
         reason.map(|r| r.trim().to_owned()),
-        "cash",
+        AccountingMethod::Cash,
     )
     .await
 }

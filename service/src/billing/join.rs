@@ -10,6 +10,7 @@ use sea_orm::Set;
 use entity::invoice as i;
 
 use crate::access::Actor;
+use crate::billing::invoices::InvoiceKind;
 use crate::billing_cycles::{self, Cycle, CycleFields};
 use crate::customer_types::{self, CustomerType, PrimaryFee, in_formula_family};
 use crate::db::Db;
@@ -41,20 +42,7 @@ pub struct JoinRequest {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TreatedAs {
-    Join,
-    Renewal,
-}
-
-impl TreatedAs {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TreatedAs::Join => "join",
-            TreatedAs::Renewal => "renewal",
-        }
-    }
-}
+pub use entity::words::TreatedAs;
 
 /// What a join bills (or, with `dry_run`, would bill).
 #[derive(Debug, Clone)]
@@ -139,9 +127,9 @@ fn invoice_row(
     i::ActiveModel {
         contact_id: Set(contact.id),
         bill_to_id: Set(contact.id),
-        kind: Set("join".into()),
+        kind: Set(InvoiceKind::Join),
         cycle_id: Set(Some(cycle_id)),
-        accounting_method: Set(joined.accounting_method.as_str().into()),
+        accounting_method: Set(joined.accounting_method),
         status: Set(OPEN.into()),
         total_cents: Set(joined.total()),
         paid_cents: Set(0),
@@ -150,7 +138,7 @@ fn invoice_row(
         term_months: Set(Some(joined.term_months as i32)),
         customer_type: Set(Some(joined.customer_type.clone())),
         billing_category: Set(joined.billing_category.clone()),
-        treated_as: Set(joined.treated_as.as_str().into()),
+        treated_as: Set(joined.treated_as),
         join_date: Set(Some(joined.join_date)),
         first_join: Set(contact.join_date.is_none()),
         void_reason: Set(None),
@@ -215,7 +203,7 @@ pub(super) async fn plan(
         term_months,
         customer_type: type_code,
         billing_category: category,
-        accounting_method: f.accounting_method.resolve(&settings),
+        accounting_method: f.effective_accounting_method(&settings),
         lines: Vec::new(),
         total_cents: 0,
         invoice: None,
@@ -476,7 +464,7 @@ fn join_or_rejoin(
     join_date: NaiveDate,
     term_months: u32,
 ) -> (TreatedAs, Term) {
-    let billing_time = f.billing_time.resolve(settings);
+    let billing_time = f.effective_billing_time(settings);
     let window = if billing_time == BillingTime::Annual {
         f.rejoin_as_renewal_months
     } else {

@@ -34,17 +34,13 @@ pub async fn product_infos(
     Ok(q.all(conn)
         .await?
         .into_iter()
-        .filter_map(|m| {
-            ProductType::parse(&m.product_type).map(|t| {
-                (
-                    m.code,
-                    ProductInfo {
-                        product_type: t,
-                        term_months: u32::try_from(m.term_months).unwrap_or(12),
-                        active: m.active,
-                    },
-                )
-            })
+        .map(|m| {
+            let info = ProductInfo {
+                product_type: m.product_type,
+                term_months: u32::try_from(m.term_months).unwrap_or(12),
+                active: m.active,
+            };
+            (m.code, info)
         })
         .collect())
 }

@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use entity::invoice as i;
 use entity::invoice_line as l;
 
+use crate::billing::invoices::InvoiceKind;
 use crate::billing_cycles;
 use crate::error::Result;
 use crate::page::{self, Page, PageRequest};
@@ -66,7 +67,7 @@ pub async fn list(
     loop {
         let batch = i::Entity::find()
             .filter(i::Column::CycleId.eq(cycle_id))
-            .filter(i::Column::Kind.eq("renewal"))
+            .filter(i::Column::Kind.eq(InvoiceKind::Renewal))
             .filter(i::Column::Status.eq(OPEN))
             .filter(Expr::col(i::Column::PaidCents).lt(Expr::col(i::Column::TotalCents)))
             .filter(i::Column::CreatedAt.lte(cutoff))

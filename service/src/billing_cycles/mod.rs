@@ -20,10 +20,9 @@ use entity::product as p;
 
 use crate::error::{Error, Result, check_version};
 use crate::page::{self, Page, PageRequest};
-use crate::products::ProductType;
 use crate::{billing_categories, clock, customer_types, db::Db, settings};
 
-pub use options::{AutopayOption, CycleAccounting, CycleBillingTime};
+pub use options::{AccountingMethod, AutopayOption, BillingTime};
 pub use rules::CycleFields;
 
 use crate::codes::name_key;
@@ -47,8 +46,8 @@ pub struct CyclePatch {
     pub customer_types: Option<Vec<String>>,
     pub billing_categories: Option<Vec<String>>,
     pub products: Option<Vec<String>>,
-    pub billing_time: Option<CycleBillingTime>,
-    pub accounting_method: Option<CycleAccounting>,
+    pub billing_time: Option<Option<BillingTime>>,
+    pub accounting_method: Option<Option<AccountingMethod>>,
     pub autopay_option: Option<AutopayOption>,
     pub require_chapter: Option<bool>,
     pub allow_multiple_chapters: Option<bool>,
@@ -160,7 +159,7 @@ async fn reference_facts<'a>(
         .all(conn)
         .await?
         .into_iter()
-        .filter_map(|m| ProductType::parse(&m.product_type).map(|t| (m.code, t)))
+        .map(|m| (m.code, m.product_type))
         .collect();
     Ok(rules::Facts {
         types,
@@ -200,9 +199,9 @@ fn columns(f: &CycleFields) -> b::ActiveModel {
         name: Set(f.name.trim().to_owned()),
         name_key: Set(name_key(&f.name)),
         membership: Set(f.membership),
-        billing_time: Set(f.billing_time.as_str().into()),
-        accounting_method: Set(f.accounting_method.as_str().into()),
-        autopay_option: Set(f.autopay_option.as_str().into()),
+        billing_time: Set(f.billing_time),
+        accounting_method: Set(f.accounting_method),
+        autopay_option: Set(f.autopay_option),
         require_chapter: Set(f.require_chapter),
         allow_multiple_chapters: Set(f.allow_multiple_chapters),
         require_billed_chapters_on_renewal: Set(f.require_billed_chapters_on_renewal),
@@ -276,9 +275,9 @@ fn assemble(m: b::Model, lists: &mut Lists) -> CycleFields {
         products: lists.products.remove(&m.id).unwrap_or_default(),
         name: m.name,
         membership: m.membership,
-        billing_time: CycleBillingTime::parse(&m.billing_time).unwrap_or_default(),
-        accounting_method: CycleAccounting::parse(&m.accounting_method).unwrap_or_default(),
-        autopay_option: AutopayOption::parse(&m.autopay_option).unwrap_or_default(),
+        billing_time: m.billing_time,
+        accounting_method: m.accounting_method,
+        autopay_option: m.autopay_option,
         require_chapter: m.require_chapter,
         allow_multiple_chapters: m.allow_multiple_chapters,
         require_billed_chapters_on_renewal: m.require_billed_chapters_on_renewal,

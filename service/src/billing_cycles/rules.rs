@@ -8,7 +8,7 @@ use crate::error::{Errors, Result};
 use crate::products::ProductType;
 use crate::settings::{AccountingMethod, BillingTime, Settings};
 
-use super::options::{AutopayOption, CycleAccounting, CycleBillingTime};
+use super::options::AutopayOption;
 
 pub const NAME_MAX: usize = 100;
 pub const MONTHS_PRIOR_MAX: u32 = 24;
@@ -22,8 +22,10 @@ pub struct CycleFields {
     pub customer_types: Vec<String>,
     pub billing_categories: Vec<String>,
     pub products: Vec<String>,
-    pub billing_time: CycleBillingTime,
-    pub accounting_method: CycleAccounting,
+    /// `None`: the settings' default (B-6).
+    pub billing_time: Option<BillingTime>,
+    /// `None`: the settings' default (B-7).
+    pub accounting_method: Option<AccountingMethod>,
     pub autopay_option: AutopayOption,
     pub require_chapter: bool,
     pub allow_multiple_chapters: bool,
@@ -233,12 +235,8 @@ fn check_ranges(f: &CycleFields, errors: &mut Errors) {
 /// Options that are valid but have no effect with the others chosen.
 fn option_warnings(f: &CycleFields, facts: &Facts) -> Vec<String> {
     let mut warnings = Vec::new();
-    let time = f.billing_time.resolve(&facts.settings);
-    let method = if f.autopay_option == AutopayOption::OnlyAutopay {
-        AccountingMethod::Accrual
-    } else {
-        f.accounting_method.resolve(&facts.settings)
-    };
+    let time = f.effective_billing_time(&facts.settings);
+    let method = f.run_accounting_method(&facts.settings);
     if f.rejoin_as_renewal_months > 0 && time != BillingTime::Annual {
         warnings.push(
             "rejoin_as_renewal_months applies to annual billing only; with anniversary billing rejoins are joins".into(),
@@ -249,7 +247,7 @@ fn option_warnings(f: &CycleFields, facts: &Facts) -> Vec<String> {
             "update_complimentary_paid_through_at_payment applies to cash billing only; with accrual the paid-through moves at billing".into(),
         );
     }
-    if f.accounting_method == CycleAccounting::Cash
+    if f.accounting_method == Some(AccountingMethod::Cash)
         && f.autopay_option == AutopayOption::OnlyAutopay
     {
         warnings.push(

@@ -16,6 +16,7 @@ use super::common::{Loaded, product, rule};
 use crate::error::{Error, Result};
 use crate::pricing::{self, Conditions, NewRule};
 use crate::products::{self, ProductType};
+use crate::settings::AccountingMethod;
 use crate::{db::Db, sql, terms};
 
 pub const CHAPTERS: usize = 50;
@@ -490,7 +491,7 @@ fn subscription(
         is_complimentary: Set(false),
         is_membership_component: Set(component),
         bill_subscription: Set(true),
-        accounting_method: Set("accrual".into()),
+        accounting_method: Set(AccountingMethod::Accrual),
         billed: Set(false),
         version: Set(1),
         created_at: Set(at),

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use crate::access::Actor;
 use crate::billing::join::{self, CycleRef, JoinRequest};
 use crate::billing::payments::{self, NewPayment};
-use crate::billing_cycles::{self, CycleBillingTime, CycleFields};
+use crate::billing_cycles::{self, CycleFields};
 use crate::contacts::{self, NewContact};
 use crate::customer_types::{self, NewCustomerType, PrimaryFee};
 use crate::error::{Error, Result};
@@ -176,7 +176,7 @@ pub(super) async fn multi_year(db: &Db) -> Result<Loaded> {
             membership: true,
             customer_types: vec!["AM".into()],
             products: vec!["JOURNAL".into(), "SCHOLARSHIP".into()],
-            billing_time: CycleBillingTime::Anniversary,
+            billing_time: Some(BillingTime::Anniversary),
             use_primary_fee_term_length: true,
             join_item_set: true,
             itemized_renewals: true,

@@ -191,7 +191,7 @@ impl Reasons {
             referenced::<h::Entity>(conn, h::Column::ContactId, codes, Some(terms)).await?,
             "has dues history",
         );
-        let staff = sea_orm::Condition::all().add(u::Column::Role.eq(users::Role::Staff.as_str()));
+        let staff = sea_orm::Condition::all().add(u::Column::Role.eq(users::Role::Staff));
         self.mark(
             referenced::<u::Entity>(conn, u::Column::ContactId, codes, Some(staff)).await?,
             "is linked to a staff login",

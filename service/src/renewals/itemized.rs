@@ -17,7 +17,7 @@ use entity::product as p;
 use entity::subscription as s;
 
 use crate::access::Actor;
-use crate::billing::invoices::{self, DRAFT, InvoiceView, OPEN};
+use crate::billing::invoices::{self, DRAFT, InvoiceKind, InvoiceView, OPEN};
 use crate::billing::lines::{LineDraft, Pricing, ProductInfo, Role};
 use crate::billing_cycles::{self, Cycle};
 use crate::customer_types::{self, PrimaryFee, in_formula_family};
@@ -54,7 +54,7 @@ async fn open_renewal(
 ) -> Result<(InvoiceView, Cycle)> {
     let inv = i::Entity::find()
         .filter(i::Column::ContactId.eq(contact_id))
-        .filter(i::Column::Kind.eq("renewal"))
+        .filter(i::Column::Kind.eq(InvoiceKind::Renewal))
         .filter(i::Column::Status.is_in([OPEN, DRAFT]))
         .filter(i::Column::PaidCents.eq(0))
         .order_by_desc(i::Column::Id)
@@ -297,7 +297,7 @@ impl BilledAs {
             begin.pred_opt(),
             begin,
             months,
-            cycle.fields.billing_time.resolve(&settings),
+            cycle.fields.effective_billing_time(&settings),
             settings.fiscal_year_start_month,
         );
         let as_of: NaiveDate = match inv.renewal_run_id {

@@ -26,6 +26,8 @@ use entity::renewal_run as r;
 use entity::renewal_run_skip as rs;
 use entity::subscription as s;
 
+use crate::billing::invoices::InvoiceKind;
+use crate::billing::join::TreatedAs;
 use crate::billing::lines::ProductInfo;
 use crate::billing_cycles::CycleRef;
 use crate::billing_cycles::{self, AutopayOption, Cycle};
@@ -400,14 +402,6 @@ async fn billed_terms_of(
     Ok(out)
 }
 
-fn method_of(cycle: &Cycle, settings: &settings::Settings) -> AccountingMethod {
-    if cycle.fields.autopay_option == AutopayOption::OnlyAutopay {
-        AccountingMethod::Accrual
-    } else {
-        cycle.fields.accounting_method.resolve(settings)
-    }
-}
-
 /// Writes one page in the caller's transaction; returns the invoice id of each bill.
 async fn write_page(
     conn: &impl ConnectionTrait,
@@ -422,7 +416,7 @@ async fn write_page(
         run_id,
         cycle,
         bills,
-        method: method_of(cycle, settings),
+        method: cycle.fields.run_accounting_method(settings),
         now: clock::now(),
     };
     let created = page.create_new_primaries(conn).await?;
@@ -506,7 +500,7 @@ impl PageWrite<'_> {
             is_complimentary: Set(false),
             is_membership_component: Set(true),
             bill_subscription: Set(true),
-            accounting_method: Set(self.method.as_str().into()),
+            accounting_method: Set(self.method),
             billed: Set(false),
             version: Set(1),
             created_at: Set(self.now),
@@ -555,12 +549,12 @@ impl PageWrite<'_> {
         i::ActiveModel {
             contact_id: Set(b.contact_id),
             bill_to_id: Set(b.contact_id),
-            kind: Set("renewal".into()),
+            kind: Set(InvoiceKind::Renewal),
             cycle_id: Set(Some(self.cycle.id)),
             accounting_method: Set(if batched {
-                AccountingMethod::Accrual.as_str().into()
+                AccountingMethod::Accrual
             } else {
-                self.method.as_str().into()
+                self.method
             }),
             status: Set(if batched {
                 crate::billing::invoices::DRAFT.into()
@@ -575,7 +569,7 @@ impl PageWrite<'_> {
             term_months: Set(Some(b.term_months as i32)),
             customer_type: Set(Some(b.customer_type.clone())),
             billing_category: Set(b.billing_category.clone()),
-            treated_as: Set("renewal".into()),
+            treated_as: Set(TreatedAs::Renewal),
             join_date: Set(None),
             first_join: Set(false),
             void_reason: Set(None),
@@ -811,7 +805,7 @@ impl<'a> RunFacts<'a> {
         Context {
             cycle: f,
             settings: self.settings,
-            billing_time: f.billing_time.resolve(self.settings),
+            billing_time: f.effective_billing_time(self.settings),
             types: &self.loaded.types,
             products: &self.loaded.products,
             book: &self.loaded.book,

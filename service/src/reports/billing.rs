@@ -7,6 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Value};
 
 use crate::billing::invoices::{CANCELLED, DRAFT, VOID};
 use crate::error::{Error, Result};
+use crate::settings::AccountingMethod;
 use crate::sql::Sql;
 use crate::{money, terms};
 
@@ -25,14 +26,6 @@ impl Period {
             Period::Month => 1,
             Period::Quarter => 3,
             Period::Year => 12,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Period::Month => "month",
-            Period::Quarter => "quarter",
-            Period::Year => "year",
         }
     }
 
@@ -148,7 +141,8 @@ fn sum(col: &str) -> String {
 }
 
 fn accrual_case(col: &str) -> String {
-    format!("CASE WHEN accounting_method = 'accrual' THEN {col} ELSE 0 END")
+    let accrual = AccountingMethod::Accrual.as_str();
+    format!("CASE WHEN accounting_method = '{accrual}' THEN {col} ELSE 0 END")
 }
 
 /// The report's statements, each grouping its rows by period.

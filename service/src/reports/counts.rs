@@ -170,7 +170,7 @@ async fn back_to_type_then(
 async fn staff_at(conn: &impl ConnectionTrait, after: DateTime<Utc>) -> Result<i64> {
     Ok(i64::try_from(
         u::Entity::find()
-            .filter(u::Column::Role.eq(users::Role::Staff.as_str()))
+            .filter(u::Column::Role.eq(users::Role::Staff))
             .filter(u::Column::CreatedAt.lt(after))
             .count(conn)
             .await?,

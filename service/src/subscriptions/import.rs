@@ -20,16 +20,6 @@ pub enum Mode {
     RowByRow,
 }
 
-impl Mode {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "all_or_nothing" => Some(Mode::AllOrNothing),
-            "row_by_row" => Some(Mode::RowByRow),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

@@ -27,14 +27,6 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
-        Action::Insert,
-        Action::InsertWithMatching,
-        Action::Update,
-        Action::Upsert,
-        Action::Delete,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Insert => "insert",
@@ -43,10 +35,6 @@ impl Action {
             Action::Upsert => "upsert",
             Action::Delete => "delete",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -92,8 +80,7 @@ impl Values {
             is_complimentary: m.is_complimentary,
             is_membership_component: m.is_membership_component,
             bill_subscription: m.bill_subscription,
-            accounting_method: AccountingMethod::parse(&m.accounting_method)
-                .unwrap_or(AccountingMethod::Accrual),
+            accounting_method: m.accounting_method,
             billed: m.billed,
         }
     }
@@ -629,7 +616,13 @@ mod tests {
         f
     }
 
-    fn model(id: i64, contact: i64, product: &str, method: &str, billed: bool) -> s::Model {
+    fn model(
+        id: i64,
+        contact: i64,
+        product: &str,
+        method: AccountingMethod,
+        billed: bool,
+    ) -> s::Model {
         let now = Utc::now();
         s::Model {
             id,
@@ -649,7 +642,7 @@ mod tests {
             is_complimentary: false,
             is_membership_component: false,
             bill_subscription: true,
-            accounting_method: method.into(),
+            accounting_method: method,
             billed,
             version: 1,
             created_at: now,
@@ -729,7 +722,8 @@ mod tests {
     #[test]
     fn s8_one_active_product_per_formula_family_tax_companions_excluded() {
         let mut f = facts();
-        f.existing.push(model(10, 1, "AM_1", "accrual", false));
+        f.existing
+            .push(model(10, 1, "AM_1", AccountingMethod::Accrual, false));
         let mut p = Planner::new(f);
         let err = p
             .plan(
@@ -755,9 +749,12 @@ mod tests {
     #[test]
     fn s4_accrual_billed_dates_are_locked_cash_ones_are_not() {
         let mut f = facts();
-        f.existing.push(model(10, 1, "JOURNAL", "accrual", true));
-        f.existing.push(model(11, 2, "JOURNAL", "cash", true));
-        f.existing.push(model(12, 3, "JOURNAL", "accrual", false));
+        f.existing
+            .push(model(10, 1, "JOURNAL", AccountingMethod::Accrual, true));
+        f.existing
+            .push(model(11, 2, "JOURNAL", AccountingMethod::Cash, true));
+        f.existing
+            .push(model(12, 3, "JOURNAL", AccountingMethod::Accrual, false));
         let mut p = Planner::new(f);
         let change = || Fields {
             paid_through: Some(NaiveDate::from_ymd_opt(2027, 12, 31)),
@@ -777,7 +774,8 @@ mod tests {
             .unwrap();
         // The same values again are not a change, so a locked row still accepts them.
         let mut f = facts();
-        f.existing.push(model(10, 1, "JOURNAL", "accrual", true));
+        f.existing
+            .push(model(10, 1, "JOURNAL", AccountingMethod::Accrual, true));
         let same = Fields {
             paid_through: Some(NaiveDate::from_ymd_opt(2026, 12, 31)),
             ..Fields::default()
@@ -790,8 +788,10 @@ mod tests {
     #[test]
     fn s5_only_cash_subscriptions_delete() {
         let mut f = facts();
-        f.existing.push(model(10, 1, "JOURNAL", "accrual", false));
-        f.existing.push(model(11, 2, "JOURNAL", "cash", true));
+        f.existing
+            .push(model(10, 1, "JOURNAL", AccountingMethod::Accrual, false));
+        f.existing
+            .push(model(11, 2, "JOURNAL", AccountingMethod::Cash, true));
         let mut p = Planner::new(f);
         let err = p
             .plan(

@@ -35,7 +35,7 @@ fn active_model(v: &Values, now: DateTime<Utc>) -> s::ActiveModel {
         is_complimentary: Set(v.is_complimentary),
         is_membership_component: Set(v.is_membership_component),
         bill_subscription: Set(v.bill_subscription),
-        accounting_method: Set(v.accounting_method.as_str().to_owned()),
+        accounting_method: Set(v.accounting_method),
         billed: Set(v.billed),
         version: Set(1),
         created_at: Set(now),

@@ -19,6 +19,7 @@ mod faults;
 mod json_logs;
 mod killed_run;
 mod lifecycle;
+mod migrations;
 mod openapi;
 mod pricing;
 mod reference_data;
