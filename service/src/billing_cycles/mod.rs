@@ -1,6 +1,5 @@
 //! B-1..B-13: billing cycles. A cycle says whom a billing run bills, for what, and how.
 
-pub mod options;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -22,7 +21,7 @@ use crate::error::{Error, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::{billing_categories, clock, customer_types, db::Db, settings};
 
-pub use options::{AccountingMethod, AutopayOption, BillingTime};
+pub use entity::words::{AccountingMethod, AutopayOption, BillingTime};
 pub use rules::CycleFields;
 
 use crate::codes::name_key;

@@ -7,8 +7,7 @@ use crate::customer_types::{CustomerType, PrimaryFee, in_formula_family};
 use crate::error::{Errors, Result};
 use crate::products::ProductType;
 use crate::settings::{AccountingMethod, BillingTime, Settings};
-
-use super::options::AutopayOption;
+use entity::words::AutopayOption;
 
 pub const NAME_MAX: usize = 100;
 pub const MONTHS_PRIOR_MAX: u32 = 24;
@@ -43,6 +42,30 @@ pub struct CycleFields {
     pub join_item_set: bool,
     pub itemized_renewals: bool,
     pub reminder_days: Option<u32>,
+}
+
+/// A cycle without a billing time or accounting method of its own (`None`, shown as
+/// `default`) follows the membership settings.
+impl CycleFields {
+    /// B-6: the cycle's billing time, or the settings' default.
+    pub fn effective_billing_time(&self, settings: &Settings) -> BillingTime {
+        self.billing_time.unwrap_or(settings.default_billing_time)
+    }
+
+    /// B-7: the cycle's accounting method, or the settings' default.
+    pub fn effective_accounting_method(&self, settings: &Settings) -> AccountingMethod {
+        self.accounting_method
+            .unwrap_or(settings.default_accounting_method)
+    }
+
+    /// B-8: the method a renewal run bills with: AutoPay-only cycles always bill accrual.
+    pub fn run_accounting_method(&self, settings: &Settings) -> AccountingMethod {
+        if self.autopay_option == AutopayOption::OnlyAutopay {
+            AccountingMethod::Accrual
+        } else {
+            self.effective_accounting_method(settings)
+        }
+    }
 }
 
 /// What the checks need from the database.
