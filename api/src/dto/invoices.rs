@@ -215,10 +215,16 @@ impl From<JoinRequestDto> for JoinRequest {
     }
 }
 
-/// The join's invoice, or with `dry_run` its preview (`id` null, nothing written).
+/// The join's invoice: the invoice's own fields at the top level, plus `treated_as`,
+/// `proration` and `dry_run`. With `dry_run` it is the preview: `id`, `version` and the
+/// timestamps are null and nothing is written.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JoinResponseDto {
     pub id: Option<i64>,
+    pub contact_id: i64,
+    pub bill_to_id: i64,
+    pub kind: InvoiceKindDto,
+    pub billing_cycle: i64,
     pub dry_run: bool,
     /// `join`, or `renewal` for a rejoin inside the cycle's window (J-4).
     pub treated_as: TreatedAsDto,
@@ -235,6 +241,15 @@ pub struct JoinResponseDto {
     pub total: Money,
     pub paid: Money,
     pub balance: Money,
+    /// Always null: joins are billed on their own, not by a renewal run.
+    pub renewal_run: Option<i64>,
+    /// AutoPay batch (I-5); joins are never batched.
+    pub batch_id: Option<i64>,
+    pub void_reason: Option<String>,
+    pub version: Option<i32>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The same invoice as `GET /invoices/{id}` shows it; null for a preview.
     pub invoice: Option<InvoiceDto>,
 }
 
@@ -259,6 +274,10 @@ impl From<Joined> for JoinResponseDto {
         };
         JoinResponseDto {
             id,
+            contact_id: j.contact_id,
+            bill_to_id: j.bill_to_id,
+            kind: InvoiceKindDto::Join,
+            billing_cycle: j.cycle_id,
             dry_run: invoice.is_none(),
             treated_as: j.treated_as.into(),
             status,
@@ -273,6 +292,12 @@ impl From<Joined> for JoinResponseDto {
             total: Money(total),
             paid,
             balance: Money(total - paid.0),
+            renewal_run: None,
+            batch_id: invoice.as_ref().and_then(|i| i.batch_id),
+            void_reason: invoice.as_ref().and_then(|i| i.void_reason.clone()),
+            version: invoice.as_ref().map(|i| i.version),
+            created_at: invoice.as_ref().map(|i| i.created_at),
+            updated_at: invoice.as_ref().map(|i| i.updated_at),
             invoice,
         }
     }

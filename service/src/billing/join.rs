@@ -47,6 +47,10 @@ pub use entity::words::TreatedAs;
 /// What a join bills (or, with `dry_run`, would bill).
 #[derive(Debug, Clone)]
 pub struct Joined {
+    pub contact_id: i64,
+    /// Who the invoice bills (S-10): the joining contact.
+    pub bill_to_id: i64,
+    pub cycle_id: i64,
     pub join_date: NaiveDate,
     pub treated_as: TreatedAs,
     pub term: Term,
@@ -99,7 +103,7 @@ pub async fn join(
     let now = clock::now();
     let invoice_id = invoices::insert(
         &txn,
-        invoice_row(&contact, cycle.id, &joined, now),
+        invoice_row(&contact, &joined, now),
         joined.lines.clone(),
     )
     .await?;
@@ -120,15 +124,14 @@ pub async fn join(
 /// J-5: the join's open invoice, with what the contact takes once it is paid.
 fn invoice_row(
     contact: &entity::contact::Model,
-    cycle_id: i64,
     joined: &Joined,
     now: DateTime<Utc>,
 ) -> i::ActiveModel {
     i::ActiveModel {
-        contact_id: Set(contact.id),
-        bill_to_id: Set(contact.id),
+        contact_id: Set(joined.contact_id),
+        bill_to_id: Set(joined.bill_to_id),
         kind: Set(InvoiceKind::Join),
-        cycle_id: Set(Some(cycle_id)),
+        cycle_id: Set(Some(joined.cycle_id)),
         accounting_method: Set(joined.accounting_method),
         status: Set(OPEN.into()),
         total_cents: Set(joined.total()),
@@ -197,6 +200,9 @@ pub(super) async fn plan(
     let term_months = term_length(f, &settings, &primaries, &infos);
     let (treated_as, term) = join_or_rejoin(contact, f, &settings, join_date, term_months);
     let mut joined = Joined {
+        contact_id: contact.id,
+        bill_to_id: contact.id,
+        cycle_id: cycle.id,
         join_date,
         treated_as,
         term,

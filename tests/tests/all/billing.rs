@@ -79,6 +79,55 @@ async fn j1_paid_join_assigns_the_cycles_type_and_chosen_category() {
     assert_eq!(after["is_member"], true);
 }
 
+/// API.md: a join's response is the invoice, its own fields at the top level, plus
+/// `treated_as`; a preview has the same shape with no id.
+#[tokio::test]
+async fn j1_the_join_response_is_the_invoice() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Shape").await;
+    let r = join(&app, c, base_join("2026-04-10")).await.expect(201);
+    let shown = app.invoice(id(&r.body)).await;
+    for field in [
+        "id",
+        "contact_id",
+        "bill_to_id",
+        "kind",
+        "billing_cycle",
+        "accounting_method",
+        "status",
+        "treated_as",
+        "term_begin",
+        "term_end",
+        "term_months",
+        "customer_type",
+        "billing_category",
+        "lines",
+        "total",
+        "paid",
+        "balance",
+        "renewal_run",
+        "batch_id",
+        "void_reason",
+        "version",
+        "created_at",
+        "updated_at",
+    ] {
+        assert_eq!(r.body[field], shown[field], "{field}: {}", r.text);
+    }
+    assert_eq!(r.body["contact_id"], c);
+    assert_eq!(r.body["bill_to_id"], c);
+    assert_eq!(r.body["kind"], "join");
+
+    let mut body = base_join("2026-04-10");
+    body["dry_run"] = json!(true);
+    let preview = join(&app, c, body).await.expect(200);
+    assert!(preview.body["id"].is_null() && preview.body["version"].is_null());
+    assert_eq!(preview.body["contact_id"], c);
+    assert_eq!(preview.body["kind"], "join");
+    assert_eq!(preview.body["billing_cycle"], shown["billing_cycle"]);
+}
+
 #[tokio::test]
 async fn j1_join_by_cycle_id_matches_join_by_name() {
     let app = spawn().await;
