@@ -112,6 +112,15 @@ pub fn server_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// A moment between what happened before and what happens after, as `updated_since` takes
+/// it: the clock moves on a little on each side, so neither falls on the mark.
+pub async fn sync_mark() -> String {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let mark = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    mark.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// A new PostgreSQL database when `AMS_TEST_DATABASE_URL` is set, else an SQLite file in a
 /// temporary directory (kept alive by the returned guard).
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
@@ -580,6 +589,16 @@ impl TestApp {
                 None => return out,
             }
         }
+    }
+
+    /// The ids of every item of `path` changed at or after `since` (`updated_since`).
+    pub async fn ids_updated_since(&self, path: &str, since: &str) -> Vec<i64> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        self.all(&format!("{path}{sep}updated_since={since}"))
+            .await
+            .iter()
+            .map(id)
+            .collect()
     }
 
     /// Uploads an XLSX workbook to the subscription import with `query` (`action=insert`).

@@ -1349,3 +1349,44 @@ async fn i8_paid_voided_and_partly_paid_invoices_are_never_edited() {
     .await
     .problem(403, "forbidden");
 }
+
+/// API.md General: invoices sync incrementally by `updated_since`: a new invoice, a payment
+/// and a void each bring one into the window; older ones stay out.
+#[tokio::test]
+async fn invoices_list_updated_since_follows_payments_and_voids() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = billed(&app, app.person("NM", "A").await, base_join("2026-04-10")).await;
+    let b = billed(&app, app.person("NM", "B").await, base_join("2026-04-10")).await;
+    let untouched = billed(&app, app.person("NM", "C").await, base_join("2026-04-10")).await;
+    let since = tests::sync_mark().await;
+    let new = billed(&app, app.person("NM", "D").await, base_join("2026-04-10")).await;
+    assert_eq!(app.ids_updated_since("/invoices", &since).await, [id(&new)]);
+
+    app.pay(id(&a), "1.00", "2026-04-11").await.expect(201);
+    app.post(
+        &format!("/invoices/{}/void", id(&b)),
+        &app.staff,
+        json!({"reason": "entered twice"}),
+    )
+    .await
+    .expect(200);
+    let changed = app.ids_updated_since("/invoices", &since).await;
+    assert_eq!(changed, [id(&a), id(&b), id(&new)]);
+    assert!(!changed.contains(&id(&untouched)));
+    let c = app.person("NM", "E").await;
+    let filtered = format!("/invoices?contact_id={c}");
+    assert!(app.ids_updated_since(&filtered, &since).await.is_empty());
+
+    // Paid in full (I-3): the invoice is paid, so it changed.
+    let later = tests::sync_mark().await;
+    let rest = app.invoice(id(&a)).await["balance"].as_str().map(str::to_owned);
+    app.pay(id(&a), rest.as_deref().unwrap_or_default(), "2026-04-12")
+        .await
+        .expect(201);
+    assert_eq!(app.ids_updated_since("/invoices", &later).await, [id(&a)]);
+
+    app.get("/invoices?updated_since=yesterday", &app.staff)
+        .await
+        .problem(400, "invalid_parameter");
+}

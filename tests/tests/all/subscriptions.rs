@@ -1684,3 +1684,44 @@ async fn sec1_members_see_only_their_own_subscriptions_and_cannot_write() {
         .await;
     assert_eq!(r.status.as_u16(), 401);
 }
+
+/// API.md General: subscriptions sync incrementally by `updated_since`: a new one and an
+/// edited one are in the window, an untouched one is not.
+#[tokio::test]
+async fn subscriptions_list_updated_since_follows_creates_and_edits() {
+    let app = spawn().await;
+    app.doctors_with_subscription_products().await;
+    let a = app.person("NM", "Ames").await;
+    let old = id_of(
+        &app.subscribe(json!({"contact_id": a, "product": "CHAPT/EAST"}))
+            .await,
+    );
+    let untouched = id_of(
+        &app.subscribe(json!({"contact_id": a, "product": "MDUES"}))
+            .await,
+    );
+    let since = tests::sync_mark().await;
+    let new = id_of(
+        &app.subscribe(json!({"contact_id": a, "product": "JOURNAL"}))
+            .await,
+    );
+    assert_eq!(app.ids_updated_since("/subscriptions", &since).await, [new]);
+    app.patch(
+        &format!("/subscriptions/{old}"),
+        &app.staff,
+        json!({"source_code": "sync"}),
+    )
+    .await
+    .expect(200);
+    let changed = app.ids_updated_since("/subscriptions", &since).await;
+    assert_eq!(changed, [old, new]);
+    assert!(!changed.contains(&untouched));
+    assert_eq!(
+        app.ids_updated_since("/subscriptions?product=JOURNAL", &since)
+            .await,
+        [new]
+    );
+    app.get("/subscriptions?updated_since=2026-01-01", &app.staff)
+        .await
+        .problem(400, "invalid_parameter");
+}
