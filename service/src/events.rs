@@ -32,13 +32,16 @@ pub const INVOICE_PAID: &str = "invoice.paid";
 pub const INVOICE_VOIDED: &str = "invoice.voided";
 pub const INVOICE_CANCELLED: &str = "invoice.cancelled";
 pub const INVOICE_DELETED: &str = "invoice.deleted";
+pub const INVOICE_ADJUSTED: &str = "invoice.adjusted";
+pub const INVOICE_PAYMENT_RECEIVED: &str = "invoice.payment_received";
+pub const BATCH_POSTED: &str = "batch.posted";
 pub const MEMBERSHIP_JOINED: &str = "membership.joined";
 pub const MEMBERSHIP_RENEWED: &str = "membership.renewed";
 pub const MEMBERSHIP_EXPIRED: &str = "membership.expired";
 pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 13] = [
+pub const TYPES: [&str; 16] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -48,10 +51,13 @@ pub const TYPES: [&str; 13] = [
     INVOICE_VOIDED,
     INVOICE_CANCELLED,
     INVOICE_DELETED,
+    INVOICE_ADJUSTED,
+    INVOICE_PAYMENT_RECEIVED,
     MEMBERSHIP_JOINED,
     MEMBERSHIP_RENEWED,
     MEMBERSHIP_EXPIRED,
     RENEWAL_RUN_COMPLETED,
+    BATCH_POSTED,
 ];
 
 /// "events" in ASCII: the advisory lock that orders event ids on PostgreSQL.

@@ -591,6 +591,15 @@ impl TestApp {
         }
     }
 
+    /// The events of type `kind` in the feed, oldest first (up to 200).
+    pub async fn events_of(&self, kind: &str) -> Vec<Value> {
+        let r = self
+            .get(&format!("/events?type={kind}&limit=200"), &self.staff)
+            .await
+            .expect(200);
+        r.body["items"].as_array().cloned().unwrap_or_default()
+    }
+
     /// The ids of every item of `path` changed at or after `since` (`updated_since`).
     pub async fn ids_updated_since(&self, path: &str, since: &str) -> Vec<i64> {
         let sep = if path.contains('?') { '&' } else { '?' };

@@ -47,8 +47,8 @@ pub struct EventDto {
     pub id: i64,
     /// One of `contact.created`, `contact.updated`, `contact.deleted`, `subscription.changed`,
     /// `invoice.created`, `invoice.paid`, `invoice.voided`, `invoice.cancelled`,
-    /// `invoice.deleted`, `membership.joined`, `membership.renewed`, `membership.expired`,
-    /// `renewal_run.completed`.
+    /// `invoice.deleted`, `invoice.adjusted`, `invoice.payment_received`, `membership.joined`,
+    /// `membership.renewed`, `membership.expired`, `renewal_run.completed`, `batch.posted`.
     #[serde(rename = "type")]
     pub kind: String,
     pub occurred_at: DateTime<Utc>,

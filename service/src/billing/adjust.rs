@@ -20,6 +20,7 @@ use crate::access::Actor;
 use crate::billing::invoices::InvoiceKind;
 use crate::db::Db;
 use crate::error::{Error, Errors, Result, check_version};
+use crate::events::{self, Event};
 use crate::products::ProductType;
 use crate::{billing_cycles, clock, contacts};
 
@@ -63,7 +64,13 @@ pub async fn adjust(
     replace_lines(&txn, invoice_id, &planned).await?;
     update_invoice(&txn, inv, &planned, now).await?;
     let details = details(&adj, &primary, inv.total_cents, planned.total());
-    record(&txn, invoice_id, user_id, reason, details, now).await?;
+    let change = Recorded {
+        user_id,
+        reason,
+        details,
+        total_after: planned.total(),
+    };
+    record(&txn, inv, change, now).await?;
     let view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     txn.commit().await?;
     Ok(view)
@@ -259,26 +266,45 @@ fn details(adj: &Adjustment, primary: &Option<String>, before: i64, after: i64) 
     .to_string()
 }
 
-/// I-8: every adjustment is recorded with who and why.
-async fn record(
+/// An adjustment as recorded: who, why, what it asked and the total it left.
+pub(crate) struct Recorded {
+    pub user_id: i64,
+    pub reason: String,
+    /// A JSON object: what was asked, `total_before` and `total_after`.
+    pub details: String,
+    pub total_after: i64,
+}
+
+/// I-8: every adjustment of an invoice, by staff or by the member, is recorded with who
+/// and why, and announced as `invoice.adjusted`.
+pub(crate) async fn record(
     conn: &impl ConnectionTrait,
-    invoice_id: i64,
-    user_id: i64,
-    reason: String,
-    details: String,
+    inv: &i::Model,
+    change: Recorded,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    a::ActiveModel {
-        invoice_id: Set(invoice_id),
+    let row = a::ActiveModel {
+        invoice_id: Set(inv.id),
         at: Set(now),
-        user_id: Set(user_id),
-        reason: Set(reason),
-        details: Set(details),
+        user_id: Set(change.user_id),
+        reason: Set(change.reason),
+        details: Set(change.details),
         ..Default::default()
     }
     .insert(conn)
     .await?;
-    Ok(())
+    let event = Event::invoice(
+        events::INVOICE_ADJUSTED,
+        inv.id,
+        inv.contact_id,
+        change.total_after,
+        json!({
+            "adjustment_id": row.id,
+            "total_before": crate::money::format_cents(inv.total_cents),
+            "reason": row.reason,
+        }),
+    );
+    events::emit(conn, vec![event]).await
 }
 
 pub async fn list(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<Vec<a::Model>> {

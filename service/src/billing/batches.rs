@@ -109,6 +109,18 @@ pub async fn post(db: &Db, id: i64) -> Result<BatchView> {
         .exec(&txn)
         .await?;
     let view = get(&txn, id).await?;
+    let event = Event::new(
+        events::BATCH_POSTED,
+        "batches",
+        id,
+        &json!({
+            "batch_id": id,
+            "renewal_run": view.batch.run_id,
+            "invoices": view.invoice_ids.len(),
+            "total": crate::money::format_cents(view.total_cents),
+        }),
+    );
+    events::emit(&txn, vec![event]).await?;
     txn.commit().await?;
     Ok(view)
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
 
 use entity::invoice as i;
 use entity::invoice_line as l;
@@ -12,6 +13,7 @@ use entity::payment as p;
 use crate::access::Actor;
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};
+use crate::events::{self, Event};
 use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::{clock, money};
 
@@ -94,6 +96,7 @@ pub async fn pay(
     let payment = insert_payment(&txn, invoice_id, new, now).await?;
     let after = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     allocate_to_lines(&txn, &after).await?;
+    announce(&txn, &payment, &after).await?;
     if after.invoice.paid_cents == after.invoice.total_cents {
         complete::paid_in_full(&txn, &after, paid_on, now).await?;
     }
@@ -106,6 +109,29 @@ pub async fn pay(
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(paid)))
+}
+
+/// Every payment, partial or in full, is an `invoice.payment_received` event (a payment in
+/// full is `invoice.paid` as well).
+async fn announce(
+    conn: &impl ConnectionTrait,
+    payment: &p::Model,
+    after: &InvoiceView,
+) -> Result<()> {
+    let inv = &after.invoice;
+    let event = Event::invoice(
+        events::INVOICE_PAYMENT_RECEIVED,
+        inv.id,
+        inv.contact_id,
+        inv.total_cents,
+        json!({
+            "payment_id": payment.id,
+            "amount": money::format_cents(payment.amount_cents),
+            "paid": money::format_cents(inv.paid_cents),
+            "balance": money::format_cents(after.balance()),
+        }),
+    );
+    events::emit(conn, vec![event]).await
 }
 
 /// I-3: only an open invoice takes payments, and none above its open balance.

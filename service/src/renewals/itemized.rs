@@ -6,17 +6,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use entity::invoice as i;
-use entity::invoice_adjustment as a;
 use entity::invoice_line as l;
 use entity::product as p;
 use entity::subscription as s;
 
 use crate::access::Actor;
+use crate::billing::adjust;
 use crate::billing::invoices::{self, DRAFT, InvoiceKind, InvoiceView, OPEN};
 use crate::billing::lines::{LineDraft, Pricing, ProductInfo, Role};
 use crate::billing_cycles::{self, Cycle};
@@ -425,22 +423,18 @@ async fn record(
     total: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    a::ActiveModel {
-        invoice_id: Set(inv.id),
-        at: Set(now),
-        user_id: Set(user_id),
-        reason: Set("itemized renewal by the member".into()),
-        details: Set(serde_json::json!({
-            "add": choice.add_ons,
-            "remove": choice.remove,
-            "primary_product": choice.primary_product,
-            "total_before": crate::money::format_cents(inv.total_cents),
-            "total_after": crate::money::format_cents(total),
-        })
-        .to_string()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    let details = serde_json::json!({
+        "add": choice.add_ons,
+        "remove": choice.remove,
+        "primary_product": choice.primary_product,
+        "total_before": crate::money::format_cents(inv.total_cents),
+        "total_after": crate::money::format_cents(total),
+    });
+    let change = adjust::Recorded {
+        user_id,
+        reason: "itemized renewal by the member".into(),
+        details: details.to_string(),
+        total_after: total,
+    };
+    adjust::record(conn, inv, change, now).await
 }

@@ -832,6 +832,14 @@ async fn i3_partial_payments_allocate_in_line_order_and_keep_a_balance() {
     assert_eq!(line(i, "JOURNAL")["paid"], "15.00");
     assert_eq!(line(i, "GIFT")["paid"], "0.00");
     assert_eq!(i["balance"], "40.00");
+    // Each partial payment is an event; the invoice is not paid yet.
+    let received = app.events_of("invoice.payment_received").await;
+    let amounts: Vec<_> = received.iter().map(|e| &e["data"]["amount"]).collect();
+    assert_eq!(amounts, [&json!("100.00"), &json!("290.00")]);
+    assert_eq!(received[1]["data"]["balance"], "40.00");
+    assert_eq!(received[1]["data"]["paid"], "390.00");
+    assert_eq!(received[1]["data"]["payment_id"], r.body["payment"]["id"]);
+    assert!(app.events_of("invoice.paid").await.is_empty());
     // Nothing moves until paid in full.
     let k = app.contact(c).await;
     assert_eq!(k["customer_type"], "NM");
@@ -1253,6 +1261,15 @@ async fn i8_staff_add_remove_and_change_voluntary_lines_repriced_and_recorded() 
     assert_eq!(items[0]["details"]["total_before"], "400.00");
     assert_eq!(items[0]["details"]["total_after"], "445.00");
     assert!(items[0]["user_id"].as_i64().is_some());
+    // Each is an `invoice.adjusted` event, for integrators.
+    let events = app.events_of("invoice.adjusted").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["subject"], format!("invoices/{n}"));
+    assert_eq!(events[0]["data"]["adjustment_id"], items[0]["id"]);
+    assert_eq!(events[0]["data"]["total_before"], "400.00");
+    assert_eq!(events[0]["data"]["total"], "445.00");
+    assert_eq!(events[1]["data"]["reason"], "changed their mind");
+    assert_eq!(events[1]["data"]["total"], "405.00");
 }
 
 #[tokio::test]
@@ -1380,7 +1397,9 @@ async fn invoices_list_updated_since_follows_payments_and_voids() {
 
     // Paid in full (I-3): the invoice is paid, so it changed.
     let later = tests::sync_mark().await;
-    let rest = app.invoice(id(&a)).await["balance"].as_str().map(str::to_owned);
+    let rest = app.invoice(id(&a)).await["balance"]
+        .as_str()
+        .map(str::to_owned);
     app.pay(id(&a), rest.as_deref().unwrap_or_default(), "2026-04-12")
         .await
         .expect(201);

@@ -71,6 +71,7 @@ async fn each_change_writes_its_event_and_the_feed_resumes_from_its_cursor() {
             "contact.created",
             "contact.updated",
             "invoice.created",
+            "invoice.payment_received",
             "invoice.paid",
             "subscription.changed",
             "membership.joined",
@@ -85,20 +86,22 @@ async fn each_change_writes_its_event_and_the_feed_resumes_from_its_cursor() {
     assert_eq!(events[2]["subject"], format!("invoices/{inv_id}"));
     assert_eq!(events[2]["data"]["kind"], "join");
     assert_eq!(events[2]["data"]["total"], "500.00");
-    assert_eq!(events[3]["data"]["invoice_id"], inv_id);
-    assert_eq!(events[4]["data"]["product"], "MDUES");
-    assert_eq!(events[4]["data"]["change"], "created");
-    assert_eq!(events[5]["data"]["customer_type"], "M");
-    assert_eq!(events[5]["data"]["paid_through"], "2027-12-31");
-    assert!(events[5]["occurred_at"].is_string());
+    assert_eq!(events[3]["data"]["amount"], "500.00");
+    assert_eq!(events[3]["data"]["balance"], "0.00");
+    assert_eq!(events[4]["data"]["invoice_id"], inv_id);
+    assert_eq!(events[5]["data"]["product"], "MDUES");
+    assert_eq!(events[5]["data"]["change"], "created");
+    assert_eq!(events[6]["data"]["customer_type"], "M");
+    assert_eq!(events[6]["data"]["paid_through"], "2027-12-31");
+    assert!(events[6]["occurred_at"].is_string());
 
     // One event read alone is the same object as in the feed.
     let one = app
-        .get(&format!("/events/{}", ids[3]), &app.staff)
+        .get(&format!("/events/{}", ids[4]), &app.staff)
         .await
         .expect(200)
         .body;
-    assert_eq!(one, events[3]);
+    assert_eq!(one, events[4]);
 
     // Nothing new: the cursor stays, with nothing to read.
     let again = app
@@ -302,14 +305,15 @@ async fn voids_renewal_runs_and_expiry_write_their_events() {
         types(&events),
         [
             "invoice.voided",
+            "invoice.payment_received",
             "invoice.paid",
             "subscription.changed",
             "membership.renewed"
         ]
     );
     assert_eq!(events[0]["data"]["reason"], "Resigned");
-    assert_eq!(events[2]["data"]["change"], "paid");
-    assert_eq!(events[3]["data"]["paid_through"], "2027-12-31");
+    assert_eq!(events[3]["data"]["change"], "paid");
+    assert_eq!(events[4]["data"]["paid_through"], "2027-12-31");
 
     // The unpaid member lapses.
     app.post(

@@ -1670,6 +1670,12 @@ async fn i5_autopay_invoices_wait_in_the_runs_batch_until_posted() {
         .expect(200);
     assert_eq!(posted.body["status"], "posted");
     assert_eq!(app.invoice(id(auto_inv)).await["status"], "open");
+    let events = app.events_of("batch.posted").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["subject"], format!("batches/{batch}"));
+    assert_eq!(events[0]["data"]["invoices"], 1);
+    assert_eq!(events[0]["data"]["total"], "500.00");
+    assert_eq!(events[0]["data"]["renewal_run"], id(&run));
     app.post(&format!("/batches/{batch}/post"), &app.staff, json!({}))
         .await
         .problem(409, "conflict");
@@ -1795,6 +1801,18 @@ async fn r7_member_itemizes_the_open_renewal_and_a_new_primary_cancels_both_prev
         .expect(200);
     assert_eq!(products(&r.body["invoice"]), vec!["MDUES", "BOOK", "GIFT"]);
     assert_eq!(r.body["invoice"]["total"], "530.00");
+    // The member's changes are invoice adjustments, announced like staff ones.
+    let adjusted = app.events_of("invoice.adjusted").await;
+    let totals: Vec<_> = adjusted.iter().map(|e| &e["data"]["total"]).collect();
+    assert_eq!(totals, [&json!("580.00"), &json!("530.00")]);
+    assert_eq!(
+        adjusted[0]["data"]["reason"],
+        "itemized renewal by the member"
+    );
+    assert_eq!(
+        adjusted[0]["subject"],
+        format!("invoices/{}", id(&r.body["invoice"]))
+    );
     app.post("/me/renewal", &me, json!({"primary_product": "JOURNAL"}))
         .await
         .problem(422, "validation_failed");
