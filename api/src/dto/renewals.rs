@@ -35,8 +35,11 @@ pub struct SkipDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunInvoiceDto {
-    /// Null in a preview.
+    /// Null in a preview, and for a bill without an invoice (`printed` false).
     pub invoice_id: Option<i64>,
+    /// False for a zero total the cycle does not print (B-10): no invoice is recorded, and the
+    /// complimentary subscriptions are paid through the term all the same.
+    pub printed: bool,
     pub contact_id: i64,
     pub customer_type: String,
     pub term_begin: NaiveDate,
@@ -83,6 +86,7 @@ impl RunResultDto {
                 .into_iter()
                 .map(|(invoice_id, b)| RunInvoiceDto {
                     invoice_id,
+                    printed: b.printed,
                     contact_id: b.contact_id,
                     total: Money(b.total()),
                     customer_type: b.customer_type,

@@ -101,6 +101,10 @@ pub struct Bill {
     pub new_primaries: Vec<String>,
     /// Complimentary subscriptions billed at 0.
     pub complimentary: HashSet<i64>,
+    /// Whether an invoice records the bill: not for a zero total when the cycle does not
+    /// print zero balances, whose complimentary subscriptions are paid through all the same
+    ///
+    pub printed: bool,
     /// The sum of the lines, checked (SEC-3).
     pub total_cents: i64,
 }
@@ -180,12 +184,26 @@ pub fn bill(
             .ok_or(Skip::TotalOutOfRange)?,
         lines,
         held: held_ids,
+        printed: true,
         complimentary,
     };
     if bill.total() == 0 && !ctx.cycle.print_zero_balance {
-        return Err(Skip::ZeroBalance);
+        return unprinted(bill);
     }
     Ok(bill)
+}
+
+/// a zero bill the cycle does not print still renews its complimentary subscriptions;
+/// one with none has nothing to do.
+fn unprinted(bill: Bill) -> Result<Bill, Skip> {
+    if bill.complimentary.is_empty() {
+        return Err(Skip::ZeroBalance);
+    }
+    Ok(Bill {
+        printed: false,
+        new_primaries: Vec::new(),
+        ..bill
+    })
 }
 
 /// L-5: a phased-out type is billed as the type it renews into.

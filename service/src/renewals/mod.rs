@@ -402,7 +402,8 @@ async fn billed_terms_of(
     Ok(out)
 }
 
-/// Writes one page in the caller's transaction; returns the invoice id of each bill.
+/// Writes one page in the caller's transaction; returns the invoice id of each bill (`None`
+/// for a bill without an invoice, R-10).
 async fn write_page(
     conn: &impl ConnectionTrait,
     run_id: Option<i64>,
@@ -410,7 +411,7 @@ async fn write_page(
     settings: &settings::Settings,
     bills: &[Bill],
     skips: &[(i64, String)],
-) -> Result<Vec<i64>> {
+) -> Result<Vec<Option<i64>>> {
     let started = std::time::Instant::now();
     let page = PageWrite {
         run_id,
@@ -432,7 +433,8 @@ async fn write_page(
     record_skips(conn, run_id, skips).await?;
     let wrote_rest = started.elapsed();
     let ids = page.invoice_ids(&invoice_of);
-    events::emit_renewal_invoices(conn, &ids).await?;
+    let written: Vec<i64> = ids.iter().flatten().copied().collect();
+    events::emit_renewal_invoices(conn, &written).await?;
     tracing::debug!(
         invoices = ?wrote_invoices,
         lines = ?(wrote_lines - wrote_invoices),
@@ -529,6 +531,7 @@ impl PageWrite<'_> {
         let invoices: Vec<i::ActiveModel> = self
             .bills
             .iter()
+            .filter(|b| b.printed)
             .map(|b| self.invoice(b, batch_id))
             .collect();
         let mut invoice_of: HashMap<i64, i64> = HashMap::with_capacity(self.bills.len());
@@ -595,7 +598,10 @@ impl PageWrite<'_> {
                 .cycle
                 .fields
                 .update_complimentary_paid_through_at_payment;
-        for b in self.bills {
+        for b in self.bills.iter().filter(|b| !b.printed) {
+            out.renew_unprinted(b);
+        }
+        for b in self.bills.iter().filter(|b| b.printed) {
             let invoice_id = invoice_of.get(&b.contact_id).copied().unwrap_or_default();
             for (n, (line, held)) in b.lines.iter().zip(&b.held).enumerate() {
                 let sub =
@@ -627,16 +633,30 @@ impl PageWrite<'_> {
         out
     }
 
-    /// The invoice id of each bill, in bill order.
-    fn invoice_ids(&self, invoice_of: &HashMap<i64, i64>) -> Vec<i64> {
+    /// The invoice id of each bill, in bill order; `None` for a bill without an invoice.
+    fn invoice_ids(&self, invoice_of: &HashMap<i64, i64>) -> Vec<Option<i64>> {
         self.bills
             .iter()
-            .map(|b| invoice_of.get(&b.contact_id).copied().unwrap_or_default())
+            .map(|b| invoice_of.get(&b.contact_id).copied().filter(|_| b.printed))
             .collect()
     }
 }
 
 impl PageLines {
+    /// an unprinted bill pays its complimentary subscriptions through the term now:
+    /// no payment will come.
+    fn renew_unprinted(&mut self, b: &Bill) {
+        let comp = b
+            .held
+            .iter()
+            .flatten()
+            .filter(|s| b.complimentary.contains(s));
+        for sid in comp {
+            self.marks.push((*sid, b.term.begin, b.term.end, true));
+        }
+        self.complimentary_contacts.push(b.contact_id);
+    }
+
     async fn insert_lines(&self, conn: &impl ConnectionTrait) -> Result<()> {
         for chunk in self.lines.chunks(rows_per_statement(13)) {
             l::Entity::insert_many(chunk.to_vec())
@@ -889,7 +909,7 @@ impl RunResult {
         )?;
         for (n, b) in bills.into_iter().enumerate() {
             if self.invoices.len() < LISTED {
-                self.invoices.push((ids.get(n).copied(), b));
+                self.invoices.push((ids.get(n).copied().flatten(), b));
             }
         }
         for s in skips {
@@ -901,7 +921,12 @@ impl RunResult {
     }
 }
 
-type PageOutcome = (Vec<Renewing>, Vec<Bill>, Vec<(i64, String)>, Vec<i64>);
+type PageOutcome = (
+    Vec<Renewing>,
+    Vec<Bill>,
+    Vec<(i64, String)>,
+    Vec<Option<i64>>,
+);
 
 /// Plans and writes one page in one transaction. When another run billed some of the same
 /// contacts meanwhile, the unique billing key rejects the page; it is planned again, and those
@@ -1074,9 +1099,16 @@ impl RunFacts<'_> {
         let ctx = self.context();
         let held: Vec<Held> = held.iter().map(Held::from).collect();
         let renewing = Renewing::from(contact);
-        build::bill(&ctx, &renewing, &held, &buyer, &billed_terms, primary).map_err(|skip| {
-            Error::conflict(format!("contact {} cannot be renewed: {skip}", contact.id))
-        })
+        let refused =
+            |skip| Error::conflict(format!("contact {} cannot be renewed: {skip}", contact.id));
+        // Renewing in advance answers with the invoice: one that would not be printed is
+        // refused as before R-10, not renewed silently.
+        build::bill(&ctx, &renewing, &held, &buyer, &billed_terms, primary)
+            .and_then(|bill| match bill.printed {
+                true => Ok(bill),
+                false => Err(build::Skip::ZeroBalance),
+            })
+            .map_err(refused)
     }
 }
 
@@ -1172,6 +1204,7 @@ pub async fn renew_in_advance(
     let id = ids
         .first()
         .copied()
+        .flatten()
         .ok_or_else(|| Error::Internal("no invoice written".into()))?;
     let view = crate::billing::invoices::get(&txn, crate::access::Actor::Staff, id).await?;
     txn.commit().await?;

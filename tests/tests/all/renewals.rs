@@ -687,7 +687,7 @@ async fn r3_t4_add_ons_scale_to_a_24_month_primary_term() {
 // ----------------------------------------------------------------
 
 #[tokio::test]
-async fn r4_complimentary_bills_zero_and_needs_print_zero_balance() {
+async fn r4_r10_complimentary_bills_zero_and_print_zero_balance_decides_only_the_invoice() {
     let app = spawn().await;
     setup(&app).await;
     let comp = id(&app
@@ -719,13 +719,19 @@ async fn r4_complimentary_bills_zero_and_needs_print_zero_balance() {
     )
     .await;
 
-    // Without print zero balance: the zero invoice is not created.
+    // Without print zero balance: the zero invoice is not created, but the complimentary
+    // membership is renewed at billing all the same.
     let r = real(&app, json!(CYCLE), "2027-01-01").await;
-    let reason = skip_reason(&r, comp);
-    assert!(reason.contains("zero"), "{reason}");
+    let c = bill_of(&r, comp);
+    assert_eq!(
+        (c["printed"].clone(), c["total"].clone()),
+        (json!(false), json!("0.00"))
+    );
+    assert!(c["invoice_id"].is_null());
     assert!(open_renewals(&app, comp).await.is_empty());
-    assert_eq!(app.contact(comp).await["paid_through"], "2026-12-31");
+    assert_eq!(app.contact(comp).await["paid_through"], "2027-12-31");
     let m = bill_of(&r, mixed);
+    assert_eq!(m["printed"], true);
     assert_eq!(line(&m, "MDUES")["amount"], "0.00");
     assert_eq!(line(&m, "JOURNAL")["amount"], "40.00");
     assert_eq!(m["total"], "40.00");
@@ -737,12 +743,88 @@ async fn r4_complimentary_bills_zero_and_needs_print_zero_balance() {
             "accounting_method": "accrual"}),
         )
         .await;
+    let printed = id(&app
+        .create_contact(json!({"customer_type": "M", "billing_category": "REG",
+            "first_name": "Comp", "last_name": "Printed"}))
+        .await);
+    hold(
+        &app,
+        printed,
+        json!({"product": "MDUES", "is_membership_component": true, "is_complimentary": true,
+            "paid_through": "2026-12-31"}),
+    )
+    .await;
     let r = real(&app, json!(zero), "2027-01-01").await;
-    let b = bill_of(&r, comp);
+    let b = bill_of(&r, printed);
     assert_eq!(b["total"], "0.00");
+    assert_eq!(b["printed"], true);
     assert_eq!(line(&b, "MDUES")["amount"], "0.00");
-    assert_eq!(open_renewals(&app, comp).await.len(), 1);
+    assert_eq!(open_renewals(&app, printed).await.len(), 1);
+    assert_eq!(app.contact(printed).await["paid_through"], "2027-12-31");
+    // Renewed already, the first one is not due again.
+    assert!(!billed_contacts(&r).contains(&comp));
+}
+
+/// a cash cycle without print zero balance renews a complimentary member at billing,
+/// with no invoice, even when complimentary paid-throughs wait for payment (B-11): no payment
+/// will come. A zero bill with nothing complimentary is still skipped.
+#[tokio::test]
+async fn r10_complimentary_renewals_move_paid_through_without_a_printed_invoice() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.create_product_with_term("FREEBIE", "subscription", "0.00", 12)
+        .await;
+    let cash = app
+        .create_cycle(json!({"name": "Cash renewals", "customer_types": ["M"],
+            "products": ["FREEBIE"], "accounting_method": "cash",
+            "update_complimentary_paid_through_at_payment": true}))
+        .await;
+    let comp = member(&app, "Comp", "REG", "2026-12-31").await;
+    let dues = app.subscriptions(&format!("contact_id={comp}")).await;
+    app.patch(
+        &format!("/subscriptions/{}", id(&dues[0])),
+        &app.staff,
+        json!({"is_complimentary": true}),
+    )
+    .await
+    .expect(200);
+    let preview = preview(&app, json!(cash), "2027-01-01").await;
+    assert_eq!(bill_of(&preview, comp)["printed"], false);
+    assert_eq!(app.contact(comp).await["paid_through"], "2026-12-31");
+
+    let r = real(&app, json!(cash), "2027-01-01").await;
+    assert_eq!(r["billed"], 1);
+    assert_eq!(r["skipped_count"], 0);
+    assert_eq!(r["total"], "0.00");
+    assert_eq!(bill_of(&r, comp)["printed"], false);
+    assert!(
+        app.all(&format!("/invoices?contact_id={comp}"))
+            .await
+            .is_empty()
+    );
     assert_eq!(app.contact(comp).await["paid_through"], "2027-12-31");
+    let sub = app.subscription(id(&dues[0])).await;
+    assert_eq!(sub["paid_through"], "2027-12-31");
+    // Run again: renewed, so not due, so nothing twice.
+    let again = real(&app, json!(cash), "2027-01-01").await;
+    assert_eq!(again["considered"], 0);
+
+    // Zero without anything complimentary: nothing to renew, so skipped as before.
+    let free = member(&app, "Free", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        free,
+        json!({"product": "FREEBIE", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let nonmember_cycle = app
+        .create_cycle(
+            json!({"name": "Freebies", "customer_types": ["M"], "membership": false,
+            "products": ["FREEBIE"], "accounting_method": "cash"}),
+        )
+        .await;
+    let r = real(&app, json!(nonmember_cycle), "2027-01-01").await;
+    assert!(skip_reason(&r, free).contains("zero"), "{r}");
 }
 
 // ----------------------------------------------------------------
