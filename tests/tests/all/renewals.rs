@@ -959,16 +959,14 @@ async fn r6_run_records_who_when_counts_and_skips() {
         rec["started_at"].is_string() && rec["finished_at"].is_string(),
         "{rec}"
     );
+    // The complimentary member is renewed without an invoice: billed, not skipped.
     assert_eq!(rec["considered"], 3);
-    assert_eq!(rec["billed"], 2);
-    assert_eq!(rec["skipped_count"], 1);
+    assert_eq!(rec["billed"], 3);
+    assert_eq!(rec["skipped_count"], 0);
     assert_eq!(rec["total"], "1000.00");
     assert!(rec["error"].is_null());
     assert_eq!(rec["last_contact_id"], comp.max(a).max(b));
-    let skipped = rec["skipped"].as_array().expect("skipped");
-    assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0]["contact_id"], comp);
-    assert!(skipped[0]["reason"].as_str().unwrap().contains("zero"));
+    assert_eq!(rec["skipped"], json!([]));
 
     let invs = app.all(&format!("/invoices?renewal_run={rid}")).await;
     assert_eq!(invs.len(), 2);
@@ -1002,8 +1000,20 @@ async fn r6_run_records_who_when_counts_and_skips() {
         .await
         .expect(200)
         .body;
-    assert_eq!(rec2["skipped_count"], 3);
-    assert_eq!(rec2["skipped"].as_array().unwrap().len(), 3);
+    // The two invoiced are skipped, with their reason; the renewed one is no longer due.
+    assert_eq!(rec2["considered"], 2);
+    assert_eq!(rec2["skipped_count"], 2);
+    let skipped = rec2["skipped"].as_array().expect("skipped");
+    let who: BTreeSet<i64> = skipped
+        .iter()
+        .map(|s| s["contact_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(who, BTreeSet::from([a, b]));
+    assert!(
+        skipped
+            .iter()
+            .all(|s| s["reason"].as_str().unwrap().contains("already billed"))
+    );
     app.get("/renewal-runs/999999", &app.staff)
         .await
         .expect(404);
