@@ -40,13 +40,17 @@ pub async fn paid_in_full(
     let moved = payment.advance_subscriptions(conn).await?;
     payment.sync_contact_paid_through(conn).await?;
     let mut contact = payment.contact_update();
-    payment.take_type_and_category(&mut contact);
-    payment.take_renew_months(&mut contact);
+    if payment.renews_membership() {
+        payment.take_type_and_category(&mut contact);
+        payment.take_renew_months(&mut contact);
+    }
     payment.set_first_join_date(&mut contact);
     payment.set_primary_chapter(&mut contact);
     payment.update_contact(conn, contact).await?;
-    payment.record_type_change(conn).await?;
-    payment.record_term(conn).await?;
+    if payment.renews_membership() {
+        payment.record_type_change(conn).await?;
+        payment.record_term(conn).await?;
+    }
     payment.emit_events(conn, moved).await
 }
 
@@ -100,6 +104,12 @@ impl<'a> FullPayment<'a> {
 
     fn primary_lines(&self) -> impl Iterator<Item = &l::Model> {
         self.view.lines.iter().filter(|l| l.is_primary)
+    }
+
+    /// B-15: the membership effects (type, category, renew months, the term ledger) come
+    /// from a primary fee line; an invoice of a non-dues cycle pays its subscriptions only.
+    fn renews_membership(&self) -> bool {
+        self.primary_lines().next().is_some()
     }
 
     /// S-8: a new primary product of a formula family replaces the one held before: the

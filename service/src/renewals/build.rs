@@ -55,6 +55,7 @@ pub struct Held {
     pub is_complimentary: bool,
     /// The term a run last billed.
     pub bill_begin: Option<NaiveDate>,
+    pub paid_through: Option<NaiveDate>,
 }
 
 impl From<&s::Model> for Held {
@@ -68,6 +69,7 @@ impl From<&s::Model> for Held {
             billed_cents: m.billed_cents,
             is_complimentary: m.is_complimentary,
             bill_begin: m.bill_begin,
+            paid_through: m.paid_through,
         }
     }
 }
@@ -161,14 +163,24 @@ pub fn bill(
     let billing_type = billing_type(ctx, contact);
     let type_code = billing_type.map_or(contact.customer_type.clone(), |t| t.code.clone());
     let mut items = Vec::new();
-    if ctx.cycle.membership {
+    let due: Vec<Held>;
+    let billable = if ctx.cycle.membership {
         add_primary_fee(&mut items, billing_type, held, primary, &type_code)?;
-    }
-    add_held_add_ons(&mut items, ctx, held);
+        held
+    } else {
+        due = due_subscriptions(ctx, held);
+        &due
+    };
+    add_held_add_ons(&mut items, ctx, billable);
     if items.is_empty() {
         return Err(Skip::NothingToBill);
     }
-    let (term, term_months) = renewal_term(ctx, contact);
+    let continues = if ctx.cycle.membership {
+        contact.paid_through
+    } else {
+        earliest_paid_through(&items, billable)
+    };
+    let (term, term_months) = renewal_term(ctx, contact, continues);
     check_not_billed(&items, held, billed_terms, term.begin)?;
     let mut lines = price(ctx, buyer, held, &items, &term, term_months);
     let (held_ids, complimentary) = complimentary_at_zero(&mut lines, held);
@@ -252,20 +264,62 @@ fn add_primary_fee(
     Ok(())
 }
 
+/// B-2, B-10: whether a cycle bills a held product, and whether it bills an inactive
+/// subscription to it too.
+struct Billed {
+    wanted: bool,
+    inactive_too: bool,
+}
+
+fn billed(f: &CycleFields, code: &str, product_type: Option<ProductType>) -> Billed {
+    let section = product_type == Some(ProductType::Section);
+    let chapter = product_type == Some(ProductType::Chapter);
+    Billed {
+        wanted: f.products.iter().any(|p| p == code)
+            || (section && f.include_all_sections)
+            || (chapter && f.include_all_chapters),
+        inactive_too: section && f.include_inactive_sections,
+    }
+}
+
+/// The products a cycle bills to holders, and those of them it bills even when inactive.
+pub fn billed_products(
+    f: &CycleFields,
+    products: &HashMap<String, ProductInfo>,
+) -> (Vec<String>, Vec<String>) {
+    let mut wanted = Vec::new();
+    let mut inactive_too = Vec::new();
+    for (code, info) in products {
+        let b = billed(f, code, Some(info.product_type));
+        if b.wanted {
+            wanted.push(code.clone());
+            if b.inactive_too {
+                inactive_too.push(code.clone());
+            }
+        }
+    }
+    (wanted, inactive_too)
+}
+
+/// B-15: in a non-dues cycle only the subscriptions not paid through the effective date
+/// are due.
+fn due_subscriptions(ctx: &Context<'_>, held: &[Held]) -> Vec<Held> {
+    held.iter()
+        .filter(|h| h.paid_through.is_none_or(|p| p < ctx.effective_date))
+        .cloned()
+        .collect()
+}
+
 /// B-2, B-10, B-11: add-ons only where the contact already holds them.
 fn add_held_add_ons(items: &mut Vec<(String, Role)>, ctx: &Context<'_>, held: &[Held]) {
-    let f = ctx.cycle;
     for h in held {
         if !h.bill_subscription || items.iter().any(|(p, _)| *p == h.product) {
             continue;
         }
-        let section = is_type(ctx, &h.product, ProductType::Section);
-        let chapter = is_type(ctx, &h.product, ProductType::Chapter);
-        let in_cycle = f.products.contains(&h.product);
-        let wanted =
-            in_cycle || (section && f.include_all_sections) || (chapter && f.include_all_chapters);
-        let live = h.active || (section && f.include_inactive_sections);
-        if wanted && live {
+        let product_type = ctx.products.get(&h.product).map(|p| p.product_type);
+        let b = billed(ctx.cycle, &h.product, product_type);
+        if b.wanted && (h.active || b.inactive_too) {
+            let chapter = product_type == Some(ProductType::Chapter);
             items.push((
                 h.product.clone(),
                 if chapter { Role::Chapter } else { Role::AddOn },
@@ -274,15 +328,36 @@ fn add_held_add_ons(items: &mut Vec<(String, Role)>, ctx: &Context<'_>, held: &[
     }
 }
 
-/// T-2, T-5: the next term and its length.
-fn renewal_term(ctx: &Context<'_>, contact: &Renewing) -> (Term, u32) {
+/// B-15: a non-dues cycle continues the subscriptions it bills, from the earliest
+/// paid-through among them (none yet: from the effective date).
+fn earliest_paid_through(items: &[(String, Role)], held: &[Held]) -> Option<NaiveDate> {
+    let dates: Vec<Option<NaiveDate>> = items
+        .iter()
+        .filter_map(|(p, _)| sub_of(held, p))
+        .map(|h| h.paid_through)
+        .collect();
+    dates
+        .iter()
+        .copied()
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .min()
+}
+
+/// T-2, T-5: the next term and its length, after `paid_through` (the membership's in a dues
+/// cycle).
+fn renewal_term(
+    ctx: &Context<'_>,
+    contact: &Renewing,
+    paid_through: Option<NaiveDate>,
+) -> (Term, u32) {
     let term_months = terms::renewal_term_length(
         ctx.cycle.use_primary_fee_term_length,
         contact.renew_months.and_then(|m| u32::try_from(m).ok()),
         ctx.settings.standard_billing_interval_months,
     );
     let term = terms::renewal_term(
-        contact.paid_through,
+        paid_through,
         ctx.effective_date,
         term_months,
         ctx.billing_time,

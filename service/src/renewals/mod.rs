@@ -30,7 +30,7 @@ use crate::billing::invoices::InvoiceKind;
 use crate::billing::join::TreatedAs;
 use crate::billing::lines::ProductInfo;
 use crate::billing_cycles::CycleRef;
-use crate::billing_cycles::{self, AutopayOption, Cycle};
+use crate::billing_cycles::{self, AutopayOption, Cycle, CycleFields};
 use crate::customer_types::{self, CustomerType};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -71,16 +71,18 @@ pub struct RunResult {
     pub invoices: Vec<(Option<i64>, Bill)>,
 }
 
-/// who a cycle selects, before the paid-through test.
-fn selection(cycle: &Cycle, types: &[String], effective: NaiveDate) -> Condition {
+/// who a cycle selects: customer type, category, status and AutoPay, and due.
+fn selection(cycle: &Cycle, loaded: &Loaded, effective: NaiveDate) -> Condition {
     let f = &cycle.fields;
+    let types = selected_types(cycle, &loaded.types);
+    let due = if f.membership {
+        membership_due(effective)
+    } else {
+        product_due(f, &loaded.products, effective)
+    };
     let mut cond = Condition::all()
-        .add(c::Column::CustomerType.is_in(types.iter().cloned()))
-        .add(
-            Condition::any()
-                .add(c::Column::PaidThrough.is_null())
-                .add(c::Column::PaidThrough.lt(effective)),
-        );
+        .add(c::Column::CustomerType.is_in(types))
+        .add(due);
     if !f.billing_categories.is_empty() {
         cond = cond.add(c::Column::BillingCategory.is_in(f.billing_categories.iter().cloned()));
     }
@@ -98,6 +100,41 @@ fn selection(cycle: &Cycle, types: &[String], effective: NaiveDate) -> Condition
         AutopayOption::OnlyAutopay => cond.add(c::Column::Autopay.eq(true)),
         AutopayOption::OnlyNonAutopay => cond.add(c::Column::Autopay.eq(false)),
     }
+}
+
+/// in a dues cycle a contact is due when its membership paid-through is before the
+/// effective date.
+fn membership_due(effective: NaiveDate) -> Condition {
+    Condition::any()
+        .add(c::Column::PaidThrough.is_null())
+        .add(c::Column::PaidThrough.lt(effective))
+}
+
+/// B-15: in another cycle a contact is due when it holds a subscription the cycle bills whose
+/// own paid-through is before the effective date; the membership plays no part.
+fn product_due(
+    f: &CycleFields,
+    products: &HashMap<String, ProductInfo>,
+    effective: NaiveDate,
+) -> Condition {
+    let (billed, inactive_too) = build::billed_products(f, products);
+    let col = |c: s::Column| Expr::col((s::Entity, c));
+    let live = Condition::any()
+        .add(col(s::Column::Active).eq(true))
+        .add(col(s::Column::Product).is_in(inactive_too));
+    let unpaid = Condition::any()
+        .add(col(s::Column::PaidThrough).is_null())
+        .add(col(s::Column::PaidThrough).lt(effective));
+    let due = Query::select()
+        .expr(Expr::val(1))
+        .from(s::Entity)
+        .and_where(col(s::Column::ContactId).equals((c::Entity, c::Column::Id)))
+        .and_where(col(s::Column::Product).is_in(billed))
+        .and_where(col(s::Column::BillSubscription).eq(true))
+        .cond_where(live)
+        .cond_where(unpaid)
+        .to_owned();
+    Condition::all().add(Expr::exists(due))
 }
 
 /// the date given, else the run date plus the cycle's months prior to expiration.
@@ -132,9 +169,8 @@ pub async fn due_count(db: &Db, req: &RunRequest, today: NaiveDate) -> Result<u6
     let cycle = billing_cycles::resolve(&db.conn, &req.cycle).await?;
     let effective = effective_date(&cycle, req.effective_date, today);
     let loaded = load(&db.conn).await?;
-    let types = selected_types(&cycle, &loaded.types);
     Ok(c::Entity::find()
-        .filter(selection(&cycle, &types, effective))
+        .filter(selection(&cycle, &loaded, effective))
         .count(&db.conn)
         .await?)
 }
@@ -180,11 +216,10 @@ async fn next_range(
     effective: NaiveDate,
     after: i64,
 ) -> Result<Range> {
-    let types = selected_types(cycle, &loaded.types);
     let upto: Option<i64> = c::Entity::find()
         .select_only()
         .column(c::Column::Id)
-        .filter(selection(cycle, &types, effective))
+        .filter(selection(cycle, loaded, effective))
         .filter(c::Column::Id.gt(after))
         .order_by_asc(c::Column::Id)
         .offset(PAGE - 1)
@@ -254,9 +289,8 @@ async fn page_contacts(
     effective: NaiveDate,
     range: Range,
 ) -> Result<Vec<Renewing>> {
-    let types = selected_types(cycle, &loaded.types);
     let mut query = c::Entity::find()
-        .filter(selection(cycle, &types, effective))
+        .filter(selection(cycle, loaded, effective))
         .filter(c::Column::Id.gt(range.after));
     if let Some(upto) = range.upto {
         query = query.filter(c::Column::Id.lte(upto));

@@ -1931,3 +1931,69 @@ async fn r7_cycles_without_itemized_renewals_are_not_itemized() {
         .await
         .problem(403, "forbidden");
 }
+
+// ---------------------------------------------------------------- B-15
+
+/// B-15: a non-dues cycle bills each holder whose subscription to one of its products is not
+/// paid through the effective date, from that subscription's own paid-through; the membership
+/// paid-through plays no part, and paying moves the subscription alone.
+#[tokio::test]
+async fn b15_non_dues_cycles_choose_who_is_due_by_each_subscription() {
+    let app = spawn().await;
+    setup(&app).await;
+    let journals = app
+        .create_cycle(json!({"name": "Journal renewals", "membership": false,
+            "customer_types": ["M"], "products": ["JOURNAL", "BOOK"]}))
+        .await;
+    // A member paid through 2027 whose journal ran out in 2026: due for the journal only,
+    // from the journal's paid-through (the membership's would start in 2028).
+    let reader = member(&app, "Reader", "REG", "2027-12-31").await;
+    hold(
+        &app,
+        reader,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    hold(
+        &app,
+        reader,
+        json!({"product": "BOOK", "paid_through": "2027-12-31"}),
+    )
+    .await;
+    // A lapsed member whose journal runs to 2027: not due.
+    let lapsed = member(&app, "Lapsed", "REG", "2026-06-30").await;
+    hold(
+        &app,
+        lapsed,
+        json!({"product": "JOURNAL", "paid_through": "2027-12-31"}),
+    )
+    .await;
+    // A member whose journal was never paid: due from the effective date.
+    let fresh = member(&app, "Fresh", "REG", "2027-12-31").await;
+    hold(&app, fresh, json!({"product": "JOURNAL"})).await;
+
+    let r = real(&app, json!(journals), "2027-01-01").await;
+    assert_eq!(billed_contacts(&r), BTreeSet::from([reader, fresh]), "{r}");
+    assert_eq!(r["considered"], 2);
+    let bill = bill_of(&r, reader);
+    assert_eq!(products(&bill), ["JOURNAL"]);
+    assert_eq!(bill["term_begin"], "2027-01-01");
+    assert_eq!(bill["term_end"], "2027-12-31");
+    assert_eq!(bill["total"], "40.00");
+    assert_eq!(bill_of(&r, fresh)["term_begin"], "2027-01-01");
+
+    let invoice = app.invoice(bill["invoice_id"].as_i64().unwrap()).await;
+    app.pay(id(&invoice), "40.00", "2027-01-05")
+        .await
+        .expect(201);
+    let journal = app
+        .subscriptions(&format!("contact_id={reader}&product=JOURNAL"))
+        .await;
+    assert_eq!(journal[0]["paid_through"], invoice["term_end"]);
+    // The membership stays as it was: no type, term or paid-through change from a journal.
+    let contact = app.contact(reader).await;
+    assert_eq!(contact["paid_through"], "2027-12-31");
+    assert_eq!(contact["customer_type"], "M");
+    let history = app.history(reader).await;
+    assert!(history.iter().all(|h| h["kind"] != "term"), "{history:?}");
+}
