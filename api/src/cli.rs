@@ -154,6 +154,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let request = RunRequest {
                 cycle: cycle_ref(cycle),
                 effective_date,
+                autopay_option: None,
                 dry_run,
             };
             generate_renewals(&cfg, request, &user).await

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::words::AutopayOption;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "renewal_runs")]
 pub struct Model {
@@ -20,6 +22,8 @@ pub struct Model {
     /// Progress: contacts up to this id have been handled.
     pub last_contact_id: i64,
     pub error: Option<String>,
+    /// B-16: the AutoPay option the run used (its cycle's unless overridden).
+    pub autopay_option: Option<AutopayOption>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

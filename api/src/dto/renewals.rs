@@ -6,6 +6,7 @@ use service::renewals::RunResult;
 use utoipa::ToSchema;
 
 use super::invoices::{CycleRefDto, LineDto};
+use super::words::AutopayOptionDto;
 use super::{Date, Money};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -16,6 +17,8 @@ pub struct RunRequestDto {
     pub billing_cycle: CycleRefDto,
     /// Default: today plus the cycle's months prior to expiration.
     pub effective_date: Option<Date>,
+    /// B-16: this run's AutoPay option; default: the cycle's.
+    pub autopay_option: Option<AutopayOptionDto>,
     /// Preview: what would be billed; nothing is written.
     #[serde(default)]
     pub dry_run: bool,
@@ -57,6 +60,8 @@ pub struct RunResultDto {
     pub dry_run: bool,
     pub billing_cycle: i64,
     pub effective_date: Option<NaiveDate>,
+    /// The AutoPay option the run billed by: the request's, else the cycle's (B-16).
+    pub autopay_option: AutopayOptionDto,
     pub considered: u64,
     pub billed: u64,
     pub skipped_count: u64,
@@ -72,6 +77,7 @@ impl RunResultDto {
             dry_run,
             billing_cycle: r.cycle_id,
             effective_date: r.effective_date,
+            autopay_option: r.autopay_option.into(),
             considered: r.considered,
             billed: r.billed,
             skipped_count: r.skipped_count,
@@ -117,6 +123,8 @@ pub struct RunDto {
     pub total: Money,
     pub last_contact_id: i64,
     pub error: Option<String>,
+    /// B-16: the AutoPay option the run used (null for runs recorded before runs kept it).
+    pub autopay_option: Option<AutopayOptionDto>,
     /// The batch of its AutoPay invoices (I-5), if any.
     pub batch_id: Option<i64>,
     /// The first 1,000 skipped contacts with their reasons.
@@ -148,6 +156,7 @@ pub fn run_dto(
         total: Money(m.total_cents),
         last_contact_id: m.last_contact_id,
         error: m.error,
+        autopay_option: m.autopay_option.map(Into::into),
         batch_id,
         skipped: skipped
             .into_iter()

@@ -44,6 +44,7 @@ pub async fn create(
     let run = RunRequest {
         cycle: body.billing_cycle.into(),
         effective_date: body.effective_date.map(Into::into),
+        autopay_option: body.autopay_option.map(Into::into),
         dry_run: body.dry_run,
     };
     let today = service::clock::now().date_naive();

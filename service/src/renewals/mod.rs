@@ -54,6 +54,8 @@ pub const LISTED: usize = 1_000;
 pub struct RunRequest {
     pub cycle: CycleRef,
     pub effective_date: Option<NaiveDate>,
+    /// B-16: this run's AutoPay option instead of the cycle's.
+    pub autopay_option: Option<AutopayOption>,
     pub dry_run: bool,
 }
 
@@ -62,6 +64,8 @@ pub struct RunResult {
     pub id: Option<i64>,
     pub cycle_id: i64,
     pub effective_date: Option<NaiveDate>,
+    /// The AutoPay option the run bills by (B-16).
+    pub autopay_option: AutopayOption,
     pub considered: u64,
     pub billed: u64,
     pub skipped: Vec<(i64, String)>,
@@ -166,7 +170,7 @@ fn selected_types(cycle: &Cycle, types: &HashMap<String, CustomerType>) -> Vec<S
 
 /// How many contacts a run would consider (for progress): one count over the same selection.
 pub async fn due_count(db: &Db, req: &RunRequest, today: NaiveDate) -> Result<u64> {
-    let cycle = billing_cycles::resolve(&db.conn, &req.cycle).await?;
+    let cycle = cycle_of(&db.conn, req).await?;
     let effective = effective_date(&cycle, req.effective_date, today);
     let loaded = load(&db.conn).await?;
     Ok(c::Entity::find()
@@ -809,7 +813,7 @@ async fn execute(
     {
         return Ok(Outcome::Replayed(stored));
     }
-    let cycle = billing_cycles::resolve(&db.conn, &req.cycle).await?;
+    let cycle = cycle_of(&db.conn, &req).await?;
     let settings = settings::get(&db.conn).await?;
     // the default effective date is the run date plus the months prior to expiration.
     let effective = effective_date(&cycle, req.effective_date, today);
@@ -817,12 +821,13 @@ async fn execute(
     let mut result = RunResult {
         cycle_id: cycle.id,
         effective_date: Some(effective),
+        autopay_option: cycle.fields.autopay_option,
         ..Default::default()
     };
     let run_id = if req.dry_run {
         None
     } else {
-        Some(start_run(db, cycle.id, effective, run_by).await?)
+        Some(start_run(db, &cycle, effective, run_by).await?)
     };
     result.id = run_id;
     let facts = RunFacts {
@@ -915,11 +920,21 @@ async fn write_pages(
     Ok(())
 }
 
+/// The cycle a run bills by: the one named, with the run's own AutoPay option (B-16).
+async fn cycle_of(conn: &impl ConnectionTrait, req: &RunRequest) -> Result<Cycle> {
+    let mut cycle = billing_cycles::resolve(conn, &req.cycle).await?;
+    if let Some(option) = req.autopay_option {
+        cycle.fields.autopay_option = option;
+    }
+    Ok(cycle)
+}
+
 /// the run is recorded, in its own transaction, so that it is audited as it starts.
-async fn start_run(db: &Db, cycle_id: i64, effective: NaiveDate, run_by: i64) -> Result<i64> {
+async fn start_run(db: &Db, cycle: &Cycle, effective: NaiveDate, run_by: i64) -> Result<i64> {
     let txn = db.write().await?;
     let m = r::ActiveModel {
-        cycle_id: Set(cycle_id),
+        cycle_id: Set(cycle.id),
+        autopay_option: Set(Some(cycle.fields.autopay_option)),
         effective_date: Set(effective),
         status: Set("running".into()),
         run_by: Set(run_by),

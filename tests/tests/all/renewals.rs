@@ -1997,3 +1997,64 @@ async fn b15_non_dues_cycles_choose_who_is_due_by_each_subscription() {
     let history = app.history(reader).await;
     assert!(history.iter().all(|h| h["kind"] != "term"), "{history:?}");
 }
+
+// ---------------------------------------------------------------- B-16
+
+/// B-16: a run may bill by another AutoPay option than its cycle's; the run records the one
+/// it used, and without one it uses the cycle's.
+#[tokio::test]
+async fn b16_a_run_overrides_the_cycles_autopay_option() {
+    let app = spawn().await;
+    setup(&app).await;
+    let auto = member_with(
+        &app,
+        json!({"last_name": "Auto", "autopay": true}),
+        "2026-12-31",
+    )
+    .await;
+    let manual = member(&app, "Manual", "REG", "2026-12-31").await;
+    let all = app
+        .create_cycle(json!({"name": "All", "customer_types": ["M"]}))
+        .await;
+    let with_option = |option: &str, dry_run: bool| {
+        json!({"billing_cycle": all, "effective_date": "2027-01-01", "dry_run": dry_run,
+            "autopay_option": option})
+    };
+    let p = run(&app, with_option("only_non_autopay", true))
+        .await
+        .expect(200);
+    assert_eq!(billed_contacts(&p.body), BTreeSet::from([manual]));
+    assert_eq!(p.body["autopay_option"], "only_non_autopay");
+    // The cycle itself is unchanged.
+    let cycle = app
+        .get(&format!("/billing-cycles/{all}"), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(cycle.body["autopay_option"], "bill_all");
+
+    // Only AutoPay, for this run: always accrual (B-8), recorded on the run.
+    let r = run(&app, with_option("only_autopay", false))
+        .await
+        .expect(201);
+    assert_eq!(billed_contacts(&r.body), BTreeSet::from([auto]));
+    let rec = app
+        .get(&format!("/renewal-runs/{}", id(&r.body)), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(rec.body["autopay_option"], "only_autopay");
+    let inv = app
+        .invoice(bill_of(&r.body, auto)["invoice_id"].as_i64().unwrap())
+        .await;
+    assert_eq!(inv["accounting_method"], "accrual");
+
+    // Without the field the cycle's option applies: the manual member is billed now.
+    let r = real(&app, json!(all), "2027-01-01").await;
+    assert_eq!(r["autopay_option"], "bill_all");
+    assert_eq!(billed_contacts(&r), BTreeSet::from([manual]));
+    // An unknown option is refused, naming the field, and runs nothing.
+    let before = app.all("/renewal-runs").await.len();
+    let refused = run(&app, with_option("sometimes", false)).await;
+    assert_eq!(refused.status.as_u16(), 422);
+    tests::assert_field_error(&refused, "autopay_option");
+    assert_eq!(app.all("/renewal-runs").await.len(), before);
+}
