@@ -284,6 +284,30 @@ pub struct ItemizedChoiceDto {
     pub voluntary: std::collections::BTreeMap<String, Money>,
 }
 
+impl ItemizedChoiceDto {
+    /// Asks for no change at all (`{}`).
+    pub fn is_empty(&self) -> bool {
+        self.primary_product.is_none()
+            && self.add_ons.is_empty()
+            && self.remove.is_empty()
+            && self.voluntary.is_empty()
+    }
+}
+
+/// start a contact's renewal now; default cycle: the first dues cycle of its type.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"billing_cycle": "Member renewals"}))]
+pub struct RenewNowDto {
+    pub billing_cycle: Option<CycleRefDto>,
+}
+
+impl validator::Validate for RenewNowDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
 impl validator::Validate for ItemizedChoiceDto {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {
         Ok(())

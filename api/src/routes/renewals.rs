@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use service::access::Actor;
 use service::idempotency::Outcome;
 use service::renewals::{self as svc, RunRequest};
 
@@ -12,7 +13,7 @@ use crate::dto::contacts::ContactDto;
 use crate::dto::invoices::InvoiceDto;
 use crate::dto::renewals::{
     ItemizedChoiceDto, ItemizedDto, ReminderList, ReminderQuery, RenewInAdvanceDto, RenewMonthsDto,
-    RunDto, RunList, RunRequestDto, RunResultDto, run_dto,
+    RenewNowDto, RunDto, RunList, RunRequestDto, RunResultDto, run_dto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
@@ -181,6 +182,37 @@ pub async fn renew_in_advance(
         .json(dto))
 }
 
+/// Renew now: start the renewal of a due contact without an open renewal invoice, billed
+/// as a renewal run of that one contact would bill it.
+#[utoipa::path(tag = "billing", operation_id = "renewNow", request_body = RenewNowDto,
+    params(("id" = i64, Path)),
+    security(("bearer" = ["staff"])), responses((status = 201, body = InvoiceDto, headers(("Location" = String)))))]
+#[post("/contacts/{id}/renewal")]
+pub async fn renew_now(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<RenewNowDto>,
+) -> ApiResult<HttpResponse> {
+    let cycle = body.0.billing_cycle.map(Into::into);
+    started(&state, Actor::Staff, *id, cycle).await
+}
+
+/// the renewal started, as `201 Created` with the invoice.
+async fn started(
+    state: &AppState,
+    actor: Actor,
+    contact_id: i64,
+    cycle: Option<service::billing_cycles::CycleRef>,
+) -> ApiResult<HttpResponse> {
+    let today = service::clock::now().date_naive();
+    let view = svc::now::renew_now(&state.db, actor, contact_id, cycle, today).await?;
+    let dto = InvoiceDto::from(view);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/invoices/{}", dto.id)))
+        .json(dto))
+}
+
 /// My open renewal, itemized: the proposed lines, the optional items of the cycle and
 /// the primary fee products to choose from.
 #[utoipa::path(tag = "self-service", operation_id = "getMyRenewal",
@@ -193,8 +225,10 @@ pub async fn my_renewal(me: Member, state: web::Data<AppState>) -> ApiResult<Htt
 
 /// Change my open renewal before paying: add or remove optional items, edit voluntary
 /// amounts, or choose another primary fee (which cancels every primary item billed before).
+/// Without an open renewal, `{}` starts one when I am due: `201` with the invoice.
 #[utoipa::path(tag = "self-service", operation_id = "itemizeMyRenewal", request_body = ItemizedChoiceDto,
-    security(("bearer" = ["member"])), responses((status = 200, body = ItemizedDto)))]
+    security(("bearer" = ["member"])), responses((status = 200, body = ItemizedDto),
+        (status = 201, description = "No open renewal: one was started (R-9)", body = InvoiceDto, headers(("Location" = String)))))]
 #[post("/me/renewal")]
 pub async fn itemize_my_renewal(
     me: Member,
@@ -202,6 +236,13 @@ pub async fn itemize_my_renewal(
     body: Body<ItemizedChoiceDto>,
 ) -> ApiResult<HttpResponse> {
     let d = body.0;
+    let open = svc::now::open_renewal_of(&state.db.conn, me.contact_id).await?;
+    if open.is_none() && d.is_empty() {
+        let actor = Actor::Member {
+            contact_id: me.contact_id,
+        };
+        return started(&state, actor, me.contact_id, None).await;
+    }
     let choice = service::renewals::itemized::Choice {
         primary_product: d.primary_product,
         add_ons: d.add_ons,
@@ -221,6 +262,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get)
         .service(renew_months)
         .service(renew_in_advance)
+        .service(renew_now)
         .service(my_renewal)
         .service(itemize_my_renewal)
         .service(reminders);

@@ -7,6 +7,7 @@
 
 pub mod build;
 pub mod itemized;
+pub mod now;
 
 use std::collections::{HashMap, HashSet};
 

@@ -2058,3 +2058,98 @@ async fn b16_a_run_overrides_the_cycles_autopay_option() {
     tests::assert_field_error(&refused, "autopay_option");
     assert_eq!(app.all("/renewal-runs").await.len(), before);
 }
+
+// ----------------------------------------------------------------
+
+/// a due member without an open renewal starts one (`POST /me/renewal` with `{}`),
+/// billed as a run of that one contact would bill it; staff do the same for any contact.
+/// One open renewal at a time; a contact who is not due is refused and nothing is written.
+#[tokio::test]
+async fn r9_a_due_member_starts_their_own_renewal_and_staff_any_contacts() {
+    let app = spawn().await;
+    setup(&app).await;
+    let today = Utc::now().date_naive();
+    let lapsing = (today - chrono::Days::new(10)).to_string();
+    let due = member(&app, "Due", "REG", &lapsing).await;
+    hold(
+        &app,
+        due,
+        json!({"product": "JOURNAL", "paid_through": lapsing}),
+    )
+    .await;
+    let other = member(&app, "Other", "REG", &lapsing).await;
+    let paid_up = member(
+        &app,
+        "PaidUp",
+        "REG",
+        &(today + Months::new(14)).to_string(),
+    )
+    .await;
+    let as_run = bill_of(&preview(&app, json!(CYCLE), &today.to_string()).await, due);
+
+    let me = app.member_token(due).await;
+    let r = app.post("/me/renewal", &me, json!({})).await.expect(201);
+    let invoice = r.body.clone();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/api/v1/invoices/{}", id(&invoice)))
+    );
+    assert_eq!(invoice["kind"], "renewal");
+    assert_eq!(invoice["contact_id"], due);
+    assert_eq!(products(&invoice), products(&as_run));
+    assert_eq!(invoice["total"], as_run["total"]);
+    assert_eq!(invoice["term_begin"], as_run["term_begin"]);
+    assert!(
+        invoice["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["subscription_id"].is_i64())
+    );
+    // The member reads it among their invoices; a second start is refused.
+    let mine = app.get("/me/invoices", &me).await.expect(200);
+    assert!(
+        mine.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == invoice["id"])
+    );
+    app.post(&format!("/contacts/{due}/renewal"), &app.staff, json!({}))
+        .await
+        .problem(409, "conflict");
+    // A run bills it once: the started renewal counts as billed.
+    let run = real(&app, json!(CYCLE), &today.to_string()).await;
+    assert!(skip_reason(&run, due).contains("already billed"), "{run}");
+
+    // Not due: refused, nothing written.
+    let paid_up_token = app.member_token(paid_up).await;
+    let refused = app.post("/me/renewal", &paid_up_token, json!({})).await;
+    assert!(refused.text.contains("not due"), "{}", refused.text);
+    refused.problem(409, "conflict");
+    assert!(open_renewals(&app, paid_up).await.is_empty());
+
+    // Staff start anyone's, through a named cycle; members may not use the staff path.
+    app.post(&format!("/contacts/{other}/renewal"), &me, json!({}))
+        .await
+        .problem(403, "forbidden");
+    let fresh = member(&app, "Fresh", "REG", &lapsing).await;
+    app.post(
+        &format!("/contacts/{fresh}/renewal"),
+        &app.staff,
+        json!({"billing_cycle": "No such cycle"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert!(open_renewals(&app, fresh).await.is_empty());
+    let started = app
+        .post(
+            &format!("/contacts/{fresh}/renewal"),
+            &app.staff,
+            json!({"billing_cycle": CYCLE}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(started.body["contact_id"], fresh);
+    assert_eq!(open_renewals(&app, fresh).await.len(), 1);
+}
