@@ -36,9 +36,10 @@ pub const MEMBERSHIP_JOINED: &str = "membership.joined";
 pub const MEMBERSHIP_RENEWED: &str = "membership.renewed";
 pub const MEMBERSHIP_EXPIRED: &str = "membership.expired";
 pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
+pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 13] = [
+pub const TYPES: [&str; 14] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -52,6 +53,7 @@ pub const TYPES: [&str; 13] = [
     MEMBERSHIP_RENEWED,
     MEMBERSHIP_EXPIRED,
     RENEWAL_RUN_COMPLETED,
+    COMMITTEE_MEMBER_CHANGED,
 ];
 
 /// "events" in ASCII: the advisory lock that orders event ids on PostgreSQL.

@@ -48,7 +48,7 @@ pub struct EventDto {
     /// One of `contact.created`, `contact.updated`, `contact.deleted`, `subscription.changed`,
     /// `invoice.created`, `invoice.paid`, `invoice.voided`, `invoice.cancelled`,
     /// `invoice.deleted`, `membership.joined`, `membership.renewed`, `membership.expired`,
-    /// `renewal_run.completed`.
+    /// `renewal_run.completed`, `committee_member.changed`.
     #[serde(rename = "type")]
     pub kind: String,
     pub occurred_at: DateTime<Utc>,
