@@ -338,13 +338,14 @@ async fn demo_data(
     }
     let loaded = service::demo::load(&db, example).await.map_err(text)?;
     println!(
-        "loaded {:?}: {} customer types, {} contacts, {} pricing rules, {} subscriptions, {} invoices",
+        "loaded {:?}: {} customer types, {} contacts, {} pricing rules, {} subscriptions, {} invoices, {} committees",
         example,
         loaded.customer_types,
         loaded.contacts,
         loaded.pricing_rules,
         loaded.subscriptions,
-        loaded.invoices
+        loaded.invoices,
+        loaded.committees
     );
     Ok(())
 }

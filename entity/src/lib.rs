@@ -7,6 +7,8 @@ pub mod billing_cycle;
 pub mod billing_cycle_category;
 pub mod billing_cycle_customer_type;
 pub mod billing_cycle_product;
+pub mod committee;
+pub mod committee_member;
 pub mod contact;
 pub mod contact_history;
 pub mod contact_status;

@@ -76,6 +76,11 @@ stored_word! {
 }
 
 stored_word! {
+    /// C-8: what kind of group a committee is.
+    CommitteeKind { Board = "board", Committee = "committee", TaskForce = "task_force" }
+}
+
+stored_word! {
     /// J-4: whether a join bills as a join or, inside the rejoin window, as a renewal.
     TreatedAs { Join = "join", Renewal = "renewal" }
 }

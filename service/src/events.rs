@@ -39,9 +39,10 @@ pub const MEMBERSHIP_JOINED: &str = "membership.joined";
 pub const MEMBERSHIP_RENEWED: &str = "membership.renewed";
 pub const MEMBERSHIP_EXPIRED: &str = "membership.expired";
 pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
+pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 16] = [
+pub const TYPES: [&str; 17] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -58,6 +59,7 @@ pub const TYPES: [&str; 16] = [
     MEMBERSHIP_EXPIRED,
     RENEWAL_RUN_COMPLETED,
     BATCH_POSTED,
+    COMMITTEE_MEMBER_CHANGED,
 ];
 
 /// "events" in ASCII: the advisory lock that orders event ids on PostgreSQL.

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod billing;
+pub mod committees;
 pub mod contacts;
 pub mod events;
 pub mod invoices;

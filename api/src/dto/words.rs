@@ -65,6 +65,11 @@ word_dto! {
 }
 
 word_dto! {
+    /// C-8: what kind of group a committee is.
+    CommitteeKindDto = svc::CommitteeKind { Board, Committee, TaskForce }
+}
+
+word_dto! {
     /// J-4: a rejoin inside the cycle's window is billed as a renewal.
     TreatedAsDto = svc::TreatedAs { Join, Renewal }
 }
@@ -196,6 +201,7 @@ mod tests {
         same_strings::<_, AutopayOptionDto>(svc::AutopayOption::ALL, svc::AutopayOption::as_str);
         same_strings::<_, ProductTypeDto>(svc::ProductType::ALL, svc::ProductType::as_str);
         same_strings::<_, RoleDto>(svc::Role::ALL, svc::Role::as_str);
+        same_strings::<_, CommitteeKindDto>(svc::CommitteeKind::ALL, svc::CommitteeKind::as_str);
         same_strings::<_, TreatedAsDto>(svc::TreatedAs::ALL, svc::TreatedAs::as_str);
         same_strings::<_, InvoiceKindDto>(svc::InvoiceKind::ALL, svc::InvoiceKind::as_str);
     }

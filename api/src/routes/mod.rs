@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod billing_cycles;
+pub mod committees;
 pub mod contacts;
 pub mod customer_types;
 pub mod events;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     invoices::configure(cfg);
     subscriptions::configure(cfg);
     segments::configure(cfg);
+    committees::configure(cfg);
     reports::configure(cfg);
     events::configure(cfg);
 }

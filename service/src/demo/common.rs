@@ -15,6 +15,7 @@ pub struct Loaded {
     pub pricing_rules: usize,
     pub subscriptions: usize,
     pub invoices: usize,
+    pub committees: usize,
 }
 
 /// A customer type with nothing but its code, name and kind.

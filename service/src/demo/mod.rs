@@ -9,6 +9,9 @@ mod terms;
 pub use common::Loaded;
 use common::{set_defaults, ty};
 
+use chrono::NaiveDate;
+
+use crate::committees::{self, CommitteeKind, NewCommittee, NewTerm};
 use crate::contacts::{self, ContactView, NewContact};
 use crate::customer_types::{self, NewCustomerType, PrimaryFee};
 use crate::error::{Error, Result};
@@ -180,16 +183,54 @@ async fn doctors(db: &Db) -> Result<Loaded> {
     let general = add(db, &mut loaded, org("HOSP", None, "General Hospital")).await?;
     let m = Some(mary.contact.id);
     let g = Some(general.contact.id);
-    add(db, &mut loaded, person("M", Some("REG"), "Ana", "Silva", m)).await?;
-    add(
+    let ana = add(db, &mut loaded, person("M", Some("REG"), "Ana", "Silva", m)).await?;
+    let ben = add(
         db,
         &mut loaded,
         person("M", Some("FYEAR"), "Ben", "Okafor", m),
     )
     .await?;
-    add(db, &mut loaded, person("M", Some("INTL"), "Chen", "Wei", g)).await?;
-    add(db, &mut loaded, person("NM", None, "Dana", "Kowalski", g)).await?;
+    let chen = add(db, &mut loaded, person("M", Some("INTL"), "Chen", "Wei", g)).await?;
+    let dana = add(db, &mut loaded, person("NM", None, "Dana", "Kowalski", g)).await?;
+    let ids = [&ana, &ben, &chen, &dana].map(|c| c.contact.id);
+    board(db, &mut loaded, ids).await?;
     Ok(loaded)
+}
+
+/// C-8: the board, chaired by Ana Silva with Ben Okafor and Chen Wei; Dana Kowalski's term
+/// ended in 2024, so her service is history.
+async fn board(db: &Db, loaded: &mut Loaded, [ana, ben, chen, dana]: [i64; 4]) -> Result<()> {
+    let board = committees::create(
+        db,
+        NewCommittee {
+            name: "Board of Directors".into(),
+            kind: Some(CommitteeKind::Board),
+            description: Some("Elected at the annual general meeting".into()),
+            active: Some(true),
+        },
+    )
+    .await?;
+    loaded.committees += 1;
+    let date = |y, m, d| {
+        NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| Error::Internal("demo date".into()))
+    };
+    // The current board serves until the next election, which ends its terms.
+    let terms = [
+        (ana, "chair", date(2025, 1, 1)?, None),
+        (ben, "treasurer", date(2025, 1, 1)?, None),
+        (chen, "member", date(2025, 1, 1)?, None),
+        (dana, "member", date(2022, 1, 1)?, Some(date(2024, 12, 31)?)),
+    ];
+    for (contact_id, position, begin, end) in terms {
+        let term = NewTerm {
+            contact_id,
+            position: position.into(),
+            begin: Some(begin),
+            end,
+        };
+        committees::add_member(db, board.id, term).await?;
+    }
+    Ok(())
 }
 
 /// E-2. `M` colleges pay by category (RES 500, LA 300, CC 200); their staff flow down to

@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
+use entity::committee_member as cm;
 use entity::contact as c;
 use entity::contact_history as h;
 use entity::contact_status as cs;
@@ -55,6 +56,10 @@ pub async fn run(db: &Db, dry_run: bool, who: &Who) -> Result<PurgeResult> {
             .await?;
         skip::Entity::delete_many()
             .filter(sql::in_ids(skip::Column::ContactId, chunk))
+            .exec(&txn)
+            .await?;
+        cm::Entity::delete_many()
+            .filter(sql::in_ids(cm::Column::ContactId, chunk))
             .exec(&txn)
             .await?;
         u::Entity::delete_many()

@@ -24,6 +24,44 @@ async fn e1_doctors_association_loads() {
     assert!(load(&app.db, Example::Colleges).await.is_err());
 }
 
+/// C-8: the doctors' association has a board with a chair, a treasurer and a member today,
+/// and a member whose term is history.
+#[tokio::test]
+async fn c8_e1_doctors_association_has_a_board_with_a_chair() {
+    let app = spawn().await;
+    let loaded = load(&app.db, Example::Doctors).await.expect("load");
+    assert_eq!(loaded.committees, 1);
+    let committees = app.items("/committees").await;
+    assert_eq!(committees.len(), 1);
+    assert_eq!(committees[0]["name"], "Board of Directors");
+    assert_eq!(committees[0]["kind"], "board");
+    let board = committees[0]["id"].as_i64().expect("id");
+    let roster: Vec<(String, String)> = app
+        .items(&format!("/committees/{board}/members"))
+        .await
+        .iter()
+        .map(|t| {
+            (
+                t["contact_name"].as_str().unwrap_or_default().to_owned(),
+                t["position"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roster,
+        [
+            ("Ana Silva".to_owned(), "chair".to_owned()),
+            ("Ben Okafor".to_owned(), "treasurer".to_owned()),
+            ("Chen Wei".to_owned(), "member".to_owned()),
+        ]
+    );
+    let dana = contact_id(&app, "Dana").await;
+    let service = app.items(&format!("/contacts/{dana}/committees")).await;
+    assert_eq!(service.len(), 1);
+    assert_eq!(service[0]["current"], false);
+    assert_eq!(service[0]["end"], "2024-12-31");
+}
+
 #[tokio::test]
 async fn e2_college_association_flows_member_benefits_down_to_staff() {
     let app = spawn().await;

@@ -9,6 +9,7 @@ mod backup;
 mod billing;
 mod billing_cycles;
 mod cli_expire;
+mod committees;
 mod concurrency;
 mod contacts;
 mod conventions;
