@@ -24,6 +24,7 @@ use crate::events::{self, Event};
 use crate::products::ProductType;
 use crate::{billing_cycles, clock, contacts};
 
+use super::billed;
 use super::invoices::{self, InvoiceView, OPEN};
 use super::join::{self, CycleRef, JoinRequest};
 
@@ -61,7 +62,7 @@ pub async fn adjust(
     let planned = join::plan(&txn, &contact, &cycle, &req, today).await?;
 
     let now = clock::now();
-    replace_lines(&txn, invoice_id, &planned).await?;
+    replace_lines(&txn, &current, &planned, now).await?;
     update_invoice(&txn, inv, &planned, now).await?;
     let details = details(&adj, &primary, inv.total_cents, planned.total());
     let change = Recorded {
@@ -210,16 +211,28 @@ impl<'a> BilledRequest<'a> {
 }
 
 /// The invoice's lines are replaced by the planned ones.
+/// The planned lines replace the invoice's, each billing its subscription (J-6); the
+/// subscriptions of lines that went are released.
 async fn replace_lines(
     conn: &impl ConnectionTrait,
-    invoice_id: i64,
+    current: &InvoiceView,
     planned: &join::Joined,
+    now: DateTime<Utc>,
 ) -> Result<()> {
+    let inv = &current.invoice;
+    let gone: Vec<i64> = current
+        .lines
+        .iter()
+        .filter(|l| !planned.lines.iter().any(|p| p.product == l.product))
+        .filter_map(|l| l.subscription_id)
+        .collect();
     l::Entity::delete_many()
-        .filter(l::Column::InvoiceId.eq(invoice_id))
+        .filter(l::Column::InvoiceId.eq(inv.id))
         .exec(conn)
         .await?;
-    invoices::insert_lines(conn, invoice_id, planned.lines.clone()).await?;
+    billed::release(conn, inv, &gone, now).await?;
+    let subs = billed::bill(conn, billed::Billing::of(inv, now), &planned.lines).await?;
+    invoices::insert_lines(conn, inv.id, planned.lines.clone(), &subs).await?;
     Ok(())
 }
 

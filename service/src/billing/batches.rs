@@ -156,7 +156,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
         };
         contacts.push(sub.contact_id);
         // Created by this run's billing (never active, never paid): it goes with it.
-        if !sub.active && sub.paid_through.is_none() && sub.created_at >= view.batch.created_at {
+        if super::billed::opened_by(sub, view.batch.created_at) {
             s::Entity::delete_by_id(sub.id).exec(&txn).await?;
             continue;
         }

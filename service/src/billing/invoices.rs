@@ -178,6 +178,12 @@ async fn close(
     if res.rows_affected == 0 {
         return Err(Error::conflict("the invoice changed meanwhile; retry"));
     }
+    let billed: Vec<i64> = current
+        .lines
+        .iter()
+        .filter_map(|l| l.subscription_id)
+        .collect();
+    super::billed::release(&txn, inv, &billed, clock::now()).await?;
     // Its terms are no longer billed: a later run or join may bill them again.
     l::Entity::update_many()
         .col_expr(
@@ -219,8 +225,7 @@ pub async fn void(db: &Db, id: i64, reason: &str) -> Result<InvoiceView> {
     .await
 }
 
-/// I-2: an unpaid cash invoice may be cancelled. Joins change nothing until paid, so there
-/// is nothing else to reset.
+/// I-2: an unpaid cash invoice may be cancelled, which resets what billing changed (J-6).
 pub async fn cancel(db: &Db, id: i64, reason: Option<&str>) -> Result<InvoiceView> {
     close(
         db,
@@ -232,14 +237,17 @@ pub async fn cancel(db: &Db, id: i64, reason: Option<&str>) -> Result<InvoiceVie
     .await
 }
 
-/// Inserts an invoice and its lines; returns the invoice id.
+/// Inserts an invoice and its lines, each naming the subscription it bills (J-6); returns the
+/// invoice id.
 pub async fn insert(
     conn: &impl ConnectionTrait,
     invoice: i::ActiveModel,
     lines: Vec<super::lines::LineDraft>,
 ) -> Result<i64> {
     let inv = invoice.insert(conn).await?;
-    insert_lines(conn, inv.id, lines).await?;
+    let billing = super::billed::Billing::of(&inv, inv.created_at);
+    let subs = super::billed::bill(conn, billing, &lines).await?;
+    insert_lines(conn, inv.id, lines, &subs).await?;
     let ev = Event::invoice(
         events::INVOICE_CREATED,
         inv.id,
@@ -251,11 +259,13 @@ pub async fn insert(
     Ok(inv.id)
 }
 
-/// Writes an invoice's lines in order, with one multi-row statement.
+/// Writes an invoice's lines in order, with one multi-row statement; each names the
+/// subscription of `subs` it bills, for the term it begins (R-2's billing key).
 pub async fn insert_lines(
     conn: &impl ConnectionTrait,
     invoice_id: i64,
     lines: Vec<super::lines::LineDraft>,
+    subs: &HashMap<String, i64>,
 ) -> Result<()> {
     if lines.is_empty() {
         return Ok(());
@@ -263,8 +273,9 @@ pub async fn insert_lines(
     l::Entity::insert_many(lines.into_iter().enumerate().map(|(n, d)| l::ActiveModel {
         invoice_id: Set(invoice_id),
         position: Set(n as i32),
+        subscription_id: Set(subs.get(&d.product).copied()),
+        billed_term: Set(subs.get(&d.product).map(|_| d.term_begin)),
         product: Set(d.product),
-        subscription_id: Set(None),
         term_begin: Set(d.term_begin),
         term_end: Set(d.term_end),
         amount_cents: Set(d.amount_cents),

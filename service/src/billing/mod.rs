@@ -3,6 +3,7 @@
 
 pub mod adjust;
 pub mod batches;
+pub mod billed;
 pub mod complete;
 pub mod invoices;
 pub mod join;

@@ -14,9 +14,9 @@ use entity::product as p;
 use entity::subscription as s;
 
 use crate::access::Actor;
-use crate::billing::adjust;
 use crate::billing::invoices::{self, DRAFT, InvoiceKind, InvoiceView, OPEN};
 use crate::billing::lines::{LineDraft, Pricing, ProductInfo, Role};
+use crate::billing::{adjust, billed};
 use crate::billing_cycles::{self, Cycle};
 use crate::customer_types::{self, PrimaryFee, in_formula_family};
 use crate::db::Db;
@@ -143,10 +143,12 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
         .all(&txn)
         .await?;
     let now = clock::now();
-    let rows = line_rows(inv.id, &mut drafts, &codes, &held, billed.term.begin);
+    zero_complimentary(&mut drafts, &codes, &held);
     // SEC-3: checked before the old lines go.
     let total = crate::money::invoice_total(drafts.iter().map(|d| d.amount_cents))?;
-    replace_lines(&txn, inv.id, rows).await?;
+    let subs = rebill(&txn, &view, &drafts, now).await?;
+    let rows = line_rows(inv.id, &drafts, &subs, billed.term.begin);
+    insert_lines(&txn, rows).await?;
     set_total(&txn, inv.id, total, now).await?;
     record(&txn, inv, user_id, &choice, total, now).await?;
     let result = current(&txn, contact_id).await?;
@@ -338,15 +340,9 @@ async fn price(
 
 /// The new lines, linked to the subscriptions the contact holds (tax lines follow their
 /// product unlinked). R-4: complimentary items stay at 0, with their tax line.
-fn line_rows(
-    invoice_id: i64,
-    drafts: &mut [LineDraft],
-    codes: &[String],
-    held: &[s::Model],
-    term_begin: NaiveDate,
-) -> Vec<l::ActiveModel> {
-    let mut rows = Vec::with_capacity(drafts.len());
-    for (n, d) in drafts.iter_mut().enumerate() {
+/// complimentary items stay at 0, with their tax line.
+fn zero_complimentary(drafts: &mut [LineDraft], codes: &[String], held: &[s::Model]) {
+    for d in drafts.iter_mut() {
         let base = d
             .product
             .strip_suffix(TAX_SUFFIX)
@@ -357,11 +353,41 @@ fn line_rows(
         if sub.is_some_and(|h| h.is_complimentary) {
             d.amount_cents = 0;
         }
-        let sub_id = if base.is_some() {
-            None
-        } else {
-            sub.map(|h| h.id)
-        };
+    }
+}
+
+/// J-6: the old lines go and release the subscriptions of items removed; the new lines'
+/// subscriptions are billed (an item added opens its own). The subscription of each product.
+async fn rebill(
+    conn: &impl ConnectionTrait,
+    view: &InvoiceView,
+    drafts: &[LineDraft],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, i64>> {
+    let inv = &view.invoice;
+    let gone: Vec<i64> = view
+        .lines
+        .iter()
+        .filter(|l| !drafts.iter().any(|d| d.product == l.product))
+        .filter_map(|l| l.subscription_id)
+        .collect();
+    l::Entity::delete_many()
+        .filter(l::Column::InvoiceId.eq(inv.id))
+        .exec(conn)
+        .await?;
+    billed::release(conn, inv, &gone, now).await?;
+    billed::bill(conn, billed::Billing::of(inv, now), drafts).await
+}
+
+fn line_rows(
+    invoice_id: i64,
+    drafts: &[LineDraft],
+    subs: &HashMap<String, i64>,
+    term_begin: NaiveDate,
+) -> Vec<l::ActiveModel> {
+    let mut rows = Vec::with_capacity(drafts.len());
+    for (n, d) in drafts.iter().enumerate() {
+        let sub_id = subs.get(&d.product).copied();
         rows.push(l::ActiveModel {
             invoice_id: Set(invoice_id),
             position: Set(n as i32),
@@ -381,15 +407,7 @@ fn line_rows(
     rows
 }
 
-async fn replace_lines(
-    conn: &impl ConnectionTrait,
-    invoice_id: i64,
-    rows: Vec<l::ActiveModel>,
-) -> Result<()> {
-    l::Entity::delete_many()
-        .filter(l::Column::InvoiceId.eq(invoice_id))
-        .exec(conn)
-        .await?;
+async fn insert_lines(conn: &impl ConnectionTrait, rows: Vec<l::ActiveModel>) -> Result<()> {
     if !rows.is_empty() {
         l::Entity::insert_many(rows)
             .exec_without_returning(conn)

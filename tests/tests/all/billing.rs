@@ -1409,3 +1409,156 @@ async fn invoices_list_updated_since_follows_payments_and_voids() {
         .await
         .problem(400, "invalid_parameter");
 }
+
+// ---------------------------------------------------------------- J-6
+
+/// The subscription ids of `invoice`'s lines, by product (tax lines have none).
+fn line_subscriptions(invoice: &Value) -> std::collections::BTreeMap<String, Option<i64>> {
+    invoice["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            let product = l["product"].as_str().unwrap_or_default().to_owned();
+            (product, l["subscription_id"].as_i64())
+        })
+        .collect()
+}
+
+/// J-6: a join's invoice names its subscriptions from the start: each is opened (inactive,
+/// unpaid) and marked billed for the term, so an accrual join locks them (I-2, S-4); paying
+/// activates the same subscriptions through the term.
+#[tokio::test]
+async fn j6_a_join_bills_its_subscriptions_from_the_start() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.set_settings(json!({"default_accounting_method": "accrual"}))
+        .await;
+    let c = app.person("NM", "Opened").await;
+    let mut body = base_join("2026-04-10");
+    body["add_ons"] = json!(["JOURNAL"]);
+    let inv = billed(&app, c, body).await;
+    let subs = line_subscriptions(&inv);
+    assert_eq!(subs.keys().collect::<Vec<_>>(), ["JOURNAL", "MDUES"]);
+    for (product, sub) in &subs {
+        let sub = app
+            .subscription(sub.unwrap_or_else(|| panic!("{product}: {inv}")))
+            .await;
+        assert_eq!(sub["contact_id"], c);
+        assert_eq!(sub["status"], "inactive", "{sub}");
+        assert!(sub["paid_through"].is_null());
+        assert_eq!(sub["billed"], true);
+        assert_eq!(sub["bill_begin"], inv["term_begin"]);
+        assert_eq!(sub["bill_through"], inv["term_end"]);
+        assert_eq!(sub["accounting_method"], "accrual");
+    }
+    // S-4: billed on accrual, its dates are locked.
+    let journal = subs["JOURNAL"].unwrap_or_default();
+    app.patch(
+        &format!("/subscriptions/{journal}"),
+        &app.staff,
+        json!({"paid_through": "2030-12-31"}),
+    )
+    .await
+    .problem(422, "locked_field");
+
+    app.pay(
+        id(&inv),
+        inv["total"].as_str().unwrap_or_default(),
+        "2026-04-11",
+    )
+    .await
+    .expect(201);
+    assert_eq!(line_subscriptions(&app.invoice(id(&inv)).await), subs);
+    for sub in subs.values().flatten() {
+        let sub = app.subscription(*sub).await;
+        assert_eq!(sub["status"], "active");
+        assert_eq!(sub["paid_through"], inv["term_end"]);
+    }
+    assert_eq!(app.subscriptions(&format!("contact_id={c}")).await.len(), 2);
+}
+
+/// J-6: cancelling (cash) an unpaid join removes the subscriptions it opened and unbills the
+/// ones the contact held; a staff change that drops a line does the same for that line (I-8);
+/// voiding (accrual) keeps what it opened, inactive, and a later join bills it again.
+#[tokio::test]
+async fn j6_cancelling_or_voiding_an_unpaid_join_releases_what_it_opened() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.set_settings(json!({"default_accounting_method": "cash"}))
+        .await;
+    let c = app.person("NM", "Released").await;
+    let held = id(&app
+        .post(
+            "/subscriptions",
+            &app.staff,
+            json!({"contact_id": c, "product": "JOURNAL", "status": "inactive",
+                "paid_through": "2024-12-31", "accounting_method": "cash"}),
+        )
+        .await
+        .expect(201)
+        .body);
+    let mut body = base_join("2026-04-10");
+    body["add_ons"] = json!(["JOURNAL"]);
+    let inv = billed(&app, c, body).await;
+    let subs = line_subscriptions(&inv);
+    assert_eq!(subs["JOURNAL"], Some(held));
+    let dues = subs["MDUES"].expect("dues subscription");
+    assert_eq!(app.subscription(held).await["billed"], true);
+
+    // A staff change adds the gift, then drops it: its subscription goes with the line.
+    let r = app
+        .patch(
+            &format!("/invoices/{}", id(&inv)),
+            &app.staff,
+            json!({"add": ["GIFT"], "voluntary": {"GIFT": "10.00"}, "reason": "asked"}),
+        )
+        .await
+        .expect(200);
+    let gift = line_subscriptions(&r.body)["GIFT"].expect("gift subscription");
+    app.patch(
+        &format!("/invoices/{}", id(&inv)),
+        &app.staff,
+        json!({"remove": ["GIFT"], "reason": "changed their mind"}),
+    )
+    .await
+    .expect(200);
+    app.get(&format!("/subscriptions/{gift}"), &app.staff)
+        .await
+        .problem(404, "not_found");
+
+    app.post(
+        &format!("/invoices/{}/cancel", id(&inv)),
+        &app.staff,
+        json!({"reason": "wrong member"}),
+    )
+    .await
+    .expect(200);
+    app.get(&format!("/subscriptions/{dues}"), &app.staff)
+        .await
+        .problem(404, "not_found");
+    let journal = app.subscription(held).await;
+    assert_eq!(journal["billed"], false);
+    assert!(journal["bill_begin"].is_null());
+    assert_eq!(journal["paid_through"], "2024-12-31");
+    let cancelled = app.invoice(id(&inv)).await;
+    assert!(line_subscriptions(&cancelled)["MDUES"].is_none());
+
+    // Accrual: voiding keeps the opened subscription, inactive; joining again reuses it.
+    app.set_settings(json!({"default_accounting_method": "accrual"}))
+        .await;
+    let inv = billed(&app, c, base_join("2026-05-10")).await;
+    let dues = line_subscriptions(&inv)["MDUES"].expect("dues subscription");
+    app.post(
+        &format!("/invoices/{}/void", id(&inv)),
+        &app.staff,
+        json!({"reason": "entered twice"}),
+    )
+    .await
+    .expect(200);
+    let kept = app.subscription(dues).await;
+    assert_eq!(kept["status"], "inactive");
+    assert!(kept["paid_through"].is_null());
+    let again = billed(&app, c, base_join("2026-05-10")).await;
+    assert_eq!(line_subscriptions(&again)["MDUES"], Some(dues));
+}

@@ -1882,6 +1882,17 @@ async fn r7_member_itemizes_the_open_renewal_and_a_new_primary_cancels_both_prev
     );
     assert_eq!(line(&r.body["invoice"], "GIFT")["amount"], "15.00");
     assert_eq!(r.body["invoice"]["total"], "580.00");
+    // J-6: items the member adds bill subscriptions of their own, opened for them.
+    for product in ["BOOK", "GIFT"] {
+        let sub = line(&r.body["invoice"], product)["subscription_id"].as_i64();
+        let sub = app
+            .subscription(sub.unwrap_or_else(|| panic!("{product}: {}", r.text)))
+            .await;
+        assert_eq!(
+            (sub["product"].as_str(), sub["billed"].as_bool()),
+            (Some(product), Some(true))
+        );
+    }
     // The primary fee cannot be removed on its own...
     app.post("/me/renewal", &me, json!({"remove": ["LEVY"]}))
         .await
