@@ -18,6 +18,7 @@ mod m20261122_000013_events;
 mod m20261123_000014_unfiltered_index;
 mod m20261207_000015_usernames_any_case;
 mod m20261207_000016_cycle_options_default_is_null;
+mod m20261207_000018_mailing_and_join_date_pricing;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000014_unfiltered_index::Migration),
             Box::new(m20261207_000015_usernames_any_case::Migration),
             Box::new(m20261207_000016_cycle_options_default_is_null::Migration),
+            Box::new(m20261207_000018_mailing_and_join_date_pricing::Migration),
         ]
     }
 }
