@@ -355,6 +355,52 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// A query string read into `T` like `web::Query`, except that a value that does not fit
+/// names its parameter (`email_opt_in: provided string was not \`true\` or \`false\``), as a
+/// body's field errors do.
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            parse_query(req.query_string())
+                .map(Query)
+                .map_err(Into::into),
+        )
+    }
+}
+
+/// The query string as `T`; a problem names the parameter that does not fit.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(pairs).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." {
+            "query".to_owned()
+        } else {
+            path
+        };
+        ApiError::bad_parameter(&field, public_message(&err.into_inner().to_string()))
+    })
+}
+
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,

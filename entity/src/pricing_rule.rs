@@ -14,6 +14,8 @@ pub struct Model {
     pub with_product: Option<String>,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    pub joined_from: Option<Date>,
+    pub joined_to: Option<Date>,
     pub priority: i32,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -19,6 +19,7 @@ mod m20261123_000014_unfiltered_index;
 mod m20261207_000015_usernames_any_case;
 mod m20261207_000016_cycle_options_default_is_null;
 mod m20261207_000017_committees;
+mod m20261207_000018_mailing_and_join_date_pricing;
 mod m20261207_000019_run_autopay_option;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_usernames_any_case::Migration),
             Box::new(m20261207_000016_cycle_options_default_is_null::Migration),
             Box::new(m20261207_000017_committees::Migration),
+            Box::new(m20261207_000018_mailing_and_join_date_pricing::Migration),
             Box::new(m20261207_000019_run_autopay_option::Migration),
         ]
     }

@@ -57,6 +57,18 @@ pub struct ContactFilter {
     /// A saved segment whose filter applies as well.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<i64>,
+    /// L-7: the contact agreed (or not) to receive email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_opt_in: Option<bool>,
+    /// L-7: the contact agreed (or not) to receive postal mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_opt_in: Option<bool>,
+    /// L-7: the contact has (or lacks) an email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_email: Option<bool>,
+    /// L-7: the contact has (or lacks) a usable postal address ([`has_postal_address`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_address: Option<bool>,
 }
 
 impl ContactFilter {
@@ -146,6 +158,36 @@ pub fn prospect(prospect_tags: &[String]) -> Condition {
     Condition::all().add(of_member_types(false)).add(criteria)
 }
 
+/// A text column holding something (imports and older rows may hold `''` rather than NULL).
+fn filled(col: c::Column) -> Condition {
+    Condition::all()
+        .add(Expr::col((c::Entity, col)).is_not_null())
+        .add(Expr::col((c::Entity, col)).ne(""))
+}
+
+/// L-7: an email address to send to.
+pub fn has_email_address() -> Condition {
+    filled(c::Column::Email)
+}
+
+/// L-7: a postal address a letter can be sent to: a first address line, and a city or a
+/// postal code (either one routes the letter; region and country alone do not).
+pub fn has_postal_address() -> Condition {
+    Condition::all().add(filled(c::Column::AddressLine1)).add(
+        Condition::any()
+            .add(filled(c::Column::City))
+            .add(filled(c::Column::PostalCode)),
+    )
+}
+
+/// L-7: a communication preference. The flag is compared with a literal, not a bound value,
+/// so that the planners can use the partial indexes of opt-outs (migration 18), which a
+/// bound `false` cannot prove it matches.
+fn opted_in(col: c::Column, wanted: bool) -> Expr {
+    let literal = if wanted { "TRUE" } else { "FALSE" };
+    Expr::col((c::Entity, col)).eq(Expr::cust(literal))
+}
+
 fn either(cond: Condition, wanted: bool) -> Condition {
     if wanted { cond } else { cond.not() }
 }
@@ -207,6 +249,23 @@ fn own_condition(f: &ContactFilter, prospect_tags: &[String]) -> Condition {
     if let Some(d) = f.paid_through_to {
         cond = cond.add(c::Column::PaidThrough.lte(d));
     }
+    mailing_condition(f, cond)
+}
+
+/// L-7: the mailing-list criteria: communication preferences and a way to reach the contact.
+fn mailing_condition(f: &ContactFilter, mut cond: Condition) -> Condition {
+    if let Some(wanted) = f.email_opt_in {
+        cond = cond.add(opted_in(c::Column::EmailOptIn, wanted));
+    }
+    if let Some(wanted) = f.mail_opt_in {
+        cond = cond.add(opted_in(c::Column::MailOptIn, wanted));
+    }
+    if let Some(wanted) = f.has_email {
+        cond = cond.add(either(has_email_address(), wanted));
+    }
+    if let Some(wanted) = f.has_address {
+        cond = cond.add(either(has_postal_address(), wanted));
+    }
     cond
 }
 
@@ -250,4 +309,33 @@ pub async fn condition(conn: &impl ConnectionTrait, f: &ContactFilter) -> Result
         cond = cond.add(own_condition(&saved, &tags));
     }
     Ok(cond)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{DbBackend, QueryFilter, QueryTrait};
+
+    #[test]
+    fn l7_preferences_are_compared_with_literals_that_the_opt_out_indexes_match() {
+        let f = ContactFilter {
+            email_opt_in: Some(false),
+            mail_opt_in: Some(true),
+            ..Default::default()
+        };
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let sql = c::Entity::find()
+                .filter(own_condition(&f, &[]))
+                .build(backend)
+                .to_string();
+            assert!(
+                sql.contains(r#""contacts"."email_opt_in" = (FALSE)"#),
+                "{sql}"
+            );
+            assert!(
+                sql.contains(r#""contacts"."mail_opt_in" = (TRUE)"#),
+                "{sql}"
+            );
+        }
+    }
 }

@@ -353,6 +353,15 @@ pub struct ContactQuery {
     pub lapsed_to: Option<Date>,
     /// Also apply this saved segment's filter.
     pub segment: Option<i64>,
+    /// L-7: `true` for contacts who accept email, `false` for those who do not.
+    pub email_opt_in: Option<bool>,
+    /// L-7: `true` for contacts who accept postal mail, `false` for those who do not.
+    pub mail_opt_in: Option<bool>,
+    /// L-7: `true` for contacts with an email address, `false` for those without one.
+    pub has_email: Option<bool>,
+    /// L-7: `true` for contacts with a usable postal address (a first address line, and a city
+    /// or a postal code), `false` for those without one.
+    pub has_address: Option<bool>,
 }
 
 /// The later of two optional lower bounds, the earlier of two upper bounds.
@@ -390,6 +399,10 @@ impl ContactQuery {
                 false,
             ),
             segment: self.segment,
+            email_opt_in: self.email_opt_in,
+            mail_opt_in: self.mail_opt_in,
+            has_email: self.has_email,
+            has_address: self.has_address,
         }
     }
 
@@ -444,6 +457,19 @@ pub struct ContactFilterDto {
     /// A saved segment whose filter applies as well (not inside a saved segment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<i64>,
+    /// L-7: accepts email (`true`) or does not (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_opt_in: Option<bool>,
+    /// L-7: accepts postal mail (`true`) or does not (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_opt_in: Option<bool>,
+    /// L-7: has an email address (`true`) or has none (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_email: Option<bool>,
+    /// L-7: has a usable postal address (`true`: a first address line, and a city or a postal
+    /// code) or has none (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_address: Option<bool>,
 }
 
 impl From<ContactFilterDto> for ContactFilter {
@@ -465,6 +491,10 @@ impl From<ContactFilterDto> for ContactFilter {
             paid_through_from: d.paid_through_from.map(Into::into),
             paid_through_to: d.paid_through_to.map(Into::into),
             segment: d.segment,
+            email_opt_in: d.email_opt_in,
+            mail_opt_in: d.mail_opt_in,
+            has_email: d.has_email,
+            has_address: d.has_address,
         }
     }
 }
@@ -488,6 +518,10 @@ impl From<ContactFilter> for ContactFilterDto {
             paid_through_from: f.paid_through_from.map(Into::into),
             paid_through_to: f.paid_through_to.map(Into::into),
             segment: f.segment,
+            email_opt_in: f.email_opt_in,
+            mail_opt_in: f.mail_opt_in,
+            has_email: f.has_email,
+            has_address: f.has_address,
         }
     }
 }

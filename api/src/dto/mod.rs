@@ -124,14 +124,28 @@ impl CodeListQuery {
 }
 
 /// A nested object that must be a JSON object: serde would also build a struct from an array
-/// of its fields in order, which no client means.
+/// of its fields in order, which no client means. Read from the map itself, so that an error
+/// inside names its field (`filter.email_opt_in`).
 pub fn object<'de, T, D>(d: D) -> Result<T, D::Error>
 where
-    T: serde::de::DeserializeOwned,
+    T: Deserialize<'de>,
     D: Deserializer<'de>,
 {
-    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-    T::deserialize(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
+    struct ObjectOnly<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+
+    d.deserialize_map(ObjectOnly(std::marker::PhantomData))
 }
 
 /// The items of a comma-separated parameter (`a, b,,c` gives `a`, `b`, `c`).

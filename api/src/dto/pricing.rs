@@ -16,7 +16,7 @@ use super::{Date, Money, nullable};
 #[schema(example = json!({
     "id": 12, "product": "MDUES", "price": "100.00", "customer_type": "M",
     "billing_category": "FYEAR", "company_member": null, "pricing_group": null,
-    "with_product": null, "valid_from": null, "valid_to": null, "priority": 0,
+    "with_product": null, "valid_from": null, "valid_to": null, "joined_from": null, "joined_to": null, "priority": 0,
     "specificity": 2, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
 }))]
 pub struct PricingRuleDto {
@@ -40,10 +40,17 @@ pub struct PricingRuleDto {
     pub valid_from: Option<NaiveDate>,
     /// Last day in force (inclusive); `null`: no end.
     pub valid_to: Option<NaiveDate>,
+    /// Condition (P-7): the buyer joined on or after this day; `null`: no earliest join date.
+    /// A rule with a join-date range never applies to a contact who has not joined.
+    pub joined_from: Option<NaiveDate>,
+    /// Condition (P-7): the buyer joined on or before this day (inclusive); `null`: no latest
+    /// join date.
+    pub joined_to: Option<NaiveDate>,
     /// Breaks ties between matching rules of equal specificity: higher wins.
     pub priority: i32,
     /// Read-only: the number of conditions set (customer type, billing category, company
-    /// member, pricing group, other product), plus 1 for any date bound. Most specific wins.
+    /// member, pricing group, other product), plus 1 for any date bound and 1 for any
+    /// join-date bound. Most specific wins.
     pub specificity: u8,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -63,6 +70,8 @@ impl From<service::entity::pricing_rule::Model> for PricingRuleDto {
             with_product: r.with_product,
             valid_from: r.valid_from,
             valid_to: r.valid_to,
+            joined_from: r.joined_from,
+            joined_to: r.joined_to,
             priority: r.priority,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -112,6 +121,12 @@ pub struct NewPricingRuleDto {
     pub valid_from: Option<Date>,
     #[serde(default)]
     pub valid_to: Option<Date>,
+    /// P-7: only buyers who joined on or after this day (inclusive).
+    #[serde(default)]
+    pub joined_from: Option<Date>,
+    /// P-7: only buyers who joined on or before this day (inclusive); not before `joined_from`.
+    #[serde(default)]
+    pub joined_to: Option<Date>,
     /// Default 0.
     #[serde(default)]
     pub priority: Option<i32>,
@@ -150,6 +165,14 @@ pub struct PricingRulePatchDto {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Date>)]
     pub valid_to: Option<Option<Date>>,
+    /// P-7: join date on or after; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Date>)]
+    pub joined_from: Option<Option<Date>>,
+    /// P-7: join date on or before; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Date>)]
+    pub joined_to: Option<Option<Date>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = i32, required = false)]
     pub priority: Option<Option<i32>>,
@@ -256,7 +279,7 @@ pub struct TaxCompanionDto {
     "product": "MDUES", "price": "100.00", "as_of": "2026-06-15",
     "rule": {"id": 12, "product": "MDUES", "price": "100.00", "customer_type": "M",
         "billing_category": "FYEAR", "company_member": null, "pricing_group": null,
-        "with_product": null, "valid_from": null, "valid_to": null, "priority": 0,
+        "with_product": null, "valid_from": null, "valid_to": null, "joined_from": null, "joined_to": null, "priority": 0,
         "specificity": 2, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"},
     "tax_companion": null
 }))]
@@ -302,6 +325,8 @@ impl PricingRulePatchDto {
             with_product: self.with_product,
             valid_from: self.valid_from.map(|d| d.map(Into::into)),
             valid_to: self.valid_to.map(|d| d.map(Into::into)),
+            joined_from: self.joined_from.map(|d| d.map(Into::into)),
+            joined_to: self.joined_to.map(|d| d.map(Into::into)),
             priority,
         })
     }

@@ -10,7 +10,7 @@ use crate::dto::ListQuery;
 use crate::dto::contacts::{
     ContactDto, ContactList, ContactPatchDto, ContactQuery, HistoryList, NewContactDto,
 };
-use crate::extract::{Body, IfMatch};
+use crate::extract::{Body, IfMatch, Query};
 use crate::problem::ApiResult;
 use crate::respond::{created, versioned};
 use crate::state::AppState;
@@ -23,7 +23,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub async fn list(
     _s: Staff,
     state: web::Data<AppState>,
-    q: web::Query<ContactQuery>,
+    q: Query<ContactQuery>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     contacts_page(state, q.filter(), &q, &req).await

@@ -76,6 +76,8 @@ pub async fn create_rule(
                 with_product: d.with_product,
                 valid_from: d.valid_from.map(Into::into),
                 valid_to: d.valid_to.map(Into::into),
+                joined_from: d.joined_from.map(Into::into),
+                joined_to: d.joined_to.map(Into::into),
             },
         },
     )

@@ -10,7 +10,7 @@ use crate::contact_pages::contacts_page;
 use crate::dto::ListQuery;
 use crate::dto::contacts::{ContactList, ContactQuery};
 use crate::dto::segments::{SegmentDto, SegmentInputDto, SegmentList};
-use crate::extract::{Body, IfMatch};
+use crate::extract::{Body, IfMatch, Query};
 use crate::problem::ApiResult;
 use crate::respond::{created, versioned};
 use crate::state::AppState;
@@ -25,7 +25,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub async fn previous_members(
     _s: Staff,
     state: web::Data<AppState>,
-    q: web::Query<ContactQuery>,
+    q: Query<ContactQuery>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let filter = ContactFilter {
@@ -44,7 +44,7 @@ pub async fn previous_members(
 pub async fn prospects(
     _s: Staff,
     state: web::Data<AppState>,
-    q: web::Query<ContactQuery>,
+    q: Query<ContactQuery>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let filter = ContactFilter {
@@ -142,7 +142,7 @@ pub async fn contacts(
     _s: Staff,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    q: web::Query<ContactQuery>,
+    q: Query<ContactQuery>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     // An unknown segment is a 404 when its filter is loaded.

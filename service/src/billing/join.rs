@@ -505,6 +505,13 @@ fn line_items(primaries: &[String], req: &JoinRequest) -> Vec<(String, Role)> {
     items
 }
 
+/// P-7: the join date pricing sees. A contact who joined before keeps that date (paying a
+/// rejoin does not change it, `billing/complete.rs`); on a first join it is the date of the
+/// join being made, which paying the invoice records.
+fn pricing_join_date(contact: &entity::contact::Model, joined: &Joined) -> Option<NaiveDate> {
+    contact.join_date.or(Some(joined.join_date))
+}
+
 /// P-3, T-3: the lines, priced as what the contact becomes (J-1): the joined type and
 /// category, as of the join date, scaled to the term.
 async fn price_lines(
@@ -523,6 +530,7 @@ async fn price_lines(
         .unwrap_or_default();
     buyer.customer_type = Some(joined.customer_type.clone());
     buyer.billing_category = joined.billing_category.clone();
+    buyer.join_date = pricing_join_date(contact, joined);
     Ok(Pricing {
         book: &book,
         buyer: &buyer,

@@ -20,7 +20,8 @@ pub const CHUNK: usize = 2_000;
 
 /// The buyers of the given contacts, keyed by contact id. Unknown ids are left out.
 /// `company_member` is true for a person linked to an organization whose customer type is a
-/// member type; `groups` are the pricing groups the contact belongs to.
+/// member type; `groups` are the pricing groups the contact belongs to; `join_date` is the
+/// contact's recorded join date (P-7).
 pub async fn buyers(
     conn: &impl ConnectionTrait,
     contact_ids: &[i64],
@@ -35,6 +36,7 @@ pub async fn buyers(
             .column((person.clone(), c::Column::CustomerType))
             .column((person.clone(), c::Column::BillingCategory))
             .column((company_type.clone(), ct::Column::IsMember))
+            .column((person.clone(), c::Column::JoinDate))
             .from_as(c::Entity, person.clone())
             .join_as(
                 JoinType::LeftJoin,
@@ -57,6 +59,7 @@ pub async fn buyers(
             let customer_type: String = row.try_get_by_index(1)?;
             let billing_category: Option<String> = row.try_get_by_index(2)?;
             let company_member: Option<bool> = row.try_get_by_index(3)?;
+            let join_date: Option<chrono::NaiveDate> = row.try_get_by_index(4)?;
             out.insert(
                 id,
                 Buyer {
@@ -64,6 +67,7 @@ pub async fn buyers(
                     billing_category,
                     company_member: company_member.unwrap_or(false),
                     groups: Vec::new(),
+                    join_date,
                 },
             );
         }

@@ -9,10 +9,13 @@
 //! - `pricing_group`: the buyer is a member of that pricing group;
 //! - `with_product`: that other product is on the same invoice (bundles);
 //! - `valid_from` / `valid_to`: the date priced is in that range, both ends inclusive, either
-//!   end open (P-4: effective-dated prices).
+//!   end open (P-4: effective-dated prices);
+//! - `joined_from` / `joined_to`: the buyer's join date is in that range, both ends inclusive,
+//!   either end open (P-7: "members who joined before 2000 pay the legacy rate"); a buyer who
+//!   never joined does not match.
 //!
 //! Specificity is the number of conditions set among the first five, plus 1 when the rule has
-//! any date bound. The most specific matching rule wins; equal specificity goes to the higher
+//! any date bound and 1 when it has any join-date bound. The most specific matching rule wins; equal specificity goes to the higher
 //! `priority`; with no matching rule the product's default price applies. Two rules of one
 //! product with equal specificity and equal priority that could match the same line are an
 //! ambiguous tie and are rejected when saved (409).

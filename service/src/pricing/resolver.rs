@@ -212,6 +212,7 @@ mod tests {
             billing_category: cat.map(Into::into),
             company_member: false,
             groups: Vec::new(),
+            join_date: None,
         }
     }
 

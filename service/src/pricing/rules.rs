@@ -19,7 +19,7 @@ use crate::error::{Error, Errors, Result, check_version};
 use crate::page::{self, Page, PageRequest};
 use crate::{clock, db::Db};
 
-/// Rows per INSERT: 13 values each, far below the bind-parameter limits (PostgreSQL 65,535;
+/// Rows per INSERT: 15 values each, far below the bind-parameter limits (PostgreSQL 65,535;
 /// SQLite 32,766).
 const INSERT_CHUNK: usize = 500;
 /// Codes per `IN (...)` list.
@@ -47,6 +47,8 @@ pub struct RulePatch {
     pub with_product: Option<Option<String>>,
     pub valid_from: Option<Option<chrono::NaiveDate>>,
     pub valid_to: Option<Option<chrono::NaiveDate>>,
+    pub joined_from: Option<Option<chrono::NaiveDate>>,
+    pub joined_to: Option<Option<chrono::NaiveDate>>,
     pub priority: Option<i32>,
 }
 
@@ -226,6 +228,14 @@ fn check(errors: &mut Errors, prefix: &str, rule: &NewRule, known: &Known) {
         errors.add(
             format!("{prefix}valid_to"),
             format!("must not be before valid_from ({from})"),
+        );
+    }
+    if let (Some(from), Some(to)) = (c.joined_from, c.joined_to)
+        && from > to
+    {
+        errors.add(
+            format!("{prefix}joined_to"),
+            format!("must not be before joined_from ({from})"),
         );
     }
 }
@@ -420,6 +430,8 @@ fn model(r: &NewRule, now: DateTime<Utc>) -> pr::Model {
         with_product: r.conditions.with_product.clone(),
         valid_from: r.conditions.valid_from,
         valid_to: r.conditions.valid_to,
+        joined_from: r.conditions.joined_from,
+        joined_to: r.conditions.joined_to,
         priority: r.priority,
         version: 1,
         created_at: now,
@@ -439,6 +451,8 @@ fn active(m: &pr::Model) -> pr::ActiveModel {
         with_product: Set(m.with_product.clone()),
         valid_from: Set(m.valid_from),
         valid_to: Set(m.valid_to),
+        joined_from: Set(m.joined_from),
+        joined_to: Set(m.joined_to),
         priority: Set(m.priority),
         version: Set(m.version),
         created_at: Set(m.created_at),
@@ -468,6 +482,8 @@ fn patched(current: &pr::Model, patch: RulePatch) -> NewRule {
                 .unwrap_or_else(|| current.with_product.clone()),
             valid_from: patch.valid_from.unwrap_or(current.valid_from),
             valid_to: patch.valid_to.unwrap_or(current.valid_to),
+            joined_from: patch.joined_from.unwrap_or(current.joined_from),
+            joined_to: patch.joined_to.unwrap_or(current.joined_to),
         },
     }
 }
@@ -510,6 +526,8 @@ pub async fn update(
             with_product: Set(c.with_product),
             valid_from: Set(c.valid_from),
             valid_to: Set(c.valid_to),
+            joined_from: Set(c.joined_from),
+            joined_to: Set(c.joined_to),
             priority: Set(rule.priority),
             version: Set(current.version + 1),
             updated_at: Set(clock::now()),

@@ -85,3 +85,31 @@ async fn b6_b7_cycles_stored_with_default_keep_their_meaning_across_the_migratio
     let _ = db.close().await;
     tests::drop_database(&url).await;
 }
+
+const MAILING_AND_JOIN_DATES: &str = "m20261207_000018_mailing_and_join_date_pricing";
+
+/// P-7, L-7: the rules' join-date columns and the contacts' opt-out indexes come with the
+/// migration and go with it.
+#[tokio::test]
+async fn p7_l7_join_date_columns_and_opt_out_indexes_migrate_up_and_down() {
+    let (url, _dir) = tests::fresh_database().await;
+    let db = Database::connect(&url).await.expect("connect");
+    Migrator::up(&db, None).await.expect("up");
+    let position = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == MAILING_AND_JOIN_DATES)
+        .expect("the migration is listed");
+    let columns = "SELECT joined_from, joined_to FROM pricing_rules";
+    db.execute_unprepared(columns).await.expect("the columns");
+
+    let from_the_last = Migrator::migrations().len() - position;
+    Migrator::down(&db, Some(from_the_last as u32))
+        .await
+        .expect("down");
+    assert!(db.execute_unprepared(columns).await.is_err());
+
+    Migrator::up(&db, None).await.expect("up again");
+    db.execute_unprepared(columns)
+        .await
+        .expect("the columns again");
+}
