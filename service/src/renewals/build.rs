@@ -124,6 +124,8 @@ pub enum Skip {
     NothingToBill,
     AlreadyBilled(NaiveDate),
     ZeroBalance,
+    /// B-9, B-14: the cycle requires a chapter and none would be billed.
+    NoChapter,
     /// SEC-3: the lines would add up past the largest invoice total.
     TotalOutOfRange,
 }
@@ -141,6 +143,10 @@ impl std::fmt::Display for Skip {
             ),
             Skip::AlreadyBilled(d) => write!(f, "already billed for the term beginning {d}"),
             Skip::ZeroBalance => write!(f, "zero total and the cycle does not print zero balances"),
+            Skip::NoChapter => write!(
+                f,
+                "the cycle requires a chapter and the contact holds none it would bill"
+            ),
             Skip::TotalOutOfRange => f.write_str(&crate::money::total_out_of_range_message()),
         }
     }
@@ -150,12 +156,20 @@ fn is_type(ctx: &Context<'_>, code: &str, t: ProductType) -> bool {
     ctx.products.get(code).is_some_and(|p| p.product_type == t)
 }
 
+/// What a contact holds: its subscriptions, and the chapters its last paid dues invoice billed
+/// (B-14).
+#[derive(Debug, Clone, Copy)]
+pub struct Holding<'a> {
+    pub held: &'a [Held],
+    pub billed_chapters: &'a [String],
+}
+
 /// Plans one contact's renewal. `billed_terms` are the live (subscription, term begin)
 /// billings; `primary` replaces the formula family product held (renew in advance, R-8).
 pub fn bill(
     ctx: &Context<'_>,
     contact: &Renewing,
-    held: &[Held],
+    holding: Holding<'_>,
     buyer: &Buyer,
     billed_terms: &HashSet<(i64, NaiveDate)>,
     primary: Option<&str>,
@@ -163,6 +177,7 @@ pub fn bill(
     let billing_type = billing_type(ctx, contact);
     let type_code = billing_type.map_or(contact.customer_type.clone(), |t| t.code.clone());
     let mut items = Vec::new();
+    let held = holding.held;
     let due: Vec<Held>;
     let billable = if ctx.cycle.membership {
         add_primary_fee(&mut items, billing_type, held, primary, &type_code)?;
@@ -172,9 +187,11 @@ pub fn bill(
         &due
     };
     add_held_add_ons(&mut items, ctx, billable);
+    add_billed_chapters(&mut items, ctx, billable, holding.billed_chapters);
     if items.is_empty() {
         return Err(Skip::NothingToBill);
     }
+    check_chapter(ctx, &items)?;
     let continues = if ctx.cycle.membership {
         contact.paid_through
     } else {
@@ -326,6 +343,33 @@ fn add_held_add_ons(items: &mut Vec<(String, Role)>, ctx: &Context<'_>, held: &[
             ));
         }
     }
+}
+
+/// B-14: with "require billed chapters on renewal", every chapter the last paid dues invoice
+/// billed is billed again, active or not, while the contact holds it.
+fn add_billed_chapters(
+    items: &mut Vec<(String, Role)>,
+    ctx: &Context<'_>,
+    held: &[Held],
+    billed_chapters: &[String],
+) {
+    if !ctx.cycle.require_billed_chapters_on_renewal {
+        return;
+    }
+    for chapter in billed_chapters {
+        let holds = held.iter().any(|h| h.product == *chapter);
+        if holds && !items.iter().any(|(p, _)| p == chapter) {
+            items.push((chapter.clone(), Role::Chapter));
+        }
+    }
+}
+
+/// B-9, B-14: a cycle that requires a chapter bills no renewal without one.
+fn check_chapter(ctx: &Context<'_>, items: &[(String, Role)]) -> Result<(), Skip> {
+    if ctx.cycle.require_chapter && !items.iter().any(|(_, r)| *r == Role::Chapter) {
+        return Err(Skip::NoChapter);
+    }
+    Ok(())
 }
 
 /// B-15: a non-dues cycle continues the subscriptions it bills, from the earliest

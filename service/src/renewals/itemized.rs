@@ -121,6 +121,20 @@ pub async fn current(conn: &impl ConnectionTrait, contact_id: i64) -> Result<Ite
     })
 }
 
+/// B-14: the chapters a renewal keeps: with "require billed chapters on renewal", those the
+/// last paid dues invoice billed.
+async fn kept_chapters(
+    conn: &impl ConnectionTrait,
+    contact_id: i64,
+    cycle: &Cycle,
+) -> Result<Vec<String>> {
+    if !cycle.fields.require_billed_chapters_on_renewal {
+        return Ok(Vec::new());
+    }
+    let mut chapters = super::billed_chapters(conn, &[contact_id]).await?;
+    Ok(chapters.remove(&contact_id).unwrap_or_default())
+}
+
 /// Applies the member's choices to their open renewal and prices it again.
 pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> Result<Itemized> {
     let txn = db.write().await?;
@@ -128,11 +142,13 @@ pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> R
     let primary_choices = choices(&txn, &view, &cycle).await?;
     let inv = &view.invoice;
     let mut chosen = Chosen::from_lines(&view.lines);
-    chosen.remove(&choice.remove);
+    let kept = kept_chapters(&txn, contact_id, &cycle).await?;
+    chosen.remove(&choice.remove, &kept);
     let products = crate::billing::lines::product_infos(&txn, None).await?;
     chosen.add(&choice.add_ons, &cycle, &products);
     chosen.primary(choice.primary_product.as_ref(), &primary_choices);
     chosen.voluntary_amounts(&choice.voluntary, &products);
+    chosen.require_chapter(&cycle);
     std::mem::take(&mut chosen.errors).into_result()?;
 
     let billed = BilledAs::load(&txn, inv, &cycle).await?;
@@ -200,12 +216,26 @@ impl Chosen {
     }
 
     /// Optional items may be removed; the primary fee is replaced, never removed.
-    fn remove(&mut self, remove: &[String]) {
+    /// B-9, B-14: a cycle that requires a chapter keeps at least one on the renewal.
+    fn require_chapter(&mut self, cycle: &Cycle) {
+        if cycle.fields.require_chapter && !self.items.iter().any(|(_, r)| *r == Role::Chapter) {
+            self.errors.add(
+                "remove",
+                "this renewal requires a chapter: keep one, or add another first",
+            );
+        }
+    }
+
+    fn remove(&mut self, remove: &[String], kept: &[String]) {
         for r in remove {
             match self.items.iter().position(|(c, _)| c == r) {
                 Some(n) if self.items[n].1 == Role::Primary => self.errors.add(
                     "remove",
                     format!("{r} is the primary fee; choose another with primary_product"),
+                ),
+                Some(_) if kept.contains(r) => self.errors.add(
+                    "remove",
+                    format!("{r} was billed with your last membership and this renewal keeps it"),
                 ),
                 Some(n) => {
                     self.items.remove(n);

@@ -262,10 +262,16 @@ async fn plan_page(
     let read_subs = started.elapsed();
     let buyers = pricing::buyers(conn, &ids).await?;
     let read_buyers = started.elapsed();
+    let billed_chapters = if cycle.fields.require_billed_chapters_on_renewal {
+        billed_chapters(conn, &ids).await?
+    } else {
+        HashMap::new()
+    };
     let planner = PagePlanner {
         ctx: facts.context(),
         held,
         buyers,
+        billed_chapters,
     };
     let planned = planner.plan_all(conn, &contacts, thorough).await?;
     let mut bills = Vec::new();
@@ -307,6 +313,51 @@ async fn page_contacts(
         .await?)
 }
 
+/// B-14: the chapters each contact's last paid dues invoice (a join or renewal with a primary
+/// fee line) billed. Two statements per page: the invoices, then their chapter lines.
+pub(crate) async fn billed_chapters(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>> {
+    let dues_line = Query::select()
+        .expr(Expr::val(1))
+        .from(l::Entity)
+        .and_where(Expr::col((l::Entity, l::Column::InvoiceId)).equals((i::Entity, i::Column::Id)))
+        .and_where(Expr::col((l::Entity, l::Column::IsPrimary)).eq(true))
+        .to_owned();
+    let last_paid: Vec<(i64, i64)> = i::Entity::find()
+        .select_only()
+        .column(i::Column::ContactId)
+        .column_as(i::Column::Id.max(), "last")
+        .filter(in_ids(i::Column::ContactId, ids))
+        .filter(i::Column::Status.eq(crate::billing::invoices::PAID))
+        .filter(i::Column::Kind.is_in([InvoiceKind::Join, InvoiceKind::Renewal]))
+        .filter(Expr::exists(dues_line))
+        .group_by(i::Column::ContactId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let contact_of: HashMap<i64, i64> = last_paid.iter().map(|(c, inv)| (*inv, *c)).collect();
+    let invoices: Vec<i64> = contact_of.keys().copied().collect();
+    let lines: Vec<(i64, String)> = l::Entity::find()
+        .select_only()
+        .column(l::Column::InvoiceId)
+        .column(l::Column::Product)
+        .filter(in_ids(l::Column::InvoiceId, &invoices))
+        .filter(l::Column::IsChapter.eq(true))
+        .order_by_asc(l::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for (invoice, product) in lines {
+        if let Some(contact) = contact_of.get(&invoice) {
+            out.entry(*contact).or_default().push(product);
+        }
+    }
+    Ok(out)
+}
+
 /// The subscriptions of the contacts `ids`, by contact, each contact's by id.
 async fn held_by_contact(
     conn: &impl ConnectionTrait,
@@ -330,6 +381,7 @@ struct PagePlanner<'a> {
     ctx: Context<'a>,
     held: HashMap<i64, Vec<Held>>,
     buyers: HashMap<i64, pricing::Buyer>,
+    billed_chapters: HashMap<i64, Vec<String>>,
 }
 
 type Planned<'c> = (&'c Renewing, std::result::Result<Bill, build::Skip>);
@@ -349,14 +401,14 @@ impl PagePlanner<'_> {
         if let Some(next) = renews_as(self.ctx.types, &contact.customer_type) {
             buyer.customer_type = Some(next);
         }
-        build::bill(
-            &self.ctx,
-            contact,
-            self.held_by(contact.id),
-            &buyer,
-            billed,
-            None,
-        )
+        let holding = build::Holding {
+            held: self.held_by(contact.id),
+            billed_chapters: self
+                .billed_chapters
+                .get(&contact.id)
+                .map_or(&[], Vec::as_slice),
+        };
+        build::bill(&self.ctx, contact, holding, &buyer, billed, None)
     }
 
     /// terms billed already. Reading every billing line of the page's subscriptions
@@ -1148,12 +1200,17 @@ impl RunFacts<'_> {
         buyer.customer_type = Some(billed_as);
         let ctx = self.context();
         let held: Vec<Held> = held.iter().map(Held::from).collect();
+        let chapters = billed_chapters(conn, &[contact.id]).await?;
+        let holding = build::Holding {
+            held: &held,
+            billed_chapters: chapters.get(&contact.id).map_or(&[], Vec::as_slice),
+        };
         let renewing = Renewing::from(contact);
         let refused =
             |skip| Error::conflict(format!("contact {} cannot be renewed: {skip}", contact.id));
         // Renewing in advance answers with the invoice: one that would not be printed is
         // refused as before R-10, not renewed silently.
-        build::bill(&ctx, &renewing, &held, &buyer, &billed_terms, primary)
+        build::bill(&ctx, &renewing, holding, &buyer, &billed_terms, primary)
             .and_then(|bill| match bill.printed {
                 true => Ok(bill),
                 false => Err(build::Skip::ZeroBalance),

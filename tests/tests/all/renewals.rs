@@ -2164,3 +2164,75 @@ async fn r9_a_due_member_starts_their_own_renewal_and_staff_any_contacts() {
     assert_eq!(started.body["contact_id"], fresh);
     assert_eq!(open_renewals(&app, fresh).await.len(), 1);
 }
+
+// ---------------------------------------------------------------- B-14
+
+/// B-14: with "require billed chapters on renewal" a renewal bills every chapter the last paid
+/// dues invoice billed, even one made inactive since, and the member cannot remove it when
+/// itemizing; a cycle that requires a chapter bills nobody left without one.
+#[tokio::test]
+async fn b14_renewals_keep_the_chapters_billed_before_and_require_one_where_asked() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "Ames", "REG", "2026-12-31").await;
+    let chapter = hold(
+        &app,
+        a,
+        json!({"product": "CHAPT/EAST", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let with_chapters = app
+        .create_cycle(json!({"name": "With chapters", "customer_types": ["M"],
+            "include_all_chapters": true}))
+        .await;
+    let first = real(&app, json!(with_chapters), "2027-01-01").await;
+    let paid = bill_of(&first, a);
+    assert_eq!(products(&paid), ["MDUES", "CHAPT/EAST"]);
+    let invoice = paid["invoice_id"].as_i64().unwrap();
+    app.pay(invoice, paid["total"].as_str().unwrap(), "2027-01-02")
+        .await
+        .expect(201);
+    // The member lets the chapter lapse.
+    app.patch(
+        &format!("/subscriptions/{chapter}"),
+        &app.staff,
+        json!({"status": "inactive"}),
+    )
+    .await
+    .expect(200);
+
+    let plain = app
+        .create_cycle(json!({"name": "Plain", "customer_types": ["M"]}))
+        .await;
+    let p = preview(&app, json!(plain), "2028-01-01").await;
+    assert_eq!(products(&bill_of(&p, a)), ["MDUES"]);
+    let keeping = app
+        .create_cycle(json!({"name": "Keeping chapters", "customer_types": ["M"],
+            "products": ["CHAPT/EAST"], "require_billed_chapters_on_renewal": true,
+            "itemized_renewals": true}))
+        .await;
+    let r = real(&app, json!(keeping), "2028-01-01").await;
+    let renewal = bill_of(&r, a);
+    assert_eq!(products(&renewal), ["MDUES", "CHAPT/EAST"]);
+    let billed = app.invoice(renewal["invoice_id"].as_i64().unwrap()).await;
+    assert_eq!(line(&billed, "CHAPT/EAST")["subscription_id"], chapter);
+
+    // Itemizing cannot drop it; nothing changes.
+    let me = app.member_token(a).await;
+    let refused = app
+        .post("/me/renewal", &me, json!({"remove": ["CHAPT/EAST"]}))
+        .await;
+    tests::assert_field_error(&refused, "remove");
+    refused.problem(422, "validation_failed");
+    let still = app.invoice(renewal["invoice_id"].as_i64().unwrap()).await;
+    assert_eq!(products(&still), ["MDUES", "CHAPT/EAST"]);
+
+    // A cycle that requires a chapter skips a member without one.
+    let b = member(&app, "Bell", "REG", "2026-12-31").await;
+    let requiring = app
+        .create_cycle(json!({"name": "Chapter required", "customer_types": ["M"],
+            "products": ["CHAPT/EAST"], "require_chapter": true}))
+        .await;
+    let r = preview(&app, json!(requiring), "2027-01-01").await;
+    assert!(skip_reason(&r, b).contains("requires a chapter"), "{r}");
+}
