@@ -30,6 +30,8 @@ pub struct Model {
     pub rejoin_as_renewal_months: i32,
     pub join_item_set: bool,
     pub itemized_renewals: bool,
+    /// T-8: the proration table, a JSON array (`[]`: none).
+    pub proration_rules: String,
     pub reminder_days: Option<i32>,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -21,6 +21,7 @@ mod m20261207_000016_cycle_options_default_is_null;
 mod m20261207_000017_committees;
 mod m20261207_000018_mailing_and_join_date_pricing;
 mod m20261207_000019_run_autopay_option;
+mod m20261207_000020_cycle_proration_rules;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_committees::Migration),
             Box::new(m20261207_000018_mailing_and_join_date_pricing::Migration),
             Box::new(m20261207_000019_run_autopay_option::Migration),
+            Box::new(m20261207_000020_cycle_proration_rules::Migration),
         ]
     }
 }

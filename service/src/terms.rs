@@ -71,7 +71,7 @@ fn fiscal_month(fiscal_start_month: u32) -> u32 {
 
 /// Calendar months touched by `[begin, end]`, both months counted (`2026-04-01..2026-12-31` is
 /// 9). Zero when `end` is before `begin`'s month.
-fn calendar_months(begin: NaiveDate, end: NaiveDate) -> u32 {
+pub fn calendar_months(begin: NaiveDate, end: NaiveDate) -> u32 {
     let count = month_index(end) - month_index(begin) + 1;
     u32::try_from(count.max(0)).unwrap_or(u32::MAX)
 }

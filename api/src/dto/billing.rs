@@ -1,12 +1,49 @@
 //! Billing cycles (B-1..B-13).
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use service::billing_cycles::proration::ProrationRule;
 use service::billing_cycles::{Cycle, CycleFields, CyclePatch};
 use utoipa::ToSchema;
 
 use super::nullable;
 use super::words::{AccountingOption, AutopayOptionDto, BillingTimeOption, OrDefault};
+
+/// T-8: one row of a cycle's proration table.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"join_month": 10, "fraction": "1", "through_next_fiscal_year": true}))]
+pub struct ProrationRuleDto {
+    /// 1..=12.
+    pub join_month: u32,
+    /// Of the prorated lines' price, 0 to 1 with at most four decimal places.
+    #[schema(value_type = String, example = "0.75")]
+    pub fraction: Decimal,
+    /// Joins in this month run to the end of the next fiscal year.
+    #[serde(default)]
+    pub through_next_fiscal_year: bool,
+}
+
+impl From<ProrationRuleDto> for ProrationRule {
+    fn from(d: ProrationRuleDto) -> Self {
+        ProrationRule {
+            join_month: d.join_month,
+            fraction: d.fraction,
+            through_next_fiscal_year: d.through_next_fiscal_year,
+        }
+    }
+}
+
+impl From<ProrationRule> for ProrationRuleDto {
+    fn from(r: ProrationRule) -> Self {
+        ProrationRuleDto {
+            join_month: r.join_month,
+            fraction: r.fraction,
+            through_next_fiscal_year: r.through_next_fiscal_year,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -19,7 +56,7 @@ use super::words::{AccountingOption, AutopayOptionDto, BillingTimeOption, OrDefa
     "include_all_chapters": false, "update_complimentary_paid_through_at_payment": false,
     "use_primary_fee_term_length": true, "months_prior_to_expiration": 2,
     "rejoin_as_renewal_months": 0, "join_item_set": true, "itemized_renewals": true,
-    "reminder_days": 30, "warnings": [], "version": 1,
+    "reminder_days": 30, "proration_rules": [], "warnings": [], "version": 1,
     "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-05T09:00:00Z"
 }))]
 pub struct CycleDto {
@@ -52,6 +89,8 @@ pub struct CycleDto {
     pub itemized_renewals: bool,
     /// Open renewal invoices at least this many days old get reminders (B-13); null: all open ones.
     pub reminder_days: Option<u32>,
+    /// T-8: annual joins by join month; empty: whole-month proration (T-3).
+    pub proration_rules: Vec<ProrationRuleDto>,
     /// Accepted but questionable options (e.g. special characters in the name, B-1).
     pub warnings: Vec<String>,
     pub version: i32,
@@ -89,6 +128,7 @@ impl From<Cycle> for CycleDto {
             join_item_set: f.join_item_set,
             itemized_renewals: f.itemized_renewals,
             reminder_days: f.reminder_days,
+            proration_rules: f.proration_rules.into_iter().map(Into::into).collect(),
             warnings: c.warnings,
             version: c.version,
             created_at: c.created_at,
@@ -162,6 +202,9 @@ pub struct NewCycleDto {
     #[serde(default)]
     pub itemized_renewals: bool,
     pub reminder_days: Option<u32>,
+    /// T-8: annual joins by join month; empty (the default): T-3.
+    #[serde(default)]
+    pub proration_rules: Vec<ProrationRuleDto>,
 }
 
 impl validator::Validate for NewCycleDto {
@@ -198,6 +241,7 @@ impl From<NewCycleDto> for CycleFields {
             join_item_set: d.join_item_set,
             itemized_renewals: d.itemized_renewals,
             reminder_days: d.reminder_days,
+            proration_rules: d.proration_rules.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -233,6 +277,8 @@ pub struct CyclePatchDto {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<u32>)]
     pub reminder_days: Option<Option<u32>>,
+    /// T-8: the whole table; `[]` removes it.
+    pub proration_rules: Option<Vec<ProrationRuleDto>>,
 }
 
 impl validator::Validate for CyclePatchDto {
@@ -269,6 +315,9 @@ impl From<CyclePatchDto> for CyclePatch {
             join_item_set: d.join_item_set,
             itemized_renewals: d.itemized_renewals,
             reminder_days: d.reminder_days,
+            proration_rules: d
+                .proration_rules
+                .map(|rules| rules.into_iter().map(Into::into).collect()),
         }
     }
 }

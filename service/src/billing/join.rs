@@ -11,7 +11,7 @@ use entity::invoice as i;
 
 use crate::access::Actor;
 use crate::billing::invoices::InvoiceKind;
-use crate::billing_cycles::{self, Cycle, CycleFields};
+use crate::billing_cycles::{self, Cycle, CycleFields, proration};
 use crate::customer_types::{self, CustomerType, PrimaryFee, in_formula_family};
 use crate::db::Db;
 use crate::error::{Error, Errors, Result};
@@ -489,8 +489,23 @@ fn join_or_rejoin(
         }
         None => (
             TreatedAs::Join,
-            terms::join_term(join_date, term_months, billing_time, fy_start),
+            join_term(f, billing_time, join_date, term_months, fy_start),
         ),
+    }
+}
+
+/// T-8 for an annual join of whole years when the cycle's table has the join month; else T-3.
+fn join_term(
+    f: &CycleFields,
+    billing_time: BillingTime,
+    join_date: NaiveDate,
+    term_months: u32,
+    fy_start: u32,
+) -> Term {
+    let annual = billing_time == BillingTime::Annual && term_months.is_multiple_of(12);
+    match proration::rule_for(&f.proration_rules, join_date).filter(|_| annual) {
+        Some(rule) => proration::join_term(rule, join_date, fy_start),
+        None => terms::join_term(join_date, term_months, billing_time, fy_start),
     }
 }
 

@@ -1,5 +1,6 @@
 //! B-1..B-13: billing cycles. A cycle says whom a billing run bills, for what, and how.
 
+pub mod proration;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -64,6 +65,7 @@ pub struct CyclePatch {
     pub join_item_set: Option<bool>,
     pub itemized_renewals: Option<bool>,
     pub reminder_days: Option<Option<u32>>,
+    pub proration_rules: Option<Vec<proration::ProrationRule>>,
 }
 
 impl CyclePatch {
@@ -95,7 +97,8 @@ impl CyclePatch {
             rejoin_as_renewal_months,
             join_item_set,
             itemized_renewals,
-            reminder_days
+            reminder_days,
+            proration_rules
         );
     }
 }
@@ -219,6 +222,7 @@ fn columns(f: &CycleFields) -> b::ActiveModel {
         join_item_set: Set(f.join_item_set),
         itemized_renewals: Set(f.itemized_renewals),
         reminder_days: Set(f.reminder_days.map(|d| d as i32)),
+        proration_rules: Set(proration::to_stored(&f.proration_rules)),
         ..Default::default()
     }
 }
@@ -294,6 +298,7 @@ fn assemble(m: b::Model, lists: &mut Lists) -> CycleFields {
         join_item_set: m.join_item_set,
         itemized_renewals: m.itemized_renewals,
         reminder_days: m.reminder_days.map(|d| u32::try_from(d).unwrap_or(0)),
+        proration_rules: proration::from_stored(&m.proration_rules),
     }
 }
 

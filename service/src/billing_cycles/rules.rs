@@ -42,6 +42,8 @@ pub struct CycleFields {
     pub join_item_set: bool,
     pub itemized_renewals: bool,
     pub reminder_days: Option<u32>,
+    /// T-8: annual joins by join month; empty: T-3.
+    pub proration_rules: Vec<super::proration::ProrationRule>,
 }
 
 /// A cycle without a billing time or accounting method of its own (`None`, shown as
@@ -119,6 +121,7 @@ pub fn check(f: &CycleFields, facts: &Facts) -> Result<Vec<String>> {
     check_billing_categories(f, facts, &mut errors);
     check_products(f, facts, &mut errors);
     check_ranges(f, &mut errors);
+    super::proration::check(&f.proration_rules, &mut errors);
     errors.into_result()?;
     warnings.extend(option_warnings(f, facts));
     Ok(warnings)
@@ -260,6 +263,12 @@ fn option_warnings(f: &CycleFields, facts: &Facts) -> Vec<String> {
     let mut warnings = Vec::new();
     let time = f.effective_billing_time(&facts.settings);
     let method = f.run_accounting_method(&facts.settings);
+    if !f.proration_rules.is_empty() && time != BillingTime::Annual {
+        warnings.push(
+            "proration_rules apply to annual billing only; anniversary joins pay the full term"
+                .into(),
+        );
+    }
     if f.rejoin_as_renewal_months > 0 && time != BillingTime::Annual {
         warnings.push(
             "rejoin_as_renewal_months applies to annual billing only; with anniversary billing rejoins are joins".into(),

@@ -259,7 +259,8 @@ async fn sec1_what_a_member_gets_where_admitted() {
         (
             Method::POST,
             "/me/renewal".into(),
-            Some(json!({"add_ons": []})),
+            // A change asked of no open renewal (`{}` would start one, R-9).
+            Some(json!({"add_ons": ["JOURNAL"]})),
             404,
             403,
         ),

@@ -1562,3 +1562,96 @@ async fn j6_cancelling_or_voiding_an_unpaid_join_releases_what_it_opened() {
     let again = billed(&app, c, base_join("2026-05-10")).await;
     assert_eq!(line_subscriptions(&again)["MDUES"], Some(dues));
 }
+
+// ---------------------------------------------------------------- T-8
+
+/// T-8: a cycle's proration table sets an annual join's fraction and term by join month: late
+/// joins pay the full year and run to the end of the next fiscal year; a month without a row
+/// is prorated by T-3. A bad table is refused, naming the row, and changes nothing.
+#[tokio::test]
+async fn t8_a_cycles_proration_table_prices_annual_joins_by_join_month() {
+    let app = spawn().await;
+    setup(&app).await;
+    let cycle = app
+        .create_cycle(json!({"name": "Tabled joins", "customer_types": ["M"],
+        "join_item_set": true, "billing_time": "annual",
+        "proration_rules": [
+            {"join_month": 10, "fraction": "1", "through_next_fiscal_year": true},
+            {"join_month": 4, "fraction": "0.5"}
+        ]}))
+        .await;
+    let path = format!("/billing-cycles/{cycle}");
+    let stored = app.get(&path, &app.staff).await.expect(200).body;
+    assert_eq!(
+        stored["proration_rules"],
+        json!([
+            {"join_month": 10, "fraction": "1", "through_next_fiscal_year": true},
+            {"join_month": 4, "fraction": "0.5", "through_next_fiscal_year": false}
+        ])
+    );
+    let join_on = |date: &str| {
+        json!({"billing_cycle": cycle, "billing_category": "REG", "join_date": date,
+            "dry_run": true})
+    };
+    let late = join(&app, app.person("NM", "Late").await, join_on("2026-10-17"))
+        .await
+        .expect(200);
+    assert_eq!(
+        (&late.body["term_begin"], &late.body["term_end"]),
+        (&json!("2026-10-01"), &json!("2027-12-31"))
+    );
+    assert_eq!(line(&late.body, "MDUES")["amount"], "500.00");
+    let april = join(&app, app.person("NM", "April").await, join_on("2026-04-10"))
+        .await
+        .expect(200);
+    assert_eq!(april.body["term_end"], "2026-12-31");
+    assert_eq!(line(&april.body, "MDUES")["amount"], "250.00");
+    // No row for May: whole months, 8/12 (T-3).
+    let may = join(&app, app.person("NM", "May").await, join_on("2026-05-02"))
+        .await
+        .expect(200);
+    assert_eq!(may.body["proration"], "8/12");
+    assert_eq!(line(&may.body, "MDUES")["amount"], "333.33");
+
+    for (rules, field) in [
+        (
+            json!([{"join_month": 3, "fraction": "1.5"}]),
+            "proration_rules[0].fraction",
+        ),
+        (
+            json!([{"join_month": 3, "fraction": "0.5"}, {"join_month": 3, "fraction": "1"}]),
+            "proration_rules[1].join_month",
+        ),
+        (
+            json!([{"join_month": 0, "fraction": "1"}]),
+            "proration_rules[0].join_month",
+        ),
+    ] {
+        let etag = tests::etag(&app.get(&path, &app.staff).await.expect(200));
+        let r = app
+            .send(
+                reqwest::Method::PATCH,
+                &path,
+                Some(&app.staff),
+                Some(json!({"proration_rules": rules})),
+                &[("If-Match", etag.as_str())],
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+        tests::assert_field_error(&r, field);
+    }
+    assert_eq!(app.get(&path, &app.staff).await.expect(200).body, stored);
+    // A table on an anniversary cycle has no effect, and says so.
+    let anniversary = app
+        .post(
+            "/billing-cycles",
+            &app.staff,
+            json!({"name": "Anniversary joins", "customer_types": ["M"], "join_item_set": true,
+                "billing_time": "anniversary",
+                "proration_rules": [{"join_month": 1, "fraction": "1"}]}),
+        )
+        .await
+        .expect(201);
+    let warnings = anniversary.body["warnings"].to_string();
+    assert!(warnings.contains("proration_rules"), "{warnings}");
+}

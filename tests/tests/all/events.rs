@@ -90,7 +90,8 @@ async fn each_change_writes_its_event_and_the_feed_resumes_from_its_cursor() {
     assert_eq!(events[3]["data"]["balance"], "0.00");
     assert_eq!(events[4]["data"]["invoice_id"], inv_id);
     assert_eq!(events[5]["data"]["product"], "MDUES");
-    assert_eq!(events[5]["data"]["change"], "created");
+    // J-6: the join opened it (announced by invoice.created); paying pays it through.
+    assert_eq!(events[5]["data"]["change"], "paid");
     assert_eq!(events[6]["data"]["customer_type"], "M");
     assert_eq!(events[6]["data"]["paid_through"], "2027-12-31");
     assert!(events[6]["occurred_at"].is_string());
