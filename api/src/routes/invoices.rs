@@ -30,7 +30,8 @@ async fn list_for(
     req: &HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let filter = inv::Filter {
-        contact_id: contact.or(q.contact_id),
+        contact_id: q.contact_id,
+        party: contact,
         status: q.status.clone(),
         cycle_id: q.billing_cycle,
         renewal_run: q.renewal_run,
@@ -83,7 +84,8 @@ pub async fn get(
     Ok(versioned(StatusCode::OK, dto.version, &dto))
 }
 
-/// A contact's invoices. Members may list only their own (others: 404).
+/// A contact's invoices: those it holds and those billed to it (S-10). Members may list only
+/// their own (others: 404).
 #[utoipa::path(tag = "contacts", operation_id = "listContactInvoices", params(("id" = i64, Path), InvoiceQuery),
     security(("bearer" = ["staff", "member"])), responses((status = 200, body = InvoiceList)))]
 #[get("/contacts/{id}/invoices")]
@@ -98,7 +100,7 @@ pub async fn for_contact(
     list_for(state, &q, Some(contact.contact.id), &req).await
 }
 
-/// My invoices.
+/// My invoices: those I hold and those billed to me (S-10, e.g. my staff's dues).
 #[utoipa::path(tag = "self-service", operation_id = "listMyInvoices", params(InvoiceQuery),
     security(("bearer" = ["member"])), responses((status = 200, body = InvoiceList)))]
 #[get("/me/invoices")]

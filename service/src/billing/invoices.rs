@@ -45,6 +45,8 @@ impl InvoiceView {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub contact_id: Option<i64>,
+    /// Invoices this contact holds or pays (S-10).
+    pub party: Option<i64>,
     pub status: Option<String>,
     pub cycle_id: Option<i64>,
     pub renewal_run: Option<i64>,
@@ -102,6 +104,13 @@ pub async fn list(
     }
     if let Some(c) = f.contact_id {
         cond = cond.add(i::Column::ContactId.eq(c));
+    }
+    if let Some(p) = f.party {
+        cond = cond.add(
+            Condition::any()
+                .add(i::Column::ContactId.eq(p))
+                .add(i::Column::BillToId.eq(p)),
+        );
     }
     if let Some(s) = &f.status {
         if !STATUSES.contains(&s.as_str()) {

@@ -241,6 +241,7 @@ pub async fn generate(db: &Db, opts: Options, progress: &dyn Fn(u64, u64)) -> Re
     let base: Loaded = super::load(db, super::Example::Doctors).await?;
     let mut out = Generated {
         contacts: base.contacts as u64,
+        subscriptions: base.subscriptions as u64,
         pricing_rules: catalogue(db).await? + 3,
         ..Default::default()
     };

@@ -193,8 +193,30 @@ async fn doctors(db: &Db) -> Result<Loaded> {
     let chen = add(db, &mut loaded, person("M", Some("INTL"), "Chen", "Wei", g)).await?;
     let dana = add(db, &mut loaded, person("NM", None, "Dana", "Kowalski", g)).await?;
     let ids = [&ana, &ben, &chen, &dana].map(|c| c.contact.id);
+    dues(db, &mut loaded, [ids[0], ids[1], ids[2]], mary.contact.id).await?;
     board(db, &mut loaded, ids).await?;
     Ok(loaded)
+}
+
+/// The members' dues, paid through 2026; St. Mary's Hospital pays Ben Okafor's (S-10:
+/// renewals bill it to the hospital).
+async fn dues(db: &Db, loaded: &mut Loaded, [ana, ben, chen]: [i64; 3], mary: i64) -> Result<()> {
+    let row = |contact: i64, bill_to: i64| {
+        serde_json::json!({"contact_id": contact, "product": "MDUES", "bill_to_id": bill_to,
+            "is_membership_component": true, "bill_subscription": true,
+            "begin_date": "2026-01-01", "paid_through": "2026-12-31", "accounting_method": "accrual",
+            "source_code": "demo"})
+    };
+    let rows = vec![row(ana, ana), row(ben, mary), row(chen, chen)];
+    let report = crate::subscriptions::import::run(
+        db,
+        crate::subscriptions::plan::Action::Insert,
+        crate::subscriptions::import::Mode::AllOrNothing,
+        crate::subscriptions::input::parse_json_rows(rows),
+    )
+    .await?;
+    loaded.subscriptions += report.applied;
+    Ok(())
 }
 
 /// C-8: the board, chaired by Ana Silva with Ben Okafor and Chen Wei; Dana Kowalski's term

@@ -56,6 +56,8 @@ pub struct Held {
     /// The term a run last billed.
     pub bill_begin: Option<NaiveDate>,
     pub paid_through: Option<NaiveDate>,
+    /// S-10: who pays for it.
+    pub bill_to_id: i64,
 }
 
 impl From<&s::Model> for Held {
@@ -70,6 +72,7 @@ impl From<&s::Model> for Held {
             is_complimentary: m.is_complimentary,
             bill_begin: m.bill_begin,
             paid_through: m.paid_through,
+            bill_to_id: m.bill_to_id,
         }
     }
 }
@@ -99,6 +102,9 @@ pub struct Bill {
     pub term_months: u32,
     pub lines: Vec<LineDraft>,
     pub held: Vec<Option<i64>>,
+    /// S-10: who each line bills: its subscription's bill-to, else the contact (a tax line
+    /// follows its product).
+    pub payers: Vec<i64>,
     /// Primary products billed that the contact does not hold yet (B-2: created at billing).
     pub new_primaries: Vec<String>,
     /// Complimentary subscriptions billed at 0.
@@ -114,6 +120,25 @@ pub struct Bill {
 impl Bill {
     pub fn total(&self) -> i64 {
         self.total_cents
+    }
+
+    /// S-10: one invoice per payer: each payer with its lines' total, the contact first (when
+    /// it pays any line), then the others in line order. The parts of a checked total.
+    pub fn by_payer(&self) -> Vec<(i64, i64)> {
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        let mut payers: Vec<i64> = self.payers.clone();
+        payers.sort_by_key(|p| *p != self.contact_id);
+        for payer in payers {
+            if !out.iter().any(|(p, _)| *p == payer) {
+                out.push((payer, 0));
+            }
+        }
+        for (line, payer) in self.lines.iter().zip(&self.payers) {
+            if let Some(part) = out.iter_mut().find(|(p, _)| p == payer) {
+                part.1 += line.amount_cents;
+            }
+        }
+        out
     }
 }
 
@@ -201,6 +226,7 @@ pub fn bill(
     check_not_billed(&items, held, billed_terms, term.begin)?;
     let mut lines = price(ctx, buyer, held, &items, &term, term_months);
     let (held_ids, complimentary) = complimentary_at_zero(&mut lines, held);
+    let payers = payers(&lines, held, contact.id);
     let bill = Bill {
         contact_id: contact.id,
         customer_type: type_code,
@@ -213,6 +239,7 @@ pub fn bill(
             .ok_or(Skip::TotalOutOfRange)?,
         lines,
         held: held_ids,
+        payers,
         printed: true,
         complimentary,
     };
@@ -487,6 +514,18 @@ fn complimentary_at_zero(
         });
     }
     (held_ids, complimentary)
+}
+
+/// S-10: each line's payer: the bill-to of the subscription it bills (of its product, for a
+/// tax line), else the contact itself.
+fn payers(lines: &[LineDraft], held: &[Held], contact_id: i64) -> Vec<i64> {
+    lines
+        .iter()
+        .map(|l| {
+            let product = l.product.strip_suffix(TAX_SUFFIX).unwrap_or(&l.product);
+            sub_of(held, product).map_or(contact_id, |h| h.bill_to_id)
+        })
+        .collect()
 }
 
 /// B-2: primary products billed that the contact does not hold yet.

@@ -50,8 +50,10 @@ async fn open_renewal(
     conn: &impl ConnectionTrait,
     contact_id: i64,
 ) -> Result<(InvoiceView, Cycle)> {
+    // S-10: the renewal the member pays; lines billed to someone else are theirs.
     let inv = i::Entity::find()
         .filter(i::Column::ContactId.eq(contact_id))
+        .filter(i::Column::BillToId.eq(contact_id))
         .filter(i::Column::Kind.eq(InvoiceKind::Renewal))
         .filter(i::Column::Status.is_in([OPEN, DRAFT]))
         .filter(i::Column::PaidCents.eq(0))

@@ -524,7 +524,8 @@ async fn write_page(
     record_skips(conn, run_id, skips).await?;
     let wrote_rest = started.elapsed();
     let ids = page.invoice_ids(&invoice_of);
-    let written: Vec<i64> = ids.iter().flatten().copied().collect();
+    let mut written: Vec<i64> = invoice_of.values().copied().collect();
+    written.sort_unstable();
     events::emit_renewal_invoices(conn, &written).await?;
     tracing::debug!(
         invoices = ?wrote_invoices,
@@ -545,6 +546,9 @@ struct PageWrite<'a> {
     method: AccountingMethod,
     now: chrono::DateTime<chrono::Utc>,
 }
+
+/// The invoice of each (contact, payer) a page wrote (S-10).
+type InvoiceOf = HashMap<(i64, i64), i64>;
 
 /// A subscription a bill creates: (contact, product) to its id.
 type Created = HashMap<(i64, String), i64>;
@@ -618,31 +622,40 @@ impl PageWrite<'_> {
         &self,
         conn: &impl ConnectionTrait,
         batch_id: Option<i64>,
-    ) -> Result<HashMap<i64, i64>> {
+    ) -> Result<InvoiceOf> {
         let invoices: Vec<i::ActiveModel> = self
             .bills
             .iter()
             .filter(|b| b.printed)
-            .map(|b| self.invoice(b, batch_id))
+            .flat_map(|b| {
+                b.by_payer()
+                    .into_iter()
+                    .map(move |(payer, total)| self.invoice(b, payer, total, batch_id))
+            })
             .collect();
-        let mut invoice_of: HashMap<i64, i64> = HashMap::with_capacity(self.bills.len());
+        let mut invoice_of = InvoiceOf::with_capacity(self.bills.len());
+        let columns = [i::Column::Id, i::Column::ContactId, i::Column::BillToId];
         for chunk in invoices.chunks(rows_per_statement(22)) {
             let mut stmt = i::Entity::insert_many(chunk.to_vec()).into_query();
-            stmt.returning(Query::returning().columns([i::Column::Id, i::Column::ContactId]));
+            stmt.returning(Query::returning().columns(columns));
             for row in conn.query_all(&stmt).await? {
                 let id: i64 = row.try_get_by_index(0)?;
                 let contact_id: i64 = row.try_get_by_index(1)?;
-                invoice_of.insert(contact_id, id);
+                let payer: i64 = row.try_get_by_index(2)?;
+                invoice_of.insert((contact_id, payer), id);
             }
         }
         Ok(invoice_of)
     }
 
-    fn invoice(&self, b: &Bill, batch_id: Option<i64>) -> i::ActiveModel {
-        let batched = b.autopay && batch_id.is_some();
+    /// S-10: the invoice of `b`'s lines that `payer` pays. AutoPay (the holder's) batches only
+    /// what the holder pays.
+    fn invoice(&self, b: &Bill, payer: i64, total: i64, batch_id: Option<i64>) -> i::ActiveModel {
+        let autopay = b.autopay && payer == b.contact_id;
+        let batched = autopay && batch_id.is_some();
         i::ActiveModel {
             contact_id: Set(b.contact_id),
-            bill_to_id: Set(b.contact_id),
+            bill_to_id: Set(payer),
             kind: Set(InvoiceKind::Renewal),
             cycle_id: Set(Some(self.cycle.id)),
             accounting_method: Set(if batched {
@@ -655,8 +668,8 @@ impl PageWrite<'_> {
             } else {
                 crate::billing::invoices::OPEN.into()
             }),
-            batch_id: Set(batch_id.filter(|_| b.autopay)),
-            total_cents: Set(b.total()),
+            batch_id: Set(batch_id.filter(|_| autopay)),
+            total_cents: Set(total),
             paid_cents: Set(0),
             term_begin: Set(Some(b.term.begin)),
             term_end: Set(Some(b.term.end)),
@@ -678,7 +691,7 @@ impl PageWrite<'_> {
     /// The lines of every bill, linked to the subscription each bills (held or created).
     /// complimentary subscriptions are paid through at billing, unless a cash cycle
     /// says at payment (B-11).
-    fn lines(&self, invoice_of: &HashMap<i64, i64>, created: &Created) -> PageLines {
+    fn lines(&self, invoice_of: &InvoiceOf, created: &Created) -> PageLines {
         let mut out = PageLines {
             lines: Vec::new(),
             marks: Vec::new(),
@@ -693,8 +706,12 @@ impl PageWrite<'_> {
             out.renew_unprinted(b);
         }
         for b in self.bills.iter().filter(|b| b.printed) {
-            let invoice_id = invoice_of.get(&b.contact_id).copied().unwrap_or_default();
             for (n, (line, held)) in b.lines.iter().zip(&b.held).enumerate() {
+                let payer = b.payers.get(n).copied().unwrap_or(b.contact_id);
+                let invoice_id = invoice_of
+                    .get(&(b.contact_id, payer))
+                    .copied()
+                    .unwrap_or_default();
                 let sub =
                     held.or_else(|| created.get(&(b.contact_id, line.product.clone())).copied());
                 if let Some(sid) = sub {
@@ -724,11 +741,17 @@ impl PageWrite<'_> {
         out
     }
 
-    /// The invoice id of each bill, in bill order; `None` for a bill without an invoice.
-    fn invoice_ids(&self, invoice_of: &HashMap<i64, i64>) -> Vec<Option<i64>> {
+    /// The invoice of each bill, in bill order: the one the contact pays, else the first
+    /// payer's (S-10); `None` for a bill without an invoice.
+    fn invoice_ids(&self, invoice_of: &InvoiceOf) -> Vec<Option<i64>> {
         self.bills
             .iter()
-            .map(|b| invoice_of.get(&b.contact_id).copied().filter(|_| b.printed))
+            .map(|b| {
+                let first = b.by_payer().first().map(|(payer, _)| *payer);
+                first
+                    .and_then(|payer| invoice_of.get(&(b.contact_id, payer)).copied())
+                    .filter(|_| b.printed)
+            })
             .collect()
     }
 }

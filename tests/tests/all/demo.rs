@@ -24,6 +24,53 @@ async fn e1_doctors_association_loads() {
     assert!(load(&app.db, Example::Colleges).await.is_err());
 }
 
+/// S-10: in the doctors' association a hospital pays one of its doctors' dues: the
+/// subscription bills the hospital, and a renewal run invoices the hospital for it.
+#[tokio::test]
+async fn s10_e1_a_hospital_pays_its_doctors_dues() {
+    let app = spawn().await;
+    let loaded = load(&app.db, Example::Doctors).await.expect("load");
+    assert_eq!(loaded.subscriptions, 3);
+    let hospitals = app.items("/contacts?customer_type=HOSP").await;
+    let mary = hospitals
+        .iter()
+        .find(|h| h["organization_name"] == "St. Mary's Hospital")
+        .and_then(|h| h["id"].as_i64())
+        .expect("St. Mary's");
+    let paid_for = app
+        .items(&format!("/subscriptions?bill_to_id={mary}"))
+        .await;
+    assert_eq!(paid_for.len(), 1);
+    let ben = app
+        .contact(paid_for[0]["contact_id"].as_i64().expect("holder"))
+        .await;
+    assert_eq!(ben["last_name"], "Okafor");
+    app.post(
+        "/billing-cycles",
+        &app.staff,
+        serde_json::json!({"name": "Renewals", "customer_types": ["M"]}),
+    )
+    .await
+    .expect(201);
+    let run = app
+        .post(
+            "/renewal-runs",
+            &app.staff,
+            serde_json::json!({"billing_cycle": "Renewals", "effective_date": "2027-01-01"}),
+        )
+        .await
+        .expect(201);
+    let invoices = app
+        .items(&format!("/invoices?renewal_run={}", run.body["id"]))
+        .await;
+    let to_mary: Vec<&Value> = invoices
+        .iter()
+        .filter(|i| i["bill_to_id"] == mary)
+        .collect();
+    assert_eq!(to_mary.len(), 1);
+    assert_eq!(to_mary[0]["contact_id"], ben["id"]);
+}
+
 /// C-8: the doctors' association has a board with a chair, a treasurer and a member today,
 /// and a member whose term is history.
 #[tokio::test]

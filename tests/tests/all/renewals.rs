@@ -2236,3 +2236,78 @@ async fn b14_renewals_keep_the_chapters_billed_before_and_require_one_where_aske
     let r = preview(&app, json!(requiring), "2027-01-01").await;
     assert!(skip_reason(&r, b).contains("requires a chapter"), "{r}");
 }
+
+// ---------------------------------------------------------------- S-10
+
+/// S-10: a run bills each subscription to its bill-to contact: one invoice per (contact,
+/// payer). The payer reads it under its own invoices; paying it has the holder's effects on
+/// that subscription, and the membership follows the dues invoice alone.
+#[tokio::test]
+async fn s10_a_run_invoices_each_payer_for_what_it_pays() {
+    let app = spawn().await;
+    setup(&app).await;
+    let hospital = id(&app
+        .create_contact(json!({"customer_type": "HOSP", "organization_name": "General Hospital"}))
+        .await);
+    let doctor = member(&app, "Staffer", "REG", "2026-12-31").await;
+    let journal = hold(
+        &app,
+        doctor,
+        json!({"product": "JOURNAL", "paid_through": "2026-12-31", "bill_to_id": hospital}),
+    )
+    .await;
+    let r = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(r["billed"], 1);
+    assert_eq!(r["total"], "540.00");
+    let invoices = app.all(&format!("/invoices?renewal_run={}", id(&r))).await;
+    let parts: BTreeMap<i64, (Vec<String>, String)> = invoices
+        .iter()
+        .map(|i| {
+            assert_eq!(i["contact_id"], doctor);
+            let payer = i["bill_to_id"].as_i64().unwrap();
+            (
+                payer,
+                (products(i), i["total"].as_str().unwrap().to_owned()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        BTreeMap::from([
+            (doctor, (vec!["MDUES".to_owned()], "500.00".to_owned())),
+            (hospital, (vec!["JOURNAL".to_owned()], "40.00".to_owned())),
+        ])
+    );
+    let own = invoices.iter().find(|i| i["bill_to_id"] == doctor).unwrap();
+    assert_eq!(bill_of(&r, doctor)["invoice_id"], own["id"]);
+    let paid_by_hospital = invoices
+        .iter()
+        .find(|i| i["bill_to_id"] == hospital)
+        .unwrap();
+
+    // The payer sees it among its own invoices, as a member and to staff.
+    let payer = app.member_token(hospital).await;
+    let mine = app.get("/me/invoices", &payer).await.expect(200).body;
+    let ids: Vec<i64> = mine["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(ids, [id(paid_by_hospital)]);
+    app.get(&format!("/invoices/{}", id(paid_by_hospital)), &payer)
+        .await
+        .expect(200);
+    let staff_view = app.all(&format!("/contacts/{hospital}/invoices")).await;
+    assert_eq!(staff_view.len(), 1);
+
+    // Paying the hospital's invoice pays the journal through; the membership waits for dues.
+    app.pay(id(paid_by_hospital), "40.00", "2027-01-03")
+        .await
+        .expect(201);
+    assert_eq!(
+        app.subscription(journal).await["paid_through"],
+        "2027-12-31"
+    );
+    assert_eq!(app.contact(doctor).await["paid_through"], "2026-12-31");
+    app.pay(id(own), "500.00", "2027-01-04").await.expect(201);
+    assert_eq!(app.contact(doctor).await["paid_through"], "2027-12-31");
+    // Billed once: a second run skips the doctor.
+    let again = real(&app, json!(CYCLE), "2027-01-01").await;
+    assert_eq!(again["billed"], 0);
+}
