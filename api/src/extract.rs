@@ -100,6 +100,21 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
         )
     })?;
     check_text(&value)?;
+    // Every body is an object: serde would also build a struct from an array of its fields
+    // in order, which no client means.
+    if !value.is_object() {
+        let message = "the body must be a JSON object".to_owned();
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Validation failed",
+            message.clone(),
+        )
+        .with_errors(vec![ProblemField {
+            field: String::new(),
+            message,
+        }]));
+    }
     let value: T = serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." { String::new() } else { path };

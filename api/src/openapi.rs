@@ -206,8 +206,9 @@ fn add_errors(op: &mut Operation, method: &str, path: &str) {
     if writes {
         add("409", "Conflict: duplicate key or the record is in use");
     }
-    // Memberships carry no version: removing one takes no If-Match.
-    let versioned = path != "/api/v1/users" && !path.contains("/members/");
+    // Pricing group memberships carry no version: removing one takes no If-Match.
+    let versioned =
+        path != "/api/v1/users" && !path.starts_with("/api/v1/pricing-groups/{code}/members/");
     if matches!(method, "put" | "patch" | "delete") && versioned {
         add("412", "If-Match does not match the current ETag");
     }

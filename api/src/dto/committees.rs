@@ -239,7 +239,9 @@ impl RosterQuery {
 
     pub fn roster(&self) -> Result<Roster, service::Error> {
         match (self.all.unwrap_or(false), self.as_of) {
-            (true, Some(_)) => Err(service::Error::bad_parameter(
+            // Each parameter is well formed; together they ask two things (422, as dates out
+            // of order are).
+            (true, Some(_)) => Err(service::Error::invalid(
                 "as_of",
                 "a roster at a date cannot also list every term (all=true)",
             )),

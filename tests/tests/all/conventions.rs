@@ -486,3 +486,25 @@ async fn metrics_count_requests_by_route_and_time_imports() {
         count(r#"ams_operation_duration_seconds_count{operation="subscription_import"} "#) >= 1
     );
 }
+
+/// A body is a JSON object: an array of field values, which serde would read into a struct in
+/// field order, is refused and changes nothing.
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused() {
+    let app = tests::spawn().await;
+    app.doctors().await;
+    let c = app.person("NM", "Array").await;
+    let before = app.contact(c).await;
+    let r = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/contacts/{c}"),
+            Some(&app.staff),
+            Some(serde_json::json!([null, "NM", null])),
+            &[("If-Match", "*")],
+        )
+        .await;
+    assert!(r.text.contains("JSON object"), "{}", r.text);
+    r.problem(422, "validation_failed");
+    assert_eq!(app.contact(c).await, before);
+}
