@@ -2311,3 +2311,42 @@ async fn s10_a_run_invoices_each_payer_for_what_it_pays() {
     let again = real(&app, json!(CYCLE), "2027-01-01").await;
     assert_eq!(again["billed"], 0);
 }
+
+/// B-9, B-14: itemizing a renewal of a cycle that requires a chapter cannot leave it without
+/// one; the refused change writes nothing.
+#[tokio::test]
+async fn b14_itemizing_cannot_drop_the_last_chapter_of_a_cycle_that_requires_one() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = member(&app, "Ames", "REG", "2026-12-31").await;
+    hold(
+        &app,
+        a,
+        json!({"product": "CHAPT/EAST", "paid_through": "2026-12-31"}),
+    )
+    .await;
+    let cycle = app
+        .create_cycle(json!({"name": "Chapters required", "customer_types": ["M"],
+            "products": ["CHAPT/EAST"], "require_chapter": true, "itemized_renewals": true}))
+        .await;
+    let r = real(&app, json!(cycle), "2027-01-01").await;
+    let invoice = bill_of(&r, a)["invoice_id"].as_i64().unwrap();
+    assert_eq!(
+        products(&app.invoice(invoice).await),
+        ["MDUES", "CHAPT/EAST"]
+    );
+    let me = app.member_token(a).await;
+    let refused = app
+        .post("/me/renewal", &me, json!({"remove": ["CHAPT/EAST"]}))
+        .await;
+    assert!(
+        refused.text.contains("requires a chapter"),
+        "{}",
+        refused.text
+    );
+    refused.problem(422, "validation_failed");
+    assert_eq!(
+        products(&app.invoice(invoice).await),
+        ["MDUES", "CHAPT/EAST"]
+    );
+}
