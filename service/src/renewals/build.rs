@@ -203,16 +203,11 @@ pub fn bill(
     let type_code = billing_type.map_or(contact.customer_type.clone(), |t| t.code.clone());
     let mut items = Vec::new();
     let held = holding.held;
-    let due: Vec<Held>;
-    let billable = if ctx.cycle.membership {
+    if ctx.cycle.membership {
         add_primary_fee(&mut items, billing_type, held, primary, &type_code)?;
-        held
-    } else {
-        due = due_subscriptions(ctx, held);
-        &due
-    };
-    add_held_add_ons(&mut items, ctx, billable);
-    add_billed_chapters(&mut items, ctx, billable, holding.billed_chapters);
+        add_billed_chapters(&mut items, ctx, held, holding.billed_chapters);
+    }
+    add_held_add_ons(&mut items, ctx, held);
     if items.is_empty() {
         return Err(Skip::NothingToBill);
     }
@@ -220,7 +215,7 @@ pub fn bill(
     let continues = if ctx.cycle.membership {
         contact.paid_through
     } else {
-        earliest_paid_through(&items, billable)
+        earliest_paid_through(&items, held)
     };
     let (term, term_months) = renewal_term(ctx, contact, continues);
     check_not_billed(&items, held, billed_terms, term.begin)?;
@@ -345,19 +340,15 @@ pub fn billed_products(
     (wanted, inactive_too)
 }
 
-/// B-15: in a non-dues cycle only the subscriptions not paid through the effective date
-/// are due.
-fn due_subscriptions(ctx: &Context<'_>, held: &[Held]) -> Vec<Held> {
-    held.iter()
-        .filter(|h| h.paid_through.is_none_or(|p| p < ctx.effective_date))
-        .cloned()
-        .collect()
+/// B-15: a non-dues cycle bills only the subscriptions not paid through the effective date.
+fn is_due(ctx: &Context<'_>, h: &Held) -> bool {
+    ctx.cycle.membership || h.paid_through.is_none_or(|p| p < ctx.effective_date)
 }
 
 /// B-2, B-10, B-11: add-ons only where the contact already holds them.
 fn add_held_add_ons(items: &mut Vec<(String, Role)>, ctx: &Context<'_>, held: &[Held]) {
     for h in held {
-        if !h.bill_subscription || items.iter().any(|(p, _)| *p == h.product) {
+        if !h.bill_subscription || !is_due(ctx, h) || items.iter().any(|(p, _)| *p == h.product) {
             continue;
         }
         let product_type = ctx.products.get(&h.product).map(|p| p.product_type);

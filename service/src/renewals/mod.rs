@@ -315,7 +315,7 @@ async fn page_contacts(
 
 /// B-14: the chapters each contact's last paid dues invoice (a join or renewal with a primary
 /// fee line) billed. Two statements per page: the invoices, then their chapter lines.
-pub(crate) async fn billed_chapters(
+async fn billed_chapters(
     conn: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<String>>> {

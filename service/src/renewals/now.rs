@@ -17,9 +17,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::settings;
 
-use super::{
-    Loaded, Range, RunFacts, billed_as, effective_date, load, plan_page, selection, write_page,
-};
+use super::{Loaded, Range, RunFacts, billed_as, effective_date, load, plan_page, write_page};
 
 /// Starts the renewal of `contact_id` through `cycle` (default: the first dues cycle of the
 /// type it renews as), as of `today`; answers the invoice.
@@ -42,7 +40,6 @@ pub async fn renew_now(
         settings: &settings,
         effective: effective_date(&cycle, None, today),
     };
-    check_due(&txn, facts, contact_id).await?;
     let id = bill_one(&txn, facts, contact_id).await?;
     let view = invoices::get(&txn, Actor::Staff, id).await?;
     txn.commit().await?;
@@ -108,30 +105,8 @@ async fn cycle_for(
     billing_cycles::get(conn, id).await
 }
 
-/// the contact is one the cycle's run would select today.
-async fn check_due(
-    conn: &impl ConnectionTrait,
-    facts: RunFacts<'_>,
-    contact_id: i64,
-) -> Result<()> {
-    let selected = c::Entity::find()
-        .select_only()
-        .column(c::Column::Id)
-        .filter(selection(facts.cycle, facts.loaded, facts.effective))
-        .filter(c::Column::Id.eq(contact_id))
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?;
-    if selected.is_none() {
-        return Err(Error::conflict(format!(
-            "contact {contact_id} is not due in billing cycle {:?} as of {} (R-1: paid through before the effective date, and selected by the cycle)",
-            facts.cycle.fields.name, facts.effective
-        )));
-    }
-    Ok(())
-}
-
-/// the contact billed as a page of one, and written the same way; the invoice id.
+/// R-1..R-4: the contact planned as a page of one (a page holds only the due, R-1, R-2)
+/// and written the same way; the invoice id.
 async fn bill_one(
     conn: &impl ConnectionTrait,
     facts: RunFacts<'_>,
@@ -141,7 +116,13 @@ async fn bill_one(
         after: contact_id - 1,
         upto: Some(contact_id),
     };
-    let (_, bills, skips) = plan_page(conn, facts, range, true).await?;
+    let (selected, bills, skips) = plan_page(conn, facts, range, true).await?;
+    if selected.is_empty() {
+        return Err(Error::conflict(format!(
+            "contact {contact_id} is not due in billing cycle {:?} as of {} (R-1: paid through before the effective date, and selected by the cycle)",
+            facts.cycle.fields.name, facts.effective
+        )));
+    }
     if let Some((_, reason)) = skips.first() {
         return Err(Error::conflict(format!(
             "contact {contact_id} cannot be renewed: {reason}"
