@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use service::billing::invoices::InvoiceView;
-use service::billing::join::{CycleRef, JoinRequest, Joined};
+use service::billing::join::{CycleRef, JoinBill, JoinRequest, Joined};
 use service::billing::lines::LineDraft;
 use utoipa::{IntoParams, ToSchema};
 
@@ -251,13 +251,50 @@ pub struct JoinResponseDto {
     pub updated_at: Option<DateTime<Utc>>,
     /// The same invoice as `GET /invoices/{id}` shows it; null for a preview.
     pub invoice: Option<InvoiceDto>,
+    /// S-10: the join's invoices to other payers, one per bill-to: the lines of subscriptions
+    /// the contact holds billed to someone else. Empty when the joiner pays everything.
+    pub other_invoices: Vec<JoinOtherInvoiceDto>,
+}
+
+/// S-10: another invoice of the same join, billed to another payer (a company paying part of
+/// its staff member's join). Paying it pays its subscriptions; the membership starts with the
+/// join's own invoice.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JoinOtherInvoiceDto {
+    /// Null for a preview.
+    pub id: Option<i64>,
+    pub bill_to_id: i64,
+    /// `open`, `paid`, or `preview`.
+    pub status: String,
+    pub lines: Vec<LineDto>,
+    pub total: Money,
+}
+
+impl From<&JoinBill> for JoinOtherInvoiceDto {
+    fn from(b: &JoinBill) -> Self {
+        let saved = b.invoice.clone().map(InvoiceDto::from);
+        JoinOtherInvoiceDto {
+            id: saved.as_ref().map(|i| i.id),
+            bill_to_id: b.bill_to_id,
+            status: saved
+                .as_ref()
+                .map_or_else(|| "preview".to_owned(), |i| i.status.clone()),
+            lines: match saved {
+                Some(inv) => inv.lines,
+                None => b.lines.iter().cloned().map(Into::into).collect(),
+            },
+            total: Money(b.total_cents),
+        }
+    }
 }
 
 impl From<Joined> for JoinResponseDto {
     fn from(j: Joined) -> Self {
-        let total = j.total();
+        let others = j.others().iter().map(Into::into).collect();
+        let own = j.membership().clone();
+        let total = own.total_cents;
         let proration = j.term.whole_months.map(|_| j.term.scale.to_string());
-        let invoice = j.invoice.map(InvoiceDto::from);
+        let invoice = own.invoice.map(InvoiceDto::from);
         let (id, status, paid, lines) = match &invoice {
             Some(inv) => (
                 Some(inv.id),
@@ -269,13 +306,13 @@ impl From<Joined> for JoinResponseDto {
                 None,
                 "preview".to_owned(),
                 Money(0),
-                j.lines.into_iter().map(Into::into).collect(),
+                own.lines.into_iter().map(Into::into).collect(),
             ),
         };
         JoinResponseDto {
             id,
             contact_id: j.contact_id,
-            bill_to_id: j.bill_to_id,
+            bill_to_id: own.bill_to_id,
             kind: InvoiceKindDto::Join,
             billing_cycle: j.cycle_id,
             dry_run: invoice.is_none(),
@@ -299,6 +336,7 @@ impl From<Joined> for JoinResponseDto {
             created_at: invoice.as_ref().map(|i| i.created_at),
             updated_at: invoice.as_ref().map(|i| i.updated_at),
             invoice,
+            other_invoices: others,
         }
     }
 }

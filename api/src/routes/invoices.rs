@@ -127,10 +127,10 @@ async fn do_join(
     };
     let today = service::clock::now().date_naive();
     let outcome = join::join(&state.db, actor, contact_id, body.into(), today, key, |j| {
-        let status = if j.invoice.is_some() {
-            StatusCode::CREATED
-        } else {
+        let status = if j.is_preview() {
             StatusCode::OK
+        } else {
+            StatusCode::CREATED
         };
         idempotent::stored(status, &JoinResponseDto::from(j.clone()))
     })

@@ -27,6 +27,7 @@ use crate::{billing_cycles, clock, contacts};
 use super::billed;
 use super::invoices::{self, InvoiceView, OPEN};
 use super::join::{self, CycleRef, JoinRequest};
+use super::lines::LineDraft;
 
 #[derive(Debug, Clone, Default)]
 pub struct Adjustment {
@@ -52,24 +53,26 @@ pub async fn adjust(
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     let inv = &current.invoice;
     let cycle_id = check_adjustable(inv, expected_version)?;
-    let mut billed = BilledRequest::from_lines(&current.lines);
+    let siblings = Siblings::load(&txn, inv).await?;
+    let mut billed = BilledRequest::from_lines(&current.lines, &siblings.lines);
     billed.remove(&adj.remove, invoice_id);
     let cycle = billing_cycles::get(&txn, cycle_id).await?;
     billed.add(&txn, &adj.add).await?;
     let primary = billed.primary.clone();
-    let req = billed.into_request(inv, cycle_id, &adj)?;
+    let req = billed.into_request(inv, &siblings, cycle_id, &adj)?;
     let contact = contacts::require(&txn, inv.contact_id).await?;
     let planned = join::plan(&txn, &contact, &cycle, &req, today).await?;
+    let bill = own_bill(&planned, inv, &adj)?;
 
     let now = clock::now();
-    replace_lines(&txn, &current, &planned, now).await?;
-    update_invoice(&txn, inv, &planned, now).await?;
-    let details = details(&adj, &primary, inv.total_cents, planned.total());
+    replace_lines(&txn, &current, &bill.lines, now).await?;
+    update_invoice(&txn, inv, &planned, bill.total_cents, now).await?;
+    let details = details(&adj, &primary, inv.total_cents, bill.total_cents);
     let change = Recorded {
         user_id,
         reason,
         details,
-        total_after: planned.total(),
+        total_after: bill.total_cents,
     };
     record(&txn, inv, change, now).await?;
     let view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
@@ -116,6 +119,73 @@ fn check_adjustable(inv: &i::Model, expected_version: Option<i32>) -> Result<i64
         })
 }
 
+/// S-10: the other open invoices of the same join (billed to other payers), written with it.
+struct Siblings {
+    /// The billing category the join was billed for (the membership invoice's).
+    category: Option<String>,
+    lines: Vec<l::Model>,
+}
+
+impl Siblings {
+    async fn load(conn: &impl ConnectionTrait, inv: &i::Model) -> Result<Self> {
+        let others = i::Entity::find()
+            .filter(i::Column::ContactId.eq(inv.contact_id))
+            .filter(i::Column::Kind.eq(InvoiceKind::Join))
+            .filter(i::Column::CycleId.eq(inv.cycle_id))
+            .filter(i::Column::CreatedAt.eq(inv.created_at))
+            .filter(i::Column::Id.ne(inv.id))
+            .filter(i::Column::Status.eq(OPEN))
+            .all(conn)
+            .await?;
+        let category = others.iter().find_map(|o| o.billing_category.clone());
+        let ids: Vec<i64> = others.iter().map(|o| o.id).collect();
+        let lines = l::Entity::find()
+            .filter(crate::sql::in_ids(l::Column::InvoiceId, &ids))
+            .all(conn)
+            .await?;
+        Ok(Self { category, lines })
+    }
+}
+
+/// S-10: the planned lines this invoice's payer is billed. What the adjustment adds (or the
+/// primary product it chooses) must be billed to that payer: another payer's lines are on
+/// their own invoice.
+fn own_bill<'a>(
+    planned: &'a join::Joined,
+    inv: &i::Model,
+    adj: &Adjustment,
+) -> Result<&'a join::JoinBill> {
+    let mut errors = Errors::new();
+    let asked = adj
+        .add
+        .iter()
+        .map(|p| ("add", p))
+        .chain(adj.primary_product.iter().map(|p| ("primary_product", p)));
+    for (field, product) in asked {
+        let payer = planned
+            .bills
+            .iter()
+            .find(|b| b.lines.iter().any(|l| &l.product == product))
+            .map(|b| b.bill_to_id);
+        if let Some(payer) = payer.filter(|p| *p != inv.bill_to_id) {
+            errors.add(
+                field,
+                format!(
+                    "{product} is billed to contact {payer}, not to this invoice's bill-to {}",
+                    inv.bill_to_id
+                ),
+            );
+        }
+    }
+    errors.into_result()?;
+    planned.bill_of(inv.bill_to_id).ok_or_else(|| {
+        Error::conflict(format!(
+            "the change leaves invoice {} nothing to bill: cancel or void it instead",
+            inv.id
+        ))
+    })
+}
+
 /// The request an invoice was billed from (its lines, tax lines aside), changed as asked.
 struct BilledRequest<'a> {
     lines: Vec<&'a l::Model>,
@@ -127,13 +197,20 @@ struct BilledRequest<'a> {
 }
 
 impl<'a> BilledRequest<'a> {
-    fn from_lines(all: &'a [l::Model]) -> Self {
+    /// `all` are the invoice's lines; `joined` those of the join's other invoices (S-10),
+    /// which the plan needs whole (a required chapter may be billed to another payer).
+    fn from_lines(all: &'a [l::Model], joined: &'a [l::Model]) -> Self {
         let lines: Vec<&l::Model> = all
             .iter()
             .filter(|l| !super::lines::is_tax_line(l, all))
             .collect();
+        let whole: Vec<&l::Model> = joined
+            .iter()
+            .filter(|l| !super::lines::is_tax_line(l, joined))
+            .chain(lines.iter().copied())
+            .collect();
         let products = |keep: fn(&l::Model) -> bool| -> Vec<String> {
-            lines
+            whole
                 .iter()
                 .filter(|l| keep(l))
                 .map(|l| l.product.clone())
@@ -142,7 +219,7 @@ impl<'a> BilledRequest<'a> {
         let chapters = products(|l| l.is_chapter);
         let add_ons = products(|l| !l.is_chapter && !l.is_primary);
         let primary = products(|l| l.is_primary).into_iter().next();
-        let voluntary = lines
+        let voluntary = whole
             .iter()
             .filter(|l| l.voluntary)
             .map(|l| (l.product.clone(), l.amount_cents))
@@ -165,6 +242,9 @@ impl<'a> BilledRequest<'a> {
                     "remove",
                     format!("{r} is the primary fee; change primary_product instead"),
                 );
+            } else if !self.lines.iter().any(|l| &l.product == r) {
+                self.errors
+                    .add("remove", format!("{r} is not on invoice {invoice_id}"));
             } else if self.chapters.contains(r) {
                 self.chapters.retain(|c| c != r);
             } else if self.add_ons.contains(r) {
@@ -193,13 +273,19 @@ impl<'a> BilledRequest<'a> {
     }
 
     /// The changed request, to plan as a dry-run join of the invoice's cycle and date.
-    fn into_request(self, inv: &i::Model, cycle_id: i64, adj: &Adjustment) -> Result<JoinRequest> {
+    fn into_request(
+        self,
+        inv: &i::Model,
+        siblings: &Siblings,
+        cycle_id: i64,
+        adj: &Adjustment,
+    ) -> Result<JoinRequest> {
         self.errors.into_result()?;
         let mut voluntary = self.voluntary;
         voluntary.extend(adj.voluntary.iter().map(|(k, v)| (k.clone(), *v)));
         Ok(JoinRequest {
             cycle: Some(CycleRef::Id(cycle_id)),
-            billing_category: inv.billing_category.clone(),
+            billing_category: inv.billing_category.clone().or(siblings.category.clone()),
             primary_product: adj.primary_product.clone().or(self.primary),
             chapters: self.chapters,
             add_ons: self.add_ons,
@@ -210,20 +296,19 @@ impl<'a> BilledRequest<'a> {
     }
 }
 
-/// The invoice's lines are replaced by the planned ones.
 /// The planned lines replace the invoice's, each billing its subscription (J-6); the
 /// subscriptions of lines that went are released.
 async fn replace_lines(
     conn: &impl ConnectionTrait,
     current: &InvoiceView,
-    planned: &join::Joined,
+    planned: &[LineDraft],
     now: DateTime<Utc>,
 ) -> Result<()> {
     let inv = &current.invoice;
     let gone: Vec<i64> = current
         .lines
         .iter()
-        .filter(|l| !planned.lines.iter().any(|p| p.product == l.product))
+        .filter(|l| !planned.iter().any(|p| p.product == l.product))
         .filter_map(|l| l.subscription_id)
         .collect();
     l::Entity::delete_many()
@@ -231,8 +316,8 @@ async fn replace_lines(
         .exec(conn)
         .await?;
     billed::release(conn, inv, &gone, now).await?;
-    let subs = billed::bill(conn, billed::Billing::of(inv, now), &planned.lines).await?;
-    invoices::insert_lines(conn, inv.id, planned.lines.clone(), &subs).await?;
+    let subs = billed::bill(conn, billed::Billing::of(inv, now), planned).await?;
+    invoices::insert_lines(conn, inv.id, planned.to_vec(), &subs).await?;
     Ok(())
 }
 
@@ -241,10 +326,11 @@ async fn update_invoice(
     conn: &impl ConnectionTrait,
     inv: &i::Model,
     planned: &join::Joined,
+    total_cents: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let res = i::Entity::update_many()
-        .col_expr(i::Column::TotalCents, Expr::val(planned.total()))
+        .col_expr(i::Column::TotalCents, Expr::val(total_cents))
         .col_expr(i::Column::TermBegin, Expr::val(planned.term.begin))
         .col_expr(i::Column::TermEnd, Expr::val(planned.term.end))
         .col_expr(i::Column::TermMonths, Expr::val(planned.term_months as i32))

@@ -106,10 +106,14 @@ impl<'a> FullPayment<'a> {
         self.view.lines.iter().filter(|l| l.is_primary)
     }
 
-    /// B-15: the membership effects (type, category, renew months, the term ledger) come
-    /// from a primary fee line; an invoice of a non-dues cycle pays its subscriptions only.
+    /// B-15, S-10: the membership effects (type, category, renew months, the term ledger)
+    /// come from a primary fee line, or from the membership invoice of a join (the one that
+    /// carries the joined type). An invoice of a non-dues cycle, or a join's invoice to another
+    /// payer, pays its subscriptions only.
     fn renews_membership(&self) -> bool {
+        let inv = &self.view.invoice;
         self.primary_lines().next().is_some()
+            || (inv.kind == InvoiceKind::Join && inv.customer_type.is_some())
     }
 
     /// S-8: a new primary product of a formula family replaces the one held before: the
@@ -382,7 +386,7 @@ impl<'a> FullPayment<'a> {
             InvoiceKind::Renewal => events::MEMBERSHIP_RENEWED,
             InvoiceKind::Other => return Ok(None),
         };
-        if self.primary_lines().next().is_none() {
+        if !self.renews_membership() {
             return Ok(None);
         }
         let after = contacts::require(conn, inv.contact_id).await?;

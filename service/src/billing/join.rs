@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::Set;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use entity::invoice as i;
+use entity::subscription as s;
 
 use crate::access::Actor;
 use crate::billing::invoices::InvoiceKind;
@@ -17,7 +18,7 @@ use crate::db::Db;
 use crate::error::{Error, Errors, Result};
 use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::pricing::{self, PriceBook};
-use crate::products::ProductType;
+use crate::products::{ProductType, TAX_SUFFIX};
 use crate::settings::{self, AccountingMethod, BillingTime, Settings};
 use crate::terms::{self, Ratio, Term};
 use crate::{billing_categories, clock};
@@ -48,8 +49,6 @@ pub use entity::words::TreatedAs;
 #[derive(Debug, Clone)]
 pub struct Joined {
     pub contact_id: i64,
-    /// Who the invoice bills (S-10): the joining contact.
-    pub bill_to_id: i64,
     pub cycle_id: i64,
     pub join_date: NaiveDate,
     pub treated_as: TreatedAs,
@@ -58,6 +57,14 @@ pub struct Joined {
     pub customer_type: String,
     pub billing_category: Option<String>,
     pub accounting_method: AccountingMethod,
+    /// S-10: one invoice per payer, the membership's first (see [`Joined::membership`]).
+    pub bills: Vec<JoinBill>,
+}
+
+/// S-10: one invoice of a join: the lines one payer is billed.
+#[derive(Debug, Clone)]
+pub struct JoinBill {
+    pub bill_to_id: i64,
     pub lines: Vec<LineDraft>,
     /// The sum of the lines, checked (SEC-3).
     pub total_cents: i64,
@@ -66,8 +73,25 @@ pub struct Joined {
 }
 
 impl Joined {
-    pub fn total(&self) -> i64 {
-        self.total_cents
+    /// The invoice the membership starts with (J-5): the one with the primary fee, else the
+    /// joiner's own. A join's response is this invoice.
+    pub fn membership(&self) -> &JoinBill {
+        &self.bills[0]
+    }
+
+    /// The join's invoices billed to other payers than the membership's (S-10).
+    pub fn others(&self) -> &[JoinBill] {
+        &self.bills[1..]
+    }
+
+    /// Whether this is a preview: nothing was saved.
+    pub fn is_preview(&self) -> bool {
+        self.membership().invoice.is_none()
+    }
+
+    /// The lines `bill_to_id` is billed, and their total.
+    pub fn bill_of(&self, bill_to_id: i64) -> Option<&JoinBill> {
+        self.bills.iter().find(|b| b.bill_to_id == bill_to_id)
     }
 }
 
@@ -100,20 +124,7 @@ pub async fn join(
         return Ok(Outcome::Done(Box::new(joined)));
     }
 
-    let now = clock::now();
-    let invoice_id = invoices::insert(
-        &txn,
-        invoice_row(&contact, &joined, now),
-        joined.lines.clone(),
-    )
-    .await?;
-    let mut view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    // Nothing to pay (a complimentary join): the membership starts at once.
-    if joined.total() == 0 {
-        complete::paid_in_full(&txn, &view, joined.join_date, now).await?;
-        view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    }
-    joined.invoice = Some(view);
+    save_invoices(&txn, &contact, &mut joined).await?;
     if let Some(k) = &key {
         idempotency::finish(&txn, k, &render(&joined)).await?;
     }
@@ -121,29 +132,55 @@ pub async fn join(
     Ok(Outcome::Done(Box::new(joined)))
 }
 
-/// J-5: the join's open invoice, with what the contact takes once it is paid.
+/// J-5, J-6, S-10: each of the join's invoices, with its subscriptions billed. An invoice with
+/// nothing to pay (a complimentary join) is paid at once: the membership starts.
+async fn save_invoices(
+    txn: &impl sea_orm::ConnectionTrait,
+    contact: &entity::contact::Model,
+    joined: &mut Joined,
+) -> Result<()> {
+    let now = clock::now();
+    for n in 0..joined.bills.len() {
+        let bill = &joined.bills[n];
+        let row = invoice_row(contact, joined, bill, n == 0, now);
+        let invoice_id = invoices::insert(txn, row, bill.lines.clone()).await?;
+        let mut view = invoices::get(txn, Actor::Staff, invoice_id).await?;
+        if bill.total_cents == 0 {
+            complete::paid_in_full(txn, &view, joined.join_date, now).await?;
+            view = invoices::get(txn, Actor::Staff, invoice_id).await?;
+        }
+        joined.bills[n].invoice = Some(view);
+    }
+    Ok(())
+}
+
+/// J-5: one of the join's open invoices. Only the membership's carries what the contact
+/// takes once it is paid (type, category, a first join's date); the others pay their
+/// subscriptions (S-10).
 fn invoice_row(
     contact: &entity::contact::Model,
     joined: &Joined,
+    bill: &JoinBill,
+    membership: bool,
     now: DateTime<Utc>,
 ) -> i::ActiveModel {
     i::ActiveModel {
         contact_id: Set(joined.contact_id),
-        bill_to_id: Set(joined.bill_to_id),
+        bill_to_id: Set(bill.bill_to_id),
         kind: Set(InvoiceKind::Join),
         cycle_id: Set(Some(joined.cycle_id)),
         accounting_method: Set(joined.accounting_method),
         status: Set(OPEN.into()),
-        total_cents: Set(joined.total()),
+        total_cents: Set(bill.total_cents),
         paid_cents: Set(0),
         term_begin: Set(Some(joined.term.begin)),
         term_end: Set(Some(joined.term.end)),
         term_months: Set(Some(joined.term_months as i32)),
-        customer_type: Set(Some(joined.customer_type.clone())),
-        billing_category: Set(joined.billing_category.clone()),
+        customer_type: Set(Some(joined.customer_type.clone()).filter(|_| membership)),
+        billing_category: Set(joined.billing_category.clone().filter(|_| membership)),
         treated_as: Set(joined.treated_as),
         join_date: Set(Some(joined.join_date)),
-        first_join: Set(contact.join_date.is_none()),
+        first_join: Set(membership && contact.join_date.is_none()),
         void_reason: Set(None),
         version: Set(1),
         created_at: Set(now),
@@ -201,7 +238,6 @@ pub(super) async fn plan(
     let (treated_as, term) = join_or_rejoin(contact, f, &settings, join_date, term_months);
     let mut joined = Joined {
         contact_id: contact.id,
-        bill_to_id: contact.id,
         cycle_id: cycle.id,
         join_date,
         treated_as,
@@ -210,15 +246,82 @@ pub(super) async fn plan(
         customer_type: type_code,
         billing_category: category,
         accounting_method: f.effective_accounting_method(&settings),
-        lines: Vec::new(),
-        total_cents: 0,
-        invoice: None,
+        bills: Vec::new(),
     };
     let items = line_items(&primaries, req);
-    joined.lines = price_lines(txn, contact, &joined, &items, &infos, &req.voluntary).await?;
-    // SEC-3: a total that could wrap is refused before anything is written, dry run or not.
-    joined.total_cents = crate::money::invoice_total(joined.lines.iter().map(|l| l.amount_cents))?;
+    let lines = price_lines(txn, contact, &joined, &items, &infos, &req.voluntary).await?;
+    let payers = payers(txn, contact.id, &lines).await?;
+    joined.bills = bills_by_payer(contact.id, lines, &payers)?;
     Ok(joined)
+}
+
+/// S-10: who pays each product the contact already holds, where that is someone else.
+async fn payers(
+    txn: &impl sea_orm::ConnectionTrait,
+    contact_id: i64,
+    lines: &[LineDraft],
+) -> Result<HashMap<String, i64>> {
+    let codes: Vec<&str> = lines.iter().map(|l| l.product.as_str()).collect();
+    let held = s::Entity::find()
+        .filter(s::Column::ContactId.eq(contact_id))
+        .filter(s::Column::BillToId.ne(contact_id))
+        .filter(s::Column::Product.is_in(codes))
+        .all(txn)
+        .await?;
+    Ok(held
+        .into_iter()
+        .map(|h| (h.product, h.bill_to_id))
+        .collect())
+}
+
+/// S-10: the lines split by payer (a tax line follows its product), in line order; the bill
+/// with the primary fee comes first, else the joiner's own, else the first.
+fn bills_by_payer(
+    contact_id: i64,
+    lines: Vec<LineDraft>,
+    payers: &HashMap<String, i64>,
+) -> Result<Vec<JoinBill>> {
+    let payer_of = |product: &str| {
+        let base = product.strip_suffix(TAX_SUFFIX).unwrap_or(product);
+        payers
+            .get(product)
+            .or_else(|| payers.get(base))
+            .copied()
+            .unwrap_or(contact_id)
+    };
+    let mut bills: Vec<JoinBill> = Vec::new();
+    for line in lines {
+        let payer = payer_of(&line.product);
+        match bills.iter_mut().find(|b| b.bill_to_id == payer) {
+            Some(b) => b.lines.push(line),
+            None => bills.push(JoinBill {
+                bill_to_id: payer,
+                lines: vec![line],
+                total_cents: 0,
+                invoice: None,
+            }),
+        }
+    }
+    if bills.is_empty() {
+        bills.push(JoinBill {
+            bill_to_id: contact_id,
+            lines: Vec::new(),
+            total_cents: 0,
+            invoice: None,
+        });
+    }
+    let first = bills
+        .iter()
+        .position(|b| b.lines.iter().any(|l| l.is_primary))
+        .or_else(|| bills.iter().position(|b| b.bill_to_id == contact_id))
+        .unwrap_or(0);
+    let membership = bills.remove(first);
+    bills.insert(0, membership);
+    for b in &mut bills {
+        // SEC-3: a total that could wrap is refused before anything is written, dry run or not.
+        b.total_cents = crate::money::invoice_total(b.lines.iter().map(|l| l.amount_cents))?;
+    }
+    Ok(bills)
 }
 
 /// J-1: a join cycle (`join_item_set`) joins its single customer type.

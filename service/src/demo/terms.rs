@@ -68,7 +68,7 @@ async fn join_and_pay(
     let crate::idempotency::Outcome::Done(joined) = outcome else {
         return Ok(());
     };
-    if let (true, Some(inv)) = (pay, &joined.invoice)
+    if let (true, Some(inv)) = (pay, &joined.membership().invoice)
         && inv.balance() > 0
     {
         payments::pay(

@@ -1563,6 +1563,155 @@ async fn j6_cancelling_or_voiding_an_unpaid_join_releases_what_it_opened() {
     assert_eq!(line_subscriptions(&again)["MDUES"], Some(dues));
 }
 
+// ---------------------------------------------------------------- S-10
+
+/// S-10: a join makes one invoice per (contact, bill-to): the products the joiner holds billed
+/// to a hospital go on the hospital's own invoice, which the hospital reads under its invoices.
+/// The response is the joiner's invoice (the membership's), the hospital's listed beside it;
+/// paying the hospital's pays the journal and starts no membership, paying the joiner's does.
+#[tokio::test]
+async fn s10_a_join_invoices_each_payer_for_what_it_pays() {
+    let app = spawn().await;
+    setup(&app).await;
+    let hospital = id(&app
+        .create_contact(json!({"customer_type": "HOSP", "organization_name": "St. Luke's"}))
+        .await);
+    let c = app.person("NM", "Resident").await;
+    let journal = id(&app
+        .post(
+            "/subscriptions",
+            &app.staff,
+            json!({"contact_id": c, "product": "JOURNAL", "status": "inactive",
+                "bill_to_id": hospital}),
+        )
+        .await
+        .expect(201)
+        .body);
+    let mut body = base_join("2026-04-10");
+    body["add_ons"] = json!(["JOURNAL", "GIFT"]);
+
+    // The preview shows the same split, writing nothing.
+    let mut preview = body.clone();
+    preview["dry_run"] = json!(true);
+    let p = join(&app, c, preview).await.expect(200).body;
+    assert_eq!(p["bill_to_id"], c);
+    assert_eq!(products(&p), ["MDUES", "GIFT"]);
+    assert_eq!(p["other_invoices"][0]["bill_to_id"], hospital);
+    assert_eq!(p["other_invoices"][0]["status"], "preview");
+    assert_eq!(invoice_count(&app, c).await, 0);
+
+    let r = join(&app, c, body).await.expect(201).body;
+    assert_eq!(r["bill_to_id"], c, "{r}");
+    assert_eq!(products(&r), ["MDUES", "GIFT"]);
+    let others = r["other_invoices"].as_array().expect("other_invoices");
+    assert_eq!(others.len(), 1, "{r}");
+    let theirs = app.invoice(id(&others[0])).await;
+    assert_eq!(theirs["contact_id"], c);
+    assert_eq!(theirs["bill_to_id"], hospital);
+    assert_eq!(theirs["kind"], "join");
+    assert_eq!(products(&theirs), ["JOURNAL"]);
+    assert_eq!(line_subscriptions(&theirs)["JOURNAL"], Some(journal));
+    assert_eq!(theirs["total"], others[0]["total"]);
+    assert_eq!(
+        cents(&r["total"]) + cents(&theirs["total"]),
+        cents(&p["total"]) + cents(&p["other_invoices"][0]["total"])
+    );
+    let payer = app.member_token(hospital).await;
+    let listed = app.get("/me/invoices", &payer).await.expect(200).body;
+    let ids: Vec<i64> = listed["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(ids, [id(&theirs)]);
+
+    // The hospital pays: the journal runs through the term; the resident is not yet a member.
+    app.pay(id(&theirs), theirs["total"].as_str().unwrap(), "2026-04-12")
+        .await
+        .expect(201);
+    let sub = app.subscription(journal).await;
+    assert_eq!(sub["status"], "active");
+    assert_eq!(sub["paid_through"], r["term_end"]);
+    let before = app.contact(c).await;
+    assert_eq!(before["customer_type"], "NM");
+    assert!(before["join_date"].is_null());
+    app.pay(id(&r), r["total"].as_str().unwrap(), "2026-04-13")
+        .await
+        .expect(201);
+    let after = app.contact(c).await;
+    assert_eq!(after["customer_type"], "M");
+    assert_eq!(after["join_date"], "2026-04-10");
+    assert_eq!(after["paid_through"], r["term_end"]);
+}
+
+/// S-10, I-8: staff adjust one invoice of a split join: the plan sees the whole join, and
+/// what the change adds must be billed to that invoice's payer.
+#[tokio::test]
+async fn s10_adjusting_a_split_join_changes_only_that_payers_invoice() {
+    let app = spawn().await;
+    setup(&app).await;
+    let hospital = id(&app
+        .create_contact(json!({"customer_type": "HOSP", "organization_name": "St. Luke's"}))
+        .await);
+    let c = app.person("NM", "Adjusted").await;
+    app.post(
+        "/subscriptions",
+        &app.staff,
+        json!({"contact_id": c, "product": "JOURNAL", "status": "inactive",
+            "bill_to_id": hospital}),
+    )
+    .await
+    .expect(201);
+    let mut body = base_join("2026-04-10");
+    body["add_ons"] = json!(["JOURNAL"]);
+    let r = join(&app, c, body).await.expect(201).body;
+    let theirs = id(&r["other_invoices"][0]);
+
+    // The joiner's gift goes on the joiner's invoice, not on the hospital's.
+    let refused = app
+        .patch(
+            &format!("/invoices/{theirs}"),
+            &app.staff,
+            json!({"add": ["GIFT"], "reason": "asked"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert!(refused.text.contains("GIFT"), "{}", refused.text);
+    app.patch(
+        &format!("/invoices/{}", id(&r)),
+        &app.staff,
+        json!({"add": ["GIFT"], "voluntary": {"GIFT": "15.00"}, "reason": "asked"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(products(&app.invoice(id(&r)).await), ["MDUES", "GIFT"]);
+    assert_eq!(products(&app.invoice(theirs).await), ["JOURNAL"]);
+    // A product on the other payer's invoice is removed there, not here.
+    app.patch(
+        &format!("/invoices/{}", id(&r)),
+        &app.staff,
+        json!({"remove": ["JOURNAL"], "reason": "wrong invoice"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    // Emptying the hospital's invoice is voiding it.
+    let emptied = app
+        .patch(
+            &format!("/invoices/{theirs}"),
+            &app.staff,
+            json!({"remove": ["JOURNAL"], "reason": "the hospital declines"}),
+        )
+        .await
+        .problem(409, "conflict");
+    assert!(emptied.text.contains("cancel"), "{}", emptied.text);
+    assert_eq!(products(&app.invoice(theirs).await), ["JOURNAL"]);
+    app.post(
+        &format!("/invoices/{theirs}/void"),
+        &app.staff,
+        json!({"reason": "the hospital declines"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(products(&app.invoice(id(&r)).await), ["MDUES", "GIFT"]);
+    assert_eq!(app.invoice(id(&r)).await["status"], "open");
+}
+
 // ---------------------------------------------------------------- T-8
 
 /// T-8: a cycle's proration table sets an annual join's fraction and term by join month: late
