@@ -781,7 +781,8 @@ async fn record_status_change(
         return Ok(());
     }
     let (from, id) = (&current.status, current.id);
-    history::record_change(conn, id, history::STATUS_CHANGE, from, new_status, now).await
+    history::record_change(conn, id, history::STATUS_CHANGE, from, new_status, now).await?;
+    Ok(())
 }
 
 /// The contact `id`, whatever who asks: the one finder of a contact's row.

@@ -34,6 +34,9 @@ pub const INVOICE_CANCELLED: &str = "invoice.cancelled";
 pub const INVOICE_DELETED: &str = "invoice.deleted";
 pub const INVOICE_ADJUSTED: &str = "invoice.adjusted";
 pub const INVOICE_PAYMENT_RECEIVED: &str = "invoice.payment_received";
+pub const INVOICE_REOPENED: &str = "invoice.reopened";
+pub const PAYMENT_REFUNDED: &str = "payment.refunded";
+pub const PAYMENT_REVERSED: &str = "payment.reversed";
 pub const BATCH_POSTED: &str = "batch.posted";
 pub const MEMBERSHIP_JOINED: &str = "membership.joined";
 pub const MEMBERSHIP_RENEWED: &str = "membership.renewed";
@@ -42,7 +45,7 @@ pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 17] = [
+pub const TYPES: [&str; 20] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -54,6 +57,9 @@ pub const TYPES: [&str; 17] = [
     INVOICE_DELETED,
     INVOICE_ADJUSTED,
     INVOICE_PAYMENT_RECEIVED,
+    INVOICE_REOPENED,
+    PAYMENT_REFUNDED,
+    PAYMENT_REVERSED,
     MEMBERSHIP_JOINED,
     MEMBERSHIP_RENEWED,
     MEMBERSHIP_EXPIRED,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use entity::contact as c;
 use entity::customer_type as ct;
@@ -85,16 +85,17 @@ impl FlowDown {
     }
 
     /// Moves every follower linked to `org_id` to the flow-down type of `org_type`, with
-    /// history, in set-based statements (inside the caller's transaction).
+    /// history, in set-based statements (inside the caller's transaction). Returns who moved,
+    /// from which type, and the history rows written, so that the move can be undone (M-2).
     pub async fn apply_to_linked(
         &self,
         conn: &impl ConnectionTrait,
         org_id: i64,
         org_type: &str,
         at: DateTime<Utc>,
-    ) -> Result<u64> {
+    ) -> Result<Moved> {
         let Some(target) = self.person_type_for(Some(org_type)) else {
-            return Ok(0);
+            return Ok(Moved::default());
         };
         let from: Vec<String> = self
             .followers
@@ -103,10 +104,22 @@ impl FlowDown {
             .cloned()
             .collect();
         if from.is_empty() {
-            return Ok(0);
+            return Ok(Moved::default());
         }
-        history::record_linked_type_changes(conn, org_id, &from, &target, at).await?;
-        let res = c::Entity::update_many()
+        let linked = c::Entity::find()
+            .select_only()
+            .column(c::Column::Id)
+            .column(c::Column::CustomerType)
+            .filter(c::Column::CompanyId.eq(org_id))
+            .filter(c::Column::CustomerType.is_in(from.clone()))
+            .into_tuple::<(i64, String)>()
+            .all(conn)
+            .await?;
+        if linked.is_empty() {
+            return Ok(Moved::default());
+        }
+        let history = history::record_linked_type_changes(conn, org_id, &from, &target, at).await?;
+        c::Entity::update_many()
             .col_expr(c::Column::CustomerType, Expr::val(target.as_str()))
             .col_expr(c::Column::Version, Expr::col(c::Column::Version).add(1))
             .col_expr(c::Column::UpdatedAt, Expr::val(at))
@@ -114,8 +127,21 @@ impl FlowDown {
             .filter(c::Column::CustomerType.is_in(from))
             .exec(conn)
             .await?;
-        Ok(res.rows_affected)
+        Ok(Moved {
+            before: linked,
+            to: target,
+            history,
+        })
     }
+}
+
+/// Linked persons moved by a flow-down (CT-6): each with its type before, the type they took,
+/// and the history rows that record it.
+#[derive(Debug, Clone, Default)]
+pub struct Moved {
+    pub before: Vec<(i64, String)>,
+    pub to: String,
+    pub history: Vec<i64>,
 }
 
 #[cfg(test)]

@@ -24,8 +24,8 @@ pub async fn record_change(
     from: &str,
     to: &str,
     at: DateTime<Utc>,
-) -> Result<()> {
-    h::ActiveModel {
+) -> Result<i64> {
+    let row = h::ActiveModel {
         contact_id: Set(contact_id),
         kind: Set(kind.to_owned()),
         at: Set(at),
@@ -35,7 +35,7 @@ pub async fn record_change(
     }
     .insert(conn)
     .await?;
-    Ok(())
+    Ok(row.id)
 }
 
 /// Records one change of `kind` per `(contact_id, from, to)`, in multi-row statements.
@@ -70,12 +70,13 @@ pub struct TermRecord<'a> {
     pub invoice_id: i64,
 }
 
+/// L-6: records `t`; returns the row's id.
 pub async fn record_term(
     conn: &impl ConnectionTrait,
     t: TermRecord<'_>,
     at: DateTime<Utc>,
-) -> Result<()> {
-    h::ActiveModel {
+) -> Result<i64> {
+    let row = h::ActiveModel {
         contact_id: Set(t.contact_id),
         kind: Set(TERM.to_owned()),
         at: Set(at),
@@ -88,18 +89,19 @@ pub async fn record_term(
     }
     .insert(conn)
     .await?;
-    Ok(())
+    Ok(row.id)
 }
 
 /// Records a type change for every contact linked to `company_id` whose type is one of
-/// `from_types` and differs from `to`: one INSERT ... SELECT, whatever the count.
+/// `from_types` and differs from `to`: one INSERT ... SELECT, whatever the count. Returns the
+/// ids of the rows written.
 pub async fn record_linked_type_changes(
     conn: &impl ConnectionTrait,
     company_id: i64,
     from_types: &[String],
     to: &str,
     at: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Vec<i64>> {
     let select = Query::select()
         .column(c::Column::Id)
         .expr(Expr::val(TYPE_CHANGE))
@@ -122,9 +124,13 @@ pub async fn record_linked_type_changes(
         ])
         .select_from(select)
         .map_err(|e| crate::Error::Internal(e.to_string()))?
+        .returning_col(h::Column::Id)
         .to_owned();
-    conn.execute(&insert).await?;
-    Ok(())
+    let mut ids = Vec::new();
+    for row in conn.query_all(&insert).await? {
+        ids.push(row.try_get_by_index::<i64>(0)?);
+    }
+    Ok(ids)
 }
 
 /// A history entry; a term carries the gap before it (L-6): the days between the end of the

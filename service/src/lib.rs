@@ -15,6 +15,7 @@ pub mod committees;
 pub mod contact_filter;
 pub mod contact_statuses;
 pub mod contacts;
+pub mod counters;
 pub mod customer_types;
 pub mod dates;
 pub mod db;

@@ -23,7 +23,7 @@ pub struct EventQuery {
     #[param(
         rename = "type",
         example = "invoice.paid,membership.joined",
-        pattern = "^\\s*(contact\\.created|contact\\.updated|contact\\.deleted|subscription\\.changed|invoice\\.created|invoice\\.paid|invoice\\.voided|invoice\\.cancelled|invoice\\.deleted|invoice\\.adjusted|invoice\\.payment_received|membership\\.joined|membership\\.renewed|membership\\.expired|renewal_run\\.completed|batch\\.posted|committee_member\\.changed)?\\s*(,\\s*(contact\\.created|contact\\.updated|contact\\.deleted|subscription\\.changed|invoice\\.created|invoice\\.paid|invoice\\.voided|invoice\\.cancelled|invoice\\.deleted|invoice\\.adjusted|invoice\\.payment_received|membership\\.joined|membership\\.renewed|membership\\.expired|renewal_run\\.completed|batch\\.posted|committee_member\\.changed)?\\s*)*$"
+        pattern = "^\\s*(contact\\.created|contact\\.updated|contact\\.deleted|subscription\\.changed|invoice\\.created|invoice\\.paid|invoice\\.voided|invoice\\.cancelled|invoice\\.deleted|invoice\\.adjusted|invoice\\.payment_received|invoice\\.reopened|payment\\.refunded|payment\\.reversed|membership\\.joined|membership\\.renewed|membership\\.expired|renewal_run\\.completed|batch\\.posted|committee_member\\.changed)?\\s*(,\\s*(contact\\.created|contact\\.updated|contact\\.deleted|subscription\\.changed|invoice\\.created|invoice\\.paid|invoice\\.voided|invoice\\.cancelled|invoice\\.deleted|invoice\\.adjusted|invoice\\.payment_received|invoice\\.reopened|payment\\.refunded|payment\\.reversed|membership\\.joined|membership\\.renewed|membership\\.expired|renewal_run\\.completed|batch\\.posted|committee_member\\.changed)?\\s*)*$"
     )]
     pub types: Option<String>,
 }

@@ -359,19 +359,8 @@ impl validator::Validate for NewPaymentDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentDto {
-    pub id: i64,
-    pub invoice_id: i64,
-    pub amount: Money,
-    pub paid_on: NaiveDate,
-    pub method: String,
-    pub reference: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentResponseDto {
-    pub payment: PaymentDto,
+    pub payment: super::payments::PaymentDto,
     pub invoice: InvoiceDto,
 }
 

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod events;
 pub mod invoices;
 pub mod lifecycle;
+pub mod payments;
 pub mod pricing;
 pub mod reference;
 pub mod renewals;

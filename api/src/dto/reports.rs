@@ -157,8 +157,8 @@ pub struct BillingReportQuery {
 #[schema(example = json!({"start": "2026-11-01", "end": "2026-11-30", "renewal_runs": 1,
     "renewal_considered": 1200, "renewal_billed": 1100, "renewal_skipped": 100,
     "renewal_amount": "550000.00", "invoices_issued": 1130, "billed": "562000.00",
-    "voided": "500.00", "payments": 640, "cash_received": "318000.00",
-    "open_receivables": "241000.00"}))]
+    "voided": "500.00", "payments": 640, "cash_received": "318000.00", "refunded": "750.00",
+    "reversed": "375.00", "net_cash": "316875.00", "open_receivables": "241000.00"}))]
 pub struct PeriodRowDto {
     pub start: NaiveDate,
     pub end: NaiveDate,
@@ -176,6 +176,12 @@ pub struct PeriodRowDto {
     /// Payments received in the period and their total.
     pub payments: i64,
     pub cash_received: Money,
+    /// Refunded in the period, whenever the money was paid (M-2).
+    pub refunded: Money,
+    /// Payments reversed in the period (bounced cheques, chargebacks; M-3).
+    pub reversed: Money,
+    /// Cash received less refunds and reversals (M-9).
+    pub net_cash: Money,
     /// Unpaid balance of accrual invoices at the period's last day.
     pub open_receivables: Money,
 }
@@ -206,6 +212,9 @@ impl From<BillingReport> for BillingReportDto {
                     voided: Money(p.voided_cents),
                     payments: p.payments,
                     cash_received: Money(p.cash_received_cents),
+                    refunded: Money(p.refunded_cents),
+                    reversed: Money(p.reversed_cents),
+                    net_cash: Money(p.net_cash_cents()),
                     open_receivables: Money(p.open_receivables_cents),
                 })
                 .collect(),

@@ -10,8 +10,7 @@ use crate::auth::{Caller, Member, Staff};
 use crate::csv_export;
 use crate::dto::invoices::{
     AdjustmentDto, AdjustmentList, BatchDto, InvoiceAdjustmentDto, InvoiceDto, InvoiceList,
-    InvoiceQuery, JoinRequestDto, JoinResponseDto, NewPaymentDto, PaymentDto, PaymentResponseDto,
-    ReasonDto,
+    InvoiceQuery, JoinRequestDto, JoinResponseDto, NewPaymentDto, PaymentResponseDto, ReasonDto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
@@ -193,7 +192,7 @@ pub async fn join_me(
     security(("bearer" = ["staff"])), responses((status = 201, body = PaymentResponseDto)))]
 #[post("/invoices/{id}/payments")]
 pub async fn pay(
-    _s: Staff,
+    staff: Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -206,6 +205,7 @@ pub async fn pay(
         paid_on: body.paid_on.into(),
         method: body.method,
         reference: body.reference,
+        recorded_by: Some(staff.0.user_id),
     };
     let render = |p: &payments::Paid| idempotent::stored(StatusCode::CREATED, &response(p));
     Ok(
@@ -217,16 +217,13 @@ pub async fn pay(
 }
 
 fn response(p: &payments::Paid) -> PaymentResponseDto {
+    let view = service::billing::payment_list::PaymentView {
+        payment: p.payment.clone(),
+        payer_id: p.invoice.invoice.bill_to_id,
+        holder_id: p.invoice.invoice.contact_id,
+    };
     PaymentResponseDto {
-        payment: PaymentDto {
-            id: p.payment.id,
-            invoice_id: p.payment.invoice_id,
-            amount: crate::dto::Money(p.payment.amount_cents),
-            paid_on: p.payment.paid_on,
-            method: p.payment.method.clone(),
-            reference: p.payment.reference.clone(),
-            created_at: p.payment.created_at,
-        },
+        payment: view.into(),
         invoice: InvoiceDto::from(p.invoice.clone()),
     }
 }

@@ -11,6 +11,7 @@ pub mod invoices;
 pub mod lifecycle;
 pub mod lookups;
 pub mod me;
+pub mod payments;
 pub mod pricing;
 pub mod products;
 pub mod renewals;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     billing_cycles::configure(cfg);
     renewals::configure(cfg);
     invoices::configure(cfg);
+    payments::configure(cfg);
     subscriptions::configure(cfg);
     segments::configure(cfg);
     committees::configure(cfg);

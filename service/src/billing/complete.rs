@@ -3,9 +3,10 @@
 //! months and (the first time) join date; the term is recorded in the contact's history.
 //!
 //! [`paid_in_full`] lists the effects in the order they are written; each is one step below,
-//! so undoing a payment in full (M-2) can undo exactly these steps.
+//! and each records what it changed in [`Effects`], so that a refund (M-2) can undo exactly
+//! these steps.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -24,18 +25,19 @@ use crate::history::{self, TermRecord};
 use crate::products::TAX_SUFFIX;
 use crate::{contacts, paid_through};
 
+use super::effects::Effects;
 use super::invoices::{InvoiceView, PAID};
 
 /// Everything paying `view` in full does, in one transaction (`conn`), in this order.
-/// `view` is the invoice as the payment left it, before it is marked paid.
+/// `view` is the invoice as the payment left it, before it is marked paid. Returns what it
+/// changed, as it was before.
 pub async fn paid_in_full(
     conn: &impl ConnectionTrait,
     view: &InvoiceView,
-    _paid_on: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Effects> {
     mark_invoice_paid(conn, view.invoice.id).await?;
-    let payment = FullPayment::load(conn, view, now).await?;
+    let mut payment = FullPayment::load(conn, view, now).await?;
     payment.retire_replaced_primaries(conn).await?;
     let moved = payment.advance_subscriptions(conn).await?;
     payment.sync_contact_paid_through(conn).await?;
@@ -51,7 +53,8 @@ pub async fn paid_in_full(
         payment.record_type_change(conn).await?;
         payment.record_term(conn).await?;
     }
-    payment.emit_events(conn, moved).await
+    payment.emit_events(conn, moved).await?;
+    Ok(payment.effects)
 }
 
 /// I-3: the invoice is paid.
@@ -73,6 +76,7 @@ struct FullPayment<'a> {
     designators: Vec<String>,
     held: Vec<s::Model>,
     now: DateTime<Utc>,
+    effects: Effects,
 }
 
 impl<'a> FullPayment<'a> {
@@ -95,6 +99,7 @@ impl<'a> FullPayment<'a> {
             .await?;
         Ok(Self {
             view,
+            effects: Effects::of(&contact),
             contact,
             designators,
             held,
@@ -118,14 +123,20 @@ impl<'a> FullPayment<'a> {
 
     /// S-8: a new primary product of a formula family replaces the one held before: the
     /// other active subscriptions of that family are deactivated.
-    async fn retire_replaced_primaries(&self, conn: &impl ConnectionTrait) -> Result<()> {
-        for line in self.primary_lines() {
-            for d in self
+    async fn retire_replaced_primaries(&mut self, conn: &impl ConnectionTrait) -> Result<()> {
+        let view = self.view;
+        for line in view.lines.iter().filter(|l| l.is_primary) {
+            let designators: Vec<String> = self
                 .designators
                 .iter()
                 .filter(|d| in_formula_family(d, &line.product))
-            {
-                let others = self.held_in_family_besides(d, &line.product);
+                .cloned()
+                .collect();
+            for d in designators {
+                let others = self.held_in_family_besides(&d, &line.product);
+                for h in self.held.iter().filter(|h| others.contains(&h.id)) {
+                    self.effects.subscription(h);
+                }
                 if !others.is_empty() {
                     s::Entity::update_many()
                         .col_expr(s::Column::Active, Expr::val(false))
@@ -155,19 +166,28 @@ impl<'a> FullPayment<'a> {
     /// I-3: each line (tax companions aside) moves its subscription's paid-through to the
     /// line's term end, opening the subscription if the contact held none, and the line
     /// records the subscription and the term it paid. Returns one event per subscription.
-    async fn advance_subscriptions(&self, conn: &impl ConnectionTrait) -> Result<Vec<Event>> {
+    async fn advance_subscriptions(&mut self, conn: &impl ConnectionTrait) -> Result<Vec<Event>> {
         let mut moved = Vec::new();
-        for line in self
-            .view
+        let view = self.view;
+        for line in view
             .lines
             .iter()
             .filter(|l| !l.product.ends_with(TAX_SUFFIX))
         {
-            let (sub_id, event) = match self.held.iter().find(|h| h.product == line.product) {
-                Some(h) => self.extend_held(conn, h, line).await?,
-                None => self.open_subscription(conn, line).await?,
+            let held = self.held.iter().find(|h| h.product == line.product);
+            let (sub_id, event) = match held {
+                Some(h) => {
+                    self.effects.subscription(h);
+                    self.extend_held(conn, h, line).await?
+                }
+                None => {
+                    let opened = self.open_subscription(conn, line).await?;
+                    self.effects.opened.push(opened.0);
+                    opened
+                }
             };
             moved.push(event);
+            self.effects.line(line);
             mark_line_billed(conn, line, sub_id).await?;
         }
         Ok(moved)
@@ -307,7 +327,7 @@ impl<'a> FullPayment<'a> {
 
     /// L-6, CT-6: a new customer type is recorded in the contact's history, and an
     /// organization's linked persons follow it.
-    async fn record_type_change(&self, conn: &impl ConnectionTrait) -> Result<()> {
+    async fn record_type_change(&mut self, conn: &impl ConnectionTrait) -> Result<()> {
         let Some(t) = self
             .view
             .invoice
@@ -318,7 +338,7 @@ impl<'a> FullPayment<'a> {
             return Ok(());
         };
         let contact = &self.contact;
-        history::record_change(
+        let row = history::record_change(
             conn,
             contact.id,
             history::TYPE_CHANGE,
@@ -328,18 +348,20 @@ impl<'a> FullPayment<'a> {
         )
         .await?;
         let fd = FlowDown::load(conn).await?;
-        fd.apply_to_linked(conn, contact.id, t, self.now).await?;
+        let moved = fd.apply_to_linked(conn, contact.id, t, self.now).await?;
+        self.effects.history.push(row);
+        self.effects.flowed_down(moved);
         Ok(())
     }
 
     /// L-6: the paid term, with the primary product, enters the term ledger.
-    async fn record_term(&self, conn: &impl ConnectionTrait) -> Result<()> {
+    async fn record_term(&mut self, conn: &impl ConnectionTrait) -> Result<()> {
         let inv = &self.view.invoice;
         let (Some(begin), Some(end)) = (inv.term_begin, inv.term_end) else {
             return Ok(());
         };
         let primary = self.primary_lines().next().map(|l| l.product.as_str());
-        history::record_term(
+        let row = history::record_term(
             conn,
             TermRecord {
                 contact_id: self.contact.id,
@@ -351,7 +373,9 @@ impl<'a> FullPayment<'a> {
             },
             self.now,
         )
-        .await
+        .await?;
+        self.effects.history.push(row);
+        Ok(())
     }
 
     /// The invoice is paid, its subscriptions moved, and a join or renewal took effect:

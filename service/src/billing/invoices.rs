@@ -171,7 +171,7 @@ async fn close(
     }
     if inv.paid_cents > 0 {
         return Err(Error::conflict(format!(
-            "invoice {id} has payments of {}; it cannot be {to}",
+            "invoice {id} has a net paid amount of {}; refund or reverse its payments before it can be {to} (M-7)",
             crate::money::format_cents(inv.paid_cents)
         )));
     }

@@ -146,7 +146,7 @@ async fn save_invoices(
         let invoice_id = invoices::insert(txn, row, bill.lines.clone()).await?;
         let mut view = invoices::get(txn, Actor::Staff, invoice_id).await?;
         if bill.total_cents == 0 {
-            complete::paid_in_full(txn, &view, joined.join_date, now).await?;
+            complete::paid_in_full(txn, &view, now).await?;
             view = invoices::get(txn, Actor::Staff, invoice_id).await?;
         }
         joined.bills[n].invoice = Some(view);

@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::error::{Error, Errors, Result};
 use crate::events::{self, Event};
 use crate::idempotency::{self, Key, Outcome, Stored};
-use crate::{clock, money};
+use crate::{clock, counters, money};
 
 use super::complete;
 use super::invoices::{self, InvoiceView, OPEN};
@@ -26,6 +26,8 @@ pub struct NewPayment {
     pub paid_on: NaiveDate,
     pub method: String,
     pub reference: Option<String>,
+    /// M-1: the user recording it (`None` from the command line or the demo).
+    pub recorded_by: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,14 +93,14 @@ pub async fn pay(
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     check_payable(&current, new.amount_cents)?;
     let now = clock::now();
-    let paid_on = new.paid_on;
     add_to_paid(&txn, invoice_id, new.amount_cents, now).await?;
     let payment = insert_payment(&txn, invoice_id, new, now).await?;
     let after = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     allocate_to_lines(&txn, &after).await?;
     announce(&txn, &payment, &after).await?;
     if after.invoice.paid_cents == after.invoice.total_cents {
-        complete::paid_in_full(&txn, &after, paid_on, now).await?;
+        let effects = complete::paid_in_full(&txn, &after, now).await?;
+        effects.save(&txn, invoice_id, payment.id, now).await?;
     }
     let paid = Paid {
         payment,
@@ -189,13 +191,14 @@ async fn add_to_paid(
     Ok(())
 }
 
-/// M-1: the payment itself.
+/// M-1: the payment itself, with the next receipt number.
 async fn insert_payment(
     conn: &impl ConnectionTrait,
     invoice_id: i64,
     new: NewPayment,
     now: DateTime<Utc>,
 ) -> Result<p::Model> {
+    let receipt_number = counters::next(conn, counters::RECEIPT).await?;
     Ok(p::ActiveModel {
         invoice_id: Set(invoice_id),
         amount_cents: Set(new.amount_cents),
@@ -203,6 +206,11 @@ async fn insert_payment(
         method: Set(new.method.trim().to_owned()),
         reference: Set(new.reference.map(|r| r.trim().to_owned())),
         created_at: Set(now),
+        receipt_number: Set(receipt_number),
+        recorded_by: Set(new.recorded_by),
+        refunded_cents: Set(0),
+        reversed: Set(false),
+        updated_at: Set(now),
         ..Default::default()
     }
     .insert(conn)
@@ -210,7 +218,10 @@ async fn insert_payment(
 }
 
 /// I-3: each line records its share of what the invoice has received ([`allocate`]).
-async fn allocate_to_lines(conn: &impl ConnectionTrait, after: &InvoiceView) -> Result<()> {
+pub(super) async fn allocate_to_lines(
+    conn: &impl ConnectionTrait,
+    after: &InvoiceView,
+) -> Result<()> {
     let shares = allocate(&after.lines, after.invoice.paid_cents);
     for (line, share) in after.lines.iter().zip(shares) {
         if line.paid_cents != share {

@@ -79,6 +79,7 @@ async fn join_and_pay(
                 paid_on: on,
                 method: "card".into(),
                 reference: Some("demo".into()),
+                recorded_by: None,
             },
             None,
             no_render,

@@ -1,6 +1,7 @@
-//! A-3: renewal run results, open receivables (accrual) and cash received, by period. Four
-//! aggregate statements whatever the number of periods: each row is put in its period by a
-//! `CASE` over the period boundaries, and receivables at each period end are running sums.
+//! A-3, M-9: renewal run results, open receivables (accrual) and cash received net of refunds
+//! and reversals, by period. Five aggregate statements whatever the number of periods: each
+//! row is put in its period by a `CASE` over the period boundaries, and receivables at each
+//! period end are running sums.
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Value};
@@ -71,8 +72,19 @@ pub struct PeriodRow {
     pub voided_cents: i64,
     pub payments: i64,
     pub cash_received_cents: i64,
+    /// M-2: money paid out again, by when it was refunded.
+    pub refunded_cents: i64,
+    /// M-3: payments that failed afterwards, by when they were reversed.
+    pub reversed_cents: i64,
     /// Open accrual receivables at the period's last day.
     pub open_receivables_cents: i64,
+}
+
+impl PeriodRow {
+    /// M-9: cash received less what was refunded and reversed.
+    pub fn net_cash_cents(&self) -> i64 {
+        self.cash_received_cents - self.refunded_cents - self.reversed_cents
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +124,7 @@ async fn by_bucket(
     Ok(out)
 }
 
-/// A-3: the report's rows for the periods from `from` to `to`, from four aggregate
+/// A-3: the report's rows for the periods from `from` to `to`, from five aggregate
 /// statements.
 pub async fn billing_report(
     conn: &impl ConnectionTrait,
@@ -127,9 +139,11 @@ pub async fn billing_report(
     let issued = by_bucket(conn, queries.issued(), 3).await?;
     let voided = by_bucket(conn, queries.voided(), 2).await?;
     let paid = by_bucket(conn, queries.paid(), 3).await?;
+    let returned = by_bucket(conn, queries.returned(), 3).await?;
     periods.issued(&issued)?;
     periods.voided(&voided)?;
     periods.paid(&paid)?;
+    periods.returned(&returned)?;
     Ok(BillingReport {
         period,
         rows: periods.with_receivables()?,
@@ -237,6 +251,31 @@ impl Queries {
     }
 }
 
+impl Queries {
+    /// Refunds and reversals, by when they were recorded; accrual ones separately, for the
+    /// receivables (returned money is owed again).
+    fn returned(&self) -> Sql {
+        let mut q = Sql::new(self.backend);
+        q.push(&format!(
+            "SELECT b, {}, {}, {} FROM (SELECT ",
+            sum("refunded"),
+            sum("reversed"),
+            sum("accrual")
+        ));
+        bucket(&mut q, "r.created_at", &self.instant_bounds);
+        q.push(" AS b, CASE WHEN r.kind = ")
+            .bind(crate::billing::refunds::REFUND)
+            .push(" THEN r.amount_cents ELSE 0 END AS refunded, CASE WHEN r.kind = ")
+            .bind(crate::billing::refunds::REVERSAL)
+            .push(
+                " THEN r.amount_cents ELSE 0 END AS reversed, \
+                 CASE WHEN i.accounting_method = 'accrual' THEN r.amount_cents ELSE 0 END AS accrual \
+                 FROM refunds r JOIN invoices i ON i.id = r.invoice_id) t GROUP BY b",
+            );
+        q
+    }
+}
+
 /// The report's rows being filled, and the change of accrual receivables in each period:
 /// index 0 of `delta` is "before the first period".
 struct Periods {
@@ -324,8 +363,22 @@ impl Periods {
         Ok(())
     }
 
+    /// Refunds and reversals of accrual invoices are owed again.
+    fn returned(&mut self, returned: &[(i64, Vec<i64>)]) -> Result<()> {
+        for (b, v) in returned {
+            if let Some(r) = self.row(*b) {
+                r.refunded_cents = v[0];
+                r.reversed_cents = v[1];
+            }
+            if let Some(s) = self.slot(*b) {
+                money::add_to(s, v[2])?;
+            }
+        }
+        Ok(())
+    }
+
     /// Receivables at each period end: everything accrual issued up to then, less what was
-    /// voided and paid up to then.
+    /// voided and paid up to then, plus what was returned.
     fn with_receivables(mut self) -> Result<Vec<PeriodRow>> {
         let mut running = self.delta[0];
         for (k, r) in self.rows.iter_mut().enumerate() {

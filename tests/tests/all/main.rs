@@ -23,6 +23,7 @@ mod killed_run;
 mod lifecycle;
 mod mailing_lists;
 mod migrations;
+mod money;
 mod openapi;
 mod pricing;
 mod reference_data;

@@ -1,0 +1,170 @@
+//! Payments (M-1), refunds (M-2) and reversals (M-3).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use service::billing::{payment_list, refunds};
+use service::idempotency::Outcome;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Caller, Member, Staff};
+use crate::csv_export;
+use crate::dto::payments::{
+    NewRefundDto, PaymentDto, PaymentList, PaymentQuery, RefundDto, RefundList, RefundResponseDto,
+    ReversalDto,
+};
+use crate::extract::Body;
+use crate::idempotent;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+/// A page of payments, or with `Accept: text/csv` every matching payment.
+async fn list_for(
+    state: web::Data<AppState>,
+    q: &PaymentQuery,
+    party: Option<i64>,
+    req: &HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let filter = payment_list::Filter {
+        party: party.or(q.contact_id),
+        invoice_id: q.invoice_id,
+        method: q.method.clone(),
+        from: q.from.as_ref().map(|d| d.0),
+        to: q.to.as_ref().map(|d| d.0),
+        updated_since: q.updated_since,
+    };
+    let page = service::page::PageRequest {
+        limit: q.limit,
+        cursor: q.cursor.as_ref().map(|c| c.0.clone()),
+    };
+    if csv_export::wanted(req) {
+        return csv_export::pages("payments", page, move |page| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move {
+                let p = payment_list::list(&state.db.conn, &filter, &page).await?;
+                Ok(p.map(PaymentDto::from))
+            }
+        })
+        .await;
+    }
+    let page = payment_list::list(&state.db.conn, &filter, &page).await?;
+    Ok(HttpResponse::Ok().json(PaymentList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// List payments (M-1), or export them as CSV with `Accept: text/csv`.
+#[utoipa::path(tag = "payments", operation_id = "listPayments", params(PaymentQuery),
+    security(("bearer" = ["staff"])), responses((status = 200, body = PaymentList)))]
+#[get("/payments")]
+pub async fn list(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<PaymentQuery>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    list_for(state, &q, None, &req).await
+}
+
+/// My payments: those on invoices I hold or pay.
+#[utoipa::path(tag = "self-service", operation_id = "listMyPayments", params(PaymentQuery),
+    security(("bearer" = ["member"])), responses((status = 200, body = PaymentList)))]
+#[get("/me/payments")]
+pub async fn mine(
+    me: Member,
+    state: web::Data<AppState>,
+    q: web::Query<PaymentQuery>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    list_for(state, &q, Some(me.contact_id), &req).await
+}
+
+/// Get a payment. Members may read only payments of their own invoices (others: 404).
+#[utoipa::path(tag = "payments", operation_id = "getPayment", params(("id" = i64, Path)),
+    security(("bearer" = ["staff", "member"])), responses((status = 200, body = PaymentDto)))]
+#[get("/payments/{id}")]
+pub async fn get(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let view = payment_list::get(&state.db.conn, caller.actor()?, *id).await?;
+    Ok(HttpResponse::Ok().json(PaymentDto::from(view)))
+}
+
+/// The refunds and reversals of a payment, oldest first.
+#[utoipa::path(tag = "payments", operation_id = "listPaymentRefunds", params(("id" = i64, Path)),
+    security(("bearer" = ["staff"])), responses((status = 200, body = RefundList)))]
+#[get("/payments/{id}/refunds")]
+pub async fn list_refunds(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    payment_list::get(&state.db.conn, service::access::Actor::Staff, *id).await?;
+    let items = refunds::of_payment(&state.db.conn, *id).await?;
+    Ok(HttpResponse::Ok().json(RefundList {
+        items: items.into_iter().map(RefundDto::from).collect(),
+    }))
+}
+
+/// Refund all or part of a payment, with a reason (M-2). Refunds of a payment never exceed
+/// it. When the invoice was paid in full and no longer is, it reopens and what paying it did
+/// (paid-through, the term in the history, customer type and category, a first join's date,
+/// linked persons' types) is put back as it was; a later paid term that builds on it is a 409
+/// naming that invoice. With `Idempotency-Key` a retry returns the first result.
+#[utoipa::path(tag = "payments", operation_id = "refundPayment", request_body = NewRefundDto,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = ["staff"])), responses((status = 201, body = RefundResponseDto)))]
+#[post("/payments/{id}/refunds")]
+pub async fn refund(
+    staff: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<NewRefundDto>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let key = idempotent::key(&req, format!("refund:payment/{id}"), &body)?;
+    let new = refunds::NewRefund {
+        amount_cents: body.amount.0,
+        reason: body.reason,
+        method: body.method,
+        recorded_by: Some(staff.0.user_id),
+    };
+    let render = |r: &refunds::Returned| {
+        idempotent::stored(StatusCode::CREATED, &RefundResponseDto::from(r.clone()))
+    };
+    Ok(
+        match refunds::refund(&state.db, *id, new, key, render).await? {
+            Outcome::Replayed(s) => idempotent::replay(s, None),
+            Outcome::Done(r) => HttpResponse::Created().json(RefundResponseDto::from(*r)),
+        },
+    )
+}
+
+/// Reverse a payment that failed afterwards (a bounced cheque, a chargeback), with a reason
+/// (M-3): what is left of it is returned with the effects of a refund, and it is reported as a
+/// reversal, not as money paid out.
+#[utoipa::path(tag = "payments", operation_id = "reversePayment", request_body = ReversalDto,
+    params(("id" = i64, Path)),
+    security(("bearer" = ["staff"])), responses((status = 201, body = RefundResponseDto)))]
+#[post("/payments/{id}/reverse")]
+pub async fn reverse(
+    staff: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<ReversalDto>,
+) -> ApiResult<HttpResponse> {
+    let r = refunds::reverse(&state.db, *id, &body.0.reason, Some(staff.0.user_id)).await?;
+    Ok(HttpResponse::Created().json(RefundResponseDto::from(r)))
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(mine)
+        .service(get)
+        .service(list_refunds)
+        .service(refund)
+        .service(reverse);
+}

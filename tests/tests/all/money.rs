@@ -1,0 +1,602 @@
+//! Correcting money over HTTP: payments with receipt numbers (M-1), refunds that undo paying in
+//! full exactly (M-2), reversals (M-3) and voiding only at zero net paid (M-7).
+
+use serde_json::{Value, json};
+use tests::{TestApp, id, spawn};
+
+const JOIN: &str = "Member join";
+const RENEW: &str = "Member renewal";
+
+/// E-1 billed annually (January fiscal year, accrual), a journal, a complimentary newsletter,
+/// the join cycle (rejoin window 5 months) and a renewal cycle for `M`.
+async fn setup(app: &TestApp) {
+    app.doctors().await;
+    app.set_settings(
+        json!({"default_billing_time": "annual", "fiscal_year_start_month": 1,
+        "default_accounting_method": "accrual"}),
+    )
+    .await;
+    app.create_product("JOURNAL", "subscription", "40.00").await;
+    app.create_cycle(
+        json!({"name": JOIN, "customer_types": ["M"], "products": ["JOURNAL"],
+        "join_item_set": true, "rejoin_as_renewal_months": 5}),
+    )
+    .await;
+    app.create_cycle(json!({"name": RENEW, "customer_types": ["M"], "products": ["JOURNAL"]}))
+        .await;
+}
+
+async fn join(app: &TestApp, contact: i64, body: Value) -> Value {
+    app.post(&format!("/contacts/{contact}/join"), &app.staff, body)
+        .await
+        .expect(201)
+        .body
+}
+
+fn join_body(date: &str) -> Value {
+    json!({"billing_cycle": JOIN, "billing_category": "REG", "join_date": date})
+}
+
+/// Pays `invoice` in full; the payment.
+async fn pay_all(app: &TestApp, invoice: &Value, on: &str) -> Value {
+    app.pay(
+        id(invoice),
+        invoice["total"].as_str().unwrap_or_default(),
+        on,
+    )
+    .await
+    .expect(201)
+    .body["payment"]
+        .clone()
+}
+
+async fn refund(app: &TestApp, payment: i64, amount: &str) -> tests::Res {
+    app.post(
+        &format!("/payments/{payment}/refunds"),
+        &app.staff,
+        json!({"amount": amount, "reason": "resigned"}),
+    )
+    .await
+}
+
+/// What a payment in full may change about `contacts`: each contact, its subscriptions and its
+/// history, without the version and `updated_at` (which move forward on any change).
+async fn state(app: &TestApp, contacts: &[i64]) -> Value {
+    let mut all = Vec::new();
+    for c in contacts {
+        let mut contact = app.contact(*c).await;
+        strip(&mut contact);
+        let mut subs = app.subscriptions(&format!("contact_id={c}")).await;
+        subs.iter_mut().for_each(strip);
+        subs.sort_by_key(|s| s["id"].as_i64());
+        let history = app.history(*c).await;
+        all.push(json!({"contact": contact, "subscriptions": subs, "history": history}));
+    }
+    Value::Array(all)
+}
+
+fn strip(v: &mut Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("version");
+        o.remove("updated_at");
+    }
+}
+
+/// M-2: pays `invoice` in full, checks that it changed `contacts`, refunds the payment in full
+/// and checks that every field is back as before; the invoice is open with nothing paid.
+async fn pay_and_refund_restores(app: &TestApp, invoice: &Value, contacts: &[i64], on: &str) {
+    let before = state(app, contacts).await;
+    let payment = pay_all(app, invoice, on).await;
+    assert_ne!(state(app, contacts).await, before, "paying changed nothing");
+    let r = refund(
+        app,
+        id(&payment),
+        invoice["total"].as_str().unwrap_or_default(),
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(r["refund"]["reopened"], true, "{r}");
+    assert_eq!(r["invoice"]["status"], "open");
+    assert_eq!(r["invoice"]["paid"], "0.00");
+    assert_eq!(r["payment"]["refunded"], invoice["total"]);
+    assert_eq!(state(app, contacts).await, before);
+}
+
+// ---------------------------------------------------------------- M-1
+
+/// M-1: every payment has a receipt number, increasing and never reused, the payer and who
+/// recorded it; staff filter the list (and export it as CSV); members read their own only.
+#[tokio::test]
+async fn m1_payments_have_receipt_numbers_and_members_read_their_own() {
+    let app = spawn().await;
+    setup(&app).await;
+    let a = app.person("NM", "Alder").await;
+    let b = app.person("NM", "Birch").await;
+    let inv_a = join(&app, a, join_body("2026-04-10")).await;
+    let inv_b = join(&app, b, join_body("2026-04-10")).await;
+    let first = app
+        .pay(id(&inv_a), "100.00", "2026-04-11")
+        .await
+        .expect(201)
+        .body["payment"]
+        .clone();
+    let second = app
+        .post(
+            &format!("/invoices/{}/payments", id(&inv_b)),
+            &app.staff,
+            json!({"amount": "50.00", "paid_on": "2026-05-02", "method": "cheque",
+                "reference": "chq 1001"}),
+        )
+        .await
+        .expect(201)
+        .body["payment"]
+        .clone();
+    let third = app
+        .pay(id(&inv_a), "10.00", "2026-06-01")
+        .await
+        .expect(201)
+        .body["payment"]
+        .clone();
+    let numbers: Vec<i64> = [&first, &second, &third]
+        .iter()
+        .map(|p| p["receipt_number"].as_i64().expect("receipt_number"))
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    assert_eq!(first["contact_id"], a);
+    assert_eq!(first["holder_id"], a);
+    assert!(first["recorded_by"].is_i64(), "{first}");
+    assert_eq!(first["refunded"], "0.00");
+    assert_eq!(first["reversed"], false);
+
+    let ids = |items: Vec<Value>| items.iter().map(id).collect::<Vec<i64>>();
+    assert_eq!(
+        ids(app.all("/payments").await),
+        [id(&first), id(&second), id(&third)]
+    );
+    assert_eq!(
+        ids(app.all(&format!("/payments?contact_id={a}")).await),
+        [id(&first), id(&third)]
+    );
+    assert_eq!(
+        ids(app
+            .all(&format!("/payments?invoice_id={}", id(&inv_b)))
+            .await),
+        [id(&second)]
+    );
+    assert_eq!(ids(app.all("/payments?method=cheque").await), [id(&second)]);
+    assert_eq!(
+        ids(app.all("/payments?from=2026-05-01&to=2026-05-31").await),
+        [id(&second)]
+    );
+    app.get("/payments?from=2026-06-01&to=2026-05-01", &app.staff)
+        .await
+        .problem(400, "invalid_parameter");
+    let one = app
+        .get(&format!("/payments/{}", id(&second)), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(one["reference"], "chq 1001");
+    assert_eq!(one["receipt_number"], second["receipt_number"]);
+
+    // CSV export, one row per payment.
+    let csv = app
+        .send(
+            reqwest::Method::GET,
+            "/payments",
+            Some(&app.staff),
+            None,
+            &[("Accept", "text/csv")],
+        )
+        .await
+        .expect(200);
+    assert!(csv.text.starts_with("id,receipt_number,"), "{}", csv.text);
+    assert_eq!(csv.text.lines().count(), 4, "{}", csv.text);
+
+    // A member reads their own payments only.
+    let me = app.member_token(b).await;
+    let mine = app.get("/me/payments", &me).await.expect(200).body;
+    assert_eq!(
+        ids(mine["items"].as_array().cloned().unwrap_or_default()),
+        [id(&second)]
+    );
+    app.get(&format!("/payments/{}", id(&second)), &me)
+        .await
+        .expect(200);
+    app.get(&format!("/payments/{}", id(&first)), &me)
+        .await
+        .problem(404, "not_found");
+    app.get("/payments", &me).await.problem(403, "forbidden");
+    refund(&app, id(&second), "10.00").await.expect(201);
+    app.post(
+        &format!("/payments/{}/refunds", id(&second)),
+        &me,
+        json!({"amount": "1.00", "reason": "mine"}),
+    )
+    .await
+    .problem(403, "forbidden");
+}
+
+// ---------------------------------------------------------------- M-2
+
+/// M-2: refunding a first join in full puts back the contact (type, category, join date,
+/// paid-through, renew months), its subscriptions and its history exactly; then the unpaid
+/// invoice can be voided (M-7).
+#[tokio::test]
+async fn m2_refunding_a_paid_join_in_full_undoes_it_exactly() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Joiner").await;
+    let mut body = join_body("2026-04-10");
+    body["add_ons"] = json!(["JOURNAL"]);
+    let inv = join(&app, c, body).await;
+    pay_and_refund_restores(&app, &inv, &[c], "2026-04-12").await;
+    assert!(app.contact(c).await["join_date"].is_null());
+    assert_eq!(app.events_of("payment.refunded").await.len(), 1);
+    assert_eq!(app.events_of("invoice.reopened").await.len(), 1);
+    app.post(
+        &format!("/invoices/{}/void", id(&inv)),
+        &app.staff,
+        json!({"reason": "resigned at once"}),
+    )
+    .await
+    .expect(200);
+}
+
+/// M-2: a renewal (with a complimentary subscription moved at billing, R-10) and a rejoin
+/// inside the window (J-4) are undone exactly too.
+#[tokio::test]
+async fn m2_refunding_a_renewal_or_a_rejoin_undoes_it_exactly() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Renewer").await;
+    let joined = join(&app, c, join_body("2026-04-10")).await;
+    pay_all(&app, &joined, "2026-04-11").await;
+    app.post(
+        "/subscriptions",
+        &app.staff,
+        json!({"contact_id": c, "product": "JOURNAL", "paid_through": "2026-12-31",
+            "is_complimentary": true}),
+    )
+    .await
+    .expect(201);
+    let run = app
+        .post(
+            "/renewal-runs",
+            &app.staff,
+            json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let renewal = app
+        .invoice(run["invoices"][0]["invoice_id"].as_i64().expect("invoice"))
+        .await;
+    pay_and_refund_restores(&app, &renewal, &[c], "2027-01-05").await;
+    assert_eq!(app.contact(c).await["paid_through"], "2026-12-31");
+
+    // A rejoin inside the window: a former member of 2025 rejoining in April 2026.
+    let f = app.person("NM", "Former").await;
+    let old = join(&app, f, join_body("2025-02-01")).await;
+    pay_all(&app, &old, "2025-02-02").await;
+    app.post(
+        "/membership/expire",
+        &app.staff,
+        json!({"as_of": "2026-03-01", "dry_run": false}),
+    )
+    .await;
+    let rejoin = join(&app, f, join_body("2026-04-10")).await;
+    assert_eq!(rejoin["treated_as"], "renewal", "{rejoin}");
+    pay_and_refund_restores(&app, &rejoin, &[f], "2026-04-12").await;
+    assert_eq!(app.contact(f).await["join_date"], "2025-02-01");
+}
+
+/// M-2: a multi-year product of a formula family that replaced another (S-8), and an
+/// organization's join that moved its linked persons (CT-6), are undone exactly.
+#[tokio::test]
+async fn m2_refunding_a_formula_family_change_or_an_organizations_join_undoes_it_exactly() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.create_product_with_term("AM_1", "dues", "100.00", 12)
+        .await;
+    app.create_product_with_term("AM_2", "dues", "190.00", 24)
+        .await;
+    app.create_type(
+        json!({"code": "AM", "name": "Associate", "is_member": true, "is_organization": false,
+        "primary_fee": {"kind": "formula", "designator": "AM", "default_product": "AM_1"},
+        "expires_to": "NM"}),
+    )
+    .await;
+    app.create_cycle(json!({"name": "Associate join", "customer_types": ["AM"],
+        "join_item_set": true, "use_primary_fee_term_length": true, "billing_time": "anniversary"}))
+        .await;
+    let c = app.person("NM", "Associate").await;
+    let first = join(
+        &app,
+        c,
+        json!({"billing_cycle": "Associate join", "billing_category": "REG",
+            "join_date": "2026-04-10"}),
+    )
+    .await;
+    pay_all(&app, &first, "2026-04-10").await;
+    let longer = join(
+        &app,
+        c,
+        json!({"billing_cycle": "Associate join", "billing_category": "REG",
+            "primary_product": "AM_2", "join_date": "2027-04-10"}),
+    )
+    .await;
+    pay_and_refund_restores(&app, &longer, &[c], "2027-04-10").await;
+    let active: Vec<Value> = app
+        .subscriptions(&format!("contact_id={c}&status=active"))
+        .await;
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["product"], "AM_1");
+
+    // An organization joining moves its linked persons; the refund moves them back.
+    let org_app = spawn().await;
+    org_app.colleges().await;
+    org_app
+        .set_settings(json!({"default_billing_time": "annual", "fiscal_year_start_month": 1}))
+        .await;
+    org_app
+        .create_cycle(json!({"name": "College join", "customer_types": ["M"],
+            "join_item_set": true}))
+        .await;
+    let college = id(&org_app
+        .create_contact(json!({"customer_type": "NM", "organization_name": "Dawson College"}))
+        .await);
+    let person = id(&org_app
+        .create_contact(json!({"customer_type": "NMIND", "first_name": "Ada",
+            "last_name": "Teacher", "company_id": college}))
+        .await);
+    let inv = org_app
+        .post(
+            &format!("/contacts/{college}/join"),
+            &org_app.staff,
+            json!({"billing_cycle": "College join", "billing_category": "RES",
+                "join_date": "2026-04-10"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(org_app.contact(person).await["customer_type"], "NMIND");
+    let before = state(&org_app, &[college, person]).await;
+    let payment = pay_all(&org_app, &inv, "2026-04-12").await;
+    assert_eq!(org_app.contact(person).await["customer_type"], "MIND");
+    refund(
+        &org_app,
+        id(&payment),
+        inv["total"].as_str().unwrap_or_default(),
+    )
+    .await
+    .expect(201);
+    assert_eq!(state(&org_app, &[college, person]).await, before);
+}
+
+/// M-2: a refund that a later paid term builds on is refused, naming that invoice, and changes
+/// nothing; refunding the later one first makes it possible.
+#[tokio::test]
+async fn m2_a_refund_under_a_later_paid_term_is_refused_naming_it() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Layered").await;
+    let joined = join(&app, c, join_body("2026-04-10")).await;
+    let first = pay_all(&app, &joined, "2026-04-11").await;
+    let run = app
+        .post(
+            "/renewal-runs",
+            &app.staff,
+            json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let renewal = app
+        .invoice(run["invoices"][0]["invoice_id"].as_i64().expect("invoice"))
+        .await;
+    let second = pay_all(&app, &renewal, "2027-01-05").await;
+    let before = state(&app, &[c]).await;
+    let refused = refund(
+        &app,
+        id(&first),
+        joined["total"].as_str().unwrap_or_default(),
+    )
+    .await
+    .problem(409, "conflict");
+    assert!(
+        refused.text.contains(&format!("invoice {}", id(&renewal))),
+        "{}",
+        refused.text
+    );
+    assert_eq!(state(&app, &[c]).await, before);
+    assert_eq!(app.invoice(id(&joined)).await["status"], "paid");
+    let p = app
+        .get(&format!("/payments/{}", id(&first)), &app.staff)
+        .await
+        .body;
+    assert_eq!(p["refunded"], "0.00");
+
+    refund(
+        &app,
+        id(&second),
+        renewal["total"].as_str().unwrap_or_default(),
+    )
+    .await
+    .expect(201);
+    refund(
+        &app,
+        id(&first),
+        joined["total"].as_str().unwrap_or_default(),
+    )
+    .await
+    .expect(201);
+    assert!(app.contact(c).await["paid_through"].is_null());
+}
+
+/// M-2: refunds of one payment never exceed it; a partial refund of an invoice that was paid
+/// in part only lowers what it has received; bad input changes nothing.
+#[tokio::test]
+async fn m2_refunds_never_exceed_the_payment_and_bad_input_changes_nothing() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Partial").await;
+    let inv = join(&app, c, join_body("2026-04-10")).await;
+    let p = app
+        .pay(id(&inv), "100.00", "2026-04-11")
+        .await
+        .expect(201)
+        .body["payment"]
+        .clone();
+    let r = refund(&app, id(&p), "30.00").await.expect(201).body;
+    assert_eq!(r["refund"]["reopened"], false);
+    assert_eq!(r["invoice"]["paid"], "70.00");
+    assert_eq!(r["payment"]["refunded"], "30.00");
+    let over = refund(&app, id(&p), "70.01")
+        .await
+        .problem(422, "validation_failed");
+    assert!(tests::error_fields(&over).contains(&"amount".to_owned()));
+    for bad in [
+        json!({"amount": "0.00", "reason": "x"}),
+        json!({"amount": "-1.00", "reason": "x"}),
+        json!({"amount": "1.00", "reason": "  "}),
+        json!({"amount": "1.00"}),
+    ] {
+        app.post(&format!("/payments/{}/refunds", id(&p)), &app.staff, bad)
+            .await
+            .problem(422, "validation_failed");
+    }
+    refund(&app, 999_999, "1.00")
+        .await
+        .problem(404, "not_found");
+    assert_eq!(app.invoice(id(&inv)).await["paid"], "70.00");
+    let listed = app
+        .get(&format!("/payments/{}/refunds", id(&p)), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+
+    // With an Idempotency-Key a retried refund returns once.
+    let path = format!("/payments/{}/refunds", id(&p));
+    let send = || {
+        app.send(
+            reqwest::Method::POST,
+            &path,
+            Some(&app.staff),
+            Some(json!({"amount": "5.00", "reason": "retry"})),
+            &[("Idempotency-Key", "refund-retry-1")],
+        )
+    };
+    let a = send().await.expect(201);
+    let b = send().await.expect(201);
+    assert_eq!(a.body["refund"]["id"], b.body["refund"]["id"]);
+    assert_eq!(app.invoice(id(&inv)).await["paid"], "65.00");
+}
+
+// ---------------------------------------------------------------- M-3, M-7
+
+/// M-3: a bounced cheque is reversed: what is left of it returns with M-2's effects, once;
+/// M-7: the invoice is voided only at zero net paid.
+#[tokio::test]
+async fn m3_m7_a_reversed_payment_reopens_and_an_invoice_is_voided_only_at_zero_net_paid() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Bounced").await;
+    let inv = join(&app, c, join_body("2026-04-10")).await;
+    assert_eq!(inv["total"], "375.00", "9/12 of the year (T-3)");
+    let before = state(&app, &[c]).await;
+    let p = pay_all(&app, &inv, "2026-04-11").await;
+    app.post(
+        &format!("/invoices/{}/void", id(&inv)),
+        &app.staff,
+        json!({"reason": "wrong"}),
+    )
+    .await
+    .problem(409, "conflict");
+    refund(&app, id(&p), "100.00").await.expect(201);
+    let partly = app
+        .post(
+            &format!("/invoices/{}/void", id(&inv)),
+            &app.staff,
+            json!({"reason": "wrong"}),
+        )
+        .await
+        .problem(409, "conflict");
+    assert!(partly.text.contains("net paid"), "{}", partly.text);
+    let r = app
+        .post(
+            &format!("/payments/{}/reverse", id(&p)),
+            &app.staff,
+            json!({"reason": "cheque returned unpaid"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(r["refund"]["kind"], "reversal");
+    assert_eq!(r["refund"]["amount"], "275.00", "what the refund left");
+    assert_eq!(r["payment"]["reversed"], true);
+    assert_eq!(r["invoice"]["paid"], "0.00");
+    assert_eq!(state(&app, &[c]).await, before);
+    app.post(
+        &format!("/payments/{}/reverse", id(&p)),
+        &app.staff,
+        json!({"reason": "again"}),
+    )
+    .await
+    .problem(409, "conflict");
+    refund(&app, id(&p), "1.00").await.problem(409, "conflict");
+    assert_eq!(app.events_of("payment.reversed").await.len(), 1);
+    app.post(
+        &format!("/invoices/{}/void", id(&inv)),
+        &app.staff,
+        json!({"reason": "the cheque bounced"}),
+    )
+    .await
+    .expect(200);
+}
+
+// ---------------------------------------------------------------- M-9, A-3
+
+/// M-9, A-3: the billing report shows cash received net of refunds and reversals, and money
+/// returned on an accrual invoice is owed again; refunds and reversals are events.
+#[tokio::test]
+async fn m9_a3_the_billing_report_nets_refunds_and_reversals_out_of_cash() {
+    let app = spawn().await;
+    setup(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let c = app.person("NM", "Reported").await;
+    let inv = join(&app, c, join_body(&today.to_string())).await;
+    let total = tests::cents(&inv["total"]);
+    let p = pay_all(&app, &inv, &today.to_string()).await;
+    refund(&app, id(&p), "10.00").await.expect(201);
+    app.post(
+        &format!("/payments/{}/reverse", id(&p)),
+        &app.staff,
+        json!({"reason": "chargeback"}),
+    )
+    .await
+    .expect(201);
+    let r = app
+        .get(
+            &format!("/reports/billing?from={today}&to={today}&period=year"),
+            &app.staff,
+        )
+        .await
+        .expect(200)
+        .body;
+    let row = &r["periods"][0];
+    assert_eq!(tests::cents(&row["cash_received"]), total, "{r}");
+    assert_eq!(row["refunded"], "10.00");
+    assert_eq!(tests::cents(&row["reversed"]), total - 1_000);
+    assert_eq!(row["net_cash"], "0.00");
+    assert_eq!(tests::cents(&row["open_receivables"]), total);
+    let refunded = app.events_of("payment.refunded").await;
+    assert_eq!(refunded.len(), 1);
+    assert_eq!(refunded[0]["data"]["amount"], "10.00", "{}", refunded[0]);
+    assert_eq!(app.events_of("payment.reversed").await.len(), 1);
+    // The audit trail names each correction.
+    assert_eq!(app.audit_events("refundPayment").await.len(), 1);
+    assert_eq!(app.audit_events("reversePayment").await.len(), 1);
+}
