@@ -42,7 +42,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "subscriptions", description = "Who holds which product, and the bulk import (S-*)"),
         (name = "billing", description = "Billing cycles (B-*) and joining (J-*)"),
         (name = "invoices", description = "Invoices and payments (I-*)"),
-        (name = "payments", description = "Payments with receipt numbers, refunds and reversals (M-1..M-3)"),
+        (name = "payments", description = "Payments with receipt numbers, refunds, reversals, credit notes and credit balances (M-1..M-5)"),
         (name = "lifecycle", description = "Expiry (L-1), mass change (L-4), purge (CS-4) and the audit trail"),
         (name = "segments", description = "Previous members (L-2), prospects (L-3) and saved contact segments"),
         (name = "committees", description = "Committees, their rosters at a date and a contact's committee service (C-8)"),

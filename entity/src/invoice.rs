@@ -34,6 +34,12 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// M-4: what credit notes took off the total (`total_cents` is what is asked after them).
+    pub credited_cents: i64,
+    /// M-6: the balance written off as bad debt, with why and when.
+    pub written_off_cents: i64,
+    pub written_off_reason: Option<String>,
+    pub written_off_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     /// The term this line bills its subscription for, while the invoice is live (unique with
     /// the subscription: never billed twice for one term).
     pub billed_term: Option<Date>,
+    /// M-4: what credit notes took off this line (`amount_cents` is what is asked after them).
+    pub credited_cents: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,9 @@ pub struct Model {
     /// `refund` or `reversal`.
     pub kind: String,
     pub amount_cents: i64,
+    /// Of the amount, what came out of the credit a credit note had moved from the invoice
+    /// (M-4, M-5); the rest came off what the invoice received.
+    pub from_credit_cents: i64,
     pub reason: String,
     pub method: Option<String>,
     /// Whether it left an invoice paid in full no longer paid in full.

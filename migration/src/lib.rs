@@ -23,6 +23,7 @@ mod m20261207_000018_mailing_and_join_date_pricing;
 mod m20261207_000019_run_autopay_option;
 mod m20261207_000020_cycle_proration_rules;
 mod m20261207_000021_money_corrections;
+mod m20261207_000022_credit_and_write_offs;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_run_autopay_option::Migration),
             Box::new(m20261207_000020_cycle_proration_rules::Migration),
             Box::new(m20261207_000021_money_corrections::Migration),
+            Box::new(m20261207_000022_credit_and_write_offs::Migration),
         ]
     }
 }

@@ -34,6 +34,7 @@ enum Refunds {
     InvoiceId,
     Kind,
     AmountCents,
+    FromCreditCents,
     Reason,
     Method,
     Reopened,
@@ -177,6 +178,7 @@ async fn create_refunds(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(big_integer(R::InvoiceId))
                 .col(string_len(R::Kind, 10))
                 .col(big_integer(R::AmountCents))
+                .col(big_integer(R::FromCreditCents))
                 .col(string_len(R::Reason, 200))
                 .col(string_len_null(R::Method, 40))
                 .col(boolean(R::Reopened))

@@ -35,6 +35,8 @@ pub const INVOICE_DELETED: &str = "invoice.deleted";
 pub const INVOICE_ADJUSTED: &str = "invoice.adjusted";
 pub const INVOICE_PAYMENT_RECEIVED: &str = "invoice.payment_received";
 pub const INVOICE_REOPENED: &str = "invoice.reopened";
+pub const INVOICE_CREDITED: &str = "invoice.credited";
+pub const INVOICE_WRITTEN_OFF: &str = "invoice.written_off";
 pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 pub const PAYMENT_REVERSED: &str = "payment.reversed";
 pub const BATCH_POSTED: &str = "batch.posted";
@@ -45,7 +47,7 @@ pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 20] = [
+pub const TYPES: [&str; 22] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -58,6 +60,8 @@ pub const TYPES: [&str; 20] = [
     INVOICE_ADJUSTED,
     INVOICE_PAYMENT_RECEIVED,
     INVOICE_REOPENED,
+    INVOICE_CREDITED,
+    INVOICE_WRITTEN_OFF,
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
     MEMBERSHIP_JOINED,

@@ -24,6 +24,8 @@ pub struct LineDto {
     pub voluntary: bool,
     pub paid: Money,
     pub is_primary: bool,
+    /// Taken off the line by credit notes (M-4); `amount` is what it asks after them.
+    pub credited: Money,
 }
 
 impl From<service::entity::invoice_line::Model> for LineDto {
@@ -37,6 +39,7 @@ impl From<service::entity::invoice_line::Model> for LineDto {
             voluntary: l.voluntary,
             paid: Money(l.paid_cents),
             is_primary: l.is_primary,
+            credited: Money(l.credited_cents),
         }
     }
 }
@@ -53,6 +56,7 @@ impl From<LineDraft> for LineDto {
             voluntary: l.voluntary,
             paid: Money(0),
             is_primary: l.is_primary,
+            credited: Money(0),
         }
     }
 }
@@ -75,7 +79,7 @@ pub struct InvoiceDto {
     pub kind: InvoiceKindDto,
     pub billing_cycle: Option<i64>,
     pub accounting_method: AccountingMethodDto,
-    /// `draft`, `open`, `paid`, `void` or `cancelled`.
+    /// `draft`, `open`, `paid`, `void`, `cancelled` or `written_off` (M-6).
     pub status: String,
     pub treated_as: TreatedAsDto,
     pub term_begin: Option<NaiveDate>,
@@ -85,9 +89,15 @@ pub struct InvoiceDto {
     pub customer_type: Option<String>,
     pub billing_category: Option<String>,
     pub lines: Vec<LineDto>,
+    /// What the invoice asks, after credit notes.
     pub total: Money,
     pub paid: Money,
     pub balance: Money,
+    /// Taken off by credit notes (M-4): the invoice first asked `total + credited`.
+    pub credited: Money,
+    /// Written off as bad debt (M-6), with the reason.
+    pub written_off: Money,
+    pub written_off_reason: Option<String>,
     /// The renewal run that billed it.
     pub renewal_run: Option<i64>,
     /// AutoPay batch (I-5).
@@ -120,6 +130,9 @@ impl From<InvoiceView> for InvoiceDto {
             total: Money(i.total_cents),
             paid: Money(i.paid_cents),
             balance: Money(balance),
+            credited: Money(i.credited_cents),
+            written_off: Money(i.written_off_cents),
+            written_off_reason: i.written_off_reason,
             renewal_run: i.renewal_run_id,
             batch_id: i.batch_id,
             void_reason: i.void_reason,
@@ -140,8 +153,8 @@ pub struct InvoiceList {
 #[into_params(parameter_in = Query)]
 pub struct InvoiceQuery {
     pub contact_id: Option<i64>,
-    /// `draft`, `open`, `paid`, `void` or `cancelled`.
-    #[param(pattern = "^(draft|open|paid|void|cancelled)$")]
+    /// `draft`, `open`, `paid`, `void`, `cancelled` or `written_off` (M-6).
+    #[param(pattern = "^(draft|open|paid|void|cancelled|written_off)$")]
     pub status: Option<String>,
     pub renewal_run: Option<i64>,
     pub billing_cycle: Option<i64>,

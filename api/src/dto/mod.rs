@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing;
 pub mod committees;
 pub mod contacts;
+pub mod corrections;
 pub mod events;
 pub mod invoices;
 pub mod lifecycle;

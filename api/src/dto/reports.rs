@@ -158,7 +158,8 @@ pub struct BillingReportQuery {
     "renewal_considered": 1200, "renewal_billed": 1100, "renewal_skipped": 100,
     "renewal_amount": "550000.00", "invoices_issued": 1130, "billed": "562000.00",
     "voided": "500.00", "payments": 640, "cash_received": "318000.00", "refunded": "750.00",
-    "reversed": "375.00", "net_cash": "316875.00", "open_receivables": "241000.00"}))]
+    "reversed": "375.00", "net_cash": "316875.00", "credited": "120.00", "written_off": "500.00",
+    "open_receivables": "241000.00"}))]
 pub struct PeriodRowDto {
     pub start: NaiveDate,
     pub end: NaiveDate,
@@ -168,12 +169,13 @@ pub struct PeriodRowDto {
     pub renewal_billed: i64,
     pub renewal_skipped: i64,
     pub renewal_amount: Money,
-    /// Invoices issued in the period (any kind, drafts excluded) and their total.
+    /// Invoices issued in the period (any kind, drafts excluded) and their total as issued,
+    /// before credit notes.
     pub invoices_issued: i64,
     pub billed: Money,
     /// Total of invoices voided or cancelled in the period.
     pub voided: Money,
-    /// Payments received in the period and their total.
+    /// Payments received in the period and their total (credit applied is not cash, M-5).
     pub payments: i64,
     pub cash_received: Money,
     /// Refunded in the period, whenever the money was paid (M-2).
@@ -182,6 +184,10 @@ pub struct PeriodRowDto {
     pub reversed: Money,
     /// Cash received less refunds and reversals (M-9).
     pub net_cash: Money,
+    /// Taken off invoices by credit notes issued in the period (M-4).
+    pub credited: Money,
+    /// Written off as bad debt in the period (M-6).
+    pub written_off: Money,
     /// Unpaid balance of accrual invoices at the period's last day.
     pub open_receivables: Money,
 }
@@ -215,6 +221,8 @@ impl From<BillingReport> for BillingReportDto {
                     refunded: Money(p.refunded_cents),
                     reversed: Money(p.reversed_cents),
                     net_cash: Money(p.net_cash_cents()),
+                    credited: Money(p.credited_cents),
+                    written_off: Money(p.written_off_cents),
                     open_receivables: Money(p.open_receivables_cents),
                 })
                 .collect(),

@@ -207,16 +207,17 @@ pub async fn pay(
         reference: body.reference,
         recorded_by: Some(staff.0.user_id),
     };
-    let render = |p: &payments::Paid| idempotent::stored(StatusCode::CREATED, &response(p));
+    let render = |p: &payments::Paid| idempotent::stored(StatusCode::CREATED, &payment_response(p));
     Ok(
         match payments::pay(&state.db, *id, new, key, render).await? {
             Outcome::Replayed(s) => idempotent::replay(s, None),
-            Outcome::Done(p) => HttpResponse::Created().json(response(&p)),
+            Outcome::Done(p) => HttpResponse::Created().json(payment_response(&p)),
         },
     )
 }
 
-fn response(p: &payments::Paid) -> PaymentResponseDto {
+/// A payment and the invoice it left.
+pub fn payment_response(p: &payments::Paid) -> PaymentResponseDto {
     let view = service::billing::payment_list::PaymentView {
         payment: p.payment.clone(),
         payer_id: p.invoice.invoice.bill_to_id,

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing_cycles;
 pub mod committees;
 pub mod contacts;
+pub mod corrections;
 pub mod customer_types;
 pub mod events;
 pub mod health;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     renewals::configure(cfg);
     invoices::configure(cfg);
     payments::configure(cfg);
+    corrections::configure(cfg);
     subscriptions::configure(cfg);
     segments::configure(cfg);
     committees::configure(cfg);

@@ -27,7 +27,9 @@ pub const OPEN: &str = "open";
 pub const PAID: &str = "paid";
 pub const VOID: &str = "void";
 pub const CANCELLED: &str = "cancelled";
-pub const STATUSES: [&str; 5] = [DRAFT, OPEN, PAID, VOID, CANCELLED];
+/// M-6: an accrual invoice's balance written off as bad debt.
+pub const WRITTEN_OFF: &str = "written_off";
+pub const STATUSES: [&str; 6] = [DRAFT, OPEN, PAID, VOID, CANCELLED, WRITTEN_OFF];
 
 /// An invoice with its lines, in line order.
 #[derive(Debug, Clone)]
@@ -37,8 +39,10 @@ pub struct InvoiceView {
 }
 
 impl InvoiceView {
+    /// What is still owed: what the invoice asks, less what it received and what was written
+    /// off (M-6).
     pub fn balance(&self) -> i64 {
-        self.invoice.total_cents - self.invoice.paid_cents
+        self.invoice.total_cents - self.invoice.paid_cents - self.invoice.written_off_cents
     }
 }
 

@@ -63,6 +63,15 @@ fn check(new: &NewPayment) -> Result<()> {
             "method",
             "must be 1 to 40 characters (e.g. card, cheque, transfer)",
         );
+    } else if new
+        .method
+        .trim()
+        .eq_ignore_ascii_case(super::credit::METHOD)
+    {
+        errors.add(
+            "method",
+            "credit is applied with POST /contacts/{id}/credit/apply, which takes it from the balance",
+        );
     }
     if new
         .reference
@@ -90,27 +99,33 @@ pub async fn pay(
     {
         return Ok(Outcome::Replayed(stored));
     }
-    let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    check_payable(&current, new.amount_cents)?;
-    let now = clock::now();
-    add_to_paid(&txn, invoice_id, new.amount_cents, now).await?;
-    let payment = insert_payment(&txn, invoice_id, new, now).await?;
-    let after = invoices::get(&txn, Actor::Staff, invoice_id).await?;
-    allocate_to_lines(&txn, &after).await?;
-    announce(&txn, &payment, &after).await?;
-    if after.invoice.paid_cents == after.invoice.total_cents {
-        let effects = complete::paid_in_full(&txn, &after, now).await?;
-        effects.save(&txn, invoice_id, payment.id, now).await?;
-    }
-    let paid = Paid {
-        payment,
-        invoice: invoices::get(&txn, Actor::Staff, invoice_id).await?,
-    };
+    let paid = record(&txn, invoice_id, new).await?;
     if let Some(k) = &key {
         idempotency::finish(&txn, k, &render(&paid)).await?;
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(paid)))
+}
+
+/// I-3 in the caller's transaction: the payment, its share on each line, and (when it pays the
+/// invoice in full) what that does, kept for a refund to undo (M-2).
+pub async fn record(conn: &impl ConnectionTrait, invoice_id: i64, new: NewPayment) -> Result<Paid> {
+    let current = invoices::get(conn, Actor::Staff, invoice_id).await?;
+    check_payable(&current, new.amount_cents)?;
+    let now = clock::now();
+    add_to_paid(conn, invoice_id, new.amount_cents, now).await?;
+    let payment = insert_payment(conn, invoice_id, new, now).await?;
+    let after = invoices::get(conn, Actor::Staff, invoice_id).await?;
+    allocate_to_lines(conn, &after).await?;
+    announce(conn, &payment, &after).await?;
+    if after.invoice.paid_cents == after.invoice.total_cents {
+        let effects = complete::paid_in_full(conn, &after, now).await?;
+        effects.save(conn, invoice_id, payment.id, now).await?;
+    }
+    Ok(Paid {
+        payment,
+        invoice: invoices::get(conn, Actor::Staff, invoice_id).await?,
+    })
 }
 
 /// Every payment, partial or in full, is an `invoice.payment_received` event (a payment in
@@ -262,6 +277,7 @@ mod tests {
             is_primary: false,
             is_chapter: false,
             billed_term: None,
+            credited_cents: 0,
         }
     }
 

@@ -27,8 +27,9 @@ use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::sql::in_ids;
 use crate::{clock, money};
 
+use super::credit;
 use super::effects::Effects;
-use super::invoices::{self, InvoiceView, OPEN, PAID};
+use super::invoices::{self, InvoiceView, OPEN, PAID, WRITTEN_OFF};
 use super::payment_list::{self, PaymentView};
 use super::payments::allocate_to_lines;
 
@@ -154,11 +155,23 @@ struct Return {
 /// The steps of M-2 and M-3, in one transaction.
 async fn give_back(conn: &impl ConnectionTrait, payment_id: i64, ask: Return) -> Result<Returned> {
     let now = clock::now();
-    let payment = payment_list::get(conn, Actor::Staff, payment_id)
-        .await?
-        .payment;
+    let paid = payment_list::get(conn, Actor::Staff, payment_id).await?;
+    let payment = paid.payment.clone();
+    check_not_written_off(conn, payment.invoice_id).await?;
     let amount = take_from_payment(conn, &payment, &ask, now).await?;
-    take_from_invoice(conn, payment.invoice_id, amount, now).await?;
+    let about = credit::About {
+        invoice_id: Some(payment.invoice_id),
+        payment_id: Some(payment.id),
+        credit_note_id: None,
+        created_by: ask.recorded_by,
+    };
+    let from_credit = take_from_credit(conn, &paid, amount, about, now).await?;
+    if amount > from_credit {
+        take_from_invoice(conn, payment.invoice_id, amount - from_credit, now).await?;
+    }
+    if payment.method == credit::METHOD {
+        credit::add(conn, paid.payer_id, amount, credit::RETURNED, about, now).await?;
+    }
     let after = invoices::get(conn, Actor::Staff, payment.invoice_id).await?;
     let reopened =
         after.invoice.status == PAID && after.invoice.paid_cents < after.invoice.total_cents;
@@ -167,7 +180,12 @@ async fn give_back(conn: &impl ConnectionTrait, payment_id: i64, ask: Return) ->
     }
     let after = invoices::get(conn, Actor::Staff, payment.invoice_id).await?;
     allocate_to_lines(conn, &after).await?;
-    let refund = insert_refund(conn, &payment, &ask, amount, reopened, now).await?;
+    let taken = Taken {
+        amount,
+        from_credit,
+        reopened,
+    };
+    let refund = insert_refund(conn, &payment, &ask, taken, now).await?;
     announce(conn, &refund, &after).await?;
     Ok(Returned {
         refund,
@@ -232,6 +250,42 @@ async fn take_from_payment(
         )));
     }
     Ok(amount)
+}
+
+/// A written-off invoice is closed: what it received stays as it is.
+async fn check_not_written_off(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<()> {
+    let inv = invoices::get(conn, Actor::Staff, invoice_id).await?.invoice;
+    if inv.status == WRITTEN_OFF {
+        return Err(Error::conflict(format!(
+            "invoice {invoice_id} was written off; its payments are not refunded"
+        )));
+    }
+    Ok(())
+}
+
+/// M-4, M-5: what a credit note moved from this invoice to the payer's credit, and is still
+/// there, is returned first: the invoice keeps what it asks paid. Returns the amount taken.
+async fn take_from_credit(
+    conn: &impl ConnectionTrait,
+    paid: &PaymentView,
+    amount: i64,
+    about: credit::About,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let left = credit::left_from_invoice(conn, paid.payer_id, paid.payment.invoice_id).await?;
+    let from_credit = Ord::min(amount, left);
+    if from_credit > 0 {
+        credit::take(
+            conn,
+            paid.payer_id,
+            from_credit,
+            credit::REFUNDED,
+            about,
+            now,
+        )
+        .await?;
+    }
+    Ok(from_credit)
 }
 
 /// The invoice has received that much less.
@@ -323,19 +377,31 @@ async fn later_paid_term(conn: &impl ConnectionTrait, view: &InvoiceView) -> Res
         .min())
 }
 
+/// What a refund took, and whether it reopened the invoice.
+struct Taken {
+    amount: i64,
+    from_credit: i64,
+    reopened: bool,
+}
+
 async fn insert_refund(
     conn: &impl ConnectionTrait,
     payment: &p::Model,
     ask: &Return,
-    amount: i64,
-    reopened: bool,
+    taken: Taken,
     now: DateTime<Utc>,
 ) -> Result<r::Model> {
+    let Taken {
+        amount,
+        from_credit,
+        reopened,
+    } = taken;
     Ok(r::ActiveModel {
         payment_id: Set(payment.id),
         invoice_id: Set(payment.invoice_id),
         kind: Set(ask.kind.to_owned()),
         amount_cents: Set(amount),
+        from_credit_cents: Set(from_credit),
         reason: Set(ask.reason.clone()),
         method: Set(ask.method.clone().or_else(|| Some(payment.method.clone()))),
         reopened: Set(reopened),

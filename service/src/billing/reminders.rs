@@ -127,6 +127,7 @@ mod tests {
             is_primary: false,
             is_chapter: false,
             billed_term: None,
+            credited_cents: 0,
         }
     }
 

@@ -1,11 +1,14 @@
-//! A-3, M-9: renewal run results, open receivables (accrual) and cash received net of refunds
-//! and reversals, by period. Five aggregate statements whatever the number of periods: each
-//! row is put in its period by a `CASE` over the period boundaries, and receivables at each
-//! period end are running sums.
+//! A-3, M-9: renewal run results, open receivables (accrual), cash received net of refunds
+//! and reversals, credit notes and write-offs, by period. Seven aggregate statements whatever
+//! the number of periods: each row is put in its period by a `CASE` over the period
+//! boundaries, and receivables at each period end are running sums. Credit applied to an
+//! invoice (method `credit`) is not cash: it pays the invoice but counts neither as cash
+//! received nor, refunded back to credit, as cash refunded.
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Value};
 
+use crate::billing::credit::METHOD as CREDIT;
 use crate::billing::invoices::{CANCELLED, DRAFT, VOID};
 use crate::error::{Error, Result};
 use crate::settings::AccountingMethod;
@@ -76,6 +79,10 @@ pub struct PeriodRow {
     pub refunded_cents: i64,
     /// M-3: payments that failed afterwards, by when they were reversed.
     pub reversed_cents: i64,
+    /// M-4: what credit notes took off invoices.
+    pub credited_cents: i64,
+    /// M-6: balances written off as bad debt.
+    pub written_off_cents: i64,
     /// Open accrual receivables at the period's last day.
     pub open_receivables_cents: i64,
 }
@@ -124,7 +131,7 @@ async fn by_bucket(
     Ok(out)
 }
 
-/// A-3: the report's rows for the periods from `from` to `to`, from five aggregate
+/// A-3: the report's rows for the periods from `from` to `to`, from seven aggregate
 /// statements.
 pub async fn billing_report(
     conn: &impl ConnectionTrait,
@@ -140,10 +147,14 @@ pub async fn billing_report(
     let voided = by_bucket(conn, queries.voided(), 2).await?;
     let paid = by_bucket(conn, queries.paid(), 3).await?;
     let returned = by_bucket(conn, queries.returned(), 3).await?;
+    let credited = by_bucket(conn, queries.credited(), 2).await?;
+    let written_off = by_bucket(conn, queries.written_off(), 1).await?;
     periods.issued(&issued)?;
     periods.voided(&voided)?;
     periods.paid(&paid)?;
     periods.returned(&returned)?;
+    periods.credited(&credited)?;
+    periods.written_off(&written_off)?;
     Ok(BillingReport {
         period,
         rows: periods.with_receivables()?,
@@ -195,19 +206,19 @@ impl Queries {
         q
     }
 
-    /// Invoices issued (drafts are not issued yet), by creation; accrual ones separately,
-    /// for the receivables.
+    /// Invoices issued (drafts are not issued yet), by creation, at what they asked before
+    /// any credit note; accrual ones separately, for the receivables.
     fn issued(&self) -> Sql {
         let mut q = Sql::new(self.backend);
         q.push(&format!(
             "SELECT b, COUNT(*), {}, {} FROM (SELECT ",
-            sum("total_cents"),
+            sum("issued"),
             sum("accrual")
         ));
         bucket(&mut q, "created_at", &self.instant_bounds);
         q.push(&format!(
-            " AS b, total_cents, {} AS accrual FROM invoices WHERE status <> ",
-            accrual_case("total_cents")
+            " AS b, total_cents + credited_cents AS issued, {} AS accrual FROM invoices WHERE status <> ",
+            accrual_case("total_cents + credited_cents")
         ))
         .bind(DRAFT)
         .push(") t GROUP BY b");
@@ -234,26 +245,33 @@ impl Queries {
         q
     }
 
-    /// Payments, by the day paid.
+    /// Payments, by the day paid: cash (credit applied aside) and, for the receivables,
+    /// every payment of an accrual invoice.
     fn paid(&self) -> Sql {
         let mut q = Sql::new(self.backend);
         q.push(&format!(
-            "SELECT b, COUNT(*), {}, {} FROM (SELECT ",
-            sum("amount_cents"),
+            "SELECT b, {}, {}, {} FROM (SELECT ",
+            sum("cash_count"),
+            sum("cash"),
             sum("accrual")
         ));
         bucket(&mut q, "p.paid_on", &self.day_bounds);
-        q.push(
-            " AS b, p.amount_cents, CASE WHEN i.accounting_method = 'accrual' THEN p.amount_cents ELSE 0 END AS accrual \
-             FROM payments p JOIN invoices i ON i.id = p.invoice_id) t GROUP BY b",
-        );
+        q.push(" AS b, CASE WHEN p.method = ")
+            .bind(CREDIT)
+            .push(" THEN 0 ELSE 1 END AS cash_count, CASE WHEN p.method = ")
+            .bind(CREDIT)
+            .push(
+                " THEN 0 ELSE p.amount_cents END AS cash, \
+                 CASE WHEN i.accounting_method = 'accrual' THEN p.amount_cents ELSE 0 END AS accrual \
+                 FROM payments p JOIN invoices i ON i.id = p.invoice_id) t GROUP BY b",
+            );
         q
     }
 }
 
 impl Queries {
-    /// Refunds and reversals, by when they were recorded; accrual ones separately, for the
-    /// receivables (returned money is owed again).
+    /// Refunds and reversals of cash payments, by when they were recorded; for the
+    /// receivables, what came off accrual invoices (that is owed again).
     fn returned(&self) -> Sql {
         let mut q = Sql::new(self.backend);
         q.push(&format!(
@@ -265,13 +283,51 @@ impl Queries {
         bucket(&mut q, "r.created_at", &self.instant_bounds);
         q.push(" AS b, CASE WHEN r.kind = ")
             .bind(crate::billing::refunds::REFUND)
+            .push(" AND p.method <> ")
+            .bind(CREDIT)
             .push(" THEN r.amount_cents ELSE 0 END AS refunded, CASE WHEN r.kind = ")
             .bind(crate::billing::refunds::REVERSAL)
+            .push(" AND p.method <> ")
+            .bind(CREDIT)
             .push(
                 " THEN r.amount_cents ELSE 0 END AS reversed, \
-                 CASE WHEN i.accounting_method = 'accrual' THEN r.amount_cents ELSE 0 END AS accrual \
-                 FROM refunds r JOIN invoices i ON i.id = r.invoice_id) t GROUP BY b",
+                 CASE WHEN i.accounting_method = 'accrual' \
+                 THEN r.amount_cents - r.from_credit_cents ELSE 0 END AS accrual \
+                 FROM refunds r JOIN payments p ON p.id = r.payment_id \
+                 JOIN invoices i ON i.id = r.invoice_id) t GROUP BY b",
             );
+        q
+    }
+
+    /// Credit notes, by when they were issued; for the receivables, what they took off the
+    /// balance of accrual invoices (not what went to credit).
+    fn credited(&self) -> Sql {
+        let mut q = Sql::new(self.backend);
+        q.push(&format!(
+            "SELECT b, {}, {} FROM (SELECT ",
+            sum("amount_cents"),
+            sum("accrual")
+        ));
+        bucket(&mut q, "n.created_at", &self.instant_bounds);
+        q.push(
+            " AS b, n.amount_cents, CASE WHEN i.accounting_method = 'accrual' \
+             THEN n.amount_cents - n.to_credit_cents ELSE 0 END AS accrual \
+             FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id) t GROUP BY b",
+        );
+        q
+    }
+
+    /// Write-offs (accrual invoices only), by when they were written off.
+    fn written_off(&self) -> Sql {
+        let mut q = Sql::new(self.backend);
+        q.push(&format!(
+            "SELECT b, {} FROM (SELECT ",
+            sum("written_off_cents")
+        ));
+        bucket(&mut q, "written_off_at", &self.instant_bounds);
+        q.push(
+            " AS b, written_off_cents FROM invoices WHERE written_off_at IS NOT NULL) t GROUP BY b",
+        );
         q
     }
 }
@@ -358,6 +414,32 @@ impl Periods {
             }
             if let Some(s) = self.slot(*b) {
                 money::take_from(s, v[2])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Credit notes lower what accrual invoices ask.
+    fn credited(&mut self, credited: &[(i64, Vec<i64>)]) -> Result<()> {
+        for (b, v) in credited {
+            if let Some(r) = self.row(*b) {
+                r.credited_cents = v[0];
+            }
+            if let Some(s) = self.slot(*b) {
+                money::take_from(s, v[1])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Balances written off leave the receivables.
+    fn written_off(&mut self, written_off: &[(i64, Vec<i64>)]) -> Result<()> {
+        for (b, v) in written_off {
+            if let Some(r) = self.row(*b) {
+                r.written_off_cents = v[0];
+            }
+            if let Some(s) = self.slot(*b) {
+                money::take_from(s, v[0])?;
             }
         }
         Ok(())

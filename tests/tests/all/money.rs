@@ -600,3 +600,373 @@ async fn m9_a3_the_billing_report_nets_refunds_and_reversals_out_of_cash() {
     assert_eq!(app.audit_events("refundPayment").await.len(), 1);
     assert_eq!(app.audit_events("reversePayment").await.len(), 1);
 }
+
+// ---------------------------------------------------------------- M-4, M-5
+
+async fn credit_note(app: &TestApp, invoice: i64, body: Value) -> tests::Res {
+    app.post(
+        &format!("/invoices/{invoice}/credit-notes"),
+        &app.staff,
+        body,
+    )
+    .await
+}
+
+async fn credit_of(app: &TestApp, contact: i64) -> Value {
+    app.get(&format!("/contacts/{contact}/credit"), &app.staff)
+        .await
+        .expect(200)
+        .body
+}
+
+/// M-4, M-5: a credit note on a paid invoice keeps it paid, numbers itself, and moves what was
+/// paid above the new total to the payer's credit; staff apply that credit to another open
+/// invoice of the contact (a `credit` payment with a receipt), never beyond the balance.
+#[tokio::test]
+async fn m4_m5_a_credit_note_on_a_paid_invoice_becomes_credit_applied_to_another_invoice() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Credited").await;
+    let mut body = join_body("2026-04-10");
+    body["add_ons"] = json!(["JOURNAL"]);
+    let inv = join(&app, c, body).await;
+    assert_eq!(
+        inv["total"], "405.00",
+        "375.00 dues and 30.00 journal (T-3, T-4)"
+    );
+    pay_all(&app, &inv, "2026-04-11").await;
+    let member = app.contact(c).await;
+
+    let r = credit_note(
+        &app,
+        id(&inv),
+        json!({"lines": [{"product": "JOURNAL"}], "reason": "journal never delivered"}),
+    )
+    .await
+    .expect(201)
+    .body;
+    let note = &r["credit_note"];
+    assert_eq!(note["amount"], "30.00");
+    assert_eq!(note["to_credit"], "30.00");
+    assert_eq!(note["lines"][0]["product"], "JOURNAL");
+    assert_eq!(r["invoice"]["status"], "paid");
+    assert_eq!(r["invoice"]["total"], "375.00");
+    assert_eq!(r["invoice"]["paid"], "375.00");
+    assert_eq!(r["invoice"]["credited"], "30.00");
+    assert_eq!(tests::line(&r["invoice"], "JOURNAL")["amount"], "0.00");
+    assert_eq!(tests::line(&r["invoice"], "JOURNAL")["credited"], "30.00");
+    let mut after = app.contact(c).await;
+    strip(&mut after);
+    let mut before = member.clone();
+    strip(&mut before);
+    assert_eq!(
+        after, before,
+        "a credit note on a paid invoice changes no membership field"
+    );
+    let credit = credit_of(&app, c).await;
+    assert_eq!(credit["balance"], "30.00");
+    assert_eq!(credit["movements"][0]["kind"], "overpayment");
+    assert_eq!(credit["movements"][0]["credit_note_id"], note["id"]);
+    let second = credit_note(
+        &app,
+        id(&inv),
+        json!({"lines": [{"product": "MDUES", "amount": "25.00"}], "reason": "board discount"}),
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(
+        second["credit_note"]["number"].as_i64(),
+        note["number"].as_i64().map(|n| n + 1)
+    );
+    assert_eq!(credit_of(&app, c).await["balance"], "55.00");
+    let listed = app
+        .get(
+            &format!("/credit-notes?invoice_id={}", id(&inv)),
+            &app.staff,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
+    app.get(&format!("/credit-notes/{}", id(note)), &app.staff)
+        .await
+        .expect(200);
+    assert_eq!(app.events_of("invoice.credited").await.len(), 2);
+
+    // The credit pays part of the next renewal.
+    let run = app
+        .post(
+            "/renewal-runs",
+            &app.staff,
+            json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let renewal = run["invoices"][0]["invoice_id"].as_i64().expect("renewal");
+    let too_much = app
+        .post(
+            &format!("/contacts/{c}/credit/apply"),
+            &app.staff,
+            json!({"invoice_id": renewal, "amount": "55.01"}),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert!(
+        too_much.text.contains("credit balance"),
+        "{}",
+        too_much.text
+    );
+    let applied = app
+        .post(
+            &format!("/contacts/{c}/credit/apply"),
+            &app.staff,
+            json!({"invoice_id": renewal, "amount": "55.00"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(applied["payment"]["method"], "credit");
+    assert!(applied["payment"]["receipt_number"].is_i64());
+    assert_eq!(applied["invoice"]["paid"], "55.00");
+    let credit = credit_of(&app, c).await;
+    assert_eq!(credit["balance"], "0.00");
+    assert_eq!(credit["movements"][2]["kind"], "applied");
+    assert_eq!(credit["movements"][2]["amount"], "-55.00");
+    // Credit is taken only from its balance: a hand-recorded "credit" payment is refused.
+    app.post(
+        &format!("/invoices/{renewal}/payments"),
+        &app.staff,
+        json!({"amount": "1.00", "paid_on": "2027-01-02", "method": "credit"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+}
+
+/// M-2 with M-4: refunding what a credit note moved to credit keeps the invoice paid in full
+/// and changes no membership field; M-4 on an open invoice whose payments then cover it pays
+/// it in full, and a refund undoes that exactly.
+#[tokio::test]
+async fn m4_partial_refunds_that_keep_an_invoice_paid_change_no_membership_field() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Kept").await;
+    let inv = join(&app, c, join_body("2026-04-10")).await;
+    let p = pay_all(&app, &inv, "2026-04-11").await;
+    credit_note(
+        &app,
+        id(&inv),
+        json!({"lines": [{"product": "MDUES", "amount": "20.00"}], "reason": "promotion"}),
+    )
+    .await
+    .expect(201);
+    let before = state(&app, &[c]).await;
+    let r = refund(&app, id(&p), "20.00").await.expect(201).body;
+    assert_eq!(r["refund"]["reopened"], false);
+    assert_eq!(r["invoice"]["status"], "paid");
+    assert_eq!(r["invoice"]["paid"], "355.00");
+    assert_eq!(state(&app, &[c]).await, before);
+    assert_eq!(credit_of(&app, c).await["balance"], "0.00");
+
+    // Open and paid in part; a credit note of the rest pays it in full.
+    let d = app.person("NM", "Covered").await;
+    let open = join(&app, d, join_body("2026-04-10")).await;
+    let before = state(&app, &[d]).await;
+    let part = app
+        .pay(id(&open), "300.00", "2026-04-11")
+        .await
+        .expect(201)
+        .body["payment"]
+        .clone();
+    let r = credit_note(
+        &app,
+        id(&open),
+        json!({"lines": [{"product": "MDUES", "amount": "75.00"}], "reason": "hardship"}),
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(r["invoice"]["status"], "paid");
+    assert_eq!(r["credit_note"]["to_credit"], "0.00");
+    assert_eq!(app.contact(d).await["customer_type"], "M");
+    refund(&app, id(&part), "300.00").await.expect(201);
+    assert_eq!(state(&app, &[d]).await, before);
+}
+
+/// M-4: bad credit notes change nothing: a product not on the invoice, an amount above its
+/// line, a line named twice, no reason, everything of an unpaid invoice, a void invoice.
+#[tokio::test]
+async fn m4_bad_credit_notes_are_refused_naming_the_field() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Refused").await;
+    let inv = join(&app, c, join_body("2026-04-10")).await;
+    let cases = [
+        (
+            json!({"lines": [{"product": "GIFT"}], "reason": "x"}),
+            "lines[0].product",
+        ),
+        (
+            json!({"lines": [{"product": "MDUES", "amount": "375.01"}], "reason": "x"}),
+            "lines[0].amount",
+        ),
+        (
+            json!({"lines": [{"product": "MDUES", "amount": "1.00"}, {"product": "MDUES", "amount": "1.00"}], "reason": "x"}),
+            "lines[1].product",
+        ),
+        (json!({"lines": [], "reason": "x"}), "lines"),
+        (
+            json!({"lines": [{"product": "MDUES", "amount": "1.00"}], "reason": " "}),
+            "reason",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = credit_note(&app, id(&inv), body)
+            .await
+            .problem(422, "validation_failed");
+        assert!(
+            tests::error_fields(&r).contains(&field.to_owned()),
+            "{field}: {}",
+            r.text
+        );
+    }
+    credit_note(
+        &app,
+        id(&inv),
+        json!({"lines": [{"product": "MDUES"}], "reason": "all of it"}),
+    )
+    .await
+    .problem(409, "conflict");
+    let unchanged = app.invoice(id(&inv)).await;
+    assert_eq!(unchanged["total"], "375.00");
+    assert_eq!(unchanged["credited"], "0.00");
+    app.post(
+        &format!("/invoices/{}/void", id(&inv)),
+        &app.staff,
+        json!({"reason": "duplicate"}),
+    )
+    .await
+    .expect(200);
+    credit_note(
+        &app,
+        id(&inv),
+        json!({"lines": [{"product": "MDUES", "amount": "1.00"}], "reason": "late"}),
+    )
+    .await
+    .problem(409, "conflict");
+    assert!(app.all("/credit-notes").await.is_empty());
+}
+
+// ---------------------------------------------------------------- M-6
+
+/// M-6: the open balance of an accrual invoice is written off with a reason: the invoice is
+/// `written_off`, owes nothing more, takes no payments and its payments are not refunded; the
+/// membership is as it was. Cash invoices are cancelled instead.
+#[tokio::test]
+async fn m6_writing_off_an_accrual_invoice_closes_it_without_membership_effect() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Unpaid").await;
+    let inv = join(&app, c, join_body("2026-04-10")).await;
+    let p = app
+        .pay(id(&inv), "100.00", "2026-04-11")
+        .await
+        .expect(201)
+        .body["payment"]
+        .clone();
+    let before = state(&app, &[c]).await;
+    app.post(
+        &format!("/invoices/{}/write-off", id(&inv)),
+        &app.staff,
+        json!({"reason": ""}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let w = app
+        .post(
+            &format!("/invoices/{}/write-off", id(&inv)),
+            &app.staff,
+            json!({"reason": "member unreachable"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(w["status"], "written_off");
+    assert_eq!(w["written_off"], "275.00");
+    assert_eq!(w["written_off_reason"], "member unreachable");
+    assert_eq!(w["balance"], "0.00");
+    assert_eq!(state(&app, &[c]).await, before);
+    app.pay(id(&inv), "1.00", "2026-04-12")
+        .await
+        .problem(409, "conflict");
+    refund(&app, id(&p), "1.00").await.problem(409, "conflict");
+    app.post(
+        &format!("/invoices/{}/write-off", id(&inv)),
+        &app.staff,
+        json!({"reason": "again"}),
+    )
+    .await
+    .problem(409, "conflict");
+    assert_eq!(app.events_of("invoice.written_off").await.len(), 1);
+    let listed = app.all("/invoices?status=written_off").await;
+    assert_eq!(listed.len(), 1);
+
+    app.set_settings(json!({"default_accounting_method": "cash"}))
+        .await;
+    let d = app.person("NM", "Cash").await;
+    let cash = join(&app, d, join_body("2026-04-10")).await;
+    app.post(
+        &format!("/invoices/{}/write-off", id(&cash)),
+        &app.staff,
+        json!({"reason": "bad debt"}),
+    )
+    .await
+    .problem(409, "conflict");
+}
+
+/// M-9, A-3: credit notes and write-offs are reported by period, and both leave the accrual
+/// receivables; credit applied is not cash.
+#[tokio::test]
+async fn m9_a3_credit_notes_and_write_offs_are_reported_and_leave_the_receivables() {
+    let app = spawn().await;
+    setup(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let c = app.person("NM", "Report").await;
+    let mut body = join_body(&today.to_string());
+    body["add_ons"] = json!(["JOURNAL"]);
+    let inv = join(&app, c, body).await;
+    let total = tests::cents(&inv["total"]);
+    let journal = tests::cents(&tests::line(&inv, "JOURNAL")["amount"]);
+    app.pay(id(&inv), "1.00", &today.to_string())
+        .await
+        .expect(201);
+    credit_note(
+        &app,
+        id(&inv),
+        json!({"lines": [{"product": "JOURNAL"}], "reason": "no journal"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &format!("/invoices/{}/write-off", id(&inv)),
+        &app.staff,
+        json!({"reason": "gone"}),
+    )
+    .await
+    .expect(200);
+    let r = app
+        .get(
+            &format!("/reports/billing?from={today}&to={today}&period=year"),
+            &app.staff,
+        )
+        .await
+        .expect(200)
+        .body;
+    let row = &r["periods"][0];
+    assert_eq!(tests::cents(&row["billed"]), total, "{r}");
+    assert_eq!(row["cash_received"], "1.00");
+    assert_eq!(tests::cents(&row["credited"]), journal);
+    assert_eq!(tests::cents(&row["written_off"]), total - journal - 100);
+    assert_eq!(row["open_receivables"], "0.00");
+}
