@@ -21,6 +21,10 @@ pub struct Model {
     pub billed_term: Option<Date>,
     /// M-4: what credit notes took off this line (`amount_cents` is what is asked after them).
     pub credited_cents: i64,
+    /// How many were sold (one-off invoices, M-8); `amount_cents` is for all of them.
+    pub quantity: i32,
+    /// Why the price was given by hand instead of by the pricing rules (M-8).
+    pub price_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
-//! M-4..M-6: credit notes (numbered from their own sequence) that lower what an invoice asks,
-//! line by line; each contact's credit balance (never below zero, checked by the database) and
-//! its movements; write-offs of accrual invoices as bad debt.
+//! M-4..M-6, M-8: credit notes (numbered from their own sequence) that lower what an invoice
+//! asks, line by line; each contact's credit balance (never below zero, checked by the
+//! database) and its movements; write-offs of accrual invoices as bad debt; a line's quantity
+//! and the reason for a price given by hand (one-off invoices).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -21,6 +22,8 @@ enum InvoicesAdded {
 #[derive(DeriveIden)]
 enum LinesAdded {
     CreditedCents,
+    Quantity,
+    PriceReason,
 }
 
 #[derive(DeriveIden)]
@@ -103,14 +106,20 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(t).to_owned())
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(InvoiceLines::Table)
-                    .drop_column(LinesAdded::CreditedCents)
-                    .to_owned(),
-            )
-            .await?;
+        for col in [
+            LinesAdded::CreditedCents,
+            LinesAdded::Quantity,
+            LinesAdded::PriceReason,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(InvoiceLines::Table)
+                        .drop_column(col)
+                        .to_owned(),
+                )
+                .await?;
+        }
         use InvoicesAdded as A;
         for col in [
             A::CreditedCents,
@@ -175,19 +184,32 @@ async fn add_columns(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             )
             .await?;
     }
-    manager
-        .alter_table(
-            Table::alter()
-                .table(InvoiceLines::Table)
-                .add_column(
-                    ColumnDef::new(LinesAdded::CreditedCents)
-                        .big_integer()
-                        .not_null()
-                        .default(0),
-                )
-                .to_owned(),
-        )
-        .await
+    for col in [
+        ColumnDef::new(LinesAdded::CreditedCents)
+            .big_integer()
+            .not_null()
+            .default(0)
+            .to_owned(),
+        ColumnDef::new(LinesAdded::Quantity)
+            .integer()
+            .not_null()
+            .default(1)
+            .to_owned(),
+        ColumnDef::new(LinesAdded::PriceReason)
+            .string_len(200)
+            .null()
+            .to_owned(),
+    ] {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(InvoiceLines::Table)
+                    .add_column(col)
+                    .to_owned(),
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 async fn create_credit_notes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {

@@ -26,6 +26,10 @@ pub struct LineDto {
     pub is_primary: bool,
     /// Taken off the line by credit notes (M-4); `amount` is what it asks after them.
     pub credited: Money,
+    /// How many (one-off invoices, M-8); `amount` is for all of them.
+    pub quantity: i32,
+    /// Why the price was given by hand instead of by the pricing rules (M-8).
+    pub price_reason: Option<String>,
 }
 
 impl From<service::entity::invoice_line::Model> for LineDto {
@@ -40,6 +44,8 @@ impl From<service::entity::invoice_line::Model> for LineDto {
             paid: Money(l.paid_cents),
             is_primary: l.is_primary,
             credited: Money(l.credited_cents),
+            quantity: l.quantity,
+            price_reason: l.price_reason,
         }
     }
 }
@@ -57,6 +63,8 @@ impl From<LineDraft> for LineDto {
             paid: Money(0),
             is_primary: l.is_primary,
             credited: Money(0),
+            quantity: l.quantity,
+            price_reason: l.price_reason,
         }
     }
 }
@@ -457,6 +465,58 @@ impl From<service::billing::batches::BatchView> for BatchDto {
             total: Money(v.total_cents),
             created_at: v.batch.created_at,
             posted_at: v.batch.posted_at,
+        }
+    }
+}
+
+/// M-8: one line of a one-off invoice: a product, how many, and optionally the price of one
+/// given by hand, with the reason.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneOffLineDto {
+    pub product: String,
+    /// 1 to 10000 (default 1); a subscription product is sold one term at a time.
+    #[schema(minimum = 1, maximum = 10000)]
+    pub quantity: Option<i32>,
+    /// The price of one; without it the pricing rules price the line (P-3).
+    pub amount: Option<Money>,
+    /// Required with `amount`: why the price is given by hand.
+    pub reason: Option<String>,
+}
+
+/// M-8: a one-off invoice (kind `other`) for store sales, advertising, booth sales, donations.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"contact_id": 1001, "lines": [{"product": "BOOK", "quantity": 2},
+    {"product": "BOOTH", "amount": "250.00", "reason": "early-bird exhibitor rate"}]}))]
+pub struct NewOneOffInvoiceDto {
+    pub contact_id: i64,
+    /// Who pays (S-10); the contact if absent.
+    pub bill_to_id: Option<i64>,
+    pub lines: Vec<OneOffLineDto>,
+}
+
+impl validator::Validate for NewOneOffInvoiceDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+impl From<NewOneOffInvoiceDto> for service::billing::one_off::NewOneOff {
+    fn from(d: NewOneOffInvoiceDto) -> Self {
+        service::billing::one_off::NewOneOff {
+            contact_id: d.contact_id,
+            bill_to_id: d.bill_to_id,
+            lines: d
+                .lines
+                .into_iter()
+                .map(|l| service::billing::one_off::OneOffLine {
+                    product: l.product,
+                    quantity: l.quantity,
+                    amount_cents: l.amount.map(|a| a.0),
+                    reason: l.reason,
+                })
+                .collect(),
         }
     }
 }

@@ -10,7 +10,8 @@ use crate::auth::{Caller, Member, Staff};
 use crate::csv_export;
 use crate::dto::invoices::{
     AdjustmentDto, AdjustmentList, BatchDto, InvoiceAdjustmentDto, InvoiceDto, InvoiceList,
-    InvoiceQuery, JoinRequestDto, JoinResponseDto, NewPaymentDto, PaymentResponseDto, ReasonDto,
+    InvoiceQuery, JoinRequestDto, JoinResponseDto, NewOneOffInvoiceDto, NewPaymentDto,
+    PaymentResponseDto, ReasonDto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
@@ -229,6 +230,24 @@ pub fn payment_response(p: &payments::Paid) -> PaymentResponseDto {
     }
 }
 
+/// Invoice any contact for any active products (M-8): a one-off invoice of kind `other` for
+/// store sales, advertising, booth sales or donations, priced by the pricing rules unless an
+/// amount is given with a reason. Paying it pays through only the subscription products on it
+/// (subscriptions, chapters, sections: one term from the day after their paid-through).
+#[utoipa::path(tag = "invoices", operation_id = "createInvoice", request_body = NewOneOffInvoiceDto,
+    security(("bearer" = ["staff"])), responses((status = 201, body = InvoiceDto, headers(("Location" = String)))))]
+#[post("/invoices")]
+pub async fn create(
+    _s: Staff,
+    state: web::Data<AppState>,
+    body: Body<NewOneOffInvoiceDto>,
+) -> ApiResult<HttpResponse> {
+    let view = service::billing::one_off::create(&state.db, body.0.into()).await?;
+    let dto = InvoiceDto::from(view);
+    let location = format!("/api/v1/invoices/{}", dto.id);
+    Ok(crate::respond::created(location, dto.version, &dto))
+}
+
 /// Void an unpaid accrual invoice, with a reason (I-2). Invoices are never deleted.
 #[utoipa::path(tag = "invoices", operation_id = "voidInvoice", request_body = ReasonDto,
     params(("id" = i64, Path)), security(("bearer" = ["staff"])), responses((status = 200, body = InvoiceDto)))]
@@ -357,6 +376,7 @@ pub async fn delete_batch(
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
+        .service(create)
         .service(get)
         .service(for_contact)
         .service(mine)

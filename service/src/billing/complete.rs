@@ -169,10 +169,13 @@ impl<'a> FullPayment<'a> {
     async fn advance_subscriptions(&mut self, conn: &impl ConnectionTrait) -> Result<Vec<Event>> {
         let mut moved = Vec::new();
         let view = self.view;
+        // M-8: a one-off invoice pays through only the subscriptions it billed.
+        let one_off = view.invoice.kind == InvoiceKind::Other;
         for line in view
             .lines
             .iter()
             .filter(|l| !l.product.ends_with(TAX_SUFFIX))
+            .filter(|l| !one_off || l.subscription_id.is_some())
         {
             let held = self.held.iter().find(|h| h.product == line.product);
             let (sub_id, event) = match held {

@@ -257,9 +257,21 @@ pub async fn insert(
     invoice: i::ActiveModel,
     lines: Vec<super::lines::LineDraft>,
 ) -> Result<i64> {
+    insert_billing(conn, invoice, lines, |_| true).await
+}
+
+/// Writes an invoice whose lines for which `bills` holds each bill their subscription (J-6); a
+/// one-off invoice bills only its subscription products (M-8).
+pub async fn insert_billing(
+    conn: &impl ConnectionTrait,
+    invoice: i::ActiveModel,
+    lines: Vec<super::lines::LineDraft>,
+    bills: impl Fn(&super::lines::LineDraft) -> bool,
+) -> Result<i64> {
     let inv = invoice.insert(conn).await?;
     let billing = super::billed::Billing::of(&inv, inv.created_at);
-    let subs = super::billed::bill(conn, billing, &lines).await?;
+    let billed: Vec<super::lines::LineDraft> = lines.iter().filter(|l| bills(l)).cloned().collect();
+    let subs = super::billed::bill(conn, billing, &billed).await?;
     insert_lines(conn, inv.id, lines, &subs).await?;
     let ev = Event::invoice(
         events::INVOICE_CREATED,
@@ -296,6 +308,8 @@ pub async fn insert_lines(
         voluntary: Set(d.voluntary),
         is_primary: Set(d.is_primary),
         is_chapter: Set(d.is_chapter),
+        quantity: Set(d.quantity),
+        price_reason: Set(d.price_reason),
         ..Default::default()
     }))
     .exec_without_returning(conn)

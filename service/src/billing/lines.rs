@@ -69,6 +69,10 @@ pub struct LineDraft {
     pub voluntary: bool,
     pub is_primary: bool,
     pub is_chapter: bool,
+    /// How many; 1 except on one-off invoices (M-8).
+    pub quantity: i32,
+    /// Why the amount was given by hand (M-8).
+    pub price_reason: Option<String>,
 }
 
 pub struct Pricing<'a> {
@@ -107,6 +111,8 @@ impl Pricing<'_> {
             voluntary,
             is_primary: role == Role::Primary,
             is_chapter: role == Role::Chapter,
+            quantity: 1,
+            price_reason: None,
         }
     }
 
@@ -148,6 +154,8 @@ impl Pricing<'_> {
                     voluntary: false,
                     is_primary: false,
                     is_chapter: false,
+                    quantity: 1,
+                    price_reason: None,
                 });
             }
         }

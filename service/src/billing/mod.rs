@@ -11,6 +11,7 @@ pub mod effects;
 pub mod invoices;
 pub mod join;
 pub mod lines;
+pub mod one_off;
 pub mod payment_list;
 pub mod payments;
 pub mod refunds;

@@ -278,6 +278,8 @@ mod tests {
             is_chapter: false,
             billed_term: None,
             credited_cents: 0,
+            quantity: 1,
+            price_reason: None,
         }
     }
 

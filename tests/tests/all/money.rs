@@ -970,3 +970,141 @@ async fn m9_a3_credit_notes_and_write_offs_are_reported_and_leave_the_receivable
     assert_eq!(tests::cents(&row["written_off"]), total - journal - 100);
     assert_eq!(row["open_receivables"], "0.00");
 }
+
+// ---------------------------------------------------------------- M-8
+
+/// M-8: a one-off invoice of kind `other` prices each product by the pricing rules (with its
+/// tax companion, P-5) times the quantity, or at a price given with a reason; paying it pays
+/// through only the subscription products on it, one term from their paid-through, and
+/// changes nothing else of the membership.
+#[tokio::test]
+async fn m8_one_off_invoices_price_by_the_rules_and_pay_through_only_subscriptions() {
+    let app = spawn().await;
+    setup(&app).await;
+    app.create_product("BOOK", "miscellaneous", "25.00").await;
+    app.create_product("BOOK_GST", "miscellaneous", "1.25")
+        .await;
+    app.create_product("BOOTH", "miscellaneous", "400.00").await;
+    let c = app.person("NM", "Buyer").await;
+    app.post(
+        "/pricing-rules",
+        &app.staff,
+        json!({"product": "BOOK", "price": "20.00", "customer_type": "NM"}),
+    )
+    .await
+    .expect(201);
+    let journal = app
+        .post(
+            "/subscriptions",
+            &app.staff,
+            json!({"contact_id": c, "product": "JOURNAL", "paid_through": "2099-03-31"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let before = app.contact(c).await;
+    let inv = app
+        .post(
+            "/invoices",
+            &app.staff,
+            json!({"contact_id": c, "lines": [
+                {"product": "BOOK", "quantity": 3},
+                {"product": "BOOTH", "amount": "250.00", "reason": "early-bird exhibitor"},
+                {"product": "JOURNAL"}]}),
+        )
+        .await
+        .expect(201);
+    assert!(inv.header("location").is_some());
+    let inv = inv.body;
+    assert_eq!(inv["kind"], "other");
+    assert_eq!(inv["status"], "open");
+    assert_eq!(
+        tests::products(&inv),
+        ["BOOK", "BOOK_GST", "BOOTH", "JOURNAL"]
+    );
+    assert_eq!(
+        tests::line(&inv, "BOOK")["amount"],
+        "60.00",
+        "3 x the rule's 20.00"
+    );
+    assert_eq!(tests::line(&inv, "BOOK")["quantity"], 3);
+    assert_eq!(tests::line(&inv, "BOOK_GST")["amount"], "3.75");
+    assert_eq!(tests::line(&inv, "BOOTH")["amount"], "250.00");
+    assert_eq!(
+        tests::line(&inv, "BOOTH")["price_reason"],
+        "early-bird exhibitor"
+    );
+    let j = tests::line(&inv, "JOURNAL");
+    assert_eq!(j["amount"], "40.00");
+    assert_eq!(j["term_begin"], "2099-04-01");
+    assert_eq!(j["term_end"], "2100-03-31");
+    assert_eq!(j["subscription_id"], journal["id"]);
+    assert!(tests::line(&inv, "BOOK")["subscription_id"].is_null());
+    assert_eq!(inv["total"], "353.75");
+
+    pay_all(&app, &inv, "2026-05-01").await;
+    assert_eq!(
+        app.subscription(id(&journal)).await["paid_through"],
+        "2100-03-31"
+    );
+    let subs = app.subscriptions(&format!("contact_id={c}")).await;
+    assert_eq!(
+        subs.len(),
+        1,
+        "no subscription for books or booths: {subs:?}"
+    );
+    let mut after = app.contact(c).await;
+    let mut before = before;
+    strip(&mut after);
+    strip(&mut before);
+    assert_eq!(after, before);
+    assert!(app.history(c).await.is_empty());
+
+    // Bad input names the field and writes nothing.
+    let cases = [
+        (
+            json!({"contact_id": c, "lines": [{"product": "NOPE"}]}),
+            "lines[0].product",
+        ),
+        (
+            json!({"contact_id": c, "lines": [{"product": "BOOK", "quantity": 0}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"contact_id": c, "lines": [{"product": "JOURNAL", "quantity": 2}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"contact_id": c, "lines": [{"product": "BOOK", "amount": "5.00"}]}),
+            "lines[0].reason",
+        ),
+        (
+            json!({"contact_id": c, "lines": [{"product": "BOOK", "amount": "-5.00", "reason": "x"}]}),
+            "lines[0].amount",
+        ),
+        (json!({"contact_id": c, "lines": []}), "lines"),
+        (
+            json!({"contact_id": c, "bill_to_id": 999_999, "lines": [{"product": "BOOK"}]}),
+            "bill_to_id",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = app
+            .post("/invoices", &app.staff, body)
+            .await
+            .problem(422, "validation_failed");
+        assert!(
+            tests::error_fields(&r).contains(&field.to_owned()),
+            "{field}: {}",
+            r.text
+        );
+    }
+    app.post(
+        "/invoices",
+        &app.staff,
+        json!({"contact_id": 999_999, "lines": [{"product": "BOOK"}]}),
+    )
+    .await
+    .problem(404, "not_found");
+    assert_eq!(app.all(&format!("/invoices?contact_id={c}")).await.len(), 1);
+}
