@@ -30,6 +30,8 @@ pub struct Model {
     pub rejoin_as_renewal_months: i32,
     pub join_item_set: bool,
     pub itemized_renewals: bool,
+    /// S-11: members may turn their own invoices of this cycle into instalments.
+    pub member_instalments: bool,
     /// T-8: the proration table, a JSON array (`[]`: none).
     pub proration_rules: String,
     pub reminder_days: Option<i32>,

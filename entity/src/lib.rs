@@ -22,6 +22,7 @@ pub mod customer_type;
 pub mod customer_type_product;
 pub mod event;
 pub mod idempotency_key;
+pub mod instalment;
 pub mod invoice;
 pub mod invoice_adjustment;
 pub mod invoice_line;

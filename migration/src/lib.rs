@@ -24,6 +24,7 @@ mod m20261207_000019_run_autopay_option;
 mod m20261207_000020_cycle_proration_rules;
 mod m20261207_000021_money_corrections;
 mod m20261207_000022_credit_and_write_offs;
+mod m20261207_000023_instalments;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_cycle_proration_rules::Migration),
             Box::new(m20261207_000021_money_corrections::Migration),
             Box::new(m20261207_000022_credit_and_write_offs::Migration),
+            Box::new(m20261207_000023_instalments::Migration),
         ]
     }
 }

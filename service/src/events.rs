@@ -37,6 +37,7 @@ pub const INVOICE_PAYMENT_RECEIVED: &str = "invoice.payment_received";
 pub const INVOICE_REOPENED: &str = "invoice.reopened";
 pub const INVOICE_CREDITED: &str = "invoice.credited";
 pub const INVOICE_WRITTEN_OFF: &str = "invoice.written_off";
+pub const INVOICE_INSTALMENTS: &str = "invoice.instalments_planned";
 pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 pub const PAYMENT_REVERSED: &str = "payment.reversed";
 pub const BATCH_POSTED: &str = "batch.posted";
@@ -47,7 +48,7 @@ pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 22] = [
+pub const TYPES: [&str; 23] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -62,6 +63,7 @@ pub const TYPES: [&str; 22] = [
     INVOICE_REOPENED,
     INVOICE_CREDITED,
     INVOICE_WRITTEN_OFF,
+    INVOICE_INSTALMENTS,
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
     MEMBERSHIP_JOINED,

@@ -56,7 +56,7 @@ impl From<ProrationRule> for ProrationRuleDto {
     "include_all_chapters": false, "update_complimentary_paid_through_at_payment": false,
     "use_primary_fee_term_length": true, "months_prior_to_expiration": 2,
     "rejoin_as_renewal_months": 0, "join_item_set": true, "itemized_renewals": true,
-    "reminder_days": 30, "proration_rules": [], "warnings": [], "version": 1,
+    "member_instalments": false, "reminder_days": 30, "proration_rules": [], "warnings": [], "version": 1,
     "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-05T09:00:00Z"
 }))]
 pub struct CycleDto {
@@ -87,6 +87,8 @@ pub struct CycleDto {
     pub rejoin_as_renewal_months: u32,
     pub join_item_set: bool,
     pub itemized_renewals: bool,
+    /// S-11: members may turn their own open invoices of this cycle into instalments.
+    pub member_instalments: bool,
     /// Open renewal invoices at least this many days old get reminders (B-13); null: all open ones.
     pub reminder_days: Option<u32>,
     /// T-8: annual joins by join month; empty: whole-month proration (T-3).
@@ -127,6 +129,7 @@ impl From<Cycle> for CycleDto {
             rejoin_as_renewal_months: f.rejoin_as_renewal_months,
             join_item_set: f.join_item_set,
             itemized_renewals: f.itemized_renewals,
+            member_instalments: f.member_instalments,
             reminder_days: f.reminder_days,
             proration_rules: f.proration_rules.into_iter().map(Into::into).collect(),
             warnings: c.warnings,
@@ -201,6 +204,9 @@ pub struct NewCycleDto {
     pub join_item_set: bool,
     #[serde(default)]
     pub itemized_renewals: bool,
+    /// S-11: members may turn their own open invoices of this cycle into instalments.
+    #[serde(default)]
+    pub member_instalments: bool,
     pub reminder_days: Option<u32>,
     /// T-8: annual joins by join month; empty (the default): T-3.
     #[serde(default)]
@@ -240,6 +246,7 @@ impl From<NewCycleDto> for CycleFields {
             rejoin_as_renewal_months: d.rejoin_as_renewal_months,
             join_item_set: d.join_item_set,
             itemized_renewals: d.itemized_renewals,
+            member_instalments: d.member_instalments,
             reminder_days: d.reminder_days,
             proration_rules: d.proration_rules.into_iter().map(Into::into).collect(),
         }
@@ -274,6 +281,7 @@ pub struct CyclePatchDto {
     pub rejoin_as_renewal_months: Option<u32>,
     pub join_item_set: Option<bool>,
     pub itemized_renewals: Option<bool>,
+    pub member_instalments: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<u32>)]
     pub reminder_days: Option<Option<u32>>,
@@ -314,6 +322,7 @@ impl From<CyclePatchDto> for CyclePatch {
             rejoin_as_renewal_months: d.rejoin_as_renewal_months,
             join_item_set: d.join_item_set,
             itemized_renewals: d.itemized_renewals,
+            member_instalments: d.member_instalments,
             reminder_days: d.reminder_days,
             proration_rules: d
                 .proration_rules

@@ -106,6 +106,8 @@ pub struct InvoiceDto {
     /// Written off as bad debt (M-6), with the reason.
     pub written_off: Money,
     pub written_off_reason: Option<String>,
+    /// S-11: the instalment plan, in part order; empty without one.
+    pub instalments: Vec<InstalmentDto>,
     /// The renewal run that billed it.
     pub renewal_run: Option<i64>,
     /// AutoPay batch (I-5).
@@ -119,6 +121,16 @@ pub struct InvoiceDto {
 impl From<InvoiceView> for InvoiceDto {
     fn from(v: InvoiceView) -> Self {
         let balance = v.balance();
+        let instalments = v
+            .instalments
+            .iter()
+            .map(|p| InstalmentDto {
+                number: p.number,
+                due_on: p.due_on,
+                amount: Money(p.amount_cents),
+                paid: Money(p.paid_of(v.invoice.paid_cents)),
+            })
+            .collect();
         let i = v.invoice;
         InvoiceDto {
             id: i.id,
@@ -141,6 +153,7 @@ impl From<InvoiceView> for InvoiceDto {
             credited: Money(i.credited_cents),
             written_off: Money(i.written_off_cents),
             written_off_reason: i.written_off_reason,
+            instalments,
             renewal_run: i.renewal_run_id,
             batch_id: i.batch_id,
             void_reason: i.void_reason,
@@ -518,5 +531,35 @@ impl From<NewOneOffInvoiceDto> for service::billing::one_off::NewOneOff {
                 })
                 .collect(),
         }
+    }
+}
+
+/// S-11: one part of an instalment plan.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InstalmentDto {
+    /// 1 for the first part: the membership takes effect once it is paid.
+    pub number: i32,
+    pub due_on: NaiveDate,
+    pub amount: Money,
+    /// What of it is paid (payments go to the parts in order).
+    pub paid: Money,
+}
+
+/// S-11: spread an open balance over monthly parts.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"parts": 4, "day_of_month": 15}))]
+pub struct InstalmentPlanDto {
+    /// Required: 2 to 12.
+    #[schema(minimum = 2, maximum = 12)]
+    pub parts: Option<u32>,
+    /// Required: 1 to 31; a month without that day uses its last day.
+    #[schema(minimum = 1, maximum = 31)]
+    pub day_of_month: Option<u32>,
+}
+
+impl validator::Validate for InstalmentPlanDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
     }
 }

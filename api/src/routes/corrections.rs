@@ -1,9 +1,10 @@
 //! Credit notes (M-4), credit balances (M-5) and write-offs (M-6).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use service::access::Actor;
 use service::billing::{credit, credit_notes, write_off};
+use service::idempotency::Outcome;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Staff;
@@ -13,6 +14,7 @@ use crate::dto::corrections::{
 };
 use crate::dto::invoices::{InvoiceDto, PaymentResponseDto};
 use crate::extract::Body;
+use crate::idempotent;
 use crate::problem::ApiResult;
 use crate::respond::versioned;
 use crate::state::AppState;
@@ -88,24 +90,31 @@ pub async fn balance(
 /// Apply a contact's credit to one of its open invoices (M-5): a payment of method `credit`,
 /// with a receipt number; never more than the balance.
 #[utoipa::path(tag = "payments", operation_id = "applyContactCredit", request_body = ApplyCreditDto,
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
     security(("bearer" = ["staff"])), responses((status = 201, body = PaymentResponseDto)))]
 #[post("/contacts/{id}/credit/apply")]
 pub async fn apply(
     staff: Staff,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     body: Body<ApplyCreditDto>,
 ) -> ApiResult<HttpResponse> {
-    let paid = credit::apply(
-        &state.db,
-        *id,
-        body.0.invoice_id,
-        body.0.amount.0,
-        Some(staff.0.user_id),
-    )
-    .await?;
-    Ok(HttpResponse::Created().json(super::invoices::payment_response(&paid)))
+    let body = body.0;
+    let key = idempotent::key(&req, format!("credit:contact/{id}"), &body)?;
+    let ask = credit::Apply {
+        contact_id: *id,
+        invoice_id: body.invoice_id,
+        amount_cents: body.amount.0,
+        recorded_by: Some(staff.0.user_id),
+    };
+    let render = |p: &service::billing::payments::Paid| {
+        idempotent::stored(StatusCode::CREATED, &super::invoices::payment_response(p))
+    };
+    Ok(match credit::apply(&state.db, ask, key, render).await? {
+        Outcome::Replayed(s) => idempotent::replay(s, None),
+        Outcome::Done(p) => HttpResponse::Created().json(super::invoices::payment_response(&p)),
+    })
 }
 
 /// Write off the open balance of an accrual invoice as bad debt, with a reason (M-6). The

@@ -9,8 +9,8 @@ use service::billing::{adjust, invoices as inv, join, payments};
 use crate::auth::{Caller, Member, Staff};
 use crate::csv_export;
 use crate::dto::invoices::{
-    AdjustmentDto, AdjustmentList, BatchDto, InvoiceAdjustmentDto, InvoiceDto, InvoiceList,
-    InvoiceQuery, JoinRequestDto, JoinResponseDto, NewOneOffInvoiceDto, NewPaymentDto,
+    AdjustmentDto, AdjustmentList, BatchDto, InstalmentPlanDto, InvoiceAdjustmentDto, InvoiceDto,
+    InvoiceList, InvoiceQuery, JoinRequestDto, JoinResponseDto, NewOneOffInvoiceDto, NewPaymentDto,
     PaymentResponseDto, ReasonDto,
 };
 use crate::extract::{Body, IfMatch};
@@ -248,6 +248,53 @@ pub async fn create(
     Ok(crate::respond::created(location, dto.version, &dto))
 }
 
+async fn plan_instalments(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    body: InstalmentPlanDto,
+) -> ApiResult<HttpResponse> {
+    let new = service::billing::instalments::NewPlan {
+        parts: body.parts,
+        day_of_month: body.day_of_month,
+    };
+    let today = service::clock::now().date_naive();
+    let view = service::billing::instalments::plan(&state.db, actor, id, new, today).await?;
+    let dto = InvoiceDto::from(view);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
+/// Spread the open balance of a join or renewal invoice over 2 to 12 monthly parts due on a
+/// day of the month (S-11). Parts differ by at most one cent; the membership takes effect once
+/// the first part is paid, and the invoice is paid once every part is.
+#[utoipa::path(tag = "invoices", operation_id = "planInstalments", request_body = InstalmentPlanDto,
+    params(("id" = i64, Path)),
+    security(("bearer" = ["staff"])), responses((status = 200, body = InvoiceDto)))]
+#[post("/invoices/{id}/instalments")]
+pub async fn instalments(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<InstalmentPlanDto>,
+) -> ApiResult<HttpResponse> {
+    plan_instalments(&state, Actor::Staff, *id, body.0).await
+}
+
+/// Pay one of my invoices in instalments (S-11), where its billing cycle allows members to
+/// (`member_instalments`; otherwise 403).
+#[utoipa::path(tag = "self-service", operation_id = "planMyInstalments", request_body = InstalmentPlanDto,
+    params(("id" = i64, Path)),
+    security(("bearer" = ["member"])), responses((status = 200, body = InvoiceDto)))]
+#[post("/me/invoices/{id}/instalments")]
+pub async fn my_instalments(
+    me: Member,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<InstalmentPlanDto>,
+) -> ApiResult<HttpResponse> {
+    plan_instalments(&state, me.caller.actor()?, *id, body.0).await
+}
+
 /// Void an unpaid accrual invoice, with a reason (I-2). Invoices are never deleted.
 #[utoipa::path(tag = "invoices", operation_id = "voidInvoice", request_body = ReasonDto,
     params(("id" = i64, Path)), security(("bearer" = ["staff"])), responses((status = 200, body = InvoiceDto)))]
@@ -383,6 +430,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(join_contact)
         .service(join_me)
         .service(pay)
+        .service(instalments)
+        .service(my_instalments)
         .service(void)
         .service(cancel)
         .service(adjust_invoice)

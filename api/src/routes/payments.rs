@@ -147,17 +147,28 @@ pub async fn refund(
 /// (M-3): what is left of it is returned with the effects of a refund, and it is reported as a
 /// reversal, not as money paid out.
 #[utoipa::path(tag = "payments", operation_id = "reversePayment", request_body = ReversalDto,
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
     security(("bearer" = ["staff"])), responses((status = 201, body = RefundResponseDto)))]
 #[post("/payments/{id}/reverse")]
 pub async fn reverse(
     staff: Staff,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     body: Body<ReversalDto>,
 ) -> ApiResult<HttpResponse> {
-    let r = refunds::reverse(&state.db, *id, &body.0.reason, Some(staff.0.user_id)).await?;
-    Ok(HttpResponse::Created().json(RefundResponseDto::from(r)))
+    let body = body.0;
+    let key = idempotent::key(&req, format!("reversal:payment/{id}"), &body)?;
+    let render = |r: &refunds::Returned| {
+        idempotent::stored(StatusCode::CREATED, &RefundResponseDto::from(r.clone()))
+    };
+    let user = Some(staff.0.user_id);
+    Ok(
+        match refunds::reverse(&state.db, *id, &body.reason, user, key, render).await? {
+            Outcome::Replayed(s) => idempotent::replay(s, None),
+            Outcome::Done(r) => HttpResponse::Created().json(RefundResponseDto::from(*r)),
+        },
+    )
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

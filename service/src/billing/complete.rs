@@ -26,17 +26,48 @@ use crate::products::TAX_SUFFIX;
 use crate::{contacts, paid_through};
 
 use super::effects::Effects;
-use super::invoices::{InvoiceView, PAID};
+use super::invoices::{InvoiceView, OPEN, PAID};
 
-/// Everything paying `view` in full does, in one transaction (`conn`), in this order.
-/// `view` is the invoice as the payment left it, before it is marked paid. Returns what it
-/// changed, as it was before.
+/// Everything paying `view` in full does, in one transaction (`conn`): the invoice is paid and
+/// takes effect. `view` is the invoice as the payment left it, before it is marked paid.
+/// Returns what it changed, as it was before.
 pub async fn paid_in_full(
     conn: &impl ConnectionTrait,
     view: &InvoiceView,
     now: DateTime<Utc>,
 ) -> Result<Effects> {
-    mark_invoice_paid(conn, view.invoice.id).await?;
+    mark_paid(conn, view).await?;
+    take_effect(conn, view, now).await
+}
+
+/// I-3, S-11 after what `view` received went up (a payment, a credit note): it takes effect
+/// once paid in full, or once its first instalment is paid; it is marked paid once paid in
+/// full. What taking effect changed is kept with `payment_id` for a refund to undo (M-2).
+pub async fn settle(
+    conn: &impl ConnectionTrait,
+    view: &InvoiceView,
+    payment_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let inv = &view.invoice;
+    let full = inv.paid_cents == inv.total_cents;
+    if full && inv.status == OPEN {
+        mark_paid(conn, view).await?;
+    }
+    let due = full || super::instalments::first_part_paid(view);
+    if due && !Effects::kept(conn, inv.id).await? {
+        let effects = take_effect(conn, view, now).await?;
+        effects.save(conn, inv.id, payment_id, now).await?;
+    }
+    Ok(())
+}
+
+/// What a paid invoice does, in this order (J-5, I-3, L-6, CT-6); returns what it changed.
+pub async fn take_effect(
+    conn: &impl ConnectionTrait,
+    view: &InvoiceView,
+    now: DateTime<Utc>,
+) -> Result<Effects> {
     let mut payment = FullPayment::load(conn, view, now).await?;
     payment.retire_replaced_primaries(conn).await?;
     let moved = payment.advance_subscriptions(conn).await?;
@@ -57,14 +88,22 @@ pub async fn paid_in_full(
     Ok(payment.effects)
 }
 
-/// I-3: the invoice is paid.
-async fn mark_invoice_paid(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<()> {
+/// I-3: the invoice is paid: `invoice.paid`.
+async fn mark_paid(conn: &impl ConnectionTrait, view: &InvoiceView) -> Result<()> {
+    let inv = &view.invoice;
     i::Entity::update_many()
         .col_expr(i::Column::Status, Expr::val(PAID))
-        .filter(i::Column::Id.eq(invoice_id))
+        .filter(i::Column::Id.eq(inv.id))
         .exec(conn)
         .await?;
-    Ok(())
+    let event = Event::invoice(
+        events::INVOICE_PAID,
+        inv.id,
+        inv.contact_id,
+        inv.total_cents,
+        json!({"kind": inv.kind}),
+    );
+    events::emit(conn, vec![event]).await
 }
 
 /// A payment in full being applied: the invoice, its contact and the subscriptions the
@@ -381,27 +420,15 @@ impl<'a> FullPayment<'a> {
         Ok(())
     }
 
-    /// The invoice is paid, its subscriptions moved, and a join or renewal took effect:
-    /// `invoice.paid`, then `moved`, then the membership event (if any), in that order.
+    /// Its subscriptions moved, and a join or renewal took effect: `moved`, then the
+    /// membership event (if any), in that order (after `invoice.paid` when it is paid).
     async fn emit_events(&self, conn: &impl ConnectionTrait, moved: Vec<Event>) -> Result<()> {
-        let mut all = Vec::with_capacity(moved.len() + 2);
-        all.push(self.invoice_paid_event());
+        let mut all = Vec::with_capacity(moved.len() + 1);
         all.extend(moved);
         if let Some(e) = self.membership_event(conn).await? {
             all.push(e);
         }
         events::emit(conn, all).await
-    }
-
-    fn invoice_paid_event(&self) -> Event {
-        let inv = &self.view.invoice;
-        Event::invoice(
-            events::INVOICE_PAID,
-            inv.id,
-            inv.contact_id,
-            inv.total_cents,
-            json!({"kind": inv.kind}),
-        )
     }
 
     /// `membership.joined` or `membership.renewed` for a join or renewal with a primary

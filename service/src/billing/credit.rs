@@ -16,6 +16,7 @@ use entity::credit_movement as m;
 use crate::access::Actor;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::{clock, money};
 
 use super::invoices::{self, OPEN};
@@ -178,48 +179,76 @@ pub async fn left_from_invoice(
     Ok(from_invoice.clamp(0, balance))
 }
 
-/// M-5: applies `amount` of `contact_id`'s credit to open invoice `invoice_id` (one the contact
-/// holds or pays): a payment of method `credit`, with its receipt.
+/// What to apply: `amount_cents` of `contact_id`'s credit to invoice `invoice_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct Apply {
+    pub contact_id: i64,
+    pub invoice_id: i64,
+    pub amount_cents: i64,
+    pub recorded_by: Option<i64>,
+}
+
+/// M-5: applies credit to an open invoice the contact holds or pays: a payment of method
+/// `credit`, with its receipt. With `key`, a retry answers the first result.
 pub async fn apply(
     db: &Db,
-    contact_id: i64,
-    invoice_id: i64,
-    amount: i64,
-    recorded_by: Option<i64>,
-) -> Result<Paid> {
-    if amount <= 0 {
+    ask: Apply,
+    key: Option<Key>,
+    render: impl FnOnce(&Paid) -> Stored,
+) -> Result<Outcome<Box<Paid>>> {
+    if ask.amount_cents <= 0 {
         return Err(Error::invalid("amount", "must be more than 0"));
     }
     let txn = db.write().await?;
-    let inv = invoices::get(&txn, Actor::Staff, invoice_id).await?.invoice;
-    if inv.contact_id != contact_id && inv.bill_to_id != contact_id {
+    if let Some(k) = &key
+        && let Some(stored) = idempotency::begin(&txn, k).await?
+    {
+        return Ok(Outcome::Replayed(stored));
+    }
+    check_applicable(&txn, ask).await?;
+    let now = clock::now();
+    let new = NewPayment {
+        amount_cents: ask.amount_cents,
+        paid_on: now.date_naive(),
+        method: METHOD.into(),
+        reference: Some(format!("credit of contact {}", ask.contact_id)),
+        recorded_by: ask.recorded_by,
+    };
+    let paid = payments::record(&txn, ask.invoice_id, new).await?;
+    let about = About {
+        invoice_id: Some(ask.invoice_id),
+        payment_id: Some(paid.payment.id),
+        created_by: ask.recorded_by,
+        ..Default::default()
+    };
+    take(&txn, ask.contact_id, ask.amount_cents, APPLIED, about, now).await?;
+    if let Some(k) = &key {
+        idempotency::finish(&txn, k, &render(&paid)).await?;
+    }
+    txn.commit().await?;
+    Ok(Outcome::Done(Box::new(paid)))
+}
+
+/// The contact exists and holds or pays the invoice, which is open.
+async fn check_applicable(conn: &impl ConnectionTrait, ask: Apply) -> Result<()> {
+    crate::contacts::require(conn, ask.contact_id).await?;
+    let inv = invoices::get(conn, Actor::Staff, ask.invoice_id)
+        .await?
+        .invoice;
+    if inv.contact_id != ask.contact_id && inv.bill_to_id != ask.contact_id {
         return Err(Error::invalid(
             "invoice_id",
-            format!("invoice {invoice_id} is neither held nor paid by contact {contact_id}"),
+            format!(
+                "invoice {} is neither held nor paid by contact {}",
+                inv.id, ask.contact_id
+            ),
         ));
     }
     if inv.status != OPEN {
         return Err(Error::conflict(format!(
-            "invoice {invoice_id} is {}; credit applies to open invoices",
-            inv.status
+            "invoice {} is {}; credit applies to open invoices",
+            inv.id, inv.status
         )));
     }
-    let now = clock::now();
-    let new = NewPayment {
-        amount_cents: amount,
-        paid_on: now.date_naive(),
-        method: METHOD.into(),
-        reference: Some(format!("credit of contact {contact_id}")),
-        recorded_by,
-    };
-    let paid = payments::record(&txn, invoice_id, new).await?;
-    let about = About {
-        invoice_id: Some(invoice_id),
-        payment_id: Some(paid.payment.id),
-        created_by: recorded_by,
-        ..Default::default()
-    };
-    take(&txn, contact_id, amount, APPLIED, about, now).await?;
-    txn.commit().await?;
-    Ok(paid)
+    Ok(())
 }

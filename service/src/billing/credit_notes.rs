@@ -360,8 +360,7 @@ async fn complete_if_covered(
         .one(conn)
         .await?;
     let last = last.ok_or_else(|| Error::Internal("a covered invoice without payments".into()))?;
-    let effects = super::complete::paid_in_full(conn, after, now).await?;
-    effects.save(conn, inv.id, last, now).await
+    super::complete::settle(conn, after, last, now).await
 }
 
 async fn announce(

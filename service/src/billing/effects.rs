@@ -141,6 +141,14 @@ impl Effects {
         Ok(())
     }
 
+    /// Whether `invoice_id` took effect and keeps the record of it.
+    pub async fn kept(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<bool> {
+        Ok(pe::Entity::find_by_id(invoice_id)
+            .one(conn)
+            .await?
+            .is_some())
+    }
+
     /// The record of the payment that paid `invoice_id` in full, taken off the invoice.
     pub async fn take(conn: &impl ConnectionTrait, invoice_id: i64) -> Result<Option<Self>> {
         let Some(row) = pe::Entity::find_by_id(invoice_id).one(conn).await? else {

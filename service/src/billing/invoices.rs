@@ -31,11 +31,12 @@ pub const CANCELLED: &str = "cancelled";
 pub const WRITTEN_OFF: &str = "written_off";
 pub const STATUSES: [&str; 6] = [DRAFT, OPEN, PAID, VOID, CANCELLED, WRITTEN_OFF];
 
-/// An invoice with its lines, in line order.
+/// An invoice with its lines, in line order, and its instalment plan (S-11), in part order.
 #[derive(Debug, Clone)]
 pub struct InvoiceView {
     pub invoice: i::Model,
     pub lines: Vec<l::Model>,
+    pub instalments: Vec<entity::instalment::Model>,
 }
 
 impl InvoiceView {
@@ -65,7 +66,7 @@ async fn with_lines(
     let mut lines: HashMap<i64, Vec<l::Model>> = HashMap::new();
     if !ids.is_empty() {
         for line in l::Entity::find()
-            .filter(l::Column::InvoiceId.is_in(ids))
+            .filter(l::Column::InvoiceId.is_in(ids.clone()))
             .order_by_asc(l::Column::InvoiceId)
             .order_by_asc(l::Column::Position)
             .all(conn)
@@ -74,10 +75,12 @@ async fn with_lines(
             lines.entry(line.invoice_id).or_default().push(line);
         }
     }
+    let mut plans = super::instalments::of_invoices(conn, &ids).await?;
     Ok(invoices
         .into_iter()
         .map(|invoice| InvoiceView {
             lines: lines.remove(&invoice.id).unwrap_or_default(),
+            instalments: plans.remove(&invoice.id).unwrap_or_default(),
             invoice,
         })
         .collect())

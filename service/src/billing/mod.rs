@@ -8,6 +8,7 @@ pub mod complete;
 pub mod credit;
 pub mod credit_notes;
 pub mod effects;
+pub mod instalments;
 pub mod invoices;
 pub mod join;
 pub mod lines;

@@ -118,10 +118,7 @@ pub async fn record(conn: &impl ConnectionTrait, invoice_id: i64, new: NewPaymen
     let after = invoices::get(conn, Actor::Staff, invoice_id).await?;
     allocate_to_lines(conn, &after).await?;
     announce(conn, &payment, &after).await?;
-    if after.invoice.paid_cents == after.invoice.total_cents {
-        let effects = complete::paid_in_full(conn, &after, now).await?;
-        effects.save(conn, invoice_id, payment.id, now).await?;
-    }
+    complete::settle(conn, &after, payment.id, now).await?;
     Ok(Paid {
         payment,
         invoice: invoices::get(conn, Actor::Staff, invoice_id).await?,

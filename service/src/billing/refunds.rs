@@ -85,15 +85,23 @@ pub async fn refund(
     Ok(Outcome::Done(Box::new(returned)))
 }
 
-/// M-3: reverses what is left of payment `payment_id`; a payment is reversed once.
+/// M-3: reverses what is left of payment `payment_id`; a payment is reversed once. With `key`,
+/// a retry answers the first result.
 pub async fn reverse(
     db: &Db,
     payment_id: i64,
     reason: &str,
     recorded_by: Option<i64>,
-) -> Result<Returned> {
+    key: Option<Key>,
+    render: impl FnOnce(&Returned) -> Stored,
+) -> Result<Outcome<Box<Returned>>> {
     let reason = checked_reason(reason)?;
     let txn = db.write().await?;
+    if let Some(k) = &key
+        && let Some(stored) = idempotency::begin(&txn, k).await?
+    {
+        return Ok(Outcome::Replayed(stored));
+    }
     let ask = Return {
         kind: REVERSAL,
         amount_cents: None,
@@ -102,8 +110,11 @@ pub async fn reverse(
         recorded_by,
     };
     let returned = give_back(&txn, payment_id, ask).await?;
+    if let Some(k) = &key {
+        idempotency::finish(&txn, k, &render(&returned)).await?;
+    }
     txn.commit().await?;
-    Ok(returned)
+    Ok(Outcome::Done(Box::new(returned)))
 }
 
 /// The refunds and reversals of a payment, oldest first.
@@ -173,11 +184,7 @@ async fn give_back(conn: &impl ConnectionTrait, payment_id: i64, ask: Return) ->
         credit::add(conn, paid.payer_id, amount, credit::RETURNED, about, now).await?;
     }
     let after = invoices::get(conn, Actor::Staff, payment.invoice_id).await?;
-    let reopened =
-        after.invoice.status == PAID && after.invoice.paid_cents < after.invoice.total_cents;
-    if reopened {
-        reopen(conn, &after, now).await?;
-    }
+    let reopened = undo_if_no_longer_paid(conn, &after, now).await?;
     let after = invoices::get(conn, Actor::Staff, payment.invoice_id).await?;
     allocate_to_lines(conn, &after).await?;
     let taken = Taken {
@@ -316,7 +323,33 @@ async fn take_from_invoice(
 
 /// M-2: the invoice is open again and everything paying it in full did is undone, unless a
 /// later paid term builds on it.
-async fn reopen(conn: &impl ConnectionTrait, view: &InvoiceView, now: DateTime<Utc>) -> Result<()> {
+/// M-2, S-11: an invoice that took effect (paid in full, or its first instalment paid) and no
+/// longer would is undone; a paid invoice no longer paid in full is open again. Returns whether
+/// it was undone.
+async fn undo_if_no_longer_paid(
+    conn: &impl ConnectionTrait,
+    view: &InvoiceView,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let inv = &view.invoice;
+    let was_paid = inv.status == PAID;
+    let in_effect = inv.paid_cents == inv.total_cents || super::instalments::first_part_paid(view);
+    let undo = !in_effect && (was_paid || Effects::kept(conn, inv.id).await?);
+    if undo {
+        undo_effects(conn, view, now).await?;
+    }
+    if was_paid && inv.paid_cents < inv.total_cents {
+        reopen(conn, view).await?;
+    }
+    Ok(undo)
+}
+
+/// M-2: what taking effect did is undone, unless a later paid term builds on it.
+async fn undo_effects(
+    conn: &impl ConnectionTrait,
+    view: &InvoiceView,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let inv = &view.invoice;
     if let Some(later) = later_paid_term(conn, view).await? {
         return Err(Error::conflict(format!(
@@ -330,7 +363,12 @@ async fn reopen(conn: &impl ConnectionTrait, view: &InvoiceView, now: DateTime<U
             inv.id
         ))
     })?;
-    effects.undo(conn, now).await?;
+    effects.undo(conn, now).await
+}
+
+/// The invoice is open again: `invoice.reopened`.
+async fn reopen(conn: &impl ConnectionTrait, view: &InvoiceView) -> Result<()> {
+    let inv = &view.invoice;
     i::Entity::update_many()
         .col_expr(i::Column::Status, Expr::val(OPEN))
         .filter(i::Column::Id.eq(inv.id))

@@ -64,6 +64,7 @@ pub struct CyclePatch {
     pub rejoin_as_renewal_months: Option<u32>,
     pub join_item_set: Option<bool>,
     pub itemized_renewals: Option<bool>,
+    pub member_instalments: Option<bool>,
     pub reminder_days: Option<Option<u32>>,
     pub proration_rules: Option<Vec<proration::ProrationRule>>,
 }
@@ -97,6 +98,7 @@ impl CyclePatch {
             rejoin_as_renewal_months,
             join_item_set,
             itemized_renewals,
+            member_instalments,
             reminder_days,
             proration_rules
         );
@@ -221,6 +223,7 @@ fn columns(f: &CycleFields) -> b::ActiveModel {
         rejoin_as_renewal_months: Set(f.rejoin_as_renewal_months as i32),
         join_item_set: Set(f.join_item_set),
         itemized_renewals: Set(f.itemized_renewals),
+        member_instalments: Set(f.member_instalments),
         reminder_days: Set(f.reminder_days.map(|d| d as i32)),
         proration_rules: Set(proration::to_stored(&f.proration_rules)),
         ..Default::default()
@@ -297,6 +300,7 @@ fn assemble(m: b::Model, lists: &mut Lists) -> CycleFields {
         rejoin_as_renewal_months: u32::try_from(m.rejoin_as_renewal_months).unwrap_or(0),
         join_item_set: m.join_item_set,
         itemized_renewals: m.itemized_renewals,
+        member_instalments: m.member_instalments,
         reminder_days: m.reminder_days.map(|d| u32::try_from(d).unwrap_or(0)),
         proration_rules: proration::from_stored(&m.proration_rules),
     }

@@ -41,6 +41,8 @@ pub struct CycleFields {
     pub rejoin_as_renewal_months: u32,
     pub join_item_set: bool,
     pub itemized_renewals: bool,
+    /// S-11: members may turn their own invoices of this cycle into instalments.
+    pub member_instalments: bool,
     pub reminder_days: Option<u32>,
     /// T-8: annual joins by join month; empty: T-3.
     pub proration_rules: Vec<super::proration::ProrationRule>,

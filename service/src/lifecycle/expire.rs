@@ -1,18 +1,23 @@
 //! L-1: expire members. As of a date, every contact of a dues-paying member type whose
-//! paid-through plus the grace period is before that date moves to its type's `expires_to`;
+//! paid-through plus the grace period is before that date (or who has an instalment overdue by
+//! more than the grace period, as of the paid-through before its invoice: S-11) moves to its
+//! type's `expires_to`;
 //! its status is left as it is, so lapsed members become active non-members (CS-3), and the
 //! persons linked to an expiring organization follow it (CT-6).
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::json;
 
 use entity::contact as c;
 
 use super::retype::{self, ContactChange};
 use crate::audit::{self, Who};
+use crate::billing::instalments;
 use crate::error::Result;
 use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
@@ -102,7 +107,11 @@ async fn plan(
             .column(c::Column::Id)
             .column(c::Column::CustomerType)
             .filter(c::Column::CustomerType.is_in(expires_to.keys().cloned()))
-            .filter(c::Column::PaidThrough.lte(cutoff))
+            .filter(
+                Condition::any()
+                    .add(c::Column::PaidThrough.lte(cutoff))
+                    .add(c::Column::Id.in_subquery(instalments::overdue_holders(cutoff))),
+            )
             .order_by_asc(c::Column::Id)
             .into_tuple()
             .all(conn)

@@ -525,15 +525,23 @@ async fn m3_m7_a_reversed_payment_reopens_and_an_invoice_is_voided_only_at_zero_
         .await
         .problem(409, "conflict");
     assert!(partly.text.contains("net paid"), "{}", partly.text);
-    let r = app
-        .post(
-            &format!("/payments/{}/reverse", id(&p)),
-            &app.staff,
-            json!({"reason": "cheque returned unpaid"}),
+    let reverse_path = format!("/payments/{}/reverse", id(&p));
+    let reverse = || {
+        app.send(
+            reqwest::Method::POST,
+            &reverse_path,
+            Some(&app.staff),
+            Some(json!({"reason": "cheque returned unpaid"})),
+            &[("Idempotency-Key", "bounced-cheque-1")],
         )
-        .await
-        .expect(201)
-        .body;
+    };
+    let r = reverse().await.expect(201).body;
+    let retried = reverse().await.expect(201);
+    assert_eq!(
+        retried.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(retried.body["refund"]["id"], r["refund"]["id"]);
     assert_eq!(r["refund"]["kind"], "reversal");
     assert_eq!(r["refund"]["amount"], "275.00", "what the refund left");
     assert_eq!(r["payment"]["reversed"], true);
@@ -718,15 +726,19 @@ async fn m4_m5_a_credit_note_on_a_paid_invoice_becomes_credit_applied_to_another
         "{}",
         too_much.text
     );
-    let applied = app
-        .post(
-            &format!("/contacts/{c}/credit/apply"),
-            &app.staff,
-            json!({"invoice_id": renewal, "amount": "55.00"}),
+    let apply_path = format!("/contacts/{c}/credit/apply");
+    let apply = || {
+        app.send(
+            reqwest::Method::POST,
+            &apply_path,
+            Some(&app.staff),
+            Some(json!({"invoice_id": renewal, "amount": "55.00"})),
+            &[("Idempotency-Key", "apply-credit-1")],
         )
-        .await
-        .expect(201)
-        .body;
+    };
+    let applied = apply().await.expect(201).body;
+    let retried = apply().await.expect(201).body;
+    assert_eq!(retried["payment"]["id"], applied["payment"]["id"]);
     assert_eq!(applied["payment"]["method"], "credit");
     assert!(applied["payment"]["receipt_number"].is_i64());
     assert_eq!(applied["invoice"]["paid"], "55.00");
@@ -1107,4 +1119,186 @@ async fn m8_one_off_invoices_price_by_the_rules_and_pay_through_only_subscriptio
     .await
     .problem(404, "not_found");
     assert_eq!(app.all(&format!("/invoices?contact_id={c}")).await.len(), 1);
+}
+
+// ---------------------------------------------------------------- S-11
+
+async fn plan(app: &TestApp, invoice: i64, body: Value) -> tests::Res {
+    app.post(
+        &format!("/invoices/{invoice}/instalments"),
+        &app.staff,
+        body,
+    )
+    .await
+}
+
+/// S-11: an open balance spread over parts differing by at most a cent; the membership takes
+/// effect once the first part is paid and the invoice is paid once every part is; refunds
+/// undo the membership only when the first part is no longer paid.
+#[tokio::test]
+async fn s11_instalments_start_the_membership_with_the_first_part() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Spread").await;
+    let inv = join(&app, c, join_body("2026-04-10")).await;
+    let before = state(&app, &[c]).await;
+    let planned = plan(&app, id(&inv), json!({"parts": 3, "day_of_month": 31}))
+        .await
+        .expect(200)
+        .body;
+    let parts = planned["instalments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let amounts: Vec<&str> = parts.iter().filter_map(|p| p["amount"].as_str()).collect();
+    assert_eq!(amounts, ["125.00", "125.00", "125.00"]);
+    let dues: Vec<chrono::NaiveDate> = parts
+        .iter()
+        .filter_map(|p| p["due_on"].as_str()?.parse().ok())
+        .collect();
+    assert_eq!(dues.len(), 3);
+    assert!(dues.windows(2).all(|w| w[0] < w[1]), "{dues:?}");
+    assert_eq!(app.events_of("invoice.instalments_planned").await.len(), 1);
+
+    let first = app
+        .pay(id(&inv), "125.00", "2026-04-11")
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(first["invoice"]["status"], "open");
+    assert_eq!(first["invoice"]["instalments"][0]["paid"], "125.00");
+    let member = app.contact(c).await;
+    assert_eq!(
+        member["customer_type"], "M",
+        "the first part starts the membership"
+    );
+    assert_eq!(member["paid_through"], inv["term_end"]);
+    assert!(app.events_of("invoice.paid").await.is_empty());
+    assert_eq!(app.events_of("membership.joined").await.len(), 1);
+    let rest = app
+        .pay(id(&inv), "250.00", "2026-05-31")
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(rest["invoice"]["status"], "paid");
+    assert_eq!(app.events_of("invoice.paid").await.len(), 1);
+    assert_eq!(app.events_of("membership.joined").await.len(), 1, "once");
+
+    // The later parts refunded: open again, still a member; the first refunded: undone.
+    let r = refund(&app, id(&rest["payment"]), "250.00")
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(r["refund"]["reopened"], false);
+    assert_eq!(r["invoice"]["status"], "open");
+    assert_eq!(app.contact(c).await["customer_type"], "M");
+    let r = refund(&app, id(&first["payment"]), "125.00")
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(r["refund"]["reopened"], true);
+    assert_eq!(state(&app, &[c]).await, before);
+}
+
+/// S-11: members plan their own invoices only where the cycle allows it; bad plans change
+/// nothing.
+#[tokio::test]
+async fn s11_members_plan_where_the_cycle_allows_and_bad_plans_are_refused() {
+    let app = spawn().await;
+    setup(&app).await;
+    let c = app.person("NM", "Self").await;
+    let inv = join(&app, c, join_body("2026-04-10")).await;
+    let me = app.member_token(c).await;
+    let path = format!("/me/invoices/{}/instalments", id(&inv));
+    app.post(&path, &me, json!({"parts": 2, "day_of_month": 1}))
+        .await
+        .problem(403, "forbidden");
+    for (body, field) in [
+        (json!({"parts": 1, "day_of_month": 1}), "parts"),
+        (json!({"parts": 13, "day_of_month": 1}), "parts"),
+        (json!({"parts": 2, "day_of_month": 0}), "day_of_month"),
+        (json!({"parts": 2, "day_of_month": 32}), "day_of_month"),
+    ] {
+        let r = plan(&app, id(&inv), body)
+            .await
+            .problem(422, "validation_failed");
+        assert!(
+            tests::error_fields(&r).contains(&field.to_owned()),
+            "{}",
+            r.text
+        );
+    }
+    let cycle_id = app
+        .all("/billing-cycles")
+        .await
+        .iter()
+        .find(|c| c["name"] == JOIN)
+        .and_then(|c| c["id"].as_i64())
+        .expect("the join cycle");
+    app.patch_cycle(cycle_id, json!({"member_instalments": true}))
+        .await;
+    let mine = app
+        .post(&path, &me, json!({"parts": 2, "day_of_month": 1}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(mine["instalments"].as_array().map(Vec::len), Some(2));
+    plan(&app, id(&inv), json!({"parts": 2, "day_of_month": 1}))
+        .await
+        .problem(409, "conflict");
+    let other = app.person("NM", "Other").await;
+    let theirs = join(&app, other, join_body("2026-04-10")).await;
+    app.post(
+        &format!("/me/invoices/{}/instalments", id(&theirs)),
+        &me,
+        json!({"parts": 2, "day_of_month": 1}),
+    )
+    .await
+    .problem(404, "not_found");
+}
+
+/// S-11, L-1: a member whose instalment is overdue by more than the grace period expires as of
+/// the paid-through before the invoice; one whose parts are on time stays.
+#[tokio::test]
+async fn s11_l1_an_instalment_overdue_past_the_grace_period_expires_the_member() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn().await;
+    setup(&app).await;
+    app.set_settings(json!({"grace_period_months": 1})).await;
+    let late = app.person("NM", "Late").await;
+    let on_time = app.person("NM", "OnTime").await;
+    for c in [late, on_time] {
+        let inv = join(&app, c, join_body("2026-04-10")).await;
+        plan(&app, id(&inv), json!({"parts": 3, "day_of_month": 15}))
+            .await
+            .expect(200);
+        app.pay(id(&inv), "125.00", "2026-04-11").await.expect(201);
+        assert_eq!(app.contact(c).await["customer_type"], "M");
+        if c == late {
+            // Its second part fell due in May and was never paid.
+            entity::instalment::Entity::update_many()
+                .col_expr(
+                    entity::instalment::Column::DueOn,
+                    Expr::value(chrono::NaiveDate::from_ymd_opt(2026, 5, 15)),
+                )
+                .filter(entity::instalment::Column::InvoiceId.eq(id(&inv)))
+                .filter(entity::instalment::Column::Number.eq(2))
+                .exec(&app.db.conn)
+                .await
+                .expect("backdate the part");
+        }
+    }
+    // Before the paid-through (2026-12-31) plus grace, after the overdue part plus grace.
+    let as_of = "2026-09-01";
+    let r = app
+        .post(
+            "/membership/expire",
+            &app.staff,
+            json!({"as_of": as_of, "dry_run": false}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(app.contact(late).await["customer_type"], "NM", "{r}");
+    assert_eq!(app.contact(on_time).await["customer_type"], "M", "{r}");
 }
