@@ -553,8 +553,8 @@ pub struct InstalmentPlanDto {
     /// Required: 2 to 12.
     #[schema(minimum = 2, maximum = 12)]
     pub parts: Option<u32>,
-    /// Required: 1 to 31; a month without that day uses its last day.
-    #[schema(minimum = 1, maximum = 31)]
+    /// Required: 1 to 28, a day every month has.
+    #[schema(minimum = 1, maximum = 28)]
     pub day_of_month: Option<u32>,
 }
 

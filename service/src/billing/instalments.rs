@@ -25,13 +25,15 @@ use super::invoices::{self, InvoiceKind, InvoiceView, OPEN};
 
 pub const MIN_PARTS: u32 = 2;
 pub const MAX_PARTS: u32 = 12;
+/// The last day of the month a plan may fall due on: every month has it.
+pub const LAST_DAY: u32 = 28;
 
 /// Both are required; they are checked once the caller may see the invoice (SEC-1: another
 /// member's invoice is "not found" whatever the body says).
 #[derive(Debug, Clone, Copy)]
 pub struct NewPlan {
     pub parts: Option<u32>,
-    /// 1 to 31; a month without that day uses its last day.
+    /// 1 to 28: a day every month has.
     pub day_of_month: Option<u32>,
 }
 
@@ -128,7 +130,10 @@ fn check_request(new: NewPlan) -> Result<(u32, u32)> {
     }
     match new.day_of_month {
         None => errors.add("day_of_month", "is required"),
-        Some(d) if !(1..=31).contains(&d) => errors.add("day_of_month", "must be 1 to 31"),
+        Some(d) if !(1..=LAST_DAY).contains(&d) => errors.add(
+            "day_of_month",
+            format!("must be 1 to {LAST_DAY}, a day every month has"),
+        ),
         _ => {}
     }
     errors.into_result()?;
@@ -200,22 +205,15 @@ pub fn split(balance: i64, parts: u32) -> Result<Vec<i64>> {
     Ok((0..n).map(|k| base + i64::from(k >= n - extra)).collect())
 }
 
-/// The first `day` of a month on or after `from`, then the same day of each next month (the
-/// month's last day where it has no such day).
+/// The first `day` (1 to [`LAST_DAY`]) of a month on or after `from`, then the same day of each
+/// next month.
 pub fn due_dates(from: NaiveDate, day: u32, parts: u32) -> Vec<NaiveDate> {
     let first_of_month = from.with_day(1).unwrap_or(from);
-    let skip = i32::from(on_day(first_of_month, day) < from);
+    let on_day = |first: NaiveDate| first.with_day(day).unwrap_or(first);
+    let skip = i32::from(on_day(first_of_month) < from);
     (0..parts as i32)
-        .map(|k| on_day(terms::add_months(first_of_month, skip + k), day))
+        .map(|k| on_day(terms::add_months(first_of_month, skip + k)))
         .collect()
-}
-
-/// Day `day` of the month beginning `first`, or its last day.
-fn on_day(first: NaiveDate, day: u32) -> NaiveDate {
-    (1..=day)
-        .rev()
-        .find_map(|d| first.with_day(d))
-        .unwrap_or(first)
 }
 
 async fn insert_parts(
@@ -313,20 +311,20 @@ mod tests {
     }
 
     #[test]
-    fn s11_parts_fall_due_on_the_day_or_the_months_last_day() {
+    fn s11_parts_fall_due_monthly_from_the_first_such_day() {
         assert_eq!(
-            due_dates(d("2026-01-15"), 31, 4),
+            due_dates(d("2026-01-15"), 28, 4),
             [
-                d("2026-01-31"),
+                d("2026-01-28"),
                 d("2026-02-28"),
-                d("2026-03-31"),
-                d("2026-04-30")
+                d("2026-03-28"),
+                d("2026-04-28")
             ]
         );
-        // Leap year, and a day already past this month starts next month.
+        // A day already past this month starts next month, across a leap February.
         assert_eq!(
-            due_dates(d("2028-01-31"), 30, 3),
-            [d("2028-02-29"), d("2028-03-30"), d("2028-04-30")]
+            due_dates(d("2028-01-31"), 28, 3),
+            [d("2028-02-28"), d("2028-03-28"), d("2028-04-28")]
         );
         assert_eq!(
             due_dates(d("2026-12-15"), 15, 2),

@@ -54,7 +54,14 @@ pub fn is_subscription_product(t: ProductType) -> bool {
 /// M-8: writes the invoice, in one transaction.
 pub async fn create(db: &Db, new: NewOneOff) -> Result<InvoiceView> {
     let txn = db.write().await?;
-    let contact = crate::contacts::require(&txn, new.contact_id).await?;
+    let contact = crate::contacts::find(&txn, new.contact_id)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid(
+                "contact_id",
+                format!("contact {} does not exist", new.contact_id),
+            )
+        })?;
     let bill_to = check_bill_to(&txn, &new).await?;
     let codes: Vec<String> = new.lines.iter().map(|l| l.product.clone()).collect();
     let infos = product_infos(&txn, Some(&codes)).await?;
