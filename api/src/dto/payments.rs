@@ -125,6 +125,9 @@ pub struct RefundDto {
     #[schema(pattern = "^(refund|reversal)$")]
     pub kind: String,
     pub amount: Money,
+    /// Of `amount`, what came out of the credit a credit note had moved from the invoice
+    /// (M-4, M-5); the rest came off what the invoice received.
+    pub from_credit: Money,
     pub reason: String,
     pub method: Option<String>,
     /// Whether it reopened an invoice that was paid in full, undoing what paying it did.
@@ -141,6 +144,7 @@ impl From<r::Model> for RefundDto {
             invoice_id: m.invoice_id,
             kind: m.kind,
             amount: Money(m.amount_cents),
+            from_credit: Money(m.from_credit_cents),
             reason: m.reason,
             method: m.method,
             reopened: m.reopened,

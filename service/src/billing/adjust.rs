@@ -53,6 +53,7 @@ pub async fn adjust(
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     let inv = &current.invoice;
     let cycle_id = check_adjustable(inv, expected_version)?;
+    super::instalments::check_no_plan(&current)?;
     let siblings = Siblings::load(&txn, inv).await?;
     let mut billed = BilledRequest::from_lines(&current.lines, &siblings.lines);
     billed.remove(&adj.remove, invoice_id);

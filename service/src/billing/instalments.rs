@@ -83,6 +83,17 @@ pub async fn of_invoices(
     Ok(out)
 }
 
+/// I-8, R-7: the lines of an invoice paid in instalments are fixed: its parts add up to them.
+pub fn check_no_plan(view: &InvoiceView) -> Result<()> {
+    if view.instalments.is_empty() {
+        return Ok(());
+    }
+    Err(Error::conflict(format!(
+        "invoice {} is paid in instalments; its lines no longer change",
+        view.invoice.id
+    )))
+}
+
 /// Whether `view` has a plan whose first part is paid: the invoice takes effect.
 pub fn first_part_paid(view: &InvoiceView) -> bool {
     view.instalments

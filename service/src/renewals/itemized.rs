@@ -141,6 +141,7 @@ async fn kept_chapters(
 pub async fn choose(db: &Db, contact_id: i64, user_id: i64, choice: Choice) -> Result<Itemized> {
     let txn = db.write().await?;
     let (view, cycle) = open_renewal(&txn, contact_id).await?;
+    crate::billing::instalments::check_no_plan(&view)?;
     let primary_choices = choices(&txn, &view, &cycle).await?;
     let inv = &view.invoice;
     let mut chosen = Chosen::from_lines(&view.lines);

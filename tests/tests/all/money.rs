@@ -1265,6 +1265,14 @@ async fn s11_members_plan_where_the_cycle_allows_and_bad_plans_are_refused() {
         .expect(200)
         .body;
     assert_eq!(mine["instalments"].as_array().map(Vec::len), Some(2));
+    // Its parts add up to its lines: the lines no longer change (I-8).
+    app.patch(
+        &format!("/invoices/{}", id(&inv)),
+        &app.staff,
+        json!({"add": ["JOURNAL"], "reason": "asked"}),
+    )
+    .await
+    .problem(409, "conflict");
     plan(&app, id(&inv), json!({"parts": 2, "day_of_month": 1}))
         .await
         .problem(409, "conflict");
