@@ -128,6 +128,30 @@ pub struct Config {
     /// an internal network).
     #[arg(long, env = "AMS_METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
+    /// G-1: the payment provider's API (Stripe's own, or a compatible server).
+    #[arg(
+        long,
+        env = "AMS_STRIPE_API_BASE",
+        default_value = "https://api.stripe.com",
+        global = true
+    )]
+    pub stripe_api_base: String,
+    /// G-1: the provider's secret key; without it online payments answer 503.
+    #[arg(
+        long,
+        env = "AMS_STRIPE_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub stripe_secret_key: Option<String>,
+    /// G-3: the secret that signs the provider's events.
+    #[arg(
+        long,
+        env = "AMS_STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
 }
 
 impl Config {
@@ -164,6 +188,22 @@ impl Config {
         })
     }
 
+    /// G-1: the provider, when both its secret key and its webhook secret are set.
+    pub fn stripe(&self) -> Option<service::online::Stripe> {
+        let (Some(secret_key), Some(webhook_secret)) =
+            (&self.stripe_secret_key, &self.stripe_webhook_secret)
+        else {
+            return None;
+        };
+        Some(service::online::Stripe::new(
+            service::online::StripeConfig {
+                api_base: self.stripe_api_base.clone(),
+                secret_key: secret_key.clone(),
+                webhook_secret: webhook_secret.clone(),
+            },
+        ))
+    }
+
     pub fn cors_origins(&self) -> Vec<String> {
         crate::dto::comma_list(Some(&self.cors_origins))
     }
@@ -190,6 +230,9 @@ impl Config {
             webhook_allow_private_networks: false,
             metrics_public: false,
             metrics_bind: None,
+            stripe_api_base: "https://api.stripe.com".into(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
         }
     }
 }

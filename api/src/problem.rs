@@ -249,6 +249,27 @@ impl From<Error> for ApiError {
                     .collect();
                 ApiError::forbidden(message).with_errors(errors)
             }
+            Error::PaymentsNotConfigured => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "payments_not_configured",
+                "Payments not configured",
+                "online payments are not configured on this server (AMS_STRIPE_SECRET_KEY); record payments by hand",
+            ),
+            Error::InvalidSignature(detail) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_signature",
+                "Invalid signature",
+                detail,
+            ),
+            Error::Provider(e) => {
+                tracing::error!(error = %e, "payment provider");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "provider_error",
+                    "Payment provider error",
+                    "the payment provider did not accept the request; retry later",
+                )
+            }
             Error::Unavailable(e) => {
                 tracing::error!(error = %e, "database unavailable");
                 ApiError::new(

@@ -22,6 +22,8 @@ pub struct AppState {
     pub bind: String,
     /// `GET /metrics` needs no token.
     pub metrics_public: bool,
+    /// G-1: the payment provider, when configured.
+    pub stripe: Option<service::online::Stripe>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), ser
         webhook_allow_private_networks: cfg.webhook_allow_private_networks,
         bind: cfg.bind.clone(),
         metrics_public: cfg.metrics_public,
+        stripe: cfg.stripe(),
     };
     Ok((state, admin_password))
 }

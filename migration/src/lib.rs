@@ -25,6 +25,7 @@ mod m20261207_000020_cycle_proration_rules;
 mod m20261207_000021_money_corrections;
 mod m20261207_000022_credit_and_write_offs;
 mod m20261207_000023_instalments;
+mod m20261207_000024_online_payments;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_money_corrections::Migration),
             Box::new(m20261207_000022_credit_and_write_offs::Migration),
             Box::new(m20261207_000023_instalments::Migration),
+            Box::new(m20261207_000024_online_payments::Migration),
         ]
     }
 }

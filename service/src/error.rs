@@ -43,6 +43,15 @@ pub enum Error {
         message: String,
         fields: Vec<String>,
     },
+    /// G-1: online payments are not configured on this server.
+    #[error("online payments are not configured")]
+    PaymentsNotConfigured,
+    /// G-3: a provider event whose signature does not verify (or is too old).
+    #[error("invalid signature: {0}")]
+    InvalidSignature(String),
+    /// The payment provider refused or could not be reached.
+    #[error("payment provider: {0}")]
+    Provider(String),
     /// The database cannot be reached (no connection, or none free in time): worth a retry.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -101,6 +110,9 @@ impl Error {
             Error::PreconditionFailed => "precondition_failed",
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden { .. } => "forbidden",
+            Error::PaymentsNotConfigured => "payments_not_configured",
+            Error::InvalidSignature(_) => "invalid_signature",
+            Error::Provider(_) => "provider_error",
             Error::Unavailable(_) => "service_unavailable",
             Error::Database(_) | Error::Internal(_) => "internal_error",
         }

@@ -40,6 +40,7 @@ pub const INVOICE_WRITTEN_OFF: &str = "invoice.written_off";
 pub const INVOICE_INSTALMENTS: &str = "invoice.instalments_planned";
 pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 pub const PAYMENT_REVERSED: &str = "payment.reversed";
+pub const PAYMENT_UNAPPLIED: &str = "payment.unapplied";
 pub const BATCH_POSTED: &str = "batch.posted";
 pub const MEMBERSHIP_JOINED: &str = "membership.joined";
 pub const MEMBERSHIP_RENEWED: &str = "membership.renewed";
@@ -48,7 +49,7 @@ pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 23] = [
+pub const TYPES: [&str; 24] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -66,6 +67,7 @@ pub const TYPES: [&str; 23] = [
     INVOICE_INSTALMENTS,
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
+    PAYMENT_UNAPPLIED,
     MEMBERSHIP_JOINED,
     MEMBERSHIP_RENEWED,
     MEMBERSHIP_EXPIRED,

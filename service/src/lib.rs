@@ -30,6 +30,7 @@ pub mod lifecycle;
 pub mod lookup;
 pub mod membership;
 pub mod money;
+pub mod online;
 pub mod outbound;
 pub mod page;
 pub mod paid_through;

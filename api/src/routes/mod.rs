@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod lifecycle;
 pub mod lookups;
 pub mod me;
+pub mod online;
 pub mod payments;
 pub mod pricing;
 pub mod products;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     invoices::configure(cfg);
     payments::configure(cfg);
     corrections::configure(cfg);
+    online::configure(cfg);
     subscriptions::configure(cfg);
     segments::configure(cfg);
     committees::configure(cfg);

@@ -189,6 +189,8 @@ fn assert_status(res: &tests::Res, ok: impl Fn(u16) -> bool, what: &str) {
     }
 }
 
+/// Online payments are not configured here: their operations answer 503
+/// `payments_not_configured` (G-1) once the caller may see what they ask about.
 #[tokio::test]
 async fn sec1_sec2_access_matrix_generated_from_the_openapi_document() {
     let app = spawn().await;
@@ -272,9 +274,10 @@ async fn sec1_sec2_access_matrix_generated_from_the_openapi_document() {
         let (path, _) = op.path(&mine);
         let r = call(&app, op, &path, Some(&app.staff)).await;
         if op.admits("staff") {
+            let unconfigured = r.body["code"] == "payments_not_configured";
             assert_status(
                 &r,
-                |s| not_denied(s) && s < 500,
+                |s| not_denied(s) && (s < 500 || unconfigured),
                 &format!("staff {} {path}", op.method),
             );
         } else {
@@ -285,9 +288,10 @@ async fn sec1_sec2_access_matrix_generated_from_the_openapi_document() {
     for op in ops.iter().filter(|op| op.roles.is_none()) {
         let (path, _) = op.path(&mine);
         let r = call(&app, op, &path, None).await;
+        let unconfigured = r.body["code"] == "payments_not_configured";
         assert_status(
             &r,
-            |s| s != 401 && s != 403 && s < 500,
+            |s| s != 401 && s != 403 && (s < 500 || unconfigured),
             &format!("anonymous {path}"),
         );
     }

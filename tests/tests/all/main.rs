@@ -24,6 +24,7 @@ mod lifecycle;
 mod mailing_lists;
 mod migrations;
 mod money;
+mod online;
 mod openapi;
 mod pricing;
 mod reference_data;
