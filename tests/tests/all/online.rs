@@ -267,3 +267,56 @@ async fn g3_an_intent_succeeding_for_a_paid_invoice_becomes_credit() {
     assert_eq!(credit["movements"][0]["kind"], "unapplied");
     assert_eq!(app.events_of("payment.unapplied").await.len(), 1);
 }
+
+/// G-3, M-5: an intent whose amount no longer matches what the invoice asks (a credit note
+/// lowered it after the intent was made) is not applied blindly: it becomes the payer's credit,
+/// reported, and the invoice stays as it was.
+#[tokio::test]
+async fn g3_money_that_does_not_match_the_invoice_becomes_credit() {
+    let Some(url) = provider_url() else { return };
+    let app = configured(&url).await;
+    let (c, inv) = joined(&app, "Changed").await;
+    let intent = app
+        .post(
+            &format!("/invoices/{}/payment-intent", id(&inv)),
+            &app.staff,
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .body;
+    app.post(
+        &format!("/invoices/{}/credit-notes", id(&inv)),
+        &app.staff,
+        json!({"lines": [{"product": "MDUES", "amount": "100.00"}], "reason": "board discount"}),
+    )
+    .await
+    .expect(201);
+    let pi = intent["payment_intent_id"].as_str().unwrap_or_default();
+    let confirmed = pay_at_provider(&url, pi).await;
+    let ack = deliver(
+        &app,
+        &succeeded("evt_changed", &confirmed),
+        WEBHOOK_SECRET,
+        None,
+    )
+    .await
+    .expect(200)
+    .body;
+    assert!(
+        ack["outcome"]
+            .as_str()
+            .is_some_and(|o| o.contains("credited")),
+        "{ack}"
+    );
+    let after = app.invoice(id(&inv)).await;
+    assert_eq!(after["status"], "open");
+    assert_eq!(after["paid"], "0.00");
+    let credit = app
+        .get(&format!("/contacts/{c}/credit"), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(credit["balance"], intent["amount"]);
+    assert_eq!(app.events_of("payment.unapplied").await.len(), 1);
+}
