@@ -1,24 +1,39 @@
 """A member's first year through the Python client generated from openapi/openapi.json
-(openapi-python-client, package `ams_client`), never through raw HTTP: staff signs in and
-finds (or sets up) a billing cycle for joining as `M`, a person registers and signs in, joins
-through `/me/join`, staff records the payment of the join invoice, and the member reads back a
-membership subscription paid through a date in the future. Run by .ci/clients against a server
-on the E-1 example data.
+(openapi-python-client, package `ams_client`): staff signs in and finds (or sets up) a billing
+cycle for joining as `M`, a person registers and signs in, joins through `/me/join`, pays the
+join invoice online (G-2, G-3) when a provider is configured (else staff records the payment),
+and reads back a membership subscription paid through a date in the future. Only the
+provider's side is raw HTTP: the card goes to the provider (localstripe stands in for
+Stripe.js), and the provider's signed event reaches the server as Stripe sends it. Run by
+.ci/clients against a server on the E-1 example data.
 
-usage: client_flow.py BASE_URL   (the staff password is read from AMS_ADMIN_PASSWORD)
+usage: client_flow.py BASE_URL   (the staff password is read from AMS_ADMIN_PASSWORD; online
+payment when AMS_TEST_STRIPE_URL, AMS_STRIPE_SECRET_KEY and AMS_STRIPE_WEBHOOK_SECRET are set)
 """
 
+import base64
 import datetime
+import hashlib
+import hmac
+import json
 import os
 import sys
+import time
 import traceback
+import urllib.parse
+import urllib.request
 import uuid
 
 from ams_client import AuthenticatedClient, Client
 from ams_client.api.auth import create_token, register
 from ams_client.api.billing import create_billing_cycle, list_billing_cycles
 from ams_client.api.invoices import pay_invoice
-from ams_client.api.self_service import get_me, join_me, list_my_subscriptions
+from ams_client.api.self_service import (
+    create_my_payment_intent,
+    get_me,
+    join_me,
+    list_my_subscriptions,
+)
 from ams_client.models import (
     ContactDto,
     CycleDto,
@@ -27,6 +42,7 @@ from ams_client.models import (
     JoinResponseDto,
     NewCycleDto,
     NewPaymentDto,
+    PaymentIntentDto,
     PaymentResponseDto,
     RegisterRequest,
     RegisterResponse,
@@ -146,6 +162,21 @@ def main() -> None:
         f"term {invoice.term_begin}..{invoice.term_end}"
     )
 
+    if os.environ.get("AMS_TEST_STRIPE_URL"):
+        pay_online(base, member, invoice.id, suffix)
+    else:
+        pay_by_hand(staff, invoice, today, suffix)
+
+    subscriptions = expect(
+        "the member reads their subscriptions",
+        list_my_subscriptions.sync_detailed(client=member),
+        200,
+        SubscriptionList,
+    )
+    check_membership(member, subscriptions, today)
+
+
+def pay_by_hand(staff: AuthenticatedClient, invoice: JoinResponseDto, today, suffix: str) -> None:
     payment = expect(
         "staff records the payment in full",
         pay_invoice.sync_detailed(
@@ -163,12 +194,52 @@ def main() -> None:
         raise FlowError(f"the invoice is {payment.invoice.status!r} after paying its balance, not 'paid'")
     print(f"    invoice {payment.invoice.id}: {payment.invoice.status}, balance {payment.invoice.balance}")
 
-    subscriptions = expect(
-        "the member reads their subscriptions",
-        list_my_subscriptions.sync_detailed(client=member),
+
+def provider(path: str, form: dict) -> dict:
+    """A call to the payment provider, as the member's browser (Stripe.js) would make it."""
+    url = os.environ["AMS_TEST_STRIPE_URL"].rstrip("/") + path
+    key = os.environ["AMS_STRIPE_SECRET_KEY"]
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST")
+    request.add_header("Authorization", "Basic " + base64.b64encode(f"{key}:".encode()).decode())
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+def pay_online(base: str, member: AuthenticatedClient, invoice_id: int, suffix: str) -> None:
+    """G-2, G-3: the member's intent, the card at the provider, the provider's signed event."""
+    intent = expect(
+        "the member asks to pay online",
+        create_my_payment_intent.sync_detailed(invoice_id, client=member),
         200,
-        SubscriptionList,
+        PaymentIntentDto,
     )
+    print(f"    intent {intent.payment_intent_id} for {intent.amount} {intent.currency}")
+    method = provider(
+        "/v1/payment_methods",
+        {"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
+         "card[exp_year]": "2031", "card[cvc]": "123"},
+    )
+    provider(f"/v1/payment_intents/{intent.payment_intent_id}", {"payment_method": method["id"]})
+    confirmed = provider(f"/v1/payment_intents/{intent.payment_intent_id}/confirm", {})
+    if confirmed.get("status") != "succeeded":
+        raise FlowError(f"the provider did not confirm the payment: {confirmed}")
+    body = json.dumps({"id": f"evt_client_flow_{suffix}", "object": "event",
+                       "type": "payment_intent.succeeded", "data": {"object": confirmed}}).encode()
+    t = str(int(time.time()))
+    secret = os.environ["AMS_STRIPE_WEBHOOK_SECRET"].encode()
+    signature = hmac.new(secret, t.encode() + b"." + body, hashlib.sha256).hexdigest()
+    event = urllib.request.Request(
+        f"{base}/api/v1/payment-provider/stripe/events", data=body, method="POST",
+        headers={"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={signature}"},
+    )
+    with urllib.request.urlopen(event) as response:
+        ack = json.load(response)
+    if "payment" not in ack.get("outcome", ""):
+        raise FlowError(f"the provider's event recorded no payment: {ack}")
+    print(f"ok  the provider's signed event: {ack['outcome']}")
+
+
+def check_membership(member: AuthenticatedClient, subscriptions: SubscriptionList, today) -> None:
     membership = [s for s in subscriptions.items if s.is_membership_component]
     if not membership:
         raise FlowError(
