@@ -48,7 +48,7 @@ pub async fn adjust(
     expected_version: Option<i32>,
     today: NaiveDate,
 ) -> Result<InvoiceView> {
-    let reason = checked_reason(&adj.reason)?;
+    let reason = invoices::checked_reason(&adj.reason)?;
     let txn = db.write().await?;
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     let inv = &current.invoice;
@@ -79,18 +79,6 @@ pub async fn adjust(
     let view = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     txn.commit().await?;
     Ok(view)
-}
-
-/// Every adjustment gives a reason of 1 to 200 characters.
-fn checked_reason(reason: &str) -> Result<String> {
-    let reason = reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(Error::invalid(
-            "reason",
-            "give a reason of 1 to 200 characters",
-        ));
-    }
-    Ok(reason)
 }
 
 /// Only an open join invoice without payments, at the expected version, is adjusted.

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::{clock, money};
 
-use super::invoices::{self, OPEN};
+use super::invoices;
 use super::payments::{self, NewPayment, Paid};
 
 /// The payment method of credit applied to an invoice.
@@ -229,7 +229,8 @@ pub async fn apply(
     Ok(Outcome::Done(Box::new(paid)))
 }
 
-/// The contact exists and holds or pays the invoice, which is open.
+/// The contact exists and holds or pays the invoice (that it is open, recording the payment
+/// checks).
 async fn check_applicable(conn: &impl ConnectionTrait, ask: Apply) -> Result<()> {
     crate::contacts::require(conn, ask.contact_id).await?;
     let inv = invoices::get(conn, Actor::Staff, ask.invoice_id)
@@ -243,12 +244,6 @@ async fn check_applicable(conn: &impl ConnectionTrait, ask: Apply) -> Result<()>
                 inv.id, ask.contact_id
             ),
         ));
-    }
-    if inv.status != OPEN {
-        return Err(Error::conflict(format!(
-            "invoice {} is {}; credit applies to open invoices",
-            inv.id, inv.status
-        )));
     }
     Ok(())
 }

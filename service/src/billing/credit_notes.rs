@@ -64,7 +64,7 @@ pub struct Credited {
 
 /// M-4: issues a credit note on invoice `invoice_id`, in one transaction.
 pub async fn issue(db: &Db, invoice_id: i64, new: NewCreditNote) -> Result<Credited> {
-    let reason = checked_reason(&new.reason)?;
+    let reason = invoices::checked_reason(&new.reason)?;
     let txn = db.write().await?;
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     check_creditable(&current)?;
@@ -166,17 +166,6 @@ async fn with_lines(
             note,
         })
         .collect())
-}
-
-fn checked_reason(reason: &str) -> Result<String> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(Error::invalid(
-            "reason",
-            "give a reason of 1 to 200 characters",
-        ));
-    }
-    Ok(reason.to_owned())
 }
 
 /// Only what an open or paid invoice asks can be credited.

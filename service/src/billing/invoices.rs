@@ -222,23 +222,22 @@ async fn close(
     Ok(view)
 }
 
-/// I-2: an accrual invoice is never deleted, only voided with a reason.
-pub async fn void(db: &Db, id: i64, reason: &str) -> Result<InvoiceView> {
+/// I-2, I-8, M-2..M-6: voids, adjustments and every correction of money give a reason.
+pub const REASON_RULE: &str = "give a reason of 1 to 200 characters";
+
+/// The reason given, trimmed, when it has 1 to 200 characters ([`REASON_RULE`]).
+pub fn checked_reason(reason: &str) -> Result<String> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(Error::invalid(
-            "reason",
-            "give a reason of 1 to 200 characters",
-        ));
+        return Err(Error::invalid("reason", REASON_RULE));
     }
-    close(
-        db,
-        id,
-        VOID,
-        Some(reason.to_owned()),
-        AccountingMethod::Accrual,
-    )
-    .await
+    Ok(reason.to_owned())
+}
+
+/// I-2: an accrual invoice is never deleted, only voided with a reason.
+pub async fn void(db: &Db, id: i64, reason: &str) -> Result<InvoiceView> {
+    let reason = checked_reason(reason)?;
+    close(db, id, VOID, Some(reason), AccountingMethod::Accrual).await
 }
 
 /// I-2: an unpaid cash invoice may be cancelled, which resets what billing changed (J-6).

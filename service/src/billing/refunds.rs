@@ -95,7 +95,7 @@ pub async fn reverse(
     key: Option<Key>,
     render: impl FnOnce(&Returned) -> Stored,
 ) -> Result<Outcome<Box<Returned>>> {
-    let reason = checked_reason(reason)?;
+    let reason = invoices::checked_reason(reason)?;
     let txn = db.write().await?;
     if let Some(k) = &key
         && let Some(stored) = idempotency::begin(&txn, k).await?
@@ -125,24 +125,13 @@ pub async fn of_payment(conn: &impl ConnectionTrait, payment_id: i64) -> Result<
         .await?)
 }
 
-fn checked_reason(reason: &str) -> Result<String> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(Error::invalid(
-            "reason",
-            "give a reason of 1 to 200 characters",
-        ));
-    }
-    Ok(reason.to_owned())
-}
-
 fn check_refund(new: &NewRefund) -> Result<()> {
     let mut errors = Errors::new();
     if new.amount_cents <= 0 {
         errors.add("amount", "must be more than 0");
     }
-    if checked_reason(&new.reason).is_err() {
-        errors.add("reason", "give a reason of 1 to 200 characters");
+    if invoices::checked_reason(&new.reason).is_err() {
+        errors.add("reason", invoices::REASON_RULE);
     }
     if new
         .method

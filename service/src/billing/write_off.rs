@@ -18,13 +18,7 @@ use crate::{clock, money};
 use super::invoices::{self, InvoiceView, OPEN, WRITTEN_OFF};
 
 pub async fn write_off(db: &Db, invoice_id: i64, reason: &str) -> Result<InvoiceView> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(Error::invalid(
-            "reason",
-            "give a reason of 1 to 200 characters",
-        ));
-    }
+    let reason = invoices::checked_reason(reason)?;
     let txn = db.write().await?;
     let current = invoices::get(&txn, Actor::Staff, invoice_id).await?;
     let inv = &current.invoice;
@@ -34,7 +28,7 @@ pub async fn write_off(db: &Db, invoice_id: i64, reason: &str) -> Result<Invoice
     let res = i::Entity::update_many()
         .col_expr(i::Column::Status, Expr::val(WRITTEN_OFF))
         .col_expr(i::Column::WrittenOffCents, Expr::val(balance))
-        .col_expr(i::Column::WrittenOffReason, Expr::val(reason))
+        .col_expr(i::Column::WrittenOffReason, Expr::val(reason.as_str()))
         .col_expr(i::Column::WrittenOffAt, Expr::val(now))
         .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
         .col_expr(i::Column::UpdatedAt, Expr::val(now))
