@@ -17,6 +17,9 @@ pub struct Model {
     pub currency: String,
     /// JSON list of the tags that make a non-member a prospect (L-3); `None`: the defaults.
     pub prospect_tags: Option<String>,
+    /// JSON list of the days after a failed AutoPay charge it is retried (G-6); `None`: the
+    /// defaults.
+    pub dunning_retry_days: Option<String>,
     pub version: i32,
     pub updated_at: DateTimeUtc,
 }

@@ -26,6 +26,7 @@ mod m20261207_000021_money_corrections;
 mod m20261207_000022_credit_and_write_offs;
 mod m20261207_000023_instalments;
 mod m20261207_000024_online_payments;
+mod m20261207_000025_saved_cards_and_charges;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_credit_and_write_offs::Migration),
             Box::new(m20261207_000023_instalments::Migration),
             Box::new(m20261207_000024_online_payments::Migration),
+            Box::new(m20261207_000025_saved_cards_and_charges::Migration),
         ]
     }
 }

@@ -200,6 +200,7 @@ pub(crate) async fn save(conn: &impl ConnectionTrait, s: &Settings, version: i32
         }),
         version: Set(version),
         updated_at: Set(clock::now()),
+        ..Default::default()
     };
     if exists {
         am.update(conn).await?;

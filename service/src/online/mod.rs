@@ -8,7 +8,10 @@ pub mod intents;
 pub mod signature;
 mod stripe;
 
-pub use stripe::{Intent, Stripe, StripeConfig};
+pub use stripe::{
+    CardDetails, ChargeIntent, Charged, Intent, OffSession, PaymentMethod, Refund, SetupIntent,
+    Stripe, StripeConfig,
+};
 
 use crate::error::{Error, Result};
 
