@@ -144,6 +144,14 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
         let every = std::time::Duration::from_millis(cfg.webhook_poll_ms);
         tokio::spawn(deliverer.run(every));
     }
+    if let (Some(stripe), true) = (state.stripe.clone(), cfg.autopay_poll_secs > 0) {
+        let every = std::time::Duration::from_secs(cfg.autopay_poll_secs);
+        tokio::spawn(service::online::charges::run_forever(
+            state.db.clone(),
+            stripe,
+            every,
+        ));
+    }
     let state = web::Data::new(state);
     let origins = cfg.cors_origins();
     let routes = Routes::new();

@@ -152,6 +152,15 @@ pub struct Config {
         global = true
     )]
     pub stripe_webhook_secret: Option<String>,
+    /// G-5, G-6: how often the server charges what is due (AutoPay retries, instalment parts);
+    /// 0 leaves it to `POST /autopay/charges/run`. Several servers may all run it.
+    #[arg(
+        long,
+        env = "AMS_AUTOPAY_POLL_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub autopay_poll_secs: u64,
 }
 
 impl Config {
@@ -233,6 +242,7 @@ impl Config {
             stripe_api_base: "https://api.stripe.com".into(),
             stripe_secret_key: None,
             stripe_webhook_secret: None,
+            autopay_poll_secs: 0,
         }
     }
 }

@@ -38,6 +38,8 @@ pub const INVOICE_REOPENED: &str = "invoice.reopened";
 pub const INVOICE_CREDITED: &str = "invoice.credited";
 pub const INVOICE_WRITTEN_OFF: &str = "invoice.written_off";
 pub const INVOICE_INSTALMENTS: &str = "invoice.instalments_planned";
+/// G-6: an AutoPay charge failed; `final` when no retry follows.
+pub const INVOICE_CHARGE_FAILED: &str = "invoice.charge_failed";
 pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 pub const PAYMENT_REVERSED: &str = "payment.reversed";
 pub const PAYMENT_UNAPPLIED: &str = "payment.unapplied";
@@ -49,7 +51,7 @@ pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 24] = [
+pub const TYPES: [&str; 25] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -65,6 +67,7 @@ pub const TYPES: [&str; 24] = [
     INVOICE_CREDITED,
     INVOICE_WRITTEN_OFF,
     INVOICE_INSTALMENTS,
+    INVOICE_CHARGE_FAILED,
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
     PAYMENT_UNAPPLIED,

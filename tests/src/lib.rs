@@ -140,6 +140,20 @@ pub async fn spawn() -> TestApp {
 /// The app with its configuration changed first by `configure`.
 pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let (url, dir) = fresh_database().await;
+    serve(url, dir, configure).await
+}
+
+/// A second server on the database of `app`, configured by `configure`: what two servers
+/// behind one load balancer share.
+pub async fn spawn_beside(app: &TestApp, configure: impl FnOnce(&mut Config)) -> TestApp {
+    serve(app.url.clone(), None, configure).await
+}
+
+async fn serve(
+    url: String,
+    dir: Option<tempfile::TempDir>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut cfg = Config::for_database(&url);
     cfg.admin_password = Some(ADMIN_PASSWORD.into());
     cfg.webhook_allow_private_networks = true;

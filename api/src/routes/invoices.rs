@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::access::Actor;
 use service::billing::{adjust, invoices as inv, join, payments};
+use service::online::charges;
 
 use crate::auth::{Caller, Member, Staff};
 use crate::csv_export;
@@ -393,7 +394,10 @@ pub async fn get_batch(
     Ok(HttpResponse::Ok().json(BatchDto::from(view)))
 }
 
-/// Post a batch: its invoices become open receivables (I-5).
+/// Post a batch: its invoices become open receivables (I-5). With online payments configured,
+/// each invoice is charged once to its payer's default saved card (G-5), right after the
+/// answer; `GET /invoices/{id}/charges` shows each attempt. A batch posts once: posting it
+/// again (or from two servers at once) is 409 and charges nothing more.
 #[utoipa::path(tag = "invoices", operation_id = "postBatch", params(("id" = i64, Path)),
     security(("bearer" = ["staff"])), responses((status = 200, body = BatchDto)))]
 #[post("/batches/{id}/post")]
@@ -402,7 +406,19 @@ pub async fn post_batch(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let view = service::billing::batches::post(&state.db, *id).await?;
+    let stripe = state.stripe.clone();
+    let (view, scheduled) = charges::post_batch(&state.db, stripe.as_ref(), *id).await?;
+    if let (Some(stripe), true) = (stripe, scheduled > 0) {
+        // A large batch is charged after the answer; a charge cut off here is taken over by
+        // the next run once its lease runs out.
+        let db = state.db.clone();
+        actix_web::rt::spawn(async move {
+            let today = service::clock::now().date_naive();
+            if let Err(e) = charges::run_due(&db, &stripe, today, None).await {
+                tracing::warn!(error = %e, "AutoPay charges of a posted batch: left for the next run");
+            }
+        });
+    }
     Ok(HttpResponse::Ok().json(BatchDto::from(view)))
 }
 

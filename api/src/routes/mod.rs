@@ -1,6 +1,7 @@
 //! Handlers, one module per resource. Handlers only extract, call the service and map.
 
 pub mod auth;
+pub mod autopay;
 pub mod billing_cycles;
 pub mod committees;
 pub mod contacts;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     payments::configure(cfg);
     corrections::configure(cfg);
     online::configure(cfg);
+    autopay::configure(cfg);
     subscriptions::configure(cfg);
     segments::configure(cfg);
     committees::configure(cfg);

@@ -92,23 +92,40 @@ async fn open_batch(conn: &impl ConnectionTrait, id: i64) -> Result<BatchView> {
 /// Posts the batch: its invoices become open receivables.
 pub async fn post(db: &Db, id: i64) -> Result<BatchView> {
     let txn = db.write().await?;
-    open_batch(&txn, id).await?;
-    let now = clock::now();
+    let view = post_in(&txn, id, clock::now()).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Posts the batch in the caller's transaction. Two posts at once: one posts, the other is
+/// told the batch is posted.
+pub async fn post_in(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<BatchView> {
+    open_batch(conn, id).await?;
+    let res = b::Entity::update_many()
+        .col_expr(b::Column::Status, Expr::val(POSTED))
+        .col_expr(b::Column::PostedAt, Expr::val(now))
+        .filter(b::Column::Id.eq(id))
+        .filter(b::Column::Status.eq(OPEN_BATCH))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::conflict(format!(
+            "batch {id} is already posted; its invoices are receivables now"
+        )));
+    }
     i::Entity::update_many()
         .col_expr(i::Column::Status, Expr::val(OPEN))
         .col_expr(i::Column::Version, Expr::col(i::Column::Version).add(1))
         .col_expr(i::Column::UpdatedAt, Expr::val(now))
         .filter(i::Column::BatchId.eq(id))
         .filter(i::Column::Status.eq(DRAFT))
-        .exec(&txn)
+        .exec(conn)
         .await?;
-    b::Entity::update_many()
-        .col_expr(b::Column::Status, Expr::val(POSTED))
-        .col_expr(b::Column::PostedAt, Expr::val(now))
-        .filter(b::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    let view = get(&txn, id).await?;
+    let view = get(conn, id).await?;
     let event = Event::new(
         events::BATCH_POSTED,
         "batches",
@@ -120,8 +137,7 @@ pub async fn post(db: &Db, id: i64) -> Result<BatchView> {
             "total": crate::money::format_cents(view.total_cents),
         }),
     );
-    events::emit(&txn, vec![event]).await?;
-    txn.commit().await?;
+    events::emit(conn, vec![event]).await?;
     Ok(view)
 }
 

@@ -21,6 +21,7 @@ use crate::billing::instalments;
 use crate::error::Result;
 use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
+use crate::online::charges;
 use crate::{clock, customer_types, db::Db, settings, terms};
 
 pub const AUDIT_ACTION: &str = "membership.expire";
@@ -112,6 +113,7 @@ async fn plan(
                     .add(c::Column::PaidThrough.lte(cutoff))
                     .add(c::Column::Id.in_subquery(instalments::overdue_holders(cutoff))),
             )
+            .filter(c::Column::Id.not_in_subquery(charges::retrying_holders()))
             .order_by_asc(c::Column::Id)
             .into_tuple()
             .all(conn)

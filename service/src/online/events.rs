@@ -8,24 +8,16 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use entity::payment_intent as pi;
 use entity::provider_event as pe;
 
-use crate::access::Actor;
-use crate::billing::credit::{self, About};
-use crate::billing::invoices::{self, OPEN};
-use crate::billing::payments::{self, NewPayment};
+use crate::clock;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::events::{self, Event};
-use crate::{clock, money, settings};
 
-use super::{Stripe, signature};
-
-/// Credit from online money that could not pay its invoice as asked.
-pub const UNAPPLIED: &str = "unapplied";
+use super::settle::{self, Received};
+use super::{Stripe, cards, charges, signature};
 
 #[derive(Debug, Deserialize)]
 struct ProviderEvent {
@@ -67,6 +59,14 @@ pub async fn receive(
     )?;
     let event: ProviderEvent = serde_json::from_slice(payload)
         .map_err(|e| Error::invalid("body", format!("not a provider event: {e}")))?;
+    // The card's details are read at the provider before the transaction; keeping it twice
+    // changes nothing.
+    let card = match event.kind.as_str() {
+        "setup_intent.succeeded" if !handled_before(&db.conn, &event.id).await? => {
+            Some(cards::from_event(db, stripe, &event.data.object).await?)
+        }
+        _ => None,
+    };
     let txn = db.write().await?;
     if !first_delivery(&txn, &event, now).await? {
         txn.commit().await?;
@@ -74,6 +74,10 @@ pub async fn receive(
     }
     let outcome = match event.kind.as_str() {
         "payment_intent.succeeded" => succeeded(&txn, &event.data.object, now).await?,
+        "payment_intent.payment_failed" => {
+            charges::failed_later(&txn, &event.data.object, now).await?
+        }
+        "setup_intent.succeeded" => card.unwrap_or_default(),
         other => format!("{other}: ignored"),
     };
     pe::Entity::update_many()
@@ -83,6 +87,13 @@ pub async fn receive(
         .await?;
     txn.commit().await?;
     Ok(outcome)
+}
+
+async fn handled_before(conn: &impl ConnectionTrait, id: &str) -> Result<bool> {
+    Ok(pe::Entity::find_by_id(id.to_owned())
+        .one(conn)
+        .await?
+        .is_some())
 }
 
 /// Claims the event id; false when it was handled before.
@@ -111,93 +122,10 @@ async fn succeeded(
 ) -> Result<String> {
     let intent: SucceededIntent = serde_json::from_value(object.clone())
         .map_err(|e| Error::invalid("data.object", format!("not a payment intent: {e}")))?;
-    let Some(kept) = claim(conn, &intent.id, now).await? else {
-        return Ok(format!("{}: unknown or already recorded", intent.id));
+    let received = Received {
+        provider_id: intent.id,
+        amount_cents: intent.amount_received.unwrap_or(intent.amount),
+        currency: intent.currency,
     };
-    let received = intent.amount_received.unwrap_or(intent.amount);
-    let view = invoices::get(conn, Actor::Staff, kept.invoice_id).await?;
-    let currency = settings::get(conn).await?.currency;
-    let as_asked = received == kept.amount_cents
-        && intent.currency.eq_ignore_ascii_case(&kept.currency)
-        && kept.currency == currency;
-    if !as_asked || view.invoice.status != OPEN || received > view.balance() {
-        return unapplied(conn, &view, &intent, received, now).await;
-    }
-    let new = NewPayment {
-        amount_cents: received,
-        paid_on: now.date_naive(),
-        method: "card".into(),
-        reference: Some(intent.id.clone()),
-        recorded_by: None,
-    };
-    let paid = payments::record(conn, kept.invoice_id, new).await?;
-    pi::Entity::update_many()
-        .col_expr(pi::Column::PaymentId, Expr::val(paid.payment.id))
-        .filter(pi::Column::Id.eq(kept.id))
-        .exec(conn)
-        .await?;
-    Ok(format!(
-        "{}: payment {} on invoice {}",
-        intent.id, paid.payment.id, kept.invoice_id
-    ))
-}
-
-/// The kept intent, locked and not yet paid; `None` when unknown here or already recorded.
-async fn claim(
-    conn: &impl ConnectionTrait,
-    provider_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<pi::Model>> {
-    let res = pi::Entity::update_many()
-        .col_expr(pi::Column::UpdatedAt, Expr::val(now))
-        .filter(pi::Column::ProviderId.eq(provider_id))
-        .filter(pi::Column::PaymentId.is_null())
-        .exec(conn)
-        .await?;
-    if res.rows_affected == 0 {
-        return Ok(None);
-    }
-    Ok(pi::Entity::find()
-        .filter(pi::Column::ProviderId.eq(provider_id))
-        .one(conn)
-        .await?)
-}
-
-/// M-5: money received that cannot pay the invoice as asked is the payer's credit, reported
-/// as `payment.unapplied`.
-async fn unapplied(
-    conn: &impl ConnectionTrait,
-    view: &invoices::InvoiceView,
-    intent: &SucceededIntent,
-    received: i64,
-    now: DateTime<Utc>,
-) -> Result<String> {
-    let inv = &view.invoice;
-    let about = About {
-        invoice_id: Some(inv.id),
-        ..Default::default()
-    };
-    credit::add(conn, inv.bill_to_id, received, UNAPPLIED, about, now).await?;
-    let event = Event::invoice(
-        events::PAYMENT_UNAPPLIED,
-        inv.id,
-        inv.contact_id,
-        inv.total_cents,
-        json!({
-            "provider_id": intent.id,
-            "amount": money::format_cents(received),
-            "currency": intent.currency,
-            "invoice_status": inv.status,
-            "credited_to": inv.bill_to_id,
-        }),
-    );
-    events::emit(conn, vec![event]).await?;
-    Ok(format!(
-        "{}: {} credited to contact {} (invoice {} is {})",
-        intent.id,
-        money::format_cents(received),
-        inv.bill_to_id,
-        inv.id,
-        inv.status
-    ))
+    settle::received(conn, &received, now).await
 }

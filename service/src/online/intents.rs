@@ -73,6 +73,8 @@ async fn kept(
         .filter(pi::Column::AmountCents.eq(amount))
         .filter(pi::Column::Currency.eq(currency))
         .filter(pi::Column::PaymentId.is_null())
+        // AutoPay's intents are confirmed by the server, never handed to a front end.
+        .filter(pi::Column::ClientSecret.ne(""))
         .order_by_desc(pi::Column::Id)
         .one(conn)
         .await?

@@ -3,8 +3,12 @@
 //! localstripe). Unconfigured, the online operations answer `payments_not_configured` and
 //! everything else works as before.
 
+pub mod cards;
+pub mod charges;
+pub mod dunning;
 pub mod events;
 pub mod intents;
+pub mod settle;
 pub mod signature;
 mod stripe;
 

@@ -173,8 +173,7 @@ impl Stripe {
             ("usage", "off_session".to_owned()),
             ("metadata[contact_id]", contact_id.to_string()),
         ];
-        self.post("/v1/setup_intents", &form, idempotency_key)
-            .await
+        self.post("/v1/setup_intents", &form, idempotency_key).await
     }
 
     pub async fn setup_intent(&self, id: &str) -> Result<SetupIntent> {
@@ -222,10 +221,9 @@ impl Stripe {
             .send("/v1/payment_intents", &form, charge.idempotency_key)
             .await?;
         match res {
-            (status, body) if status.is_success() => Ok(Charged::Accepted(parse(
-                "/v1/payment_intents",
-                &body,
-            )?)),
+            (status, body) if status.is_success() => {
+                Ok(Charged::Accepted(parse("/v1/payment_intents", &body)?))
+            }
             (status, body) if status.as_u16() == 402 => {
                 let err: ErrorBody = parse("/v1/payment_intents", &body)?;
                 let e = err.error;
@@ -328,6 +326,11 @@ async fn read<T: for<'de> Deserialize<'de>>(path: &str, res: reqwest::Response) 
         .text()
         .await
         .map_err(|e| Error::Provider(format!("{path}: {e}")))?;
+    // An id the provider does not know is the caller's mistake, not the provider's failure.
+    if status == reqwest::StatusCode::NOT_FOUND {
+        let id = path.rsplit('/').next().unwrap_or_default();
+        return Err(Error::not_found("provider record", id));
+    }
     if !status.is_success() {
         return Err(Error::Provider(format!("{path}: {status}: {body}")));
     }

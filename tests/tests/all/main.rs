@@ -5,6 +5,7 @@
 mod access_matrix;
 mod audit;
 mod auth;
+mod autopay;
 mod backup;
 mod billing;
 mod billing_cycles;

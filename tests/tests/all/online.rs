@@ -5,11 +5,11 @@
 use serde_json::{Value, json};
 use tests::{TestApp, id, spawn, spawn_with};
 
-const SECRET_KEY: &str = "sk_test_ams";
-const WEBHOOK_SECRET: &str = "whsec_ams_test";
+pub(crate) const SECRET_KEY: &str = "sk_test_ams";
+pub(crate) const WEBHOOK_SECRET: &str = "whsec_ams_test";
 const JOIN: &str = "Online join";
 
-fn provider_url() -> Option<String> {
+pub(crate) fn provider_url() -> Option<String> {
     let url = std::env::var("AMS_TEST_STRIPE_URL").ok();
     if url.is_none() {
         eprintln!(
@@ -88,7 +88,12 @@ async fn pay_at_provider(url: &str, intent: &str) -> Value {
 }
 
 /// Delivers `event` as the provider does, signed at `t` (default now) with `secret`.
-async fn deliver(app: &TestApp, event: &Value, secret: &str, t: Option<i64>) -> tests::Res {
+pub(crate) async fn deliver(
+    app: &TestApp,
+    event: &Value,
+    secret: &str,
+    t: Option<i64>,
+) -> tests::Res {
     let payload = serde_json::to_vec(event).expect("event");
     let t = t.unwrap_or_else(tests::now);
     let header = service::online::signature::sign(secret, &payload, t);
