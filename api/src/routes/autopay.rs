@@ -39,6 +39,8 @@ pub async fn setup_intent(me: Member, state: web::Data<AppState>) -> ApiResult<H
     responses((status = 201, body = PaymentMethodDto),
         (status = 409, description = "The setup intent is not confirmed yet",
             content_type = "application/problem+json", body = Problem),
+        (status = 502, description = "The payment provider did not accept the request",
+            content_type = "application/problem+json", body = Problem),
         (status = 503, description = "Online payments are not configured (`payments_not_configured`)",
             content_type = "application/problem+json", body = Problem)))]
 #[post("/me/payment-methods")]
@@ -113,6 +115,8 @@ pub async fn make_default(
 #[utoipa::path(tag = "self-service", operation_id = "deleteMyPaymentMethod", params(("id" = i64, Path)),
     security(("bearer" = ["member"])),
     responses((status = 204, description = "Removed"),
+        (status = 502, description = "The payment provider did not accept the request",
+            content_type = "application/problem+json", body = Problem),
         (status = 503, description = "Online payments are not configured (`payments_not_configured`)",
             content_type = "application/problem+json", body = Problem)))]
 #[delete("/me/payment-methods/{id}")]
