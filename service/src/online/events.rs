@@ -74,6 +74,10 @@ pub async fn receive(
     }
     let outcome = match event.kind.as_str() {
         "payment_intent.succeeded" => succeeded(&txn, &event.data.object, now).await?,
+        "charge.refunded" => super::refunds::charge_refunded(&txn, &event.data.object, now).await?,
+        "refund.created" | "refund.updated" | "charge.refund.updated" => {
+            super::refunds::refund_changed(&txn, &event.data.object, now).await?
+        }
         other => format!("{other}: ignored"),
     };
     pe::Entity::update_many()

@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod intents;
+pub mod refunds;
 pub mod signature;
 mod stripe;
 
