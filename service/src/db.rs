@@ -63,13 +63,24 @@ impl Db {
     /// Begins a transaction for a multi-step write; everything in it lands or nothing does,
     /// the audit event of the request being served included.
     pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let txn = self.begin_immediate().await?;
+        crate::audit::record_request(&txn).await?;
+        Ok(txn)
+    }
+
+    /// Begins a write transaction that the caller rolls back: it tries an operation's checks
+    /// and writes before something that cannot be undone (asking the payment provider for a
+    /// refund). The request's audit event is left to the transaction that keeps its work.
+    pub async fn trial(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.begin_immediate().await
+    }
+
+    async fn begin_immediate(&self) -> Result<DatabaseTransaction, DbErr> {
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        let txn = self.conn.begin_with_options(options).await?;
-        crate::audit::record_request(&txn).await?;
-        Ok(txn)
+        self.conn.begin_with_options(options).await
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -43,6 +43,7 @@ pub const INVOICE_CHARGE_FAILED: &str = "invoice.charge_failed";
 pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 pub const PAYMENT_REVERSED: &str = "payment.reversed";
 pub const PAYMENT_UNAPPLIED: &str = "payment.unapplied";
+pub const PAYMENT_REFUND_UNRECORDED: &str = "payment.refund_unrecorded";
 pub const BATCH_POSTED: &str = "batch.posted";
 pub const MEMBERSHIP_JOINED: &str = "membership.joined";
 pub const MEMBERSHIP_RENEWED: &str = "membership.renewed";
@@ -51,7 +52,7 @@ pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 25] = [
+pub const TYPES: [&str; 26] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -71,6 +72,7 @@ pub const TYPES: [&str; 25] = [
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
     PAYMENT_UNAPPLIED,
+    PAYMENT_REFUND_UNRECORDED,
     MEMBERSHIP_JOINED,
     MEMBERSHIP_RENEWED,
     MEMBERSHIP_EXPIRED,

@@ -176,3 +176,16 @@ impl From<service::billing::refunds::Returned> for RefundResponseDto {
 pub struct RefundList {
     pub items: Vec<RefundDto>,
 }
+
+/// G-7: a refund of a card payment that the payment provider has accepted but not yet
+/// confirmed. Nothing is recorded until it does; the provider's event records it then.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "pending", "provider_refund_id": "re_3Pq1", "amount": "50.00"}))]
+pub struct PendingRefundDto {
+    /// Always `pending`.
+    #[schema(pattern = "^pending$")]
+    pub status: String,
+    /// The provider's refund id (`re_...`).
+    pub provider_refund_id: String,
+    pub amount: Money,
+}

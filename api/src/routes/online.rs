@@ -54,7 +54,10 @@ pub async fn for_my_invoice(
 /// The provider's events (G-3), signed with `Stripe-Signature`; no token. A bad signature or
 /// an event older than five minutes is 400 and changes nothing. Each event is handled once; a
 /// succeeded payment intent records its payment as a manual payment would, or the payer's
-/// credit when the invoice can no longer take it as asked. Other types are acknowledged.
+/// credit when the invoice can no longer take it as asked. A succeeded refund of a payment made
+/// online (`charge.refunded`, `refund.created`, `refund.updated`, `charge.refund.updated`;
+/// asked for here or made at the provider) records its refund once (G-7); one that cannot be
+/// recorded is reported as `payment.refund_unrecorded`. Other types are acknowledged.
 #[utoipa::path(tag = "payments", operation_id = "receiveStripeEvent", security(()),
     request_body(content = Object, description = "A Stripe event", content_type = "application/json"),
     params(("Stripe-Signature" = String, Header, description = "`t=<unix time>,v1=<hex HMAC-SHA256>`")),

@@ -4,17 +4,19 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use service::billing::{payment_list, refunds};
 use service::idempotency::Outcome;
+use service::online::{self, refunds::Asked};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Caller, Member, Staff};
 use crate::csv_export;
+use crate::dto::Money;
 use crate::dto::payments::{
-    NewRefundDto, PaymentDto, PaymentList, PaymentQuery, RefundDto, RefundList, RefundResponseDto,
-    ReversalDto,
+    NewRefundDto, PaymentDto, PaymentList, PaymentQuery, PendingRefundDto, RefundDto, RefundList,
+    RefundResponseDto, ReversalDto,
 };
 use crate::extract::Body;
 use crate::idempotent;
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 
 /// A page of payments, or with `Accept: text/csv` every matching payment.
@@ -113,9 +115,19 @@ pub async fn list_refunds(
 /// (paid-through, the term in the history, customer type and category, a first join's date,
 /// linked persons' types) is put back as it was; a later paid term that builds on it is a 409
 /// naming that invoice. With `Idempotency-Key` a retry returns the first result.
+///
+/// A payment made online (G-7) goes back to the card through the payment provider, once the
+/// same checks pass: 201 when the provider confirms the refund at once, 202 while it has not
+/// (its event records the refund later), 502 when it fails and 409 when it is canceled; a
+/// retry with the same `Idempotency-Key` asks the provider for nothing more.
 #[utoipa::path(tag = "payments", operation_id = "refundPayment", request_body = NewRefundDto,
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    security(("bearer" = ["staff"])), responses((status = 201, body = RefundResponseDto)))]
+    security(("bearer" = ["staff"])),
+    responses((status = 201, body = RefundResponseDto),
+        (status = 202, description = "Refunded through the payment provider, not yet confirmed by it",
+            body = PendingRefundDto),
+        (status = 502, description = "The payment provider did not refund the payment",
+            content_type = "application/problem+json", body = Problem)))]
 #[post("/payments/{id}/refunds")]
 pub async fn refund(
     staff: Staff,
@@ -135,10 +147,21 @@ pub async fn refund(
     let render = |r: &refunds::Returned| {
         idempotent::stored(StatusCode::CREATED, &RefundResponseDto::from(r.clone()))
     };
+    let provider = state.stripe.as_ref();
     Ok(
-        match refunds::refund(&state.db, *id, new, key, render).await? {
+        match online::refunds::refund(&state.db, provider, *id, new, key, render).await? {
             Outcome::Replayed(s) => idempotent::replay(s, None),
-            Outcome::Done(r) => HttpResponse::Created().json(RefundResponseDto::from(*r)),
+            Outcome::Done(Asked::Recorded(r)) => {
+                HttpResponse::Created().json(RefundResponseDto::from(*r))
+            }
+            Outcome::Done(Asked::Pending {
+                provider_id,
+                amount_cents,
+            }) => HttpResponse::Accepted().json(PendingRefundDto {
+                status: "pending".into(),
+                provider_refund_id: provider_id,
+                amount: Money(amount_cents),
+            }),
         },
     )
 }

@@ -70,19 +70,35 @@ pub async fn refund(
     {
         return Ok(Outcome::Replayed(stored));
     }
-    let ask = Return {
-        kind: REFUND,
-        amount_cents: Some(new.amount_cents),
-        reason: new.reason.trim().to_owned(),
-        method: new.method.map(|m| m.trim().to_owned()),
-        recorded_by: new.recorded_by,
-    };
-    let returned = give_back(&txn, payment_id, ask).await?;
+    let returned = give_back(&txn, payment_id, asked(&new, None)).await?;
     if let Some(k) = &key {
         idempotency::finish(&txn, k, &render(&returned)).await?;
     }
     txn.commit().await?;
     Ok(Outcome::Done(Box::new(returned)))
+}
+
+/// M-2's checks of a refund, and nothing kept: the refund is recorded and rolled back. For a
+/// refund made elsewhere first (G-7, at the payment provider), so that it is asked there only
+/// when it can then be recorded here.
+pub async fn rehearse(db: &Db, payment_id: i64, new: &NewRefund) -> Result<()> {
+    check_refund(new)?;
+    let txn = db.trial().await?;
+    let tried = give_back(&txn, payment_id, asked(new, None)).await;
+    txn.rollback().await?;
+    tried.map(|_| ())
+}
+
+/// M-2 in the caller's transaction, for a refund made elsewhere (G-7): `reference` is its id
+/// there.
+pub(crate) async fn record(
+    conn: &impl ConnectionTrait,
+    payment_id: i64,
+    new: &NewRefund,
+    reference: &str,
+) -> Result<Returned> {
+    check_refund(new)?;
+    give_back(conn, payment_id, asked(new, Some(reference))).await
 }
 
 /// M-3: reverses what is left of payment `payment_id`; a payment is reversed once. With `key`,
@@ -108,6 +124,7 @@ pub async fn reverse(
         reason,
         method: None,
         recorded_by,
+        reference: None,
     };
     let returned = give_back(&txn, payment_id, ask).await?;
     if let Some(k) = &key {
@@ -150,6 +167,19 @@ struct Return {
     reason: String,
     method: Option<String>,
     recorded_by: Option<i64>,
+    /// The refund's id where it was made, when not here (G-7).
+    reference: Option<String>,
+}
+
+fn asked(new: &NewRefund, reference: Option<&str>) -> Return {
+    Return {
+        kind: REFUND,
+        amount_cents: Some(new.amount_cents),
+        reason: new.reason.trim().to_owned(),
+        method: new.method.as_ref().map(|m| m.trim().to_owned()),
+        recorded_by: new.recorded_by,
+        reference: reference.map(str::to_owned),
+    }
 }
 
 /// The steps of M-2 and M-3, in one transaction.
@@ -182,7 +212,7 @@ async fn give_back(conn: &impl ConnectionTrait, payment_id: i64, ask: Return) ->
         reopened,
     };
     let refund = insert_refund(conn, &payment, &ask, taken, now).await?;
-    announce(conn, &refund, &after).await?;
+    announce(conn, &refund, &after, ask.reference.as_deref()).await?;
     Ok(Returned {
         refund,
         payment: payment_list::get(conn, Actor::Staff, payment_id).await?,
@@ -445,6 +475,7 @@ async fn announce(
     conn: &impl ConnectionTrait,
     refund: &r::Model,
     after: &InvoiceView,
+    reference: Option<&str>,
 ) -> Result<()> {
     let kind = if refund.kind == REVERSAL {
         events::PAYMENT_REVERSED
@@ -452,20 +483,18 @@ async fn announce(
         events::PAYMENT_REFUNDED
     };
     let inv = &after.invoice;
-    let event = Event::invoice(
-        kind,
-        inv.id,
-        inv.contact_id,
-        inv.total_cents,
-        json!({
-            "payment_id": refund.payment_id,
-            "refund_id": refund.id,
-            "amount": money::format_cents(refund.amount_cents),
-            "reason": refund.reason,
-            "reopened": refund.reopened,
-            "paid": money::format_cents(inv.paid_cents),
-            "balance": money::format_cents(after.balance()),
-        }),
-    );
+    let mut data = json!({
+        "payment_id": refund.payment_id,
+        "refund_id": refund.id,
+        "amount": money::format_cents(refund.amount_cents),
+        "reason": refund.reason,
+        "reopened": refund.reopened,
+        "paid": money::format_cents(inv.paid_cents),
+        "balance": money::format_cents(after.balance()),
+    });
+    if let Some(reference) = reference {
+        data["reference"] = reference.into();
+    }
+    let event = Event::invoice(kind, inv.id, inv.contact_id, inv.total_cents, data);
     events::emit(conn, vec![event]).await
 }

@@ -78,6 +78,10 @@ pub async fn receive(
             charges::failed_later(&txn, &event.data.object, now).await?
         }
         "setup_intent.succeeded" => card.unwrap_or_default(),
+        "charge.refunded" => super::refunds::charge_refunded(&txn, &event.data.object, now).await?,
+        "refund.created" | "refund.updated" | "charge.refund.updated" => {
+            super::refunds::refund_changed(&txn, &event.data.object, now).await?
+        }
         other => format!("{other}: ignored"),
     };
     pe::Entity::update_many()

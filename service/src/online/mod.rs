@@ -8,6 +8,7 @@ pub mod charges;
 pub mod dunning;
 pub mod events;
 pub mod intents;
+pub mod refunds;
 pub mod settle;
 pub mod signature;
 mod stripe;

@@ -26,6 +26,7 @@ mod mailing_lists;
 mod migrations;
 mod money;
 mod online;
+mod online_refunds;
 mod openapi;
 mod pricing;
 mod reference_data;

@@ -19,7 +19,7 @@ pub(crate) fn provider_url() -> Option<String> {
     url
 }
 
-async fn configured(url: &str) -> TestApp {
+pub(crate) async fn configured(url: &str) -> TestApp {
     let url = url.to_owned();
     let app = spawn_with(move |c| {
         c.stripe_api_base = url;
@@ -31,7 +31,7 @@ async fn configured(url: &str) -> TestApp {
     app
 }
 
-async fn joined(app: &TestApp, name: &str) -> (i64, Value) {
+pub(crate) async fn joined(app: &TestApp, name: &str) -> (i64, Value) {
     let c = app.person("NM", name).await;
     let inv = app
         .post(
@@ -46,7 +46,7 @@ async fn joined(app: &TestApp, name: &str) -> (i64, Value) {
 }
 
 /// The card the member types into the provider's form: it goes to the provider, never here.
-async fn pay_at_provider(url: &str, intent: &str) -> Value {
+pub(crate) async fn pay_at_provider(url: &str, intent: &str) -> Value {
     let client = reqwest::Client::new();
     let call = |path: String, form: Vec<(&'static str, String)>| {
         client
@@ -109,7 +109,7 @@ pub(crate) async fn deliver(
     tests::Res::read(res).await.expect("body")
 }
 
-fn succeeded(event_id: &str, intent: &Value) -> Value {
+pub(crate) fn succeeded(event_id: &str, intent: &Value) -> Value {
     json!({"id": event_id, "object": "event", "type": "payment_intent.succeeded",
         "data": {"object": intent}})
 }
@@ -324,4 +324,60 @@ async fn g3_money_that_does_not_match_the_invoice_becomes_credit() {
         .body;
     assert_eq!(credit["balance"], intent["amount"]);
     assert_eq!(app.events_of("payment.unapplied").await.len(), 1);
+}
+
+/// G-3, M-5: an intent that succeeds in another currency than the one it was made in (the
+/// settings currency) is never applied to the invoice as if it were that currency: it becomes
+/// the payer's credit and is reported with the currency it came in.
+#[tokio::test]
+async fn g3_an_intent_succeeding_in_another_currency_becomes_credit() {
+    let Some(url) = provider_url() else { return };
+    let app = configured(&url).await;
+    let (c, inv) = joined(&app, "Abroad").await;
+    let intent = app
+        .post(
+            &format!("/invoices/{}/payment-intent", id(&inv)),
+            &app.staff,
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(intent["currency"], "USD");
+    let pi = intent["payment_intent_id"].as_str().unwrap_or_default();
+    let mut confirmed = pay_at_provider(&url, pi).await;
+    confirmed["currency"] = "eur".into();
+    let ack = deliver(
+        &app,
+        &succeeded("evt_eur", &confirmed),
+        WEBHOOK_SECRET,
+        None,
+    )
+    .await
+    .expect(200)
+    .body;
+    assert!(
+        ack["outcome"]
+            .as_str()
+            .is_some_and(|o| o.contains("credited")),
+        "{ack}"
+    );
+    let after = app.invoice(id(&inv)).await;
+    assert_eq!(after["status"], "open");
+    assert_eq!(after["paid"], "0.00");
+    assert!(
+        app.all(&format!("/payments?invoice_id={}", id(&inv)))
+            .await
+            .is_empty()
+    );
+    let credit = app
+        .get(&format!("/contacts/{c}/credit"), &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(credit["balance"], intent["amount"]);
+    assert_eq!(credit["movements"][0]["kind"], "unapplied");
+    let reported = app.events_of("payment.unapplied").await;
+    assert_eq!(reported.len(), 1);
+    assert_eq!(reported[0]["data"]["currency"], "eur");
 }
