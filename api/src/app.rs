@@ -144,6 +144,15 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
         let every = std::time::Duration::from_millis(cfg.webhook_poll_ms);
         tokio::spawn(deliverer.run(every));
     }
+    let mailer = service::mail::delivery::check_config(cfg.smtp_url.as_deref(), &cfg.mail_from)?;
+    if cfg.notice_poll_ms > 0 {
+        let deliverer = service::mail::delivery::Deliverer::new(
+            state.db.clone(),
+            mailer,
+            service::mail::delivery::Settings::default(),
+        );
+        tokio::spawn(deliverer.run(std::time::Duration::from_millis(cfg.notice_poll_ms)));
+    }
     if let (Some(stripe), true) = (state.stripe.clone(), cfg.autopay_poll_secs > 0) {
         let every = std::time::Duration::from_secs(cfg.autopay_poll_secs);
         tokio::spawn(service::online::charges::run_forever(

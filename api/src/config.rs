@@ -161,6 +161,26 @@ pub struct Config {
         global = true
     )]
     pub autopay_poll_secs: u64,
+    /// N-3: the mail server notices go through (`smtp://host:port`, `smtps://user:pass@host`,
+    /// `smtp://host?tls=required`); without it notices are recorded, not sent.
+    #[arg(long, env = "AMS_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+    /// N-3: the sender of notices.
+    #[arg(
+        long,
+        env = "AMS_MAIL_FROM",
+        default_value = "AMS <noreply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+    /// N-3: how often the server delivers notices; 0 leaves delivery to another server.
+    #[arg(
+        long,
+        env = "AMS_NOTICE_POLL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub notice_poll_ms: u64,
 }
 
 impl Config {
@@ -243,6 +263,9 @@ impl Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             autopay_poll_secs: 0,
+            smtp_url: None,
+            mail_from: "AMS <noreply@localhost>".into(),
+            notice_poll_ms: 0,
         }
     }
 }

@@ -28,6 +28,8 @@ pub mod invoice;
 pub mod invoice_adjustment;
 pub mod invoice_line;
 pub mod membership_settings;
+pub mod notice;
+pub mod notice_template;
 pub mod payment;
 pub mod payment_customer;
 pub mod payment_effect;

@@ -20,6 +20,11 @@ pub struct Model {
     /// JSON list of the days after a failed AutoPay charge it is retried (G-6); `None`: the
     /// defaults.
     pub dunning_retry_days: Option<String>,
+    /// N-4: what invoice documents and notices show the association as.
+    pub association_name: Option<String>,
+    pub association_address: Option<String>,
+    /// N-3: where members' answers to notices go.
+    pub reply_to: Option<String>,
     pub version: i32,
     pub updated_at: DateTimeUtc,
 }

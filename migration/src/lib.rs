@@ -27,6 +27,7 @@ mod m20261207_000022_credit_and_write_offs;
 mod m20261207_000023_instalments;
 mod m20261207_000024_online_payments;
 mod m20261207_000025_saved_cards_and_charges;
+mod m20261207_000026_notices;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_instalments::Migration),
             Box::new(m20261207_000024_online_payments::Migration),
             Box::new(m20261207_000025_saved_cards_and_charges::Migration),
+            Box::new(m20261207_000026_notices::Migration),
         ]
     }
 }

@@ -24,6 +24,12 @@ pub struct Settings {
     pub currency: String,
     /// Tags that make a non-member a prospect (L-3); `None`: [`DEFAULT_PROSPECT_TAGS`].
     pub prospect_tags: Option<Vec<String>>,
+    /// N-4: the association as its documents and notices show it.
+    pub association_name: Option<String>,
+    /// Postal address, lines separated by line breaks.
+    pub association_address: Option<String>,
+    /// N-3: where members' answers to notices go.
+    pub reply_to: Option<String>,
     pub version: i32,
 }
 
@@ -55,6 +61,9 @@ impl Default for Settings {
             default_organization_type: None,
             currency: "USD".into(),
             prospect_tags: None,
+            association_name: None,
+            association_address: None,
+            reply_to: None,
             version: 1,
         }
     }
@@ -78,6 +87,9 @@ fn from_model(m: ms::Model) -> Result<Settings> {
             Some(t) => Some(serde_json::from_str(&t).map_err(|_| bad("prospect tag list"))?),
             None => None,
         },
+        association_name: m.association_name,
+        association_address: m.association_address,
+        reply_to: m.reply_to,
         version: m.version,
     })
 }
@@ -147,6 +159,7 @@ pub async fn validate(conn: &impl ConnectionTrait, s: &Settings) -> Result<()> {
             );
         }
     }
+    check_documents(&mut errors, s);
     check_default_type(
         conn,
         &mut errors,
@@ -164,6 +177,31 @@ pub async fn validate(conn: &impl ConnectionTrait, s: &Settings) -> Result<()> {
     )
     .await?;
     errors.into_result()
+}
+
+/// N-3, N-4: what documents and notices show.
+fn check_documents(errors: &mut Errors, s: &Settings) {
+    if s.association_name
+        .as_ref()
+        .is_some_and(|n| n.trim().is_empty() || n.chars().count() > 200)
+    {
+        errors.add("association_name", "must be 1 to 200 characters");
+    }
+    if s.association_address
+        .as_ref()
+        .is_some_and(|a| a.trim().is_empty() || a.chars().count() > 500 || a.lines().count() > 8)
+    {
+        errors.add(
+            "association_address",
+            "must be 1 to 500 characters in at most 8 lines",
+        );
+    }
+    if s.reply_to
+        .as_ref()
+        .is_some_and(|r| !crate::text::is_email(r))
+    {
+        errors.add("reply_to", "must be an email address");
+    }
 }
 
 /// Replaces the settings. `expected_version` comes from `If-Match`.
@@ -198,6 +236,9 @@ pub(crate) async fn save(conn: &impl ConnectionTrait, s: &Settings, version: i32
             Some(t) => Some(serde_json::to_string(t).map_err(|e| Error::Internal(e.to_string()))?),
             None => None,
         }),
+        association_name: Set(s.association_name.clone()),
+        association_address: Set(s.association_address.clone()),
+        reply_to: Set(s.reply_to.clone()),
         version: Set(version),
         updated_at: Set(clock::now()),
         ..Default::default()

@@ -1,7 +1,8 @@
 //! SEC-5: text that clients send. Control characters cut searches short (a NUL), forge log
 //! lines and CSV rows (CR/LF, ESC), and bidirectional overrides or invisible characters make a
 //! name read differently from what is stored (U+202E, U+200B); none of them is stored. Line
-//! breaks are allowed where text has lines: addresses and notes (reasons, descriptions).
+//! breaks are allowed where text has lines: addresses, notes (reasons, descriptions) and the
+//! bodies of notice templates.
 
 /// Characters that change how surrounding text is displayed without being seen: the
 /// bidirectional embeddings, overrides and isolates, and the zero-width space, word joiner
@@ -45,8 +46,11 @@ pub fn check(text: &str, lines: bool) -> Result<(), String> {
 pub fn has_lines(field: &str) -> bool {
     let name = field.rsplit('.').next().unwrap_or(field);
     let name = name.split('[').next().unwrap_or(name);
-    matches!(name, "notes" | "note" | "description")
-        || name.ends_with("reason")
+    // A postal address in one field, and the bodies of a notice template (N-2).
+    matches!(
+        name,
+        "notes" | "note" | "description" | "association_address" | "text" | "html"
+    ) || name.ends_with("reason")
         || (field.contains("address") && name.starts_with("line"))
         || name.starts_with("address_line")
 }

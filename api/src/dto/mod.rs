@@ -8,6 +8,7 @@ pub mod corrections;
 pub mod events;
 pub mod invoices;
 pub mod lifecycle;
+pub mod notices;
 pub mod online;
 pub mod payments;
 pub mod pricing;

@@ -17,7 +17,9 @@ use super::{Money, nullable};
     "fiscal_year_start_month": 1, "standard_billing_interval_months": 12,
     "default_billing_time": "annual", "default_accounting_method": "accrual",
     "grace_period_months": 3, "default_person_type": "NM", "default_organization_type": "HOSP",
-    "currency": "USD", "prospect_tags": ["event-attendee", "interest-form"]
+    "currency": "USD", "prospect_tags": ["event-attendee", "interest-form"],
+    "association_name": "Society of Example Physicians",
+    "association_address": "1 Main Street\nSpringfield, IL 62701", "reply_to": "membership@example.org"
 }))]
 pub struct SettingsDto {
     /// First month of the fiscal year, 1..=12.
@@ -38,6 +40,15 @@ pub struct SettingsDto {
     /// `event-attendee` and `interest-form`. Reads show the tags in force.
     #[serde(default)]
     pub prospect_tags: Option<Vec<String>>,
+    /// N-4: the association's name on invoice documents and notices.
+    #[serde(default)]
+    pub association_name: Option<String>,
+    /// Its postal address, lines separated by `\n`.
+    #[serde(default)]
+    pub association_address: Option<String>,
+    /// N-3: the `Reply-To` of notices.
+    #[serde(default)]
+    pub reply_to: Option<String>,
 }
 
 impl From<Settings> for SettingsDto {
@@ -53,6 +64,9 @@ impl From<Settings> for SettingsDto {
             default_organization_type: s.default_organization_type,
             prospect_tags,
             currency: s.currency,
+            association_name: s.association_name,
+            association_address: s.association_address,
+            reply_to: s.reply_to,
         }
     }
 }
@@ -71,6 +85,9 @@ impl SettingsDto {
             prospect_tags: self
                 .prospect_tags
                 .map(|t| t.into_iter().map(|t| t.trim().to_lowercase()).collect()),
+            association_name: self.association_name.map(|n| n.trim().to_owned()),
+            association_address: self.association_address.map(|a| a.trim().to_owned()),
+            reply_to: self.reply_to.map(|r| r.trim().to_owned()),
             version: 0,
         }
     }

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use service::renewals::RunResult;
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::invoices::{CycleRefDto, LineDto};
 use super::words::AutopayOptionDto;
@@ -192,6 +193,23 @@ pub struct ReminderQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub cursor: Option<crate::dto::IdCursor>,
+}
+
+/// Send the reminders of a cycle (I-7, N-1).
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"billing_cycle": 3, "as_of": "2027-01-15"}))]
+pub struct SendRemindersDto {
+    /// The cycle's id.
+    pub billing_cycle: i64,
+    /// Default: today.
+    pub as_of: Option<Date>,
+}
+
+/// How many reminder notices were written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemindersSentDto {
+    pub written: u64,
 }
 
 /// An open renewal invoice to remind of, with its open lines (I-7).

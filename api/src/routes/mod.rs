@@ -13,6 +13,7 @@ pub mod invoices;
 pub mod lifecycle;
 pub mod lookups;
 pub mod me;
+pub mod notices;
 pub mod online;
 pub mod payments;
 pub mod pricing;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     corrections::configure(cfg);
     online::configure(cfg);
     autopay::configure(cfg);
+    notices::configure(cfg);
     subscriptions::configure(cfg);
     segments::configure(cfg);
     committees::configure(cfg);

@@ -12,8 +12,9 @@ use crate::dto::ListQuery;
 use crate::dto::contacts::ContactDto;
 use crate::dto::invoices::InvoiceDto;
 use crate::dto::renewals::{
-    ItemizedChoiceDto, ItemizedDto, ReminderList, ReminderQuery, RenewInAdvanceDto, RenewMonthsDto,
-    RenewNowDto, RunDto, RunList, RunRequestDto, RunResultDto, run_dto,
+    ItemizedChoiceDto, ItemizedDto, ReminderList, ReminderQuery, RemindersSentDto,
+    RenewInAdvanceDto, RenewMonthsDto, RenewNowDto, RunDto, RunList, RunRequestDto, RunResultDto,
+    SendRemindersDto, run_dto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
@@ -160,6 +161,22 @@ pub async fn reminders(
     }))
 }
 
+/// Remind by email (I-7, N-1): a `reminder` notice to the payer of each invoice
+/// `GET /renewal-reminders` shows for the cycle and day; an invoice reminded of already today
+/// is left out, so sending twice reminds once.
+#[utoipa::path(tag = "billing", operation_id = "sendRenewalReminders", request_body = SendRemindersDto,
+    security(("bearer" = ["staff"])), responses((status = 200, body = RemindersSentDto)))]
+#[post("/renewal-reminders/send")]
+pub async fn send_reminders(
+    _s: Staff,
+    state: web::Data<AppState>,
+    body: Body<SendRemindersDto>,
+) -> ApiResult<HttpResponse> {
+    let as_of = crate::dto::Date::or_today(body.0.as_of);
+    let written = service::billing::reminders::send(&state.db, body.0.billing_cycle, as_of).await?;
+    Ok(HttpResponse::Ok().json(RemindersSentDto { written }))
+}
+
 /// Renew in advance: bill the contact's next term now, before it is due; a formula
 /// primary fee may change to another product of its family.
 #[utoipa::path(tag = "billing", operation_id = "renewInAdvance", request_body = RenewInAdvanceDto,
@@ -265,5 +282,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(renew_now)
         .service(my_renewal)
         .service(itemize_my_renewal)
-        .service(reminders);
+        .service(reminders)
+        .service(send_reminders);
 }

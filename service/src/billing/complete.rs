@@ -23,7 +23,7 @@ use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::history::{self, TermRecord};
 use crate::products::TAX_SUFFIX;
-use crate::{contacts, paid_through};
+use crate::{contacts, notices, paid_through};
 
 use super::effects::Effects;
 use super::invoices::{InvoiceView, OPEN, PAID};
@@ -85,6 +85,7 @@ pub async fn take_effect(
         payment.record_term(conn).await?;
     }
     payment.emit_events(conn, moved).await?;
+    payment.welcome(conn).await?;
     Ok(payment.effects)
 }
 
@@ -429,6 +430,22 @@ impl<'a> FullPayment<'a> {
             all.push(e);
         }
         events::emit(conn, all).await
+    }
+
+    /// N-1: a paid join is a welcome to its member.
+    async fn welcome(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        let inv = &self.view.invoice;
+        if inv.kind != InvoiceKind::Join || !self.renews_membership() {
+            return Ok(());
+        }
+        notices::for_invoices(
+            conn,
+            notices::WELCOME,
+            &[inv.id],
+            notices::Recipient::Holder,
+            self.now,
+        )
+        .await
     }
 
     /// `membership.joined` or `membership.renewed` for a join or renewal with a primary

@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::error::{Error, Errors, Result};
 use crate::events::{self, Event};
 use crate::idempotency::{self, Key, Outcome, Stored};
-use crate::{clock, counters, money};
+use crate::{clock, counters, money, notices};
 
 use super::complete;
 use super::invoices::{self, InvoiceView, OPEN};
@@ -118,6 +118,7 @@ pub async fn record(conn: &impl ConnectionTrait, invoice_id: i64, new: NewPaymen
     let after = invoices::get(conn, Actor::Staff, invoice_id).await?;
     allocate_to_lines(conn, &after).await?;
     announce(conn, &payment, &after).await?;
+    receipt(conn, &payment, now).await?;
     complete::settle(conn, &after, payment.id, now).await?;
     Ok(Paid {
         payment,
@@ -146,6 +147,18 @@ async fn announce(
         }),
     );
     events::emit(conn, vec![event]).await
+}
+
+/// N-1: money received is a receipt to the payer; credit applied is not new money.
+async fn receipt(
+    conn: &impl ConnectionTrait,
+    payment: &p::Model,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if payment.method == super::credit::METHOD {
+        return Ok(());
+    }
+    notices::for_payment(conn, notices::RECEIPT, payment.id, payment.invoice_id, now).await
 }
 
 /// I-3: only an open invoice takes payments, and none above its open balance.

@@ -7,11 +7,14 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use entity::invoice as i;
 use entity::invoice_line as l;
+use entity::notice as n;
 
 use crate::billing::invoices::InvoiceKind;
 use crate::billing_cycles;
+use crate::db::Db;
 use crate::error::Result;
 use crate::page::{self, Page, PageRequest};
+use crate::{clock, notices};
 
 use super::invoices::OPEN;
 
@@ -105,6 +108,51 @@ pub async fn list(
         }
     }
     Ok(page::build(out, limit, |r| r.invoice.id.to_string()))
+}
+
+/// N-1, I-7: a `reminder` notice to the payer of each invoice the reminder list of `as_of`
+/// shows, once a day: an invoice reminded of already that day is left out. Returns how many
+/// were written.
+pub async fn send(db: &Db, cycle_id: i64, as_of: NaiveDate) -> Result<u64> {
+    let txn = db.write().await?;
+    let mut ids = Vec::new();
+    let mut req = PageRequest {
+        limit: Some(page::MAX_LIMIT),
+        cursor: None,
+    };
+    loop {
+        let page = list(&txn, cycle_id, as_of, &req).await?;
+        ids.extend(page.items.iter().map(|r| r.invoice.id));
+        match page.next_cursor {
+            Some(cursor) => req.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    let now = clock::now();
+    let day_start = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    let reminded: std::collections::HashSet<i64> = n::Entity::find()
+        .select_only()
+        .column(n::Column::InvoiceId)
+        .filter(n::Column::Kind.eq(notices::REMINDER))
+        .filter(n::Column::CreatedAt.gte(day_start))
+        .filter(n::Column::InvoiceId.is_not_null())
+        .into_tuple::<Option<i64>>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    ids.retain(|id| !reminded.contains(id));
+    notices::for_invoices(
+        &txn,
+        notices::REMINDER,
+        &ids,
+        notices::Recipient::Payer,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ids.len() as u64)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::online::charges;
-use crate::{clock, customer_types, db::Db, settings, terms};
+use crate::{clock, customer_types, db::Db, notices, settings, terms};
 
 pub const AUDIT_ACTION: &str = "membership.expire";
 
@@ -62,6 +62,13 @@ pub async fn run(db: &Db, as_of: NaiveDate, dry_run: bool, who: &Who) -> Result<
         }
     }
     events::emit(&txn, expired).await?;
+    let lapsed: Vec<i64> = result
+        .changed
+        .iter()
+        .filter(|ch| ch.customer_type.is_some())
+        .map(|ch| ch.contact_id)
+        .collect();
+    notices::for_contacts(&txn, notices::EXPIRY, &lapsed, now).await?;
     let followed = result
         .changed
         .iter()

@@ -110,23 +110,6 @@ pub async fn list(conn: &impl ConnectionTrait, contact_id: i64) -> Result<Vec<m:
         .await?)
 }
 
-/// The method AutoPay charges for `contact_id`, with the provider customer it is saved under.
-pub async fn default_of(
-    conn: &impl ConnectionTrait,
-    contact_id: i64,
-) -> Result<Option<(String, m::Model)>> {
-    let method = m::Entity::find()
-        .filter(m::Column::ContactId.eq(contact_id))
-        .filter(m::Column::IsDefault.eq(true))
-        .one(conn)
-        .await?;
-    let customer = pc::Entity::find_by_id(contact_id).one(conn).await?;
-    Ok(match (customer, method) {
-        (Some(c), Some(m)) => Some((c.provider_id, m)),
-        _ => None,
-    })
-}
-
 /// Makes method `method_id` of `contact_id` the one AutoPay charges.
 pub async fn make_default(db: &Db, contact_id: i64, method_id: i64) -> Result<m::Model> {
     let txn = db.write().await?;

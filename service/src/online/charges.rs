@@ -18,6 +18,7 @@ use entity::charge_attempt as a;
 use entity::contact as c;
 use entity::instalment as p;
 use entity::invoice as i;
+use entity::payment_customer as pc;
 use entity::payment_intent as pi;
 use entity::saved_payment_method as m;
 
@@ -27,10 +28,10 @@ use crate::billing::invoices::{self, InvoiceView, OPEN};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
-use crate::{clock, money, settings};
+use crate::{clock, money, notices, settings};
 
 use super::settle::{self, Received};
-use super::{Charged, OffSession, Stripe, cards, dunning};
+use super::{Charged, OffSession, Stripe, dunning};
 
 /// Waiting for its day (or for a server to take it over).
 pub const SCHEDULED: &str = "scheduled";
@@ -435,7 +436,7 @@ async fn plan(conn: &impl ConnectionTrait, attempt: &a::Model) -> Result<Plan> {
     if amount_cents <= 0 {
         return Ok(Plan::NotNeeded);
     }
-    let Some((customer, method)) = cards::default_of(conn, attempt.payer_id).await? else {
+    let Some((customer, method)) = default_card(conn, attempt.payer_id).await? else {
         return Ok(Plan::NoCard);
     };
     Ok(Plan::Charge(Charge {
@@ -444,6 +445,23 @@ async fn plan(conn: &impl ConnectionTrait, attempt: &a::Model) -> Result<Plan> {
         amount_cents,
         currency: settings::get(conn).await?.currency,
     }))
+}
+
+/// G-5: the card AutoPay charges for `contact_id`, with the provider customer it is saved under.
+async fn default_card(
+    conn: &impl ConnectionTrait,
+    contact_id: i64,
+) -> Result<Option<(String, m::Model)>> {
+    let method = m::Entity::find()
+        .filter(m::Column::ContactId.eq(contact_id))
+        .filter(m::Column::IsDefault.eq(true))
+        .one(conn)
+        .await?;
+    let customer = pc::Entity::find_by_id(contact_id).one(conn).await?;
+    Ok(match (customer, method) {
+        (Some(c), Some(m)) => Some((c.provider_id, m)),
+        _ => None,
+    })
 }
 
 /// What the attempt charges: the open balance, or (S-11) what is owed up to its part. A
@@ -548,6 +566,13 @@ async fn accepted(
             currency: intent.currency,
         };
         settle::received(&txn, &received, now).await?;
+        // Recorded now, or by the provider's event before: the intent names the payment.
+        let payment_id = pi::Entity::find()
+            .filter(pi::Column::ProviderId.eq(received.provider_id.as_str()))
+            .one(&txn)
+            .await?
+            .and_then(|kept| kept.payment_id);
+        settled(&txn, &received.provider_id, payment_id).await?;
         Outcome::Succeeded
     } else {
         Outcome::Pending
@@ -648,6 +673,17 @@ async fn dun(
         .exec_without_returning(conn)
         .await?;
     }
+    if next.is_none() {
+        // N-1: dunning is over; the member is told to pay otherwise.
+        notices::for_invoices(
+            conn,
+            notices::PAYMENT_FAILED,
+            &[attempt.invoice_id],
+            notices::Recipient::Payer,
+            now,
+        )
+        .await?;
+    }
     let inv = invoices::get(conn, Actor::Staff, attempt.invoice_id)
         .await?
         .invoice;
@@ -678,6 +714,22 @@ async fn first_due(conn: &impl ConnectionTrait, attempt: &a::Model) -> Result<Na
         .one(conn)
         .await?
         .map_or(attempt.due_on, |first| first.due_on))
+}
+
+/// G-5: the AutoPay attempt that made the intent succeeded, once its money is recorded.
+pub async fn settled(
+    conn: &impl ConnectionTrait,
+    provider_id: &str,
+    payment_id: Option<i64>,
+) -> Result<()> {
+    a::Entity::update_many()
+        .col_expr(a::Column::Status, Expr::val(SUCCEEDED))
+        .col_expr(a::Column::PaymentId, Expr::val(payment_id))
+        .col_expr(a::Column::LeaseUntil, Expr::val(None::<DateTime<Utc>>))
+        .filter(a::Column::ProviderIntentId.eq(provider_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// G-6: the provider's `payment_intent.payment_failed` for a charge it was still processing.

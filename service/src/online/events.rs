@@ -131,5 +131,9 @@ async fn succeeded(
         amount_cents: intent.amount_received.unwrap_or(intent.amount),
         currency: intent.currency,
     };
-    settle::received(conn, &received, now).await
+    let done = settle::received(conn, &received, now).await?;
+    if done.recorded {
+        charges::settled(conn, &received.provider_id, done.payment_id).await?;
+    }
+    Ok(done.outcome)
 }

@@ -8,7 +8,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use entity::charge_attempt as a;
 use entity::payment_intent as pi;
 
 use crate::access::Actor;
@@ -30,17 +29,28 @@ pub struct Received {
     pub currency: String,
 }
 
-/// Records `received` once; returns what was done, for the provider's log and the tests.
+/// What recording the money did.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// For the provider's log and the tests.
+    pub outcome: String,
+    /// Recorded now (not before), as a payment or as credit.
+    pub recorded: bool,
+    pub payment_id: Option<i64>,
+}
+
+/// Records `received` once.
 pub async fn received(
     conn: &impl ConnectionTrait,
     received: &Received,
     now: DateTime<Utc>,
-) -> Result<String> {
+) -> Result<Settled> {
     let Some(kept) = claim(conn, &received.provider_id, now).await? else {
-        return Ok(format!(
-            "{}: unknown or already recorded",
-            received.provider_id
-        ));
+        return Ok(Settled {
+            outcome: format!("{}: unknown or already recorded", received.provider_id),
+            recorded: false,
+            payment_id: None,
+        });
     };
     let view = invoices::get(conn, Actor::Staff, kept.invoice_id).await?;
     let currency = settings::get(conn).await?.currency;
@@ -49,8 +59,11 @@ pub async fn received(
         && kept.currency == currency;
     if !as_asked || view.invoice.status != OPEN || received.amount_cents > view.balance() {
         let outcome = unapplied(conn, &view, received, now).await?;
-        charge_settled(conn, &received.provider_id, None).await?;
-        return Ok(outcome);
+        return Ok(Settled {
+            outcome,
+            recorded: true,
+            payment_id: None,
+        });
     }
     let new = NewPayment {
         amount_cents: received.amount_cents,
@@ -65,11 +78,14 @@ pub async fn received(
         .filter(pi::Column::Id.eq(kept.id))
         .exec(conn)
         .await?;
-    charge_settled(conn, &received.provider_id, Some(paid.payment.id)).await?;
-    Ok(format!(
-        "{}: payment {} on invoice {}",
-        received.provider_id, paid.payment.id, kept.invoice_id
-    ))
+    Ok(Settled {
+        outcome: format!(
+            "{}: payment {} on invoice {}",
+            received.provider_id, paid.payment.id, kept.invoice_id
+        ),
+        recorded: true,
+        payment_id: Some(paid.payment.id),
+    })
 }
 
 /// The kept intent, locked and not yet paid; `None` when unknown here or already recorded.
@@ -91,22 +107,6 @@ async fn claim(
         .filter(pi::Column::ProviderId.eq(provider_id))
         .one(conn)
         .await?)
-}
-
-/// G-5: the AutoPay attempt that made the intent succeeded.
-async fn charge_settled(
-    conn: &impl ConnectionTrait,
-    provider_id: &str,
-    payment_id: Option<i64>,
-) -> Result<()> {
-    a::Entity::update_many()
-        .col_expr(a::Column::Status, Expr::val(super::charges::SUCCEEDED))
-        .col_expr(a::Column::PaymentId, Expr::val(payment_id))
-        .col_expr(a::Column::LeaseUntil, Expr::val(None::<DateTime<Utc>>))
-        .filter(a::Column::ProviderIntentId.eq(provider_id))
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 /// M-5: money received that cannot pay the invoice as asked is the payer's credit, reported

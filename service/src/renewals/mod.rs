@@ -41,7 +41,7 @@ use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
 use crate::settings::{self, AccountingMethod};
 use crate::sql::{Sql, in_ids, rows_per_statement};
-use crate::{clock, paid_through, terms};
+use crate::{clock, notices, paid_through, terms};
 
 use build::{Bill, Context, Held, Renewing};
 
@@ -527,6 +527,14 @@ async fn write_page(
     let mut written: Vec<i64> = invoice_of.values().copied().collect();
     written.sort_unstable();
     events::emit_renewal_invoices(conn, &written).await?;
+    notices::for_invoices(
+        conn,
+        notices::RENEWAL_NOTICE,
+        &written,
+        notices::Recipient::Payer,
+        page.now,
+    )
+    .await?;
     tracing::debug!(
         invoices = ?wrote_invoices,
         lines = ?(wrote_lines - wrote_invoices),

@@ -563,6 +563,18 @@ async fn g6_dunning_retries_on_schedule_a_new_card_at_once_and_ends_after_the_la
     assert_eq!(finals[0]["data"]["invoice_id"], lapsed_inv);
     assert_eq!(finals[0]["data"]["attempt"], 3);
     assert!(would_expire(&app).await.contains(&lapsed));
+    // N-1: the member is told, once, that dunning is over.
+    let told = app
+        .get(
+            &format!("/notices?kind=payment_failed&invoice_id={lapsed_inv}"),
+            &app.staff,
+        )
+        .await
+        .expect(200)
+        .body["items"]
+        .clone();
+    assert_eq!(told.as_array().map(Vec::len), Some(1), "{told}");
+    assert_eq!(told[0]["contact_id"], lapsed);
 }
 
 /// S-11, G-5: an AutoPay payer's instalment parts are charged on their day, each once; the

@@ -25,6 +25,7 @@ mod lifecycle;
 mod mailing_lists;
 mod migrations;
 mod money;
+mod notices;
 mod online;
 mod online_refunds;
 mod openapi;

@@ -1,0 +1,307 @@
+//! N-3: delivering notices by email. Each tick claims the due notices by moving their next
+//! attempt forward (a lease: several servers on one database never send one notice twice at
+//! once, and a server that dies mid-send leaves it to be retried when the lease ends), renders
+//! each from its kind's template and sends it over one reused SMTP connection. A failure is
+//! retried on a backoff, then recorded as failed; it never undoes what caused the notice.
+//! Without a mail server, notices are recorded as `not_sent`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use entity::notice as n;
+
+use crate::error::Result;
+use crate::{clock, db::Db, settings};
+
+use super::render::{self, About, Parts};
+use super::templates;
+use crate::notices::{self, FAILED, NOT_SENT, PENDING, SENT};
+
+/// Where and how notices are sent.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// From `AMS_SMTP_URL` (`smtp://`, `smtps://`, `?tls=required`) and `AMS_MAIL_FROM`; a
+    /// clear error for either that cannot be used.
+    pub fn new(smtp_url: &str, from: &str) -> std::result::Result<Mailer, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|e| format!("AMS_SMTP_URL is not a usable SMTP URL ({e}); for example smtp://127.0.0.1:25 or smtps://user:pass@mail.example.org"))?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| format!("AMS_MAIL_FROM is not an address ({e}); for example \"Society <membership@example.org>\""))?;
+        Ok(Mailer { transport, from })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Delay before each retry; a notice gets one attempt more than there are delays.
+    pub retry_delays: Vec<Duration>,
+    /// Notices claimed per tick.
+    pub batch: u64,
+    /// How long a claimed notice is left to the server sending it.
+    pub lease: Duration,
+}
+
+impl Default for Settings {
+    /// At once, then after 1 min, 5 min, 30 min, 2 h and 6 h.
+    fn default() -> Self {
+        Settings {
+            retry_delays: [60, 300, 1_800, 7_200, 21_600]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            batch: 100,
+            lease: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tick {
+    pub attempted: u64,
+    pub sent: u64,
+    pub not_sent: u64,
+}
+
+pub struct Deliverer {
+    db: Db,
+    mailer: Option<Mailer>,
+    settings: Settings,
+}
+
+impl Deliverer {
+    pub fn new(db: Db, mailer: Option<Mailer>, settings: Settings) -> Self {
+        Deliverer {
+            db,
+            mailer,
+            settings,
+        }
+    }
+
+    /// Claims the due notices and sends them, one after the other over the mailer's
+    /// connection.
+    pub async fn tick(&self) -> Result<Tick> {
+        let claimed = self.claim().await?;
+        let mut tick = Tick {
+            attempted: claimed.len() as u64,
+            ..Default::default()
+        };
+        for notice in claimed {
+            let Some(mailer) = &self.mailer else {
+                self.finish(
+                    &notice,
+                    NOT_SENT,
+                    None,
+                    Some("no mail server is configured (AMS_SMTP_URL)"),
+                )
+                .await?;
+                tick.not_sent += 1;
+                continue;
+            };
+            match self.send(mailer, &notice).await {
+                Ok(subject) => {
+                    self.finish(&notice, SENT, Some(&subject), None).await?;
+                    tick.sent += 1;
+                }
+                Err(error) => self.retry_or_fail(&notice, &error).await?,
+            }
+        }
+        Ok(tick)
+    }
+
+    /// Runs ticks until the process ends, every `every`, logging failures.
+    pub async fn run(self, every: Duration) {
+        loop {
+            match self.tick().await {
+                Ok(t) if t.attempted >= self.settings.batch => continue,
+                Ok(_) => {}
+                Err(err) => tracing::warn!(%err, "notice delivery"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    async fn claim(&self) -> Result<Vec<n::Model>> {
+        let now = clock::now();
+        let due: Vec<i64> = n::Entity::find()
+            .select_only()
+            .column(n::Column::Id)
+            .filter(n::Column::Status.eq(PENDING))
+            .filter(n::Column::NextAttemptAt.lte(now))
+            .order_by_asc(n::Column::NextAttemptAt)
+            .order_by_asc(n::Column::Id)
+            .limit(self.settings.batch)
+            .into_tuple()
+            .all(&self.db.conn)
+            .await?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lease = now + chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
+        // One statement claims them all: a notice another server claimed meanwhile is no
+        // longer due, and is left to it.
+        let mut claimed = n::Entity::update_many()
+            .col_expr(n::Column::NextAttemptAt, Expr::val(lease))
+            .filter(n::Column::Id.is_in(due))
+            .filter(n::Column::Status.eq(PENDING))
+            .filter(n::Column::NextAttemptAt.lte(now))
+            .exec_with_returning(&self.db.conn)
+            .await?;
+        claimed.sort_by_key(|n| n.id);
+        Ok(claimed)
+    }
+
+    /// Renders and sends one notice; the subject it went with, or why not.
+    async fn send(
+        &self,
+        mailer: &Mailer,
+        notice: &n::Model,
+    ) -> std::result::Result<String, String> {
+        let rendered = self.rendered(notice).await.map_err(|e| e.to_string())?;
+        let to = notice.to_address.as_deref().unwrap_or_default();
+        let message = message(mailer, notice, to, &rendered, &self.reply_to().await)?;
+        mailer
+            .transport
+            .send(message)
+            .await
+            .map_err(|e| format!("the mail server did not take it: {e}"))?;
+        Ok(rendered.subject)
+    }
+
+    async fn rendered(&self, notice: &n::Model) -> Result<Parts> {
+        let kind = notices::kind(&notice.kind)?;
+        let template = templates::get(&self.db.conn, kind).await?;
+        let about = About {
+            kind,
+            contact_id: notice.contact_id,
+            invoice_id: notice.invoice_id,
+            payment_id: notice.payment_id,
+        };
+        let ctx = render::context(&self.db.conn, about).await?;
+        render::render(&template.parts, &ctx)
+    }
+
+    async fn reply_to(&self) -> Option<Mailbox> {
+        let s = settings::get(&self.db.conn).await.ok()?;
+        s.reply_to?.parse().ok()
+    }
+
+    async fn finish(
+        &self,
+        notice: &n::Model,
+        status: &str,
+        subject: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let now = clock::now();
+        let mut update = n::Entity::update_many()
+            .col_expr(n::Column::Status, Expr::val(status))
+            .col_expr(n::Column::LastError, Expr::val(error.map(truncate)))
+            .filter(n::Column::Id.eq(notice.id));
+        if status == SENT {
+            update = update
+                .col_expr(n::Column::Attempts, Expr::col(n::Column::Attempts).add(1))
+                .col_expr(n::Column::SentAt, Expr::val(now))
+                .col_expr(n::Column::Subject, Expr::val(subject.map(str::to_owned)));
+        }
+        update.exec(&self.db.conn).await?;
+        Ok(())
+    }
+
+    /// Another attempt after the next delay, or failed after the last.
+    async fn retry_or_fail(&self, notice: &n::Model, error: &str) -> Result<()> {
+        tracing::warn!(notice = notice.id, %error, "notice not delivered");
+        let attempts = notice.attempts + 1;
+        let delay = usize::try_from(notice.attempts)
+            .ok()
+            .and_then(|k| self.settings.retry_delays.get(k));
+        let (status, next): (&str, DateTime<Utc>) = match delay {
+            Some(d) => (
+                PENDING,
+                clock::now() + chrono::Duration::from_std(*d).unwrap_or_default(),
+            ),
+            None => (FAILED, clock::now()),
+        };
+        n::Entity::update_many()
+            .col_expr(n::Column::Status, Expr::val(status))
+            .col_expr(n::Column::Attempts, Expr::val(attempts))
+            .col_expr(n::Column::NextAttemptAt, Expr::val(next))
+            .col_expr(n::Column::LastError, Expr::val(truncate(error)))
+            .filter(n::Column::Id.eq(notice.id))
+            .exec(&self.db.conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The email: text and HTML alternatives. Names and subjects go into headers only through the
+/// builder, which encodes them; line breaks in them were made spaces before.
+fn message(
+    mailer: &Mailer,
+    notice: &n::Model,
+    to: &str,
+    parts: &Parts,
+    reply_to: &Option<Mailbox>,
+) -> std::result::Result<Message, String> {
+    let address = to
+        .parse()
+        .map_err(|e| format!("{to:?} is not an email address: {e}"))?;
+    let mut builder = Message::builder()
+        .from(mailer.from.clone())
+        .to(Mailbox::new(None, address))
+        .subject(render::one_line(&parts.subject))
+        .message_id(Some(format!(
+            "<notice-{}-{}@{}>",
+            notice.id,
+            notice.created_at.timestamp(),
+            mailer.from.email.domain()
+        )));
+    if let Some(r) = reply_to {
+        builder = builder.reply_to(r.clone());
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(
+            parts.text.clone(),
+            parts.html.clone(),
+        ))
+        .map_err(|e| format!("the message could not be built: {e}"))
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(500).collect()
+}
+
+/// Checks the mail configuration at start: a bad URL or address stops the server.
+pub fn check_config(
+    smtp_url: Option<&str>,
+    from: &str,
+) -> std::result::Result<Option<Mailer>, String> {
+    smtp_url.map(|url| Mailer::new(url, from)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn n3_a_bad_mail_configuration_is_a_clear_error_at_start() {
+        let bad_url = check_config(Some("mail.example.org:25"), "a@example.org").err();
+        assert!(bad_url.is_some_and(|e| e.contains("AMS_SMTP_URL")));
+        let bad_from = check_config(Some("smtp://127.0.0.1:25"), "not an address").err();
+        assert!(bad_from.is_some_and(|e| e.contains("AMS_MAIL_FROM")));
+        assert!(check_config(None, "a@example.org").is_ok_and(|m| m.is_none()));
+    }
+}
