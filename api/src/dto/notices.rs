@@ -157,12 +157,44 @@ pub struct NoticeList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NoticeQuery {
+    #[param(
+        pattern = "^(renewal_notice|reminder|receipt|payment_failed|welcome|expiry|password_reset)$"
+    )]
     pub kind: Option<String>,
     pub contact_id: Option<i64>,
     pub invoice_id: Option<i64>,
     /// `pending`, `sent`, `failed`, `skipped`, `not_sent`.
+    #[param(pattern = "^(pending|sent|failed|skipped|not_sent)$")]
     pub status: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub cursor: Option<crate::dto::IdCursor>,
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::IntoParams;
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::{RefOr, path::Parameter};
+
+    use super::NoticeQuery;
+
+    fn pattern_of(name: &str) -> Option<String> {
+        let params: Vec<Parameter> = NoticeQuery::into_params(|| None);
+        let param = params.iter().find(|p| p.name == name)?;
+        let Some(RefOr::T(Schema::Object(schema))) = &param.schema else {
+            return None;
+        };
+        schema.pattern.clone()
+    }
+
+    /// The documented filters accept exactly the kinds and statuses the log knows, so that
+    /// they cannot fall behind `service::notices`.
+    #[test]
+    fn n3_the_log_filters_document_exactly_the_known_kinds_and_statuses() {
+        let kinds = format!("^({})$", service::notices::KINDS.join("|"));
+        let statuses = format!("^({})$", service::notices::STATUSES.join("|"));
+        assert_eq!(pattern_of("kind"), Some(kinds));
+        assert_eq!(pattern_of("status"), Some(statuses));
+    }
 }

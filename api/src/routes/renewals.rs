@@ -165,7 +165,9 @@ pub async fn reminders(
 /// `GET /renewal-reminders` shows for the cycle and day; an invoice reminded of already today
 /// is left out, so sending twice reminds once.
 #[utoipa::path(tag = "billing", operation_id = "sendRenewalReminders", request_body = SendRemindersDto,
-    security(("bearer" = ["staff"])), responses((status = 200, body = RemindersSentDto)))]
+    security(("bearer" = ["staff"])), responses((status = 200, body = RemindersSentDto),
+        (status = 404, description = "No such billing cycle", content_type = "application/problem+json",
+            body = crate::problem::Problem)))]
 #[post("/renewal-reminders/send")]
 pub async fn send_reminders(
     _s: Staff,

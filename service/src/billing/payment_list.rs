@@ -107,7 +107,9 @@ pub async fn list(
 
 fn check_dates(f: &Filter) -> Result<()> {
     match (f.from, f.to) {
-        (Some(from), Some(to)) if to < from => Err(Error::bad_parameter(
+        // Each date is valid alone; together they describe no day (422, as dates out of order
+        // are everywhere).
+        (Some(from), Some(to)) if to < from => Err(Error::invalid(
             "to",
             format!("{to} is before from ({from})"),
         )),

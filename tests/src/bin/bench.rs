@@ -64,6 +64,17 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// Notice delivery (N-3): N expiry notices rendered and sent by the server's deliverer to a
+    /// local SMTP server over one reused connection, against sending as many ready-made
+    /// messages over the same kind of connection.
+    Notices {
+        #[arg(long, default_value_t = 10_000)]
+        messages: u64,
+        /// A running SMTP server, e.g. `python -m aiosmtpd -n -l 127.0.0.1:8025 -c
+        /// aiosmtpd.handlers.Sink`.
+        #[arg(long, default_value = "smtp://127.0.0.1:8025")]
+        smtp_url: String,
+    },
     /// The raw loop of `bench api`, run by it on one core.
     #[command(hide = true)]
     RawLoop {
@@ -867,6 +878,65 @@ async fn growth(server_url: Option<&str>, sizes: &[u64], requests: usize) {
     }
 }
 
+async fn notices(server_url: Option<&str>, messages: u64, smtp_url: &str) {
+    use lettre::AsyncTransport;
+    use service::mail::delivery::{Deliverer, Mailer, Settings};
+    println!("notice delivery vs. baseline (as many ready-made messages over one connection)");
+    let fresh = fresh(server_url).await;
+    let db = prepared(&fresh.url, messages, true).await;
+    let ids = member_ids(&db).await;
+    let from = "Bench <bench@example.org>";
+    let baseline = {
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(smtp_url)
+            .expect("smtp url")
+            .build();
+        let started = Instant::now();
+        for k in 0..ids.len() {
+            let message = lettre::Message::builder()
+                .from(from.parse().expect("from"))
+                .to(format!("member{k}@example.org").parse().expect("to"))
+                .subject("Your membership has ended")
+                .body(String::from("Dear member, your membership has ended."))
+                .expect("message");
+            transport.send(message).await.expect("send");
+        }
+        started.elapsed()
+    };
+    let txn = db.write().await.expect("txn");
+    service::notices::for_contacts(&txn, service::notices::EXPIRY, &ids, service::clock::now())
+        .await
+        .expect("notices");
+    txn.commit().await.expect("commit");
+    settle(&db).await;
+    let mailer = Mailer::new(smtp_url, from).expect("mailer");
+    let deliverer = Deliverer::new(db.clone(), Some(mailer), Settings::default());
+    let started = Instant::now();
+    let mut sent = 0;
+    loop {
+        let tick = deliverer.tick().await.expect("tick");
+        sent += tick.sent;
+        if tick.attempted == 0 {
+            break;
+        }
+    }
+    let delivered = started.elapsed();
+    assert_eq!(sent, ids.len() as u64, "every notice sent");
+    let rate = |d: Duration| ids.len() as f64 / secs(d);
+    println!(
+        "{:>10} {:>14} {:>14} {:>7}",
+        "messages", "baseline msg/s", "notices msg/s", "ratio"
+    );
+    println!(
+        "{:>10} {:>14.0} {:>14.0} {:>6.2}x",
+        ids.len(),
+        rate(baseline),
+        rate(delivered),
+        secs(delivered) / secs(baseline)
+    );
+    let _ = db.conn.close().await;
+    fresh.drop_database().await;
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -889,6 +959,7 @@ async fn main() {
         Bench::Import { rows } => import(server_url, rows).await,
         Bench::Api { members, seconds } => api(server_url, members, seconds).await,
         Bench::Growth { members, requests } => growth(server_url, &members, requests).await,
+        Bench::Notices { messages, smtp_url } => notices(server_url, messages, &smtp_url).await,
         Bench::RawLoop { .. } => {}
     }
 }
