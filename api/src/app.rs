@@ -132,6 +132,8 @@ pub fn build_app(
 
 /// Runs the HTTP server until it is stopped: `ams serve`.
 pub async fn serve(cfg: Config) -> Result<(), String> {
+    // A mail configuration that cannot work stops the server before it changes anything.
+    let mailer = service::mail::delivery::check_config(cfg.smtp_url.as_deref(), &cfg.mail_from)?;
     let (state, admin_password) = build_state(&cfg).await.map_err(|e| e.to_string())?;
     if let Some(password) = admin_password {
         println!("Created staff user `admin` with password: {password}");
@@ -144,7 +146,6 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
         let every = std::time::Duration::from_millis(cfg.webhook_poll_ms);
         tokio::spawn(deliverer.run(every));
     }
-    let mailer = service::mail::delivery::check_config(cfg.smtp_url.as_deref(), &cfg.mail_from)?;
     if cfg.notice_poll_ms > 0 {
         let deliverer = service::mail::delivery::Deliverer::new(
             state.db.clone(),
