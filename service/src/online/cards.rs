@@ -145,7 +145,12 @@ pub async fn remove(
     match newest {
         Some(next) if method.is_default => set_default(&txn, contact_id, next.id, now).await?,
         Some(_) => {}
-        None => autopay_off(&txn, contact_id, now).await?,
+        None => {
+            // G-4: no card left, nothing for AutoPay to charge.
+            let changed =
+                json!({ "changed": ["autopay"], "why": "its last saved card was removed" });
+            write_autopay(&txn, contact_id, false, changed, now).await?
+        }
     }
     txn.commit().await?;
     Ok(())
@@ -159,23 +164,8 @@ pub async fn set_autopay(db: &Db, contact_id: i64, on: bool) -> Result<bool> {
             "AutoPay charges a saved card: save one first (POST /me/payment-methods/setup-intent)",
         ));
     }
-    let now = clock::now();
-    let res = c::Entity::update_many()
-        .col_expr(c::Column::Autopay, Expr::val(on))
-        .col_expr(c::Column::Version, Expr::col(c::Column::Version).add(1))
-        .col_expr(c::Column::UpdatedAt, Expr::val(now))
-        .filter(c::Column::Id.eq(contact_id))
-        .filter(c::Column::Autopay.ne(on))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected > 0 {
-        let changed = json!({ "changed": ["autopay"] });
-        events::emit(
-            &txn,
-            vec![Event::contact(events::CONTACT_UPDATED, contact_id, changed)],
-        )
-        .await?;
-    }
+    let changed = json!({ "changed": ["autopay"] });
+    write_autopay(&txn, contact_id, on, changed, clock::now()).await?;
     txn.commit().await?;
     Ok(on)
 }
@@ -318,22 +308,23 @@ async fn set_default(
     Ok(())
 }
 
-/// G-4: no card left, nothing for AutoPay to charge.
-async fn autopay_off(
+/// G-4: the contact's AutoPay flag, with its `contact.updated` event when it changes.
+async fn write_autopay(
     conn: &impl ConnectionTrait,
     contact_id: i64,
+    on: bool,
+    changed: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let res = c::Entity::update_many()
-        .col_expr(c::Column::Autopay, Expr::val(false))
+        .col_expr(c::Column::Autopay, Expr::val(on))
         .col_expr(c::Column::Version, Expr::col(c::Column::Version).add(1))
         .col_expr(c::Column::UpdatedAt, Expr::val(now))
         .filter(c::Column::Id.eq(contact_id))
-        .filter(c::Column::Autopay.eq(true))
+        .filter(c::Column::Autopay.ne(on))
         .exec(conn)
         .await?;
     if res.rows_affected > 0 {
-        let changed = json!({ "changed": ["autopay"], "why": "its last saved card was removed" });
         events::emit(
             conn,
             vec![Event::contact(events::CONTACT_UPDATED, contact_id, changed)],
