@@ -150,7 +150,10 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
         let deliverer = service::mail::delivery::Deliverer::new(
             state.db.clone(),
             mailer,
-            service::mail::delivery::Settings::default(),
+            service::mail::delivery::Settings {
+                pays_online: state.stripe.is_some(),
+                ..Default::default()
+            },
         );
         tokio::spawn(deliverer.run(std::time::Duration::from_millis(cfg.notice_poll_ms)));
     }

@@ -20,20 +20,7 @@ pub const CSV: &str = "text/csv";
 
 /// The client asked for CSV: `text/csv` is in `Accept` and is not refused (`q=0`).
 pub fn wanted(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|range| {
-            let mut parts = range.split(';').map(str::trim);
-            let is_csv = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(CSV));
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            is_csv && !refused
-        })
+    crate::respond::accepts(req, CSV)
 }
 
 /// Writes rows under the header taken from the first row.

@@ -190,6 +190,19 @@ fn check_email(errors: &mut Errors, email: Option<&str>) {
     }
 }
 
+/// An organization's name, or a person's first and last names: how letters and documents
+/// address a contact.
+pub fn display_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> String {
+    match org {
+        Some(org) => org.to_owned(),
+        None => [first, last]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
 fn sort_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> String {
     match (org, last) {
         (Some(o), _) => o.to_lowercase(),

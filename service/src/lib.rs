@@ -20,6 +20,7 @@ pub mod customer_types;
 pub mod dates;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod events;
 pub mod flow_down;

@@ -563,3 +563,19 @@ impl validator::Validate for InstalmentPlanDto {
         Ok(())
     }
 }
+
+/// An invoice document (N-4): association, bill-to, lines with their terms, totals, paid,
+/// balance and how to pay, set on US Letter pages.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfDocument(pub Vec<u8>);
+
+/// What a run's print leaves out.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PrintQuery {
+    /// Leave out lines of no amount (default false). Zero-total invoices are left out unless
+    /// the cycle prints zero balances (B-10).
+    #[serde(default)]
+    pub suppress_zero_lines: bool,
+}

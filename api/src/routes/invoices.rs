@@ -12,12 +12,12 @@ use crate::csv_export;
 use crate::dto::invoices::{
     AdjustmentDto, AdjustmentList, BatchDto, InstalmentPlanDto, InvoiceAdjustmentDto, InvoiceDto,
     InvoiceList, InvoiceQuery, JoinRequestDto, JoinResponseDto, NewOneOffInvoiceDto, NewPaymentDto,
-    PaymentResponseDto, ReasonDto,
+    PaymentResponseDto, PdfDocument, ReasonDto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
 use crate::problem::ApiResult;
-use crate::respond::versioned;
+use crate::respond::{self, versioned};
 use crate::state::AppState;
 use service::idempotency::Outcome;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -72,16 +72,51 @@ pub async fn list(
     list_for(state, &q, None, &req).await
 }
 
-/// Get an invoice. Members may read only their own (others: 404).
+/// Get an invoice. Members may read only their own (others: 404). With
+/// `Accept: application/pdf`, the invoice as a document (N-4).
 #[utoipa::path(tag = "invoices", operation_id = "getInvoice", params(("id" = i64, Path)),
-    security(("bearer" = ["staff", "member"])), responses((status = 200, body = InvoiceDto, headers(("ETag" = String)))))]
+    security(("bearer" = ["staff", "member"])),
+    responses((status = 200, headers(("ETag" = String)),
+        content((InvoiceDto = "application/json"), (PdfDocument = "application/pdf")))))]
 #[get("/invoices/{id}")]
 pub async fn get(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let dto = InvoiceDto::from(inv::get(&state.db.conn, caller.actor()?, *id).await?);
+    one_invoice(&state, caller.actor()?, *id, &req).await
+}
+
+/// One of my invoices (those I hold or pay; others: 404); with `Accept: application/pdf`, as a
+/// document (N-4).
+#[utoipa::path(tag = "self-service", operation_id = "getMyInvoice", params(("id" = i64, Path)),
+    security(("bearer" = ["member"])),
+    responses((status = 200, headers(("ETag" = String)),
+        content((InvoiceDto = "application/json"), (PdfDocument = "application/pdf")))))]
+#[get("/me/invoices/{id}")]
+pub async fn get_mine(
+    me: Member,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    one_invoice(&state, me.caller.actor()?, *id, &req).await
+}
+
+/// JSON, or the PDF when the client asks for it.
+async fn one_invoice(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    req: &HttpRequest,
+) -> ApiResult<HttpResponse> {
+    if respond::accepts(req, respond::PDF) {
+        let pays_online = state.stripe.is_some();
+        let bytes = service::documents::invoice_pdf(&state.db.conn, actor, id, pays_online).await?;
+        return Ok(respond::pdf(&format!("invoice-{id}.pdf"), bytes));
+    }
+    let dto = InvoiceDto::from(inv::get(&state.db.conn, actor, id).await?);
     Ok(versioned(StatusCode::OK, dto.version, &dto))
 }
 
@@ -443,6 +478,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get)
         .service(for_contact)
         .service(mine)
+        .service(get_mine)
         .service(join_contact)
         .service(join_me)
         .service(pay)

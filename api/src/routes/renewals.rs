@@ -10,7 +10,7 @@ use service::renewals::{self as svc, RunRequest};
 use crate::auth::{Member, Staff};
 use crate::dto::ListQuery;
 use crate::dto::contacts::ContactDto;
-use crate::dto::invoices::InvoiceDto;
+use crate::dto::invoices::{InvoiceDto, PdfDocument, PrintQuery};
 use crate::dto::renewals::{
     ItemizedChoiceDto, ItemizedDto, ReminderList, ReminderQuery, RemindersSentDto,
     RenewInAdvanceDto, RenewMonthsDto, RenewNowDto, RunDto, RunList, RunRequestDto, RunResultDto,
@@ -19,7 +19,7 @@ use crate::dto::renewals::{
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
 use crate::problem::ApiResult;
-use crate::respond::versioned;
+use crate::respond::{self, versioned};
 use crate::state::AppState;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -115,6 +115,35 @@ pub async fn get(
     let skipped = svc::skips(&state.db.conn, *id, svc::LISTED as u64).await?;
     let batch = service::billing::batches::of_run(&state.db.conn, *id).await?;
     Ok(HttpResponse::Ok().json(run_dto(m, skipped, batch)))
+}
+
+/// A run's invoices as one PDF for printing (N-4), streamed as it is drawn. Zero-total
+/// invoices are left out unless the cycle prints zero balances (B-10), and so are void and
+/// cancelled ones; `suppress_zero_lines` leaves out lines of no amount.
+#[utoipa::path(tag = "billing", operation_id = "printRenewalRunInvoices",
+    params(("id" = i64, Path), PrintQuery),
+    security(("bearer" = ["staff"])),
+    responses((status = 200, content((PdfDocument = "application/pdf")))))]
+#[get("/renewal-runs/{id}/invoices.pdf")]
+pub async fn print_invoices(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: web::Query<PrintQuery>,
+) -> ApiResult<HttpResponse> {
+    let lines = service::documents::Lines {
+        suppress_zero: q.suppress_zero_lines,
+    };
+    let print =
+        service::documents::RunPrint::new(&state.db, *id, lines, state.stripe.is_some()).await?;
+    let parts = futures_util::stream::try_unfold(print, |mut print| async move {
+        let part = print.next().await.map_err(|e| {
+            tracing::error!(error = %e, "a run's print stopped");
+            actix_web::error::ErrorInternalServerError("the print stopped")
+        })?;
+        Ok::<_, actix_web::Error>(part.map(|bytes| (web::Bytes::from(bytes), print)))
+    });
+    Ok(respond::pdf_response(&format!("renewal-run-{id}-invoices.pdf")).streaming(parts))
 }
 
 /// Change a contact's renew months (T-6): later renewals bill the new length, the primary
@@ -279,6 +308,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
         .service(list)
         .service(get)
+        .service(print_invoices)
         .service(renew_months)
         .service(renew_in_advance)
         .service(renew_now)

@@ -8,19 +8,24 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use entity::notice as n;
 
+use crate::access::Actor;
 use crate::error::Result;
-use crate::{clock, db::Db, settings};
+use crate::{clock, db::Db, documents, settings};
 
 use super::render::{self, About, Parts};
 use super::templates;
-use crate::notices::{self, FAILED, NOT_SENT, PENDING, SENT};
+use crate::notices::{self, FAILED, NOT_SENT, PENDING, REMINDER, RENEWAL_NOTICE, SENT};
+
+/// The kinds whose message carries its invoice as a PDF (N-4).
+const WITH_INVOICE_PDF: [&str; 2] = [RENEWAL_NOTICE, REMINDER];
 
 /// Where and how notices are sent.
 #[derive(Clone)]
@@ -52,6 +57,8 @@ pub struct Settings {
     pub batch: u64,
     /// How long a claimed notice is left to the server sending it.
     pub lease: Duration,
+    /// Attached invoices say members can pay online (G-2 is configured).
+    pub pays_online: bool,
 }
 
 impl Default for Settings {
@@ -64,6 +71,7 @@ impl Default for Settings {
                 .collect(),
             batch: 100,
             lease: Duration::from_secs(300),
+            pays_online: false,
         }
     }
 }
@@ -164,8 +172,13 @@ impl Deliverer {
         notice: &n::Model,
     ) -> std::result::Result<String, String> {
         let rendered = self.rendered(notice).await.map_err(|e| e.to_string())?;
+        let invoice = self.invoice_pdf(notice).await.map_err(|e| e.to_string())?;
         let to = notice.to_address.as_deref().unwrap_or_default();
-        let message = message(mailer, notice, to, &rendered, &self.reply_to().await)?;
+        let mut message = message(mailer, notice, to, &rendered, &self.reply_to().await)?;
+        if let Some(pdf) = invoice {
+            message = message.attach(pdf);
+        }
+        let message = message.build()?;
         mailer
             .transport
             .send(message)
@@ -185,6 +198,20 @@ impl Deliverer {
         };
         let ctx = render::context(&self.db.conn, about).await?;
         render::render(&template.parts, &ctx)
+    }
+
+    /// The invoice a renewal notice or reminder is about, as it stands when sent.
+    async fn invoice_pdf(&self, notice: &n::Model) -> Result<Option<(String, Vec<u8>)>> {
+        let Some(id) = notice
+            .invoice_id
+            .filter(|_| WITH_INVOICE_PDF.contains(&notice.kind.as_str()))
+        else {
+            return Ok(None);
+        };
+        let pdf =
+            documents::invoice_pdf(&self.db.conn, Actor::Staff, id, self.settings.pays_online)
+                .await?;
+        Ok(Some((format!("invoice-{id}.pdf"), pdf)))
     }
 
     async fn reply_to(&self) -> Option<Mailbox> {
@@ -245,15 +272,16 @@ impl Deliverer {
     }
 }
 
-/// The email: text and HTML alternatives. Names and subjects go into headers only through the
-/// builder, which encodes them; line breaks in them were made spaces before.
+/// The email: text and HTML alternatives, and any attachment. Names and subjects go into
+/// headers only through the builder, which encodes them; line breaks in them were made spaces
+/// before.
 fn message(
     mailer: &Mailer,
     notice: &n::Model,
     to: &str,
     parts: &Parts,
     reply_to: &Option<Mailbox>,
-) -> std::result::Result<Message, String> {
+) -> std::result::Result<Draft, String> {
     let address = to
         .parse()
         .map_err(|e| format!("{to:?} is not an email address: {e}"))?;
@@ -270,12 +298,43 @@ fn message(
     if let Some(r) = reply_to {
         builder = builder.reply_to(r.clone());
     }
-    builder
-        .multipart(MultiPart::alternative_plain_html(
-            parts.text.clone(),
-            parts.html.clone(),
-        ))
-        .map_err(|e| format!("the message could not be built: {e}"))
+    Ok(Draft {
+        builder,
+        body: MultiPart::alternative_plain_html(parts.text.clone(), parts.html.clone()),
+        attachment: None,
+    })
+}
+
+/// A message before it is built: its headers, its body and what it carries.
+struct Draft {
+    builder: lettre::message::MessageBuilder,
+    body: MultiPart,
+    attachment: Option<(String, Vec<u8>)>,
+}
+
+impl Draft {
+    fn attach(self, file: (String, Vec<u8>)) -> Draft {
+        Draft {
+            attachment: Some(file),
+            ..self
+        }
+    }
+
+    fn build(self) -> std::result::Result<Message, String> {
+        let body = match self.attachment {
+            None => self.body,
+            Some((name, bytes)) => {
+                let pdf = ContentType::parse("application/pdf")
+                    .map_err(|e| format!("the attachment's type: {e}"))?;
+                MultiPart::mixed()
+                    .multipart(self.body)
+                    .singlepart(Attachment::new(name).body(bytes, pdf))
+            }
+        };
+        self.builder
+            .multipart(body)
+            .map_err(|e| format!("the message could not be built: {e}"))
+    }
 }
 
 fn truncate(text: &str) -> String {

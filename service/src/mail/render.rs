@@ -12,7 +12,7 @@ use entity::payment as p;
 use crate::access::Actor;
 use crate::billing::invoices::{self, InvoiceView};
 use crate::error::{Error, Result};
-use crate::{money, settings};
+use crate::{contacts, money, settings};
 
 use crate::notices::{self, PASSWORD_RESET, PAYMENT_FAILED, RECEIPT};
 
@@ -73,18 +73,11 @@ pub async fn context(conn: &impl ConnectionTrait, about: About) -> Result<Value>
 }
 
 fn contact_context(contact: &c::Model) -> Value {
-    let name = match (
-        &contact.organization_name,
-        &contact.first_name,
-        &contact.last_name,
-    ) {
-        (Some(org), _, _) => org.clone(),
-        (None, first, last) => [first.as_deref(), last.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
+    let name = contacts::display_name(
+        contact.first_name.as_deref(),
+        contact.last_name.as_deref(),
+        contact.organization_name.as_deref(),
+    );
     json!({
         "id": contact.id,
         "name": name,

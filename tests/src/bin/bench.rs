@@ -75,6 +75,12 @@ enum Bench {
         #[arg(long, default_value = "smtp://127.0.0.1:8025")]
         smtp_url: String,
     },
+    /// A renewal run's invoices printed as one PDF (N-4): its time, size and the server's peak
+    /// memory, against the CSV export of the same invoices (`GET /invoices?renewal_run=`).
+    Print {
+        #[arg(long, default_value_t = 100_000)]
+        invoices: u64,
+    },
     /// The raw loop of `bench api`, run by it on one core.
     #[command(hide = true)]
     RawLoop {
@@ -937,6 +943,98 @@ async fn notices(server_url: Option<&str>, messages: u64, smtp_url: &str) {
     fresh.drop_database().await;
 }
 
+/// Reads `path` to the end as it arrives, keeping nothing; its size in bytes.
+async fn download(server: &Server, path: &str, accept: &str) -> u64 {
+    let mut res = server
+        .client
+        .get(format!("{}/api/v1{path}", server.base))
+        .bearer_auth(&server.token)
+        .header("accept", accept)
+        .send()
+        .await
+        .expect("request");
+    assert!(res.status().is_success(), "GET {path}: {}", res.status());
+    let mut size = 0;
+    while let Some(chunk) = res.chunk().await.expect("body") {
+        size += chunk.len() as u64;
+    }
+    size
+}
+
+async fn print(server_url: Option<&str>, invoices: u64) {
+    println!("a run's invoices as one PDF vs. baseline (the CSV export of the same invoices)");
+    let fresh = fresh(server_url).await;
+    let db = prepared(&fresh.url, invoices, true).await;
+    let run = {
+        let server = Server::start(&fresh.url).await;
+        server
+            .post(
+                "/billing-cycles",
+                json!({"name": CYCLE, "customer_types": ["M"], "products": [members::JOURNAL],
+                    "include_all_chapters": true, "accounting_method": "accrual"}),
+            )
+            .await;
+        server
+            .post(
+                "/renewal-runs",
+                json!({"billing_cycle": CYCLE, "effective_date": "2028-01-01", "dry_run": false}),
+            )
+            .await
+    };
+    let run_id = run["id"].as_i64().expect("run id");
+    settle(&db).await;
+    // A server of its own for each, so that each peak is its own.
+    let (csv_time, csv_size, csv_peak) = {
+        let server = Server::start(&fresh.url).await;
+        let started = Instant::now();
+        let size = download(
+            &server,
+            &format!("/invoices?renewal_run={run_id}"),
+            "text/csv",
+        )
+        .await;
+        (started.elapsed(), size, server.peak_mib())
+    };
+    let (pdf_time, pdf_size, pdf_peak) = {
+        let server = Server::start(&fresh.url).await;
+        let started = Instant::now();
+        let size = download(
+            &server,
+            &format!("/renewal-runs/{run_id}/invoices.pdf"),
+            "application/pdf",
+        )
+        .await;
+        (started.elapsed(), size, server.peak_mib())
+    };
+    println!(
+        "{:>9} {:>8} {:>9} {:>9} {:>8} {:>9} {:>9} {:>10} {:>7}",
+        "invoices",
+        "csv s",
+        "csv MiB",
+        "csv peak",
+        "pdf s",
+        "pdf MiB",
+        "pdf peak",
+        "invoices/s",
+        "ratio"
+    );
+    let mib = |b: u64| b as f64 / 1_048_576.0;
+    println!(
+        "{:>9} {:>8.2} {:>9.1} {:>9.1} {:>8.2} {:>9.1} {:>9.1} {:>10.0} {:>6.2}x",
+        run["billed"],
+        secs(csv_time),
+        mib(csv_size),
+        csv_peak,
+        secs(pdf_time),
+        mib(pdf_size),
+        pdf_peak,
+        run["billed"].as_f64().unwrap_or_default() / secs(pdf_time),
+        secs(pdf_time) / secs(csv_time)
+    );
+    let _ = db.conn.close().await;
+    fresh.drop_database().await;
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -960,6 +1058,7 @@ async fn main() {
         Bench::Api { members, seconds } => api(server_url, members, seconds).await,
         Bench::Growth { members, requests } => growth(server_url, &members, requests).await,
         Bench::Notices { messages, smtp_url } => notices(server_url, messages, &smtp_url).await,
+        Bench::Print { invoices } => print(server_url, invoices).await,
         Bench::RawLoop { .. } => {}
     }
 }

@@ -15,6 +15,7 @@ mod concurrency;
 mod contacts;
 mod conventions;
 mod demo;
+mod documents;
 mod events;
 mod exports;
 mod faults;

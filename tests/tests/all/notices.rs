@@ -55,6 +55,7 @@ fn settings(retries: usize) -> Settings {
         retry_delays: vec![Duration::ZERO; retries],
         batch: 500,
         lease: Duration::from_secs(60),
+        ..Settings::default()
     }
 }
 
