@@ -14,8 +14,9 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 #[derive(Clone)]
@@ -73,6 +74,23 @@ impl Db {
     /// refund). The request's audit event is left to the transaction that keeps its work.
     pub async fn trial(&self) -> Result<DatabaseTransaction, DbErr> {
         self.begin_immediate().await
+    }
+
+    /// A read-only transaction that sees one state of the database throughout, for a read of
+    /// many pages (a run's print): on PostgreSQL repeatable read, on SQLite the snapshot its
+    /// write-ahead log gives a reader. It also keeps the read on one connection.
+    pub async fn snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.backend() {
+            DatabaseBackend::Postgres => {
+                self.conn
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await
+            }
+            _ => self.conn.begin().await,
+        }
     }
 
     async fn begin_immediate(&self) -> Result<DatabaseTransaction, DbErr> {

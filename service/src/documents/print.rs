@@ -1,7 +1,10 @@
 //! Printing: one invoice, or every printable invoice of a renewal run (N-4) in batches read by
 //! key, each batch's pages handed out as soon as they are drawn.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use entity::billing_cycle as bc;
 use entity::invoice as i;
@@ -50,7 +53,8 @@ pub fn whole(issuer: &Issuer, docs: &[InvoiceDocument]) -> Vec<u8> {
 /// invoices are left out, and so are zero-total invoices unless the run's cycle prints zero
 /// balances (B-10); zero-amount lines are left out when asked.
 pub struct RunPrint {
-    db: Db,
+    /// One snapshot for the whole print, so that its pages show one state of the run.
+    snapshot: Option<DatabaseTransaction>,
     run_id: i64,
     print_zero_totals: bool,
     lines: Lines,
@@ -63,20 +67,22 @@ pub struct RunPrint {
 impl RunPrint {
     /// The print of run `run_id`; not found when there is no such run.
     pub async fn new(db: &Db, run_id: i64, lines: Lines, pays_online: bool) -> Result<RunPrint> {
+        let snapshot = db.snapshot().await?;
         let run = rr::Entity::find_by_id(run_id)
-            .one(&db.conn)
+            .one(&snapshot)
             .await?
             .ok_or_else(|| Error::not_found("renewal run", run_id))?;
         let print_zero_totals = bc::Entity::find_by_id(run.cycle_id)
-            .one(&db.conn)
+            .one(&snapshot)
             .await?
             .is_some_and(|c| c.print_zero_balance);
+        let issuer = Issuer::new(&settings::get(&snapshot).await?, pays_online);
         Ok(RunPrint {
-            db: db.clone(),
+            snapshot: Some(snapshot),
             run_id,
             print_zero_totals,
             lines,
-            issuer: Issuer::new(&settings::get(&db.conn).await?, pays_online),
+            issuer,
             after_id: 0,
             pdf: None,
             done: false,
@@ -94,8 +100,11 @@ impl RunPrint {
             self.pdf = Some(PdfStream::start(&mut out));
             return Ok(Some(out));
         }
-        let batch = self.batch().await?;
-        let docs = invoice::load(&self.db.conn, batch, self.lines).await?;
+        let Some(snapshot) = self.snapshot.as_ref() else {
+            return Ok(None);
+        };
+        let batch = self.batch(snapshot).await?;
+        let docs = invoice::load(snapshot, batch, self.lines).await?;
         let Some(pdf) = self.pdf.as_mut() else {
             return Ok(None);
         };
@@ -109,6 +118,9 @@ impl RunPrint {
             if let Some(pdf) = self.pdf.take() {
                 pdf.finish(&mut out);
             }
+            if let Some(snapshot) = self.snapshot.take() {
+                snapshot.commit().await?;
+            }
             self.done = true;
             return Ok(Some(out));
         };
@@ -121,7 +133,7 @@ impl RunPrint {
         Ok(Some(out))
     }
 
-    async fn batch(&self) -> Result<Vec<i::Model>> {
+    async fn batch(&self, snapshot: &DatabaseTransaction) -> Result<Vec<i::Model>> {
         let mut q = i::Entity::find()
             .filter(i::Column::RenewalRunId.eq(self.run_id))
             .filter(i::Column::Id.gt(self.after_id))
@@ -131,7 +143,7 @@ impl RunPrint {
         }
         Ok(q.order_by_asc(i::Column::Id)
             .limit(BATCH)
-            .all(&self.db.conn)
+            .all(snapshot)
             .await?)
     }
 }
