@@ -65,11 +65,14 @@ enum Bench {
         requests: usize,
     },
     /// Notice delivery (N-3): N expiry notices rendered and sent by the server's deliverer to a
-    /// local SMTP server over one reused connection, against sending as many ready-made
-    /// messages over the same kind of connection.
+    /// local SMTP server over reused connections (one by default), against sending as many
+    /// ready-made messages over as many connections of the same kind.
     Notices {
         #[arg(long, default_value_t = 10_000)]
         messages: u64,
+        /// Messages sent at once, each over its own connection.
+        #[arg(long, default_value_t = 1)]
+        connections: usize,
         /// A running SMTP server, e.g. `python -m aiosmtpd -n -l 127.0.0.1:8025 -c
         /// aiosmtpd.handlers.Sink`.
         #[arg(long, default_value = "smtp://127.0.0.1:8025")]
@@ -884,10 +887,13 @@ async fn growth(server_url: Option<&str>, sizes: &[u64], requests: usize) {
     }
 }
 
-async fn notices(server_url: Option<&str>, messages: u64, smtp_url: &str) {
+async fn notices(server_url: Option<&str>, messages: u64, connections: usize, smtp_url: &str) {
+    use futures_util::StreamExt;
     use lettre::AsyncTransport;
     use service::mail::delivery::{Deliverer, Mailer, Settings};
-    println!("notice delivery vs. baseline (as many ready-made messages over one connection)");
+    println!(
+        "notice delivery vs. baseline (as many ready-made messages), {connections} connection(s)"
+    );
     let fresh = fresh(server_url).await;
     let db = prepared(&fresh.url, messages, true).await;
     let ids = member_ids(&db).await;
@@ -897,15 +903,22 @@ async fn notices(server_url: Option<&str>, messages: u64, smtp_url: &str) {
             .expect("smtp url")
             .build();
         let started = Instant::now();
-        for k in 0..ids.len() {
-            let message = lettre::Message::builder()
-                .from(from.parse().expect("from"))
-                .to(format!("member{k}@example.org").parse().expect("to"))
-                .subject("Your membership has ended")
-                .body(String::from("Dear member, your membership has ended."))
-                .expect("message");
-            transport.send(message).await.expect("send");
-        }
+        futures_util::stream::iter(0..ids.len())
+            .map(|k| {
+                let transport = &transport;
+                async move {
+                    let message = lettre::Message::builder()
+                        .from(from.parse().expect("from"))
+                        .to(format!("member{k}@example.org").parse().expect("to"))
+                        .subject("Your membership has ended")
+                        .body(String::from("Dear member, your membership has ended."))
+                        .expect("message");
+                    transport.send(message).await.expect("send");
+                }
+            })
+            .buffer_unordered(connections)
+            .collect::<Vec<()>>()
+            .await;
         started.elapsed()
     };
     let txn = db.write().await.expect("txn");
@@ -915,7 +928,11 @@ async fn notices(server_url: Option<&str>, messages: u64, smtp_url: &str) {
     txn.commit().await.expect("commit");
     settle(&db).await;
     let mailer = Mailer::new(smtp_url, from).expect("mailer");
-    let deliverer = Deliverer::new(db.clone(), Some(mailer), Settings::default());
+    let settings = Settings {
+        connections,
+        ..Settings::default()
+    };
+    let deliverer = Deliverer::new(db.clone(), Some(mailer), settings);
     let started = Instant::now();
     let mut sent = 0;
     loop {
@@ -1057,7 +1074,11 @@ async fn main() {
         Bench::Import { rows } => import(server_url, rows).await,
         Bench::Api { members, seconds } => api(server_url, members, seconds).await,
         Bench::Growth { members, requests } => growth(server_url, &members, requests).await,
-        Bench::Notices { messages, smtp_url } => notices(server_url, messages, &smtp_url).await,
+        Bench::Notices {
+            messages,
+            connections,
+            smtp_url,
+        } => notices(server_url, messages, connections, &smtp_url).await,
         Bench::Print { invoices } => print(server_url, invoices).await,
         Bench::RawLoop { .. } => {}
     }
