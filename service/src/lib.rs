@@ -11,6 +11,7 @@ pub mod billing_cycles;
 pub mod bootstrap;
 pub mod clock;
 pub mod codes;
+pub mod column_map;
 pub mod committees;
 pub mod contact_filter;
 pub mod contact_statuses;

@@ -2,8 +2,11 @@
 //! POST, a PATCH and an import row accept exactly the same values; the types below document
 //! them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use service::column_map::ColumnMap;
 use service::subscriptions::import::{Outcome, Report, RowReport};
 use service::subscriptions::words::status_word;
 use service::subscriptions::{Filter, SubscriptionView};
@@ -246,6 +249,10 @@ pub struct ImportRequestDto {
     /// others (S-9), rather than failing the request.
     #[schema(value_type = Vec<serde_json::Value>)]
     pub rows: Vec<serde_json::Value>,
+    /// The rows' keys renamed to field names (MG-1), e.g. `{"Member ID": "external_ref"}`.
+    /// Names compare ignoring case; a mapped key no row has is an error.
+    #[serde(default)]
+    pub map: Option<BTreeMap<String, String>>,
 }
 
 impl validator::Validate for ImportRequestDto {
@@ -261,6 +268,17 @@ pub struct ImportQuery {
     /// Required for `text/csv` bodies.
     pub action: Option<ImportAction>,
     pub mode: Option<ImportMode>,
+    /// The file's columns renamed to field names (MG-1): `Member ID:external_ref,Expires:paid_through`.
+    /// Names compare ignoring case; a mapped column the file lacks is an error.
+    pub map: Option<String>,
+}
+
+impl ImportQuery {
+    pub fn column_map(&self) -> service::Result<ColumnMap> {
+        self.map
+            .as_deref()
+            .map_or_else(|| Ok(ColumnMap::default()), ColumnMap::parse)
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

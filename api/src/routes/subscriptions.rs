@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use service::column_map::ColumnMap;
 use service::subscriptions::{self as svc, input};
 
 use crate::auth::{Caller, Member, Staff};
@@ -56,8 +57,10 @@ pub async fn create(
     ))
 }
 
-/// Import subscriptions (S-9) from JSON (`{action, mode, rows}`), `text/csv` or an XLSX
-/// workbook (its first worksheet), both with a header row of field names and `?action=&mode=`. Every row is checked before anything is written; the
+/// Import subscriptions (S-9) from JSON (`{action, mode, rows, map?}`), `text/csv` or an XLSX
+/// workbook (its first worksheet), both with a header row of field names and
+/// `?action=&mode=&map=`. A column mapping (MG-1) renames another system's columns:
+/// `"map": {"Member ID": "external_ref"}`, or `?map=Member%20ID:external_ref,...`. Every row is checked before anything is written; the
 /// report gives each row's outcome or its exact error. All-or-nothing (the default) writes
 /// nothing when a row fails; row-by-row writes the rows that pass.
 #[utoipa::path(tag = "subscriptions", operation_id = "importSubscriptions", params(ImportQuery),
@@ -77,7 +80,15 @@ pub async fn import_rows(
     let (action, mode, rows) = match upload.kind {
         UploadKind::Json => {
             let req: ImportRequestDto = parse_json(&upload.bytes)?;
-            (req.action, req.mode, input::parse_json_rows(req.rows))
+            let map = match req.map {
+                Some(pairs) => ColumnMap::new(pairs)?,
+                None => q.column_map()?,
+            };
+            (
+                req.action,
+                req.mode,
+                input::parse_json_rows(req.rows, &map)?,
+            )
         }
         UploadKind::Csv | UploadKind::Xlsx => {
             let action = q.action.ok_or_else(|| {
@@ -86,11 +97,12 @@ pub async fn import_rows(
                     "is required for CSV and XLSX imports: insert, insert_with_matching, update, upsert or delete",
                 )
             })?;
+            let map = q.column_map()?;
             let bytes = upload.bytes.freeze();
             let kind = upload.kind;
             let rows = web::block(move || match kind {
-                UploadKind::Xlsx => input::parse_xlsx(&bytes),
-                _ => input::parse_csv(&bytes),
+                UploadKind::Xlsx => input::parse_xlsx(&bytes, &map),
+                _ => input::parse_csv(&bytes, &map),
             })
             .await
             .map_err(|e| service::Error::Internal(e.to_string()))??;

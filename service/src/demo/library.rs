@@ -216,7 +216,7 @@ pub(super) async fn load(db: &Db) -> Result<Loaded> {
     pricing::create_many(db, rules).await?;
 
     let (ids, rows) = members(db, &mut loaded).await?;
-    let parsed = input::parse_json_rows(rows);
+    let parsed = input::parse_json_rows(rows, &Default::default())?;
     let report = import::run(db, Action::Insert, import::Mode::AllOrNothing, parsed).await?;
     loaded.subscriptions = report.applied;
     // Every fifth regular member's library belongs to the consortium.

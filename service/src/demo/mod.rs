@@ -212,7 +212,7 @@ async fn dues(db: &Db, loaded: &mut Loaded, [ana, ben, chen]: [i64; 3], mary: i6
         db,
         crate::subscriptions::plan::Action::Insert,
         crate::subscriptions::import::Mode::AllOrNothing,
-        crate::subscriptions::input::parse_json_rows(rows),
+        crate::subscriptions::input::parse_json_rows(rows, &Default::default())?,
     )
     .await?;
     loaded.subscriptions += report.applied;

@@ -346,7 +346,7 @@ async fn former_members(db: &Db, loaded: &mut Loaded) -> Result<Vec<i64>> {
         db,
         Action::Insert,
         import::Mode::AllOrNothing,
-        input::parse_json_rows(rows),
+        input::parse_json_rows(rows, &Default::default())?,
     )
     .await?;
     loaded.subscriptions = report.applied;

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use crate::column_map::ColumnMap;
 use crate::error::{Error, Errors, Result};
 use crate::money;
 use crate::settings::AccountingMethod;
@@ -267,39 +268,45 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<Row> {
     })
 }
 
-/// Parses JSON rows; each must be an object.
-pub fn parse_json_rows(rows: Vec<Value>) -> Vec<Result<Row>> {
-    rows.into_iter()
+/// Parses JSON rows, their keys renamed by `map` (MG-1); each must be an object.
+pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Vec<Result<Row>>> {
+    map.check_columns(
+        rows.iter()
+            .filter_map(Value::as_object)
+            .flat_map(|o| o.keys().map(String::as_str)),
+    )?;
+    Ok(rows
+        .into_iter()
         .map(|v| match v {
-            Value::Object(map) => parse_row(&map),
+            Value::Object(row) => parse_row(&map.row(row)),
             _ => Err(Error::invalid("row", "each row must be a JSON object")),
         })
-        .collect()
+        .collect())
 }
 
-/// Parses CSV with a header row of field names; an empty cell means "not given". Header
-/// problems reject the whole file; cell problems are reported per row.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Result<Row>>> {
+/// Parses CSV with a header row of field names, or of the file's own names renamed by `map`
+/// (MG-1); an empty cell means "not given". Header problems reject the whole file; cell
+/// problems are reported per row.
+pub fn parse_csv(bytes: &[u8], map: &ColumnMap) -> Result<Vec<Result<Row>>> {
     let (headers, records) = crate::spreadsheet::csv_records(bytes)?;
-    parse_table(&headers, records)
+    parse_table(&headers, map, records)
 }
 
 /// Parses the first worksheet of an XLSX workbook exactly like a CSV file: its first row
 /// names the fields (`crate::spreadsheet::read_xlsx`).
-pub fn parse_xlsx(bytes: &[u8]) -> Result<Vec<Result<Row>>> {
+pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Vec<Result<Row>>> {
     let table = crate::spreadsheet::read_xlsx(bytes)?;
-    parse_table(&table.headers, table.rows.into_iter().map(Ok))
+    parse_table(&table.headers, map, table.rows.into_iter().map(Ok))
 }
 
 /// Rows of text cells under a header row: the one reading of CSV and XLSX imports.
 fn parse_table(
     headers: &[String],
+    map: &ColumnMap,
     records: impl Iterator<Item = Result<Vec<String>>>,
 ) -> Result<Vec<Result<Row>>> {
-    let headers: Vec<String> = headers
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
+    map.check_columns(headers.iter().map(String::as_str))?;
+    let headers: Vec<String> = headers.iter().map(|h| map.field(h)).collect();
     check_headers(&headers)?;
     let mut rows = Vec::new();
     for record in records {
@@ -371,7 +378,10 @@ mod tests {
         )
         .unwrap();
         let csv = "contact_id,product,begin_date,billed_amount,status,source_code\n7,CHAPT/EAST,2024-02-29,12.50,y,legacy\n";
-        let c = parse_csv(csv.as_bytes()).unwrap().remove(0).unwrap();
+        let c = parse_csv(csv.as_bytes(), &ColumnMap::default())
+            .unwrap()
+            .remove(0)
+            .unwrap();
         assert_eq!(j, c);
         assert_eq!(c.contact, Some(ContactRef::Id(7)));
         assert_eq!(c.fields.billed_cents, Some(Some(1250)));
@@ -402,12 +412,24 @@ mod tests {
 
     #[test]
     fn s9_csv_header_must_name_known_columns_and_the_required_ones() {
-        assert!(parse_csv(b"contact,product\n1,P\n").is_err());
-        assert!(parse_csv(b"contact_id,begin_date\n1,2024-01-01\n").is_err());
-        assert!(parse_csv(b"contact_id,product,product\n1,P,P\n").is_err());
-        assert!(parse_csv(b"email,product\na@b.org,P\n").is_ok());
+        assert!(parse_csv(b"contact,product\n1,P\n", &ColumnMap::default()).is_err());
+        assert!(
+            parse_csv(
+                b"contact_id,begin_date\n1,2024-01-01\n",
+                &ColumnMap::default()
+            )
+            .is_err()
+        );
+        assert!(
+            parse_csv(
+                b"contact_id,product,product\n1,P,P\n",
+                &ColumnMap::default()
+            )
+            .is_err()
+        );
+        assert!(parse_csv(b"email,product\na@b.org,P\n", &ColumnMap::default()).is_ok());
         // A short line is a file error, not a silently shifted row.
-        assert!(parse_csv(b"contact_id,product,status\n1,P\n").is_err());
+        assert!(parse_csv(b"contact_id,product,status\n1,P\n", &ColumnMap::default()).is_err());
     }
 
     #[test]

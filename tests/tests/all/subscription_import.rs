@@ -1323,3 +1323,67 @@ async fn s9_c7_five_thousand_csv_rows_on_the_set_based_path() {
     }
     assert_eq!(app.subscriptions("").await.len(), 1, "the journal stays");
 }
+
+// ---------------------------------------------------------------- column mapping
+
+/// MG-1 (column mapping): a file from another system keeps its own column names; the mapping
+/// renames them, in CSV (`?map=`) and JSON (`map`) alike. A column neither mapped nor a field
+/// is still refused by name, and a mapping naming a column the file lacks is refused, with
+/// nothing written.
+#[tokio::test]
+async fn mg1_a_column_mapping_reads_another_systems_file_unchanged() {
+    let app = spawn().await;
+    app.doctors_with_subscription_products().await;
+    for (k, r) in ["OLD-1", "OLD-2"].iter().enumerate() {
+        app.create_contact(json!({"customer_type": "NM", "first_name": "Old",
+            "last_name": format!("Member{k}"), "external_ref": r}))
+            .await;
+    }
+    let file = "Member ID,Item,Start,Expires\nOLD-1,CHAPT/EAST,2020-01-01,2026-12-31\n";
+    let map = "map=Member%20ID:external_ref,item:product,START:begin_date,Expires:paid_through";
+    let report = csv(&app, &format!("action=insert_with_matching&{map}"), file)
+        .await
+        .expect(200)
+        .body;
+    assert_outcomes(&report, &["inserted"]);
+    let sub = app
+        .subscription(report["rows"][0]["id"].as_i64().expect("id"))
+        .await;
+    assert_eq!(sub["product"], "CHAPT/EAST");
+    assert_eq!(sub["begin_date"], "2020-01-01");
+    assert_eq!(sub["paid_through"], "2026-12-31");
+
+    let json_report = import(
+        &app,
+        json!({"action": "insert_with_matching", "map": {"Member ID": "external_ref", "Item": "product"},
+            "rows": [{"Member ID": "OLD-2", "Item": "JOURNAL"}]}),
+    )
+    .await;
+    assert_outcomes(&json_report, &["inserted"]);
+
+    let unmapped = csv(
+        &app,
+        "action=insert_with_matching&map=Member%20ID:external_ref,Item:product",
+        "Member ID,Item,Notes\nOLD-2,CHAPT/WEST,paid by cheque\n",
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert!(unmapped.text.contains("notes"), "{}", unmapped.text);
+    let missing = csv(
+        &app,
+        "action=insert_with_matching&map=Member%20Number:external_ref,Item:product",
+        "Member ID,Item\nOLD-2,CHAPT/WEST\n",
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert!(missing.text.contains("member number"), "{}", missing.text);
+    let unreadable = csv(&app, "action=insert&map=Member%20ID", file)
+        .await
+        .problem(422, "validation_failed");
+    assert!(
+        unreadable.text.contains("column:field"),
+        "{}",
+        unreadable.text
+    );
+    assert_eq!(app.subscriptions("").await.len(), 2, "nothing more written");
+}
