@@ -25,6 +25,7 @@ use crate::problem::{Problem, ProblemField};
         crate::dto::subscriptions::StatusFilter,
         crate::dto::reports::PeriodDto,
         crate::dto::IdCursor,
+        crate::dto::PairCursor,
         crate::dto::CodeCursor
     )),
     modifiers(&BearerScheme),

@@ -28,6 +28,8 @@ mod m20261207_000023_instalments;
 mod m20261207_000024_online_payments;
 mod m20261207_000025_saved_cards_and_charges;
 mod m20261207_000026_notices;
+mod m20261207_000027_duplicate_keys;
+mod m20261207_000028_audit_subject_text;
 
 pub struct Migrator;
 
@@ -61,6 +63,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000024_online_payments::Migration),
             Box::new(m20261207_000025_saved_cards_and_charges::Migration),
             Box::new(m20261207_000026_notices::Migration),
+            Box::new(m20261207_000027_duplicate_keys::Migration),
+            Box::new(m20261207_000028_audit_subject_text::Migration),
         ]
     }
 }

@@ -38,6 +38,9 @@ impl Who {
     }
 }
 
+/// The longest subject (a request's path and query) an event keeps.
+pub const SUBJECT_MAX: usize = 1_000;
+
 /// The write request being served: recorded by the first write transaction it opens, as that
 /// transaction's first statement, so that the event lands exactly when the change does and a
 /// rolled-back request leaves no trace. Actions with more to say (expiry, mass change, purge)
@@ -61,7 +64,8 @@ impl RequestEvent {
     ) -> Self {
         RequestEvent {
             action,
-            subject,
+            // A path with a long query (an import's column mapping) is kept, up to a length.
+            subject: subject.chars().take(SUBJECT_MAX).collect(),
             request_id,
             details,
             user_id: AtomicI64::new(0),

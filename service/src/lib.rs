@@ -22,6 +22,7 @@ pub mod dates;
 pub mod db;
 pub mod demo;
 pub mod documents;
+pub mod duplicates;
 pub mod error;
 pub mod events;
 pub mod flow_down;

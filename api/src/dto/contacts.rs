@@ -587,3 +587,52 @@ pub struct HistoryList {
     pub items: Vec<HistoryEntryDto>,
     pub next_cursor: Option<String>,
 }
+
+/// `limit` and `cursor` of the duplicates list (MG-2).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicateQuery {
+    /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    pub cursor: Option<super::PairCursor>,
+}
+
+impl DuplicateQuery {
+    pub fn page(&self) -> service::page::PageRequest {
+        super::page_request(self.limit, self.cursor.as_ref().map(|c| c.0.as_str()))
+    }
+}
+
+/// Two contacts that are likely one person or organization (MG-2), the older first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateDto {
+    pub contact_id: i64,
+    pub duplicate_id: i64,
+    /// `email` (one address, ignoring case) or `name_postal_code` (one name and postal code,
+    /// ignoring case and spaces). A pair alike in both ways is listed once for each.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateList {
+    pub items: Vec<DuplicateDto>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<service::page::Page<service::duplicates::Duplicate>> for DuplicateList {
+    fn from(page: service::page::Page<service::duplicates::Duplicate>) -> Self {
+        DuplicateList {
+            items: page
+                .items
+                .into_iter()
+                .map(|d| DuplicateDto {
+                    contact_id: d.contact_id,
+                    duplicate_id: d.duplicate_id,
+                    reason: d.reason,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}

@@ -32,6 +32,12 @@ pub struct IdCursor(pub String);
 #[derive(Debug, Clone)]
 pub struct CodeCursor(pub String);
 
+/// The cursor of the duplicates list (MG-2): `{contact_id}-{duplicate_id}-{reason}`.
+#[derive(Debug, Clone)]
+pub struct PairCursor(pub String);
+
+const PAIR_CURSOR: &str = "^[0-9]{1,18}-[0-9]{1,18}-(email|name_postal_code)$";
+
 /// A cursor as sent: well-formed for its list, else the query is refused (400).
 fn cursor<'de, D: Deserializer<'de>>(d: D, valid: fn(&str) -> bool) -> Result<String, D::Error> {
     let text = String::deserialize(d)?;
@@ -52,6 +58,37 @@ impl<'de> Deserialize<'de> for IdCursor {
         .map(IdCursor)
     }
 }
+
+impl<'de> Deserialize<'de> for PairCursor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        cursor(d, |t| {
+            let mut parts = t.splitn(3, '-');
+            let id = |p: Option<&str>| {
+                p.is_some_and(|p| {
+                    (1..=18).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+                })
+            };
+            id(parts.next())
+                && id(parts.next())
+                && parts.next().is_some_and(|r| {
+                    [
+                        service::duplicates::EMAIL,
+                        service::duplicates::NAME_POSTAL_CODE,
+                    ]
+                    .contains(&r)
+                })
+        })
+        .map(PairCursor)
+    }
+}
+
+impl utoipa::PartialSchema for PairCursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        cursor_schema(PAIR_CURSOR, "1042-2077-email")
+    }
+}
+
+impl ToSchema for PairCursor {}
 
 impl<'de> Deserialize<'de> for CodeCursor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -8,7 +8,8 @@ use crate::auth::{Caller, Staff};
 use crate::contact_pages::{contacts_page, history_page};
 use crate::dto::ListQuery;
 use crate::dto::contacts::{
-    ContactDto, ContactList, ContactPatchDto, ContactQuery, HistoryList, NewContactDto,
+    ContactDto, ContactList, ContactPatchDto, ContactQuery, DuplicateList, DuplicateQuery,
+    HistoryList, NewContactDto,
 };
 use crate::extract::{Body, IfMatch, Query};
 use crate::problem::ApiResult;
@@ -92,10 +93,25 @@ pub async fn history(
     history_page(&state, contact.contact.id, &q).await
 }
 
+/// Likely duplicate contacts (MG-2), found by the database: pairs with one email address, or
+/// one name and postal code, the older contact first.
+#[utoipa::path(tag = "contacts", operation_id = "listDuplicateContacts", params(DuplicateQuery),
+    security(("bearer" = ["staff"])), responses((status = 200, body = DuplicateList)))]
+#[get("/contacts/duplicates")]
+pub async fn duplicates(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: Query<DuplicateQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = service::duplicates::list(&state.db.conn, &q.page()).await?;
+    Ok(HttpResponse::Ok().json(DuplicateList::from(page)))
+}
+
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
         .service(create)
+        .service(duplicates)
         .service(get)
         .service(update)
         .service(history);

@@ -1492,3 +1492,61 @@ async fn c5_plain_profile_update_changes_profile_fields_tags_and_refs() {
     .problem(422, "validation_failed");
     assert_eq!(app.contact(id).await["last_name"], "Lee");
 }
+
+/// MG-2: likely duplicates come from the database: one email address whatever its case, or
+/// one name and postal code whatever their case and spaces, each pair once per reason, the
+/// older contact first, paged by a cursor; staff only.
+#[tokio::test]
+async fn mg2_likely_duplicates_are_listed_with_their_reason() {
+    let app = spawn().await;
+    app.doctors().await;
+    let person = |first: &str, last: &str, email: Option<&str>, postal: Option<&str>| {
+        json!({"customer_type": "NM", "first_name": first, "last_name": last, "email": email,
+            "address": {"postal_code": postal}})
+    };
+    let mut ids = Vec::new();
+    for body in [
+        person("Ann", "Lee", Some("ann.lee@example.org"), Some("K1A 0B1")),
+        person("ANN", "lee", Some("Ann.Lee@Example.org"), Some("k1a0b1")),
+        person("Ann", "Lee", None, Some("K1A 0B2")),
+        person("Bob", "Stone", Some("ANN.LEE@example.org"), None),
+        person("Cy", "Other", Some("cy@example.org"), Some("K1A 0B1")),
+    ] {
+        ids.push(tests::id(&app.create_contact(body).await));
+    }
+    let [a, b, _, d, _] = ids[..] else {
+        unreachable!()
+    };
+    let expected = vec![
+        json!({"contact_id": a, "duplicate_id": b, "reason": "email"}),
+        json!({"contact_id": a, "duplicate_id": b, "reason": "name_postal_code"}),
+        json!({"contact_id": a, "duplicate_id": d, "reason": "email"}),
+        json!({"contact_id": b, "duplicate_id": d, "reason": "email"}),
+    ];
+    assert_eq!(app.items("/contacts/duplicates").await, expected);
+
+    let first = app
+        .get("/contacts/duplicates?limit=2", &app.staff)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(2));
+    let cursor = first["next_cursor"].as_str().expect("cursor").to_owned();
+    assert_eq!(cursor, format!("{a}-{b}-name_postal_code"));
+    let rest = app
+        .get(
+            &format!("/contacts/duplicates?limit=2&cursor={cursor}"),
+            &app.staff,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rest["items"], json!(expected[2..]));
+    assert!(rest["next_cursor"].is_null());
+
+    app.get("/contacts/duplicates?cursor=12-nickname", &app.staff)
+        .await
+        .problem(400, "invalid_parameter");
+    let member = app.member_token(a).await;
+    assert_eq!(app.get("/contacts/duplicates", &member).await.status, 403);
+}

@@ -1352,6 +1352,14 @@ async fn mg1_a_column_mapping_reads_another_systems_file_unchanged() {
     assert_eq!(sub["product"], "CHAPT/EAST");
     assert_eq!(sub["begin_date"], "2020-01-01");
     assert_eq!(sub["paid_through"], "2026-12-31");
+    // The audit keeps the request's path with its (long) query.
+    let audited = app.audit_events("importSubscriptions").await;
+    assert!(
+        audited.iter().any(|e| e["subject"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("Expires:paid_through"))),
+        "{audited:?}"
+    );
 
     let json_report = import(
         &app,
