@@ -317,6 +317,34 @@ async fn n4_a_runs_print_leaves_out_zero_totals_and_zero_lines_as_asked() {
         assert!(!text.contains("JOURNAL"), "{text}");
     }
 
+    // A run that billed nobody (everyone due was billed by the first) prints one page saying so.
+    let again = app
+        .post(
+            "/renewal-runs",
+            &app.staff,
+            json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(again["billed"], 0, "{again}");
+    let empty = pdf(
+        &app,
+        &format!("/renewal-runs/{}/invoices.pdf", id(&again)),
+        &app.staff,
+    )
+    .await;
+    assert_pdf(&empty);
+    if let Some(text) = text_of(&empty.bytes) {
+        assert_has(
+            &text,
+            &[&format!(
+                "Renewal run {} has no invoices to print.",
+                id(&again)
+            )],
+        );
+    }
+
     let cycle = app
         .items("/billing-cycles")
         .await
