@@ -26,7 +26,7 @@ pub struct Duplicate {
 /// A page of likely duplicates, in (contact, duplicate, reason) order.
 pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page<Duplicate>> {
     let limit = req.limit()?;
-    let after = req.after_text()?.map(|c| cursor(&c)).transpose()?;
+    let after = req.after_text()?.map(|c| parse_cursor(&c)).transpose()?;
     let mut sql = Sql::new(conn.get_database_backend());
     sql.push(&format!(
         "SELECT contact_id, duplicate_id, reason FROM (\
@@ -63,11 +63,16 @@ pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page
     }))
 }
 
-fn cursor(text: &str) -> Result<(i64, i64, String)> {
+/// A cursor of this list: `{contact_id}-{duplicate_id}-{reason}`.
+pub fn parse_cursor(text: &str) -> Result<(i64, i64, String)> {
     let bad = || Error::bad_parameter("cursor", "is not a cursor returned by this list");
+    let id = |part: Option<&str>| {
+        part.filter(|p| (1..=18).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<i64>().ok())
+    };
     let mut parts = text.splitn(3, '-');
-    let contact = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let duplicate = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let contact = id(parts.next()).ok_or_else(bad)?;
+    let duplicate = id(parts.next()).ok_or_else(bad)?;
     let reason = parts
         .next()
         .filter(|r| [EMAIL, NAME_POSTAL_CODE].contains(r))
@@ -81,8 +86,11 @@ mod tests {
 
     #[test]
     fn mg2_the_cursor_is_the_last_pair_and_its_reason() {
-        assert_eq!(cursor("3-9-email").ok(), Some((3, 9, EMAIL.to_owned())));
-        assert!(cursor("3-9-nickname").is_err());
-        assert!(cursor("3-email").is_err());
+        assert_eq!(
+            parse_cursor("3-9-email").ok(),
+            Some((3, 9, EMAIL.to_owned()))
+        );
+        assert!(parse_cursor("3-9-nickname").is_err());
+        assert!(parse_cursor("3-email").is_err());
     }
 }

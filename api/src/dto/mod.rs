@@ -61,24 +61,7 @@ impl<'de> Deserialize<'de> for IdCursor {
 
 impl<'de> Deserialize<'de> for PairCursor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        cursor(d, |t| {
-            let mut parts = t.splitn(3, '-');
-            let id = |p: Option<&str>| {
-                p.is_some_and(|p| {
-                    (1..=18).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-                })
-            };
-            id(parts.next())
-                && id(parts.next())
-                && parts.next().is_some_and(|r| {
-                    [
-                        service::duplicates::EMAIL,
-                        service::duplicates::NAME_POSTAL_CODE,
-                    ]
-                    .contains(&r)
-                })
-        })
-        .map(PairCursor)
+        cursor(d, |t| service::duplicates::parse_cursor(t).is_ok()).map(PairCursor)
     }
 }
 

@@ -58,7 +58,8 @@ pub struct Filter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-async fn with_lines(
+/// `invoices` with their lines and instalment plans, read in one query each.
+pub async fn with_lines(
     conn: &impl ConnectionTrait,
     invoices: Vec<i::Model>,
 ) -> Result<Vec<InvoiceView>> {

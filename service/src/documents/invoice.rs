@@ -1,17 +1,15 @@
-//! What an invoice document shows (N-4), read for a batch of invoices at once: their lines,
-//! instalment plans, the contacts they name and the products' names, in one query each.
+//! What an invoice document shows (N-4), for a batch of invoices read with their lines and
+//! plans: the contacts they name are read in one query, the products' names once per print.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use entity::contact as c;
-use entity::invoice as i;
-use entity::invoice_line as l;
 use entity::product as pr;
 
-use crate::billing::instalments;
+use crate::billing::invoices::InvoiceView;
 use crate::contacts;
 use crate::error::Result;
 use crate::settings::Settings;
@@ -154,32 +152,28 @@ pub struct Lines {
 /// The documents of `invoices`, in their order.
 pub async fn load(
     conn: &impl ConnectionTrait,
-    invoices: Vec<i::Model>,
+    invoices: Vec<InvoiceView>,
+    names: &ProductNames,
     which: Lines,
 ) -> Result<Vec<InvoiceDocument>> {
-    let ids: Vec<i64> = invoices.iter().map(|m| m.id).collect();
-    let mut lines = lines_of(conn, &ids).await?;
-    let mut plans = instalments::of_invoices(conn, &ids).await?;
     let parties = parties_of(conn, &invoices).await?;
-    let names = product_names(conn).await?;
     Ok(invoices
         .into_iter()
-        .map(|inv| {
-            let lines = lines.remove(&inv.id).unwrap_or_default();
-            let plan = plans.remove(&inv.id).unwrap_or_default();
-            document(inv, lines, plan, &parties, &names, which)
-        })
+        .map(|view| document(view, &parties, names, which))
         .collect())
 }
 
 fn document(
-    inv: i::Model,
-    lines: Vec<l::Model>,
-    plan: Vec<entity::instalment::Model>,
+    view: InvoiceView,
     parties: &HashMap<i64, Party>,
-    names: &HashMap<String, String>,
+    names: &ProductNames,
     which: Lines,
 ) -> InvoiceDocument {
+    let InvoiceView {
+        invoice: inv,
+        lines,
+        instalments: plan,
+    } = view;
     let party = |id: i64| {
         parties
             .get(&id)
@@ -226,30 +220,13 @@ fn document(
     }
 }
 
-async fn lines_of(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, Vec<l::Model>>> {
-    let mut out: HashMap<i64, Vec<l::Model>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    for line in l::Entity::find()
-        .filter(l::Column::InvoiceId.is_in(ids.iter().copied()))
-        .order_by_asc(l::Column::InvoiceId)
-        .order_by_asc(l::Column::Position)
-        .all(conn)
-        .await?
-    {
-        out.entry(line.invoice_id).or_default().push(line);
-    }
-    Ok(out)
-}
-
 async fn parties_of(
     conn: &impl ConnectionTrait,
-    invoices: &[i::Model],
+    invoices: &[InvoiceView],
 ) -> Result<HashMap<i64, Party>> {
     let mut ids: Vec<i64> = invoices
         .iter()
-        .flat_map(|m| [m.bill_to_id, m.contact_id])
+        .flat_map(|v| [v.invoice.bill_to_id, v.invoice.contact_id])
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -265,8 +242,11 @@ async fn parties_of(
         .collect())
 }
 
-/// Every product's name by code: a short table, read once per batch.
-async fn product_names(conn: &impl ConnectionTrait) -> Result<HashMap<String, String>> {
+/// Product names by code.
+pub type ProductNames = HashMap<String, String>;
+
+/// Every product's name by code: a short table, read once per print.
+pub async fn product_names(conn: &impl ConnectionTrait) -> Result<ProductNames> {
     Ok(pr::Entity::find()
         .all(conn)
         .await?

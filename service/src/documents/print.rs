@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::settings;
 
-use super::invoice::{self, InvoiceDocument, Issuer, Lines};
+use super::invoice::{self, InvoiceDocument, Issuer, Lines, ProductNames};
 use super::layout;
 use super::pdf::PdfStream;
 
@@ -32,7 +32,8 @@ pub async fn invoice_pdf(
 ) -> Result<Vec<u8>> {
     let view = invoices::get(conn, actor, id).await?;
     let issuer = Issuer::new(&settings::get(conn).await?, pays_online);
-    let docs = invoice::load(conn, vec![view.invoice], Lines::default()).await?;
+    let names = invoice::product_names(conn).await?;
+    let docs = invoice::load(conn, vec![view], &names, Lines::default()).await?;
     Ok(whole(&issuer, &docs))
 }
 
@@ -59,6 +60,7 @@ pub struct RunPrint {
     print_zero_totals: bool,
     lines: Lines,
     issuer: Issuer,
+    names: ProductNames,
     after_id: i64,
     pdf: Option<PdfStream>,
     done: bool,
@@ -77,12 +79,14 @@ impl RunPrint {
             .await?
             .is_some_and(|c| c.print_zero_balance);
         let issuer = Issuer::new(&settings::get(&snapshot).await?, pays_online);
+        let names = invoice::product_names(&snapshot).await?;
         Ok(RunPrint {
             snapshot: Some(snapshot),
             run_id,
             print_zero_totals,
             lines,
             issuer,
+            names,
             after_id: 0,
             pdf: None,
             done: false,
@@ -103,8 +107,8 @@ impl RunPrint {
         let Some(snapshot) = self.snapshot.as_ref() else {
             return Ok(None);
         };
-        let batch = self.batch(snapshot).await?;
-        let docs = invoice::load(snapshot, batch, self.lines).await?;
+        let batch = invoices::with_lines(snapshot, self.batch(snapshot).await?).await?;
+        let docs = invoice::load(snapshot, batch, &self.names, self.lines).await?;
         let Some(pdf) = self.pdf.as_mut() else {
             return Ok(None);
         };

@@ -123,8 +123,11 @@ impl Deliverer {
             tick.not_sent = self.not_sent(&claimed).await?;
             return Ok(tick);
         };
+        // Read once for the tick: every message of it goes with the same Reply-To.
+        let reply_to = self.reply_to().await;
+        let reply_to = &reply_to;
         let outcomes: Vec<Result<bool>> = futures_util::stream::iter(claimed)
-            .map(|notice| async move { self.deliver(mailer, &notice).await })
+            .map(|notice| async move { self.deliver(mailer, reply_to, &notice).await })
             .buffer_unordered(self.settings.connections.max(1))
             .collect()
             .await;
@@ -137,8 +140,13 @@ impl Deliverer {
     }
 
     /// Sends one notice and records how it went; whether it was sent.
-    async fn deliver(&self, mailer: &Mailer, notice: &n::Model) -> Result<bool> {
-        match self.send(mailer, notice).await {
+    async fn deliver(
+        &self,
+        mailer: &Mailer,
+        reply_to: &Option<Mailbox>,
+        notice: &n::Model,
+    ) -> Result<bool> {
+        match self.send(mailer, reply_to, notice).await {
             Ok(subject) => {
                 self.sent(notice, &subject).await?;
                 Ok(true)
@@ -196,12 +204,13 @@ impl Deliverer {
     async fn send(
         &self,
         mailer: &Mailer,
+        reply_to: &Option<Mailbox>,
         notice: &n::Model,
     ) -> std::result::Result<String, String> {
         let rendered = self.rendered(notice).await.map_err(|e| e.to_string())?;
         let invoice = self.invoice_pdf(notice).await.map_err(|e| e.to_string())?;
         let to = notice.to_address.as_deref().unwrap_or_default();
-        let mut message = message(mailer, notice, to, &rendered, &self.reply_to().await)?;
+        let mut message = message(mailer, notice, to, &rendered, reply_to)?;
         if let Some(pdf) = invoice {
             message = message.attach(pdf);
         }

@@ -978,6 +978,15 @@ async fn download(server: &Server, path: &str, accept: &str) -> u64 {
     size
 }
 
+/// `path` read by a server started for it alone, so that its peak memory is the read's: the
+/// time, the size in bytes and the peak in MiB.
+async fn fresh_download(url: &str, path: &str, accept: &str) -> (Duration, u64, f64) {
+    let server = Server::start(url).await;
+    let started = Instant::now();
+    let size = download(&server, path, accept).await;
+    (started.elapsed(), size, server.peak_mib())
+}
+
 async fn print(server_url: Option<&str>, invoices: u64) {
     println!("a run's invoices as one PDF vs. baseline (the CSV export of the same invoices)");
     let fresh = fresh(server_url).await;
@@ -1000,29 +1009,18 @@ async fn print(server_url: Option<&str>, invoices: u64) {
     };
     let run_id = run["id"].as_i64().expect("run id");
     settle(&db).await;
-    // A server of its own for each, so that each peak is its own.
-    let (csv_time, csv_size, csv_peak) = {
-        let server = Server::start(&fresh.url).await;
-        let started = Instant::now();
-        let size = download(
-            &server,
-            &format!("/invoices?renewal_run={run_id}"),
-            "text/csv",
-        )
-        .await;
-        (started.elapsed(), size, server.peak_mib())
-    };
-    let (pdf_time, pdf_size, pdf_peak) = {
-        let server = Server::start(&fresh.url).await;
-        let started = Instant::now();
-        let size = download(
-            &server,
-            &format!("/renewal-runs/{run_id}/invoices.pdf"),
-            "application/pdf",
-        )
-        .await;
-        (started.elapsed(), size, server.peak_mib())
-    };
+    let (csv_time, csv_size, csv_peak) = fresh_download(
+        &fresh.url,
+        &format!("/invoices?renewal_run={run_id}"),
+        "text/csv",
+    )
+    .await;
+    let (pdf_time, pdf_size, pdf_peak) = fresh_download(
+        &fresh.url,
+        &format!("/renewal-runs/{run_id}/invoices.pdf"),
+        "application/pdf",
+    )
+    .await;
     println!(
         "{:>9} {:>8} {:>9} {:>9} {:>8} {:>9} {:>9} {:>10} {:>7}",
         "invoices",

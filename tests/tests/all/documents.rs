@@ -214,6 +214,18 @@ async fn n4_staff_and_members_read_an_invoice_as_a_pdf() {
     }
 }
 
+/// A committed run of `RENEW` for the term beginning 2027-01-01.
+async fn renew(app: &TestApp) -> Value {
+    app.post(
+        "/renewal-runs",
+        &app.staff,
+        json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
+    )
+    .await
+    .expect(201)
+    .body
+}
+
 /// Members due for renewal in `RENEW` (print zero balance on): one with dues and a
 /// complimentary journal (a zero line), one with complimentary dues only (a zero total), one
 /// with dues. Their invoices, in that order.
@@ -255,15 +267,7 @@ async fn renewal_run(app: &TestApp) -> (i64, [i64; 3]) {
         }
         members.push(c);
     }
-    let run = app
-        .post(
-            "/renewal-runs",
-            &app.staff,
-            json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
-        )
-        .await
-        .expect(201)
-        .body;
+    let run = renew(app).await;
     let invoices: Vec<Value> = app
         .items(&format!("/invoices?renewal_run={}", id(&run)))
         .await;
@@ -318,15 +322,7 @@ async fn n4_a_runs_print_leaves_out_zero_totals_and_zero_lines_as_asked() {
     }
 
     // A run that billed nobody (everyone due was billed by the first) prints one page saying so.
-    let again = app
-        .post(
-            "/renewal-runs",
-            &app.staff,
-            json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
-        )
-        .await
-        .expect(201)
-        .body;
+    let again = renew(&app).await;
     assert_eq!(again["billed"], 0, "{again}");
     let empty = pdf(
         &app,
@@ -422,15 +418,7 @@ async fn n4_renewal_notices_carry_their_invoice_as_a_pdf() {
     )
     .await
     .expect(201);
-    let run = app
-        .post(
-            "/renewal-runs",
-            &app.staff,
-            json!({"billing_cycle": RENEW, "effective_date": "2027-01-01"}),
-        )
-        .await
-        .expect(201)
-        .body;
+    let run = renew(&app).await;
     let invoice = id(&app
         .items(&format!("/invoices?renewal_run={}", id(&run)))
         .await[0]);
