@@ -32,6 +32,9 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// On a 404 for a contact merged into another (MG-2): the survivor's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -56,6 +59,7 @@ pub struct ApiError {
     pub title: &'static str,
     pub detail: String,
     pub errors: Vec<ProblemField>,
+    pub merged_into: Option<i64>,
     /// A header the status calls for: `Retry-After` of a 429, `Allow` of a 405.
     pub header: Option<Box<(HeaderName, String)>>,
 }
@@ -79,6 +83,7 @@ impl ApiError {
             title,
             detail: detail.into(),
             errors: Vec::new(),
+            merged_into: None,
             header: None,
         }
     }
@@ -162,6 +167,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.into(),
             errors: self.errors.clone(),
+            merged_into: self.merged_into,
         }
     }
 }
@@ -192,6 +198,10 @@ impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         match err {
             Error::NotFound { what, key } => ApiError::not_found(format!("{what} {key} not found")),
+            Error::Merged { id, into } => ApiError {
+                merged_into: Some(into),
+                ..ApiError::not_found(format!("contact {id} was merged into contact {into}"))
+            },
             Error::Validation(errors) => {
                 let detail = errors
                     .iter()

@@ -33,6 +33,8 @@ pub struct Model {
     pub paid_through: Option<Date>,
     pub renew_months: Option<i32>,
     pub primary_chapter: Option<String>,
+    /// The contact this one was merged into (MG-2): its id then answers 404 naming it.
+    pub merged_into: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

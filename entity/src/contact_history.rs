@@ -16,6 +16,9 @@ pub struct Model {
     pub customer_type: Option<String>,
     pub product: Option<String>,
     pub invoice_id: Option<i64>,
+    /// Brought from another system by the history import (MG-3).
+    pub imported: bool,
+    pub amount_cents: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,7 @@ mod m20261207_000025_saved_cards_and_charges;
 mod m20261207_000026_notices;
 mod m20261207_000027_duplicate_keys;
 mod m20261207_000028_audit_subject_text;
+mod m20261207_000029_merge_and_imported_history;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_notices::Migration),
             Box::new(m20261207_000027_duplicate_keys::Migration),
             Box::new(m20261207_000028_audit_subject_text::Migration),
+            Box::new(m20261207_000029_merge_and_imported_history::Migration),
         ]
     }
 }

@@ -299,7 +299,8 @@ pub async fn condition(conn: &impl ConnectionTrait, f: &ContactFilter) -> Result
     } else {
         Vec::new()
     };
-    let mut cond = own_condition(f, &tags);
+    // MG-2: a merged contact lives on only as a pointer to its survivor.
+    let mut cond = own_condition(f, &tags).add(c::Column::MergedInto.is_null());
     if let Some(saved) = saved {
         if saved.segment.is_some() {
             return Err(Error::Internal(

@@ -16,6 +16,11 @@ pub const NAME_POSTAL_CODE: &str = "name_postal_code";
 /// (migration 27), so the database finds equal codes through the index.
 pub const POSTAL_KEY: &str = "upper(replace(postal_code, ' ', ''))";
 
+/// `POSTAL_KEY` computed here, for matching import rows (ASCII upper case, as SQLite's).
+pub fn postal_key(code: &str) -> String {
+    code.replace(' ', "").to_ascii_uppercase()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct Duplicate {
     pub contact_id: i64,
@@ -32,12 +37,13 @@ pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page
         "SELECT contact_id, duplicate_id, reason FROM (\
          SELECT a.id AS contact_id, b.id AS duplicate_id, '{EMAIL}' AS reason \
          FROM contacts a JOIN contacts b ON b.email_key = a.email_key AND b.id > a.id \
-         WHERE a.email_key IS NOT NULL \
+         WHERE a.email_key IS NOT NULL AND a.merged_into IS NULL AND b.merged_into IS NULL \
          UNION ALL \
          SELECT a.id, b.id, '{NAME_POSTAL_CODE}' \
          FROM contacts a JOIN contacts b ON b.sort_name = a.sort_name \
          AND {b_key} = {a_key} AND b.id > a.id \
-         WHERE a.sort_name <> '' AND a.postal_code IS NOT NULL AND {a_key} <> ''\
+         WHERE a.sort_name <> '' AND a.postal_code IS NOT NULL AND {a_key} <> '' \
+         AND a.merged_into IS NULL AND b.merged_into IS NULL\
          ) pairs",
         a_key = POSTAL_KEY.replace("postal_code", "a.postal_code"),
         b_key = POSTAL_KEY.replace("postal_code", "b.postal_code"),

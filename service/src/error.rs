@@ -22,6 +22,9 @@ impl FieldError {
 pub enum Error {
     #[error("{what} {key} not found")]
     NotFound { what: &'static str, key: String },
+    /// MG-2: the contact was merged into another; its id answers 404 naming the survivor.
+    #[error("contact {id} was merged into contact {into}")]
+    Merged { id: i64, into: i64 },
     #[error("validation failed: {}", summary(.0))]
     Validation(Vec<FieldError>),
     /// A bad query or path parameter (400, where a bad body is 422).
@@ -102,7 +105,7 @@ impl Error {
     /// The stable snake_case code clients match on (API.md), also used in import row reports.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::NotFound { .. } => "not_found",
+            Error::NotFound { .. } | Error::Merged { .. } => "not_found",
             Error::Validation(_) => "validation_failed",
             Error::InvalidParameter { .. } => "invalid_parameter",
             Error::Conflict { .. } => "conflict",

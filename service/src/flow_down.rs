@@ -14,7 +14,7 @@ use entity::customer_type as ct;
 use crate::error::Result;
 use crate::{customer_types, history, settings};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FlowDown {
     types: HashMap<String, ct::Model>,
     followers: HashSet<String>,

@@ -61,6 +61,7 @@ pub fn column_name(col: u32) -> String {
 pub fn csv_records(
     bytes: &[u8],
 ) -> Result<(Vec<String>, impl Iterator<Item = Result<Vec<String>>> + '_)> {
+    check_quotes(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -87,6 +88,26 @@ pub fn csv_records(
             })
     });
     Ok((headers, records))
+}
+
+/// A quoted field left open swallows the rest of the file into one cell, which the CSV reader
+/// accepts; such a file is refused, naming the line where the quote opens.
+fn check_quotes(bytes: &[u8]) -> Result<()> {
+    let (mut open_at, mut line) = (None, 1usize);
+    for &b in bytes {
+        match b {
+            b'"' => open_at = if open_at.is_some() { None } else { Some(line) },
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    match open_at {
+        Some(line) => Err(Error::invalid(
+            "csv",
+            format!("line {line}: a quoted field is never closed (a \" is missing)"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The first worksheet of an XLSX workbook: its first non-empty row names the columns, which

@@ -6,6 +6,9 @@ use sea_orm::{ColumnTrait, DatabaseBackend, Statement, Value};
 
 use crate::error::{Error, Result};
 
+/// Keys per `IN (...)` list: well under both databases' bind-parameter limits.
+pub const IN_CHUNK: usize = 10_000;
+
 /// Rows per multi-row statement, from the number of parameters each row binds: keeps every
 /// statement well under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
 pub fn rows_per_statement(params_per_row: usize) -> usize {

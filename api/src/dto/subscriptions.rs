@@ -307,6 +307,11 @@ pub struct ImportRowDto {
     pub row: usize,
     pub outcome: RowOutcome,
     pub id: Option<i64>,
+    /// Contact imports with `insert_with_matching` (MG-2): the key that found the existing
+    /// contact: `external_ref`, `email` or `name_postal_code`. Absent when the row made a
+    /// new contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<String>,
     pub error: Option<RowErrorDto>,
 }
 
@@ -327,6 +332,10 @@ pub struct ImportReportDto {
     pub applied: usize,
     pub failed: usize,
     pub rows: Vec<ImportRowDto>,
+    /// Columns that were read but are set by the server (`is_member`, `version`, ... as a
+    /// list export has them): left as they are. Absent when there were none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_columns: Vec<String>,
 }
 
 impl From<ImportAction> for service::subscriptions::plan::Action {
@@ -390,6 +399,7 @@ impl From<RowReport> for ImportRowDto {
             row: r.row,
             outcome: outcome(r.outcome),
             id: r.id,
+            matched_by: r.matched_by.map(str::to_owned),
             error: r.error.map(|e| RowErrorDto {
                 code: e.code.to_owned(),
                 message: e.message,
@@ -407,6 +417,7 @@ impl From<Report> for ImportReportDto {
             applied: r.applied,
             failed: r.failed,
             rows: r.rows.into_iter().map(Into::into).collect(),
+            ignored_columns: Vec::new(),
         }
     }
 }

@@ -11,7 +11,8 @@ use crate::dto::subscriptions::{
     ImportQuery, ImportReportDto, ImportRequestDto, NewSubscriptionDto, SubscriptionDto,
     SubscriptionList, SubscriptionPatchDto, SubscriptionQuery, XlsxUpload,
 };
-use crate::extract::{Body, IfMatch, Upload, UploadKind, parse_json};
+use crate::extract::{Body, IfMatch, Upload};
+use crate::import_upload::{self, RowParser};
 use crate::problem::ApiResult;
 use crate::respond::{created, versioned};
 use crate::state::AppState;
@@ -77,42 +78,27 @@ pub async fn import_rows(
     q: web::Query<ImportQuery>,
     upload: Upload,
 ) -> ApiResult<HttpResponse> {
-    let (action, mode, rows) = match upload.kind {
-        UploadKind::Json => {
-            let req: ImportRequestDto = parse_json(&upload.bytes)?;
-            let map = match req.map {
-                Some(pairs) => ColumnMap::new(pairs)?,
-                None => q.column_map()?,
-            };
-            (
-                req.action,
-                req.mode,
-                input::parse_json_rows(req.rows, &map)?,
-            )
-        }
-        UploadKind::Csv | UploadKind::Xlsx => {
-            let action = q.action.ok_or_else(|| {
-                service::Error::invalid(
-                    "action",
-                    "is required for CSV and XLSX imports: insert, insert_with_matching, update, upsert or delete",
-                )
-            })?;
-            let map = q.column_map()?;
-            let bytes = upload.bytes.freeze();
-            let kind = upload.kind;
-            let rows = web::block(move || match kind {
-                UploadKind::Xlsx => input::parse_xlsx(&bytes, &map),
-                _ => input::parse_csv(&bytes, &map),
-            })
-            .await
-            .map_err(|e| service::Error::Internal(e.to_string()))??;
-            (action, q.mode.unwrap_or_default(), rows)
-        }
-    };
+    let (action, mode, rows) = import_upload::read::<SubscriptionRows>(upload, &q).await?;
     let started = std::time::Instant::now();
     let report = svc::import::run(&state.db, action.into(), mode.into(), rows).await?;
     crate::metrics::observe_operation("subscription_import", started.elapsed());
     Ok(HttpResponse::Ok().json(ImportReportDto::from(report)))
+}
+
+/// Subscription rows (S-9) in each shape an import takes.
+struct SubscriptionRows;
+
+impl RowParser for SubscriptionRows {
+    type Rows = Vec<service::Result<input::Row>>;
+    fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
+        input::parse_json_rows(rows, map)
+    }
+    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
+        input::parse_csv(bytes, map)
+    }
+    fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
+        input::parse_xlsx(bytes, map)
+    }
 }
 
 /// Get a subscription. Members may read only their own (others: 404).

@@ -19,8 +19,7 @@ use crate::sql::{in_ids, in_values};
 use super::input::{ContactRef, Row};
 use super::plan::{ContactFacts, Facts};
 
-/// Keys per `IN (...)` list: well under both databases' bind-parameter limits.
-pub const IN_CHUNK: usize = 10_000;
+pub use crate::sql::IN_CHUNK;
 
 /// What the checks of `rows` need: the contacts they name (by id, external reference or
 /// e-mail), products, formula families, the default accounting method and the
@@ -86,6 +85,7 @@ async fn contacts_by_id(conn: &impl ConnectionTrait, ids: &[i64], facts: &mut Fa
             .column(c::Column::Id)
             .column(c::Column::CustomerType)
             .filter(in_ids(c::Column::Id, chunk))
+            .filter(c::Column::MergedInto.is_null())
             .into_tuple()
             .all(conn)
             .await?;
@@ -108,6 +108,7 @@ async fn contacts_by_external_ref(
             .column(c::Column::ExternalRef)
             .column(c::Column::CustomerType)
             .filter(in_values(c::Column::ExternalRef, chunk.iter().cloned()))
+            .filter(c::Column::MergedInto.is_null())
             .into_tuple()
             .all(conn)
             .await?;
@@ -134,6 +135,7 @@ async fn contacts_by_email(
             .column(c::Column::EmailKey)
             .column(c::Column::CustomerType)
             .filter(in_values(c::Column::EmailKey, chunk.iter().cloned()))
+            .filter(c::Column::MergedInto.is_null())
             .into_tuple()
             .all(conn)
             .await?;

@@ -5,68 +5,13 @@
 
 use crate::clock;
 use crate::db::Db;
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
+pub use crate::import::{Mode, Outcome, PlannedRow, Report, RowError, RowReport};
 
 use super::context;
 use super::input::Row;
-use super::plan::{Action, Planned, Planner, field_errors};
+use super::plan::{Action, Planned, Planner};
 use super::store;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    #[default]
-    AllOrNothing,
-    RowByRow,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Inserted,
-    Updated,
-    /// An update or upsert whose values were already as given: nothing written.
-    Unchanged,
-    Deleted,
-    Failed,
-    /// Valid, but not written because another row failed (all-or-nothing).
-    NotApplied,
-}
-
-#[derive(Debug, Clone)]
-pub struct RowError {
-    pub code: &'static str,
-    pub message: String,
-    pub errors: Vec<FieldError>,
-}
-
-impl From<&Error> for RowError {
-    fn from(e: &Error) -> Self {
-        RowError {
-            code: e.code(),
-            message: e.to_string(),
-            errors: field_errors(e),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct RowReport {
-    /// 1-based: row 1 is the first data row (the line after a CSV header).
-    pub row: usize,
-    pub outcome: Outcome,
-    pub id: Option<i64>,
-    pub error: Option<RowError>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub action: Action,
-    pub mode: Mode,
-    pub applied: usize,
-    pub failed: usize,
-    pub rows: Vec<RowReport>,
-}
 
 pub async fn run(db: &Db, action: Action, mode: Mode, rows: Vec<Result<Row>>) -> Result<Report> {
     if rows.is_empty() {
@@ -85,9 +30,7 @@ pub async fn run(db: &Db, action: Action, mode: Mode, rows: Vec<Result<Row>>) ->
         );
     }
     let planned = started.elapsed();
-    let failed = plans.iter().filter(|p| p.is_err()).count();
-    let write = failed == 0 || mode == Mode::RowByRow;
-    let accepted: Vec<Planned> = if write {
+    let accepted: Vec<Planned> = if crate::import::writes(mode, &plans) {
         plans
             .iter()
             .filter_map(|p| p.as_ref().ok().cloned())
@@ -106,57 +49,23 @@ pub async fn run(db: &Db, action: Action, mode: Mode, rows: Vec<Result<Row>>) ->
         commit = ?(started.elapsed() - applied),
         "subscription import"
     );
-
-    let mut ids = ids.into_iter();
-    let mut reports = Vec::with_capacity(plans.len());
-    for (i, plan) in plans.into_iter().enumerate() {
-        let row = i + 1;
-        let report = match plan {
-            Err(error) => RowReport {
-                row,
-                outcome: Outcome::Failed,
-                id: None,
-                error: Some(error),
-            },
-            Ok(p) if !write => RowReport {
-                row,
-                outcome: Outcome::NotApplied,
-                id: planned_id(&p),
-                error: None,
-            },
-            Ok(p) => RowReport {
-                row,
-                outcome: outcome(&p),
-                id: ids.next(),
-                error: None,
-            },
-        };
-        reports.push(report);
-    }
-    Ok(Report {
-        action,
-        mode,
-        applied: reports
-            .iter()
-            .filter(|r| !matches!(r.outcome, Outcome::Failed | Outcome::NotApplied))
-            .count(),
-        failed,
-        rows: reports,
-    })
+    Ok(crate::import::report(action, mode, plans, ids))
 }
 
-fn planned_id(p: &Planned) -> Option<i64> {
-    match p {
-        Planned::Insert(_) => None,
-        Planned::Update { id, .. } | Planned::Delete { id, .. } => Some(*id),
+impl PlannedRow for Planned {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Planned::Insert(_) => Outcome::Inserted,
+            Planned::Update { before, after, .. } if before == after => Outcome::Unchanged,
+            Planned::Update { .. } => Outcome::Updated,
+            Planned::Delete { .. } => Outcome::Deleted,
+        }
     }
-}
 
-fn outcome(p: &Planned) -> Outcome {
-    match p {
-        Planned::Insert(_) => Outcome::Inserted,
-        Planned::Update { before, after, .. } if before == after => Outcome::Unchanged,
-        Planned::Update { .. } => Outcome::Updated,
-        Planned::Delete { .. } => Outcome::Deleted,
+    fn existing_id(&self) -> Option<i64> {
+        match self {
+            Planned::Insert(_) => None,
+            Planned::Update { id, .. } | Planned::Delete { id, .. } => Some(*id),
+        }
     }
 }

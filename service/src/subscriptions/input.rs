@@ -7,13 +7,12 @@ use serde_json::{Map, Value};
 
 use crate::column_map::ColumnMap;
 use crate::error::{Error, Errors, Result};
-use crate::money;
 use crate::settings::AccountingMethod;
 
 use super::words::{parse_flag, parse_status};
 
-/// `None`: not given, leave as is. `Some(None)`: clear. `Some(Some(v))`: set.
-pub type Change<T> = Option<Option<T>>;
+pub use crate::row_reader::Change;
+use crate::row_reader::Reader;
 
 /// The optional fields of S-2 that a request may set.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -96,133 +95,20 @@ pub const READ_ONLY: &[(&str, &str)] = &[
 pub const SOURCE_CODE_MAX: usize = 40;
 pub const ADJUSTMENT_REASON_MAX: usize = 200;
 
-struct Reader<'a> {
-    map: &'a Map<String, Value>,
-    errors: Errors,
-}
-
-impl<'a> Reader<'a> {
-    fn get(&self, field: &str) -> Option<&'a Value> {
-        self.map.get(field)
+fn method(r: &mut Reader, field: &str) -> Option<AccountingMethod> {
+    let parsed = match r.get(field)? {
+        Value::String(s) => AccountingMethod::parse(&s.trim().to_ascii_lowercase()),
+        _ => None,
+    };
+    if parsed.is_none() {
+        r.errors.add(field, "must be cash or accrual");
     }
-
-    fn text(&mut self, field: &str) -> Change<String> {
-        match self.get(field)? {
-            Value::Null => Some(None),
-            Value::String(s) => {
-                let s = s.trim();
-                // SEC-5: import rows are client text too, whichever format brought them.
-                if let Err(m) = crate::text::check(s, crate::text::has_lines(field)) {
-                    self.errors.add(field, m);
-                    return None;
-                }
-                Some((!s.is_empty()).then(|| s.to_owned()))
-            }
-            Value::Number(n) => Some(Some(n.to_string())),
-            _ => {
-                self.errors.add(field, "must be text");
-                None
-            }
-        }
-    }
-
-    fn date(&mut self, field: &str) -> Change<NaiveDate> {
-        match self.get(field)? {
-            Value::Null => Some(None),
-            Value::String(s) => match crate::dates::parse(s) {
-                Ok(d) => Some(Some(d)),
-                Err(m) => {
-                    self.errors.add(field, m);
-                    None
-                }
-            },
-            _ => {
-                self.errors
-                    .add(field, "must be a date in the form YYYY-MM-DD");
-                None
-            }
-        }
-    }
-
-    fn id(&mut self, field: &str) -> Option<i64> {
-        let parsed = match self.get(field)? {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse::<i64>().ok(),
-            _ => None,
-        };
-        match parsed {
-            Some(id) if id > 0 => Some(id),
-            _ => {
-                self.errors
-                    .add(field, "must be a contact id (a positive whole number)");
-                None
-            }
-        }
-    }
-
-    fn amount(&mut self, field: &str) -> Change<i64> {
-        let parsed = match self.get(field)? {
-            Value::Null => return Some(None),
-            Value::String(s) => money::parse_amount(s),
-            Value::Number(n) => money::parse_amount(&n.to_string()),
-            _ => Err("must be a decimal amount such as \"12.50\"".to_owned()),
-        };
-        match parsed {
-            Ok(c) if c < 0 => {
-                self.errors.add(field, "must not be negative");
-                None
-            }
-            Ok(c) => Some(Some(c)),
-            Err(m) => {
-                self.errors.add(field, m);
-                None
-            }
-        }
-    }
-
-    fn flag(
-        &mut self,
-        field: &str,
-        words: fn(&str) -> std::result::Result<bool, String>,
-    ) -> Option<bool> {
-        let parsed = match self.get(field)? {
-            Value::Bool(b) => Ok(*b),
-            Value::Number(n) => match n.as_i64() {
-                Some(1) => Ok(true),
-                Some(0) => Ok(false),
-                _ => words(&n.to_string()),
-            },
-            Value::String(s) => words(s),
-            Value::Null => Err("must not be null".to_owned()),
-            _ => Err("must be true or false".to_owned()),
-        };
-        match parsed {
-            Ok(b) => Some(b),
-            Err(m) => {
-                self.errors.add(field, m);
-                None
-            }
-        }
-    }
-
-    fn method(&mut self, field: &str) -> Option<AccountingMethod> {
-        let parsed = match self.get(field)? {
-            Value::String(s) => AccountingMethod::parse(&s.trim().to_ascii_lowercase()),
-            _ => None,
-        };
-        if parsed.is_none() {
-            self.errors.add(field, "must be cash or accrual");
-        }
-        parsed
-    }
+    parsed
 }
 
 /// Parses one row. Unknown and read-only columns are errors, so a typo never goes unnoticed.
 pub fn parse_row(map: &Map<String, Value>) -> Result<Row> {
-    let mut r = Reader {
-        map,
-        errors: Errors::new(),
-    };
+    let mut r = Reader::new(map);
     for key in map.keys() {
         if let Some((_, why)) = READ_ONLY.iter().find(|(k, _)| k == key) {
             r.errors.add(key.as_str(), *why);
@@ -230,7 +116,7 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<Row> {
             r.errors.add(key.as_str(), "is not a subscription field");
         }
     }
-    let contact = if let Some(id) = r.id("contact_id") {
+    let contact = if let Some(id) = r.id("contact_id", "a contact id") {
         Some(ContactRef::Id(id))
     } else if let Some(Some(x)) = r.text("external_ref") {
         Some(ContactRef::ExternalRef(x))
@@ -255,10 +141,10 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<Row> {
         is_complimentary: r.flag("is_complimentary", parse_flag),
         is_membership_component: r.flag("is_membership_component", parse_flag),
         bill_subscription: r.flag("bill_subscription", parse_flag),
-        accounting_method: r.method("accounting_method"),
+        accounting_method: method(&mut r, "accounting_method"),
     };
     if r.get("bill_to_id").is_some_and(|v| !v.is_null()) {
-        fields.bill_to_id = r.id("bill_to_id");
+        fields.bill_to_id = r.id("bill_to_id", "a contact id");
     }
     r.errors.into_result()?;
     Ok(Row {
@@ -305,25 +191,9 @@ fn parse_table(
     map: &ColumnMap,
     records: impl Iterator<Item = Result<Vec<String>>>,
 ) -> Result<Vec<Result<Row>>> {
-    map.check_columns(headers.iter().map(String::as_str))?;
-    let headers: Vec<String> = headers.iter().map(|h| map.field(h)).collect();
+    let headers = crate::row_reader::mapped_headers(headers, map)?;
     check_headers(&headers)?;
-    let mut rows = Vec::new();
-    for record in records {
-        let mut map = Map::new();
-        for (h, cell) in headers.iter().zip(record?) {
-            let trimmed = cell.trim();
-            if trimmed.len() == cell.len() {
-                if !cell.is_empty() {
-                    map.insert(h.clone(), Value::String(cell));
-                }
-            } else if !trimmed.is_empty() {
-                map.insert(h.clone(), Value::String(trimmed.to_owned()));
-            }
-        }
-        rows.push(parse_row(&map));
-    }
-    Ok(rows)
+    crate::row_reader::table_rows(&headers, records, |row| parse_row(&row))
 }
 
 fn check_headers(headers: &[String]) -> Result<()> {

@@ -10,33 +10,12 @@ use entity::subscription as s;
 
 use crate::contacts::email_key;
 use crate::customer_types::in_formula_family;
-use crate::error::{Error, Errors, FieldError, Result};
+use crate::error::{Error, Errors, Result};
 use crate::settings::AccountingMethod;
 
 use super::input::{ADJUSTMENT_REASON_MAX, Change, ContactRef, Fields, Row, SOURCE_CODE_MAX};
 
-/// S-9 actions; single requests use `Insert`, `Update` and `Delete`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Insert,
-    InsertWithMatching,
-    Update,
-    Upsert,
-    Delete,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Insert => "insert",
-            Action::InsertWithMatching => "insert_with_matching",
-            Action::Update => "update",
-            Action::Upsert => "upsert",
-            Action::Delete => "delete",
-        }
-    }
-}
+pub use crate::import::{Action, field_errors};
 
 /// Every stored value of a subscription except its identity and bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -579,17 +558,6 @@ fn check_deletable(v: &Values, id: Option<i64>) -> Result<()> {
 }
 
 /// Field errors of an error, for row reports.
-pub fn field_errors(e: &Error) -> Vec<FieldError> {
-    match e {
-        Error::Validation(errs) => errs.clone(),
-        Error::LockedFields { fields, message } => fields
-            .iter()
-            .map(|f| FieldError::new(f.clone(), message.clone()))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod billing_cycles;
 mod cli_expire;
 mod committees;
 mod concurrency;
+mod contact_import;
 mod contacts;
 mod conventions;
 mod demo;

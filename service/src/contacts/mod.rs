@@ -1,5 +1,8 @@
 //! C-1..C-6: contacts (persons and organizations), their links and profile updates.
 
+pub mod draft;
+pub mod import;
+
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
@@ -17,13 +20,15 @@ use entity::customer_type as ct;
 use crate::access::{self, Actor};
 use crate::contact_filter;
 pub use crate::contact_filter::ContactFilter;
-use crate::contact_statuses::{self, DEFAULT_STATUS};
+use crate::contact_statuses::DEFAULT_STATUS;
 use crate::customer_types::{self, CustomerType};
 use crate::error::{Error, Errors, Result, check_version};
 use crate::events::{self, Event};
 use crate::flow_down::FlowDown;
 use crate::page::{self, Page, PageRequest};
-use crate::{billing_categories, clock, db::Db, history, tags};
+use crate::{clock, db::Db, history, tags};
+
+use draft::{Draft, Reference, clean, clean_address};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Address {
@@ -174,24 +179,6 @@ fn check_locked(attempted: &[String], type_code: &str) -> Result<()> {
     })
 }
 
-fn clean(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
-fn check_len(errors: &mut Errors, field: &str, value: Option<&str>, max: usize) {
-    if value.is_some_and(|v| v.chars().count() > max) {
-        errors.add(field, format!("must be at most {max} characters"));
-    }
-}
-
-fn check_email(errors: &mut Errors, email: Option<&str>) {
-    if email.is_some_and(|e| !crate::text::is_email(e)) {
-        errors.add("email", "is not a valid email address");
-    }
-}
-
-/// An organization's name, or a person's first and last names: how letters and documents
-/// address a contact.
 pub fn display_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> String {
     match org {
         Some(org) => org.to_owned(),
@@ -203,247 +190,22 @@ pub fn display_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) 
     }
 }
 
-fn sort_name(first: Option<&str>, last: Option<&str>, org: Option<&str>) -> String {
-    match (org, last) {
-        (Some(o), _) => o.to_lowercase(),
-        (None, Some(l)) => match first {
-            Some(f) => format!("{}, {}", l.to_lowercase(), f.to_lowercase()),
-            None => l.to_lowercase(),
-        },
-        (None, None) => String::new(),
-    }
-}
-
-/// The e-mail matching key: the address lower-cased (S-9 matching ignores letter case).
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// The whole record as it would be after a create or patch, validated as one.
-struct Draft {
-    customer_type: String,
-    billing_category: Option<String>,
-    status: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    organization_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    address: Address,
-    company_id: Option<i64>,
-    external_ref: Option<String>,
-    autopay: bool,
-    email_opt_in: bool,
-    mail_opt_in: bool,
-    ballot_preference: Option<String>,
-}
-
-impl Draft {
-    /// The columns a draft sets, shared by create and update.
-    fn into_columns(self) -> c::ActiveModel {
-        c::ActiveModel {
-            sort_name: Set(sort_name(
-                self.first_name.as_deref(),
-                self.last_name.as_deref(),
-                self.organization_name.as_deref(),
-            )),
-            customer_type: Set(self.customer_type),
-            billing_category: Set(self.billing_category),
-            status: Set(self.status),
-            first_name: Set(self.first_name),
-            last_name: Set(self.last_name),
-            organization_name: Set(self.organization_name),
-            email_key: Set(self.email.as_deref().map(email_key)),
-            email: Set(self.email),
-            phone: Set(self.phone),
-            address_line1: Set(self.address.line1),
-            address_line2: Set(self.address.line2),
-            city: Set(self.address.city),
-            region: Set(self.address.region),
-            postal_code: Set(self.address.postal_code),
-            country: Set(self.address.country),
-            company_id: Set(self.company_id),
-            external_ref: Set(self.external_ref),
-            autopay: Set(self.autopay),
-            email_opt_in: Set(self.email_opt_in),
-            mail_opt_in: Set(self.mail_opt_in),
-            ballot_preference: Set(self.ballot_preference),
-            ..Default::default()
-        }
-    }
-}
-
+/// The checks of C-1..C-4 on one record, and its external reference free (409 when another
+/// contact has it). Returns the record's customer type.
 async fn validate_draft(
     conn: &impl ConnectionTrait,
     d: &Draft,
     self_id: Option<i64>,
     errors: &mut Errors,
 ) -> Result<Option<CustomerType>> {
-    let Some(ty) = customer_types::find(conn, &d.customer_type).await? else {
-        errors.add(
-            "customer_type",
-            format!("customer type {} does not exist", d.customer_type),
-        );
-        return Ok(None);
-    };
-    check_billing_category(conn, d, &ty, errors).await?;
-    check_status(conn, d, errors).await?;
-    check_record_kind(d, &ty, errors);
-    check_lengths(d, errors);
-    check_country(d, errors);
-    check_email(errors, d.email.as_deref());
-    check_ballot_preference(d, errors);
-    check_company(conn, d, self_id, errors).await?;
+    let reference = Reference::load(conn, std::iter::once(d)).await?;
+    let ty = draft::check(d, self_id, &reference, errors).cloned();
     check_external_ref_is_free(conn, d, self_id).await?;
-    Ok(Some(ty))
-}
-
-/// C-4: a category that exists, and one at all when the type bills a primary fee.
-async fn check_billing_category(
-    conn: &impl ConnectionTrait,
-    d: &Draft,
-    ty: &CustomerType,
-    errors: &mut Errors,
-) -> Result<()> {
-    match &d.billing_category {
-        Some(cat) if billing_categories::TABLE.find(conn, cat).await?.is_none() => {
-            errors.add(
-                "billing_category",
-                format!("billing category {cat} does not exist"),
-            );
-        }
-        Some(_) => {}
-        None if ty.has_primary_fee() => errors.add(
-            "billing_category",
-            format!(
-                "customer type {} bills a primary fee, so the contact needs a billing category",
-                ty.code
-            ),
-        ),
-        None => {}
-    }
-    Ok(())
-}
-
-async fn check_status(conn: &impl ConnectionTrait, d: &Draft, errors: &mut Errors) -> Result<()> {
-    if contact_statuses::TABLE
-        .find(conn, &d.status)
-        .await?
-        .is_none()
-    {
-        errors.add(
-            "status",
-            format!("contact status {} does not exist", d.status),
-        );
-    }
-    Ok(())
-}
-
-/// An organization type's record has an organization name and no person's names or company;
-/// a person type's record has a last name and no organization name.
-fn check_record_kind(d: &Draft, ty: &CustomerType, errors: &mut Errors) {
-    if ty.is_organization {
-        if d.organization_name.is_none() {
-            errors.add(
-                "organization_name",
-                format!(
-                    "is required: customer type {} is an organization type",
-                    ty.code
-                ),
-            );
-        }
-        for (field, v) in [("first_name", &d.first_name), ("last_name", &d.last_name)] {
-            if v.is_some() {
-                errors.add(
-                    field,
-                    format!("organizations have no {field}; use organization_name"),
-                );
-            }
-        }
-        if d.company_id.is_some() {
-            errors.add(
-                "company_id",
-                "an organization cannot be linked to another organization (C-3)",
-            );
-        }
-    } else {
-        if d.last_name.is_none() {
-            errors.add(
-                "last_name",
-                format!("is required: customer type {} is a person type", ty.code),
-            );
-        }
-        if d.organization_name.is_some() {
-            errors.add("organization_name", "persons have first_name and last_name; link them to an organization with company_id");
-        }
-    }
-}
-
-fn check_lengths(d: &Draft, errors: &mut Errors) {
-    let a = &d.address;
-    for (field, value, max) in [
-        ("first_name", &d.first_name, 100),
-        ("last_name", &d.last_name, 100),
-        ("organization_name", &d.organization_name, 200),
-        ("phone", &d.phone, 40),
-        ("external_ref", &d.external_ref, 100),
-        ("address.line1", &a.line1, 200),
-        ("address.line2", &a.line2, 200),
-        ("address.city", &a.city, 100),
-        ("address.region", &a.region, 100),
-        ("address.postal_code", &a.postal_code, 20),
-    ] {
-        check_len(errors, field, value.as_deref(), max);
-    }
-}
-
-fn check_country(d: &Draft, errors: &mut Errors) {
-    if let Some(country) = &d.address.country
-        && (country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()))
-    {
-        errors.add(
-            "address.country",
-            "must be an ISO 3166-1 alpha-2 code such as US",
-        );
-    }
-}
-
-fn check_ballot_preference(d: &Draft, errors: &mut Errors) {
-    if let Some(b) = &d.ballot_preference
-        && b != "electronic"
-        && b != "paper"
-    {
-        errors.add("ballot_preference", "must be electronic or paper");
-    }
-}
-
-/// C-3: a person is linked to an existing organization, never to itself.
-async fn check_company(
-    conn: &impl ConnectionTrait,
-    d: &Draft,
-    self_id: Option<i64>,
-    errors: &mut Errors,
-) -> Result<()> {
-    let Some(company) = d.company_id else {
-        return Ok(());
-    };
-    if Some(company) == self_id {
-        errors.add("company_id", "a contact cannot be linked to itself");
-        return Ok(());
-    }
-    match find(conn, company).await? {
-        None => errors.add("company_id", format!("contact {company} does not exist")),
-        Some(org) => {
-            let org_type = customer_types::find(conn, &org.customer_type).await?;
-            if !org_type.is_some_and(|t| t.is_organization) {
-                errors.add(
-                    "company_id",
-                    format!("contact {company} is not an organization"),
-                );
-            }
-        }
-    }
-    Ok(())
+    Ok(ty)
 }
 
 /// An external reference names one contact (409 when another has it).
@@ -540,17 +302,6 @@ pub async fn create_in(txn: &impl ConnectionTrait, new: NewContact) -> Result<Co
     Ok(view)
 }
 
-fn clean_address(a: Address) -> Address {
-    Address {
-        line1: clean(a.line1),
-        line2: clean(a.line2),
-        city: clean(a.city),
-        region: clean(a.region),
-        postal_code: clean(a.postal_code),
-        country: clean(a.country).map(|c| c.to_uppercase()),
-    }
-}
-
 async fn org_type_of(conn: &impl ConnectionTrait, org_id: i64) -> Result<Option<String>> {
     Ok(find(conn, org_id).await?.map(|o| o.customer_type))
 }
@@ -636,51 +387,6 @@ fn check_member_may_change(actor: Actor, patch: &ContactPatch) -> Result<()> {
         ),
         fields: not_allowed,
     })
-}
-
-impl Draft {
-    /// The record as it will be: the patch's fields over the current ones.
-    fn patched(current: &c::Model, patch: &ContactPatch) -> Draft {
-        let text = |new: &Option<Option<String>>, old: &Option<String>| match new {
-            Some(v) => clean(v.clone()),
-            None => old.clone(),
-        };
-        Draft {
-            customer_type: patch
-                .customer_type
-                .as_ref()
-                .map(|t| t.trim().to_owned())
-                .unwrap_or_else(|| current.customer_type.clone()),
-            billing_category: text(&patch.billing_category, &current.billing_category),
-            status: patch
-                .status
-                .clone()
-                .and_then(|s| clean(Some(s)))
-                .unwrap_or_else(|| current.status.clone()),
-            first_name: text(&patch.first_name, &current.first_name),
-            last_name: text(&patch.last_name, &current.last_name),
-            organization_name: text(&patch.organization_name, &current.organization_name),
-            email: text(&patch.email, &current.email),
-            phone: text(&patch.phone, &current.phone),
-            address: match patch.address.clone() {
-                None => Address {
-                    line1: current.address_line1.clone(),
-                    line2: current.address_line2.clone(),
-                    city: current.city.clone(),
-                    region: current.region.clone(),
-                    postal_code: current.postal_code.clone(),
-                    country: current.country.clone(),
-                },
-                Some(a) => clean_address(a.unwrap_or_default()),
-            },
-            company_id: patch.company_id.unwrap_or(current.company_id),
-            external_ref: text(&patch.external_ref, &current.external_ref),
-            autopay: patch.autopay.unwrap_or(current.autopay),
-            email_opt_in: patch.email_opt_in.unwrap_or(current.email_opt_in),
-            mail_opt_in: patch.mail_opt_in.unwrap_or(current.mail_opt_in),
-            ballot_preference: text(&patch.ballot_preference, &current.ballot_preference),
-        }
-    }
 }
 
 /// C-5: a member's customer type changes only by action; non-member types may be
@@ -798,16 +504,24 @@ async fn record_status_change(
     Ok(())
 }
 
-/// The contact `id`, whatever who asks: the one finder of a contact's row.
+/// The contact `id`, whatever who asks: the one finder of a contact's row. A contact merged
+/// into another (MG-2) is not found.
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> Result<Option<c::Model>> {
-    Ok(c::Entity::find_by_id(id).one(conn).await?)
+    Ok(c::Entity::find_by_id(id)
+        .filter(c::Column::MergedInto.is_null())
+        .one(conn)
+        .await?)
 }
 
-/// The contact `id`, or "not found".
+/// The contact `id`, or "not found" (naming the survivor of a merge, MG-2).
 pub async fn require(conn: &impl ConnectionTrait, id: i64) -> Result<c::Model> {
-    find(conn, id)
-        .await?
-        .ok_or_else(|| Error::not_found("contact", id))
+    match c::Entity::find_by_id(id).one(conn).await? {
+        Some(m) => match m.merged_into {
+            Some(into) => Err(Error::Merged { id, into }),
+            None => Ok(m),
+        },
+        None => Err(Error::not_found("contact", id)),
+    }
 }
 
 /// SEC-1: the contact `id` if the actor may see it.
@@ -847,6 +561,10 @@ pub async fn get(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<C
         .one(conn)
         .await?
         .ok_or_else(|| Error::not_found("contact", id))
+        .and_then(|v| match v.contact.merged_into {
+            Some(into) => Err(Error::Merged { id, into }),
+            None => Ok(v),
+        })
 }
 
 impl FromQueryResult for ContactView {
@@ -966,6 +684,7 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use draft::sort_name;
 
     #[test]
     fn c2_is_member_and_is_organization_are_rejected_naming_the_type() {

@@ -1,0 +1,55 @@
+//! Reading an import request, whichever shape it comes in: a JSON body `{action, mode, rows,
+//! map?}`, or a CSV file or XLSX workbook with `?action=&mode=&map=`. Every import reads its
+//! request here; only the row parser differs.
+
+use actix_web::web;
+use serde_json::Value;
+use service::column_map::ColumnMap;
+
+use crate::dto::subscriptions::{ImportAction, ImportMode, ImportQuery, ImportRequestDto};
+use crate::extract::{Upload, UploadKind, parse_json};
+use crate::problem::ApiResult;
+
+/// A row parser for each shape: JSON rows, or the bytes of a CSV file or XLSX workbook.
+pub trait RowParser: Send + 'static {
+    type Rows: Send + 'static;
+    fn json(rows: Vec<Value>, map: &ColumnMap) -> service::Result<Self::Rows>;
+    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows>;
+    fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows>;
+}
+
+/// The action, mode and parsed rows of an import request. Files are parsed off the async
+/// workers: a large one takes a while.
+pub async fn read<P: RowParser>(
+    upload: Upload,
+    q: &ImportQuery,
+) -> ApiResult<(ImportAction, ImportMode, P::Rows)> {
+    match upload.kind {
+        UploadKind::Json => {
+            let req: ImportRequestDto = parse_json(&upload.bytes)?;
+            let map = match req.map {
+                Some(pairs) => ColumnMap::new(pairs)?,
+                None => q.column_map()?,
+            };
+            Ok((req.action, req.mode, P::json(req.rows, &map)?))
+        }
+        UploadKind::Csv | UploadKind::Xlsx => {
+            let action = q.action.ok_or_else(|| {
+                service::Error::invalid(
+                    "action",
+                    "is required for CSV and XLSX imports: insert, insert_with_matching, update, upsert or delete",
+                )
+            })?;
+            let map = q.column_map()?;
+            let bytes = upload.bytes.freeze();
+            let kind = upload.kind;
+            let rows = web::block(move || match kind {
+                UploadKind::Xlsx => P::xlsx(&bytes, &map),
+                _ => P::csv(&bytes, &map),
+            })
+            .await
+            .map_err(|e| service::Error::Internal(e.to_string()))??;
+            Ok((action, q.mode.unwrap_or_default(), rows))
+        }
+    }
+}

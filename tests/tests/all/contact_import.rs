@@ -1,0 +1,321 @@
+//! Contact import over HTTP (MG-1) and its matching (MG-2): every field, organizations by
+//! external reference, another system's column names, per-row errors naming row and column,
+//! whole-file errors, both modes, and the key that matched.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tests::{Res, TestApp, spawn};
+
+async fn csv(app: &TestApp, query: &str, text: &str) -> Res {
+    app.post_csv(&format!("/contacts/import?{query}"), text)
+        .await
+}
+
+async fn import(app: &TestApp, body: Value) -> Value {
+    app.post("/contacts/import", &app.staff, body)
+        .await
+        .expect(200)
+        .body
+}
+
+fn outcomes(report: &Value) -> Vec<&str> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["outcome"].as_str().expect("outcome"))
+        .collect()
+}
+
+fn row_id(report: &Value, row: usize) -> i64 {
+    report["rows"][row]["id"].as_i64().expect("row id")
+}
+
+/// The field errors of a failed row, as `field: message` lines.
+fn row_errors(report: &Value, row: usize) -> String {
+    let r = &report["rows"][row];
+    assert_eq!(r["outcome"], "failed", "{report}");
+    r["error"]["errors"]
+        .as_array()
+        .map(|errs| {
+            errs.iter()
+                .map(|e| format!("{}: {}", e["field"].as_str().unwrap_or(""), e["message"]))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| r["error"]["message"].to_string())
+}
+
+async fn contact_count(app: &TestApp) -> usize {
+    app.all("/contacts").await.len()
+}
+
+/// MG-1: one file from another system, its own column names mapped, brings persons and their
+/// organizations (the organization's row after its person's), with the fields only actions
+/// change afterwards (C-5): a member's customer type, a Feb 29 join date, renew months and a
+/// primary chapter. Columns the server sets are read and reported as ignored.
+#[tokio::test]
+async fn mg1_contact_import_brings_every_field_and_links_organizations_by_reference() {
+    let app = spawn().await;
+    app.doctors_with_subscription_products().await;
+    let existing_org = tests::id(
+        &app.create_contact(
+            json!({"customer_type": "HOSP", "organization_name": "Old General",
+            "external_ref": "ORG-OLD"}),
+        )
+        .await,
+    );
+    let file = "\
+Member ID,Type,Category,First,Last,Organization,E-mail,City,Postal,Country,Employer,Member Since,Renew,Chapter,tags,is_member
+P-1,M,REG,Ana,Ng,,ana@example.org,Ottawa,K1A 0B1,ca,ORG-NEW,2004-02-29,24,CHAPT/EAST,board;speaker,true
+P-2,NM,,Bo,Li,,,,,,ORG-OLD,,,,,false
+ORG-NEW,HOSP,,,,St. Mary's,,Ottawa,,CA,,,,,,false
+";
+    let map = "map=Member%20ID:external_ref,Type:customer_type,Category:billing_category,\
+First:first_name,Last:last_name,Organization:organization_name,E-mail:email,City:address_city,\
+Postal:address_postal_code,Country:address_country,Employer:company_ref,\
+Member%20Since:join_date,Renew:renew_months,Chapter:primary_chapter";
+    let report = csv(&app, &format!("action=insert&{map}"), file)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(outcomes(&report), ["inserted"; 3], "{report}");
+    assert_eq!(report["applied"], 3);
+    assert_eq!(report["ignored_columns"], json!(["is_member"]));
+
+    let ana = app.contact(row_id(&report, 0)).await;
+    let org = row_id(&report, 2);
+    assert_eq!(ana["customer_type"], "M");
+    assert_eq!(ana["is_member"], true);
+    assert_eq!(ana["billing_category"], "REG");
+    assert_eq!(ana["email"], "ana@example.org");
+    assert_eq!(ana["address"]["city"], "Ottawa");
+    assert_eq!(ana["address"]["postal_code"], "K1A 0B1");
+    assert_eq!(ana["address"]["country"], "CA");
+    assert_eq!(ana["company_id"], org);
+    assert_eq!(ana["join_date"], "2004-02-29");
+    assert_eq!(ana["renew_months"], 24);
+    assert_eq!(ana["primary_chapter"], "CHAPT/EAST");
+    assert_eq!(ana["tags"], json!(["board", "speaker"]));
+    assert_eq!(ana["external_ref"], "P-1");
+    let bo = app.contact(row_id(&report, 1)).await;
+    assert_eq!(bo["company_id"], existing_org);
+    assert_eq!(bo["status"], "A", "the default status, as a create gives");
+    let new_org = app.contact(org).await;
+    assert_eq!(new_org["organization_name"], "St. Mary's");
+    assert_eq!(new_org["is_organization"], true);
+    assert!(
+        app.events_of("contact.created")
+            .await
+            .iter()
+            .filter(|e| e["data"]["source"] == "import")
+            .count()
+            >= 3
+    );
+
+    // JSON rows read the same, the address nested; update by id changes only what is given.
+    let json_report = import(
+        &app,
+        json!({"action": "update", "rows": [
+            {"id": row_id(&report, 1), "address": {"city": "Hull"}, "renew_months": 12,
+             "mail_opt_in": false}
+        ]}),
+    )
+    .await;
+    assert_eq!(outcomes(&json_report), ["updated"], "{json_report}");
+    let bo = app.contact(row_id(&report, 1)).await;
+    assert_eq!(bo["address"]["city"], "Hull");
+    assert_eq!(bo["renew_months"], 12);
+    assert_eq!(bo["mail_opt_in"], false);
+    assert_eq!(bo["first_name"], "Bo");
+    assert_eq!(bo["company_id"], existing_org);
+    assert_eq!(bo["version"], 2);
+}
+
+/// MG-1 bad input: per-row errors name row and column; all-or-nothing writes nothing,
+/// row-by-row writes the good rows; whole-file problems are problem+json and write nothing.
+#[tokio::test]
+async fn mg1_bad_rows_are_named_and_all_or_nothing_writes_nothing() {
+    let app = spawn().await;
+    app.doctors().await;
+    let before = contact_count(&app).await;
+    let file = "\
+external_ref,customer_type,last_name,company_ref,join_date
+A-1,NM,Good,,
+A-2,XX,Unknown Type,,
+A-3,NM,No Org,ORG-NONE,
+A-1,NM,Again,,
+A-5,NM,Bad Date,,2023-02-29
+A-6,M,No Category,,
+";
+    let report = csv(&app, "action=insert", file).await.expect(200).body;
+    assert_eq!(
+        outcomes(&report),
+        [
+            "not_applied",
+            "failed",
+            "failed",
+            "failed",
+            "failed",
+            "failed"
+        ],
+        "{report}"
+    );
+    assert_eq!(report["applied"], 0);
+    assert_eq!(report["failed"], 5);
+    assert!(row_errors(&report, 1).contains("customer_type: \"customer type XX does not exist\""));
+    assert!(row_errors(&report, 2).contains("company_ref"), "{report}");
+    assert!(row_errors(&report, 2).contains("ORG-NONE"), "{report}");
+    let again = &report["rows"][3]["error"];
+    assert_eq!(again["code"], "conflict", "{report}");
+    assert!(
+        again["message"].as_str().unwrap_or("").contains("row 4")
+            && again["message"].as_str().unwrap_or("").contains("row 1"),
+        "{again}"
+    );
+    assert!(row_errors(&report, 4).starts_with("join_date:"), "{report}");
+    assert!(
+        row_errors(&report, 5).contains("billing_category"),
+        "{report}"
+    );
+    assert_eq!(contact_count(&app).await, before, "nothing written");
+
+    let report = csv(&app, "action=insert&mode=row_by_row", file)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(report["applied"], 1, "{report}");
+    assert_eq!(contact_count(&app).await, before + 1);
+
+    // Whole-file errors: an unknown column, a broken quote, a file that is not UTF-8, no
+    // action, the delete action.
+    let unknown = csv(&app, "action=insert", "last_name,Nickname\nLee,Al\n")
+        .await
+        .problem(422, "validation_failed");
+    assert!(unknown.text.contains("nickname"), "{}", unknown.text);
+    csv(
+        &app,
+        "action=insert",
+        "customer_type,last_name\nNM,\"Lee\nNM,Ng\n",
+    )
+    .await
+    .problem(422, "validation_failed");
+    let latin1 = b"customer_type,last_name\nNM,M\xfcller\n".to_vec();
+    let res = app
+        .send_raw(
+            Method::POST,
+            "/contacts/import?action=insert",
+            &app.staff,
+            "text/csv",
+            latin1,
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert!(res.text.contains("line 2"), "{}", res.text);
+    csv(&app, "", "customer_type,last_name\nNM,Lee\n")
+        .await
+        .problem(422, "validation_failed");
+    csv(&app, "action=delete", "id\n1\n")
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(
+        contact_count(&app).await,
+        before + 1,
+        "nothing more written"
+    );
+    let member = app.member_token(app.person("NM", "Member").await).await;
+    let res = app
+        .send_raw(
+            Method::POST,
+            "/contacts/import?action=insert",
+            &member,
+            "text/csv",
+            "last_name\nX\n",
+        )
+        .await;
+    assert_eq!(res.status, 403);
+}
+
+/// MG-2: `insert_with_matching` finds an existing contact by external reference, then e-mail
+/// (any letter case), then name and postal code (any case and spacing), updates it and names
+/// the key; a row matching nothing makes a new contact; two rows matching one contact are
+/// refused.
+#[tokio::test]
+async fn mg2_insert_with_matching_reports_the_key_that_matched() {
+    let app = spawn().await;
+    app.doctors().await;
+    let by_ref = tests::id(
+        &app.create_contact(
+            json!({"customer_type": "NM", "last_name": "Ref", "external_ref": "X-1",
+            "email": "shared@example.org"}),
+        )
+        .await,
+    );
+    let by_email = tests::id(
+        &app.create_contact(json!({"customer_type": "NM", "last_name": "Mail",
+            "email": "Mail.Person@Example.org"}))
+            .await,
+    );
+    let by_name = tests::id(
+        &app.create_contact(
+            json!({"customer_type": "NM", "first_name": "Ann", "last_name": "Lee",
+            "address": {"postal_code": "K1A 0B1"}}),
+        )
+        .await,
+    );
+    let report = import(
+        &app,
+        json!({"action": "insert_with_matching", "mode": "row_by_row", "rows": [
+            {"external_ref": "X-1", "email": "other@example.org", "phone": "555-0101"},
+            {"email": "mail.person@EXAMPLE.org", "phone": "555-0102"},
+            {"first_name": "ANN", "last_name": "lee", "address": {"postal_code": "k1a0b1"},
+             "phone": "555-0103"},
+            {"customer_type": "NM", "last_name": "New", "email": "new@example.org"},
+            {"email": "MAIL.person@example.org", "phone": "555-0199"},
+            {"first_name": "Ann", "last_name": "Lee", "address": {"postal_code": "K1A 0B1"},
+             "phone": "555-0103"}
+        ]}),
+    )
+    .await;
+    assert_eq!(
+        outcomes(&report),
+        [
+            "updated", "updated", "updated", "inserted", "failed", "failed"
+        ],
+        "{report}"
+    );
+    let rows = &report["rows"];
+    assert_eq!(rows[0]["matched_by"], "external_ref");
+    assert_eq!(rows[0]["id"], by_ref);
+    assert_eq!(rows[1]["matched_by"], "email");
+    assert_eq!(rows[1]["id"], by_email);
+    assert_eq!(rows[2]["matched_by"], "name_postal_code");
+    assert_eq!(rows[2]["id"], by_name);
+    assert!(rows[3].get("matched_by").is_none(), "{report}");
+    assert!(
+        rows[4]["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("row 2"),
+        "{report}"
+    );
+    assert_eq!(app.contact(by_ref).await["email"], "other@example.org");
+    assert_eq!(app.contact(by_email).await["phone"], "555-0102");
+    let ann = app.contact(by_name).await;
+    assert_eq!(ann["phone"], "555-0103");
+    assert_eq!(ann["first_name"], "ANN", "the row's fields are written");
+    let new = app.contact(row_id(&report, 3)).await;
+    assert_eq!(new["last_name"], "New");
+
+    // Unchanged values are reported as such and write nothing.
+    let again = import(
+        &app,
+        json!({"action": "insert_with_matching", "rows": [
+            {"external_ref": "X-1", "phone": "555-0101"}
+        ]}),
+    )
+    .await;
+    assert_eq!(outcomes(&again), ["unchanged"], "{again}");
+    assert_eq!(app.contact(by_ref).await["version"], 2);
+}
