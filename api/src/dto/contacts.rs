@@ -588,6 +588,16 @@ pub struct HistoryList {
     pub next_cursor: Option<String>,
 }
 
+/// MG-2: the contact that survives a merge.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"into": 1001}))]
+pub struct MergeDto {
+    /// The survivor: every row of the merged contact moves to it.
+    #[validate(range(min = 1))]
+    pub into: i64,
+}
+
 /// `limit` and `cursor` of the duplicates list (MG-2).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

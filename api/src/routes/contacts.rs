@@ -10,7 +10,7 @@ use crate::contact_pages::{contacts_page, history_page};
 use crate::dto::ListQuery;
 use crate::dto::contacts::{
     ContactDto, ContactList, ContactPatchDto, ContactQuery, DuplicateList, DuplicateQuery,
-    HistoryList, NewContactDto,
+    HistoryList, MergeDto, NewContactDto,
 };
 use crate::dto::subscriptions::{ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload};
 use crate::extract::{Body, IfMatch, Query, Upload};
@@ -110,6 +110,28 @@ pub async fn duplicates(
     Ok(HttpResponse::Ok().json(DuplicateList::from(page)))
 }
 
+/// Merge this contact into another (MG-2), in one audited transaction: its subscriptions,
+/// invoices, credit, history, logins, links to persons, tags, pricing groups and committee
+/// service move to the survivor, which keeps the earlier join date and, when it has none,
+/// takes this contact's external reference. This contact's id then answers 404 with
+/// `merged_into`. Refused: a merge into itself or into a merged contact, a person into an
+/// organization (422), and two subscriptions to one product or two payment-provider
+/// customers (409, naming them): resolve those first. Answers the survivor.
+#[utoipa::path(tag = "contacts", operation_id = "mergeContact", request_body = MergeDto,
+    params(("id" = i64, Path)),
+    security(("bearer" = ["staff"])), responses((status = 200, body = ContactDto, headers(("ETag" = String)))))]
+#[post("/contacts/{id}/merge")]
+pub async fn merge(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Body<MergeDto>,
+) -> ApiResult<HttpResponse> {
+    let view = svc::merge::merge(&state.db, *id, body.0.into).await?;
+    let dto = ContactDto::from(view);
+    Ok(versioned(StatusCode::OK, dto.version, &dto))
+}
+
 /// Import contacts (MG-1) from JSON (`{action, mode, rows, map?}`), `text/csv` or an XLSX
 /// workbook with `?action=&mode=&map=`. Rows take every field of `POST /contacts` (the
 /// address nested, or flat as `address_city` like the list's CSV export), plus `id` for
@@ -166,6 +188,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create)
         .service(duplicates)
         .service(import_rows)
+        .service(merge)
         .service(get)
         .service(update)
         .service(history);

@@ -2,6 +2,7 @@
 
 pub mod draft;
 pub mod import;
+pub mod merge;
 
 use std::collections::{HashMap, HashSet};
 

@@ -1550,3 +1550,261 @@ async fn mg2_likely_duplicates_are_listed_with_their_reason() {
     let member = app.member_token(a).await;
     assert_eq!(app.get("/contacts/duplicates", &member).await.status, 403);
 }
+
+/// MG-2: a merge moves everything that references the merged contact to the survivor in one
+/// transaction: subscriptions, invoices and their terms in the history, tags, logins,
+/// committee service, and the persons linked to a merged organization. The survivor keeps
+/// the earlier join date and takes the external reference; the merged id answers 404 naming
+/// the survivor, and is left out of lists and duplicates.
+#[tokio::test]
+async fn mg2_merge_moves_every_reference_to_the_survivor() {
+    let app = spawn().await;
+    app.doctors_with_join_cycle("JOIN").await;
+    app.create_product("CHAPT/EAST", "chapter", "25.00").await;
+    let person = |last: &str, email: &str, extra: Value| {
+        let mut body = json!({"customer_type": "NM", "first_name": "Ann", "last_name": last,
+            "email": email, "tags": ["volunteer"]});
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            body[k] = v;
+        }
+        body
+    };
+    let survivor = tests::id(
+        &app.create_contact(person("Lee", "ann@example.org", json!({"tags": ["board"]})))
+            .await,
+    );
+    let merged = tests::id(
+        &app.create_contact(person(
+            "Lee",
+            "ANN@example.org",
+            json!({"external_ref": "OLD-7"}),
+        ))
+        .await,
+    );
+    let invoice = app
+        .join_and_pay(merged, "JOIN", "2020-03-01", "2020-03-01")
+        .await;
+    app.subscribe(json!({"contact_id": merged, "product": "CHAPT/EAST"}))
+        .await;
+    let committee = tests::id(
+        &app.post(
+            "/committees",
+            &app.staff,
+            json!({"name": "Finance", "kind": "committee"}),
+        )
+        .await
+        .expect(201)
+        .body,
+    );
+    app.post(
+        &format!("/committees/{committee}/members"),
+        &app.staff,
+        json!({"contact_id": merged, "position": "chair", "begin": "2025-01-01"}),
+    )
+    .await
+    .expect(201);
+    let old_token = app.member_token(merged).await;
+
+    let res = app
+        .post(
+            &format!("/contacts/{merged}/merge"),
+            &app.staff,
+            json!({"into": survivor}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(res.body["id"], survivor);
+    assert_eq!(res.body["external_ref"], "OLD-7");
+    assert_eq!(res.body["join_date"], "2020-03-01");
+    assert_eq!(
+        res.body["customer_type"], "M",
+        "the member's type is not lost"
+    );
+    assert_eq!(res.body["tags"], json!(["board", "volunteer"]));
+
+    let gone = app
+        .get(&format!("/contacts/{merged}"), &app.staff)
+        .await
+        .problem(404, "not_found");
+    assert_eq!(gone.body["merged_into"], survivor, "{}", gone.text);
+    let products: Vec<Value> = app
+        .subscriptions(&format!("contact_id={survivor}"))
+        .await
+        .iter()
+        .map(|s| s["product"].clone())
+        .collect();
+    assert!(products.contains(&json!("MDUES")) && products.contains(&json!("CHAPT/EAST")));
+    assert!(
+        app.subscriptions(&format!("contact_id={merged}"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        app.invoice(tests::id(&invoice)).await["contact_id"],
+        survivor
+    );
+    assert!(
+        app.history(survivor)
+            .await
+            .iter()
+            .any(|h| h["kind"] == "term")
+    );
+    let roster = app.items(&format!("/committees/{committee}/members")).await;
+    assert_eq!(roster[0]["contact_id"], survivor, "{roster:?}");
+    let ids: Vec<Value> = app
+        .all("/contacts")
+        .await
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert!(ids.contains(&json!(survivor)) && !ids.contains(&json!(merged)));
+    assert!(app.items("/contacts/duplicates").await.is_empty());
+    // The login moved to the survivor: a token issued for the merged contact must sign in
+    // again, and then reads the survivor.
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let login = entity::user::Entity::find()
+        .filter(entity::user::Column::Username.eq(format!("member-{merged}")))
+        .one(&app.db.conn)
+        .await
+        .expect("query")
+        .expect("the merged contact's login");
+    assert_eq!(login.contact_id, Some(survivor));
+    app.get("/me", &old_token)
+        .await
+        .problem(401, "unauthorized");
+    let me = app
+        .get("/me", &app.member_token(survivor).await)
+        .await
+        .expect(200);
+    assert_eq!(me.body["id"], survivor);
+    let deleted = app.events_of("contact.deleted").await;
+    assert!(
+        deleted.iter().any(|e| e["data"]["merged_into"] == survivor),
+        "{deleted:?}"
+    );
+    let audited = app.audit_events("mergeContact").await;
+    assert_eq!(audited.len(), 1, "{audited:?}");
+
+    // Organizations: persons linked to the merged one follow the survivor.
+    let org = |name: &str| json!({"customer_type": "HOSP", "organization_name": name});
+    let keep = tests::id(&app.create_contact(org("General")).await);
+    let drop = tests::id(&app.create_contact(org("General Hospital")).await);
+    let staffer = tests::id(
+        &app.create_contact(
+            json!({"customer_type": "NM", "last_name": "Staffer", "company_id": drop}),
+        )
+        .await,
+    );
+    app.post(
+        &format!("/contacts/{drop}/merge"),
+        &app.staff,
+        json!({"into": keep}),
+    )
+    .await
+    .expect(200);
+    let staffer = app.contact(staffer).await;
+    assert_eq!(staffer["company_id"], keep);
+    assert_eq!(staffer["version"], 2);
+}
+
+/// MG-2 bad input: a merge into itself, into a merged contact, of a merged contact, across
+/// record kinds, or of two contacts holding one product is refused and changes nothing.
+#[tokio::test]
+async fn mg2_merges_that_cannot_be_made_are_refused_and_change_nothing() {
+    let app = spawn().await;
+    app.doctors_with_subscription_products().await;
+    let a = app.person("NM", "Able").await;
+    let b = app.person("NM", "Baker").await;
+    let c = app.person("NM", "Cole").await;
+    let org = tests::id(
+        &app.create_contact(json!({"customer_type": "HOSP", "organization_name": "Clinic"}))
+            .await,
+    );
+    for who in [a, b] {
+        app.subscribe(json!({"contact_id": who, "product": "JOURNAL"}))
+            .await;
+    }
+    let merge = |id: i64, into: Value| {
+        let app = &app;
+        async move {
+            app.post(
+                &format!("/contacts/{id}/merge"),
+                &app.staff,
+                json!({"into": into}),
+            )
+            .await
+        }
+    };
+    merge(a, json!(a)).await.problem(422, "validation_failed");
+    let both = merge(a, json!(b)).await.problem(409, "conflict");
+    assert!(both.text.contains("JOURNAL"), "{}", both.text);
+    assert_eq!(app.subscriptions(&format!("contact_id={a}")).await.len(), 1);
+    merge(a, json!(org)).await.problem(422, "validation_failed");
+    merge(a, json!(999_999))
+        .await
+        .problem(422, "validation_failed");
+    merge(999_999, json!(a)).await.problem(404, "not_found");
+    merge(a, json!("x")).await.problem(422, "validation_failed");
+    merge(c, json!(a)).await.expect(200);
+    let again = merge(c, json!(b)).await.problem(404, "not_found");
+    assert_eq!(again.body["merged_into"], a);
+    let into_merged = merge(b, json!(c)).await.problem(422, "validation_failed");
+    assert!(
+        into_merged.text.contains(&format!("merge into {a}")),
+        "{}",
+        into_merged.text
+    );
+    let member = app.member_token(b).await;
+    assert_eq!(
+        app.post(&format!("/contacts/{b}/merge"), &member, json!({"into": a}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(app.contact(b).await["version"], 1, "nothing changed");
+}
+
+/// MG-2: every column of the schema that references a contact is one that a merge moves; a
+/// new table that references contacts fails here until the merge handles it.
+#[tokio::test]
+async fn mg2_merge_handles_every_foreign_key_to_contacts() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn().await;
+    let conn = &app.db.conn;
+    let sql = match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT cl.relname::text, a.attname::text FROM pg_constraint k \
+             JOIN pg_class cl ON cl.oid = k.conrelid \
+             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey) \
+             WHERE k.contype = 'f' AND k.confrelid = 'contacts'::regclass"
+        }
+        _ => {
+            "SELECT m.name, f.\"from\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table' AND f.\"table\" = 'contacts'"
+        }
+    };
+    let rows = conn
+        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .expect("foreign keys");
+    let mut schema: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get_by_index::<String>(0).expect("table"),
+                r.try_get_by_index::<String>(1).expect("column"),
+            )
+        })
+        .collect();
+    schema.sort();
+    let mut handled: Vec<(String, String)> = service::contacts::merge::REFERENCES
+        .iter()
+        .map(|(t, c, _)| (t.to_string(), c.to_string()))
+        .collect();
+    handled.sort();
+    assert!(schema.len() >= 18, "{schema:?}");
+    assert_eq!(
+        schema, handled,
+        "tables referencing contacts vs. what a merge moves"
+    );
+}
