@@ -18,12 +18,22 @@ pub trait RowParser: Send + 'static {
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows>;
 }
 
-/// The action, mode and parsed rows of an import request. Files are parsed off the async
-/// workers: a large one takes a while.
+/// The action, mode and parsed rows of an import request; `default_action` when the request
+/// names none (else one is required). Files are parsed off the async workers: a large one
+/// takes a while.
 pub async fn read<P: RowParser>(
     upload: Upload,
     q: &ImportQuery,
+    default_action: Option<ImportAction>,
 ) -> ApiResult<(ImportAction, ImportMode, P::Rows)> {
+    let action = |given: Option<ImportAction>| {
+        given.or(default_action).ok_or_else(|| {
+            service::Error::invalid(
+                "action",
+                "is required: insert, insert_with_matching, update, upsert or delete",
+            )
+        })
+    };
     match upload.kind {
         UploadKind::Json => {
             let req: ImportRequestDto = parse_json(&upload.bytes)?;
@@ -31,15 +41,10 @@ pub async fn read<P: RowParser>(
                 Some(pairs) => ColumnMap::new(pairs)?,
                 None => q.column_map()?,
             };
-            Ok((req.action, req.mode, P::json(req.rows, &map)?))
+            Ok((action(req.action)?, req.mode, P::json(req.rows, &map)?))
         }
         UploadKind::Csv | UploadKind::Xlsx => {
-            let action = q.action.ok_or_else(|| {
-                service::Error::invalid(
-                    "action",
-                    "is required for CSV and XLSX imports: insert, insert_with_matching, update, upsert or delete",
-                )
-            })?;
+            let action = action(q.action)?;
             let map = q.column_map()?;
             let bytes = upload.bytes.freeze();
             let kind = upload.kind;

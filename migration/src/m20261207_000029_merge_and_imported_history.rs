@@ -31,6 +31,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Few contacts are merged: the counts at a date find them without a scan.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX idx_contacts_merged_into ON contacts (merged_into) \
+                 WHERE merged_into IS NOT NULL",
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -60,6 +68,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX idx_contacts_merged_into")
+            .await?;
         for (table, column) in [
             (
                 ContactHistory::Table.into_iden(),

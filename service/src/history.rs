@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, QueryTrait, Set,
 };
 
 use entity::contact as c;
@@ -92,6 +92,55 @@ pub async fn record_term(
     Ok(row.id)
 }
 
+/// L-6, MG-3, R-10: a term entering the ledger without a payment of this system: brought from
+/// another system (`imported`, with the amount paid there), or a complimentary term moved at
+/// billing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTerm {
+    pub contact_id: i64,
+    pub begin: NaiveDate,
+    pub end: NaiveDate,
+    pub customer_type: Option<String>,
+    pub product: Option<String>,
+    pub invoice_id: Option<i64>,
+    pub amount_cents: Option<i64>,
+    pub imported: bool,
+}
+
+/// Records `terms` in multi-row statements; returns their ids, in order.
+pub async fn record_terms(
+    conn: &impl ConnectionTrait,
+    terms: &[NewTerm],
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(terms.len());
+    for chunk in terms.chunks(crate::sql::rows_per_statement(10)) {
+        let mut stmt = h::Entity::insert_many(chunk.iter().map(|t| h::ActiveModel {
+            contact_id: Set(t.contact_id),
+            kind: Set(TERM.to_owned()),
+            at: Set(at),
+            term_begin: Set(Some(t.begin)),
+            term_end: Set(Some(t.end)),
+            customer_type: Set(t.customer_type.clone()),
+            product: Set(t.product.clone()),
+            invoice_id: Set(t.invoice_id),
+            imported: Set(t.imported),
+            amount_cents: Set(t.amount_cents),
+            ..Default::default()
+        }))
+        .into_query();
+        stmt.returning_col(h::Column::Id);
+        let mut new_ids = Vec::with_capacity(chunk.len());
+        for row in conn.query_all(&stmt).await? {
+            new_ids.push(row.try_get_by_index::<i64>(0)?);
+        }
+        // Ids are drawn in the order of the VALUES rows; RETURNING need not keep that order.
+        new_ids.sort_unstable();
+        ids.extend(new_ids);
+    }
+    Ok(ids)
+}
+
 /// Records a type change for every contact linked to `company_id` whose type is one of
 /// `from_types` and differs from `to`: one INSERT ... SELECT, whatever the count. Returns the
 /// ids of the rows written.
@@ -141,6 +190,41 @@ pub struct Entry {
     pub gap_before: Option<(NaiveDate, NaiveDate)>,
 }
 
+/// `(id, begin, end)` of every term of a contact: a contact has tens, not thousands.
+async fn term_spans(
+    conn: &impl ConnectionTrait,
+    contact_id: i64,
+) -> Result<Vec<(i64, NaiveDate, NaiveDate)>> {
+    let rows: Vec<(i64, Option<NaiveDate>, Option<NaiveDate>)> = h::Entity::find()
+        .select_only()
+        .columns([h::Column::Id, h::Column::TermBegin, h::Column::TermEnd])
+        .filter(h::Column::ContactId.eq(contact_id))
+        .filter(h::Column::Kind.eq(TERM))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, b, e)| Some((id, b?, e?)))
+        .collect())
+}
+
+/// The gap before the term `id` beginning `begin`: after the latest end among the terms that
+/// begin before it (or on the same day, recorded earlier), whatever order they were recorded
+/// in: terms brought from another system (MG-3) are recorded after newer ones.
+pub fn gap_before(
+    terms: &[(i64, NaiveDate, NaiveDate)],
+    id: i64,
+    begin: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let previous_end = terms
+        .iter()
+        .filter(|(other, b, _)| (*b, *other) < (begin, id))
+        .map(|(_, _, e)| *e)
+        .max()?;
+    gap(previous_end, begin)
+}
+
 /// The gap between a term ending `previous_end` and one beginning `begin`, if any.
 pub fn gap(previous_end: NaiveDate, begin: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     let first = previous_end.succ_opt()?;
@@ -163,31 +247,15 @@ pub async fn list(
     }
     let rows = q.all(conn).await?;
     let page = page::build(rows, limit, |r| r.id.to_string());
-    // The latest end among the terms before this page, for the first gap on it.
-    let mut latest_end: Option<NaiveDate> = match page.items.first() {
-        Some(first) => h::Entity::find()
-            .select_only()
-            .column_as(h::Column::TermEnd.max(), "latest")
-            .filter(h::Column::ContactId.eq(contact_id))
-            .filter(h::Column::Kind.eq(TERM))
-            .filter(h::Column::Id.lt(first.id))
-            .into_tuple::<Option<NaiveDate>>()
-            .one(conn)
-            .await?
-            .flatten(),
-        None => None,
-    };
+    let terms = term_spans(conn, contact_id).await?;
     let items = page
         .items
         .into_iter()
         .map(|row| {
-            let mut gap_before = None;
-            if let (TERM, Some(begin), Some(end)) =
-                (row.kind.as_str(), row.term_begin, row.term_end)
-            {
-                gap_before = latest_end.and_then(|prev| gap(prev, begin));
-                latest_end = Some(latest_end.map_or(end, |prev| Ord::max(prev, end)));
-            }
+            let gap_before = match (row.kind.as_str(), row.term_begin) {
+                (TERM, Some(begin)) => gap_before(&terms, row.id, begin),
+                _ => None,
+            };
             Entry { row, gap_before }
         })
         .collect();
@@ -203,6 +271,25 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn mg3_gaps_follow_the_terms_dates_not_the_order_they_were_recorded_in() {
+        // Recorded: 2024 (id 1), then imported 2019 and 2021 (ids 2 and 3).
+        let terms = [
+            (1, d("2024-01-01"), d("2024-12-31")),
+            (2, d("2019-01-01"), d("2019-12-31")),
+            (3, d("2021-01-01"), d("2022-12-31")),
+        ];
+        assert_eq!(gap_before(&terms, 2, d("2019-01-01")), None);
+        assert_eq!(
+            gap_before(&terms, 3, d("2021-01-01")),
+            Some((d("2020-01-01"), d("2020-12-31")))
+        );
+        assert_eq!(
+            gap_before(&terms, 1, d("2024-01-01")),
+            Some((d("2023-01-01"), d("2023-12-31")))
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod flow_down;
 pub mod history;
+pub mod history_import;
 pub mod http;
 pub mod idempotency;
 pub mod import;

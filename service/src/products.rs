@@ -91,6 +91,18 @@ fn check_fields(
     }
 }
 
+/// Every product code: what import checks compare product columns with.
+pub async fn codes(conn: &impl ConnectionTrait) -> Result<std::collections::HashSet<String>> {
+    Ok(p::Entity::find()
+        .select_only()
+        .column(p::Column::Code)
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 pub async fn find(conn: &impl ConnectionTrait, code: &str) -> Result<Option<p::Model>> {
     Ok(p::Entity::find_by_id(code.to_owned()).one(conn).await?)
 }

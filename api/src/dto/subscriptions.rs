@@ -242,7 +242,8 @@ pub enum ImportMode {
     ]
 }))]
 pub struct ImportRequestDto {
-    pub action: ImportAction,
+    /// Required, except for the history import (`insert` by default).
+    pub action: Option<ImportAction>,
     #[serde(default)]
     pub mode: ImportMode,
     /// One object per row. A row that is not an object fails as a row, reported with the

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use service::column_map::ColumnMap;
 use service::contacts::{self as svc, import};
+use service::history_import;
 
 use crate::auth::{Caller, Staff};
 use crate::contact_pages::{contacts_page, history_page};
@@ -12,7 +13,9 @@ use crate::dto::contacts::{
     ContactDto, ContactList, ContactPatchDto, ContactQuery, DuplicateList, DuplicateQuery,
     HistoryList, MergeDto, NewContactDto,
 };
-use crate::dto::subscriptions::{ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload};
+use crate::dto::subscriptions::{
+    ImportAction, ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload,
+};
 use crate::extract::{Body, IfMatch, Query, Upload};
 use crate::import_upload::{self, RowParser};
 use crate::problem::ApiResult;
@@ -157,13 +160,59 @@ pub async fn import_rows(
     q: web::Query<ImportQuery>,
     upload: Upload,
 ) -> ApiResult<HttpResponse> {
-    let (action, mode, parsed) = import_upload::read::<ContactRows>(upload, &q).await?;
+    let (action, mode, parsed) = import_upload::read::<ContactRows>(upload, &q, None).await?;
     let started = std::time::Instant::now();
     let out = import::run(&state.db, action.into(), mode.into(), parsed).await?;
     crate::metrics::observe_operation("contact_import", started.elapsed());
     let mut dto = ImportReportDto::from(out.report);
     dto.ignored_columns = out.ignored_columns;
     Ok(HttpResponse::Ok().json(dto))
+}
+
+/// Import past terms (MG-3) from another system: rows `{contact_ref, begin, end,
+/// customer_type, product?, amount?}` (`contact_ref` is the contact's `external_ref`;
+/// `contact_id` may be given instead) as JSON (`{rows, mode?, map?}`), `text/csv` or an XLSX
+/// workbook. The terms enter the term ledger marked imported, so previous members, gaps in a
+/// contact's history and the counts at a date work on migrated data. A term already recorded
+/// (same contact, dates and product) is reported `unchanged`, so a migration can run again.
+/// A term that ends before it begins, an unknown contact, customer type or product, and a
+/// term repeated in the file fail their row.
+#[utoipa::path(tag = "contacts", operation_id = "importContactHistory", params(ImportQuery),
+    request_body(content(
+        (ImportRequestDto = "application/json"),
+        (String = "text/csv", example = "contact_ref,begin,end,customer_type,product,amount\nM-1001,2019-01-01,2019-12-31,M,MDUES,450.00\n"),
+        (XlsxUpload = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )),
+    security(("bearer" = ["staff"])), responses((status = 200, body = ImportReportDto)))]
+#[post("/contacts/import-history")]
+pub async fn import_history(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ImportQuery>,
+    upload: Upload,
+) -> ApiResult<HttpResponse> {
+    let (action, mode, rows) =
+        import_upload::read::<HistoryRows>(upload, &q, Some(ImportAction::Insert)).await?;
+    let started = std::time::Instant::now();
+    let report = history_import::run(&state.db, action.into(), mode.into(), rows).await?;
+    crate::metrics::observe_operation("history_import", started.elapsed());
+    Ok(HttpResponse::Ok().json(ImportReportDto::from(report)))
+}
+
+/// History rows (MG-3) in each shape an import takes.
+struct HistoryRows;
+
+impl RowParser for HistoryRows {
+    type Rows = Vec<service::Result<history_import::HistoryRow>>;
+    fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
+        history_import::parse_json_rows(rows, map)
+    }
+    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
+        history_import::parse_csv(bytes, map)
+    }
+    fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
+        history_import::parse_xlsx(bytes, map)
+    }
 }
 
 /// Contact rows (MG-1) in each shape an import takes.
@@ -188,6 +237,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create)
         .service(duplicates)
         .service(import_rows)
+        .service(import_history)
         .service(merge)
         .service(get)
         .service(update)

@@ -78,7 +78,7 @@ pub async fn import_rows(
     q: web::Query<ImportQuery>,
     upload: Upload,
 ) -> ApiResult<HttpResponse> {
-    let (action, mode, rows) = import_upload::read::<SubscriptionRows>(upload, &q).await?;
+    let (action, mode, rows) = import_upload::read::<SubscriptionRows>(upload, &q, None).await?;
     let started = std::time::Instant::now();
     let report = svc::import::run(&state.db, action.into(), mode.into(), rows).await?;
     crate::metrics::observe_operation("subscription_import", started.elapsed());

@@ -36,6 +36,7 @@ use crate::customer_types::{self, CustomerType};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
+use crate::history;
 use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
@@ -521,6 +522,7 @@ async fn write_page(
     mark_billed(conn, &billed.marks, page.now).await?;
     let wrote_subs = started.elapsed();
     paid_through::sync(conn, &billed.complimentary_contacts, page.now).await?;
+    history::record_terms(conn, &billed.terms, page.now).await?;
     record_skips(conn, run_id, skips).await?;
     let wrote_rest = started.elapsed();
     let ids = page.invoice_ids(&invoice_of);
@@ -567,6 +569,8 @@ struct PageLines {
     lines: Vec<l::ActiveModel>,
     marks: Vec<(i64, NaiveDate, NaiveDate, bool)>,
     complimentary_contacts: Vec<i64>,
+    /// R-10, MG-3: complimentary membership terms moved without an invoice.
+    terms: Vec<history::NewTerm>,
 }
 
 impl PageWrite<'_> {
@@ -704,6 +708,7 @@ impl PageWrite<'_> {
             lines: Vec::new(),
             marks: Vec::new(),
             complimentary_contacts: Vec::new(),
+            terms: Vec::new(),
         };
         let comp_now = self.method == AccountingMethod::Accrual
             || !self
@@ -767,14 +772,26 @@ impl PageWrite<'_> {
 impl PageLines {
     /// an unprinted bill pays its complimentary subscriptions through the term now:
     /// no payment will come.
+    /// A complimentary membership (its primary fee) enters the term ledger (L-6) here, as no
+    /// payment will record it.
     fn renew_unprinted(&mut self, b: &Bill) {
-        let comp = b
-            .held
-            .iter()
-            .flatten()
-            .filter(|s| b.complimentary.contains(s));
-        for sid in comp {
-            self.marks.push((*sid, b.term.begin, b.term.end, true));
+        for (line, held) in b.lines.iter().zip(&b.held) {
+            let Some(sid) = held.filter(|s| b.complimentary.contains(s)) else {
+                continue;
+            };
+            self.marks.push((sid, b.term.begin, b.term.end, true));
+            if line.is_primary {
+                self.terms.push(history::NewTerm {
+                    contact_id: b.contact_id,
+                    begin: b.term.begin,
+                    end: b.term.end,
+                    customer_type: Some(b.customer_type.clone()),
+                    product: Some(line.product.clone()),
+                    invoice_id: None,
+                    amount_cents: Some(0),
+                    imported: false,
+                });
+            }
         }
         self.complimentary_contacts.push(b.contact_id);
     }

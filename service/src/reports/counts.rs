@@ -1,6 +1,9 @@
 //! A-2: members, non-members, organizations and staff at a date. A contact's type at the date
 //! is the `from` of its first type change after that date, else its type now; contacts created
-//! after the date are not counted. Three aggregates: the counts now, and the changes since.
+//! after the date are not counted, except those brought from another system (MG-3) whose
+//! imported terms begin by the date: their type then is that of the term covering the date,
+//! or when none does, the type a member expires to. Merged contacts (MG-2) are not counted.
+//! The counts now, and the changes since.
 
 use std::collections::HashMap;
 
@@ -46,8 +49,10 @@ pub async fn membership_counts(
     let mut by_type = counts_now(conn).await?;
     less_created_after(conn, after, &mut by_type).await?;
     back_to_type_then(conn, after, &mut by_type).await?;
-    by_type.retain(|_, n| *n != 0);
+    less_merged(conn, after, &mut by_type).await?;
     let types = customer_types::all(conn).await?;
+    migrated_then(conn, as_of, after, &types, &mut by_type).await?;
+    by_type.retain(|_, n| *n != 0);
     let mut out = MembershipCounts {
         as_of,
         members: 0,
@@ -150,7 +155,7 @@ async fn back_to_type_then(
     .bind(after)
     .push(
         " GROUP BY contact_id) f ON h.id = f.first_id \
-         JOIN contacts c ON c.id = h.contact_id WHERE c.created_at < ",
+         JOIN contacts c ON c.id = h.contact_id WHERE c.merged_into IS NULL AND c.created_at < ",
     )
     .bind(after)
     .push(" GROUP BY c.customer_type, h.from_value");
@@ -162,6 +167,76 @@ async fn back_to_type_then(
         if let Some(then) = then {
             *by_type.entry(then).or_default() += n;
         }
+    }
+    Ok(())
+}
+
+/// Merged contacts that the counts above include (those created before the date).
+async fn less_merged(
+    conn: &impl ConnectionTrait,
+    after: DateTime<Utc>,
+    by_type: &mut HashMap<String, i64>,
+) -> Result<()> {
+    let mut q = Sql::new(conn.get_database_backend());
+    q.push(
+        "SELECT customer_type, COUNT(*) FROM contacts \
+         WHERE merged_into IS NOT NULL AND created_at < ",
+    )
+    .bind(after)
+    .push(" GROUP BY customer_type");
+    for row in conn.query_all_raw(q.build()).await? {
+        let t: String = row.try_get_by_index(0)?;
+        let n: i64 = row.try_get_by_index(1)?;
+        *by_type.entry(t).or_default() -= n;
+    }
+    Ok(())
+}
+
+/// MG-3: contacts created after the date that were there by it in the system they came from:
+/// a term imported from it begins by the date. Their type then is the
+/// covering term's, else (between or after their terms) the type their type expires to.
+async fn migrated_then(
+    conn: &impl ConnectionTrait,
+    as_of: NaiveDate,
+    after: DateTime<Utc>,
+    types: &[entity::customer_type::Model],
+    by_type: &mut HashMap<String, i64>,
+) -> Result<()> {
+    let mut q = Sql::new(conn.get_database_backend());
+    q.push(
+        "SELECT c.customer_type, (SELECT MAX(h.customer_type) FROM contact_history h \
+         WHERE h.contact_id = c.id AND h.kind = ",
+    )
+    .bind(history::TERM)
+    .push(" AND h.term_begin <= ")
+    .bind(as_of)
+    .push(" AND h.term_end >= ")
+    .bind(as_of)
+    .push("), COUNT(*) FROM contacts c WHERE c.created_at >= ")
+    .bind(after)
+    .push(
+        " AND c.merged_into IS NULL AND EXISTS (SELECT 1 FROM contact_history h \
+         WHERE h.contact_id = c.id AND h.imported = ",
+    )
+    .bind(true)
+    .push(" AND h.term_begin <= ")
+    .bind(as_of)
+    .push(") GROUP BY 1, 2");
+    let expires_to: HashMap<&str, &str> = types
+        .iter()
+        .filter(|t| t.is_member)
+        .filter_map(|t| Some((t.code.as_str(), t.expires_to.as_deref()?)))
+        .collect();
+    for row in conn.query_all_raw(q.build()).await? {
+        let now: String = row.try_get_by_index(0)?;
+        let term_type: Option<String> = row.try_get_by_index(1)?;
+        let n: i64 = row.try_get_by_index(2)?;
+        let then = term_type.unwrap_or_else(|| {
+            expires_to
+                .get(now.as_str())
+                .map_or_else(|| now.clone(), |t| (*t).to_owned())
+        });
+        *by_type.entry(then).or_default() += n;
     }
     Ok(())
 }

@@ -1,13 +1,12 @@
 //! Loads what the checks of a request or an import need: a bounded number of queries in
 //! chunks, never one per row.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use entity::contact as c;
 use entity::customer_type as ct;
-use entity::product as p;
 use entity::subscription as s;
 
 use crate::contacts::email_key;
@@ -33,7 +32,7 @@ pub async fn load<'a>(
     contacts_by_id(conn, &keys.ids, &mut facts).await?;
     contacts_by_external_ref(conn, &keys.refs, &mut facts).await?;
     contacts_by_email(conn, &keys.emails, &mut facts).await?;
-    facts.products = product_codes(conn).await?;
+    facts.products = crate::products::codes(conn).await?;
     facts.designators = formula_designators(conn).await?;
     facts.default_method = Some(settings::get(conn).await?.default_accounting_method);
     let wanted = wanted_products(&facts, rows);
@@ -150,17 +149,6 @@ async fn contacts_by_email(
         ids.sort_unstable();
     }
     Ok(())
-}
-
-async fn product_codes(conn: &impl ConnectionTrait) -> Result<HashSet<String>> {
-    Ok(p::Entity::find()
-        .select_only()
-        .column(p::Column::Code)
-        .into_tuple::<String>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// CT-3: the formula designators of every customer type, sorted, each once.

@@ -319,3 +319,149 @@ async fn mg2_insert_with_matching_reports_the_key_that_matched() {
     assert_eq!(outcomes(&again), ["unchanged"], "{again}");
     assert_eq!(app.contact(by_ref).await["version"], 2);
 }
+
+/// MG-3: past terms from another system enter the ledger marked imported: the contact's
+/// history shows them with their gaps (whatever order the file lists them in), a lapsed one
+/// is a previous member (L-2), and the counts at a past date (A-2) see who was a member then.
+/// Importing the same file again changes nothing.
+#[tokio::test]
+async fn mg3_imported_history_makes_previous_members_gaps_and_counts_at_a_date() {
+    let app = spawn().await;
+    app.doctors().await;
+    let contacts = csv(
+        &app,
+        "action=insert",
+        "external_ref,customer_type,billing_category,last_name,join_date\n\
+         P-1,NM,,Lapsed,2015-01-01\n\
+         P-2,M,REG,Current,2016-02-29\n\
+         P-3,NM,,Never,\n",
+    )
+    .await
+    .expect(200)
+    .body;
+    let [lapsed, current, never] = [0, 1, 2].map(|i| row_id(&contacts, i));
+    let history = "contact_ref,begin,end,customer_type,product,amount\n\
+                   P-1,2018-01-01,2019-12-31,M,MDUES,900.00\n\
+                   P-1,2015-01-01,2015-12-31,M,MDUES,450.00\n\
+                   P-1,2016-01-01,2016-12-31,M,MDUES,450.00\n\
+                   P-2,2016-02-29,2027-02-28,M,MDUES,\n";
+    let report = app
+        .post_csv("/contacts/import-history", history)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(outcomes(&report), ["inserted"; 4], "{report}");
+    let again = app
+        .post_csv("/contacts/import-history", history)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(outcomes(&again), ["unchanged"; 4], "{again}");
+    assert_eq!(again["rows"][0]["id"], report["rows"][0]["id"]);
+
+    let terms: Vec<Value> = app
+        .history(lapsed)
+        .await
+        .into_iter()
+        .filter(|h| h["kind"] == "term")
+        .collect();
+    assert_eq!(terms.len(), 3, "{terms:?}");
+    let gap_of = |begin: &str| {
+        terms
+            .iter()
+            .find(|t| t["term_begin"] == begin)
+            .map(|t| t["gap_before"].clone())
+            .expect("term")
+    };
+    assert_eq!(
+        gap_of("2018-01-01"),
+        json!({"begin": "2017-01-01", "end": "2017-12-31", "days": 365})
+    );
+    assert!(gap_of("2015-01-01").is_null());
+    assert!(gap_of("2016-01-01").is_null());
+
+    let previous: Vec<i64> = app
+        .all("/contacts?previous_member=true")
+        .await
+        .iter()
+        .map(tests::id)
+        .collect();
+    assert_eq!(previous, vec![lapsed]);
+
+    let counts = |as_of: &'static str| {
+        let app = &app;
+        async move {
+            app.get(
+                &format!("/reports/membership-counts?as_of={as_of}"),
+                &app.staff,
+            )
+            .await
+            .expect(200)
+            .body
+        }
+    };
+    let in_2019 = counts("2019-06-30").await;
+    assert_eq!(
+        (in_2019["members"].clone(), in_2019["non_members"].clone()),
+        (json!(2), json!(0)),
+        "{in_2019}"
+    );
+    let in_2017 = counts("2017-06-30").await;
+    assert_eq!(
+        (in_2017["members"].clone(), in_2017["non_members"].clone()),
+        (json!(1), json!(1)),
+        "{in_2017}"
+    );
+    let in_2014 = counts("2014-06-30").await;
+    assert_eq!(in_2014["total"], 0, "{in_2014}");
+    let today = counts("2999-01-01").await;
+    assert_eq!(
+        (today["members"].clone(), today["total"].clone()),
+        (json!(1), json!(3))
+    );
+    let _ = never;
+
+    // Bad rows: a term that ends before it begins, an unknown contact, type or product, a
+    // repeated term; all-or-nothing writes none of the good one.
+    let bad = app
+        .post(
+            "/contacts/import-history",
+            &app.staff,
+            json!({"rows": [
+                {"contact_ref": "P-3", "begin": "2010-01-01", "end": "2010-12-31", "customer_type": "M"},
+                {"contact_ref": "P-3", "begin": "2012-01-01", "end": "2011-12-31", "customer_type": "M"},
+                {"contact_ref": "P-404", "begin": "2012-01-01", "end": "2012-12-31", "customer_type": "M"},
+                {"contact_id": current, "begin": "2012-01-01", "end": "2012-12-31", "customer_type": "ZZ",
+                 "product": "NOPE"},
+                {"contact_ref": "P-3", "begin": "2010-01-01", "end": "2010-12-31", "customer_type": "M"}
+            ]}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        outcomes(&bad),
+        ["not_applied", "failed", "failed", "failed", "failed"],
+        "{bad}"
+    );
+    assert!(row_errors(&bad, 1).starts_with("end:"), "{bad}");
+    assert!(row_errors(&bad, 2).contains("P-404"), "{bad}");
+    let both = row_errors(&bad, 3);
+    assert!(
+        both.contains("customer_type") && both.contains("product"),
+        "{both}"
+    );
+    assert!(
+        bad["rows"][4]["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("row 1")
+    );
+    assert!(app.history(never).await.is_empty(), "nothing written");
+    app.post_csv(
+        "/contacts/import-history",
+        "contact_ref,begin\nP-3,2010-01-01\n",
+    )
+    .await
+    .problem(422, "validation_failed");
+}

@@ -805,9 +805,21 @@ async fn r10_complimentary_renewals_move_paid_through_without_a_printed_invoice(
     assert_eq!(app.contact(comp).await["paid_through"], "2027-12-31");
     let sub = app.subscription(id(&dues[0])).await;
     assert_eq!(sub["paid_through"], "2027-12-31");
+    // MG-3: the complimentary membership term enters the term ledger (L-6) at billing.
+    async fn terms(app: &TestApp, contact: i64) -> Vec<Value> {
+        let all = app.history(contact).await;
+        all.into_iter().filter(|h| h["kind"] == "term").collect()
+    }
+    let ledger = terms(&app, comp).await;
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert_eq!(ledger[0]["term_begin"], "2027-01-01");
+    assert_eq!(ledger[0]["term_end"], "2027-12-31");
+    assert_eq!(ledger[0]["product"], sub["product"]);
+    assert!(ledger[0].get("invoice_id").is_none());
     // Run again: renewed, so not due, so nothing twice.
     let again = real(&app, json!(cash), "2027-01-01").await;
     assert_eq!(again["considered"], 0);
+    assert_eq!(terms(&app, comp).await.len(), 1);
 
     // Zero without anything complimentary: nothing to renew, so skipped as before.
     let free = member(&app, "Free", "REG", "2026-12-31").await;

@@ -5,11 +5,10 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use entity::contact as c;
 use entity::contact_tag as tag;
-use entity::product as p;
 
 use crate::contacts::draft::sort_name;
 use crate::contacts::email_key;
@@ -93,14 +92,7 @@ pub async fn load<'a>(
     let k = keys(action, rows);
     let mut f = Facts {
         flow_down: FlowDown::load(conn).await?,
-        products: p::Entity::find()
-            .select_only()
-            .column(p::Column::Code)
-            .into_tuple::<String>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect(),
+        products: crate::products::codes(conn).await?,
         ..Default::default()
     };
     let ids: Vec<i64> = k.ids.into_iter().collect();
