@@ -181,6 +181,18 @@ fn parse_table(
     row_reader::table_rows(&headers, records, |row| parse_row(&row))
 }
 
+/// A term as the ledger and a file identify it: (contact, begin, end, product).
+type TermKey = (i64, NaiveDate, NaiveDate, Option<String>);
+
+/// A ledger row as read: (id, contact, begin, end, product).
+type LedgerRow = (
+    i64,
+    i64,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<String>,
+);
+
 /// A checked row: the term to record, or one already in the ledger.
 #[derive(Debug, Clone)]
 pub struct Planned {
@@ -210,7 +222,7 @@ struct Facts {
     types: HashSet<String>,
     products: HashSet<String>,
     /// Terms in the ledger: (contact, begin, end, product) → history id.
-    terms: HashMap<(i64, NaiveDate, NaiveDate, Option<String>), i64>,
+    terms: HashMap<TermKey, i64>,
 }
 
 pub async fn run(
@@ -230,7 +242,7 @@ pub async fn run(
     }
     let txn = db.write().await?;
     let facts = load(&txn, rows.iter().filter_map(|r| r.as_ref().ok())).await?;
-    let mut seen: HashMap<(i64, NaiveDate, NaiveDate, Option<String>), usize> = HashMap::new();
+    let mut seen: HashMap<TermKey, usize> = HashMap::new();
     let plans: Vec<std::result::Result<Planned, RowError>> = rows
         .into_iter()
         .enumerate()
@@ -263,7 +275,7 @@ pub async fn run(
 
 fn plan(
     f: &Facts,
-    seen: &mut HashMap<(i64, NaiveDate, NaiveDate, Option<String>), usize>,
+    seen: &mut HashMap<TermKey, usize>,
     index: usize,
     row: HistoryRow,
 ) -> Result<Planned> {
@@ -384,13 +396,7 @@ async fn load<'a>(
         .chain(f.by_id.iter().filter(|(_, v)| v.is_ok()).map(|(k, _)| *k))
         .collect();
     for chunk in contacts.chunks(IN_CHUNK) {
-        let rows: Vec<(
-            i64,
-            i64,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            Option<String>,
-        )> = h::Entity::find()
+        let rows: Vec<LedgerRow> = h::Entity::find()
             .select_only()
             .columns([
                 h::Column::Id,

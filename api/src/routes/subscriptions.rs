@@ -1,11 +1,12 @@
 //! Subscriptions (S-1..S-8) and their bulk import (S-9).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::column_map::ColumnMap;
 use service::subscriptions::{self as svc, input};
 
 use crate::auth::{Caller, Member, Staff};
+use crate::csv_export;
 use crate::dto::JsonObject;
 use crate::dto::subscriptions::{
     ImportQuery, ImportReportDto, ImportRequestDto, NewSubscriptionDto, SubscriptionDto,
@@ -18,7 +19,24 @@ use crate::respond::{created, versioned};
 use crate::state::AppState;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-async fn list_page(state: &AppState, q: &SubscriptionQuery) -> ApiResult<HttpResponse> {
+/// A page of subscriptions, or with `Accept: text/csv` every matching one, streamed: the file
+/// imports back through `/subscriptions/import` with `action=upsert` (MG-4).
+async fn list_page(
+    state: web::Data<AppState>,
+    q: &SubscriptionQuery,
+    req: &HttpRequest,
+) -> ApiResult<HttpResponse> {
+    if csv_export::wanted(req) {
+        let filter = q.filter();
+        return csv_export::pages("subscriptions", q.page(), move |page| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move {
+                let p = svc::list(&state.db.conn, &filter, &page).await?;
+                Ok(p.map(SubscriptionDto::from))
+            }
+        })
+        .await;
+    }
     let page = svc::list(&state.db.conn, &q.filter(), &q.page()).await?;
     Ok(HttpResponse::Ok().json(SubscriptionList {
         items: page.items.into_iter().map(Into::into).collect(),
@@ -26,7 +44,8 @@ async fn list_page(state: &AppState, q: &SubscriptionQuery) -> ApiResult<HttpRes
     }))
 }
 
-/// List subscriptions with filters and keyset pagination (staff).
+/// List subscriptions with filters and keyset pagination (staff), or export every match as
+/// CSV with `Accept: text/csv` (it imports back through `/subscriptions/import`).
 #[utoipa::path(tag = "subscriptions", operation_id = "listSubscriptions", params(SubscriptionQuery),
     security(("bearer" = ["staff"])), responses((status = 200, body = SubscriptionList)))]
 #[get("/subscriptions")]
@@ -34,8 +53,9 @@ pub async fn list(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<SubscriptionQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    list_page(&state, &q).await
+    list_page(state, &q, &req).await
 }
 
 /// Create a subscription (S-1..S-8). Unknown contacts and products are named in the error.
@@ -172,11 +192,12 @@ pub async fn for_contact(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     q: web::Query<SubscriptionQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let contact = service::contacts::get(&state.db.conn, caller.actor()?, *id).await?;
     let mut q = q.into_inner();
     q.contact_id = Some(contact.contact.id);
-    list_page(&state, &q).await
+    list_page(state, &q, &req).await
 }
 
 /// My subscriptions.
@@ -187,10 +208,11 @@ pub async fn mine(
     me: Member,
     state: web::Data<AppState>,
     q: web::Query<SubscriptionQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let mut q = q.into_inner();
     q.contact_id = Some(me.contact_id);
-    list_page(&state, &q).await
+    list_page(state, &q, &req).await
 }
 
 /// Registers this module's routes.

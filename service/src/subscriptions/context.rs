@@ -34,6 +34,15 @@ pub async fn load<'a>(
     contacts_by_email(conn, &keys.emails, &mut facts).await?;
     facts.products = crate::products::codes(conn).await?;
     facts.designators = formula_designators(conn).await?;
+    facts.organization_types = ct::Entity::find()
+        .select_only()
+        .column(ct::Column::Code)
+        .filter(ct::Column::IsOrganization.eq(true))
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
     facts.default_method = Some(settings::get(conn).await?.default_accounting_method);
     let wanted = wanted_products(&facts, rows);
     existing_subscriptions(conn, &wanted, &mut facts).await?;

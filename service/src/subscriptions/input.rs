@@ -57,6 +57,17 @@ pub struct Row {
     pub contact: Option<ContactRef>,
     pub product: Option<String>,
     pub fields: Fields,
+    /// What an export file shows of the columns the server sets (MG-4): checked against the
+    /// subscription, never written.
+    pub shown: Shown,
+}
+
+/// Read-only columns as a row shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    pub id: Option<i64>,
+    pub is_company: Option<bool>,
+    pub billed: Option<bool>,
 }
 
 /// Every column a row may carry. `email` and `external_ref` are matching keys.
@@ -82,7 +93,8 @@ pub const COLUMNS: &[&str] = &[
     "accounting_method",
 ];
 
-/// Columns that are shown but never set by a request.
+/// Columns that are shown but never set by a request. An import accepts them as a list
+/// export writes them (MG-4) when they agree with the subscription; a request refuses them.
 pub const READ_ONLY: &[(&str, &str)] = &[
     (
         "is_company",
@@ -91,6 +103,9 @@ pub const READ_ONLY: &[(&str, &str)] = &[
     ("id", "is assigned by the server"),
     ("billed", "is set by billing"),
 ];
+
+/// Columns of a list export that an import reads past: bookkeeping the server keeps.
+pub const BOOKKEEPING: &[&str] = &["version", "created_at", "updated_at"];
 
 pub const SOURCE_CODE_MAX: usize = 40;
 pub const ADJUSTMENT_REASON_MAX: usize = 200;
@@ -106,16 +121,39 @@ fn method(r: &mut Reader, field: &str) -> Option<AccountingMethod> {
     parsed
 }
 
-/// Parses one row. Unknown and read-only columns are errors, so a typo never goes unnoticed.
+/// Parses one request. Unknown and read-only columns are errors, so a typo never goes
+/// unnoticed.
 pub fn parse_row(map: &Map<String, Value>) -> Result<Row> {
+    read_row(map, false)
+}
+
+/// Parses one import row: the read-only columns of a list export are read into `shown`.
+pub fn parse_import_row(map: &Map<String, Value>) -> Result<Row> {
+    read_row(map, true)
+}
+
+fn read_row(map: &Map<String, Value>, import: bool) -> Result<Row> {
     let mut r = Reader::new(map);
     for key in map.keys() {
-        if let Some((_, why)) = READ_ONLY.iter().find(|(k, _)| k == key) {
+        let shown = READ_ONLY.iter().find(|(k, _)| k == key);
+        if import && (shown.is_some() || BOOKKEEPING.contains(&key.as_str())) {
+            continue;
+        }
+        if let Some((_, why)) = shown {
             r.errors.add(key.as_str(), *why);
         } else if !COLUMNS.contains(&key.as_str()) {
             r.errors.add(key.as_str(), "is not a subscription field");
         }
     }
+    let shown = if import {
+        Shown {
+            id: r.get("id").and_then(|_| r.id("id", "a subscription id")),
+            is_company: r.flag("is_company", parse_flag),
+            billed: r.flag("billed", parse_flag),
+        }
+    } else {
+        Shown::default()
+    };
     let contact = if let Some(id) = r.id("contact_id", "a contact id") {
         Some(ContactRef::Id(id))
     } else if let Some(Some(x)) = r.text("external_ref") {
@@ -151,6 +189,7 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<Row> {
         contact,
         product,
         fields,
+        shown,
     })
 }
 
@@ -164,7 +203,7 @@ pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Vec<Result<R
     Ok(rows
         .into_iter()
         .map(|v| match v {
-            Value::Object(row) => parse_row(&map.row(row)),
+            Value::Object(row) => parse_import_row(&map.row(row)),
             _ => Err(Error::invalid("row", "each row must be a JSON object")),
         })
         .collect())
@@ -193,7 +232,7 @@ fn parse_table(
 ) -> Result<Vec<Result<Row>>> {
     let headers = crate::row_reader::mapped_headers(headers, map)?;
     check_headers(&headers)?;
-    crate::row_reader::table_rows(&headers, records, |row| parse_row(&row))
+    crate::row_reader::table_rows(&headers, records, |row| parse_import_row(&row))
 }
 
 fn check_headers(headers: &[String]) -> Result<()> {
@@ -202,9 +241,10 @@ fn check_headers(headers: &[String]) -> Result<()> {
     for h in headers {
         if h.is_empty() {
             errors.add("csv", "a header cell is empty");
-        } else if let Some((_, why)) = READ_ONLY.iter().find(|(k, _)| k == h) {
-            errors.add(h.as_str(), format!("column {h} {why}"));
-        } else if !COLUMNS.contains(&h.as_str()) {
+        } else if !COLUMNS.contains(&h.as_str())
+            && !BOOKKEEPING.contains(&h.as_str())
+            && !READ_ONLY.iter().any(|(k, _)| k == h)
+        {
             errors.add(
                 h.as_str(),
                 format!("unknown column {h:?}; columns are: {}", COLUMNS.join(", ")),

@@ -131,6 +131,7 @@ fn row_of(m: &s::Model, fields: Fields) -> Row {
         contact: Some(ContactRef::Id(m.contact_id)),
         product: Some(m.product.clone()),
         fields,
+        shown: Default::default(),
     }
 }
 

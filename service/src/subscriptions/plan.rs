@@ -13,7 +13,9 @@ use crate::customer_types::in_formula_family;
 use crate::error::{Error, Errors, Result};
 use crate::settings::AccountingMethod;
 
-use super::input::{ADJUSTMENT_REASON_MAX, Change, ContactRef, Fields, Row, SOURCE_CODE_MAX};
+use super::input::{
+    ADJUSTMENT_REASON_MAX, Change, ContactRef, Fields, Row, SOURCE_CODE_MAX, Shown,
+};
 
 pub use crate::import::{Action, field_errors};
 
@@ -116,6 +118,8 @@ struct Held {
 #[derive(Debug, Default)]
 pub struct Facts {
     pub contacts: HashMap<i64, ContactFacts>,
+    /// Customer types of organizations (S-2 `is_company`).
+    pub organization_types: HashSet<String>,
     pub by_external_ref: HashMap<String, i64>,
     /// Lower-cased e-mail to the contacts that use it.
     pub by_email: HashMap<String, Vec<i64>>,
@@ -289,9 +293,49 @@ impl Planner {
                 }
             }
         };
+        self.check_shown(&row.shown, contact_id, &planned)?;
         self.record(&planned);
         self.seen.insert(key);
         Ok(planned)
+    }
+
+    /// MG-4: the read-only columns of an export row must agree with the subscription: a file
+    /// that says otherwise tries to set what only the server sets.
+    fn check_shown(&self, shown: &Shown, contact_id: i64, planned: &Planned) -> Result<()> {
+        let mut errors = Errors::new();
+        let (id, billed) = match planned {
+            Planned::Insert(_) => (None, false),
+            Planned::Update { id, before, .. }
+            | Planned::Delete {
+                id, values: before, ..
+            } => (Some(*id), before.billed),
+        };
+        if let Some(given) = shown.id
+            && Some(given) != id
+        {
+            let is = id.map_or("a new subscription".to_owned(), |i| {
+                format!("subscription {i}")
+            });
+            errors.add(
+                "id",
+                format!("is assigned by the server: the row is {is}, not {given}"),
+            );
+        }
+        let company = self
+            .facts
+            .contacts
+            .get(&contact_id)
+            .is_some_and(|c| self.facts.organization_types.contains(&c.customer_type));
+        if shown.is_company.is_some_and(|v| v != company) {
+            errors.add(
+                "is_company",
+                format!("is read-only: it comes from the contact's customer type (here {company})"),
+            );
+        }
+        if shown.billed.is_some_and(|v| v != billed) {
+            errors.add("billed", format!("is set by billing (here {billed})"));
+        }
+        errors.into_result()
     }
 
     fn record(&mut self, planned: &Planned) {
@@ -623,6 +667,7 @@ mod tests {
             contact: Some(contact),
             product: Some(product.into()),
             fields,
+            shown: Default::default(),
         }
     }
 

@@ -465,3 +465,134 @@ async fn mg3_imported_history_makes_previous_members_gaps_and_counts_at_a_date()
     .await
     .problem(422, "validation_failed");
 }
+
+/// A collection's CSV export, as staff.
+async fn export(app: &TestApp, path: &str) -> String {
+    let res = app
+        .send(
+            Method::GET,
+            path,
+            Some(&app.staff),
+            None,
+            &[("accept", "text/csv")],
+        )
+        .await
+        .expect(200);
+    res.text
+}
+
+/// `(id, updated_at)` of each item of a list.
+async fn stamps(app: &TestApp, path: &str) -> Vec<(i64, Value)> {
+    let items = app.all(path).await;
+    items
+        .iter()
+        .map(|i| (tests::id(i), i["updated_at"].clone()))
+        .collect()
+}
+
+/// MG-4: contacts and subscriptions export as CSV and import back with `upsert`: the file as
+/// exported changes nothing; with three rows edited, exactly those three change (their
+/// `updated_at`, their events), and nothing else.
+#[tokio::test]
+async fn mg4_contacts_and_subscriptions_round_trip_changing_only_edited_rows() {
+    let app = spawn().await;
+    app.doctors_with_subscription_products().await;
+    let org = tests::id(
+        &app.create_contact(
+            json!({"customer_type": "HOSP", "organization_name": "=General",
+            "external_ref": "ORG-1", "address": {"line1": "1 Main St", "city": "Ottawa",
+            "postal_code": "K1A 0B1", "country": "CA"}}),
+        )
+        .await,
+    );
+    for i in 0..5 {
+        let c = tests::id(
+            &app.create_contact(
+                json!({"customer_type": "NM", "first_name": format!("First{i}"),
+                "last_name": format!("Last{i}"), "email": format!("p{i}@example.org"),
+                "phone": format!("555-010{i}"), "tags": ["volunteer", format!("t{i}")],
+                "company_id": if i % 2 == 0 { json!(org) } else { Value::Null },
+                "address": {"city": "Hull", "region": "QC"}, "ballot_preference": "paper"}),
+            )
+            .await,
+        );
+        app.subscribe(
+            json!({"contact_id": c, "product": "JOURNAL", "source_code": format!("src{i}"),
+            "begin_date": "2026-01-01", "paid_through": "2026-12-31"}),
+        )
+        .await;
+        app.subscribe(json!({"contact_id": c, "product": "CHAPT/EAST"}))
+            .await;
+    }
+    let contacts_csv = export(&app, "/contacts").await;
+    let subscriptions_csv = export(&app, "/subscriptions").await;
+    assert!(contacts_csv.contains("'=General"), "{contacts_csv}");
+    let contacts_before = stamps(&app, "/contacts").await;
+    let subscriptions_before = stamps(&app, "/subscriptions").await;
+    let updated_events = app.events_of("contact.updated").await.len();
+
+    // As exported: nothing changes.
+    let same = csv(&app, "action=upsert", &contacts_csv)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(outcomes(&same), ["unchanged"; 6], "{same}");
+    assert!(
+        same["ignored_columns"]
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("updated_at")))
+    );
+    let same = app
+        .post_csv("/subscriptions/import?action=upsert", &subscriptions_csv)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(outcomes(&same), ["unchanged"; 10], "{same}");
+    assert_eq!(stamps(&app, "/contacts").await, contacts_before);
+    assert_eq!(stamps(&app, "/subscriptions").await, subscriptions_before);
+
+    // Three rows edited in each file: exactly those change.
+    let edited = contacts_csv
+        .replace("555-0101", "555-9101")
+        .replace("t2;volunteer", "t2")
+        .replace("First4", "Fourth");
+    let report = csv(&app, "action=upsert", &edited).await.expect(200).body;
+    let changed: Vec<i64> = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["outcome"] == "updated")
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(changed.len(), 3, "{report}");
+    let after = stamps(&app, "/contacts").await;
+    for ((id, before), (_, now)) in contacts_before.iter().zip(&after) {
+        assert_eq!(before == now, !changed.contains(id), "contact {id}");
+    }
+    let events = app.events_of("contact.updated").await;
+    assert_eq!(events.len(), updated_events + 3);
+    assert_eq!(app.contact(changed[1]).await["tags"], json!(["t2"]));
+    assert_eq!(app.contact(org).await["organization_name"], "=General");
+
+    let edited = subscriptions_csv
+        .replace("src1", "src1b")
+        .replace("src3", "legacy")
+        .replace("src4", "src4b");
+    let report = app
+        .post_csv("/subscriptions/import?action=upsert", &edited)
+        .await
+        .expect(200)
+        .body;
+    let changed: Vec<i64> = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["outcome"] == "updated")
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(changed.len(), 3, "{report}");
+    let after = stamps(&app, "/subscriptions").await;
+    for ((id, before), (_, now)) in subscriptions_before.iter().zip(&after) {
+        assert_eq!(before == now, !changed.contains(id), "subscription {id}");
+    }
+}

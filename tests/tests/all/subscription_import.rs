@@ -958,10 +958,6 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
             "product",
         ),
         (
-            format!("contact_id,product,is_company\n{a},CHAPT/EAST,N\n"),
-            "is_company",
-        ),
-        (
             format!("contact_id,product,status\n{a},CHAPT/EAST,Y\n{a},JOURNAL\n"),
             "csv",
         ),
@@ -975,6 +971,22 @@ async fn s9_csv_whole_file_problems_reject_the_file_and_write_nothing() {
             tests::assert_field_error(&r, field);
         }
     }
+    // The read-only columns of a list export (MG-4) are read, and a row whose value differs
+    // from the server's fails on that column.
+    let r = csv(
+        &app,
+        "action=insert",
+        &format!("contact_id,product,is_company,id\n{a},CHAPT/EAST,Y,\n{a},JOURNAL,N,77\n"),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(
+        r["rows"][0]["error"]["errors"][0]["field"], "is_company",
+        "{r}"
+    );
+    assert_eq!(r["rows"][1]["error"]["errors"][0]["field"], "id", "{r}");
+    assert_eq!(r["applied"], 0);
     // The unknown column is named with the known ones.
     let r = csv(
         &app,
