@@ -13,6 +13,7 @@ use futures_util::{StreamExt, stream};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use service::page::{MAX_LIMIT, Page, PageRequest};
+use utoipa::ToSchema;
 
 use crate::problem::ApiResult;
 
@@ -23,15 +24,30 @@ pub fn wanted(req: &HttpRequest) -> bool {
     crate::respond::accepts(req, CSV)
 }
 
-/// Writes rows under the header taken from the first row.
+/// Writes rows under the header: the item schema's columns (so that every export of a
+/// collection has the same columns, whatever its first row holds), else the first row's.
 #[derive(Default)]
 struct Writer {
     header: Option<Vec<String>>,
+    started: bool,
 }
 
 impl Writer {
+    fn of<T: ToSchema>() -> Self {
+        Writer {
+            header: crate::schema_shape::columns(&T::name()),
+            started: false,
+        }
+    }
+
     fn rows(&mut self, items: &[Value]) -> Vec<u8> {
         let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
+        if !self.started
+            && let Some(names) = &self.header
+        {
+            let _ = out.write_record(names);
+            self.started = true;
+        }
         for item in items {
             let mut flat = Map::new();
             flatten("", item, &mut flat);
@@ -40,6 +56,7 @@ impl Writer {
                 let _ = out.write_record(&names);
                 names
             });
+            self.started = true;
             let cells = header
                 .iter()
                 .map(|h| flat.get(h).map(cell).unwrap_or_default());
@@ -120,8 +137,8 @@ fn response(name: &str) -> actix_web::HttpResponseBuilder {
 }
 
 /// A report (or any list held in memory) as CSV.
-pub fn rows<T: Serialize>(name: &str, items: &[T]) -> HttpResponse {
-    response(name).body(Writer::default().rows(&values(items)))
+pub fn rows<T: Serialize + ToSchema>(name: &str, items: &[T]) -> HttpResponse {
+    response(name).body(Writer::of::<T>().rows(&values(items)))
 }
 
 /// Every page of a keyset list, from `start` on, streamed as CSV. The first page is read
@@ -129,7 +146,7 @@ pub fn rows<T: Serialize>(name: &str, items: &[T]) -> HttpResponse {
 /// after that ends the file early (the status is sent by then) and is logged.
 pub async fn pages<T, F, Fut>(name: &str, start: PageRequest, fetch: F) -> ApiResult<HttpResponse>
 where
-    T: Serialize,
+    T: Serialize + ToSchema,
     F: Fn(PageRequest) -> Fut + 'static,
     Fut: Future<Output = service::Result<Page<T>>> + 'static,
 {
@@ -149,7 +166,7 @@ where
         cursor: start.cursor,
     })
     .await?;
-    let mut writer = Writer::default();
+    let mut writer = Writer::of::<T>();
     let head = Bytes::from(writer.rows(&values(&first.items)));
     let state = State {
         fetch,
@@ -172,6 +189,13 @@ where
     });
     let body = stream::once(async move { Ok(head) }).chain(rest);
     Ok(response(name).streaming(body))
+}
+
+/// An item as the cells of its CSV row, by column: what an import compares a row with.
+pub fn cells(item: &Value) -> std::collections::BTreeMap<String, String> {
+    let mut flat = Map::new();
+    flatten("", item, &mut flat);
+    flat.iter().map(|(k, v)| (k.clone(), cell(v))).collect()
 }
 
 fn values<T: Serialize>(items: &[T]) -> Vec<Value> {

@@ -16,9 +16,11 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod reference_import;
 pub mod respond;
 pub mod route_table;
 pub mod routes;
+pub mod schema_shape;
 pub mod state;
 
 pub use app::spec;

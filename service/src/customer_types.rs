@@ -488,7 +488,17 @@ fn fee_columns(fee: Option<&PrimaryFee>) -> (String, Option<String>, Option<Stri
 
 pub async fn create(db: &Db, new: NewCustomerType) -> Result<CustomerType> {
     let txn = db.write().await?;
-    if find(&txn, &new.code).await?.is_some() {
+    let out = create_in(&txn, new).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction (an import writes many in one).
+pub async fn create_in(
+    txn: &sea_orm::DatabaseTransaction,
+    new: NewCustomerType,
+) -> Result<CustomerType> {
+    if find(txn, &new.code).await?.is_some() {
         return Err(Error::conflict(format!(
             "customer type {} already exists",
             new.code
@@ -504,7 +514,7 @@ pub async fn create(db: &Db, new: NewCustomerType) -> Result<CustomerType> {
         renews_as: new.renews_as.as_deref(),
         flow_down_type: new.flow_down_type.as_deref(),
     };
-    validate(&txn, &state, false).await?;
+    validate(txn, &state, false).await?;
     let (kind, designator, default_product) = fee_columns(new.primary_fee.as_ref());
     let now = clock::now();
     ct::ActiveModel {
@@ -522,11 +532,10 @@ pub async fn create(db: &Db, new: NewCustomerType) -> Result<CustomerType> {
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    write_products(&txn, &new.code, new.primary_fee.as_ref()).await?;
-    let saved = get(&txn, &new.code).await?;
-    txn.commit().await?;
+    write_products(txn, &new.code, new.primary_fee.as_ref()).await?;
+    let saved = get(txn, &new.code).await?;
     Ok(saved)
 }
 
@@ -537,7 +546,19 @@ pub async fn update(
     expected_version: Option<i32>,
 ) -> Result<CustomerType> {
     let txn = db.write().await?;
-    let current = get(&txn, code).await?;
+    let out = update_in(&txn, code, patch, expected_version).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction (an import writes many in one).
+pub async fn update_in(
+    txn: &sea_orm::DatabaseTransaction,
+    code: &str,
+    patch: CustomerTypePatch,
+    expected_version: Option<i32>,
+) -> Result<CustomerType> {
+    let current = get(txn, code).await?;
     check_version(expected_version, current.version)?;
     let name = patch.name.clone().unwrap_or_else(|| current.name.clone());
     let is_member = patch.is_member.unwrap_or(current.is_member);
@@ -560,7 +581,7 @@ pub async fn update(
         .unwrap_or_else(|| current.flow_down_type.clone());
 
     if is_organization != current.is_organization {
-        let n = usage::count(&txn, "contacts", "customer_type", code).await?;
+        let n = usage::count(txn, "contacts", "customer_type", code).await?;
         if n > 0 {
             return Err(Error::conflict(format!(
                 "customer type {code} is used by {n} contacts; its record kind (is_organization) cannot change"
@@ -577,7 +598,7 @@ pub async fn update(
         renews_as: renews_as.as_deref(),
         flow_down_type: flow_down_type.as_deref(),
     };
-    validate(&txn, &state, true).await?;
+    validate(txn, &state, true).await?;
     let (kind, designator, default_product) = fee_columns(primary_fee.as_ref());
     let res = ct::Entity::update_many()
         .set(ct::ActiveModel {
@@ -596,16 +617,15 @@ pub async fn update(
         })
         .filter(ct::Column::Code.eq(code))
         .filter(ct::Column::Version.eq(current.version))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(Error::PreconditionFailed);
     }
     if patch.primary_fee.is_some() {
-        write_products(&txn, code, primary_fee.as_ref()).await?;
+        write_products(txn, code, primary_fee.as_ref()).await?;
     }
-    let saved = get(&txn, code).await?;
-    txn.commit().await?;
+    let saved = get(txn, code).await?;
     Ok(saved)
 }
 

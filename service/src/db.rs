@@ -19,6 +19,16 @@ use sea_orm::{
     TransactionTrait,
 };
 
+/// The connection and transaction types, for callers that hold a transaction across several
+/// service calls (an import of reference data writes each row with the request's own checks).
+pub use sea_orm::{DatabaseConnection as Connection, DatabaseTransaction as Transaction};
+
+/// A savepoint inside `txn`: dropped without commit, it undoes only its own writes.
+pub async fn savepoint(txn: &Transaction) -> Result<Transaction, DbErr> {
+    use sea_orm::TransactionTrait;
+    txn.begin().await
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,

@@ -103,14 +103,26 @@ impl LookupTable {
     }
 
     pub async fn create(&self, db: &Db, code: &str, name: &str) -> Result<LookupRow> {
+        let txn = db.write().await?;
+        let out = self.create_in(&txn, code, name).await?;
+        txn.commit().await?;
+        Ok(out)
+    }
+
+    /// The same, inside the caller's transaction (an import writes many in one).
+    pub async fn create_in(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        code: &str,
+        name: &str,
+    ) -> Result<LookupRow> {
         let mut errors = Errors::new();
         if let Err(m) = (self.check_code)(code) {
             errors.add("code", m);
         }
         check_name(&mut errors, name);
         errors.into_result()?;
-        let txn = db.write().await?;
-        if self.find(&txn, code).await?.is_some() {
+        if self.find(txn, code).await?.is_some() {
             return Err(Error::conflict(format!(
                 "{} {code} already exists",
                 self.what
@@ -129,8 +141,7 @@ impl LookupTable {
             ])
             .to_owned();
         txn.execute(&stmt).await?;
-        let row = self.get(&txn, code).await?;
-        txn.commit().await?;
+        let row = self.get(txn, code).await?;
         Ok(row)
     }
 
@@ -141,11 +152,24 @@ impl LookupTable {
         name: &str,
         expected_version: Option<i32>,
     ) -> Result<LookupRow> {
+        let txn = db.write().await?;
+        let out = self.rename_in(&txn, code, name, expected_version).await?;
+        txn.commit().await?;
+        Ok(out)
+    }
+
+    /// The same, inside the caller's transaction (an import writes many in one).
+    pub async fn rename_in(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        code: &str,
+        name: &str,
+        expected_version: Option<i32>,
+    ) -> Result<LookupRow> {
         let mut errors = Errors::new();
         check_name(&mut errors, name);
         errors.into_result()?;
-        let txn = db.write().await?;
-        let current = self.get(&txn, code).await?;
+        let current = self.get(txn, code).await?;
         check_version(expected_version, current.version)?;
         let stmt = Query::update()
             .table(tbl(self))
@@ -158,8 +182,7 @@ impl LookupTable {
         if txn.execute(&stmt).await?.rows_affected() == 0 {
             return Err(Error::PreconditionFailed);
         }
-        let row = self.get(&txn, code).await?;
-        txn.commit().await?;
+        let row = self.get(txn, code).await?;
         Ok(row)
     }
 

@@ -137,6 +137,14 @@ pub async fn list(
 }
 
 pub async fn create(db: &Db, new: NewProduct) -> Result<p::Model> {
+    let txn = db.write().await?;
+    let out = create_in(&txn, new).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction (an import writes many in one).
+pub async fn create_in(txn: &sea_orm::DatabaseTransaction, new: NewProduct) -> Result<p::Model> {
     let mut errors = Errors::new();
     if let Err(m) = codes::check_product_code(&new.code) {
         errors.add("code", m);
@@ -149,10 +157,9 @@ pub async fn create(db: &Db, new: NewProduct) -> Result<p::Model> {
         new.term_months,
     );
     errors.into_result()?;
-    let txn = db.write().await?;
     // P-6: a product code never equals a billing cycle name.
-    check_not_a_cycle_name(&txn, &new.code).await?;
-    if find(&txn, &new.code).await?.is_some() {
+    check_not_a_cycle_name(txn, &new.code).await?;
+    if find(txn, &new.code).await?.is_some() {
         return Err(Error::conflict(format!(
             "product {} already exists",
             new.code
@@ -170,9 +177,8 @@ pub async fn create(db: &Db, new: NewProduct) -> Result<p::Model> {
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    txn.commit().await?;
     Ok(model)
 }
 
@@ -183,7 +189,19 @@ pub async fn update(
     expected_version: Option<i32>,
 ) -> Result<p::Model> {
     let txn = db.write().await?;
-    let current = get(&txn, code).await?;
+    let out = update_in(&txn, code, patch, expected_version).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction (an import writes many in one).
+pub async fn update_in(
+    txn: &sea_orm::DatabaseTransaction,
+    code: &str,
+    patch: ProductPatch,
+    expected_version: Option<i32>,
+) -> Result<p::Model> {
+    let current = get(txn, code).await?;
     let mut errors = Errors::new();
     let product_type = patch.product_type.unwrap_or(current.product_type);
     check_chapter_code(&mut errors, code, product_type);
@@ -215,13 +233,12 @@ pub async fn update(
         .set(am)
         .filter(p::Column::Code.eq(code))
         .filter(p::Column::Version.eq(current.version))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(Error::PreconditionFailed);
     }
-    let saved = get(&txn, code).await?;
-    txn.commit().await?;
+    let saved = get(txn, code).await?;
     Ok(saved)
 }
 

@@ -1,19 +1,55 @@
 //! Billing cycles (B-1..B-13). Staff only (SEC-1: members never see cycles).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::billing_cycles as svc;
 
 use crate::auth::Staff;
+use crate::csv_export;
 use crate::dto::ListQuery;
 use crate::dto::billing::{CycleDto, CycleList, CyclePatchDto, NewCycleDto};
-use crate::extract::{Body, IfMatch};
+use crate::dto::subscriptions::{ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload};
+use crate::extract::{Body, IfMatch, Upload};
 use crate::problem::ApiResult;
+use crate::reference_import::{self, Collection};
 use crate::respond::{created, versioned};
 use crate::state::AppState;
+use service::db::{Connection as DatabaseConnection, Transaction as DatabaseTransaction};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// List billing cycles.
+/// Billing cycles as reference data that exports and imports back (MG-4).
+pub struct Cycles;
+
+impl Collection for Cycles {
+    const NAME: &'static str = "billing cycles";
+    const KEY: &'static str = "id";
+    const NEW: &'static str = "NewCycleDto";
+    const PATCH: &'static str = "CyclePatchDto";
+    type New = NewCycleDto;
+    type Patch = CyclePatchDto;
+    type Item = CycleDto;
+
+    async fn all(conn: &DatabaseConnection) -> service::Result<Vec<CycleDto>> {
+        let all =
+            reference_import::all_pages(|req| async move { svc::list(conn, &req).await }).await?;
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    async fn create(txn: &DatabaseTransaction, d: NewCycleDto) -> service::Result<Option<i64>> {
+        Ok(Some(svc::create_in(txn, d.into()).await?.id))
+    }
+
+    async fn update(txn: &DatabaseTransaction, id: &str, d: CyclePatchDto) -> service::Result<()> {
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| service::Error::invalid("id", "must be a billing cycle id"))?;
+        svc::update_in(txn, id, d.into(), None).await?;
+        Ok(())
+    }
+}
+
+/// List billing cycles, or export them as CSV with `Accept: text/csv` (the file imports back
+/// through `/billing-cycles/import`).
 #[utoipa::path(tag = "billing", operation_id = "listBillingCycles", params(ListQuery),
     security(("bearer" = ["staff"])), responses((status = 200, body = CycleList)))]
 #[get("/billing-cycles")]
@@ -21,7 +57,18 @@ pub async fn list(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
+    http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
+    if csv_export::wanted(&http) {
+        return csv_export::pages("billing-cycles", q.page(), move |page| {
+            let state = state.clone();
+            async move {
+                let p = svc::list(&state.db.conn, &page).await?;
+                Ok(p.map(CycleDto::from))
+            }
+        })
+        .await;
+    }
     let page = svc::list(&state.db.conn, &q.page()).await?;
     Ok(HttpResponse::Ok().json(CycleList {
         items: page.items.into_iter().map(Into::into).collect(),
@@ -94,10 +141,31 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Import billing cycles (MG-4) from their CSV export (or JSON rows, or an XLSX workbook) with
+/// `action=insert|update|upsert`: a row as exported is `unchanged`; an edited row is checked
+/// and written like `PATCH /billing-cycles/{id}`, a new one (no `id`) like `POST /billing-cycles`.
+#[utoipa::path(tag = "billing", operation_id = "importBillingCycles", params(ImportQuery),
+    request_body(content(
+        (ImportRequestDto = "application/json"),
+        (String = "text/csv"),
+        (XlsxUpload = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )),
+    security(("bearer" = ["staff"])), responses((status = 200, body = ImportReportDto)))]
+#[post("/billing-cycles/import")]
+pub async fn import_cycles(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ImportQuery>,
+    upload: Upload,
+) -> ApiResult<HttpResponse> {
+    reference_import::run::<Cycles>(&state, &q, upload).await
+}
+
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
         .service(create)
+        .service(import_cycles)
         .service(get)
         .service(update)
         .service(delete);

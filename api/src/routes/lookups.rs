@@ -2,26 +2,72 @@
 //! sharing one implementation.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::lookup::LookupTable;
 
 use crate::auth::{Caller, Staff};
+use crate::csv_export;
 use crate::dto::CodeListQuery;
 use crate::dto::reference::{LookupDto, LookupList, LookupPatch, NewLookup};
-use crate::extract::{Body, IfMatch};
+use crate::dto::subscriptions::{ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload};
+use crate::extract::{Body, IfMatch, Upload};
 use crate::problem::ApiResult;
+use crate::reference_import::{self, Collection};
 use crate::respond::{created, versioned};
 use crate::state::AppState;
+use service::db::{Connection as DatabaseConnection, Transaction as DatabaseTransaction};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 const CATEGORIES: &LookupTable = &service::billing_categories::TABLE;
 const STATUSES: &LookupTable = &service::contact_statuses::TABLE;
 
+/// Billing categories as reference data that exports and imports back (MG-4).
+pub struct Categories;
+
+impl Collection for Categories {
+    const NAME: &'static str = "billing categories";
+    const KEY: &'static str = "code";
+    const NEW: &'static str = "NewLookup";
+    const PATCH: &'static str = "LookupPatch";
+    type New = NewLookup;
+    type Patch = LookupPatch;
+    type Item = LookupDto;
+
+    async fn all(conn: &DatabaseConnection) -> service::Result<Vec<LookupDto>> {
+        let all =
+            reference_import::all_pages(|req| async move { CATEGORIES.list(conn, &req).await })
+                .await?;
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    async fn create(txn: &DatabaseTransaction, d: NewLookup) -> service::Result<Option<i64>> {
+        CATEGORIES.create_in(txn, &d.code, &d.name).await?;
+        Ok(None)
+    }
+
+    async fn update(txn: &DatabaseTransaction, code: &str, d: LookupPatch) -> service::Result<()> {
+        CATEGORIES.rename_in(txn, code, &d.name, None).await?;
+        Ok(())
+    }
+}
+
+/// A page of a code list, or with `Accept: text/csv` every row of it.
 async fn list_of(
-    table: &LookupTable,
-    state: &AppState,
+    table: &'static LookupTable,
+    state: web::Data<AppState>,
     q: &CodeListQuery,
+    http: &HttpRequest,
 ) -> ApiResult<HttpResponse> {
+    if csv_export::wanted(http) {
+        return csv_export::pages(table.table, q.page(), move |page| {
+            let state = state.clone();
+            async move {
+                let p = table.list(&state.db.conn, &page).await?;
+                Ok(p.map(LookupDto::from))
+            }
+        })
+        .await;
+    }
     let page = table.list(&state.db.conn, &q.page()).await?;
     Ok(HttpResponse::Ok().json(LookupList {
         items: page.items.into_iter().map(Into::into).collect(),
@@ -74,7 +120,8 @@ async fn delete_of(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// List billing categories (BC-1).
+/// List billing categories (BC-1), or export them as CSV with `Accept: text/csv` (the file
+/// imports back through `/billing-categories/import`).
 #[utoipa::path(tag = "billing-categories", operation_id = "listBillingCategories", params(CodeListQuery),
     security(("bearer" = ["staff", "member"])), responses((status = 200, body = LookupList)))]
 #[get("/billing-categories")]
@@ -82,8 +129,9 @@ pub async fn list_categories(
     _c: Caller,
     state: web::Data<AppState>,
     q: web::Query<CodeListQuery>,
+    http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    list_of(CATEGORIES, &state, &q).await
+    list_of(CATEGORIES, state, &q, &http).await
 }
 
 /// Create a billing category (BC-1).
@@ -147,8 +195,9 @@ pub async fn list_statuses(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<CodeListQuery>,
+    http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    list_of(STATUSES, &state, &q).await
+    list_of(STATUSES, state, &q, &http).await
 }
 
 /// Create a contact status; the code begins with A, I, S or D (CS-1).
@@ -204,10 +253,31 @@ pub async fn delete_status(
     delete_of(STATUSES, &state, &code, if_match).await
 }
 
+/// Import billing categories (MG-4) from their CSV export (or JSON rows, or an XLSX workbook) with
+/// `action=insert|update|upsert`: a row as exported is `unchanged`; an edited row is checked
+/// and written like `PATCH /billing-categories/{code}`, a new one like `POST /billing-categories`.
+#[utoipa::path(tag = "billing-categories", operation_id = "importBillingCategories", params(ImportQuery),
+    request_body(content(
+        (ImportRequestDto = "application/json"),
+        (String = "text/csv"),
+        (XlsxUpload = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )),
+    security(("bearer" = ["staff"])), responses((status = 200, body = ImportReportDto)))]
+#[post("/billing-categories/import")]
+pub async fn import_categories(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ImportQuery>,
+    upload: Upload,
+) -> ApiResult<HttpResponse> {
+    reference_import::run::<Categories>(&state, &q, upload).await
+}
+
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_categories)
         .service(create_category)
+        .service(import_categories)
         .service(get_category)
         .service(update_category)
         .service(delete_category)

@@ -2,29 +2,97 @@
 //! Staff only: members never see prices (SEC-1).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use service::lookup::LookupTable;
 use service::pricing::{self as svc, Conditions, Decided, NewRule, RuleFilter};
 
 use crate::auth::Staff;
+use crate::csv_export;
 use crate::dto::pricing::{
     AddPricingGroupMembersDto, NewPricingGroupDto, NewPricingRuleDto, PriceDto, PriceQuery,
     PricingGroupDto, PricingGroupList, PricingGroupMemberList, PricingGroupMembersAdded,
     PricingGroupPatchDto, PricingRuleDto, PricingRuleList, PricingRulePatchDto, PricingRuleQuery,
     TaxCompanionDto,
 };
+use crate::dto::subscriptions::{ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload};
 use crate::dto::{CodeListQuery, ListQuery};
-use crate::extract::{Body, IfMatch};
+use crate::extract::{Body, IfMatch, Upload};
 use crate::problem::{ApiError, ApiResult};
+use crate::reference_import::{self, Collection};
 use crate::respond::{created, path_segment, versioned};
 use crate::state::AppState;
+use service::db::{Connection as DatabaseConnection, Transaction as DatabaseTransaction};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 const GROUPS: &LookupTable = &svc::groups::TABLE;
 
 // ---- pricing rules
 
-/// List pricing rules, oldest first (P-3).
+fn new_rule(d: NewPricingRuleDto) -> NewRule {
+    NewRule {
+        product: d.product,
+        price_cents: d.price.0,
+        priority: d.priority.unwrap_or(0),
+        conditions: Conditions {
+            customer_type: d.customer_type,
+            billing_category: d.billing_category,
+            company_member: d.company_member,
+            pricing_group: d.pricing_group,
+            with_product: d.with_product,
+            valid_from: d.valid_from.map(Into::into),
+            valid_to: d.valid_to.map(Into::into),
+            joined_from: d.joined_from.map(Into::into),
+            joined_to: d.joined_to.map(Into::into),
+        },
+    }
+}
+
+/// Pricing rules as reference data that exports and imports back (MG-4).
+pub struct Rules;
+
+impl Collection for Rules {
+    const NAME: &'static str = "pricing rules";
+    const KEY: &'static str = "id";
+    const NEW: &'static str = "NewPricingRuleDto";
+    const PATCH: &'static str = "PricingRulePatchDto";
+    type New = NewPricingRuleDto;
+    type Patch = PricingRulePatchDto;
+    type Item = PricingRuleDto;
+
+    async fn all(conn: &DatabaseConnection) -> service::Result<Vec<PricingRuleDto>> {
+        let filter = RuleFilter::default();
+        let filter = &filter;
+        let all =
+            reference_import::all_pages(
+                |req| async move { svc::rules::list(conn, filter, &req).await },
+            )
+            .await?;
+        Ok(all.into_iter().map(Into::into).collect())
+    }
+
+    async fn create(
+        txn: &DatabaseTransaction,
+        d: NewPricingRuleDto,
+    ) -> service::Result<Option<i64>> {
+        let saved = svc::rules::create_many_in(txn, vec![new_rule(d)]).await?;
+        Ok(saved.first().map(|r| r.id))
+    }
+
+    async fn update(
+        txn: &DatabaseTransaction,
+        id: &str,
+        d: PricingRulePatchDto,
+    ) -> service::Result<()> {
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| service::Error::invalid("id", "must be a pricing rule id"))?;
+        svc::rules::update_in(txn, id, d.into_patch()?, None).await?;
+        Ok(())
+    }
+}
+
+/// List pricing rules, oldest first (P-3), or export them as CSV with `Accept: text/csv`
+/// (the file imports back through `/pricing-rules/import`).
 #[utoipa::path(tag = "pricing-rules", operation_id = "listPricingRules", params(PricingRuleQuery),
     security(("bearer" = ["staff"])), responses((status = 200, body = PricingRuleList)))]
 #[get("/pricing-rules")]
@@ -32,6 +100,7 @@ pub async fn list_rules(
     _s: Staff,
     state: web::Data<AppState>,
     q: web::Query<PricingRuleQuery>,
+    http: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let req = service::page::PageRequest {
@@ -44,6 +113,16 @@ pub async fn list_rules(
         billing_category: q.billing_category,
         pricing_group: q.pricing_group,
     };
+    if csv_export::wanted(&http) {
+        return csv_export::pages("pricing-rules", req, move |page| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move {
+                let p = svc::rules::list(&state.db.conn, &filter, &page).await?;
+                Ok(p.map(PricingRuleDto::from))
+            }
+        })
+        .await;
+    }
     let page = svc::rules::list(&state.db.conn, &filter, &req).await?;
     Ok(HttpResponse::Ok().json(PricingRuleList {
         items: page.items.into_iter().map(Into::into).collect(),
@@ -61,27 +140,7 @@ pub async fn create_rule(
     state: web::Data<AppState>,
     body: Body<NewPricingRuleDto>,
 ) -> ApiResult<HttpResponse> {
-    let d = body.0;
-    let rule = svc::create(
-        &state.db,
-        NewRule {
-            product: d.product,
-            price_cents: d.price.0,
-            priority: d.priority.unwrap_or(0),
-            conditions: Conditions {
-                customer_type: d.customer_type,
-                billing_category: d.billing_category,
-                company_member: d.company_member,
-                pricing_group: d.pricing_group,
-                with_product: d.with_product,
-                valid_from: d.valid_from.map(Into::into),
-                valid_to: d.valid_to.map(Into::into),
-                joined_from: d.joined_from.map(Into::into),
-                joined_to: d.joined_to.map(Into::into),
-            },
-        },
-    )
-    .await?;
+    let rule = svc::create(&state.db, new_rule(body.0)).await?;
     let v = rule.version;
     Ok(created(
         format!("/api/v1/pricing-rules/{}", rule.id),
@@ -320,11 +379,33 @@ pub async fn remove_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Import pricing rules (MG-4) from their CSV export (or JSON rows, or an XLSX workbook) with
+/// `action=insert|update|upsert`: a row as exported is `unchanged`; an edited row is checked
+/// and written like `PATCH /pricing-rules/{id}` (ties included), a new one (no `id`) like
+/// `POST /pricing-rules`.
+#[utoipa::path(tag = "pricing-rules", operation_id = "importPricingRules", params(ImportQuery),
+    request_body(content(
+        (ImportRequestDto = "application/json"),
+        (String = "text/csv"),
+        (XlsxUpload = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )),
+    security(("bearer" = ["staff"])), responses((status = 200, body = ImportReportDto)))]
+#[post("/pricing-rules/import")]
+pub async fn import_rules(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ImportQuery>,
+    upload: Upload,
+) -> ApiResult<HttpResponse> {
+    reference_import::run::<Rules>(&state, &q, upload).await
+}
+
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(product_price)
         .service(list_rules)
         .service(create_rule)
+        .service(import_rules)
         .service(get_rule)
         .service(update_rule)
         .service(delete_rule)

@@ -408,17 +408,23 @@ pub async fn list(conn: &impl ConnectionTrait, req: &PageRequest) -> Result<Page
 
 pub async fn create(db: &Db, f: CycleFields) -> Result<Cycle> {
     let txn = db.write().await?;
-    let facts = facts(&txn, &f, None).await?;
+    let out = create_in(&txn, f).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction (an import writes many in one).
+pub async fn create_in(txn: &sea_orm::DatabaseTransaction, f: CycleFields) -> Result<Cycle> {
+    let facts = facts(txn, &f, None).await?;
     rules::check(&f, &facts)?;
     let now = clock::now();
     let mut am = columns(&f);
     am.version = Set(1);
     am.created_at = Set(now);
     am.updated_at = Set(now);
-    let m = am.insert(&txn).await?;
-    write_lists(&txn, m.id, &f).await?;
-    let cycle = get(&txn, m.id).await?;
-    txn.commit().await?;
+    let m = am.insert(txn).await?;
+    write_lists(txn, m.id, &f).await?;
+    let cycle = get(txn, m.id).await?;
     Ok(cycle)
 }
 
@@ -429,11 +435,23 @@ pub async fn update(
     expected_version: Option<i32>,
 ) -> Result<Cycle> {
     let txn = db.write().await?;
-    let current = get(&txn, id).await?;
+    let out = update_in(&txn, id, patch, expected_version).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction (an import writes many in one).
+pub async fn update_in(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    patch: CyclePatch,
+    expected_version: Option<i32>,
+) -> Result<Cycle> {
+    let current = get(txn, id).await?;
     check_version(expected_version, current.version)?;
     let mut f = current.fields.clone();
     patch.apply(&mut f);
-    let facts = facts(&txn, &f, Some(id)).await?;
+    let facts = facts(txn, &f, Some(id)).await?;
     rules::check(&f, &facts)?;
     let mut am = columns(&f);
     am.version = Set(current.version + 1);
@@ -442,14 +460,13 @@ pub async fn update(
         .set(am)
         .filter(b::Column::Id.eq(id))
         .filter(b::Column::Version.eq(current.version))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(Error::PreconditionFailed);
     }
-    write_lists(&txn, id, &f).await?;
-    let cycle = get(&txn, id).await?;
-    txn.commit().await?;
+    write_lists(txn, id, &f).await?;
+    let cycle = get(txn, id).await?;
     Ok(cycle)
 }
 

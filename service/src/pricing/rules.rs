@@ -496,12 +496,24 @@ pub async fn update(
     expected_version: Option<i32>,
 ) -> Result<pr::Model> {
     let txn = db.write().await?;
-    let current = get(&txn, id).await?;
+    let out = update_in(&txn, id, patch, expected_version).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction (an import writes many in one).
+pub async fn update_in(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    patch: RulePatch,
+    expected_version: Option<i32>,
+) -> Result<pr::Model> {
+    let current = get(txn, id).await?;
     let rule = patched(&current, patch);
-    check_all(&txn, std::slice::from_ref(&rule)).await?;
+    check_all(txn, std::slice::from_ref(&rule)).await?;
     check_version(expected_version, current.version)?;
 
-    let saved = saved_rules(&txn, BTreeSet::from([rule.product.as_str()]), Some(id)).await?;
+    let saved = saved_rules(txn, BTreeSet::from([rule.product.as_str()]), Some(id)).await?;
     let saved_conds: Vec<Conditions> = saved.iter().map(Conditions::from).collect();
     let saved_cands = saved_candidates(&saved, &saved_conds);
     let me = [Candidate {
@@ -535,13 +547,12 @@ pub async fn update(
         })
         .filter(pr::Column::Id.eq(id))
         .filter(pr::Column::Version.eq(current.version))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(Error::PreconditionFailed);
     }
-    let saved = get(&txn, id).await?;
-    txn.commit().await?;
+    let saved = get(txn, id).await?;
     Ok(saved)
 }
 

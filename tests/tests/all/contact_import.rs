@@ -596,3 +596,134 @@ async fn mg4_contacts_and_subscriptions_round_trip_changing_only_edited_rows() {
         assert_eq!(before == now, !changed.contains(id), "subscription {id}");
     }
 }
+
+/// MG-4: reference data (products, pricing rules, customer types, billing categories, billing
+/// cycles) exports as CSV and imports back with `upsert`: the files as exported change
+/// nothing; an edited row changes only its item, a new row makes one; a row that fails keeps
+/// the whole file out in all-or-nothing mode.
+#[tokio::test]
+async fn mg4_reference_data_round_trips_through_csv() {
+    let app = spawn().await;
+    app.doctors_with_subscription_products().await;
+    app.post(
+        "/pricing-rules",
+        &app.staff,
+        json!({"product": "MDUES", "price": "450.00", "billing_category": "FYEAR"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/pricing-rules",
+        &app.staff,
+        json!({"product": "JOURNAL", "price": "30.00", "customer_type": "M"}),
+    )
+    .await
+    .expect(201);
+    app.create_cycle(
+        json!({"name": "Annual", "customer_types": ["M"], "products": ["JOURNAL"],
+        "proration_rules": [{"join_month": 7, "fraction": "0.50"}]}),
+    )
+    .await;
+    let collections = [
+        ("/products", "code"),
+        ("/pricing-rules", "id"),
+        ("/customer-types", "code"),
+        ("/billing-categories", "code"),
+        ("/billing-cycles", "id"),
+    ];
+    let mut files = Vec::new();
+    for (path, _) in collections {
+        let file = export(&app, path).await;
+        let same = app
+            .post_csv(&format!("{path}/import?action=upsert"), &file)
+            .await
+            .expect(200)
+            .body;
+        let n = app.all(path).await.len();
+        assert!(n >= 1, "{path}");
+        assert_eq!(outcomes(&same), vec!["unchanged"; n], "{path}: {same}");
+        files.push(file);
+    }
+
+    let stamp = |items: Vec<Value>, key: &str| -> Vec<(String, Value)> {
+        items
+            .iter()
+            .map(|i| (i[key].to_string(), i["updated_at"].clone()))
+            .collect()
+    };
+    let before: Vec<Vec<(String, Value)>> = {
+        let mut v = Vec::new();
+        for (path, key) in collections {
+            v.push(stamp(app.all(path).await, key));
+        }
+        v
+    };
+    // A new product, its cells under the export's own header.
+    let header: Vec<&str> = files[0].lines().next().unwrap_or("").split(',').collect();
+    let news: Vec<&str> = header
+        .iter()
+        .map(|h| match *h {
+            "code" => "NEWS",
+            "name" => "Newsletter",
+            "product_type" => "subscription",
+            "price" => "12.00",
+            _ => "",
+        })
+        .collect();
+    let edits = [
+        (
+            files[0].replace("500.00", "525.00") + &news.join(",") + "\n",
+            2,
+        ),
+        (files[1].replace("450.00", "425.00"), 1),
+        (files[2].replace("Hospital", "Hospital or clinic"), 1),
+        (files[3].replace("\nINTL,INTL,", "\nINTL,International,"), 1),
+        (files[4].replace("\"0.50\"", "\"0.60\""), 1),
+    ];
+    for (i, (file, expected)) in edits.iter().enumerate() {
+        let path = collections[i].0;
+        let report = app
+            .post_csv(&format!("{path}/import?action=upsert"), file)
+            .await
+            .expect(200)
+            .body;
+        let written = outcomes(&report)
+            .iter()
+            .filter(|o| **o != "unchanged")
+            .count();
+        assert_eq!(written, *expected, "{path}: {report}");
+        let after = stamp(app.all(path).await, collections[i].1);
+        let changed = before[i].iter().filter(|b| !after.contains(b)).count();
+        assert_eq!(changed, 1, "{path}: only the edited item changed");
+    }
+    assert_eq!(
+        app.get("/products/NEWS", &app.staff).await.expect(200).body["price"],
+        "12.00"
+    );
+    let cycle = &app.all("/billing-cycles").await[0];
+    assert_eq!(cycle["proration_rules"][0]["fraction"], "0.60", "{cycle}");
+
+    // All-or-nothing: an edited row beside a failing one is not kept.
+    let file = export(&app, "/products").await;
+    let bad = file.replace("525.00", "550.00").replace(
+        "Newsletter,subscription,12.00",
+        "Newsletter,subscription,12.001",
+    );
+    let report = app
+        .post_csv("/products/import?action=upsert", &bad)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(report["applied"], 0, "{report}");
+    assert_eq!(report["failed"], 1, "{report}");
+    assert_eq!(
+        app.get("/products/MDUES", &app.staff).await.body["price"],
+        "525.00"
+    );
+    app.post_csv("/products/import?action=upsert", "code,colour\nMDUES,red\n")
+        .await
+        .problem(422, "validation_failed");
+    app.post_csv("/products/import", &file)
+        .await
+        .problem(422, "validation_failed");
+}
