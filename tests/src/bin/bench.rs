@@ -42,7 +42,8 @@ enum Bench {
         members: Vec<u64>,
     },
     /// A CSV subscription import (`upsert`) against inserting as many subscription rows in one
-    /// transaction.
+    /// transaction; then a contact import of as many contacts with three history rows each
+    /// (MG-1, MG-3) against inserting as many contact and history rows.
     Import {
         #[arg(long, default_value_t = 100_000)]
         rows: u64,
@@ -619,8 +620,149 @@ async fn import(server_url: Option<&str>, rows: u64) {
         server.peak_mib()
     );
     drop(server);
+    // A server of its own, so that its peak is the contact import's.
+    let server = Server::start(&fresh.url).await;
+    contact_import(&db, &server, rows).await;
+    drop(server);
     let _ = db.conn.close().await;
     fresh.drop_database().await;
+}
+
+/// MG-1, MG-3: `rows` contacts with three past terms each, imported from CSV (contacts, then
+/// their history), against inserting as many contact and history rows in one transaction.
+async fn contact_import(db: &Db, server: &Server, rows: u64) {
+    use entity::contact as c;
+    use entity::contact_history as h;
+    let join = NaiveDate::from_ymd_opt(2010, 2, 28).expect("date");
+    let year = |y: i32, end: bool| {
+        NaiveDate::from_ymd_opt(y, if end { 12 } else { 1 }, if end { 31 } else { 1 })
+            .expect("date")
+    };
+    // Baseline: the same rows, multi-row, one committed transaction (deleted afterwards).
+    settle(db).await;
+    let now = Utc::now();
+    let started = Instant::now();
+    let txn = db.write().await.expect("txn");
+    let contacts: Vec<c::ActiveModel> = (0..rows)
+        .map(|i| c::ActiveModel {
+            customer_type: Set("M".into()),
+            billing_category: Set(Some("REG".into())),
+            status: Set("A".into()),
+            first_name: Set(Some(format!("Base{i}"))),
+            last_name: Set(Some("Line".into())),
+            sort_name: Set(format!("line, base{i}")),
+            email: Set(Some(format!("base{i}@example.org"))),
+            email_key: Set(Some(format!("base{i}@example.org"))),
+            address_line1: Set(Some(format!("{i} Main St"))),
+            city: Set(Some("Ottawa".into())),
+            postal_code: Set(Some("K1A 0B1".into())),
+            external_ref: Set(Some(format!("BASE-{i}"))),
+            autopay: Set(false),
+            email_opt_in: Set(true),
+            mail_opt_in: Set(true),
+            join_date: Set(Some(join)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(rows as usize);
+    for chunk in contacts.chunks(service::sql::rows_per_statement(34)) {
+        use sea_orm::QueryTrait;
+        let mut stmt = c::Entity::insert_many(chunk.to_vec()).into_query();
+        stmt.returning_col(c::Column::Id);
+        for row in txn.query_all(&stmt).await.expect("insert contacts") {
+            ids.push(row.try_get_by_index::<i64>(0).expect("id"));
+        }
+    }
+    let terms: Vec<h::ActiveModel> = ids
+        .iter()
+        .flat_map(|id| {
+            (2017..2020).map(move |y| h::ActiveModel {
+                contact_id: Set(*id),
+                kind: Set("term".into()),
+                at: Set(now),
+                term_begin: Set(Some(year(y, false))),
+                term_end: Set(Some(year(y, true))),
+                customer_type: Set(Some("M".into())),
+                product: Set(Some("MDUES".into())),
+                imported: Set(true),
+                amount_cents: Set(Some(45_000)),
+                ..Default::default()
+            })
+        })
+        .collect();
+    for chunk in terms.chunks(service::sql::rows_per_statement(10)) {
+        h::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await
+            .expect("insert history");
+    }
+    txn.commit().await.expect("commit");
+    let baseline = started.elapsed();
+    for sql in [
+        "DELETE FROM contact_history WHERE contact_id IN (SELECT id FROM contacts WHERE external_ref LIKE 'BASE-%')",
+        "DELETE FROM contacts WHERE external_ref LIKE 'BASE-%'",
+    ] {
+        db.conn
+            .execute_unprepared(sql)
+            .await
+            .expect("clear baseline rows");
+    }
+    settle(db).await;
+
+    let mut contacts_csv =
+        String::from("Member ID,Type,Category,First,Last,E-mail,Street,City,Postal,Joined\n");
+    let mut history_csv = String::from("contact_ref,begin,end,customer_type,product,amount\n");
+    for i in 0..rows {
+        contacts_csv.push_str(&format!(
+            "OLD-{i},M,REG,Imp{i},Orted,imp{i}@example.org,{i} Main St,Ottawa,K1A 0B1,{join}\n"
+        ));
+        for y in 2017..2020 {
+            history_csv.push_str(&format!(
+                "OLD-{i},{},{},M,MDUES,450.00\n",
+                year(y, false),
+                year(y, true)
+            ));
+        }
+    }
+    let map = "map=Member%20ID:external_ref,Type:customer_type,Category:billing_category,\
+First:first_name,Last:last_name,E-mail:email,Street:address_line1,City:address_city,\
+Postal:address_postal_code,Joined:join_date";
+    let started = Instant::now();
+    let r = server
+        .post_csv(
+            &format!("/contacts/import?action=insert&{map}"),
+            contacts_csv,
+        )
+        .await;
+    let contacts_took = started.elapsed();
+    assert_eq!(r["applied"].as_u64(), Some(rows), "every contact applied");
+    let started = Instant::now();
+    let r = server
+        .post_csv("/contacts/import-history", history_csv)
+        .await;
+    let history_took = started.elapsed();
+    assert_eq!(r["applied"].as_u64(), Some(rows * 3), "every term applied");
+    let took = contacts_took + history_took;
+    println!(
+        "contact import (insert, mapped columns) with 3 history rows each vs. baseline (insert as many rows in one transaction)"
+    );
+    println!(
+        "{:>10} {:>12} {:>10} {:>10} {:>10} {:>7} {:>10}",
+        "contacts", "baseline s", "contacts s", "history s", "import s", "ratio", "peak MiB"
+    );
+    println!(
+        "{:>10} {:>12.2} {:>10.2} {:>10.2} {:>10.2} {:>6.2}x {:>10.1}",
+        rows,
+        secs(baseline),
+        secs(contacts_took),
+        secs(history_took),
+        secs(took),
+        secs(took) / secs(baseline),
+        server.peak_mib()
+    );
 }
 
 /// The raw loop: `CONNECTIONS` tasks running the SELECT for `seconds`; prints queries per second.

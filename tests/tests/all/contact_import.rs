@@ -727,3 +727,45 @@ async fn mg4_reference_data_round_trips_through_csv() {
         .await
         .problem(422, "validation_failed");
 }
+
+/// MG-1: an XLSX workbook from another system imports like its CSV: its header mapped, its
+/// date cells read as dates.
+#[tokio::test]
+async fn mg1_an_xlsx_workbook_of_contacts_imports_with_its_columns_mapped() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let app = spawn().await;
+    app.doctors().await;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, name) in ["Member No", "Surname", "Type", "Joined"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, col as u16, *name).expect("header");
+    }
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let joined = ExcelDateTime::from_ymd(2008, 2, 29).expect("date");
+    sheet.write_number(1, 0, 1017.0).expect("cell");
+    sheet.write_string(1, 1, "Okafor").expect("cell");
+    sheet.write_string(1, 2, "NM").expect("cell");
+    sheet
+        .write_datetime_with_format(1, 3, &joined, &date)
+        .expect("cell");
+    let bytes = book.save_to_buffer().expect("workbook");
+    let report = app
+        .send_raw(
+            Method::POST,
+            "/contacts/import?action=insert&map=Member%20No:external_ref,Surname:last_name,Type:customer_type,Joined:join_date",
+            &app.staff,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            bytes,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(outcomes(&report), ["inserted"], "{report}");
+    let c = app.contact(row_id(&report, 0)).await;
+    assert_eq!(c["external_ref"], "1017");
+    assert_eq!(c["join_date"], "2008-02-29");
+    assert_eq!(c["last_name"], "Okafor");
+}
