@@ -35,20 +35,33 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     openapi::finish(doc)
 }
 
-/// The API's document and the route table read from it, made once and shared by the
-/// workers.
+/// The API's document, serialized, and the route table read from it: made once and shared
+/// by the workers (a copy of the document in each worker cost megabytes apiece).
 #[derive(Clone)]
 pub struct Routes {
-    doc: utoipa::openapi::OpenApi,
+    doc: web::Data<OpenApiJson>,
     table: web::Data<RouteTable>,
 }
+
+/// The document as served at `/api-docs/openapi.json`.
+pub struct OpenApiJson(web::Bytes);
 
 impl Routes {
     pub fn new() -> Routes {
         let doc = spec();
         let table = web::Data::new(RouteTable::new(&doc));
-        Routes { doc, table }
+        let json = serde_json::to_vec(&doc).unwrap_or_default();
+        Routes {
+            doc: web::Data::new(OpenApiJson(web::Bytes::from(json))),
+            table,
+        }
     }
+}
+
+async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
 }
 
 impl Default for Routes {
@@ -116,12 +129,15 @@ pub fn build_app(
     let base = App::new()
         .app_data(state)
         .app_data(routes.table)
+        .app_data(routes.doc)
         .app_data(web::QueryConfig::default().error_handler(extract::query_error))
         .app_data(web::PathConfig::default().error_handler(extract::path_error))
         .app_data(web::JsonConfig::default().error_handler(extract::json_error));
     let (app, _) = with_routes(base.into_utoipa_app()).split_for_parts();
-    let swagger_ui = SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", routes.doc);
+    let swagger_ui = SwaggerUi::new("/swagger-ui/{_:.*}")
+        .config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json"));
     app.service(swagger_ui)
+        .route("/api-docs/openapi.json", web::get().to(openapi_json))
         .default_service(web::to(not_found))
         .wrap(from_fn(crate::auth::identify))
         .wrap(from_fn(crate::middleware::audit))

@@ -18,8 +18,8 @@ use entity::contact_history as h;
 use crate::column_map::ColumnMap;
 use crate::error::{Error, Errors, Result};
 use crate::history::{self, NewTerm, TERM};
-use crate::import::{self, Action, Mode, Outcome, PlannedRow, Report, RowError};
-use crate::row_reader::{self, Reader};
+use crate::import::{self, Action, Mode, Outcome, Report, Results, RowError, Summary};
+use crate::row_reader::{self, Reader, Source};
 use crate::sql::{IN_CHUNK, in_ids, in_values};
 use crate::{clock, db::Db, products};
 
@@ -120,36 +120,42 @@ fn require(errors: &mut Errors, field: &str, present: bool, message: &str) {
     }
 }
 
-pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Vec<Result<HistoryRow>>> {
+/// JSON rows, their keys renamed by `map` (MG-1); read in batches by the import.
+pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
     map.check_columns(
         rows.iter()
             .filter_map(Value::as_object)
             .flat_map(|o| o.keys().map(String::as_str)),
     )?;
-    Ok(rows
-        .into_iter()
-        .map(|v| match v {
-            Value::Object(row) => parse_row(&map.row(row)),
-            _ => Err(Error::invalid("row", "each row must be a JSON object")),
-        })
-        .collect())
+    Ok(Source::Json(
+        rows.into_iter()
+            .map(|v| match v {
+                Value::Object(row) => Value::Object(map.row(row)),
+                other => other,
+            })
+            .collect(),
+    ))
 }
 
-pub fn parse_csv(bytes: &[u8], map: &ColumnMap) -> Result<Vec<Result<HistoryRow>>> {
-    let (headers, records) = crate::spreadsheet::csv_records(bytes)?;
-    parse_table(&headers, map, records)
+/// CSV under a header of field names (or the file's own, renamed by `map`); the header is
+/// checked now, the rows when the import reads them.
+pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Source> {
+    let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
+    let headers = checked(&headers, map)?;
+    Ok(Source::Csv { headers, bytes })
 }
 
-pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Vec<Result<HistoryRow>>> {
+/// The first worksheet of an XLSX workbook, exactly like a CSV file.
+pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Source> {
     let table = crate::spreadsheet::read_xlsx(bytes)?;
-    parse_table(&table.headers, map, table.rows.into_iter().map(Ok))
+    let headers = checked(&table.headers, map)?;
+    Ok(Source::Table {
+        headers,
+        rows: table.rows,
+    })
 }
 
-fn parse_table(
-    headers: &[String],
-    map: &ColumnMap,
-    records: impl Iterator<Item = Result<Vec<String>>>,
-) -> Result<Vec<Result<HistoryRow>>> {
+fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
     let headers = row_reader::mapped_headers(headers, map)?;
     let mut errors = Errors::new();
     let mut seen = HashSet::new();
@@ -178,7 +184,7 @@ fn parse_table(
         );
     }
     errors.into_result()?;
-    row_reader::table_rows(&headers, records, |row| parse_row(&row))
+    Ok(headers)
 }
 
 /// A term as the ledger and a file identify it: (contact, begin, end, product).
@@ -200,80 +206,116 @@ pub struct Planned {
     existing: Option<i64>,
 }
 
-impl PlannedRow for Planned {
-    fn outcome(&self) -> Outcome {
-        match self.existing {
-            Some(_) => Outcome::Unchanged,
-            None => Outcome::Inserted,
-        }
-    }
-
-    fn existing_id(&self) -> Option<i64> {
-        self.existing
-    }
-}
-
 /// What the checks need, loaded once.
 #[derive(Default)]
 struct Facts {
     /// Contacts by id: `Err(survivor)` for a merged one.
     by_id: HashMap<i64, std::result::Result<(), i64>>,
     by_ref: HashMap<String, i64>,
-    types: HashSet<String>,
-    products: HashSet<String>,
     /// Terms in the ledger: (contact, begin, end, product) → history id.
     terms: HashMap<TermKey, i64>,
 }
 
-pub async fn run(
-    db: &Db,
-    action: Action,
-    mode: Mode,
-    rows: Vec<Result<HistoryRow>>,
-) -> Result<Report> {
+/// Rows planned and written at a time.
+pub const BATCH: usize = 10_000;
+
+pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<Report> {
     if !matches!(action, Action::Insert | Action::Upsert) {
         return Err(Error::invalid(
             "action",
             "history is imported with insert (a term already recorded is left unchanged)",
         ));
     }
-    if rows.is_empty() {
-        return Err(Error::invalid("rows", "the import has no rows"));
-    }
+    let count = import::count_rows(&source)?;
     let txn = db.write().await?;
-    let facts = load(&txn, rows.iter().filter_map(|r| r.as_ref().ok())).await?;
+    let known = Known::load(&txn).await?;
     let mut seen: HashMap<TermKey, usize> = HashMap::new();
-    let plans: Vec<std::result::Result<Planned, RowError>> = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            row.and_then(|r| plan(&facts, &mut seen, i, r))
-                .map_err(|e| RowError::from(&e))
-        })
-        .collect();
-    let new: Vec<NewTerm> = if import::writes(mode, &plans) {
-        plans
-            .iter()
-            .filter_map(|p| p.as_ref().ok())
-            .filter(|p| p.existing.is_none())
-            .map(|p| p.term.clone())
-            .collect()
+    let mut results: Results = vec![None; count];
+    let mut batch: Vec<(usize, Result<HistoryRow>)> = Vec::with_capacity(BATCH);
+    for (i, row) in source.rows().enumerate() {
+        batch.push((i, row.and_then(|r| parse_row(&r))));
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            write_batch(&txn, &known, &mut seen, full, &mut results).await?;
+        }
+    }
+    write_batch(&txn, &known, &mut seen, batch, &mut results).await?;
+    let failed = results.iter().any(|r| matches!(r, Some(Err(_))));
+    let keep = mode == Mode::RowByRow || !failed;
+    if keep {
+        txn.commit().await?;
     } else {
-        Vec::new()
-    };
-    let mut new_ids = history::record_terms(&txn, &new, clock::now())
-        .await?
-        .into_iter();
-    txn.commit().await?;
-    let ids = plans
-        .iter()
-        .filter_map(|p| p.as_ref().ok())
-        .map(|p| p.existing.or_else(|| new_ids.next()).unwrap_or_default())
-        .collect();
-    Ok(import::report(action, mode, plans, ids))
+        txn.rollback().await?;
+    }
+    Ok(import::batch_report(action, mode, results, keep))
+}
+
+/// Plans a batch against the contacts and terms it names, and records its new terms.
+async fn write_batch(
+    txn: &sea_orm::DatabaseTransaction,
+    known: &Known,
+    seen: &mut HashMap<TermKey, usize>,
+    batch: Vec<(usize, Result<HistoryRow>)>,
+    results: &mut Results,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let facts = load(txn, batch.iter().filter_map(|(_, r)| r.as_ref().ok())).await?;
+    let mut new: Vec<(usize, NewTerm)> = Vec::new();
+    for (i, row) in batch {
+        let planned = row.and_then(|r| plan(known, &facts, seen, i, r));
+        results[i] = Some(match planned {
+            Ok(p) => {
+                let existing = p.existing;
+                if existing.is_none() {
+                    new.push((i, p.term));
+                }
+                Ok(Summary {
+                    outcome: if existing.is_some() {
+                        Outcome::Unchanged
+                    } else {
+                        Outcome::Inserted
+                    },
+                    existing,
+                    matched_by: None,
+                    id: existing,
+                })
+            }
+            Err(e) => Err(RowError::from(&e)),
+        });
+    }
+    let terms: Vec<NewTerm> = new.iter().map(|(_, t)| t.clone()).collect();
+    let ids = history::record_terms(txn, &terms, clock::now()).await?;
+    for ((i, _), id) in new.iter().zip(ids) {
+        if let Some(Ok(s)) = &mut results[*i] {
+            s.id = Some(id);
+        }
+    }
+    Ok(())
+}
+
+/// The customer types and products rows may name: loaded once for the file.
+struct Known {
+    types: HashSet<String>,
+    products: HashSet<String>,
+}
+
+impl Known {
+    async fn load(conn: &impl ConnectionTrait) -> Result<Known> {
+        Ok(Known {
+            types: crate::customer_types::all(conn)
+                .await?
+                .into_iter()
+                .map(|t| t.code)
+                .collect(),
+            products: products::codes(conn).await?,
+        })
+    }
 }
 
 fn plan(
+    known: &Known,
     f: &Facts,
     seen: &mut HashMap<TermKey, usize>,
     index: usize,
@@ -302,14 +344,14 @@ fn plan(
             }
         },
     };
-    if !f.types.contains(&row.customer_type) {
+    if !known.types.contains(&row.customer_type) {
         errors.add(
             "customer_type",
             format!("customer type {} does not exist", row.customer_type),
         );
     }
     if let Some(p) = &row.product
-        && !f.products.contains(p)
+        && !known.products.contains(p)
     {
         errors.add("product", format!("product {p} does not exist"));
     }
@@ -355,15 +397,7 @@ async fn load<'a>(
     ids.dedup();
     refs.sort();
     refs.dedup();
-    let mut f = Facts {
-        types: crate::customer_types::all(conn)
-            .await?
-            .into_iter()
-            .map(|t| t.code)
-            .collect(),
-        products: products::codes(conn).await?,
-        ..Default::default()
-    };
+    let mut f = Facts::default();
     for chunk in ids.chunks(IN_CHUNK) {
         let rows: Vec<(i64, Option<i64>)> = c::Entity::find()
             .select_only()

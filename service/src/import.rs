@@ -160,3 +160,82 @@ pub fn report<P: PlannedRow>(
         rows,
     }
 }
+
+/// What an import that writes batch by batch keeps of a row it planned: enough for the report.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub outcome: Outcome,
+    /// The id the row planned against, when it existed.
+    pub existing: Option<i64>,
+    pub matched_by: Option<&'static str>,
+    /// The id written.
+    pub id: Option<i64>,
+}
+
+/// Each row's result, by row index (`None`: not read, which does not happen).
+pub type Results = Vec<Option<Result<Summary, RowError>>>;
+
+/// The report of an import written batch by batch; `kept` says whether its transaction was
+/// committed (all-or-nothing rolls back when a row failed).
+pub fn batch_report(action: Action, mode: Mode, results: Results, kept: bool) -> Report {
+    let rows: Vec<RowReport> = results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let row = i + 1;
+            match r {
+                Some(Ok(s)) => RowReport {
+                    row,
+                    outcome: if kept { s.outcome } else { Outcome::NotApplied },
+                    id: if kept { s.id } else { s.existing },
+                    matched_by: s.matched_by,
+                    error: None,
+                },
+                Some(Err(e)) => RowReport {
+                    row,
+                    outcome: Outcome::Failed,
+                    id: None,
+                    matched_by: None,
+                    error: Some(e),
+                },
+                None => RowReport {
+                    row,
+                    outcome: Outcome::Failed,
+                    id: None,
+                    matched_by: None,
+                    error: Some(RowError::from(&Error::Internal("row not read".into()))),
+                },
+            }
+        })
+        .collect();
+    Report {
+        action,
+        mode,
+        applied: rows
+            .iter()
+            .filter(|r| !matches!(r.outcome, Outcome::Failed | Outcome::NotApplied))
+            .count(),
+        failed: rows.iter().filter(|r| r.outcome == Outcome::Failed).count(),
+        rows,
+    }
+}
+
+/// A batch-written import's first look at every row: the whole file is readable (a CSV or
+/// XLSX file that is not is refused whole; a JSON row that is not an object fails as its
+/// row), and how many rows it has.
+pub fn count_rows(source: &crate::row_reader::Source) -> crate::error::Result<usize> {
+    let json = matches!(source, crate::row_reader::Source::Json(_));
+    let mut rows = 0;
+    for row in source.rows() {
+        rows += 1;
+        if let Err(e) = row
+            && !json
+        {
+            return Err(e);
+        }
+    }
+    if rows == 0 {
+        return Err(Error::invalid("rows", "the import has no rows"));
+    }
+    Ok(rows)
+}

@@ -204,22 +204,67 @@ pub fn table_rows<R>(
 ) -> Result<Vec<R>> {
     let mut rows = Vec::new();
     for record in records {
-        let mut map = Map::new();
-        for (h, cell) in headers.iter().zip(record?) {
-            let trimmed = cell.trim();
-            if trimmed.is_empty() {
-                continue;
-            }
-            let value = unguard(trimmed);
-            if value.len() == cell.len() {
-                map.insert(h.clone(), Value::String(cell));
-            } else {
-                map.insert(h.clone(), Value::String(value.to_owned()));
-            }
-        }
-        rows.push(parse(map));
+        rows.push(parse(cells(headers, record?)));
     }
     Ok(rows)
+}
+
+/// An import's rows, kept as the request brought them and read as many times as an import
+/// needs (a first look at every row, then rows in batches), so that no more than a batch of
+/// rows is ever parsed at once: a CSV file stays bytes until its rows are read.
+pub enum Source {
+    /// CSV bytes under `headers` (the file's own, already renamed by the column map).
+    Csv {
+        headers: Vec<String>,
+        bytes: Vec<u8>,
+    },
+    /// A worksheet's cells under `headers`.
+    Table {
+        headers: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    /// JSON objects, keys already renamed; anything else fails as its row.
+    Json(Vec<Value>),
+}
+
+impl Source {
+    /// Every row, in order, as an object of its given cells (empty cells left out).
+    pub fn rows(&self) -> Box<dyn Iterator<Item = Result<Map<String, Value>>> + '_> {
+        match self {
+            Source::Csv { headers, bytes } => match crate::spreadsheet::csv_records(bytes) {
+                Ok((_, records)) => Box::new(records.map(move |r| r.map(|r| cells(headers, r)))),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            },
+            Source::Table { headers, rows } => {
+                Box::new(rows.iter().map(move |r| Ok(cells(headers, r.clone()))))
+            }
+            Source::Json(rows) => Box::new(rows.iter().map(|v| match v {
+                Value::Object(m) => Ok(m.clone()),
+                _ => Err(crate::Error::invalid(
+                    "row",
+                    "each row must be a JSON object",
+                )),
+            })),
+        }
+    }
+}
+
+/// A line of text cells as an object keyed by `headers` (see [`table_rows`]).
+fn cells(headers: &[String], record: Vec<String>) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (h, cell) in headers.iter().zip(record) {
+        let trimmed = cell.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let value = unguard(trimmed);
+        if value.len() == cell.len() {
+            map.insert(h.clone(), Value::String(cell));
+        } else {
+            map.insert(h.clone(), Value::String(value.to_owned()));
+        }
+    }
+    map
 }
 
 /// A cell without the `'` a CSV export adds before text a spreadsheet would run as a formula.

@@ -203,12 +203,12 @@ pub async fn import_history(
 struct HistoryRows;
 
 impl RowParser for HistoryRows {
-    type Rows = Vec<service::Result<history_import::HistoryRow>>;
+    type Rows = service::row_reader::Source;
     fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
         history_import::parse_json_rows(rows, map)
     }
     fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
-        history_import::parse_csv(bytes, map)
+        history_import::parse_csv(bytes.to_vec(), map)
     }
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
         history_import::parse_xlsx(bytes, map)
@@ -224,7 +224,7 @@ impl RowParser for ContactRows {
         import::input::parse_json_rows(rows, map)
     }
     fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
-        import::input::parse_csv(bytes, map)
+        import::input::parse_csv(bytes.to_vec(), map)
     }
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
         import::input::parse_xlsx(bytes, map)

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::column_map::ColumnMap;
 use crate::contacts::ContactPatch;
-use crate::error::{Error, Errors, Result};
+use crate::error::{Errors, Result};
 use crate::membership::RENEW_MONTHS_MAX;
-use crate::row_reader::{self, Change, Reader};
+use crate::row_reader::{self, Change, Reader, Source};
 use crate::subscriptions::words::parse_flag;
 
 /// One row of a contact import.
@@ -31,11 +31,11 @@ pub struct ContactRow {
     pub primary_chapter: Change<String>,
 }
 
-/// What a file held: its rows, and the columns that were read but not written because the
-/// server sets them (as a contact list export has them).
-#[derive(Debug)]
+/// What a request held: its rows, not yet parsed (read in batches by the import), and the
+/// columns that were read but not written because the server sets them (as a contact list
+/// export has them).
 pub struct Parsed {
-    pub rows: Vec<Result<ContactRow>>,
+    pub source: Source,
     pub ignored_columns: Vec<String>,
 }
 
@@ -159,7 +159,7 @@ pub fn parse_row(row: Map<String, Value>) -> Result<ContactRow> {
     Ok(row)
 }
 
-/// Parses JSON rows, their keys renamed by `map` (MG-1); each must be an object.
+/// JSON rows, their keys renamed by `map` (MG-1); each must be an object.
 pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Parsed> {
     map.check_columns(
         rows.iter()
@@ -177,45 +177,53 @@ pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Parsed> {
                         .filter(|k| SERVER_SET.contains(&k.as_str()))
                         .cloned(),
                 );
-                parse_row(row)
+                Value::Object(row)
             }
-            _ => Err(Error::invalid("row", "each row must be a JSON object")),
+            other => other,
         })
         .collect();
     Ok(Parsed {
-        rows,
+        source: Source::Json(rows),
         ignored_columns: ignored.into_iter().collect(),
     })
 }
 
-/// Parses CSV with a header row of field names (or of the file's own, renamed by `map`).
-pub fn parse_csv(bytes: &[u8], map: &ColumnMap) -> Result<Parsed> {
-    let (headers, records) = crate::spreadsheet::csv_records(bytes)?;
-    parse_table(&headers, map, records)
+/// CSV with a header row of field names (or of the file's own, renamed by `map`); the header
+/// is checked now, the rows when the import reads them.
+pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Parsed> {
+    let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
+    let headers = checked(&headers, map)?;
+    Ok(Parsed {
+        ignored_columns: ignored(&headers),
+        source: Source::Csv { headers, bytes },
+    })
 }
 
-/// Parses the first worksheet of an XLSX workbook exactly like a CSV file.
+/// The first worksheet of an XLSX workbook, exactly like a CSV file.
 pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Parsed> {
     let table = crate::spreadsheet::read_xlsx(bytes)?;
-    parse_table(&table.headers, map, table.rows.into_iter().map(Ok))
+    let headers = checked(&table.headers, map)?;
+    Ok(Parsed {
+        ignored_columns: ignored(&headers),
+        source: Source::Table {
+            headers,
+            rows: table.rows,
+        },
+    })
 }
 
-fn parse_table(
-    headers: &[String],
-    map: &ColumnMap,
-    records: impl Iterator<Item = Result<Vec<String>>>,
-) -> Result<Parsed> {
+fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
     let headers = row_reader::mapped_headers(headers, map)?;
     check_headers(&headers)?;
-    let rows = row_reader::table_rows(&headers, records, parse_row)?;
-    Ok(Parsed {
-        rows,
-        ignored_columns: headers
-            .iter()
-            .filter(|h| SERVER_SET.contains(&h.as_str()))
-            .cloned()
-            .collect(),
-    })
+    Ok(headers)
+}
+
+fn ignored(headers: &[String]) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|h| SERVER_SET.contains(&h.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// Unknown and repeated columns reject the file, naming them and the columns there are.
@@ -243,7 +251,13 @@ fn check_headers(headers: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use serde_json::json;
+
+    fn first_row(p: Parsed) -> ContactRow {
+        let row = p.source.rows().next().unwrap().unwrap();
+        parse_row(row).unwrap()
+    }
 
     fn obj(v: Value) -> Map<String, Value> {
         match v {
@@ -260,11 +274,7 @@ mod tests {
         .unwrap();
         let csv = "customer_type,last_name,address_city,address_postal_code,tags,join_date,renew_months,company_ref\n\
                    M,Lee,Leeds,LS1 4AP,board;x,2004-02-29,24,ORG-1\n";
-        let c = parse_csv(csv.as_bytes(), &ColumnMap::default())
-            .unwrap()
-            .rows
-            .remove(0)
-            .unwrap();
+        let c = first_row(parse_csv(csv.as_bytes().to_vec(), &ColumnMap::default()).unwrap());
         for r in [&j, &c] {
             assert_eq!(r.patch.customer_type.as_deref(), Some("M"));
             assert_eq!(r.address[2], Some(Some("Leeds".into())));
@@ -279,17 +289,21 @@ mod tests {
 
     #[test]
     fn mg1_unknown_columns_are_named_and_server_set_columns_are_reported_as_ignored() {
-        let err = parse_csv(b"last_name,Member Since\nLee,2001\n", &ColumnMap::default())
-            .unwrap_err()
-            .to_string();
+        let err = parse_csv(
+            b"last_name,Member Since\nLee,2001\n".to_vec(),
+            &ColumnMap::default(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("member since"), "{err}");
         let parsed = parse_csv(
-            b"id,last_name,is_member,version\n7,Lee,true,3\n",
+            b"id,last_name,is_member,version\n7,Lee,true,3\n".to_vec(),
             &ColumnMap::default(),
         )
         .unwrap();
         assert_eq!(parsed.ignored_columns, vec!["is_member", "version"]);
-        assert_eq!(parsed.rows[0].as_ref().unwrap().id, Some(7));
+        assert_eq!(first_row(parsed).id, Some(7));
     }
 
     #[test]

@@ -1,22 +1,33 @@
-//! MG-1, MG-2: contact import. Rows are read (`input`), the contacts they name or match are
-//! loaded once (`facts`), each row is planned in two passes around one load of reference
-//! data (`plan`), and the accepted rows are written with multi-row statements in one
-//! transaction (`store`). All-or-nothing writes nothing when any row fails; row-by-row writes
-//! the rows that passed; either way a failed row changes nothing.
+//! MG-1, MG-2: contact import. The rows stay as the request brought them (`input`) and are
+//! read in batches: for each batch the contacts it names or may match are loaded (`facts`),
+//! each row is planned in two passes around one load of reference data (`plan`), and the
+//! accepted rows are written with multi-row statements (`store`), all in one transaction.
+//! Organizations that other rows of the file name (`company_ref`) are imported first, so
+//! their people find them. All-or-nothing keeps nothing when any row fails; row-by-row keeps
+//! the rows that passed; either way a failed row changes nothing. Memory holds one batch of
+//! rows and the report, however long the file.
 
 pub mod facts;
 pub mod input;
 pub mod plan;
 pub mod store;
 
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
 use crate::clock;
 use crate::contacts::draft::Reference;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::import::{self, Action, Mode, Report, RowError};
+use crate::import::{self, Action, Mode, PlannedRow, Report, Results, RowError, Summary};
+use crate::row_reader::Source;
 
-use input::Parsed;
-use plan::{Drafted, Drafter, Planned};
+use input::{ContactRow, Parsed};
+use plan::{Drafted, Drafter};
+
+/// Rows planned and written at a time.
+pub const BATCH: usize = 5_000;
 
 /// A contact import's report, with the columns read but set by the server.
 #[derive(Debug, Clone)]
@@ -33,75 +44,117 @@ pub async fn run(db: &Db, action: Action, mode: Mode, parsed: Parsed) -> Result<
         ));
     }
     let Parsed {
-        rows,
+        source,
         ignored_columns,
     } = parsed;
-    if rows.is_empty() {
-        return Err(Error::invalid("rows", "the import has no rows"));
-    }
+    let first = first_look(&source)?;
     let txn = db.write().await?;
-    let facts = facts::load(&txn, action, rows.iter().filter_map(|r| r.as_ref().ok())).await?;
-    let drafted = draft_rows(action, &facts, rows);
-    let reference =
-        Reference::load(&txn, drafted.iter().flatten().flat_map(Drafted::drafts)).await?;
-    let plans = plan_rows(&drafted, &reference, &facts);
-    let accepted: Vec<store::Accepted> = if import::writes(mode, &plans) {
-        plans
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| p.as_ref().ok().map(|p| (i, p.clone())))
-            .collect()
+    let mut drafter = Drafter::new(action);
+    let mut results: Results = vec![None; first.rows];
+    // Organizations other rows name first, then every other row.
+    for organizations in [true, false] {
+        let mut batch: Vec<(usize, Result<ContactRow>)> = Vec::with_capacity(BATCH);
+        let rows = source.rows().enumerate();
+        for (i, row) in rows.filter(|(i, _)| first.named.contains(i) == organizations) {
+            batch.push((i, row.and_then(input::parse_row)));
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                write_batch(&txn, action, &mut drafter, full, &mut results).await?;
+            }
+        }
+        if !batch.is_empty() {
+            write_batch(&txn, action, &mut drafter, batch, &mut results).await?;
+        }
+    }
+    let failed = results.iter().filter(|r| matches!(r, Some(Err(_)))).count();
+    let keep = mode == Mode::RowByRow || failed == 0;
+    if keep {
+        txn.commit().await?;
     } else {
-        Vec::new()
-    };
-    let ids = store::apply(&txn, &accepted, &facts.flow_down, clock::now()).await?;
-    txn.commit().await?;
+        txn.rollback().await?;
+    }
     Ok(ContactReport {
-        report: import::report(action, mode, plans, ids),
+        report: import::batch_report(action, mode, results, keep),
         ignored_columns,
     })
 }
 
-/// The first pass over every row.
-fn draft_rows(
-    action: Action,
-    facts: &facts::Facts,
-    rows: Vec<Result<input::ContactRow>>,
-) -> Vec<std::result::Result<Drafted, RowError>> {
-    let mut drafter = Drafter::new(action, facts, &rows);
-    rows.into_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            row.and_then(|r| drafter.draft(i, r))
-                .map_err(|e| RowError::from(&e))
-        })
-        .collect()
+/// A first look at every row, before anything is written: the whole file is readable, how
+/// many rows it has, and which rows are organizations that other rows name.
+struct FirstLook {
+    rows: usize,
+    named: HashSet<usize>,
 }
 
-/// The second pass; a row linked to an organization whose own row failed fails too.
-fn plan_rows(
-    drafted: &[std::result::Result<Drafted, RowError>],
-    reference: &Reference,
-    facts: &facts::Facts,
-) -> Vec<std::result::Result<Planned, RowError>> {
-    let mut plans: Vec<std::result::Result<Planned, RowError>> = drafted
-        .iter()
-        .map(|d| match d {
-            Err(e) => Err(e.clone()),
-            Ok(d) => plan::check(drafted, d, reference, facts).map_err(|e| RowError::from(&e)),
-        })
+fn first_look(source: &Source) -> Result<FirstLook> {
+    let rows = import::count_rows(source)?;
+    let text = |row: &Map<String, Value>, key: &str| match row.get(key) {
+        Some(Value::String(s)) => Some(s.trim().to_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let refs: HashSet<String> = source
+        .rows()
+        .flatten()
+        .filter_map(|row| text(&row, "company_ref"))
         .collect();
-    let failed: Vec<bool> = plans.iter().map(|p| p.is_err()).collect();
-    for p in plans.iter_mut() {
-        if let Ok(planned) = p
-            && let Some(org) = planned.company_row()
-            && failed[org]
-        {
-            *p = Err(RowError::from(&Error::invalid(
-                "company_ref",
-                format!("the organization's row {} failed", org + 1),
-            )));
+    let mut named = HashSet::new();
+    if !refs.is_empty() {
+        for (i, row) in source.rows().enumerate() {
+            if let Ok(row) = row
+                && text(&row, "external_ref").is_some_and(|x| refs.contains(&x))
+            {
+                named.insert(i);
+            }
         }
     }
-    plans
+    Ok(FirstLook { rows, named })
+}
+
+/// Plans and writes one batch; records each row's result.
+async fn write_batch(
+    txn: &sea_orm::DatabaseTransaction,
+    action: Action,
+    drafter: &mut Drafter,
+    batch: Vec<(usize, Result<ContactRow>)>,
+    results: &mut Results,
+) -> Result<()> {
+    let rows = batch.iter().filter_map(|(_, r)| r.as_ref().ok());
+    let facts = facts::load(txn, action, rows).await?;
+    let drafted: Vec<(usize, std::result::Result<Drafted, RowError>)> = batch
+        .into_iter()
+        .map(|(i, row)| {
+            let d = row.and_then(|r| drafter.draft(i, r, &facts));
+            (i, d.map_err(|e| RowError::from(&e)))
+        })
+        .collect();
+    let drafts = drafted
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().ok())
+        .flat_map(Drafted::drafts);
+    let reference = Reference::load(txn, drafts).await?;
+    let mut accepted: Vec<store::Accepted> = Vec::new();
+    for (i, d) in drafted {
+        let planned =
+            d.and_then(|d| plan::check(d, &reference, &facts).map_err(|e| RowError::from(&e)));
+        match planned {
+            Ok(p) => {
+                results[i] = Some(Ok(Summary {
+                    outcome: p.outcome(),
+                    existing: p.existing_id(),
+                    matched_by: p.matched_by(),
+                    id: None,
+                }));
+                accepted.push((i, p));
+            }
+            Err(e) => results[i] = Some(Err(e)),
+        }
+    }
+    let ids = store::apply(txn, &accepted, &facts.flow_down, clock::now()).await?;
+    for ((i, _), id) in accepted.iter().zip(ids) {
+        if let Some(Ok(s)) = &mut results[*i] {
+            s.id = Some(id);
+        }
+    }
+    Ok(())
 }

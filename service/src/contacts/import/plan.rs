@@ -12,7 +12,7 @@ use entity::contact as c;
 use crate::contacts::draft::{self, Draft, Reference, clean};
 use crate::contacts::{ContactPatch, email_key};
 use crate::error::{Error, Errors, Result};
-use crate::import::{Action, Outcome, PlannedRow, RowError};
+use crate::import::{Action, Outcome, PlannedRow};
 use crate::tags;
 
 use super::facts::{Facts, row_postal_key, row_sort_name};
@@ -57,9 +57,6 @@ impl Record {
 pub enum Planned {
     Insert {
         record: Box<Record>,
-        /// The row (0-based) that inserts this contact's organization, when the organization
-        /// is new in the same file.
-        company_row: Option<usize>,
     },
     Update {
         id: i64,
@@ -67,19 +64,10 @@ pub enum Planned {
         before: Box<Record>,
         after: Box<Record>,
         matched_by: Option<&'static str>,
-        company_row: Option<usize>,
     },
 }
 
 impl Planned {
-    pub fn company_row(&self) -> Option<usize> {
-        match self {
-            Planned::Insert { company_row, .. } | Planned::Update { company_row, .. } => {
-                *company_row
-            }
-        }
-    }
-
     pub fn is_change(&self) -> bool {
         match self {
             Planned::Insert { .. } => true,
@@ -118,7 +106,6 @@ pub struct Drafted {
     existing: Option<(i64, i32, Box<Record>)>,
     record: Record,
     matched_by: Option<&'static str>,
-    company_row: Option<usize>,
 }
 
 impl Drafted {
@@ -128,41 +115,27 @@ impl Drafted {
     }
 }
 
-/// The first pass: which contact each row is, and the record as it will be.
-pub struct Drafter<'f> {
+/// The first pass: which contact each row is, and the record as it will be. It lives for the
+/// whole file, batch after batch, to refuse two rows for one contact.
+pub struct Drafter {
     action: Action,
-    facts: &'f Facts,
-    /// External references of rows that make new contacts, for organizations new in the file.
-    new_refs: HashMap<String, usize>,
     /// Earlier rows per contact, to refuse two rows for one contact.
     seen_ids: HashMap<i64, usize>,
     seen_keys: HashMap<(&'static str, String), usize>,
 }
 
-impl<'f> Drafter<'f> {
-    pub fn new(action: Action, facts: &'f Facts, rows: &[Result<ContactRow>]) -> Self {
-        let mut new_refs = HashMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            if let Ok(r) = row
-                && let Some(Some(x)) = &r.patch.external_ref
-                && !facts.by_external_ref.contains_key(x)
-            {
-                new_refs.entry(x.clone()).or_insert(i);
-            }
-        }
+impl Drafter {
+    pub fn new(action: Action) -> Self {
         Drafter {
             action,
-            facts,
-            new_refs,
             seen_ids: HashMap::new(),
             seen_keys: HashMap::new(),
         }
     }
 
-    pub fn draft(&mut self, index: usize, row: ContactRow) -> Result<Drafted> {
-        let (existing, matched_by) = self.find(&row)?;
+    pub fn draft(&mut self, index: usize, row: ContactRow, facts: &Facts) -> Result<Drafted> {
+        let (existing, matched_by) = self.find(&row, facts)?;
         self.check_once(index, existing.map(|m| m.id), &row, matched_by)?;
-        let company_row = self.resolve_company(&row)?;
         let mut tag_errors = Errors::new();
         let tags = row.patch.tags.as_ref().map(|t| {
             let mut t = tags::normalize(&mut tag_errors, t);
@@ -171,14 +144,24 @@ impl<'f> Drafter<'f> {
         });
         tag_errors.into_result()?;
         let mut patch = row.patch.clone();
-        if let Some(r) = &row.company_ref
-            && company_row.is_none()
-        {
-            patch.company_id = Some(self.facts.by_external_ref.get(r).copied());
+        if let Some(r) = &row.company_ref {
+            // C-3 by reference: a contact's, or one made by an earlier batch of this file
+            // (organizations named by other rows are imported first).
+            match facts.by_external_ref.get(r) {
+                Some(id) => patch.company_id = Some(Some(*id)),
+                None => {
+                    return Err(Error::invalid(
+                        "company_ref",
+                        format!(
+                            "no organization has external_ref {r}: neither a contact nor an imported row of this file"
+                        ),
+                    ));
+                }
+            }
         }
         let drafted = match existing {
             Some(m) => {
-                let before = Record::of(m, self.facts.tags.get(&m.id).cloned().unwrap_or_default());
+                let before = Record::of(m, facts.tags.get(&m.id).cloned().unwrap_or_default());
                 let mut after = before.clone();
                 after.draft = Draft::patched(m, &patch);
                 set_address(&mut after.draft, &row);
@@ -190,22 +173,23 @@ impl<'f> Drafter<'f> {
                     existing: Some((m.id, m.version, Box::new(before))),
                     record: after,
                     matched_by,
-                    company_row,
                 }
             }
             None => Drafted {
                 existing: None,
                 record: new_record(&patch, &row, tags)?,
                 matched_by: None,
-                company_row,
             },
         };
         Ok(drafted)
     }
 
     /// The existing contact a row is about, and the key that found it when matched.
-    fn find(&self, row: &ContactRow) -> Result<(Option<&'f c::Model>, Option<&'static str>)> {
-        let f = self.facts;
+    fn find<'f>(
+        &self,
+        row: &ContactRow,
+        f: &'f Facts,
+    ) -> Result<(Option<&'f c::Model>, Option<&'static str>)> {
         let by_ref = || {
             row.patch
                 .external_ref
@@ -235,7 +219,7 @@ impl<'f> Drafter<'f> {
                     }
                     return Ok((None, None));
                 }
-                Ok(self.matching(row))
+                Ok(matching(row, f))
             }
             Action::Update | Action::Upsert => {
                 if let Some(id) = row.id {
@@ -264,33 +248,6 @@ impl<'f> Drafter<'f> {
                 "contacts are not deleted by import",
             )),
         }
-    }
-
-    /// MG-2: external reference, then e-mail (any letter case), then name and postal code;
-    /// the oldest contact when several share a key.
-    fn matching(&self, row: &ContactRow) -> (Option<&'f c::Model>, Option<&'static str>) {
-        let f = self.facts;
-        let found = |id: Option<&i64>| id.and_then(|id| f.contacts.get(id));
-        if let Some(Some(x)) = &row.patch.external_ref
-            && let Some(m) = found(f.by_external_ref.get(x))
-        {
-            return (Some(m), Some(BY_EXTERNAL_REF));
-        }
-        if let Some(Some(e)) = &row.patch.email
-            && let Some(m) = found(f.by_email.get(&email_key(e)).and_then(|v| v.first()))
-        {
-            return (Some(m), Some(BY_EMAIL));
-        }
-        if let (Some(name), Some(postal)) = (row_sort_name(row), row_postal_key(row))
-            && let Some(m) = found(
-                f.by_name_postal
-                    .get(&(name, postal))
-                    .and_then(|v| v.first()),
-            )
-        {
-            return (Some(m), Some(BY_NAME_POSTAL_CODE));
-        }
-        (None, None)
     }
 
     /// Two rows for one contact in one file are refused: the later names the earlier.
@@ -338,26 +295,32 @@ impl<'f> Drafter<'f> {
         }
         Ok(())
     }
+}
 
-    /// C-3 by reference: an existing contact's external reference, or a row of this file
-    /// that makes the organization (its index).
-    fn resolve_company(&self, row: &ContactRow) -> Result<Option<usize>> {
-        let Some(r) = &row.company_ref else {
-            return Ok(None);
-        };
-        if self.facts.by_external_ref.contains_key(r) {
-            return Ok(None);
-        }
-        match self.new_refs.get(r) {
-            Some(&i) => Ok(Some(i)),
-            None => Err(Error::invalid(
-                "company_ref",
-                format!(
-                    "no organization has external_ref {r}: neither a contact nor a row of this file"
-                ),
-            )),
-        }
+/// MG-2: external reference, then e-mail (any letter case), then name and postal code; the
+/// oldest contact when several share a key.
+fn matching<'f>(row: &ContactRow, f: &'f Facts) -> (Option<&'f c::Model>, Option<&'static str>) {
+    let found = |id: Option<&i64>| id.and_then(|id| f.contacts.get(id));
+    if let Some(Some(x)) = &row.patch.external_ref
+        && let Some(m) = found(f.by_external_ref.get(x))
+    {
+        return (Some(m), Some(BY_EXTERNAL_REF));
     }
+    if let Some(Some(e)) = &row.patch.email
+        && let Some(m) = found(f.by_email.get(&email_key(e)).and_then(|v| v.first()))
+    {
+        return (Some(m), Some(BY_EMAIL));
+    }
+    if let (Some(name), Some(postal)) = (row_sort_name(row), row_postal_key(row))
+        && let Some(m) = found(
+            f.by_name_postal
+                .get(&(name, postal))
+                .and_then(|v| v.first()),
+        )
+    {
+        return (Some(m), Some(BY_NAME_POSTAL_CODE));
+    }
+    (None, None)
 }
 
 fn new_record(patch: &ContactPatch, row: &ContactRow, tags: Option<Vec<String>>) -> Result<Record> {
@@ -409,15 +372,9 @@ fn set_actions(a: &mut Actions, row: &ContactRow) {
     }
 }
 
-/// The second pass: every check of a create or update on each drafted row, flow-down
-/// (CT-6) for persons linked to an organization, and the plan.
-pub fn check(
-    drafted: &[std::result::Result<Drafted, RowError>],
-    d: &Drafted,
-    reference: &Reference,
-    facts: &Facts,
-) -> Result<Planned> {
-    let d = d.clone();
+/// The second pass: every check of a create or update on a drafted row, flow-down (CT-6)
+/// for a person linked to an organization, and the plan.
+pub fn check(d: Drafted, reference: &Reference, facts: &Facts) -> Result<Planned> {
     let mut errors = Errors::new();
     let self_id = d.existing.as_ref().map(|e| e.0);
     let mut record = d.record;
@@ -439,13 +396,16 @@ pub fn check(
     {
         errors.add("primary_chapter", format!("product {ch} does not exist"));
     }
-    let org_type = company_type(drafted, &d.company_row, &record, reference, &mut errors);
     errors.into_result()?;
+    let org_type = record
+        .draft
+        .company_id
+        .and_then(|id| reference.company_type(id))
+        .map(str::to_owned);
     follow_organization(&mut record, d.existing.as_ref(), org_type, facts);
     Ok(match d.existing {
         None => Planned::Insert {
             record: Box::new(record),
-            company_row: d.company_row,
         },
         Some((id, version, before)) => Planned::Update {
             id,
@@ -453,58 +413,8 @@ pub fn check(
             before,
             after: Box::new(record),
             matched_by: d.matched_by,
-            company_row: d.company_row,
         },
     })
-}
-
-/// The customer type of the record's organization: an existing contact's, or that of the
-/// row of this file that makes it (which must be a new organization).
-fn company_type(
-    drafted: &[std::result::Result<Drafted, RowError>],
-    company_row: &Option<usize>,
-    record: &Record,
-    reference: &Reference,
-    errors: &mut Errors,
-) -> Option<String> {
-    let Some(i) = *company_row else {
-        return record
-            .draft
-            .company_id
-            .and_then(|id| reference.company_type(id))
-            .map(str::to_owned);
-    };
-    let org = match &drafted[i] {
-        Ok(org) if org.existing.is_none() => org,
-        _ => {
-            errors.add(
-                "company_ref",
-                format!("the organization's row {} is not imported", i + 1),
-            );
-            return None;
-        }
-    };
-    let code = &org.record.draft.customer_type;
-    if !reference
-        .customer_type(code)
-        .is_some_and(|t| t.is_organization)
-    {
-        errors.add(
-            "company_ref",
-            format!("row {} is not an organization", i + 1),
-        );
-        return None;
-    }
-    if reference
-        .customer_type(&record.draft.customer_type)
-        .is_some_and(|t| t.is_organization)
-    {
-        errors.add(
-            "company_ref",
-            "an organization cannot be linked to another organization (C-3)",
-        );
-    }
-    Some(code.clone())
 }
 
 /// CT-6: a person newly linked to an organization (or unlinked) takes the flow-down type,
@@ -515,9 +425,9 @@ fn follow_organization(
     org_type: Option<String>,
     facts: &Facts,
 ) {
-    let linked = record.draft.company_id.is_some() || org_type.is_some();
+    let linked = record.draft.company_id.is_some();
     if let Some((_, _, before)) = before {
-        let same_company = before.draft.company_id == record.draft.company_id && org_type.is_none();
+        let same_company = before.draft.company_id == record.draft.company_id;
         let type_given = before.draft.customer_type != record.draft.customer_type;
         if same_company || type_given {
             return;

@@ -1,7 +1,7 @@
-//! Writes a planned contact import in the caller's transaction with multi-row statements:
-//! new contacts (organizations new in the file first, so their persons can point at them),
-//! then changed contacts in one `UPDATE ... FROM` per chunk, then tags, history of type and
-//! status changes (L-6), flow-down of changed organization types (CT-6) and events.
+//! Writes a batch of a planned contact import in the caller's transaction with multi-row
+//! statements: new contacts, then changed contacts in one `UPDATE ... FROM` per chunk, then
+//! tags, history of type and status changes (L-6), flow-down of changed organization types
+//! (CT-6) and events.
 
 use std::collections::HashMap;
 
@@ -32,14 +32,13 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>> {
     let mut ids: HashMap<usize, i64> = HashMap::with_capacity(accepted.len());
-    insert(conn, accepted, false, &mut ids, now).await?;
-    insert(conn, accepted, true, &mut ids, now).await?;
+    insert(conn, accepted, &mut ids, now).await?;
     for (i, p) in accepted {
         if let Planned::Update { id, .. } = p {
             ids.insert(*i, *id);
         }
     }
-    let updates = changed(accepted, &ids)?;
+    let updates = changed(accepted);
     update(conn, &updates, now).await?;
     write_tags(conn, accepted, &ids).await?;
     record_history(conn, &updates, flow_down, now).await?;
@@ -54,44 +53,20 @@ pub async fn apply(
         .collect()
 }
 
-fn company_of(p: &Planned, ids: &HashMap<usize, i64>) -> Result<Option<Option<i64>>> {
-    match p.company_row() {
-        None => Ok(None),
-        Some(row) => ids
-            .get(&row)
-            .copied()
-            .map(|id| Some(Some(id)))
-            .ok_or_else(|| {
-                Error::Internal(format!(
-                    "the organization of row {} is not written",
-                    row + 1
-                ))
-            }),
-    }
-}
-
-/// Inserts the new contacts whose organization is new in the file (`linked`) or not.
+/// Inserts the new contacts.
 async fn insert(
     conn: &impl ConnectionTrait,
     accepted: &[Accepted],
-    linked: bool,
     ids: &mut HashMap<usize, i64>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut rows: Vec<(usize, c::ActiveModel)> = Vec::new();
-    for (i, p) in accepted {
-        let Planned::Insert { record, .. } = p else {
-            continue;
-        };
-        if p.company_row().is_some() != linked {
-            continue;
-        }
-        let mut record = (**record).clone();
-        if let Some(company) = company_of(p, ids)? {
-            record.draft.company_id = company;
-        }
-        rows.push((*i, new_row(record, now)));
-    }
+    let rows: Vec<(usize, c::ActiveModel)> = accepted
+        .iter()
+        .filter_map(|(i, p)| match p {
+            Planned::Insert { record } => Some((*i, new_row((**record).clone(), now))),
+            Planned::Update { .. } => None,
+        })
+        .collect();
     for chunk in rows.chunks(rows_per_statement(34)) {
         let mut stmt = c::Entity::insert_many(chunk.iter().map(|(_, m)| m.clone())).into_query();
         stmt.returning(Query::returning().column(c::Column::Id));
@@ -132,36 +107,28 @@ struct Change<'a> {
     id: i64,
     version: i32,
     before: &'a Record,
-    after: Record,
+    after: &'a Record,
 }
 
-fn changed<'a>(accepted: &'a [Accepted], ids: &HashMap<usize, i64>) -> Result<Vec<Change<'a>>> {
-    let mut out = Vec::new();
-    for (_, p) in accepted {
-        let Planned::Update {
-            id,
-            version,
-            before,
-            after,
-            ..
-        } = p
-        else {
-            continue;
-        };
-        let mut after = (**after).clone();
-        if let Some(company) = company_of(p, ids)? {
-            after.draft.company_id = company;
-        }
-        if **before != after {
-            out.push(Change {
+fn changed(accepted: &[Accepted]) -> Vec<Change<'_>> {
+    accepted
+        .iter()
+        .filter_map(|(_, p)| match p {
+            Planned::Update {
+                id,
+                version,
+                before,
+                after,
+                ..
+            } if before != after => Some(Change {
                 id: *id,
                 version: *version,
                 before,
                 after,
-            });
-        }
-    }
-    Ok(out)
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The columns an update writes, with their PostgreSQL types, in `values` order.
@@ -304,8 +271,8 @@ async fn record_history(
     let of = |field: fn(&Record) -> &str| -> Vec<(i64, &str, &str)> {
         changes
             .iter()
-            .filter(|ch| field(ch.before) != field(&ch.after))
-            .map(|ch| (ch.id, field(ch.before), field(&ch.after)))
+            .filter(|ch| field(ch.before) != field(ch.after))
+            .map(|ch| (ch.id, field(ch.before), field(ch.after)))
             .collect()
     };
     let types = of(|r| &r.draft.customer_type);
@@ -381,7 +348,7 @@ async fn emit_events(
         Event::contact(
             events::CONTACT_UPDATED,
             ch.id,
-            json!({ "changed": changed_fields(ch.before, &ch.after), "source": "import" }),
+            json!({ "changed": changed_fields(ch.before, ch.after), "source": "import" }),
         )
     });
     events::emit(conn, created.chain(updated).collect::<Vec<_>>()).await
