@@ -142,7 +142,7 @@ pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
 pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Source> {
     let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
     let headers = checked(&headers, map)?;
-    Ok(Source::Csv { headers, bytes })
+    Source::csv(headers, bytes)
 }
 
 /// The first worksheet of an XLSX workbook, exactly like a CSV file.

@@ -228,6 +228,17 @@ pub enum Source {
 }
 
 impl Source {
+    /// CSV bytes under `headers`, every line read once now: a file that cannot be read (a
+    /// ragged line, a broken quote, bytes that are not UTF-8) is refused whole, naming the
+    /// line, before anything is written.
+    pub fn csv(headers: Vec<String>, bytes: Vec<u8>) -> Result<Source> {
+        let (_, records) = crate::spreadsheet::csv_records(&bytes)?;
+        for record in records {
+            record?;
+        }
+        Ok(Source::Csv { headers, bytes })
+    }
+
     /// Every row, in order, as an object of its given cells (empty cells left out).
     pub fn rows(&self) -> Box<dyn Iterator<Item = Result<Map<String, Value>>> + '_> {
         match self {

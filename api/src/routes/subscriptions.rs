@@ -109,12 +109,12 @@ pub async fn import_rows(
 struct SubscriptionRows;
 
 impl RowParser for SubscriptionRows {
-    type Rows = Vec<service::Result<input::Row>>;
+    type Rows = service::row_reader::Source;
     fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
         input::parse_json_rows(rows, map)
     }
     fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
-        input::parse_csv(bytes, map)
+        input::parse_csv(bytes.to_vec(), map)
     }
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
         input::parse_xlsx(bytes, map)

@@ -5,51 +5,83 @@
 
 use crate::clock;
 use crate::db::Db;
-use crate::error::{Error, Result};
-pub use crate::import::{Mode, Outcome, PlannedRow, Report, RowError, RowReport};
+use std::collections::HashSet;
+
+use crate::error::Result;
+pub use crate::import::{Mode, Outcome, PlannedRow, Report, Results, RowError, RowReport, Summary};
+use crate::row_reader::Source;
 
 use super::context;
-use super::input::Row;
+use super::input::{self, Row};
 use super::plan::{Action, Planned, Planner};
 use super::store;
 
-pub async fn run(db: &Db, action: Action, mode: Mode, rows: Vec<Result<Row>>) -> Result<Report> {
-    if rows.is_empty() {
-        return Err(Error::invalid("rows", "the import has no rows"));
-    }
+/// Rows planned and written at a time.
+pub const BATCH: usize = 5_000;
+
+pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<Report> {
+    let count = crate::import::count_rows(&source)?;
     let started = std::time::Instant::now();
     let txn = db.write().await?;
-    let facts = context::load(&txn, rows.iter().filter_map(|r| r.as_ref().ok())).await?;
-    let loaded = started.elapsed();
-    let mut planner = Planner::new(facts);
-    let mut plans: Vec<std::result::Result<Planned, RowError>> = Vec::with_capacity(rows.len());
-    for row in rows {
-        plans.push(
-            row.and_then(|r| planner.plan(action, r))
-                .map_err(|e| RowError::from(&e)),
-        );
+    let mut seen = HashSet::new();
+    let mut results: Results = vec![None; count];
+    let mut batch: Vec<(usize, Result<Row>)> = Vec::with_capacity(BATCH);
+    for (i, row) in source.rows().enumerate() {
+        batch.push((i, row.and_then(|r| input::parse_import_row(&r))));
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            seen = write_batch(&txn, action, seen, full, &mut results).await?;
+        }
     }
-    let planned = started.elapsed();
-    let accepted: Vec<Planned> = if crate::import::writes(mode, &plans) {
-        plans
-            .iter()
-            .filter_map(|p| p.as_ref().ok().cloned())
-            .collect()
+    write_batch(&txn, action, seen, batch, &mut results).await?;
+    let failed = results.iter().any(|r| matches!(r, Some(Err(_))));
+    let keep = mode == Mode::RowByRow || !failed;
+    if keep {
+        txn.commit().await?;
     } else {
-        Vec::new()
-    };
-    let ids = store::apply(&txn, &accepted, clock::now()).await?;
-    let applied = started.elapsed();
-    txn.commit().await?;
-    tracing::debug!(
-        rows = plans.len(),
-        load = ?loaded,
-        plan = ?(planned - loaded),
-        write = ?(applied - planned),
-        commit = ?(started.elapsed() - applied),
-        "subscription import"
-    );
-    Ok(crate::import::report(action, mode, plans, ids))
+        txn.rollback().await?;
+    }
+    tracing::debug!(rows = count, took = ?started.elapsed(), "subscription import");
+    Ok(crate::import::batch_report(action, mode, results, keep))
+}
+
+/// Plans a batch against the facts its rows need (earlier batches' writes included) and
+/// writes the rows that pass; returns the keys used so far.
+async fn write_batch(
+    txn: &sea_orm::DatabaseTransaction,
+    action: Action,
+    seen: HashSet<(i64, String)>,
+    batch: Vec<(usize, Result<Row>)>,
+    results: &mut Results,
+) -> Result<HashSet<(i64, String)>> {
+    if batch.is_empty() {
+        return Ok(seen);
+    }
+    let facts = context::load(txn, batch.iter().filter_map(|(_, r)| r.as_ref().ok())).await?;
+    let mut planner = Planner::continuing(facts, seen);
+    let (mut rows, mut accepted): (Vec<usize>, Vec<Planned>) = (Vec::new(), Vec::new());
+    for (i, row) in batch {
+        match row.and_then(|r| planner.plan(action, r)) {
+            Ok(p) => {
+                results[i] = Some(Ok(Summary {
+                    outcome: p.outcome(),
+                    existing: p.existing_id(),
+                    matched_by: None,
+                    id: None,
+                }));
+                rows.push(i);
+                accepted.push(p);
+            }
+            Err(e) => results[i] = Some(Err(RowError::from(&e))),
+        }
+    }
+    let ids = store::apply(txn, &accepted, clock::now()).await?;
+    for (i, id) in rows.iter().zip(ids) {
+        if let Some(Ok(s)) = &mut results[*i] {
+            s.id = Some(id);
+        }
+    }
+    Ok(planner.into_seen())
 }
 
 impl PlannedRow for Planned {

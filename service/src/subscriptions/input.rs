@@ -6,13 +6,13 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use crate::column_map::ColumnMap;
-use crate::error::{Error, Errors, Result};
+use crate::error::{Errors, Result};
 use crate::settings::AccountingMethod;
 
 use super::words::{parse_flag, parse_status};
 
 pub use crate::row_reader::Change;
-use crate::row_reader::Reader;
+use crate::row_reader::{Reader, Source};
 
 /// The optional fields of S-2 that a request may set.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -193,46 +193,45 @@ fn read_row(map: &Map<String, Value>, import: bool) -> Result<Row> {
     })
 }
 
-/// Parses JSON rows, their keys renamed by `map` (MG-1); each must be an object.
-pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Vec<Result<Row>>> {
+/// JSON rows, their keys renamed by `map` (MG-1); read in batches by the import.
+pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
     map.check_columns(
         rows.iter()
             .filter_map(Value::as_object)
             .flat_map(|o| o.keys().map(String::as_str)),
     )?;
-    Ok(rows
-        .into_iter()
-        .map(|v| match v {
-            Value::Object(row) => parse_import_row(&map.row(row)),
-            _ => Err(Error::invalid("row", "each row must be a JSON object")),
-        })
-        .collect())
+    Ok(Source::Json(
+        rows.into_iter()
+            .map(|v| match v {
+                Value::Object(row) => Value::Object(map.row(row)),
+                other => other,
+            })
+            .collect(),
+    ))
 }
 
-/// Parses CSV with a header row of field names, or of the file's own names renamed by `map`
-/// (MG-1); an empty cell means "not given". Header problems reject the whole file; cell
-/// problems are reported per row.
-pub fn parse_csv(bytes: &[u8], map: &ColumnMap) -> Result<Vec<Result<Row>>> {
-    let (headers, records) = crate::spreadsheet::csv_records(bytes)?;
-    parse_table(&headers, map, records)
+/// CSV with a header row of field names, or of the file's own names renamed by `map`
+/// (MG-1); an empty cell means "not given". Header and line problems reject the whole file;
+/// cell problems are reported per row when the import reads the rows.
+pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Source> {
+    let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
+    Source::csv(checked(&headers, map)?, bytes)
 }
 
-/// Parses the first worksheet of an XLSX workbook exactly like a CSV file: its first row
+/// The first worksheet of an XLSX workbook, read exactly like a CSV file: its first row
 /// names the fields (`crate::spreadsheet::read_xlsx`).
-pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Vec<Result<Row>>> {
+pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Source> {
     let table = crate::spreadsheet::read_xlsx(bytes)?;
-    parse_table(&table.headers, map, table.rows.into_iter().map(Ok))
+    Ok(Source::Table {
+        headers: checked(&table.headers, map)?,
+        rows: table.rows,
+    })
 }
 
-/// Rows of text cells under a header row: the one reading of CSV and XLSX imports.
-fn parse_table(
-    headers: &[String],
-    map: &ColumnMap,
-    records: impl Iterator<Item = Result<Vec<String>>>,
-) -> Result<Vec<Result<Row>>> {
+fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
     let headers = crate::row_reader::mapped_headers(headers, map)?;
     check_headers(&headers)?;
-    crate::row_reader::table_rows(&headers, records, |row| parse_import_row(&row))
+    Ok(headers)
 }
 
 fn check_headers(headers: &[String]) -> Result<()> {
@@ -271,6 +270,7 @@ fn check_headers(headers: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use serde_json::json;
 
     fn row(v: Value) -> Result<Row> {
@@ -288,10 +288,8 @@ mod tests {
         )
         .unwrap();
         let csv = "contact_id,product,begin_date,billed_amount,status,source_code\n7,CHAPT/EAST,2024-02-29,12.50,y,legacy\n";
-        let c = parse_csv(csv.as_bytes(), &ColumnMap::default())
-            .unwrap()
-            .remove(0)
-            .unwrap();
+        let source = parse_csv(csv.as_bytes().to_vec(), &ColumnMap::default()).unwrap();
+        let c = parse_import_row(&source.rows().next().unwrap().unwrap()).unwrap();
         assert_eq!(j, c);
         assert_eq!(c.contact, Some(ContactRef::Id(7)));
         assert_eq!(c.fields.billed_cents, Some(Some(1250)));
@@ -320,26 +318,36 @@ mod tests {
         }
     }
 
+    fn vb(b: &[u8]) -> Vec<u8> {
+        b.to_vec()
+    }
+
     #[test]
     fn s9_csv_header_must_name_known_columns_and_the_required_ones() {
-        assert!(parse_csv(b"contact,product\n1,P\n", &ColumnMap::default()).is_err());
+        assert!(parse_csv(vb(b"contact,product\n1,P\n"), &ColumnMap::default()).is_err());
         assert!(
             parse_csv(
-                b"contact_id,begin_date\n1,2024-01-01\n",
+                vb(b"contact_id,begin_date\n1,2024-01-01\n"),
                 &ColumnMap::default()
             )
             .is_err()
         );
         assert!(
             parse_csv(
-                b"contact_id,product,product\n1,P,P\n",
+                vb(b"contact_id,product,product\n1,P,P\n"),
                 &ColumnMap::default()
             )
             .is_err()
         );
-        assert!(parse_csv(b"email,product\na@b.org,P\n", &ColumnMap::default()).is_ok());
+        assert!(parse_csv(vb(b"email,product\na@b.org,P\n"), &ColumnMap::default()).is_ok());
         // A short line is a file error, not a silently shifted row.
-        assert!(parse_csv(b"contact_id,product,status\n1,P\n", &ColumnMap::default()).is_err());
+        assert!(
+            parse_csv(
+                vb(b"contact_id,product,status\n1,P\n"),
+                &ColumnMap::default()
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -161,6 +161,20 @@ impl Planner {
         }
     }
 
+    /// A planner for the next batch of an import: the facts of its rows (the earlier batches'
+    /// writes among them) and the keys the earlier batches used.
+    pub fn continuing(facts: Facts, seen: HashSet<(i64, String)>) -> Self {
+        Planner {
+            seen,
+            ..Planner::new(facts)
+        }
+    }
+
+    /// The keys used so far, for the next batch.
+    pub fn into_seen(self) -> HashSet<(i64, String)> {
+        self.seen
+    }
+
     /// S-1 and S-9 matching: finds the row's contact, naming what is missing.
     fn contact_id(&self, action: Action, r: Option<&ContactRef>) -> Result<i64> {
         let field = if action == Action::InsertWithMatching {

@@ -195,7 +195,7 @@ pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Parsed> {
     let headers = checked(&headers, map)?;
     Ok(Parsed {
         ignored_columns: ignored(&headers),
-        source: Source::Csv { headers, bytes },
+        source: Source::csv(headers, bytes)?,
     })
 }
 
