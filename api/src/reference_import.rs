@@ -251,7 +251,12 @@ pub async fn run<C: Collection>(
         return Err(service::Error::invalid("rows", "the import has no rows").into());
     }
     let current = current::<C>(&state.db.conn).await?;
-    let txn = state.db.write().await.map_err(service::Error::from)?;
+    let outer = state.db.write().await.map_err(service::Error::from)?;
+    // The rows go in a savepoint: all-or-nothing undoes them and still keeps the request's
+    // audit event, written when the transaction began.
+    let txn = service::db::savepoint(&outer)
+        .await
+        .map_err(service::Error::from)?;
     let mut plans = Vec::with_capacity(parsed.rows.len());
     for row in parsed.rows {
         let planned = match row {
@@ -266,6 +271,7 @@ pub async fn run<C: Collection>(
     } else {
         txn.rollback().await.map_err(service::Error::from)?;
     }
+    outer.commit().await.map_err(service::Error::from)?;
     let ids: Vec<Option<i64>> = plans
         .iter()
         .filter_map(|p| p.as_ref().ok())

@@ -228,7 +228,10 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
     }
     let count = import::count_rows(&source)?;
     let txn = db.write().await?;
-    let known = Known::load(&txn).await?;
+    // The rows go in a savepoint: all-or-nothing undoes them and still keeps the request's
+    // audit event, written when the transaction began.
+    let work = crate::db::savepoint(&txn).await?;
+    let known = Known::load(&work).await?;
     let mut seen: HashMap<TermKey, usize> = HashMap::new();
     let mut results: Results = vec![None; count];
     let mut batch: Vec<(usize, Result<HistoryRow>)> = Vec::with_capacity(BATCH);
@@ -236,17 +239,18 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
         batch.push((i, row.and_then(|r| parse_row(&r))));
         if batch.len() == BATCH {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            write_batch(&txn, &known, &mut seen, full, &mut results).await?;
+            write_batch(&work, &known, &mut seen, full, &mut results).await?;
         }
     }
-    write_batch(&txn, &known, &mut seen, batch, &mut results).await?;
+    write_batch(&work, &known, &mut seen, batch, &mut results).await?;
     let failed = results.iter().any(|r| matches!(r, Some(Err(_))));
     let keep = mode == Mode::RowByRow || !failed;
     if keep {
-        txn.commit().await?;
+        work.commit().await?;
     } else {
-        txn.rollback().await?;
+        work.rollback().await?;
     }
+    txn.commit().await?;
     Ok(import::batch_report(action, mode, results, keep))
 }
 

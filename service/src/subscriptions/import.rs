@@ -23,6 +23,9 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
     let count = crate::import::count_rows(&source)?;
     let started = std::time::Instant::now();
     let txn = db.write().await?;
+    // The rows go in a savepoint: all-or-nothing undoes them and still keeps the request's
+    // audit event, written when the transaction began.
+    let work = crate::db::savepoint(&txn).await?;
     let mut seen = HashSet::new();
     let mut results: Results = vec![None; count];
     let mut batch: Vec<(usize, Result<Row>)> = Vec::with_capacity(BATCH);
@@ -30,17 +33,18 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
         batch.push((i, row.and_then(|r| input::parse_import_row(&r))));
         if batch.len() == BATCH {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            seen = write_batch(&txn, action, seen, full, &mut results).await?;
+            seen = write_batch(&work, action, seen, full, &mut results).await?;
         }
     }
-    write_batch(&txn, action, seen, batch, &mut results).await?;
+    write_batch(&work, action, seen, batch, &mut results).await?;
     let failed = results.iter().any(|r| matches!(r, Some(Err(_))));
     let keep = mode == Mode::RowByRow || !failed;
     if keep {
-        txn.commit().await?;
+        work.commit().await?;
     } else {
-        txn.rollback().await?;
+        work.rollback().await?;
     }
+    txn.commit().await?;
     tracing::debug!(rows = count, took = ?started.elapsed(), "subscription import");
     Ok(crate::import::batch_report(action, mode, results, keep))
 }

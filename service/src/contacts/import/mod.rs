@@ -49,6 +49,9 @@ pub async fn run(db: &Db, action: Action, mode: Mode, parsed: Parsed) -> Result<
     } = parsed;
     let first = first_look(&source)?;
     let txn = db.write().await?;
+    // The rows go in a savepoint: all-or-nothing undoes them and still keeps the request's
+    // audit event, written when the transaction began.
+    let work = crate::db::savepoint(&txn).await?;
     let mut drafter = Drafter::new(action);
     let mut results: Results = vec![None; first.rows];
     // Organizations other rows name first, then every other row.
@@ -59,20 +62,21 @@ pub async fn run(db: &Db, action: Action, mode: Mode, parsed: Parsed) -> Result<
             batch.push((i, row.and_then(input::parse_row)));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                write_batch(&txn, action, &mut drafter, full, &mut results).await?;
+                write_batch(&work, action, &mut drafter, full, &mut results).await?;
             }
         }
         if !batch.is_empty() {
-            write_batch(&txn, action, &mut drafter, batch, &mut results).await?;
+            write_batch(&work, action, &mut drafter, batch, &mut results).await?;
         }
     }
     let failed = results.iter().filter(|r| matches!(r, Some(Err(_)))).count();
     let keep = mode == Mode::RowByRow || failed == 0;
     if keep {
-        txn.commit().await?;
+        work.commit().await?;
     } else {
-        txn.rollback().await?;
+        work.rollback().await?;
     }
+    txn.commit().await?;
     Ok(ContactReport {
         report: import::batch_report(action, mode, results, keep),
         ignored_columns,
