@@ -1,7 +1,8 @@
-//! Plans each row of a contact import against facts loaded once (MG-1, MG-2): which contact
-//! it is (new, or found by id, external reference, e-mail or name at a postal code), the
-//! record as it will be, and every check a single create or update makes. Nothing here reads
-//! the database; rows are planned in two passes around one load of their reference data.
+//! Plans each row of a contact import against the facts loaded for its batch (MG-1, MG-2):
+//! which contact it is (new, or found by id, external reference, e-mail or name at a postal
+//! code), the record as it will be, and every check a single create or update makes. Nothing
+//! here reads the database; a batch is planned in two passes around one load of its
+//! reference data.
 
 use std::collections::HashMap;
 
