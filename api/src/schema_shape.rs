@@ -59,19 +59,9 @@ pub fn kind(schema: &Value) -> &str {
 
 /// The columns a schema reads, flattened as the exports write them.
 pub fn columns_of(schema: &Value, prefix: &str, out: &mut BTreeSet<String>) {
-    let schema = resolve(schema);
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
-        return;
-    };
-    for (name, p) in props {
-        let col = format!("{prefix}{name}");
-        let p = resolve(p);
-        if kind(&p) == "object" && p.get("properties").is_some() {
-            columns_of(&p, &format!("{col}_"), out);
-        } else {
-            out.insert(col);
-        }
-    }
+    let mut cols = Vec::new();
+    ordered(schema, prefix, &mut cols);
+    out.extend(cols);
 }
 
 /// The columns of the schema `name`, in the order of its properties.

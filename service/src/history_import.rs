@@ -122,19 +122,7 @@ fn require(errors: &mut Errors, field: &str, present: bool, message: &str) {
 
 /// JSON rows, their keys renamed by `map` (MG-1); read in batches by the import.
 pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
-    map.check_columns(
-        rows.iter()
-            .filter_map(Value::as_object)
-            .flat_map(|o| o.keys().map(String::as_str)),
-    )?;
-    Ok(Source::Json(
-        rows.into_iter()
-            .map(|v| match v {
-                Value::Object(row) => Value::Object(map.row(row)),
-                other => other,
-            })
-            .collect(),
-    ))
+    Source::json(rows, map)
 }
 
 /// CSV under a header of field names (or the file's own, renamed by `map`); the header is
@@ -243,14 +231,7 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
         }
     }
     write_batch(&work, &known, &mut seen, batch, &mut results).await?;
-    let failed = results.iter().any(|r| matches!(r, Some(Err(_))));
-    let keep = mode == Mode::RowByRow || !failed;
-    if keep {
-        work.commit().await?;
-    } else {
-        work.rollback().await?;
-    }
-    txn.commit().await?;
+    let keep = crate::import::finish(txn, work, mode, &results).await?;
     Ok(import::batch_report(action, mode, results, keep))
 }
 

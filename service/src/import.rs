@@ -239,3 +239,23 @@ pub fn count_rows(source: &crate::row_reader::Source) -> crate::error::Result<us
     }
     Ok(rows)
 }
+
+/// Ends a batch-written import: the savepoint `work` holding its rows is kept, or undone when
+/// all-or-nothing met a failed row, and the request's transaction `txn` (its audit event) is
+/// committed either way. Whether the rows were kept.
+pub async fn finish(
+    txn: crate::db::Transaction,
+    work: crate::db::Transaction,
+    mode: Mode,
+    results: &Results,
+) -> crate::error::Result<bool> {
+    let failed = results.iter().any(|r| matches!(r, Some(Err(_))));
+    let keep = mode == Mode::RowByRow || !failed;
+    if keep {
+        work.commit().await?;
+    } else {
+        work.rollback().await?;
+    }
+    txn.commit().await?;
+    Ok(keep)
+}

@@ -239,6 +239,24 @@ impl Source {
         Ok(Source::Csv { headers, bytes })
     }
 
+    /// JSON rows, their keys renamed by `map` (MG-1); a row that is not an object fails as
+    /// its row when read.
+    pub fn json(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
+        map.check_columns(
+            rows.iter()
+                .filter_map(Value::as_object)
+                .flat_map(|o| o.keys().map(String::as_str)),
+        )?;
+        Ok(Source::Json(
+            rows.into_iter()
+                .map(|v| match v {
+                    Value::Object(row) => Value::Object(map.row(row)),
+                    other => other,
+                })
+                .collect(),
+        ))
+    }
+
     /// Every row, in order, as an object of its given cells (empty cells left out).
     pub fn rows(&self) -> Box<dyn Iterator<Item = Result<Map<String, Value>>> + '_> {
         match self {

@@ -131,6 +131,15 @@ async fn less_created_after(
     q.push("SELECT customer_type, COUNT(*) FROM contacts WHERE created_at >= ")
         .bind(after)
         .push(" GROUP BY customer_type");
+    subtract(conn, q, by_type).await
+}
+
+/// Takes the `(customer_type, count)` rows `q` reads off the counts.
+async fn subtract(
+    conn: &impl ConnectionTrait,
+    q: Sql,
+    by_type: &mut HashMap<String, i64>,
+) -> Result<()> {
     for row in conn.query_all_raw(q.build()).await? {
         let t: String = row.try_get_by_index(0)?;
         let n: i64 = row.try_get_by_index(1)?;
@@ -184,12 +193,7 @@ async fn less_merged(
     )
     .bind(after)
     .push(" GROUP BY customer_type");
-    for row in conn.query_all_raw(q.build()).await? {
-        let t: String = row.try_get_by_index(0)?;
-        let n: i64 = row.try_get_by_index(1)?;
-        *by_type.entry(t).or_default() -= n;
-    }
-    Ok(())
+    subtract(conn, q, by_type).await
 }
 
 /// MG-3: contacts created after the date that were there by it in the system they came from:

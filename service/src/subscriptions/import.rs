@@ -37,14 +37,7 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
         }
     }
     write_batch(&work, action, seen, batch, &mut results).await?;
-    let failed = results.iter().any(|r| matches!(r, Some(Err(_))));
-    let keep = mode == Mode::RowByRow || !failed;
-    if keep {
-        work.commit().await?;
-    } else {
-        work.rollback().await?;
-    }
-    txn.commit().await?;
+    let keep = crate::import::finish(txn, work, mode, &results).await?;
     tracing::debug!(rows = count, took = ?started.elapsed(), "subscription import");
     Ok(crate::import::batch_report(action, mode, results, keep))
 }

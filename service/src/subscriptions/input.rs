@@ -195,19 +195,7 @@ fn read_row(map: &Map<String, Value>, import: bool) -> Result<Row> {
 
 /// JSON rows, their keys renamed by `map` (MG-1); read in batches by the import.
 pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
-    map.check_columns(
-        rows.iter()
-            .filter_map(Value::as_object)
-            .flat_map(|o| o.keys().map(String::as_str)),
-    )?;
-    Ok(Source::Json(
-        rows.into_iter()
-            .map(|v| match v {
-                Value::Object(row) => Value::Object(map.row(row)),
-                other => other,
-            })
-            .collect(),
-    ))
+    Source::json(rows, map)
 }
 
 /// CSV with a header row of field names, or of the file's own names renamed by `map`

@@ -161,29 +161,19 @@ pub fn parse_row(row: Map<String, Value>) -> Result<ContactRow> {
 
 /// JSON rows, their keys renamed by `map` (MG-1); each must be an object.
 pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Parsed> {
-    map.check_columns(
-        rows.iter()
-            .filter_map(Value::as_object)
-            .flat_map(|o| o.keys().map(String::as_str)),
-    )?;
-    let mut ignored = std::collections::BTreeSet::new();
-    let rows = rows
-        .into_iter()
-        .map(|v| match v {
-            Value::Object(row) => {
-                let row = map.row(row);
-                ignored.extend(
-                    row.keys()
-                        .filter(|k| SERVER_SET.contains(&k.as_str()))
-                        .cloned(),
-                );
-                Value::Object(row)
-            }
-            other => other,
-        })
+    let source = Source::json(rows, map)?;
+    let Source::Json(rows) = &source else {
+        return Err(crate::Error::Internal("JSON rows read as a table".into()));
+    };
+    let ignored: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|row| row.keys())
+        .filter(|k| SERVER_SET.contains(&k.as_str()))
+        .cloned()
         .collect();
     Ok(Parsed {
-        source: Source::Json(rows),
+        source,
         ignored_columns: ignored.into_iter().collect(),
     })
 }

@@ -69,14 +69,7 @@ pub async fn run(db: &Db, action: Action, mode: Mode, parsed: Parsed) -> Result<
             write_batch(&work, action, &mut drafter, batch, &mut results).await?;
         }
     }
-    let failed = results.iter().filter(|r| matches!(r, Some(Err(_)))).count();
-    let keep = mode == Mode::RowByRow || failed == 0;
-    if keep {
-        work.commit().await?;
-    } else {
-        work.rollback().await?;
-    }
-    txn.commit().await?;
+    let keep = crate::import::finish(txn, work, mode, &results).await?;
     Ok(ContactReport {
         report: import::batch_report(action, mode, results, keep),
         ignored_columns,
