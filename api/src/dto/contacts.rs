@@ -588,6 +588,77 @@ pub struct HistoryList {
     pub next_cursor: Option<String>,
 }
 
+/// MG-4: a term of the ledger, in the columns `POST /contacts/import-history` takes, so the
+/// export imports back (a row as exported is `unchanged`; an edited imported term changes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerTermDto {
+    pub id: i64,
+    pub contact_id: i64,
+    /// The contact's external reference, when it has one.
+    pub contact_ref: Option<String>,
+    pub begin: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    pub customer_type: Option<String>,
+    pub product: Option<String>,
+    /// What the term cost, when known (imported terms from another system).
+    pub amount: Option<super::Money>,
+    /// Brought by the history import (MG-3); billed terms change only through their invoice.
+    pub imported: bool,
+    /// The invoice that billed the term.
+    pub invoice_id: Option<i64>,
+}
+
+impl From<service::history_import::ledger::LedgerTerm> for LedgerTermDto {
+    fn from(l: service::history_import::ledger::LedgerTerm) -> Self {
+        let t = l.term;
+        LedgerTermDto {
+            id: t.id,
+            contact_id: t.contact_id,
+            contact_ref: l.contact_ref,
+            begin: t.term_begin,
+            end: t.term_end,
+            customer_type: t.customer_type,
+            product: t.product,
+            amount: t.amount_cents.map(super::Money),
+            imported: t.imported,
+            invoice_id: t.invoice_id,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerTermList {
+    pub items: Vec<LedgerTermDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the term ledger (MG-4).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// Only this contact's terms.
+    pub contact_id: Option<i64>,
+    /// Only imported terms (`true`) or only billed ones (`false`).
+    pub imported: Option<bool>,
+    /// Page size, 1..=200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    pub cursor: Option<super::IdCursor>,
+}
+
+impl LedgerQuery {
+    pub fn filter(&self) -> service::history_import::ledger::Filter {
+        service::history_import::ledger::Filter {
+            contact_id: self.contact_id,
+            imported: self.imported,
+        }
+    }
+
+    pub fn page(&self) -> service::page::PageRequest {
+        super::page_request(self.limit, self.cursor.as_ref().map(|c| c.0.as_str()))
+    }
+}
+
 /// MG-2: the contact that survives a merge.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]

@@ -8,10 +8,11 @@ use service::history_import;
 
 use crate::auth::{Caller, Staff};
 use crate::contact_pages::{contacts_page, history_page};
+use crate::csv_export;
 use crate::dto::ListQuery;
 use crate::dto::contacts::{
     ContactDto, ContactList, ContactPatchDto, ContactQuery, DuplicateList, DuplicateQuery,
-    HistoryList, MergeDto, NewContactDto,
+    HistoryList, LedgerQuery, LedgerTermDto, LedgerTermList, MergeDto, NewContactDto,
 };
 use crate::dto::subscriptions::{
     ImportAction, ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload,
@@ -113,6 +114,38 @@ pub async fn duplicates(
     Ok(HttpResponse::Ok().json(DuplicateList::from(page)))
 }
 
+/// Every term of the ledger (MG-4), oldest recorded first, billed and imported, with each
+/// contact's `external_ref`: with `Accept: text/csv` the whole ledger as a file that
+/// `POST /contacts/import-history` takes back. Re-imported, a row as exported is `unchanged`;
+/// with `action=upsert` an edited imported term takes the row's values, and an edited billed
+/// term is refused (it changes only through its invoice).
+#[utoipa::path(tag = "contacts", operation_id = "listLedgerTerms", params(LedgerQuery),
+    security(("bearer" = ["staff"])), responses((status = 200, body = LedgerTermList)))]
+#[get("/contacts/history")]
+pub async fn ledger(
+    _s: Staff,
+    state: web::Data<AppState>,
+    q: Query<LedgerQuery>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let filter = q.filter();
+    if csv_export::wanted(&req) {
+        return csv_export::pages("history", q.page(), move |page| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move {
+                let p = history_import::ledger::list(&state.db.conn, &filter, &page).await?;
+                Ok(p.map(LedgerTermDto::from))
+            }
+        })
+        .await;
+    }
+    let page = history_import::ledger::list(&state.db.conn, &filter, &q.page()).await?;
+    Ok(HttpResponse::Ok().json(LedgerTermList {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
 /// Merge this contact into another (MG-2), in one audited transaction: its subscriptions,
 /// invoices, credit, history, logins, links to persons, tags, pricing groups and committee
 /// service move to the survivor, which keeps the earlier join date and, when it has none,
@@ -176,7 +209,11 @@ pub async fn import_rows(
 /// contact's history and the counts at a date work on migrated data. A term already recorded
 /// (same contact, dates and product) is reported `unchanged`, so a migration can run again.
 /// A term that ends before it begins, an unknown contact, customer type or product, and a
-/// term repeated in the file fail their row.
+/// term repeated in the file fail their row. The ledger's export (`GET /contacts/history`)
+/// imports back: its `id` names a term, `unchanged` as exported; with `action=update` or
+/// `upsert` an edited imported term takes the row's values, while a billed term (one with an
+/// `invoice_id`) changes only through its invoice, and `imported` and `invoice_id`, set by the
+/// server, must agree with the ledger.
 #[utoipa::path(tag = "contacts", operation_id = "importContactHistory", params(ImportQuery),
     request_body(content(
         (ImportRequestDto = "application/json"),
@@ -236,6 +273,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
         .service(create)
         .service(duplicates)
+        .service(ledger)
         .service(import_rows)
         .service(import_history)
         .service(merge)

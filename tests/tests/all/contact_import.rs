@@ -769,3 +769,154 @@ async fn mg1_an_xlsx_workbook_of_contacts_imports_with_its_columns_mapped() {
     assert_eq!(c["join_date"], "2008-02-29");
     assert_eq!(c["last_name"], "Okafor");
 }
+
+/// MG-4: the term ledger exports as CSV (`GET /contacts/history`) in the columns the history
+/// import takes, and imports back: as exported every row is `unchanged`; with three imported
+/// terms edited, exactly those three change; a billed term changes only through its invoice,
+/// and the columns the server sets must agree.
+#[tokio::test]
+async fn mg4_the_history_ledger_round_trips_changing_only_edited_terms() {
+    let app = spawn().await;
+    app.doctors_with_join_cycle("JOIN").await;
+    let contacts = csv(
+        &app,
+        "action=insert",
+        "external_ref,customer_type,billing_category,last_name\n\
+         P-1,NM,,Lapsed\n\
+         P-2,NM,REG,Joined\n",
+    )
+    .await
+    .expect(200)
+    .body;
+    let [lapsed, joined] = [0, 1].map(|i| row_id(&contacts, i));
+    app.join_and_pay(joined, "JOIN", "2026-01-01", "2026-01-02")
+        .await;
+    app.post_csv(
+        "/contacts/import-history",
+        "contact_ref,begin,end,customer_type,product,amount\n\
+         P-1,2015-01-01,2015-12-31,M,MDUES,450.00\n\
+         P-1,2016-01-01,2016-12-31,M,MDUES,450.00\n\
+         P-1,2018-01-01,2019-12-31,M,MDUES,900.00\n\
+         P-2,2020-01-01,2020-12-31,M,,\n",
+    )
+    .await
+    .expect(200);
+
+    let ledger = export(&app, "/contacts/history").await;
+    let mut lines = ledger.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "id,contact_id,contact_ref,begin,end,customer_type,product,amount,imported,invoice_id"
+        ),
+        "{ledger}"
+    );
+    assert_eq!(lines.count(), 5, "{ledger}");
+    let before = app.all("/contacts/history").await;
+    let billed: Vec<&Value> = before.iter().filter(|t| t["imported"] == false).collect();
+    assert_eq!(billed.len(), 1, "{before:?}");
+    assert_eq!(billed[0]["contact_id"], joined);
+    assert!(billed[0]["invoice_id"].as_i64().is_some());
+    let only_billed = app.all("/contacts/history?imported=false").await;
+    assert_eq!(only_billed.len(), 1);
+    assert_eq!(
+        app.all(&format!("/contacts/history?contact_id={lapsed}"))
+            .await
+            .len(),
+        3
+    );
+
+    // As exported: nothing changes.
+    let same = app
+        .post_csv("/contacts/import-history?action=upsert", &ledger)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(outcomes(&same), ["unchanged"; 5], "{same}");
+    assert_eq!(app.all("/contacts/history").await, before);
+
+    // Three imported terms edited: exactly those change, and the gaps follow.
+    let edited = ledger
+        .replace("2015-01-01,2015-12-31", "2015-01-01,2015-11-30")
+        .replace("2016-12-31,M,MDUES,450.00", "2016-12-31,M,MDUES,400.00")
+        .replace("900.00", "950.00");
+    let report = app
+        .post_csv("/contacts/import-history?action=upsert", &edited)
+        .await
+        .expect(200)
+        .body;
+    let changed: Vec<i64> = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["outcome"] == "updated")
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(changed.len(), 3, "{report}");
+    let after = app.all("/contacts/history").await;
+    for (was, now) in before.iter().zip(&after) {
+        let id = tests::id(was);
+        assert_eq!(was == now, !changed.contains(&id), "term {id}: {now}");
+    }
+    let amounts: Vec<&Value> = after.iter().map(|t| &t["amount"]).collect();
+    assert_eq!(amounts.iter().filter(|a| **a == "400.00").count(), 1);
+    assert_eq!(amounts.iter().filter(|a| **a == "950.00").count(), 1);
+    let gap = app
+        .history(lapsed)
+        .await
+        .into_iter()
+        .find(|h| h["term_begin"] == "2016-01-01")
+        .map(|h| h["gap_before"].clone());
+    assert_eq!(
+        gap,
+        Some(json!({"begin": "2015-12-01", "end": "2015-12-31", "days": 31}))
+    );
+
+    // A billed term changes only through its invoice; the server's columns must agree; a
+    // changed row with action=insert is refused. All-or-nothing: nothing else is written.
+    let id_of = |t: &Value| tests::id(t);
+    let billed_id = id_of(billed[0]);
+    let imported_id = changed[0];
+    let bad = app
+        .post(
+            "/contacts/import-history?action=upsert",
+            &app.staff,
+            json!({"action": "upsert", "rows": [
+                {"id": billed_id, "contact_id": joined, "begin": "2026-01-01",
+                 "end": "2030-12-31", "customer_type": "M", "product": "MDUES"},
+                {"id": imported_id, "contact_ref": "P-1", "begin": "2015-01-01",
+                 "end": "2015-11-30", "customer_type": "M", "product": "MDUES",
+                 "amount": "450.00", "imported": false},
+                {"id": imported_id, "contact_ref": "P-2", "begin": "2015-01-01",
+                 "end": "2015-06-30", "customer_type": "M", "product": "MDUES"},
+                {"id": 999_999, "contact_ref": "P-1", "begin": "2001-01-01",
+                 "end": "2001-12-31", "customer_type": "M"},
+                {"contact_ref": "P-1", "begin": "2002-01-01", "end": "2002-12-31",
+                 "customer_type": "M"}
+            ]}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        outcomes(&bad),
+        ["failed", "failed", "failed", "failed", "not_applied"],
+        "{bad}"
+    );
+    let billed_error = row_errors(&bad, 0);
+    assert!(
+        billed_error.starts_with("end:") && billed_error.contains("invoice"),
+        "{billed_error}"
+    );
+    assert!(row_errors(&bad, 1).starts_with("imported:"), "{bad}");
+    assert!(row_errors(&bad, 2).starts_with("contact_ref:"), "{bad}");
+    assert!(row_errors(&bad, 3).starts_with("id:"), "{bad}");
+    let insert = app
+        .post_csv("/contacts/import-history?action=insert", &ledger)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(insert["failed"], 3, "{insert}");
+    assert!(row_errors(&insert, 1).contains("upsert"), "{insert}");
+    assert_eq!(app.all("/contacts/history").await, after);
+}
