@@ -42,6 +42,8 @@ pub const INVOICE_INSTALMENTS: &str = "invoice.instalments_planned";
 pub const INVOICE_CHARGE_FAILED: &str = "invoice.charge_failed";
 pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 pub const PAYMENT_REVERSED: &str = "payment.reversed";
+/// MG-4: a payment's reference corrected by the payments import.
+pub const PAYMENT_UPDATED: &str = "payment.updated";
 pub const PAYMENT_UNAPPLIED: &str = "payment.unapplied";
 pub const PAYMENT_REFUND_UNRECORDED: &str = "payment.refund_unrecorded";
 pub const BATCH_POSTED: &str = "batch.posted";
@@ -52,7 +54,7 @@ pub const RENEWAL_RUN_COMPLETED: &str = "renewal_run.completed";
 pub const COMMITTEE_MEMBER_CHANGED: &str = "committee_member.changed";
 
 /// Every event type, in the order the API documents them.
-pub const TYPES: [&str; 26] = [
+pub const TYPES: [&str; 27] = [
     CONTACT_CREATED,
     CONTACT_UPDATED,
     CONTACT_DELETED,
@@ -71,6 +73,7 @@ pub const TYPES: [&str; 26] = [
     INVOICE_CHARGE_FAILED,
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
+    PAYMENT_UPDATED,
     PAYMENT_UNAPPLIED,
     PAYMENT_REFUND_UNRECORDED,
     MEMBERSHIP_JOINED,

@@ -2,7 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use service::billing::{payment_list, refunds};
+use service::billing::{payment_import, payment_list, refunds};
+use service::column_map::ColumnMap;
 use service::idempotency::Outcome;
 use service::online::{self, refunds::Asked};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,8 +15,12 @@ use crate::dto::payments::{
     NewRefundDto, PaymentDto, PaymentList, PaymentQuery, PendingRefundDto, RefundDto, RefundList,
     RefundResponseDto, ReversalDto,
 };
-use crate::extract::Body;
+use crate::dto::subscriptions::{
+    ImportAction, ImportQuery, ImportReportDto, ImportRequestDto, XlsxUpload,
+};
+use crate::extract::{Body, Upload};
 use crate::idempotent;
+use crate::import_upload::{self, RowParser};
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 
@@ -194,8 +199,69 @@ pub async fn reverse(
     )
 }
 
+/// Import payments (MG-4) from the payments list's CSV export, JSON rows (`{action, mode,
+/// rows, map?}`) or an XLSX workbook. A row without `id` records a new payment on its
+/// `invoice_id` (`amount`, `paid_on`, `method`, `reference?`), exactly as
+/// `POST /invoices/{id}/payments` does (a payment in full starts or extends the membership);
+/// one that repeats a recorded payment (same invoice, amount, date, method and reference) is
+/// `unchanged`, so a bank file can be imported twice without paying twice. A row with `id` is
+/// `unchanged` as exported; with `update` or `upsert` only its `reference` may change
+/// (`payment.updated`): a recorded payment's invoice, amount, date and method are corrected by
+/// refund or reversal, and the columns the server sets (`receipt_number`, `contact_id`,
+/// `holder_id`, `refunded`, `reversed`, `recorded_by`) must agree. `created_at` and
+/// `updated_at` are read past and listed in `ignored_columns`. All-or-nothing (the default)
+/// records nothing when a row fails.
+#[utoipa::path(tag = "payments", operation_id = "importPayments", params(ImportQuery),
+    request_body(content(
+        (ImportRequestDto = "application/json"),
+        (String = "text/csv", example = "invoice_id,amount,paid_on,method,reference\n1001,450.00,2026-01-15,cheque,CHQ 20417\n"),
+        (XlsxUpload = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )),
+    security(("bearer" = ["staff"])), responses((status = 200, body = ImportReportDto)))]
+#[post("/payments/import")]
+pub async fn import_rows(
+    staff: Staff,
+    state: web::Data<AppState>,
+    q: web::Query<ImportQuery>,
+    upload: Upload,
+) -> ApiResult<HttpResponse> {
+    let (action, mode, rows) =
+        import_upload::read::<PaymentRows>(upload, &q, Some(ImportAction::Insert)).await?;
+    let ignored = payment_import::ignored_columns(&rows);
+    let started = std::time::Instant::now();
+    let report = payment_import::run(
+        &state.db,
+        action.into(),
+        mode.into(),
+        rows,
+        Some(staff.0.user_id),
+    )
+    .await?;
+    crate::metrics::observe_operation("payment_import", started.elapsed());
+    let mut dto = ImportReportDto::from(report);
+    dto.ignored_columns = ignored;
+    Ok(HttpResponse::Ok().json(dto))
+}
+
+/// Payment rows (MG-4) in each shape an import takes.
+struct PaymentRows;
+
+impl RowParser for PaymentRows {
+    type Rows = service::row_reader::Source;
+    fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
+        payment_import::parse_json_rows(rows, map)
+    }
+    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
+        payment_import::parse_csv(bytes.to_vec(), map)
+    }
+    fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
+        payment_import::parse_xlsx(bytes, map)
+    }
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
+        .service(import_rows)
         .service(mine)
         .service(get)
         .service(list_refunds)

@@ -13,6 +13,7 @@ pub mod invoices;
 pub mod join;
 pub mod lines;
 pub mod one_off;
+pub mod payment_import;
 pub mod payment_list;
 pub mod payments;
 pub mod refunds;

@@ -118,7 +118,7 @@ fn check_dates(f: &Filter) -> Result<()> {
 }
 
 /// The holder and payer of each payment's invoice, in one query.
-async fn with_parties(
+pub(crate) async fn with_parties(
     conn: &impl ConnectionTrait,
     payments: Vec<p::Model>,
 ) -> Result<Vec<PaymentView>> {

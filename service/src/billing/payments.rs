@@ -53,7 +53,7 @@ pub fn allocate(lines: &[l::Model], mut paid: i64) -> Vec<i64> {
     out
 }
 
-fn check(new: &NewPayment) -> Result<()> {
+pub(crate) fn check(new: &NewPayment) -> Result<()> {
     let mut errors = Errors::new();
     if new.amount_cents <= 0 {
         errors.add("amount", "must be more than 0");

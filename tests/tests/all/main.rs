@@ -31,6 +31,7 @@ mod notices;
 mod online;
 mod online_refunds;
 mod openapi;
+mod payment_import;
 mod pricing;
 mod reference_data;
 mod renewals;
