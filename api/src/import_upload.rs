@@ -14,7 +14,8 @@ use crate::problem::ApiResult;
 pub trait RowParser: Send + 'static {
     type Rows: Send + 'static;
     fn json(rows: Vec<Value>, map: &ColumnMap) -> service::Result<Self::Rows>;
-    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows>;
+    /// The file's bytes, taken whole: a parser keeps them and reads rows as it imports.
+    fn csv(bytes: Vec<u8>, map: &ColumnMap) -> service::Result<Self::Rows>;
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows>;
 }
 
@@ -46,11 +47,12 @@ pub async fn read<P: RowParser>(
         UploadKind::Csv | UploadKind::Xlsx => {
             let action = action(q.action)?;
             let map = q.column_map()?;
-            let bytes = upload.bytes.freeze();
+            let bytes = upload.bytes;
             let kind = upload.kind;
             let rows = web::block(move || match kind {
                 UploadKind::Xlsx => P::xlsx(&bytes, &map),
-                _ => P::csv(&bytes, &map),
+                // The body as received, not a copy of it.
+                _ => P::csv(Vec::from(bytes), &map),
             })
             .await
             .map_err(|e| service::Error::Internal(e.to_string()))??;

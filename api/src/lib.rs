@@ -9,6 +9,7 @@ pub mod csv_export;
 pub mod dto;
 pub mod extract;
 pub mod idempotent;
+pub mod import_report;
 pub mod import_upload;
 pub mod login_limit;
 pub mod login_status;

@@ -15,10 +15,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use service::column_map::ColumnMap;
 use service::db::{Connection as DatabaseConnection, Transaction as DatabaseTransaction};
-use service::import::{Action, Mode, Outcome, PlannedRow, RowError};
+use service::import::{Action, Mode, Outcome, Results, RowError, Summary};
 
 use crate::csv_export;
-use crate::dto::subscriptions::{ImportQuery, ImportReportDto};
+use crate::dto::subscriptions::ImportQuery;
 use crate::extract::Upload;
 use crate::import_upload::{self, RowParser};
 use crate::problem::ApiResult;
@@ -121,8 +121,8 @@ impl RowParser for CellRows {
         Ok(CellRows { rows, columns })
     }
 
-    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<CellRows> {
-        let (headers, records) = service::spreadsheet::csv_records(bytes)?;
+    fn csv(bytes: Vec<u8>, map: &ColumnMap) -> service::Result<CellRows> {
+        let (headers, records) = service::spreadsheet::csv_records(&bytes)?;
         table(&headers, map, records)
     }
 
@@ -222,15 +222,6 @@ struct Planned {
     id: Option<i64>,
 }
 
-impl PlannedRow for Planned {
-    fn outcome(&self) -> Outcome {
-        self.outcome
-    }
-    fn existing_id(&self) -> Option<i64> {
-        self.id
-    }
-}
-
 /// Reads the request, checks its columns, applies each row, and answers the report.
 pub async fn run<C: Collection>(
     state: &AppState,
@@ -257,40 +248,38 @@ pub async fn run<C: Collection>(
     let txn = service::db::savepoint(&outer)
         .await
         .map_err(service::Error::from)?;
-    let mut plans = Vec::with_capacity(parsed.rows.len());
+    let mut results: Results = Vec::with_capacity(parsed.rows.len());
     for row in parsed.rows {
         let planned = match row {
             Ok(cells) => apply::<C>(&txn, action, &current, cells).await,
             Err(e) => Err(e),
         };
-        plans.push(planned.map_err(|e| RowError::from(&e)));
+        results.push(Some(planned.map(summary).map_err(|e| RowError::from(&e))));
     }
-    let keep = service::import::writes(mode, &plans);
-    if keep {
-        txn.commit().await.map_err(service::Error::from)?;
-    } else {
-        txn.rollback().await.map_err(service::Error::from)?;
-    }
-    outer.commit().await.map_err(service::Error::from)?;
-    let ids: Vec<Option<i64>> = plans
-        .iter()
-        .filter_map(|p| p.as_ref().ok())
-        .map(|p| p.id)
-        .collect();
-    let mut report = service::import::report(action, mode, plans, Vec::new());
-    // Items named by code have no numeric id: only rules and cycles report one.
-    let passed = report.rows.iter_mut().filter(|r| r.error.is_none());
-    for (r, id) in passed.zip(ids) {
-        r.id = id;
-    }
-    let mut dto = ImportReportDto::from(report);
-    dto.ignored_columns = parsed
+    let keep = service::import::finish(outer, txn, mode, &results).await?;
+    let report = service::import::batch_report(action, mode, results, keep);
+    let ignored = parsed
         .columns
         .iter()
         .filter(|c| BOOKKEEPING.contains(&c.as_str()))
         .cloned()
         .collect();
-    Ok(HttpResponse::Ok().json(dto))
+    Ok(crate::import_report::respond(report, ignored))
+}
+
+/// A row's part of the report. Items named by code have no numeric id: only rules and cycles
+/// report one.
+fn summary(p: Planned) -> Summary {
+    Summary {
+        outcome: p.outcome,
+        existing: if p.outcome == Outcome::Inserted {
+            None
+        } else {
+            p.id
+        },
+        matched_by: None,
+        id: p.id,
+    }
 }
 
 /// A column neither the item, its create request nor its update request has is refused.

@@ -2,6 +2,10 @@
 //! report. Each row is planned first; all-or-nothing writes nothing when any row fails,
 //! row-by-row writes the rows that passed. Either way a failed row changes nothing.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+
 use crate::error::{Error, FieldError};
 
 /// S-9 actions; single requests use `Insert`, `Update` and `Delete`.
@@ -48,11 +52,29 @@ pub enum Outcome {
     NotApplied,
 }
 
+/// Why a row failed. Boxed: a report of a million rows keeps one pointer per row, the
+/// message only for the rows that failed.
 #[derive(Debug, Clone)]
-pub struct RowError {
+pub struct RowError(Box<RowErrorDetail>);
+
+#[derive(Debug, Clone)]
+pub struct RowErrorDetail {
     pub code: &'static str,
     pub message: String,
     pub errors: Vec<FieldError>,
+}
+
+impl std::ops::Deref for RowError {
+    type Target = RowErrorDetail;
+    fn deref(&self) -> &RowErrorDetail {
+        &self.0
+    }
+}
+
+impl RowError {
+    pub fn into_detail(self) -> RowErrorDetail {
+        *self.0
+    }
 }
 
 /// The field errors of an error, for a row's report.
@@ -69,11 +91,11 @@ pub fn field_errors(e: &Error) -> Vec<FieldError> {
 
 impl From<&Error> for RowError {
     fn from(e: &Error) -> Self {
-        RowError {
+        RowError(Box::new(RowErrorDetail {
             code: e.code(),
             message: e.to_string(),
             errors: field_errors(e),
-        }
+        }))
     }
 }
 
@@ -88,13 +110,72 @@ pub struct RowReport {
     pub error: Option<RowError>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Report {
     pub action: Action,
     pub mode: Mode,
     pub applied: usize,
     pub failed: usize,
-    pub rows: Vec<RowReport>,
+    pub rows: Rows,
+}
+
+/// Each row's report, made as it is read: the import keeps one small result per row, and the
+/// report of a large file is never held twice.
+#[derive(Debug)]
+pub struct Rows {
+    results: Results,
+    kept: bool,
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty()
+    }
+}
+
+impl IntoIterator for Rows {
+    type Item = RowReport;
+    type IntoIter = Box<dyn Iterator<Item = RowReport> + Send>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let kept = self.kept;
+        Box::new(
+            self.results
+                .into_iter()
+                .enumerate()
+                .map(move |(i, r)| row_report(i + 1, r, kept)),
+        )
+    }
+}
+
+fn row_report(row: usize, result: Option<Result<Summary, RowError>>, kept: bool) -> RowReport {
+    match result {
+        Some(Ok(s)) => RowReport {
+            row,
+            outcome: if kept { s.outcome } else { Outcome::NotApplied },
+            id: if kept { s.id } else { s.existing },
+            matched_by: s.matched_by,
+            error: None,
+        },
+        Some(Err(e)) => RowReport {
+            row,
+            outcome: Outcome::Failed,
+            id: None,
+            matched_by: None,
+            error: Some(e),
+        },
+        None => RowReport {
+            row,
+            outcome: Outcome::Failed,
+            id: None,
+            matched_by: None,
+            error: Some(RowError::from(&Error::Internal("row not read".into()))),
+        },
+    }
 }
 
 /// What a planned row says about itself in the report.
@@ -104,60 +185,6 @@ pub trait PlannedRow {
     fn existing_id(&self) -> Option<i64>;
     fn matched_by(&self) -> Option<&'static str> {
         None
-    }
-}
-
-/// Whether the accepted rows are written: all-or-nothing writes only when no row failed.
-pub fn writes<P>(mode: Mode, plans: &[Result<P, RowError>]) -> bool {
-    mode == Mode::RowByRow || plans.iter().all(Result::is_ok)
-}
-
-/// The report of `plans`; `ids` holds the written id of each accepted row, in order.
-pub fn report<P: PlannedRow>(
-    action: Action,
-    mode: Mode,
-    plans: Vec<Result<P, RowError>>,
-    ids: Vec<i64>,
-) -> Report {
-    let write = writes(mode, &plans);
-    let failed = plans.iter().filter(|p| p.is_err()).count();
-    let mut ids = ids.into_iter();
-    let rows: Vec<RowReport> = plans
-        .into_iter()
-        .enumerate()
-        .map(|(i, plan)| {
-            let row = i + 1;
-            match plan {
-                Err(error) => RowReport {
-                    row,
-                    outcome: Outcome::Failed,
-                    id: None,
-                    matched_by: None,
-                    error: Some(error),
-                },
-                Ok(p) => RowReport {
-                    row,
-                    outcome: if write {
-                        p.outcome()
-                    } else {
-                        Outcome::NotApplied
-                    },
-                    id: if write { ids.next() } else { p.existing_id() },
-                    matched_by: p.matched_by(),
-                    error: None,
-                },
-            }
-        })
-        .collect();
-    Report {
-        action,
-        mode,
-        applied: rows
-            .iter()
-            .filter(|r| !matches!(r.outcome, Outcome::Failed | Outcome::NotApplied))
-            .count(),
-        failed,
-        rows,
     }
 }
 
@@ -178,45 +205,56 @@ pub type Results = Vec<Option<Result<Summary, RowError>>>;
 /// The report of an import written batch by batch; `kept` says whether its transaction was
 /// committed (all-or-nothing rolls back when a row failed).
 pub fn batch_report(action: Action, mode: Mode, results: Results, kept: bool) -> Report {
-    let rows: Vec<RowReport> = results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let row = i + 1;
-            match r {
-                Some(Ok(s)) => RowReport {
-                    row,
-                    outcome: if kept { s.outcome } else { Outcome::NotApplied },
-                    id: if kept { s.id } else { s.existing },
-                    matched_by: s.matched_by,
-                    error: None,
-                },
-                Some(Err(e)) => RowReport {
-                    row,
-                    outcome: Outcome::Failed,
-                    id: None,
-                    matched_by: None,
-                    error: Some(e),
-                },
-                None => RowReport {
-                    row,
-                    outcome: Outcome::Failed,
-                    id: None,
-                    matched_by: None,
-                    error: Some(RowError::from(&Error::Internal("row not read".into()))),
-                },
-            }
-        })
-        .collect();
+    let failed = results.iter().filter(|r| !matches!(r, Some(Ok(_)))).count();
     Report {
         action,
         mode,
-        applied: rows
-            .iter()
-            .filter(|r| !matches!(r.outcome, Outcome::Failed | Outcome::NotApplied))
-            .count(),
-        failed: rows.iter().filter(|r| r.outcome == Outcome::Failed).count(),
-        rows,
+        applied: if kept { results.len() - failed } else { 0 },
+        failed,
+        rows: Rows { results, kept },
+    }
+}
+
+/// The keys of the rows read so far, to refuse a row that repeats an earlier one, naming it.
+/// Rows of earlier batches are kept in one sorted list (a key and a row number each, no hash
+/// table around them); only the batch being read is hashed.
+#[derive(Debug)]
+pub struct Seen<K> {
+    earlier: Vec<(K, u32)>,
+    batch: HashMap<K, u32>,
+}
+
+impl<K: Ord + Hash + Copy> Seen<K> {
+    /// `rows`: how many rows the import has, so the list is allocated once.
+    pub fn with_capacity(rows: usize) -> Self {
+        Seen {
+            earlier: Vec::with_capacity(rows),
+            batch: HashMap::new(),
+        }
+    }
+
+    /// Records `key` for row `index` (0-based); the index of an earlier row with the same key.
+    pub fn insert(&mut self, key: K, index: usize) -> Option<usize> {
+        if let Ok(at) = self.earlier.binary_search_by(|(k, _)| k.cmp(&key)) {
+            return Some(self.earlier[at].1 as usize);
+        }
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        match self.batch.entry(key) {
+            Entry::Occupied(e) => Some(*e.get() as usize),
+            Entry::Vacant(v) => {
+                v.insert(index);
+                None
+            }
+        }
+    }
+
+    /// Ends a batch: its keys join the sorted list.
+    pub fn end_batch(&mut self) {
+        let mut batch: Vec<(K, u32)> = self.batch.drain().collect();
+        batch.sort_unstable_by_key(|a| a.0);
+        self.earlier.extend(batch);
+        // Two sorted runs: the stable sort finds them and merges them in one pass.
+        self.earlier.sort_by_key(|a| a.0);
     }
 }
 
@@ -258,4 +296,24 @@ pub async fn finish(
     }
     txn.commit().await?;
     Ok(keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mg1_a_repeated_key_names_the_earlier_row_across_batches() {
+        let mut seen = Seen::with_capacity(6);
+        assert_eq!(seen.insert((2, 'b'), 0), None);
+        assert_eq!(seen.insert((1, 'a'), 1), None);
+        assert_eq!(seen.insert((2, 'b'), 2), Some(0));
+        seen.end_batch();
+        assert_eq!(seen.insert((3, 'c'), 3), None);
+        assert_eq!(seen.insert((1, 'a'), 4), Some(1));
+        seen.end_batch();
+        assert_eq!(seen.insert((3, 'c'), 5), Some(3));
+        assert_eq!(seen.insert((2, 'b'), 6), Some(0));
+        assert_eq!(seen.insert((0, 'z'), 7), None);
+    }
 }

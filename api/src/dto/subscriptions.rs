@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use service::column_map::ColumnMap;
-use service::subscriptions::import::{Outcome, Report, RowReport};
+use service::subscriptions::import::{Outcome, RowReport};
 use service::subscriptions::words::status_word;
 use service::subscriptions::{Filter, SubscriptionView};
 use utoipa::{IntoParams, ToSchema};
@@ -401,24 +401,14 @@ impl From<RowReport> for ImportRowDto {
             outcome: outcome(r.outcome),
             id: r.id,
             matched_by: r.matched_by.map(str::to_owned),
-            error: r.error.map(|e| RowErrorDto {
-                code: e.code.to_owned(),
-                message: e.message,
-                errors: e.errors.into_iter().map(Into::into).collect(),
+            error: r.error.map(|e| {
+                let e = e.into_detail();
+                RowErrorDto {
+                    code: e.code.to_owned(),
+                    message: e.message,
+                    errors: e.errors.into_iter().map(Into::into).collect(),
+                }
             }),
-        }
-    }
-}
-
-impl From<Report> for ImportReportDto {
-    fn from(r: Report) -> Self {
-        ImportReportDto {
-            action: r.action.into(),
-            mode: r.mode.into(),
-            applied: r.applied,
-            failed: r.failed,
-            rows: r.rows.into_iter().map(Into::into).collect(),
-            ignored_columns: Vec::new(),
         }
     }
 }

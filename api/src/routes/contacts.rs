@@ -197,9 +197,10 @@ pub async fn import_rows(
     let started = std::time::Instant::now();
     let out = import::run(&state.db, action.into(), mode.into(), parsed).await?;
     crate::metrics::observe_operation("contact_import", started.elapsed());
-    let mut dto = ImportReportDto::from(out.report);
-    dto.ignored_columns = out.ignored_columns;
-    Ok(HttpResponse::Ok().json(dto))
+    Ok(crate::import_report::respond(
+        out.report,
+        out.ignored_columns,
+    ))
 }
 
 /// Import past terms (MG-3) from another system: rows `{contact_ref, begin, end,
@@ -233,7 +234,7 @@ pub async fn import_history(
     let started = std::time::Instant::now();
     let report = history_import::run(&state.db, action.into(), mode.into(), rows).await?;
     crate::metrics::observe_operation("history_import", started.elapsed());
-    Ok(HttpResponse::Ok().json(ImportReportDto::from(report)))
+    Ok(crate::import_report::respond(report, Vec::new()))
 }
 
 /// History rows (MG-3) in each shape an import takes.
@@ -244,8 +245,8 @@ impl RowParser for HistoryRows {
     fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
         history_import::parse_json_rows(rows, map)
     }
-    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
-        history_import::parse_csv(bytes.to_vec(), map)
+    fn csv(bytes: Vec<u8>, map: &ColumnMap) -> service::Result<Self::Rows> {
+        history_import::parse_csv(bytes, map)
     }
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
         history_import::parse_xlsx(bytes, map)
@@ -260,8 +261,8 @@ impl RowParser for ContactRows {
     fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
         import::input::parse_json_rows(rows, map)
     }
-    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
-        import::input::parse_csv(bytes.to_vec(), map)
+    fn csv(bytes: Vec<u8>, map: &ColumnMap) -> service::Result<Self::Rows> {
+        import::input::parse_csv(bytes, map)
     }
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
         import::input::parse_xlsx(bytes, map)

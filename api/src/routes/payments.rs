@@ -238,9 +238,7 @@ pub async fn import_rows(
     )
     .await?;
     crate::metrics::observe_operation("payment_import", started.elapsed());
-    let mut dto = ImportReportDto::from(report);
-    dto.ignored_columns = ignored;
-    Ok(HttpResponse::Ok().json(dto))
+    Ok(crate::import_report::respond(report, ignored))
 }
 
 /// Payment rows (MG-4) in each shape an import takes.
@@ -251,8 +249,8 @@ impl RowParser for PaymentRows {
     fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
         payment_import::parse_json_rows(rows, map)
     }
-    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
-        payment_import::parse_csv(bytes.to_vec(), map)
+    fn csv(bytes: Vec<u8>, map: &ColumnMap) -> service::Result<Self::Rows> {
+        payment_import::parse_csv(bytes, map)
     }
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
         payment_import::parse_xlsx(bytes, map)

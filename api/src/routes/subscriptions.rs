@@ -102,7 +102,7 @@ pub async fn import_rows(
     let started = std::time::Instant::now();
     let report = svc::import::run(&state.db, action.into(), mode.into(), rows).await?;
     crate::metrics::observe_operation("subscription_import", started.elapsed());
-    Ok(HttpResponse::Ok().json(ImportReportDto::from(report)))
+    Ok(crate::import_report::respond(report, Vec::new()))
 }
 
 /// Subscription rows (S-9) in each shape an import takes.
@@ -113,8 +113,8 @@ impl RowParser for SubscriptionRows {
     fn json(rows: Vec<serde_json::Value>, map: &ColumnMap) -> service::Result<Self::Rows> {
         input::parse_json_rows(rows, map)
     }
-    fn csv(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
-        input::parse_csv(bytes.to_vec(), map)
+    fn csv(bytes: Vec<u8>, map: &ColumnMap) -> service::Result<Self::Rows> {
+        input::parse_csv(bytes, map)
     }
     fn xlsx(bytes: &[u8], map: &ColumnMap) -> service::Result<Self::Rows> {
         input::parse_xlsx(bytes, map)

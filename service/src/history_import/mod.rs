@@ -11,16 +11,14 @@ pub mod input;
 pub mod ledger;
 mod plan;
 
-use std::collections::HashMap;
-
 use crate::error::{Error, Result};
 use crate::history::{self, NewTerm};
-use crate::import::{self, Action, Mode, Outcome, Report, Results, RowError, Summary};
+use crate::import::{self, Action, Mode, Outcome, Report, Results, RowError, Seen, Summary};
 use crate::row_reader::Source;
 use crate::{clock, db::Db};
 
 pub use input::{COLUMNS, HistoryRow, parse_csv, parse_json_rows, parse_xlsx};
-use plan::{Known, TermKey};
+use plan::{Known, RowKey};
 
 /// Rows planned and written at a time.
 pub const BATCH: usize = 10_000;
@@ -42,7 +40,7 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
     let mut batches = Batches {
         action,
         known,
-        seen: HashMap::new(),
+        seen: Seen::with_capacity(count),
         results: vec![None; count],
     };
     let mut batch: Vec<(usize, Result<HistoryRow>)> = Vec::with_capacity(BATCH);
@@ -63,7 +61,7 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
 struct Batches {
     action: Action,
     known: Known,
-    seen: HashMap<TermKey, usize>,
+    seen: Seen<RowKey>,
     results: Results,
 }
 
@@ -108,6 +106,7 @@ impl Batches {
                 s.id = Some(id);
             }
         }
+        self.seen.end_batch();
         ledger::rewrite_terms(txn, &changed).await
     }
 }

@@ -11,7 +11,7 @@ use entity::contact_history as h;
 
 use crate::error::{Error, Errors, Result};
 use crate::history::{NewTerm, TERM};
-use crate::import::{Action, Outcome};
+use crate::import::{Action, Outcome, Seen};
 use crate::products;
 use crate::sql::{IN_CHUNK, in_ids, in_values};
 
@@ -19,6 +19,10 @@ use super::input::{ContactKey, HistoryRow};
 
 /// A term as the ledger and a file identify it: (contact, begin, end, product).
 pub type TermKey = (i64, NaiveDate, NaiveDate, Option<String>);
+
+/// A term as the file's rows are compared: (contact, begin, end, product's place in
+/// [`Known`], 0 for none). Small, as one is kept for every row of the file.
+pub type RowKey = (i64, NaiveDate, NaiveDate, u32);
 
 /// A checked row: a new term, a changed one, or one already in the ledger as given.
 #[derive(Debug, Clone)]
@@ -57,7 +61,8 @@ pub struct Facts {
 /// The customer types and products rows may name: loaded once for the file.
 pub struct Known {
     types: HashSet<String>,
-    products: HashSet<String>,
+    /// Sorted: a product's place is its number in a row's key.
+    products: Vec<String>,
 }
 
 impl Known {
@@ -68,8 +73,20 @@ impl Known {
                 .into_iter()
                 .map(|t| t.code)
                 .collect(),
-            products: products::codes(conn).await?,
+            products: {
+                let mut codes: Vec<String> = products::codes(conn).await?.into_iter().collect();
+                codes.sort();
+                codes
+            },
         })
+    }
+
+    /// The product's number in a row's key: its place in the sorted codes, from 1; 0 for none
+    /// (and for an unknown code, which fails its row).
+    fn product_number(&self, product: Option<&str>) -> u32 {
+        product
+            .and_then(|p| self.products.binary_search_by(|c| c.as_str().cmp(p)).ok())
+            .map_or(0, |i| u32::try_from(i + 1).unwrap_or(0))
     }
 }
 
@@ -78,14 +95,20 @@ pub fn plan(
     action: Action,
     known: &Known,
     f: &Facts,
-    seen: &mut HashMap<TermKey, usize>,
+    seen: &mut Seen<RowKey>,
     index: usize,
     row: HistoryRow,
 ) -> Result<Planned> {
     let contact_id = contact_of(f, &row)?;
     check_codes(known, &row)?;
     let key = (contact_id, row.begin, row.end, row.product.clone());
-    if let Some(earlier) = seen.insert(key.clone(), index) {
+    let row_key = (
+        contact_id,
+        row.begin,
+        row.end,
+        known.product_number(row.product.as_deref()),
+    );
+    if let Some(earlier) = seen.insert(row_key, index) {
         return Err(Error::conflict(format!(
             "row {} repeats the term of row {} (contact {contact_id}, {} to {})",
             index + 1,
@@ -148,7 +171,7 @@ fn check_codes(known: &Known, row: &HistoryRow) -> Result<()> {
         errors.add("customer_type", format!("customer type {t} does not exist"));
     }
     if let Some(p) = &row.product
-        && !known.products.contains(p)
+        && known.product_number(Some(p)) == 0
     {
         errors.add("product", format!("product {p} does not exist"));
     }

@@ -30,7 +30,7 @@ use plan::{Drafted, Drafter};
 pub const BATCH: usize = 5_000;
 
 /// A contact import's report, with the columns read but set by the server.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ContactReport {
     pub report: Report,
     pub ignored_columns: Vec<String>,
