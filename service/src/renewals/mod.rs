@@ -41,7 +41,7 @@ use crate::idempotency::{self, Key, Outcome, Stored};
 use crate::page::{self, Page, PageRequest};
 use crate::pricing::{self, PriceBook};
 use crate::settings::{self, AccountingMethod};
-use crate::sql::{Sql, in_ids, rows_per_statement};
+use crate::sql::{Sql, in_ids, rows_per_page_statement};
 use crate::{clock, notices, paid_through, terms};
 
 use build::{Bill, Context, Held, Renewing};
@@ -586,7 +586,7 @@ impl PageWrite<'_> {
             })
             .collect();
         let mut created = Created::new();
-        for chunk in new_subs.chunks(rows_per_statement(22)) {
+        for chunk in new_subs.chunks(rows_per_page_statement(22)) {
             for m in s::Entity::insert_many(chunk.to_vec())
                 .exec_with_returning(conn)
                 .await?
@@ -647,7 +647,7 @@ impl PageWrite<'_> {
             .collect();
         let mut invoice_of = InvoiceOf::with_capacity(self.bills.len());
         let columns = [i::Column::Id, i::Column::ContactId, i::Column::BillToId];
-        for chunk in invoices.chunks(rows_per_statement(22)) {
+        for chunk in invoices.chunks(rows_per_page_statement(22)) {
             let mut stmt = i::Entity::insert_many(chunk.to_vec()).into_query();
             stmt.returning(Query::returning().columns(columns));
             for row in conn.query_all(&stmt).await? {
@@ -797,7 +797,7 @@ impl PageLines {
     }
 
     async fn insert_lines(&self, conn: &impl ConnectionTrait) -> Result<()> {
-        for chunk in self.lines.chunks(rows_per_statement(13)) {
+        for chunk in self.lines.chunks(rows_per_page_statement(13)) {
             l::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(conn)
                 .await?;
@@ -823,7 +823,7 @@ async fn record_skips(
             reason: Set(reason.chars().take(200).collect()),
         })
         .collect();
-    for chunk in skip_rows.chunks(rows_per_statement(3)) {
+    for chunk in skip_rows.chunks(rows_per_page_statement(3)) {
         rs::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(conn)
             .await?;

@@ -394,7 +394,7 @@ async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
         })
         .collect();
     let mut ids = Vec::with_capacity(invoices.len());
-    for chunk in invoices.chunks(service::sql::rows_per_statement(22)) {
+    for chunk in invoices.chunks(service::sql::rows_per_page_statement(22)) {
         for m in i::Entity::insert_many(chunk.to_vec())
             .exec_with_returning(&txn)
             .await
@@ -423,7 +423,7 @@ async fn invoice_baseline(db: &Db, contact_ids: &[i64]) -> Duration {
             });
         }
     }
-    for chunk in lines.chunks(service::sql::rows_per_statement(13)) {
+    for chunk in lines.chunks(service::sql::rows_per_page_statement(13)) {
         l::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await
