@@ -217,6 +217,8 @@ pub enum Source {
     Csv {
         headers: Vec<String>,
         bytes: Vec<u8>,
+        /// Counted when the file was checked.
+        rows: usize,
     },
     /// A worksheet's cells under `headers`.
     Table {
@@ -233,10 +235,16 @@ impl Source {
     /// line, before anything is written.
     pub fn csv(headers: Vec<String>, bytes: Vec<u8>) -> Result<Source> {
         let (_, records) = crate::spreadsheet::csv_records(&bytes)?;
+        let mut rows = 0;
         for record in records {
             record?;
+            rows += 1;
         }
-        Ok(Source::Csv { headers, bytes })
+        Ok(Source::Csv {
+            headers,
+            bytes,
+            rows,
+        })
     }
 
     /// JSON rows, their keys renamed by `map` (MG-1); a row that is not an object fails as
@@ -257,10 +265,24 @@ impl Source {
         ))
     }
 
+    /// How many rows: every CSV line was read when the file was checked, and a worksheet's
+    /// or JSON body's rows are already apart.
+    pub fn len(&self) -> usize {
+        match self {
+            Source::Csv { rows, .. } => *rows,
+            Source::Table { rows, .. } => rows.len(),
+            Source::Json(rows) => rows.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Every row, in order, as an object of its given cells (empty cells left out).
     pub fn rows(&self) -> Box<dyn Iterator<Item = Result<Map<String, Value>>> + '_> {
         match self {
-            Source::Csv { headers, bytes } => match crate::spreadsheet::csv_records(bytes) {
+            Source::Csv { headers, bytes, .. } => match crate::spreadsheet::csv_records(bytes) {
                 Ok((_, records)) => Box::new(records.map(move |r| r.map(|r| cells(headers, r)))),
                 Err(e) => Box::new(std::iter::once(Err(e))),
             },
