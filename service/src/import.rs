@@ -127,16 +127,6 @@ pub struct Rows {
     kept: bool,
 }
 
-impl Rows {
-    pub fn len(&self) -> usize {
-        self.results.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.results.is_empty()
-    }
-}
-
 impl IntoIterator for Rows {
     type Item = RowReport;
     type IntoIter = Box<dyn Iterator<Item = RowReport> + Send>;

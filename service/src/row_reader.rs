@@ -230,11 +230,18 @@ pub enum Source {
 }
 
 impl Source {
-    /// CSV bytes under `headers`, every line read once now: a file that cannot be read (a
-    /// ragged line, a broken quote, bytes that are not UTF-8) is refused whole, naming the
-    /// line, before anything is written.
-    pub fn csv(headers: Vec<String>, bytes: Vec<u8>) -> Result<Source> {
-        let (_, records) = crate::spreadsheet::csv_records(&bytes)?;
+    /// A CSV file under its own header row, renamed by `map` (MG-1) and checked by `check`
+    /// (the import's columns), every line read once now: a file that cannot be read (a ragged
+    /// line, a broken quote, bytes that are not UTF-8) is refused whole, naming the line,
+    /// before anything is written. Cells are read when the import reads the rows.
+    pub fn csv(
+        bytes: Vec<u8>,
+        map: &ColumnMap,
+        check: impl FnOnce(&[String]) -> Result<()>,
+    ) -> Result<Source> {
+        let (headers, records) = crate::spreadsheet::csv_records(&bytes)?;
+        let headers = mapped_headers(&headers, map)?;
+        check(&headers)?;
         let mut rows = 0;
         for record in records {
             record?;
@@ -245,6 +252,30 @@ impl Source {
             bytes,
             rows,
         })
+    }
+
+    /// The first worksheet of an XLSX workbook, read exactly like a CSV file: its first row
+    /// names the fields.
+    pub fn xlsx(
+        bytes: &[u8],
+        map: &ColumnMap,
+        check: impl FnOnce(&[String]) -> Result<()>,
+    ) -> Result<Source> {
+        let table = crate::spreadsheet::read_xlsx(bytes)?;
+        let headers = mapped_headers(&table.headers, map)?;
+        check(&headers)?;
+        Ok(Source::Table {
+            headers,
+            rows: table.rows,
+        })
+    }
+
+    /// The columns of a file, as renamed; none for JSON rows, whose keys are their own.
+    pub fn headers(&self) -> &[String] {
+        match self {
+            Source::Csv { headers, .. } | Source::Table { headers, .. } => headers,
+            Source::Json(_) => &[],
+        }
     }
 
     /// JSON rows, their keys renamed by `map` (MG-1); a row that is not an object fails as

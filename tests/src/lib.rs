@@ -8,7 +8,8 @@ pub mod started;
 mod values;
 
 pub use values::{
-    assert_field_error, cents, detail, error_fields, etag, id, line, products, today, with,
+    assert_field_error, cents, detail, error_fields, etag, id, line, outcomes, products, today,
+    updated_ids, with,
 };
 
 use std::net::TcpListener;
@@ -612,6 +613,29 @@ impl TestApp {
             .await
             .expect(200);
         r.body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A list's CSV export (`Accept: text/csv`), as staff.
+    pub async fn export_csv(&self, path: &str) -> String {
+        self.send(
+            Method::GET,
+            path,
+            Some(&self.staff),
+            None,
+            &[("accept", "text/csv")],
+        )
+        .await
+        .expect(200)
+        .text
+    }
+
+    /// `(id, updated_at)` of each item of a list.
+    pub async fn stamps(&self, path: &str) -> Vec<(i64, Value)> {
+        self.all(path)
+            .await
+            .iter()
+            .map(|i| (id(i), i["updated_at"].clone()))
+            .collect()
     }
 
     /// The ids of every item of `path` changed at or after `since` (`updated_since`).

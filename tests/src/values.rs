@@ -88,3 +88,26 @@ pub fn products(inv: &Value) -> Vec<String> {
 pub fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
+
+/// Each row's outcome in an import report, in order.
+#[track_caller]
+pub fn outcomes(report: &Value) -> Vec<&str> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["outcome"].as_str().expect("outcome"))
+        .collect()
+}
+
+/// The ids of an import report's `updated` rows, in order.
+#[track_caller]
+pub fn updated_ids(report: &Value) -> Vec<i64> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["outcome"] == "updated")
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect()
+}

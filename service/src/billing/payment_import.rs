@@ -21,10 +21,10 @@ use crate::column_map::ColumnMap;
 use crate::error::{Error, Errors, Result};
 use crate::events::{self, Event};
 use crate::import::{self, Action, Mode, Outcome, Report, Results, RowError, Summary};
-use crate::row_reader::{self, Reader, Source};
+use crate::row_reader::{Reader, Source};
 use crate::sql::{IN_CHUNK, in_ids};
 use crate::subscriptions::words::parse_flag;
-use crate::{clock, db::Db, money};
+use crate::{clock, db::Db};
 
 use super::payment_list::{self, PaymentView};
 use super::payments::{self, NewPayment};
@@ -78,21 +78,21 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<PaymentRow> {
             r.errors.add(key.as_str(), "is not a payment field");
         }
     }
-    let id = id_of(&mut r, "id", "a payment id");
+    let id = r.id("id", "a payment id");
     let row = PaymentRow {
         id,
-        invoice_id: id_of(&mut r, "invoice_id", "an invoice id"),
+        invoice_id: r.id("invoice_id", "an invoice id"),
         amount_cents: r.amount("amount").flatten(),
         paid_on: r.date("paid_on").flatten(),
         method: r.text("method").flatten(),
         reference: r.text("reference").flatten(),
         shown: Shown {
-            receipt_number: id_of(&mut r, "receipt_number", "a receipt number"),
-            contact_id: id_of(&mut r, "contact_id", "a contact id"),
-            holder_id: id_of(&mut r, "holder_id", "a contact id"),
+            receipt_number: r.id("receipt_number", "a receipt number"),
+            contact_id: r.id("contact_id", "a contact id"),
+            holder_id: r.id("holder_id", "a contact id"),
             refunded_cents: r.amount("refunded").flatten(),
             reversed: r.flag("reversed", parse_flag),
-            recorded_by: id_of(&mut r, "recorded_by", "a user id"),
+            recorded_by: r.id("recorded_by", "a user id"),
         },
     };
     let mut errors = std::mem::take(&mut r.errors);
@@ -121,11 +121,6 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<PaymentRow> {
     Ok(row)
 }
 
-/// An id column: absent is not given, anything but a positive whole number is named.
-fn id_of(r: &mut Reader, field: &str, what: &str) -> Option<i64> {
-    r.get(field).and_then(|_| r.id(field, what))
-}
-
 /// JSON rows, their keys renamed by `map`.
 pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
     Source::json(rows, map)
@@ -133,25 +128,17 @@ pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
 
 /// CSV under a header of field names (or the file's own, renamed by `map`).
 pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Source> {
-    let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
-    let headers = checked(&headers, map)?;
-    Source::csv(headers, bytes)
+    Source::csv(bytes, map, check_headers)
 }
 
 /// The first worksheet of an XLSX workbook, exactly like a CSV file.
 pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Source> {
-    let table = crate::spreadsheet::read_xlsx(bytes)?;
-    let headers = checked(&table.headers, map)?;
-    Ok(Source::Table {
-        headers,
-        rows: table.rows,
-    })
+    Source::xlsx(bytes, map, check_headers)
 }
 
-fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
-    let headers = row_reader::mapped_headers(headers, map)?;
+fn check_headers(headers: &[String]) -> Result<()> {
     let mut errors = Errors::new();
-    for h in &headers {
+    for h in headers {
         if !COLUMNS.contains(&h.as_str()) && !BOOKKEEPING.contains(&h.as_str()) {
             errors.add(
                 h.as_str(),
@@ -159,20 +146,17 @@ fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
             );
         }
     }
-    errors.into_result()?;
-    Ok(headers)
+    errors.into_result()
 }
 
 /// The bookkeeping columns a file carries: reported as ignored.
 pub fn ignored_columns(source: &Source) -> Vec<String> {
-    match source {
-        Source::Csv { headers, .. } | Source::Table { headers, .. } => headers
-            .iter()
-            .filter(|h| BOOKKEEPING.contains(&h.as_str()))
-            .cloned()
-            .collect(),
-        Source::Json(_) => Vec::new(),
-    }
+    source
+        .headers()
+        .iter()
+        .filter(|h| BOOKKEEPING.contains(&h.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// Rows planned at a time: the payments they name are loaded once per batch.
@@ -365,27 +349,11 @@ fn changed_reference<'a>(stored: &PaymentView, row: &'a PaymentRow) -> Result<Op
     let mut errors = Errors::new();
     let money = "a recorded payment's invoice, amount, date and method do not change; \
                  refund or reverse it (POST /payments/{id}/refunds, /reverse) and record it again";
-    let differs = |given: Option<String>, stored: String| given.is_some_and(|g| g != stored);
     let money_columns = [
-        (
-            "invoice_id",
-            differs(
-                row.invoice_id.map(|v| v.to_string()),
-                p.invoice_id.to_string(),
-            ),
-        ),
-        (
-            "amount",
-            differs(
-                row.amount_cents.map(money::format_cents),
-                money::format_cents(p.amount_cents),
-            ),
-        ),
-        (
-            "paid_on",
-            differs(row.paid_on.map(|d| d.to_string()), p.paid_on.to_string()),
-        ),
-        ("method", differs(row.method.clone(), p.method.clone())),
+        ("invoice_id", differs(row.invoice_id, p.invoice_id)),
+        ("amount", differs(row.amount_cents, p.amount_cents)),
+        ("paid_on", differs(row.paid_on, p.paid_on)),
+        ("method", differs(row.method.as_ref(), &p.method)),
     ];
     for (column, changed) in money_columns {
         if changed {
@@ -396,39 +364,15 @@ fn changed_reference<'a>(stored: &PaymentView, row: &'a PaymentRow) -> Result<Op
     let server = [
         (
             "receipt_number",
-            differs(
-                s.receipt_number.map(|v| v.to_string()),
-                p.receipt_number.to_string(),
-            ),
+            differs(s.receipt_number, p.receipt_number),
         ),
-        (
-            "contact_id",
-            differs(
-                s.contact_id.map(|v| v.to_string()),
-                stored.payer_id.to_string(),
-            ),
-        ),
-        (
-            "holder_id",
-            differs(
-                s.holder_id.map(|v| v.to_string()),
-                stored.holder_id.to_string(),
-            ),
-        ),
-        (
-            "refunded",
-            differs(
-                s.refunded_cents.map(money::format_cents),
-                money::format_cents(p.refunded_cents),
-            ),
-        ),
-        (
-            "reversed",
-            differs(s.reversed.map(|v| v.to_string()), p.reversed.to_string()),
-        ),
+        ("contact_id", differs(s.contact_id, stored.payer_id)),
+        ("holder_id", differs(s.holder_id, stored.holder_id)),
+        ("refunded", differs(s.refunded_cents, p.refunded_cents)),
+        ("reversed", differs(s.reversed, p.reversed)),
         (
             "recorded_by",
-            s.recorded_by.is_some() && s.recorded_by != p.recorded_by,
+            differs(s.recorded_by.map(Some), p.recorded_by),
         ),
     ];
     for (column, changed) in server {
@@ -444,6 +388,12 @@ fn changed_reference<'a>(stored: &PaymentView, row: &'a PaymentRow) -> Result<Op
         .reference
         .as_deref()
         .filter(|r| p.reference.as_deref() != Some(*r)))
+}
+
+/// A column the row gives with another value than the one stored; one it leaves out differs
+/// in nothing.
+fn differs<T: PartialEq>(given: Option<T>, stored: T) -> bool {
+    given.is_some_and(|g| g != stored)
 }
 
 /// A corrected reference (a cheque number mistyped), announced as `payment.updated`.

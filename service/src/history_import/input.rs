@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::column_map::ColumnMap;
 use crate::error::{Error, Errors, Result};
-use crate::row_reader::{self, Reader, Source};
+use crate::row_reader::{Reader, Source};
 use crate::subscriptions::words::parse_flag;
 
 /// Every column a row may carry: the contact by `contact_ref` (its external reference) or
@@ -63,7 +63,7 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<HistoryRow> {
             r.errors.add(key.as_str(), "is not a history field");
         }
     }
-    let id = r.get("id").and_then(|_| r.id("id", "a term id"));
+    let id = r.id("id", "a term id");
     let contact = match (r.id("contact_id", "a contact id"), r.text("contact_ref")) {
         (Some(id), _) => Some(ContactKey::Id(id)),
         (None, Some(Some(x))) => Some(ContactKey::Ref(x)),
@@ -76,9 +76,7 @@ pub fn parse_row(map: &Map<String, Value>) -> Result<HistoryRow> {
     let amount_cents = r.amount("amount").flatten();
     let shown = Shown {
         imported: r.flag("imported", parse_flag),
-        invoice_id: r
-            .get("invoice_id")
-            .and_then(|_| r.id("invoice_id", "an invoice id")),
+        invoice_id: r.id("invoice_id", "an invoice id"),
     };
     let mut errors = std::mem::take(&mut r.errors);
     require(
@@ -140,26 +138,18 @@ pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
 /// CSV under a header of field names (or the file's own, renamed by `map`); the header is
 /// checked now, the rows when the import reads them.
 pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Source> {
-    let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
-    let headers = checked(&headers, map)?;
-    Source::csv(headers, bytes)
+    Source::csv(bytes, map, check_headers)
 }
 
 /// The first worksheet of an XLSX workbook, exactly like a CSV file.
 pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Source> {
-    let table = crate::spreadsheet::read_xlsx(bytes)?;
-    let headers = checked(&table.headers, map)?;
-    Ok(Source::Table {
-        headers,
-        rows: table.rows,
-    })
+    Source::xlsx(bytes, map, check_headers)
 }
 
-fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
-    let headers = row_reader::mapped_headers(headers, map)?;
+fn check_headers(headers: &[String]) -> Result<()> {
     let mut errors = Errors::new();
     let mut seen = HashSet::new();
-    for h in &headers {
+    for h in headers {
         if !COLUMNS.contains(&h.as_str()) {
             errors.add(
                 h.as_str(),
@@ -183,8 +173,7 @@ fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
             "a contact column is missing: contact_ref or contact_id",
         );
     }
-    errors.into_result()?;
-    Ok(headers)
+    errors.into_result()
 }
 
 #[cfg(test)]

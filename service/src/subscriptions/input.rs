@@ -202,24 +202,13 @@ pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {
 /// (MG-1); an empty cell means "not given". Header and line problems reject the whole file;
 /// cell problems are reported per row when the import reads the rows.
 pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Source> {
-    let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
-    Source::csv(checked(&headers, map)?, bytes)
+    Source::csv(bytes, map, check_headers)
 }
 
 /// The first worksheet of an XLSX workbook, read exactly like a CSV file: its first row
 /// names the fields (`crate::spreadsheet::read_xlsx`).
 pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Source> {
-    let table = crate::spreadsheet::read_xlsx(bytes)?;
-    Ok(Source::Table {
-        headers: checked(&table.headers, map)?,
-        rows: table.rows,
-    })
-}
-
-fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
-    let headers = crate::row_reader::mapped_headers(headers, map)?;
-    check_headers(&headers)?;
-    Ok(headers)
+    Source::xlsx(bytes, map, check_headers)
 }
 
 fn check_headers(headers: &[String]) -> Result<()> {

@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{Res, TestApp, spawn};
+use tests::{Res, TestApp, outcomes, spawn, updated_ids};
 
 async fn csv(app: &TestApp, query: &str, text: &str) -> Res {
     app.post_csv(&format!("/contacts/import?{query}"), text)
@@ -16,15 +16,6 @@ async fn import(app: &TestApp, body: Value) -> Value {
         .await
         .expect(200)
         .body
-}
-
-fn outcomes(report: &Value) -> Vec<&str> {
-    report["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r["outcome"].as_str().expect("outcome"))
-        .collect()
 }
 
 fn row_id(report: &Value, row: usize) -> i64 {
@@ -466,30 +457,6 @@ async fn mg3_imported_history_makes_previous_members_gaps_and_counts_at_a_date()
     .problem(422, "validation_failed");
 }
 
-/// A collection's CSV export, as staff.
-async fn export(app: &TestApp, path: &str) -> String {
-    let res = app
-        .send(
-            Method::GET,
-            path,
-            Some(&app.staff),
-            None,
-            &[("accept", "text/csv")],
-        )
-        .await
-        .expect(200);
-    res.text
-}
-
-/// `(id, updated_at)` of each item of a list.
-async fn stamps(app: &TestApp, path: &str) -> Vec<(i64, Value)> {
-    let items = app.all(path).await;
-    items
-        .iter()
-        .map(|i| (tests::id(i), i["updated_at"].clone()))
-        .collect()
-}
-
 /// MG-4: contacts and subscriptions export as CSV and import back with `upsert`: the file as
 /// exported changes nothing; with three rows edited, exactly those three change (their
 /// `updated_at`, their events), and nothing else.
@@ -524,11 +491,11 @@ async fn mg4_contacts_and_subscriptions_round_trip_changing_only_edited_rows() {
         app.subscribe(json!({"contact_id": c, "product": "CHAPT/EAST"}))
             .await;
     }
-    let contacts_csv = export(&app, "/contacts").await;
-    let subscriptions_csv = export(&app, "/subscriptions").await;
+    let contacts_csv = app.export_csv("/contacts").await;
+    let subscriptions_csv = app.export_csv("/subscriptions").await;
     assert!(contacts_csv.contains("'=General"), "{contacts_csv}");
-    let contacts_before = stamps(&app, "/contacts").await;
-    let subscriptions_before = stamps(&app, "/subscriptions").await;
+    let contacts_before = app.stamps("/contacts").await;
+    let subscriptions_before = app.stamps("/subscriptions").await;
     let updated_events = app.events_of("contact.updated").await.len();
 
     // As exported: nothing changes.
@@ -548,8 +515,8 @@ async fn mg4_contacts_and_subscriptions_round_trip_changing_only_edited_rows() {
         .expect(200)
         .body;
     assert_eq!(outcomes(&same), ["unchanged"; 10], "{same}");
-    assert_eq!(stamps(&app, "/contacts").await, contacts_before);
-    assert_eq!(stamps(&app, "/subscriptions").await, subscriptions_before);
+    assert_eq!(app.stamps("/contacts").await, contacts_before);
+    assert_eq!(app.stamps("/subscriptions").await, subscriptions_before);
 
     // Three rows edited in each file: exactly those change.
     let edited = contacts_csv
@@ -557,15 +524,9 @@ async fn mg4_contacts_and_subscriptions_round_trip_changing_only_edited_rows() {
         .replace("t2;volunteer", "t2")
         .replace("First4", "Fourth");
     let report = csv(&app, "action=upsert", &edited).await.expect(200).body;
-    let changed: Vec<i64> = report["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter(|r| r["outcome"] == "updated")
-        .map(|r| r["id"].as_i64().expect("id"))
-        .collect();
+    let changed = updated_ids(&report);
     assert_eq!(changed.len(), 3, "{report}");
-    let after = stamps(&app, "/contacts").await;
+    let after = app.stamps("/contacts").await;
     for ((id, before), (_, now)) in contacts_before.iter().zip(&after) {
         assert_eq!(before == now, !changed.contains(id), "contact {id}");
     }
@@ -583,15 +544,9 @@ async fn mg4_contacts_and_subscriptions_round_trip_changing_only_edited_rows() {
         .await
         .expect(200)
         .body;
-    let changed: Vec<i64> = report["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter(|r| r["outcome"] == "updated")
-        .map(|r| r["id"].as_i64().expect("id"))
-        .collect();
+    let changed = updated_ids(&report);
     assert_eq!(changed.len(), 3, "{report}");
-    let after = stamps(&app, "/subscriptions").await;
+    let after = app.stamps("/subscriptions").await;
     for ((id, before), (_, now)) in subscriptions_before.iter().zip(&after) {
         assert_eq!(before == now, !changed.contains(id), "subscription {id}");
     }
@@ -633,7 +588,7 @@ async fn mg4_reference_data_round_trips_through_csv() {
     ];
     let mut files = Vec::new();
     for (path, _) in collections {
-        let file = export(&app, path).await;
+        let file = app.export_csv(path).await;
         let same = app
             .post_csv(&format!("{path}/import?action=upsert"), &file)
             .await
@@ -704,7 +659,7 @@ async fn mg4_reference_data_round_trips_through_csv() {
     assert_eq!(cycle["proration_rules"][0]["fraction"], "0.60", "{cycle}");
 
     // All-or-nothing: an edited row beside a failing one is not kept.
-    let file = export(&app, "/products").await;
+    let file = app.export_csv("/products").await;
     let bad = file.replace("525.00", "550.00").replace(
         "Newsletter,subscription,12.00",
         "Newsletter,subscription,12.001",
@@ -802,7 +757,7 @@ async fn mg4_the_history_ledger_round_trips_changing_only_edited_terms() {
     .await
     .expect(200);
 
-    let ledger = export(&app, "/contacts/history").await;
+    let ledger = app.export_csv("/contacts/history").await;
     let mut lines = ledger.lines();
     assert_eq!(
         lines.next(),
@@ -845,13 +800,7 @@ async fn mg4_the_history_ledger_round_trips_changing_only_edited_terms() {
         .await
         .expect(200)
         .body;
-    let changed: Vec<i64> = report["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter(|r| r["outcome"] == "updated")
-        .map(|r| r["id"].as_i64().expect("id"))
-        .collect();
+    let changed = updated_ids(&report);
     assert_eq!(changed.len(), 3, "{report}");
     let after = app.all("/contacts/history").await;
     for (was, now) in before.iter().zip(&after) {

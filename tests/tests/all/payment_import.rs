@@ -2,22 +2,8 @@
 //! references change, new payments come in by file exactly as recorded one by one (and not
 //! twice), and money columns are corrected only by refund or reversal.
 
-use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{TestApp, spawn};
-
-async fn export(app: &TestApp) -> String {
-    app.send(
-        Method::GET,
-        "/payments",
-        Some(&app.staff),
-        None,
-        &[("accept", "text/csv")],
-    )
-    .await
-    .expect(200)
-    .text
-}
+use tests::{TestApp, outcomes, spawn, updated_ids};
 
 async fn import(app: &TestApp, query: &str, text: &str) -> Value {
     app.post_csv(&format!("/payments/import?{query}"), text)
@@ -26,29 +12,11 @@ async fn import(app: &TestApp, query: &str, text: &str) -> Value {
         .body
 }
 
-fn outcomes(report: &Value) -> Vec<&str> {
-    report["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r["outcome"].as_str().expect("outcome"))
-        .collect()
-}
-
 fn first_error(report: &Value, row: usize) -> String {
     let r = &report["rows"][row];
     assert_eq!(r["outcome"], "failed", "{report}");
     let e = &r["error"]["errors"][0];
     format!("{}: {}", e["field"].as_str().unwrap_or(""), e["message"])
-}
-
-/// `(id, updated_at)` of every payment.
-async fn stamps(app: &TestApp) -> Vec<(i64, Value)> {
-    app.all("/payments")
-        .await
-        .iter()
-        .map(|p| (tests::id(p), p["updated_at"].clone()))
-        .collect()
 }
 
 /// A staff join through JOIN, unpaid; the invoice's id and total.
@@ -90,12 +58,12 @@ async fn mg4_payments_round_trip_and_a_bank_file_records_each_payment_once() {
     }
 
     // As exported: nothing changes.
-    let exported = export(&app).await;
-    let before = stamps(&app).await;
+    let exported = app.export_csv("/payments").await;
+    let before = app.stamps("/payments").await;
     let same = import(&app, "action=upsert", &exported).await;
     assert_eq!(outcomes(&same), ["unchanged"; 3], "{same}");
     assert_eq!(same["ignored_columns"], json!(["created_at", "updated_at"]));
-    assert_eq!(stamps(&app).await, before);
+    assert_eq!(app.stamps("/payments").await, before);
 
     // A bank file: the rest of Ana's dues and all of Di's, recorded like payments made one by
     // one (Di becomes a member); the same file again pays nobody twice.
@@ -128,23 +96,17 @@ async fn mg4_payments_round_trip_and_a_bank_file_records_each_payment_once() {
     assert!(recorded["recorded_by"].as_i64().is_some(), "{recorded}");
 
     // Three references corrected in the export: exactly those payments change.
-    let exported = export(&app).await;
-    let before = stamps(&app).await;
+    let exported = app.export_csv("/payments").await;
+    let before = app.stamps("/payments").await;
     let events = app.events_of("payment.updated").await.len();
     let edited = exported
         .replace("CHQ-0", "CHQ-0001")
         .replace("CHQ-2", "CHQ-2002")
         .replace("BANK-2", "BANK-2B");
     let report = import(&app, "action=upsert", &edited).await;
-    let changed: Vec<i64> = report["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter(|r| r["outcome"] == "updated")
-        .map(|r| r["id"].as_i64().expect("id"))
-        .collect();
+    let changed = updated_ids(&report);
     assert_eq!(changed.len(), 3, "{report}");
-    for ((id, was), (_, now)) in before.iter().zip(stamps(&app).await.iter()) {
+    for ((id, was), (_, now)) in before.iter().zip(app.stamps("/payments").await.iter()) {
         assert_eq!(was == now, !changed.contains(id), "payment {id}");
     }
     assert_eq!(app.events_of("payment.updated").await.len(), events + 3);

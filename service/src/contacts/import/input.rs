@@ -10,7 +10,7 @@ use crate::column_map::ColumnMap;
 use crate::contacts::ContactPatch;
 use crate::error::{Errors, Result};
 use crate::membership::RENEW_MONTHS_MAX;
-use crate::row_reader::{self, Change, Reader, Source};
+use crate::row_reader::{Change, Reader, Source};
 use crate::subscriptions::words::parse_flag;
 
 /// One row of a contact import.
@@ -181,31 +181,20 @@ pub fn parse_json_rows(rows: Vec<Value>, map: &ColumnMap) -> Result<Parsed> {
 /// CSV with a header row of field names (or of the file's own, renamed by `map`); the header
 /// is checked now, the rows when the import reads them.
 pub fn parse_csv(bytes: Vec<u8>, map: &ColumnMap) -> Result<Parsed> {
-    let (headers, _) = crate::spreadsheet::csv_records(&bytes)?;
-    let headers = checked(&headers, map)?;
+    let source = Source::csv(bytes, map, check_headers)?;
     Ok(Parsed {
-        ignored_columns: ignored(&headers),
-        source: Source::csv(headers, bytes)?,
+        ignored_columns: ignored(source.headers()),
+        source,
     })
 }
 
 /// The first worksheet of an XLSX workbook, exactly like a CSV file.
 pub fn parse_xlsx(bytes: &[u8], map: &ColumnMap) -> Result<Parsed> {
-    let table = crate::spreadsheet::read_xlsx(bytes)?;
-    let headers = checked(&table.headers, map)?;
+    let source = Source::xlsx(bytes, map, check_headers)?;
     Ok(Parsed {
-        ignored_columns: ignored(&headers),
-        source: Source::Table {
-            headers,
-            rows: table.rows,
-        },
+        ignored_columns: ignored(source.headers()),
+        source,
     })
-}
-
-fn checked(headers: &[String], map: &ColumnMap) -> Result<Vec<String>> {
-    let headers = row_reader::mapped_headers(headers, map)?;
-    check_headers(&headers)?;
-    Ok(headers)
 }
 
 fn ignored(headers: &[String]) -> Vec<String> {
