@@ -45,6 +45,7 @@ pub mod pricing;
 pub mod products;
 pub mod renewals;
 pub mod reports;
+pub mod row_batches;
 pub mod row_reader;
 pub mod segments;
 pub mod settings;

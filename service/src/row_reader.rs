@@ -278,6 +278,16 @@ impl Source {
         }
     }
 
+    /// Whether a row may give `column`: a file's header names it, and any JSON row may.
+    pub fn may_have(&self, column: &str) -> bool {
+        match self {
+            Source::Csv { headers, .. } | Source::Table { headers, .. } => {
+                headers.iter().any(|h| h == column)
+            }
+            Source::Json(_) => true,
+        }
+    }
+
     /// JSON rows, their keys renamed by `map` (MG-1); a row that is not an object fails as
     /// its row when read.
     pub fn json(rows: Vec<Value>, map: &ColumnMap) -> Result<Source> {

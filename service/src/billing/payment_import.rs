@@ -9,6 +9,7 @@
 //! columns the server sets must agree.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
@@ -21,6 +22,7 @@ use crate::column_map::ColumnMap;
 use crate::error::{Error, Errors, Result};
 use crate::events::{self, Event};
 use crate::import::{self, Action, Mode, Outcome, Report, Results, RowError, Summary};
+use crate::row_batches::{self, Batch};
 use crate::row_reader::{Reader, Source};
 use crate::sql::{IN_CHUNK, in_ids};
 use crate::subscriptions::words::parse_flag;
@@ -182,19 +184,14 @@ pub async fn run(
     // audit event, written when the transaction began.
     let work = crate::db::savepoint(&txn).await?;
     let mut results: Results = vec![None; count];
-    let mut batch: Vec<(usize, Result<PaymentRow>)> = Vec::with_capacity(BATCH);
     let ctx = Context {
         action,
         recorded_by,
     };
-    for (i, row) in source.rows().enumerate() {
-        batch.push((i, row.and_then(|r| parse_row(&r))));
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            ctx.apply_batch(&work, full, &mut results).await?;
-        }
+    let mut rows = row_batches::read_ahead(Arc::new(source), BATCH, |_| true, |r| parse_row(&r));
+    while let Some(batch) = rows.next().await? {
+        ctx.apply_batch(&work, batch, &mut results).await?;
     }
-    ctx.apply_batch(&work, batch, &mut results).await?;
     let keep = import::finish(txn, work, mode, &results).await?;
     Ok(import::batch_report(action, mode, results, keep))
 }
@@ -220,12 +217,9 @@ impl Context {
     async fn apply_batch(
         &self,
         txn: &sea_orm::DatabaseTransaction,
-        batch: Vec<(usize, Result<PaymentRow>)>,
+        batch: Batch<PaymentRow>,
         results: &mut Results,
     ) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
         let mut facts = load(txn, batch.iter().filter_map(|(_, r)| r.as_ref().ok())).await?;
         for (i, row) in batch {
             let done = match row {

@@ -11,9 +11,12 @@ pub mod input;
 pub mod ledger;
 mod plan;
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::history::{self, NewTerm};
 use crate::import::{self, Action, Mode, Outcome, Report, Results, RowError, Seen, Summary};
+use crate::row_batches::{self, Batch};
 use crate::row_reader::Source;
 use crate::{clock, db::Db};
 
@@ -21,7 +24,7 @@ pub use input::{COLUMNS, HistoryRow, parse_csv, parse_json_rows, parse_xlsx};
 use plan::{Known, RowKey};
 
 /// Rows planned and written at a time.
-pub const BATCH: usize = 10_000;
+pub const BATCH: usize = 5_000;
 
 pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<Report> {
     if !matches!(action, Action::Insert | Action::Update | Action::Upsert) {
@@ -43,15 +46,11 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
         seen: Seen::with_capacity(count),
         results: vec![None; count],
     };
-    let mut batch: Vec<(usize, Result<HistoryRow>)> = Vec::with_capacity(BATCH);
-    for (i, row) in source.rows().enumerate() {
-        batch.push((i, row.and_then(|r| input::parse_row(&r))));
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            batches.write(&work, full).await?;
-        }
+    let mut rows =
+        row_batches::read_ahead(Arc::new(source), BATCH, |_| true, |r| input::parse_row(&r));
+    while let Some(batch) = rows.next().await? {
+        batches.write(&work, batch).await?;
     }
-    batches.write(&work, batch).await?;
     let keep = crate::import::finish(txn, work, mode, &batches.results).await?;
     Ok(import::batch_report(action, mode, batches.results, keep))
 }
@@ -71,11 +70,8 @@ impl Batches {
     async fn write(
         &mut self,
         txn: &sea_orm::DatabaseTransaction,
-        batch: Vec<(usize, Result<HistoryRow>)>,
+        batch: Batch<HistoryRow>,
     ) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
         let facts = plan::load(txn, batch.iter().filter_map(|(_, r)| r.as_ref().ok())).await?;
         let mut new: Vec<(usize, NewTerm)> = Vec::new();
         let mut changed: Vec<(i64, NewTerm)> = Vec::new();

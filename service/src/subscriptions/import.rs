@@ -6,9 +6,11 @@
 use crate::clock;
 use crate::db::Db;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::error::Result;
 pub use crate::import::{Mode, Outcome, PlannedRow, Report, Results, RowError, RowReport, Summary};
+use crate::row_batches::{self, Batch};
 use crate::row_reader::Source;
 
 use super::context;
@@ -28,15 +30,15 @@ pub async fn run(db: &Db, action: Action, mode: Mode, source: Source) -> Result<
     let work = crate::db::savepoint(&txn).await?;
     let mut seen = HashSet::new();
     let mut results: Results = vec![None; count];
-    let mut batch: Vec<(usize, Result<Row>)> = Vec::with_capacity(BATCH);
-    for (i, row) in source.rows().enumerate() {
-        batch.push((i, row.and_then(|r| input::parse_import_row(&r))));
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            seen = write_batch(&work, action, seen, full, &mut results).await?;
-        }
+    let mut rows = row_batches::read_ahead(
+        Arc::new(source),
+        BATCH,
+        |_| true,
+        |r| input::parse_import_row(&r),
+    );
+    while let Some(batch) = rows.next().await? {
+        seen = write_batch(&work, action, seen, batch, &mut results).await?;
     }
-    write_batch(&work, action, seen, batch, &mut results).await?;
     let keep = crate::import::finish(txn, work, mode, &results).await?;
     tracing::debug!(rows = count, took = ?started.elapsed(), "subscription import");
     Ok(crate::import::batch_report(action, mode, results, keep))
@@ -48,12 +50,9 @@ async fn write_batch(
     txn: &sea_orm::DatabaseTransaction,
     action: Action,
     seen: HashSet<(i64, String)>,
-    batch: Vec<(usize, Result<Row>)>,
+    batch: Batch<Row>,
     results: &mut Results,
 ) -> Result<HashSet<(i64, String)>> {
-    if batch.is_empty() {
-        return Ok(seen);
-    }
     let facts = context::load(txn, batch.iter().filter_map(|(_, r)| r.as_ref().ok())).await?;
     let mut planner = Planner::continuing(facts, seen);
     let (mut rows, mut accepted): (Vec<usize>, Vec<Planned>) = (Vec::new(), Vec::new());

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod store;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -21,13 +22,14 @@ use crate::contacts::draft::Reference;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::import::{self, Action, Mode, PlannedRow, Report, Results, RowError, Summary};
+use crate::row_batches::{self, Batch};
 use crate::row_reader::Source;
 
 use input::{ContactRow, Parsed};
 use plan::{Drafted, Drafter};
 
 /// Rows planned and written at a time.
-pub const BATCH: usize = 5_000;
+pub const BATCH: usize = 2_500;
 
 /// A contact import's report, with the columns read but set by the server.
 #[derive(Debug)]
@@ -54,18 +56,19 @@ pub async fn run(db: &Db, action: Action, mode: Mode, parsed: Parsed) -> Result<
     let work = crate::db::savepoint(&txn).await?;
     let mut drafter = Drafter::new(action);
     let mut results: Results = vec![None; first.rows];
+    let source = Arc::new(source);
+    let named = Arc::new(first.named);
     // Organizations other rows name first, then every other row.
-    for organizations in [true, false] {
-        let mut batch: Vec<(usize, Result<ContactRow>)> = Vec::with_capacity(BATCH);
-        let rows = source.rows().enumerate();
-        for (i, row) in rows.filter(|(i, _)| first.named.contains(i) == organizations) {
-            batch.push((i, row.and_then(input::parse_row)));
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                write_batch(&work, action, &mut drafter, full, &mut results).await?;
-            }
-        }
-        if !batch.is_empty() {
+    let passes = if named.is_empty() {
+        vec![false]
+    } else {
+        vec![true, false]
+    };
+    for organizations in passes {
+        let named = named.clone();
+        let take = move |i: usize| named.contains(&i) == organizations;
+        let mut rows = row_batches::read_ahead(source.clone(), BATCH, take, input::parse_row);
+        while let Some(batch) = rows.next().await? {
             write_batch(&work, action, &mut drafter, batch, &mut results).await?;
         }
     }
@@ -85,6 +88,12 @@ struct FirstLook {
 
 fn first_look(source: &Source) -> Result<FirstLook> {
     let rows = import::count_rows(source)?;
+    if !source.may_have("company_ref") {
+        return Ok(FirstLook {
+            rows,
+            named: HashSet::new(),
+        });
+    }
     let text = |row: &Map<String, Value>, key: &str| match row.get(key) {
         Some(Value::String(s)) => Some(s.trim().to_owned()),
         Some(Value::Number(n)) => Some(n.to_string()),
@@ -113,7 +122,7 @@ async fn write_batch(
     txn: &sea_orm::DatabaseTransaction,
     action: Action,
     drafter: &mut Drafter,
-    batch: Vec<(usize, Result<ContactRow>)>,
+    batch: Batch<ContactRow>,
     results: &mut Results,
 ) -> Result<()> {
     let rows = batch.iter().filter_map(|(_, r)| r.as_ref().ok());
