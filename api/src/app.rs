@@ -181,6 +181,11 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
             every,
         ));
     }
+    if cfg.job_poll_ms > 0 {
+        // JB-1, JB-4: the jobs of servers that died are finished here.
+        let runner = crate::jobs::runner(&state);
+        tokio::spawn(runner.run_forever(std::time::Duration::from_millis(cfg.job_poll_ms)));
+    }
     let state = web::Data::new(state);
     let origins = cfg.cors_origins();
     let routes = Routes::new();

@@ -275,10 +275,37 @@ async fn generate_renewals(cfg: &Config, request: RunRequest, user: &str) -> Res
         .map_err(text)?
         .max(1);
     let show = |r: &RunResult| show_progress(r, due);
-    let result = service::renewals::run(&db, request, run_by, today, &show)
+    // JB-1: the run is a job, so a server finishes it if this command is stopped.
+    let params = service::renewals::RunJob::new(&db, &request, run_by, today)
+        .await
+        .map_err(text)?;
+    let params = serde_json::to_value(&params).map_err(text)?;
+    let timing = cfg.job_timing();
+    let owner = format!("cli:{}", crate::jobs::server_id());
+    let job = service::jobs::start(
+        &db,
+        service::jobs::RENEWAL_RUN,
+        &params,
+        run_by,
+        &owner,
+        timing.lease,
+    )
+    .await
+    .map_err(text)?;
+    let control = service::jobs::Control::new(job.id, &owner, timing.lease);
+    let in_job = service::renewals::InJob {
+        id: job.id,
+        control: &control,
+    };
+    let work = service::renewals::run_in_job(&db, request, run_by, today, in_job, &show);
+    let (result, _) =
+        service::jobs::runner::execute(&db, control.clone(), &timing, work, |(r, f)| {
+            crate::jobs::ended(r, *f)
+        })
         .await
         .map_err(text)?;
     eprintln!();
+    eprintln!("job {}", job.id);
     print_run(&result);
     Ok(())
 }

@@ -181,6 +181,14 @@ pub struct Config {
         global = true
     )]
     pub notice_poll_ms: u64,
+    /// JB-1: how long a running job stays its server's without a heartbeat; after that another
+    /// server takes it over. Every server on one database should use the same value.
+    #[arg(long, env = "AMS_JOB_LEASE_SECS", default_value_t = 30, global = true)]
+    pub job_lease_secs: u64,
+    /// JB-1, JB-4: how often the server looks for jobs to take over (their server died);
+    /// 0 leaves that to another server.
+    #[arg(long, env = "AMS_JOB_POLL_MS", default_value_t = 1000, global = true)]
+    pub job_poll_ms: u64,
 }
 
 impl Config {
@@ -233,6 +241,15 @@ impl Config {
         ))
     }
 
+    /// JB-1: the lease of a running job, renewed by a heartbeat three times per lease or more.
+    pub fn job_timing(&self) -> service::jobs::runner::Timing {
+        let lease = std::time::Duration::from_secs(self.job_lease_secs.max(1));
+        service::jobs::runner::Timing {
+            lease,
+            beat: (lease / 4).min(std::time::Duration::from_secs(2)),
+        }
+    }
+
     pub fn cors_origins(&self) -> Vec<String> {
         crate::dto::comma_list(Some(&self.cors_origins))
     }
@@ -266,6 +283,8 @@ impl Config {
             smtp_url: None,
             mail_from: "AMS <noreply@localhost>".into(),
             notice_poll_ms: 0,
+            job_lease_secs: 30,
+            job_poll_ms: 0,
         }
     }
 }

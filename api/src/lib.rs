@@ -11,6 +11,7 @@ pub mod extract;
 pub mod idempotent;
 pub mod import_report;
 pub mod import_upload;
+pub mod jobs;
 pub mod login_limit;
 pub mod login_status;
 pub mod metrics;

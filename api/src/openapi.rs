@@ -49,6 +49,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "committees", description = "Committees, their rosters at a date and a contact's committee service (C-8)"),
         (name = "reports", description = "Membership mix, counts at a date, billing by period (A-1..A-3)"),
         (name = "notices", description = "Notices to members by email: templates and the delivery log (N-1..N-3)"),
+        (name = "jobs", description = "Long operations as jobs: state, progress, result, cancel (JB-1). Start one with `Prefer: respond-async`."),
         (name = "events", description = "Business events for integrators: a feed to poll and webhooks with Standard Webhooks signatures"),
         (name = "self-service", description = "A member's own record"),
         (name = "health", description = "Liveness and readiness"),

@@ -24,6 +24,9 @@ pub struct AppState {
     pub metrics_public: bool,
     /// G-1: the payment provider, when configured.
     pub stripe: Option<service::online::Stripe>,
+    /// JB-1: this server among those on one database (a job's owner).
+    pub server_id: String,
+    pub job_timing: service::jobs::runner::Timing,
 }
 
 impl AppState {
@@ -60,6 +63,8 @@ pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), ser
         bind: cfg.bind.clone(),
         metrics_public: cfg.metrics_public,
         stripe: cfg.stripe(),
+        server_id: crate::jobs::server_id(),
+        job_timing: cfg.job_timing(),
     };
     Ok((state, admin_password))
 }

@@ -24,6 +24,8 @@ pub struct Model {
     pub error: Option<String>,
     /// B-16: the AutoPay option the run used (its cycle's unless overridden).
     pub autopay_option: Option<AutopayOption>,
+    /// JB-1: the job the run belongs to.
+    pub job_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,7 @@ mod m20261207_000026_notices;
 mod m20261207_000027_duplicate_keys;
 mod m20261207_000028_audit_subject_text;
 mod m20261207_000029_merge_and_imported_history;
+mod m20261207_000030_jobs;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000027_duplicate_keys::Migration),
             Box::new(m20261207_000028_audit_subject_text::Migration),
             Box::new(m20261207_000029_merge_and_imported_history::Migration),
+            Box::new(m20261207_000030_jobs::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ pub mod history_import;
 pub mod http;
 pub mod idempotency;
 pub mod import;
+pub mod jobs;
 pub mod lifecycle;
 pub mod lookup;
 pub mod mail;

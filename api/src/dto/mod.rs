@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod corrections;
 pub mod events;
 pub mod invoices;
+pub mod jobs;
 pub mod lifecycle;
 pub mod notices;
 pub mod online;

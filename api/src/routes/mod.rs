@@ -10,6 +10,7 @@ pub mod customer_types;
 pub mod events;
 pub mod health;
 pub mod invoices;
+pub mod jobs;
 pub mod lifecycle;
 pub mod lookups;
 pub mod me;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     me::configure(cfg);
     billing_cycles::configure(cfg);
     renewals::configure(cfg);
+    jobs::configure(cfg);
     invoices::configure(cfg);
     payments::configure(cfg);
     corrections::configure(cfg);

@@ -5,12 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use service::access::Actor;
 use service::idempotency::Outcome;
+use service::jobs;
 use service::renewals::{self as svc, RunRequest};
 
 use crate::auth::{Member, Staff};
 use crate::dto::ListQuery;
 use crate::dto::contacts::ContactDto;
 use crate::dto::invoices::{InvoiceDto, PdfDocument, PrintQuery};
+use crate::dto::jobs::JobDto;
 use crate::dto::renewals::{
     ItemizedChoiceDto, ItemizedDto, ReminderList, ReminderQuery, RemindersSentDto,
     RenewInAdvanceDto, RenewMonthsDto, RenewNowDto, RunDto, RunList, RunRequestDto, RunResultDto,
@@ -18,6 +20,7 @@ use crate::dto::renewals::{
 };
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
+use crate::jobs as jobs_api;
 use crate::problem::ApiResult;
 use crate::respond::{self, versioned};
 use crate::state::AppState;
@@ -25,11 +28,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Generate renewals for a cycle (R-1..R-6), or preview them with `dry_run`. Runs page
 /// by page; `GET /renewal-runs/{id}` shows progress meanwhile. Running the same generation
-/// again bills nobody twice. With `Idempotency-Key` a retry returns the first answer.
+/// again bills nobody twice. With `Idempotency-Key` a retry returns the first answer. With
+/// `Prefer: respond-async` the run is a job (JB-1): 202 and `Location: /api/v1/jobs/{id}`.
+/// Either way the run is a job, which another server finishes if this one dies (JB-4).
 #[utoipa::path(tag = "billing", operation_id = "createRenewalRun", request_body = RunRequestDto,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(("Idempotency-Key" = Option<String>, Header),
+        ("Prefer" = Option<String>, Header, description = "`respond-async`: run as a job")),
     security(("bearer" = ["staff"])),
-    responses((status = 201, body = RunResultDto), (status = 200, description = "Preview (dry_run)", body = RunResultDto)))]
+    responses((status = 201, body = RunResultDto), (status = 200, description = "Preview (dry_run)", body = RunResultDto),
+        (status = 202, description = "Started as a job (`Prefer: respond-async`)", body = JobDto)))]
 #[post("/renewal-runs")]
 pub async fn create(
     staff: Staff,
@@ -38,44 +45,76 @@ pub async fn create(
     body: Body<RunRequestDto>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let key = if body.dry_run {
-        None
-    } else {
-        idempotent::key(&req, "renewal-run".into(), &body)?
-    };
     let run = RunRequest {
-        cycle: body.billing_cycle.into(),
+        cycle: body.billing_cycle.clone().into(),
         effective_date: body.effective_date.map(Into::into),
         autopay_option: body.autopay_option.map(Into::into),
         dry_run: body.dry_run,
     };
     let today = service::clock::now().date_naive();
-    let started = std::time::Instant::now();
     let user = staff.0.user_id;
-    let result = match &key {
-        None => svc::run(&state.db, run, user, today, &|_| {}).await?,
-        Some(k) => {
-            let render = |r: &svc::RunResult| {
-                idempotent::stored(StatusCode::CREATED, &RunResultDto::new(r.clone(), false))
-            };
-            match svc::run_once(&state.db, run, user, today, k, &render).await? {
-                Outcome::Replayed(s) => {
-                    return Ok(idempotent::replay(s, Some("/api/v1/renewal-runs")));
+    if body.dry_run {
+        let result = svc::run(&state.db, run, user, today, &|_| {}).await?;
+        return Ok(HttpResponse::Ok().json(RunResultDto::new(result, true)));
+    }
+    let key = idempotent::key(&req, "renewal-run".into(), &body)?;
+    if let Some(k) = &key
+        && let Some(stored) = service::idempotency::replay(&state.db.conn, k).await?
+    {
+        return Ok(idempotent::replay(stored, Some("/api/v1/renewal-runs")));
+    }
+    let params = svc::RunJob::new(&state.db, &run, user, today).await?;
+    let params_json =
+        serde_json::to_value(&params).map_err(|e| service::Error::Internal(e.to_string()))?;
+    if jobs_api::prefers_async(&req) {
+        let job =
+            jobs_api::start_in_background(&state, jobs::RENEWAL_RUN, &params_json, user).await?;
+        return Ok(jobs_api::accepted(job));
+    }
+    let started = std::time::Instant::now();
+    let timing = state.job_timing.clone();
+    let job = jobs::start(
+        &state.db,
+        jobs::RENEWAL_RUN,
+        &params_json,
+        user,
+        &state.server_id,
+        timing.lease,
+    )
+    .await?;
+    let control = jobs::Control::new(job.id, &state.server_id, timing.lease);
+    let in_job = svc::InJob {
+        id: job.id,
+        control: &control,
+    };
+    let render = |r: &svc::RunResult| {
+        idempotent::stored(StatusCode::CREATED, &RunResultDto::new(r.clone(), false))
+    };
+    let work = async {
+        match &key {
+            None => svc::run_in_job(&state.db, run, user, today, in_job, &|_| {}).await,
+            Some(k) => {
+                match svc::run_once(&state.db, run, user, today, k, &render, Some(in_job)).await? {
+                    Outcome::Done(done) => Ok(done),
+                    Outcome::Replayed(_) => Err(service::Error::Internal(
+                        "a run checked for its key was replayed".into(),
+                    )),
                 }
-                Outcome::Done(result) => result,
             }
         }
     };
-    if !body.dry_run {
-        crate::metrics::observe_operation("renewal_run", started.elapsed());
+    let (result, flow) =
+        jobs::runner::execute(&state.db, control.clone(), &timing, work, |(r, f)| {
+            jobs_api::ended(r, *f)
+        })
+        .await?;
+    if flow == svc::Flow::Left {
+        // Another server holds the run's job now and finishes it.
+        return Ok(jobs_api::accepted(jobs::get(&state.db.conn, job.id).await?));
     }
-    let dto = RunResultDto::new(result, body.dry_run);
-    let status = if body.dry_run {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    let mut res = HttpResponse::build(status);
+    crate::metrics::observe_operation("renewal_run", started.elapsed());
+    let dto = RunResultDto::new(result, false);
+    let mut res = HttpResponse::build(StatusCode::CREATED);
     if let Some(id) = dto.id {
         res.insert_header((header::LOCATION, format!("/api/v1/renewal-runs/{id}")));
     }

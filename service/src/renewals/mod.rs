@@ -12,7 +12,7 @@ pub mod now;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use futures_util::TryStreamExt;
+use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -24,6 +24,7 @@ use entity::contact as c;
 use entity::invoice as i;
 use entity::invoice_line as l;
 use entity::renewal_run as r;
+use entity::renewal_run_page as rp;
 use entity::renewal_run_skip as rs;
 use entity::subscription as s;
 
@@ -59,6 +60,40 @@ pub struct RunRequest {
     /// B-16: this run's AutoPay option instead of the cycle's.
     pub autopay_option: Option<AutopayOption>,
     pub dry_run: bool,
+}
+
+/// JB-1: a renewal run as a job's parameters, fixed when it was asked for: the cycle by id,
+/// and the day it was asked on, which gives the default effective date.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunJob {
+    pub billing_cycle: i64,
+    pub effective_date: Option<NaiveDate>,
+    pub autopay_option: Option<AutopayOption>,
+    pub run_by: i64,
+    pub today: NaiveDate,
+}
+
+impl RunJob {
+    /// Checks the request now (an unknown cycle is refused before any job exists).
+    pub async fn new(db: &Db, req: &RunRequest, run_by: i64, today: NaiveDate) -> Result<RunJob> {
+        let cycle = billing_cycles::resolve(&db.conn, &req.cycle).await?;
+        Ok(RunJob {
+            billing_cycle: cycle.id,
+            effective_date: req.effective_date,
+            autopay_option: req.autopay_option,
+            run_by,
+            today,
+        })
+    }
+
+    pub fn request(&self) -> RunRequest {
+        RunRequest {
+            cycle: CycleRef::Id(self.billing_cycle),
+            effective_date: self.effective_date,
+            autopay_option: self.autopay_option,
+            dry_run: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -871,12 +906,48 @@ pub async fn run(
     req: RunRequest,
     run_by: i64,
     today: NaiveDate,
-    progress: &dyn Fn(&RunResult),
+    progress: &(dyn Fn(&RunResult) + Sync),
 ) -> Result<RunResult> {
-    match execute(db, req, run_by, today, progress, None).await? {
-        Outcome::Done(result) => Ok(result),
+    let (result, _) = done(execute(db, req, run_by, today, progress, None, None).await?)?;
+    Ok(result)
+}
+
+/// JB-1: a run as the work of a job. A job taken over resumes its run after the pages already
+/// committed; its counts are the whole run's. The run stops at a page boundary when the job is
+/// cancelled (the run is then `cancelled`) or held by another server now (left to it).
+pub async fn run_in_job(
+    db: &Db,
+    req: RunRequest,
+    run_by: i64,
+    today: NaiveDate,
+    job: InJob<'_>,
+    progress: &(dyn Fn(&RunResult) + Sync),
+) -> Result<(RunResult, Flow)> {
+    done(execute(db, req, run_by, today, progress, None, Some(job)).await?)
+}
+
+fn done(outcome: Outcome<(RunResult, Flow)>) -> Result<(RunResult, Flow)> {
+    match outcome {
+        Outcome::Done(done) => Ok(done),
         Outcome::Replayed(_) => Err(Error::Internal("a run without a key was replayed".into())),
     }
+}
+
+/// The job a run is the work of.
+#[derive(Clone, Copy)]
+pub struct InJob<'a> {
+    pub id: i64,
+    pub control: &'a crate::jobs::Control,
+}
+
+/// Whether a run went through all its pages or stopped at a page boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Finished,
+    /// Cancelling was asked.
+    Cancelled,
+    /// Another server holds the run's job now.
+    Left,
 }
 
 /// I-4 for renewal runs: [`run`] under an idempotency key, as joins and payments are: a retry
@@ -888,17 +959,18 @@ pub async fn run_once(
     run_by: i64,
     today: NaiveDate,
     key: &Key,
-    render: &dyn Fn(&RunResult) -> Stored,
-) -> Result<Outcome<RunResult>> {
+    render: &(dyn Fn(&RunResult) -> Stored + Sync),
+    job: Option<InJob<'_>>,
+) -> Result<Outcome<(RunResult, Flow)>> {
     let keyed = Keyed { key, render };
-    execute(db, req, run_by, today, &|_| {}, Some(keyed)).await
+    execute(db, req, run_by, today, &|_| {}, Some(keyed), job).await
 }
 
 /// A run's idempotency key and how its response is stored.
 #[derive(Clone, Copy)]
 struct Keyed<'a> {
     key: &'a Key,
-    render: &'a dyn Fn(&RunResult) -> Stored,
+    render: &'a (dyn Fn(&RunResult) -> Stored + Sync),
 }
 
 async fn execute(
@@ -906,9 +978,10 @@ async fn execute(
     req: RunRequest,
     run_by: i64,
     today: NaiveDate,
-    progress: &dyn Fn(&RunResult),
+    progress: &(dyn Fn(&RunResult) + Sync),
     keyed: Option<Keyed<'_>>,
-) -> Result<Outcome<RunResult>> {
+    job: Option<InJob<'_>>,
+) -> Result<Outcome<(RunResult, Flow)>> {
     if let Some(k) = keyed
         && let Some(stored) = idempotency::replay(&db.conn, k.key).await?
     {
@@ -916,38 +989,126 @@ async fn execute(
     }
     let cycle = cycle_of(&db.conn, &req).await?;
     let settings = settings::get(&db.conn).await?;
-    // the default effective date is the run date plus the months prior to expiration.
-    let effective = effective_date(&cycle, req.effective_date, today);
     let loaded = load(&db.conn).await?;
+    let earlier = match job {
+        Some(j) => resumed(&db.conn, j.id).await?,
+        None => None,
+    };
+    // the default effective date is the run date plus the months prior to expiration; a
+    // run resumed keeps the date it began with.
+    let effective = match &earlier {
+        Some(e) => e.run.effective_date,
+        None => effective_date(&cycle, req.effective_date, today),
+    };
     let mut result = RunResult {
         cycle_id: cycle.id,
         effective_date: Some(effective),
         autopay_option: cycle.fields.autopay_option,
         ..Default::default()
     };
-    let run_id = if req.dry_run {
-        None
-    } else {
-        Some(start_run(db, &cycle, effective, run_by).await?)
+    let run_id = match (&earlier, req.dry_run) {
+        (Some(e), _) => Some(e.run.id),
+        (None, true) => None,
+        (None, false) => Some(start_run(db, &cycle, effective, run_by, job.map(|j| j.id)).await?),
     };
     result.id = run_id;
+    if let Some(e) = &earlier {
+        // Progress counts the pages written before too.
+        result.considered = u64::try_from(e.run.considered).unwrap_or(0);
+        result.billed = u64::try_from(e.run.billed).unwrap_or(0);
+        result.skipped_count = u64::try_from(e.run.skipped).unwrap_or(0);
+        result.total_cents = e.run.total_cents;
+    }
+    if let Some(e) = &earlier
+        && e.run.status != "running"
+    {
+        // The run ended; only its job's end was not recorded.
+        return Ok(Outcome::Done((
+            whole_run(&db.conn, e.run.id, result).await?,
+            Flow::Finished,
+        )));
+    }
     let facts = RunFacts {
         cycle: &cycle,
         loaded: &loaded,
         settings: &settings,
         effective,
     };
-    let paged = write_pages(db, run_id, facts, &mut result, progress).await;
-    if let Some(id) = run_id {
+    let committed = earlier.map(|e| e.pages).unwrap_or_default();
+    let stop = || match job {
+        Some(j) if j.control.lost() => Some(Flow::Left),
+        Some(j) if j.control.cancelled() => Some(Flow::Cancelled),
+        _ => None,
+    };
+    let paged = write_pages(db, run_id, facts, &committed, &mut result, progress, &stop).await;
+    let flow = match &paged {
+        Ok(flow) => *flow,
+        Err(_) => Flow::Finished,
+    };
+    if let Some(id) = run_id
+        && flow != Flow::Left
+    {
         match &paged {
             Err(e) => finish(db, id, "failed", Some(e.to_string()), None).await?,
-            Ok(()) => {
+            Ok(Flow::Cancelled) => finish(db, id, "cancelled", None, None).await?,
+            Ok(_) => {
                 let response = keyed.map(|k| (k.key, (k.render)(&result)));
                 finish(db, id, "completed", None, response).await?
             }
         }
     }
-    paged.map(|()| Outcome::Done(result))
+    let flow = paged?;
+    if let (Some(_), Some(id)) = (job, run_id) {
+        result = whole_run(&db.conn, id, result).await?;
+    }
+    Ok(Outcome::Done((result, flow)))
+}
+
+/// A run a job began before: the run and the pages it committed (after → through).
+struct Earlier {
+    run: r::Model,
+    pages: HashMap<i64, Option<i64>>,
+}
+
+async fn resumed(conn: &impl ConnectionTrait, job_id: i64) -> Result<Option<Earlier>> {
+    let Some(run) = r::Entity::find()
+        .filter(r::Column::JobId.eq(job_id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let pages: Vec<(i64, Option<i64>)> = rp::Entity::find()
+        .select_only()
+        .columns([rp::Column::AfterId, rp::Column::UptoId])
+        .filter(rp::Column::RunId.eq(run.id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(Some(Earlier {
+        run,
+        pages: pages.into_iter().collect(),
+    }))
+}
+
+/// The result's counts and skips as the whole run recorded them, whichever servers wrote its
+/// pages; its invoices stay those this server wrote.
+async fn whole_run(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    mut result: RunResult,
+) -> Result<RunResult> {
+    let run = get(conn, id).await?;
+    result.considered = u64::try_from(run.considered).unwrap_or(0);
+    result.billed = u64::try_from(run.billed).unwrap_or(0);
+    result.skipped_count = u64::try_from(run.skipped).unwrap_or(0);
+    result.total_cents = run.total_cents;
+    result.skipped = skips(conn, id, LISTED as u64)
+        .await?
+        .into_iter()
+        .map(|s| (s.contact_id, s.reason))
+        .collect();
+    Ok(result)
 }
 
 /// What renewals bill against: every page of a run, and a renewal in advance.
@@ -974,14 +1135,18 @@ impl<'a> RunFacts<'a> {
     }
 }
 
-/// Plans (or, with a run, writes) the pages of contacts in turn, adding each to `result`.
+/// Plans (or, with a run, writes) the pages of contacts in turn, adding each to `result`;
+/// pages in `committed` (after → through) were written before and are passed over. After each
+/// page, `stop` may end the run there.
 async fn write_pages(
     db: &Db,
     run_id: Option<i64>,
     facts: RunFacts<'_>,
+    committed: &HashMap<i64, Option<i64>>,
     result: &mut RunResult,
-    progress: &dyn Fn(&RunResult),
-) -> Result<()> {
+    progress: &(dyn Fn(&RunResult) + Sync),
+    stop: &(dyn Fn() -> Option<Flow> + Sync),
+) -> Result<Flow> {
     let RunFacts {
         cycle,
         loaded,
@@ -993,32 +1158,56 @@ async fn write_pages(
         sea_orm::DatabaseBackend::Postgres => WRITERS,
         _ => 1,
     };
-    let ranges = futures_util::stream::try_unfold(Some(0i64), |after| async move {
-        let Some(after) = after else {
-            return Ok(None);
-        };
-        let range = next_range(&db.conn, cycle, loaded, effective, after).await?;
-        Ok(Some((range, range.upto)))
-    });
-    let pages = ranges
-        .map_ok(|range| async move {
-            match run_id {
-                None => {
-                    let (contacts, bills, skips) = plan_page(&db.conn, facts, range, false).await?;
-                    Ok((contacts, bills, skips, Vec::new()))
-                }
-                Some(id) => write_one_page(db, id, facts, range).await,
+    // Boxed as `Send` streams and futures: the compiler cannot prove unboxed ones `Send` for
+    // a job's work, which runs on any thread.
+    let ranges = futures_util::stream::try_unfold(Some(0i64), move |after| {
+        async move {
+            let Some(after) = after else {
+                return Ok(None);
+            };
+            if let Some(upto) = committed.get(&after) {
+                return Ok(Some((RunPage::Written, *upto)));
             }
+            let range = next_range(&db.conn, cycle, loaded, effective, after).await?;
+            Ok(Some((RunPage::Due(range), range.upto)))
+        }
+        .boxed()
+    })
+    .boxed();
+    let pages = ranges
+        .map_ok(|page| {
+            async move {
+                match (page, run_id) {
+                    (RunPage::Written, _) => Ok(PageOutcome::default()),
+                    (RunPage::Due(range), None) => {
+                        let (contacts, bills, skips) =
+                            plan_page(&db.conn, facts, range, false).await?;
+                        Ok((contacts, bills, skips, Vec::new()))
+                    }
+                    (RunPage::Due(range), Some(id)) => write_one_page(db, id, facts, range).await,
+                }
+            }
+            .boxed()
         })
         .try_buffered(writers);
-    // Pages still in flight are dropped, their transactions rolled back, before a failed run is
-    // marked.
+    // Pages still in flight are dropped, their transactions rolled back, before a failed or
+    // stopped run is marked: it keeps whole pages only.
     let mut pages = std::pin::pin!(pages);
     while let Some(page) = pages.try_next().await? {
         result.add_page(page)?;
         progress(result);
+        if let Some(flow) = stop() {
+            return Ok(flow);
+        }
     }
-    Ok(())
+    Ok(Flow::Finished)
+}
+
+/// A page of a run: one to plan and write, or one an earlier server of its job committed.
+#[derive(Clone, Copy)]
+enum RunPage {
+    Due(Range),
+    Written,
 }
 
 /// The cycle a run bills by: the one named, with the run's own AutoPay option (B-16).
@@ -1031,7 +1220,13 @@ async fn cycle_of(conn: &impl ConnectionTrait, req: &RunRequest) -> Result<Cycle
 }
 
 /// the run is recorded, in its own transaction, so that it is audited as it starts.
-async fn start_run(db: &Db, cycle: &Cycle, effective: NaiveDate, run_by: i64) -> Result<i64> {
+async fn start_run(
+    db: &Db,
+    cycle: &Cycle,
+    effective: NaiveDate,
+    run_by: i64,
+    job_id: Option<i64>,
+) -> Result<i64> {
     let txn = db.write().await?;
     let m = r::ActiveModel {
         cycle_id: Set(cycle.id),
@@ -1040,6 +1235,7 @@ async fn start_run(db: &Db, cycle: &Cycle, effective: NaiveDate, run_by: i64) ->
         status: Set("running".into()),
         run_by: Set(run_by),
         started_at: Set(clock::now()),
+        job_id: Set(job_id),
         ..Default::default()
     }
     .insert(&txn)
@@ -1105,7 +1301,7 @@ async fn write_one_page(
             }
             Err(e) => return Err(e),
         };
-        record_page(&txn, run_id, &contacts, &bills, &skips).await?;
+        record_page(&txn, run_id, range, &contacts, &bills, &skips).await?;
         let committing = std::time::Instant::now();
         txn.commit().await?;
         tracing::debug!(commit = ?committing.elapsed(), "renewal page committed");
@@ -1117,10 +1313,20 @@ async fn write_one_page(
 async fn record_page(
     conn: &impl ConnectionTrait,
     run_id: i64,
+    range: Range,
     contacts: &[Renewing],
     bills: &[Bill],
     skips: &[(i64, String)],
 ) -> Result<()> {
+    // JB-1: the page is committed with what it wrote, so a run taken over passes it.
+    rp::ActiveModel {
+        run_id: Set(run_id),
+        after_id: Set(range.after),
+        upto_id: Set(range.upto),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
     let Some(last) = contacts.last() else {
         return Ok(());
     };

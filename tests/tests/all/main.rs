@@ -20,6 +20,7 @@ mod documents;
 mod events;
 mod exports;
 mod faults;
+mod jobs;
 mod join_date_pricing;
 mod json_logs;
 mod killed_run;
