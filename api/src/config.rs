@@ -181,6 +181,11 @@ pub struct Config {
         global = true
     )]
     pub notice_poll_ms: u64,
+    /// The addresses of load balancers in front of this server (comma-separated): a request
+    /// from one of them is counted against the client it names in `X-Forwarded-For` (login
+    /// limits), the nearest address that is not a listed proxy. Others cannot claim an address.
+    #[arg(long, env = "AMS_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
     /// JB-1: how long a running job stays its server's without a heartbeat; after that another
     /// server takes it over. Every server on one database should use the same value.
     #[arg(long, env = "AMS_JOB_LEASE_SECS", default_value_t = 30, global = true)]
@@ -250,6 +255,17 @@ impl Config {
         }
     }
 
+    /// The load balancers' addresses; a word that is not an address stops the server.
+    pub fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>, String> {
+        crate::dto::comma_list(Some(&self.trusted_proxies))
+            .iter()
+            .map(|a| {
+                a.parse()
+                    .map_err(|_| format!("AMS_TRUSTED_PROXIES: `{a}` is not an IP address"))
+            })
+            .collect()
+    }
+
     pub fn cors_origins(&self) -> Vec<String> {
         crate::dto::comma_list(Some(&self.cors_origins))
     }
@@ -283,6 +299,7 @@ impl Config {
             smtp_url: None,
             mail_from: "AMS <noreply@localhost>".into(),
             notice_poll_ms: 0,
+            trusted_proxies: String::new(),
             job_lease_secs: 30,
             job_poll_ms: 0,
         }

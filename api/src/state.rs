@@ -26,10 +26,36 @@ pub struct AppState {
     pub stripe: Option<service::online::Stripe>,
     /// JB-1: this server among those on one database (a job's owner).
     pub server_id: String,
+    /// Load balancers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub job_timing: service::jobs::runner::Timing,
 }
 
 impl AppState {
+    /// The client's address: the peer's, or behind a trusted load balancer the nearest
+    /// address in `X-Forwarded-For` that is not one of them.
+    pub fn client_address(&self, req: &HttpRequest) -> std::net::IpAddr {
+        let peer = req
+            .peer_addr()
+            .map(|a| a.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let forwarded: Vec<std::net::IpAddr> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !self.trusted_proxies.contains(a))
+            .unwrap_or(peer)
+    }
+
     /// Where webhooks saved by this request may point: never at the server, by its listen
     /// address or the `Host` the request came in on.
     pub fn outbound_policy(&self, req: &HttpRequest) -> service::outbound::Policy {
@@ -53,7 +79,7 @@ pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), ser
     let secret = service::bootstrap::jwt_secret(&db, cfg.jwt_secret.clone()).await?;
     let admin_password = service::bootstrap::ensure_admin(&db, cfg.admin_password.clone()).await?;
     let keys = TokenKeys::new(secret.as_bytes(), cfg.token_ttl_seconds);
-    let logins = LoginLimiter::new(cfg.login_limits());
+    let logins = LoginLimiter::new(db.clone(), cfg.login_limits());
     let state = AppState {
         db,
         keys,
@@ -64,6 +90,9 @@ pub async fn build_state(cfg: &Config) -> Result<(AppState, Option<String>), ser
         metrics_public: cfg.metrics_public,
         stripe: cfg.stripe(),
         server_id: crate::jobs::server_id(),
+        trusted_proxies: cfg
+            .trusted_proxies()
+            .map_err(|e| service::Error::invalid("AMS_TRUSTED_PROXIES", e))?,
         job_timing: cfg.job_timing(),
     };
     Ok((state, admin_password))

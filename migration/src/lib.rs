@@ -32,6 +32,7 @@ mod m20261207_000027_duplicate_keys;
 mod m20261207_000028_audit_subject_text;
 mod m20261207_000029_merge_and_imported_history;
 mod m20261207_000030_jobs;
+mod m20261207_000031_login_counters;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000028_audit_subject_text::Migration),
             Box::new(m20261207_000029_merge_and_imported_history::Migration),
             Box::new(m20261207_000030_jobs::Migration),
+            Box::new(m20261207_000031_login_counters::Migration),
         ]
     }
 }

@@ -33,6 +33,7 @@ pub mod idempotency;
 pub mod import;
 pub mod jobs;
 pub mod lifecycle;
+pub mod login_limits;
 pub mod lookup;
 pub mod mail;
 pub mod membership;

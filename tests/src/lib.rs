@@ -2,6 +2,7 @@
 //! (an SQLite file in a temp dir, or a new PostgreSQL database when `AMS_TEST_DATABASE_URL`
 //! is set), with helpers per endpoint and tokens for each role.
 
+pub mod balancer;
 pub mod child;
 pub mod fresh_db;
 pub mod started;

@@ -1,5 +1,3 @@
-use std::net::{IpAddr, Ipv4Addr};
-
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::auth::Staff;
@@ -31,20 +29,21 @@ pub async fn token(
     body: Body<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.0;
-    let ip = client_address(&http);
+    let ip = state.client_address(&http);
     state
         .logins
         .attempt(ip, &req.username)
+        .await?
         .map_err(ApiError::too_many_requests)?;
     let user =
         match service::users::authenticate(&state.db.conn, &req.username, &req.password).await {
             Ok(user) => {
-                state.logins.succeeded(ip, &req.username);
+                state.logins.succeeded(ip, &req.username).await?;
                 user
             }
             Err(e) => {
                 if matches!(e, service::Error::Unauthorized(_)) {
-                    state.logins.failed(ip, &req.username);
+                    state.logins.failed(ip, &req.username).await?;
                 }
                 return Err(e.into());
             }
@@ -60,12 +59,6 @@ pub async fn token(
             token_type: "Bearer".into(),
             expires_in: state.keys.ttl_seconds,
         }))
-}
-
-fn client_address(http: &HttpRequest) -> IpAddr {
-    http.peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// Self-registration: a person contact of the default non-member type and a member login.
@@ -84,7 +77,8 @@ pub async fn register(
 ) -> ApiResult<HttpResponse> {
     state
         .logins
-        .register(client_address(&http))
+        .register(state.client_address(&http))
+        .await?
         .map_err(|wait| ApiError::too_many("registrations from this address", wait))?;
     let r = body.0;
     let (user, contact) = service::users::register(

@@ -355,6 +355,66 @@ async fn repeated_failures_get_429_with_retry_after_even_for_the_right_password(
 }
 
 #[tokio::test]
+async fn jb4_login_limits_count_across_the_servers_of_one_database() {
+    let first = spawn().await;
+    let second = tests::spawn_beside(&first, |_| {}).await;
+    // Failures spread over two servers add up: the fifth locks the login on both.
+    for app in [&first, &second, &first, &second, &first] {
+        login(app, "admin", "wrong-password")
+            .await
+            .problem(401, "unauthorized");
+    }
+    for app in [&first, &second] {
+        login(app, "admin", ADMIN_PASSWORD)
+            .await
+            .problem(429, "too_many_requests");
+    }
+}
+
+async fn login_from(app: &TestApp, forwarded: &str, password: &str) -> tests::Res {
+    app.send(
+        Method::POST,
+        "/auth/token",
+        None,
+        Some(json!({"username": "admin", "password": password})),
+        &[("X-Forwarded-For", forwarded)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn jb4_behind_a_trusted_load_balancer_each_client_is_counted_by_its_own_address() {
+    let app = tests::spawn_with(|c| c.trusted_proxies = "127.0.0.1".into()).await;
+    for _ in 0..5 {
+        login_from(&app, "192.0.2.1", "wrong-password")
+            .await
+            .problem(401, "unauthorized");
+    }
+    login_from(&app, "192.0.2.1", ADMIN_PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+    // Another client behind the same balancer is not locked out.
+    login_from(&app, "198.51.100.7", ADMIN_PASSWORD)
+        .await
+        .expect(200);
+    // A client's own claim before the balancer's entry does not move it elsewhere.
+    login_from(&app, "203.0.113.9, 192.0.2.1", ADMIN_PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+
+    // Without trusted proxies the header is the client's word and counts for nothing.
+    let direct = spawn().await;
+    for _ in 0..5 {
+        login_from(&direct, "192.0.2.1", "wrong-password")
+            .await
+            .problem(401, "unauthorized");
+    }
+    login_from(&direct, "198.51.100.7", ADMIN_PASSWORD)
+        .await
+        .problem(429, "too_many_requests");
+}
+
+#[tokio::test]
 async fn too_many_attempts_from_one_address_get_429() {
     let app = spawn().await;
     // Different usernames each time, so only the per-address limit (60 a minute) applies.

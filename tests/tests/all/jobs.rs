@@ -285,3 +285,93 @@ async fn jb1_jb4_a_run_whose_server_was_killed_is_finished_by_another_server() {
 async fn post_get(client: &reqwest::Client, base: &str, t: &str, path: &str) -> Value {
     job(client, base, t, &format!("/api/v1{path}")).await
 }
+
+#[tokio::test]
+async fn jb1_jb4_behind_nginx_the_other_server_finishes_the_run_of_a_killed_one() {
+    const MEMBERS: i64 = 50_000;
+    let (url, _dir) = fresh_database().await;
+    let settings = [("AMS_JOB_LEASE_SECS", "2"), ("AMS_JOB_POLL_MS", "200")];
+    let mut servers = vec![
+        Process::start(SERVER, &url, PASSWORD, &settings, Stdio::null()).await,
+        Process::start(SERVER, &url, PASSWORD, &settings, Stdio::null()).await,
+    ];
+    let upstreams: Vec<String> = servers
+        .iter()
+        .map(|s| s.base.trim_start_matches("http://").to_owned())
+        .collect();
+    let Some(nginx) = tests::balancer::Balancer::start(&upstreams).await else {
+        drop_database(&url).await;
+        return;
+    };
+    let client = service::http::client();
+    let t = token(&client, &nginx.base).await;
+    setup(&client, &nginx.base, &t).await;
+    let db = Database::connect(&url).await.expect("connect");
+    seed_members(&db, MEMBERS).await;
+
+    let (location, started) = start_async(&client, &nginx.base, &t).await;
+    let id = started["id"].as_i64().expect("job id");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count(&db, "SELECT COUNT(*) FROM renewal_run_pages").await == 0 {
+        assert!(Instant::now() < deadline, "the run made no progress");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The server running the job (its owner names its process) is killed.
+    let owner = owner_of(&db, id).await;
+    let running = servers
+        .iter()
+        .position(|s| owner.contains(&format!(":{}:", s.child.id())))
+        .expect("one of the two servers runs the job");
+    servers[running].kill();
+    let written = count(&db, "SELECT COUNT(*) FROM invoices WHERE kind = 'renewal'").await;
+    eprintln!("the killed server had written {written} of {MEMBERS} invoices");
+    assert!(
+        written > 0 && written < MEMBERS,
+        "killed mid-run: {written}"
+    );
+
+    // Through nginx, the other server answers, takes the job over and finishes the run.
+    let ended = until_ended(&client, &nginx.base, &t, &location).await;
+    assert_eq!(ended["state"], "succeeded", "{ended}");
+    assert_eq!(ended["attempts"], 2);
+    assert_ne!(owner_of(&db, id).await, owner, "another server finished it");
+    let result = &ended["result"];
+    assert_eq!(result["considered"], MEMBERS);
+    assert_eq!(result["billed"], MEMBERS);
+    assert_eq!(result["total"], format!("{}.00", MEMBERS * 500));
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM invoices WHERE kind = 'renewal'").await,
+        MEMBERS
+    );
+    let twice = count(
+        &db,
+        "SELECT COUNT(*) FROM (SELECT contact_id FROM invoices WHERE kind = 'renewal' GROUP BY contact_id HAVING COUNT(*) > 1) AS d",
+    )
+    .await;
+    assert_eq!(twice, 0, "nobody billed twice");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM renewal_runs WHERE status = 'running'"
+        )
+        .await,
+        0
+    );
+    drop(nginx);
+    drop(servers);
+    let _ = db.close().await;
+    drop_database(&url).await;
+}
+
+async fn owner_of(db: &sea_orm::DatabaseConnection, job: i64) -> String {
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT owner FROM jobs WHERE id = {job}"),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get_by_index::<String>(0).expect("owner")
+}
