@@ -156,6 +156,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 effective_date,
                 autopay_option: None,
                 dry_run,
+                preview_id: None,
             };
             generate_renewals(&cfg, request, &user).await
         }
@@ -275,6 +276,14 @@ async fn generate_renewals(cfg: &Config, request: RunRequest, user: &str) -> Res
         .map_err(text)?
         .max(1);
     let show = |r: &RunResult| show_progress(r, due);
+    if request.dry_run {
+        let result = service::renewals::run(&db, request, run_by, today, &show)
+            .await
+            .map_err(text)?;
+        eprintln!();
+        print_run(&result);
+        return Ok(());
+    }
     // JB-1: the run is a job, so a server finishes it if this command is stopped.
     let params = service::renewals::RunJob::new(&db, &request, run_by, today)
         .await

@@ -220,6 +220,7 @@ impl From<Error> for ApiError {
             Error::Conflict { message } => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict", message)
             }
+            Error::Gone { message } => ApiError::new(StatusCode::GONE, "gone", "Gone", message),
             Error::LockedFields {
                 fields: locked,
                 message,

@@ -42,6 +42,8 @@ pub mod product;
 pub mod provider_event;
 pub mod provider_refund;
 pub mod refund;
+pub mod renewal_preview;
+pub mod renewal_preview_bill;
 pub mod renewal_run;
 pub mod renewal_run_page;
 pub mod renewal_run_skip;

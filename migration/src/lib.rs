@@ -33,6 +33,7 @@ mod m20261207_000028_audit_subject_text;
 mod m20261207_000029_merge_and_imported_history;
 mod m20261207_000030_jobs;
 mod m20261207_000031_login_counters;
+mod m20261207_000032_renewal_previews;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_merge_and_imported_history::Migration),
             Box::new(m20261207_000030_jobs::Migration),
             Box::new(m20261207_000031_login_counters::Migration),
+            Box::new(m20261207_000032_renewal_previews::Migration),
         ]
     }
 }

@@ -32,6 +32,9 @@ pub enum Error {
     InvalidParameter { field: String, message: String },
     #[error("{message}")]
     Conflict { message: String },
+    /// JB-2: the resource existed and has expired (a renewal preview after 24 hours).
+    #[error("{message}")]
+    Gone { message: String },
     #[error("{message}")]
     LockedFields {
         fields: Vec<String>,
@@ -109,6 +112,7 @@ impl Error {
             Error::Validation(_) => "validation_failed",
             Error::InvalidParameter { .. } => "invalid_parameter",
             Error::Conflict { .. } => "conflict",
+            Error::Gone { .. } => "gone",
             Error::LockedFields { .. } => "locked_field",
             Error::PreconditionFailed => "precondition_failed",
             Error::Unauthorized(_) => "unauthorized",

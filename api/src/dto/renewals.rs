@@ -20,9 +20,13 @@ pub struct RunRequestDto {
     pub effective_date: Option<Date>,
     /// B-16: this run's AutoPay option; default: the cycle's.
     pub autopay_option: Option<AutopayOptionDto>,
-    /// Preview: what would be billed; nothing is written.
+    /// Preview: what would be billed; nothing is billed. The preview is saved for 24
+    /// hours (JB-2): the answer's `preview_id`.
     #[serde(default)]
     pub dry_run: bool,
+    /// JB-2: bill exactly the contacts of this saved preview, at its effective date and by its
+    /// AutoPay option; once.
+    pub preview_id: Option<i64>,
 }
 
 impl validator::Validate for RunRequestDto {
@@ -69,6 +73,14 @@ pub struct RunResultDto {
     pub skipped: Vec<SkipDto>,
     pub total: Money,
     pub invoices: Vec<RunInvoiceDto>,
+    /// A dry run's saved preview (JB-2), for 24 hours; null for a run.
+    pub preview_id: Option<i64>,
+    /// Committing a preview (JB-2): contacts billed otherwise than previewed (billed as they
+    /// are now). The first 1,000.
+    pub changed_since_preview: Vec<i64>,
+    /// Committing a preview (JB-2): previewed contacts no longer due, billed by nobody. The
+    /// first 1,000.
+    pub no_longer_due: Vec<i64>,
 }
 
 impl RunResultDto {
@@ -102,7 +114,74 @@ impl RunResultDto {
                     lines: b.lines.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
+            preview_id: r.preview_id,
+            changed_since_preview: r.changed_since_preview,
+            no_longer_due: r.no_longer_due,
         }
+    }
+}
+
+/// A saved renewal preview (JB-2): its inputs and counts; its bills are at
+/// `/renewal-runs/previews/{id}/invoices`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewDto {
+    pub id: i64,
+    pub billing_cycle: i64,
+    pub effective_date: NaiveDate,
+    pub autopay_option: Option<AutopayOptionDto>,
+    pub considered: i64,
+    pub billed: i64,
+    pub skipped_count: i64,
+    pub total: Money,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    /// After this the preview answers 410.
+    pub expires_at: DateTime<Utc>,
+    /// The run that committed it.
+    pub committed_run_id: Option<i64>,
+}
+
+impl From<service::renewals::preview::Preview> for PreviewDto {
+    fn from(p: service::renewals::preview::Preview) -> Self {
+        PreviewDto {
+            id: p.id,
+            billing_cycle: p.cycle_id,
+            effective_date: p.effective_date,
+            autopay_option: p.autopay_option.map(Into::into),
+            considered: p.considered,
+            billed: p.billed,
+            skipped_count: p.skipped,
+            total: Money(p.total_cents),
+            created_by: p.created_by,
+            created_at: p.created_at,
+            expires_at: p.expires_at,
+            committed_run_id: p.committed_run_id,
+        }
+    }
+}
+
+/// A page of a preview's bills, by contact.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewInvoiceList {
+    pub items: Vec<RunInvoiceDto>,
+    pub next_cursor: Option<String>,
+}
+
+impl RunInvoiceDto {
+    /// A saved preview's bill.
+    pub fn previewed(b: service::renewals::preview::PreviewBill) -> service::Result<Self> {
+        let lines: Vec<service::billing::lines::LineDraft> = serde_json::from_str(&b.lines)
+            .map_err(|e| service::Error::Internal(format!("a saved bill's lines: {e}")))?;
+        Ok(RunInvoiceDto {
+            invoice_id: None,
+            printed: b.printed,
+            contact_id: b.contact_id,
+            customer_type: b.customer_type,
+            term_begin: b.term_begin,
+            term_end: b.term_end,
+            lines: lines.into_iter().map(Into::into).collect(),
+            total: Money(b.total_cents),
+        })
     }
 }
 

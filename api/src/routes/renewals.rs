@@ -14,9 +14,9 @@ use crate::dto::contacts::ContactDto;
 use crate::dto::invoices::{InvoiceDto, PdfDocument, PrintQuery};
 use crate::dto::jobs::JobDto;
 use crate::dto::renewals::{
-    ItemizedChoiceDto, ItemizedDto, ReminderList, ReminderQuery, RemindersSentDto,
-    RenewInAdvanceDto, RenewMonthsDto, RenewNowDto, RunDto, RunList, RunRequestDto, RunResultDto,
-    SendRemindersDto, run_dto,
+    ItemizedChoiceDto, ItemizedDto, PreviewDto, PreviewInvoiceList, ReminderList, ReminderQuery,
+    RemindersSentDto, RenewInAdvanceDto, RenewMonthsDto, RenewNowDto, RunDto, RunInvoiceDto,
+    RunList, RunRequestDto, RunResultDto, SendRemindersDto, run_dto,
 };
 use crate::extract::{Body, IfMatch};
 use crate::idempotent;
@@ -50,6 +50,7 @@ pub async fn create(
         effective_date: body.effective_date.map(Into::into),
         autopay_option: body.autopay_option.map(Into::into),
         dry_run: body.dry_run,
+        preview_id: body.preview_id,
     };
     let today = service::clock::now().date_naive();
     let user = staff.0.user_id;
@@ -119,6 +120,45 @@ pub async fn create(
         res.insert_header((header::LOCATION, format!("/api/v1/renewal-runs/{id}")));
     }
     Ok(res.json(dto))
+}
+
+/// A saved renewal preview (JB-2): its inputs and counts. 410 after its 24 hours.
+#[utoipa::path(tag = "billing", operation_id = "getRenewalPreview", params(("id" = i64, Path)),
+    security(("bearer" = ["staff"])),
+    responses((status = 200, body = PreviewDto),
+        (status = 410, description = "The preview expired", content_type = "application/problem+json", body = crate::problem::Problem)))]
+#[get("/renewal-runs/previews/{id}")]
+pub async fn get_preview(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let preview = svc::preview::get(&state.db.conn, *id).await?;
+    Ok(HttpResponse::Ok().json(PreviewDto::from(preview)))
+}
+
+/// A saved preview's bills, by contact, a page at a time (JB-2).
+#[utoipa::path(tag = "billing", operation_id = "listRenewalPreviewInvoices",
+    params(("id" = i64, Path), ListQuery),
+    security(("bearer" = ["staff"])),
+    responses((status = 200, body = PreviewInvoiceList),
+        (status = 410, description = "The preview expired", content_type = "application/problem+json", body = crate::problem::Problem)))]
+#[get("/renewal-runs/previews/{id}/invoices")]
+pub async fn preview_invoices(
+    _s: Staff,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = svc::preview::bills(&state.db.conn, *id, &q.page()).await?;
+    Ok(HttpResponse::Ok().json(PreviewInvoiceList {
+        items: page
+            .items
+            .into_iter()
+            .map(RunInvoiceDto::previewed)
+            .collect::<service::Result<_>>()?,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Recorded runs, newest first.
@@ -346,6 +386,8 @@ pub async fn itemize_my_renewal(
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
         .service(list)
+        .service(get_preview)
+        .service(preview_invoices)
         .service(get)
         .service(print_invoices)
         .service(renew_months)

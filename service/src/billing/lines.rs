@@ -60,7 +60,7 @@ pub enum Role {
     AddOn,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineDraft {
     pub product: String,
     pub term_begin: NaiveDate,

@@ -8,6 +8,7 @@
 pub mod build;
 pub mod itemized;
 pub mod now;
+pub mod preview;
 
 use std::collections::{HashMap, HashSet};
 
@@ -60,6 +61,8 @@ pub struct RunRequest {
     /// B-16: this run's AutoPay option instead of the cycle's.
     pub autopay_option: Option<AutopayOption>,
     pub dry_run: bool,
+    /// JB-2: commit this saved preview (its contacts, date and AutoPay option).
+    pub preview_id: Option<i64>,
 }
 
 /// JB-1: a renewal run as a job's parameters, fixed when it was asked for: the cycle by id,
@@ -71,6 +74,9 @@ pub struct RunJob {
     pub autopay_option: Option<AutopayOption>,
     pub run_by: i64,
     pub today: NaiveDate,
+    /// JB-2: the preview the run commits.
+    #[serde(default)]
+    pub preview_id: Option<i64>,
 }
 
 impl RunJob {
@@ -83,6 +89,7 @@ impl RunJob {
             autopay_option: req.autopay_option,
             run_by,
             today,
+            preview_id: req.preview_id,
         })
     }
 
@@ -92,6 +99,7 @@ impl RunJob {
             effective_date: self.effective_date,
             autopay_option: self.autopay_option,
             dry_run: false,
+            preview_id: self.preview_id,
         }
     }
 }
@@ -110,6 +118,12 @@ pub struct RunResult {
     pub total_cents: i64,
     /// The bills (first `LISTED`), with invoice ids when written.
     pub invoices: Vec<(Option<i64>, Bill)>,
+    /// JB-2: a dry run's saved preview.
+    pub preview_id: Option<i64>,
+    /// JB-2, committing a preview: contacts billed otherwise than previewed (first `LISTED`).
+    pub changed_since_preview: Vec<i64>,
+    /// JB-2, committing a preview: previewed contacts billed by nobody (first `LISTED`).
+    pub no_longer_due: Vec<i64>,
 }
 
 /// who a cycle selects: customer type, category, status and AutoPay, and due.
@@ -250,17 +264,11 @@ struct Range {
 }
 
 /// The pages of a run one at a time: each ends at the `PAGE`-th due contact after the last.
-async fn next_range(
-    conn: &impl ConnectionTrait,
-    cycle: &Cycle,
-    loaded: &Loaded,
-    effective: NaiveDate,
-    after: i64,
-) -> Result<Range> {
+async fn next_range(conn: &impl ConnectionTrait, facts: RunFacts<'_>, after: i64) -> Result<Range> {
     let upto: Option<i64> = c::Entity::find()
         .select_only()
         .column(c::Column::Id)
-        .filter(selection(cycle, loaded, effective))
+        .filter(facts.selection())
         .filter(c::Column::Id.gt(after))
         .order_by_asc(c::Column::Id)
         .offset(PAGE - 1)
@@ -281,14 +289,9 @@ async fn plan_page(
     range: Range,
     thorough: bool,
 ) -> Result<PagePlan> {
-    let RunFacts {
-        cycle,
-        loaded,
-        effective,
-        ..
-    } = facts;
+    let cycle = facts.cycle;
     let started = std::time::Instant::now();
-    let contacts = page_contacts(conn, cycle, loaded, effective, range).await?;
+    let contacts = page_contacts(conn, facts, range).await?;
     if contacts.is_empty() {
         return Ok((contacts, Vec::new(), Vec::new()));
     }
@@ -331,13 +334,11 @@ async fn plan_page(
 /// The due contacts of `range`, by id.
 async fn page_contacts(
     conn: &impl ConnectionTrait,
-    cycle: &Cycle,
-    loaded: &Loaded,
-    effective: NaiveDate,
+    facts: RunFacts<'_>,
     range: Range,
 ) -> Result<Vec<Renewing>> {
     let mut query = c::Entity::find()
-        .filter(selection(cycle, loaded, effective))
+        .filter(facts.selection())
         .filter(c::Column::Id.gt(range.after));
     if let Some(upto) = range.upto {
         query = query.filter(c::Column::Id.lte(upto));
@@ -987,18 +988,28 @@ async fn execute(
     {
         return Ok(Outcome::Replayed(stored));
     }
-    let cycle = cycle_of(&db.conn, &req).await?;
+    let mut cycle = cycle_of(&db.conn, &req).await?;
     let settings = settings::get(&db.conn).await?;
     let loaded = load(&db.conn).await?;
     let earlier = match job {
         Some(j) => resumed(&db.conn, j.id).await?,
         None => None,
     };
+    // JB-2: a preview is committed at its date, by its AutoPay option, once.
+    let committing = match (req.preview_id, req.dry_run, &earlier) {
+        (Some(id), false, None) => Some(preview::to_commit(&db.conn, id, &cycle).await?),
+        (Some(id), false, Some(_)) => Some(preview::claimed(&db.conn, id).await?),
+        _ => None,
+    };
+    if let Some(option) = committing.as_ref().and_then(|p| p.autopay_option) {
+        cycle.fields.autopay_option = option;
+    }
     // the default effective date is the run date plus the months prior to expiration; a
     // run resumed keeps the date it began with.
-    let effective = match &earlier {
-        Some(e) => e.run.effective_date,
-        None => effective_date(&cycle, req.effective_date, today),
+    let effective = match (&earlier, &committing) {
+        (Some(e), _) => e.run.effective_date,
+        (None, Some(p)) => p.effective_date,
+        (None, None) => effective_date(&cycle, req.effective_date, today),
     };
     let mut result = RunResult {
         cycle_id: cycle.id,
@@ -1006,10 +1017,22 @@ async fn execute(
         autopay_option: cycle.fields.autopay_option,
         ..Default::default()
     };
-    let run_id = match (&earlier, req.dry_run) {
-        (Some(e), _) => Some(e.run.id),
-        (None, true) => None,
-        (None, false) => Some(start_run(db, &cycle, effective, run_by, job.map(|j| j.id)).await?),
+    let committing = committing.map(|p| p.id);
+    let target = match (&earlier, req.dry_run) {
+        (Some(e), _) => Target::Run(e.run.id),
+        (None, true) => {
+            let id = preview::start(&db.conn, &cycle, effective, run_by, clock::now()).await?;
+            result.preview_id = Some(id);
+            Target::Preview(id)
+        }
+        (None, false) => {
+            let job_id = job.map(|j| j.id);
+            Target::Run(start_run(db, &cycle, effective, run_by, job_id, committing).await?)
+        }
+    };
+    let run_id = match target {
+        Target::Run(id) => Some(id),
+        Target::Preview(_) => None,
     };
     result.id = run_id;
     if let Some(e) = &earlier {
@@ -1033,6 +1056,7 @@ async fn execute(
         loaded: &loaded,
         settings: &settings,
         effective,
+        committing,
     };
     let committed = earlier.map(|e| e.pages).unwrap_or_default();
     let stop = || match job {
@@ -1040,7 +1064,18 @@ async fn execute(
         Some(j) if j.control.cancelled() => Some(Flow::Cancelled),
         _ => None,
     };
-    let paged = write_pages(db, run_id, facts, &committed, &mut result, progress, &stop).await;
+    let mut paged = write_pages(db, target, facts, &committed, &mut result, progress, &stop).await;
+    if let (Some(p), Ok(Flow::Finished)) = (committing, &paged) {
+        // Previewed contacts the selection no longer takes were billed by nobody either.
+        let room = (LISTED - result.no_longer_due.len().min(LISTED)) as u64;
+        match preview::not_selected(&db.conn, p, facts.selection(), room).await {
+            Ok(gone) => {
+                result.no_longer_due.extend(gone);
+                result.no_longer_due.sort_unstable();
+            }
+            Err(e) => paged = Err(e),
+        }
+    }
     let flow = match &paged {
         Ok(flow) => *flow,
         Err(_) => Flow::Finished,
@@ -1118,9 +1153,20 @@ struct RunFacts<'a> {
     loaded: &'a Loaded,
     settings: &'a settings::Settings,
     effective: NaiveDate,
+    /// JB-2: a run committing this preview bills its contacts only.
+    committing: Option<i64>,
 }
 
 impl<'a> RunFacts<'a> {
+    /// who the run selects; committing a preview (JB-2), only its contacts.
+    fn selection(&self) -> Condition {
+        let cond = selection(self.cycle, self.loaded, self.effective);
+        match self.committing {
+            Some(p) => cond.add(preview::contacts_of(p)),
+            None => cond,
+        }
+    }
+
     fn context(&self) -> Context<'a> {
         let f = &self.cycle.fields;
         Context {
@@ -1140,19 +1186,13 @@ impl<'a> RunFacts<'a> {
 /// page, `stop` may end the run there.
 async fn write_pages(
     db: &Db,
-    run_id: Option<i64>,
+    target: Target,
     facts: RunFacts<'_>,
     committed: &HashMap<i64, Option<i64>>,
     result: &mut RunResult,
     progress: &(dyn Fn(&RunResult) + Sync),
     stop: &(dyn Fn() -> Option<Flow> + Sync),
 ) -> Result<Flow> {
-    let RunFacts {
-        cycle,
-        loaded,
-        effective,
-        ..
-    } = facts;
     // PostgreSQL writes pages side by side, a core each; SQLite has one writer at a time.
     let writers = match db.backend() {
         sea_orm::DatabaseBackend::Postgres => WRITERS,
@@ -1168,7 +1208,7 @@ async fn write_pages(
             if let Some(upto) = committed.get(&after) {
                 return Ok(Some((RunPage::Written, *upto)));
             }
-            let range = next_range(&db.conn, cycle, loaded, effective, after).await?;
+            let range = next_range(&db.conn, facts, after).await?;
             Ok(Some((RunPage::Due(range), range.upto)))
         }
         .boxed()
@@ -1177,14 +1217,18 @@ async fn write_pages(
     let pages = ranges
         .map_ok(|page| {
             async move {
-                match (page, run_id) {
+                match (page, target) {
                     (RunPage::Written, _) => Ok(PageOutcome::default()),
-                    (RunPage::Due(range), None) => {
+                    (RunPage::Due(range), Target::Preview(id)) => {
                         let (contacts, bills, skips) =
                             plan_page(&db.conn, facts, range, false).await?;
-                        Ok((contacts, bills, skips, Vec::new()))
+                        preview::record_page(&db.conn, id, contacts.len(), &bills, skips.len())
+                            .await?;
+                        Ok((contacts, bills, skips, Vec::new(), Vec::new()))
                     }
-                    (RunPage::Due(range), Some(id)) => write_one_page(db, id, facts, range).await,
+                    (RunPage::Due(range), Target::Run(id)) => {
+                        write_one_page(db, id, facts, range).await
+                    }
                 }
             }
             .boxed()
@@ -1194,13 +1238,20 @@ async fn write_pages(
     // stopped run is marked: it keeps whole pages only.
     let mut pages = std::pin::pin!(pages);
     while let Some(page) = pages.try_next().await? {
-        result.add_page(page)?;
+        result.add_page(page, facts.committing.is_some())?;
         progress(result);
         if let Some(flow) = stop() {
             return Ok(flow);
         }
     }
     Ok(Flow::Finished)
+}
+
+/// What a run's pages go to: a saved preview (a dry run, JB-2), or the run's invoices.
+#[derive(Clone, Copy)]
+enum Target {
+    Preview(i64),
+    Run(i64),
 }
 
 /// A page of a run: one to plan and write, or one an earlier server of its job committed.
@@ -1226,6 +1277,7 @@ async fn start_run(
     effective: NaiveDate,
     run_by: i64,
     job_id: Option<i64>,
+    committing: Option<i64>,
 ) -> Result<i64> {
     let txn = db.write().await?;
     let m = r::ActiveModel {
@@ -1240,13 +1292,20 @@ async fn start_run(
     }
     .insert(&txn)
     .await?;
+    if let Some(p) = committing {
+        preview::claim(&txn, p, m.id).await?;
+    }
     txn.commit().await?;
     Ok(m.id)
 }
 
 impl RunResult {
     /// a page's counts and total; its first bills and skips up to `LISTED`.
-    fn add_page(&mut self, (contacts, bills, skips, ids): PageOutcome) -> Result<()> {
+    fn add_page(
+        &mut self,
+        (contacts, bills, skips, ids, changed): PageOutcome,
+        committing: bool,
+    ) -> Result<()> {
         self.considered += contacts.len() as u64;
         self.billed += bills.len() as u64;
         self.skipped_count += skips.len() as u64;
@@ -1258,6 +1317,14 @@ impl RunResult {
                 self.invoices.push((ids.get(n).copied().flatten(), b));
             }
         }
+        if committing {
+            let room = LISTED - self.no_longer_due.len().min(LISTED);
+            self.no_longer_due
+                .extend(skips.iter().map(|(id, _)| *id).take(room));
+            let room = LISTED - self.changed_since_preview.len().min(LISTED);
+            self.changed_since_preview
+                .extend(changed.into_iter().take(room));
+        }
         for s in skips {
             if self.skipped.len() < LISTED {
                 self.skipped.push(s);
@@ -1267,11 +1334,14 @@ impl RunResult {
     }
 }
 
+/// A page's contacts, bills, skips, invoice ids and, committing a preview, the contacts whose
+/// bill changed since it.
 type PageOutcome = (
     Vec<Renewing>,
     Vec<Bill>,
     Vec<(i64, String)>,
     Vec<Option<i64>>,
+    Vec<i64>,
 );
 
 /// Plans and writes one page in one transaction. When another run billed some of the same
@@ -1302,11 +1372,30 @@ async fn write_one_page(
             Err(e) => return Err(e),
         };
         record_page(&txn, run_id, range, &contacts, &bills, &skips).await?;
+        let changed = changed_since_preview(&txn, facts.committing, &bills).await?;
         let committing = std::time::Instant::now();
         txn.commit().await?;
         tracing::debug!(commit = ?committing.elapsed(), "renewal page committed");
-        return Ok((contacts, bills, skips, ids));
+        return Ok((contacts, bills, skips, ids, changed));
     }
+}
+
+/// JB-2: the page's contacts whose bill differs from the preview's.
+async fn changed_since_preview(
+    conn: &impl ConnectionTrait,
+    committing: Option<i64>,
+    bills: &[Bill],
+) -> Result<Vec<i64>> {
+    let Some(p) = committing else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<i64> = bills.iter().map(|b| b.contact_id).collect();
+    let saved = preview::fingerprints(conn, p, &ids).await?;
+    Ok(bills
+        .iter()
+        .filter(|b| saved.get(&b.contact_id) != Some(&preview::fingerprint(b)))
+        .map(|b| b.contact_id)
+        .collect())
 }
 
 /// the run's counts grow by the page's, and its last contact moves on.
@@ -1549,6 +1638,7 @@ pub async fn renew_in_advance(
         settings: &settings,
         loaded: &loaded,
         effective: as_of,
+        committing: None,
     };
     let bill = advance
         .bill_in_advance(&txn, &contact, billed_as, primary_product.as_deref())

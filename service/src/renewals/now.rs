@@ -39,6 +39,7 @@ pub async fn renew_now(
         loaded: &loaded,
         settings: &settings,
         effective: effective_date(&cycle, None, today),
+        committing: None,
     };
     let id = bill_one(&txn, facts, contact_id).await?;
     let view = invoices::get(&txn, Actor::Staff, id).await?;

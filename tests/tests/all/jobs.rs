@@ -118,6 +118,7 @@ async fn jb1_a_cancelled_run_stops_at_a_page_boundary_with_whole_pages() {
         autopay_option: None,
         run_by: 1,
         today,
+        preview_id: None,
     };
     let lease = Duration::from_secs(30);
     let started = service::jobs::start(

@@ -33,6 +33,7 @@ mod online;
 mod online_refunds;
 mod openapi;
 mod payment_import;
+mod previews;
 mod pricing;
 mod reference_data;
 mod renewals;
