@@ -162,6 +162,12 @@ pub async fn serve(cfg: Config) -> Result<(), String> {
         let every = std::time::Duration::from_millis(cfg.webhook_poll_ms);
         tokio::spawn(deliverer.run(every));
     }
+    if cfg.schedule_poll_secs > 0 {
+        let webhooks = cfg.webhook_settings().ok();
+        let scheduled = crate::schedules::Scheduled::new(&state, mailer.clone(), webhooks);
+        let every = std::time::Duration::from_secs(cfg.schedule_poll_secs);
+        tokio::spawn(scheduled.run_forever(every));
+    }
     if cfg.notice_poll_ms > 0 {
         let deliverer = service::mail::delivery::Deliverer::new(
             state.db.clone(),

@@ -194,6 +194,15 @@ pub struct Config {
     /// 0 leaves that to another server.
     #[arg(long, env = "AMS_JOB_POLL_MS", default_value_t = 1000, global = true)]
     pub job_poll_ms: u64,
+    /// JB-3: how often the server looks for scheduled work that is due (0: never; another
+    /// server on the same database runs it).
+    #[arg(
+        long,
+        env = "AMS_SCHEDULE_POLL_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub schedule_poll_secs: u64,
 }
 
 impl Config {
@@ -302,6 +311,7 @@ impl Config {
             trusted_proxies: String::new(),
             job_lease_secs: 30,
             job_poll_ms: 0,
+            schedule_poll_secs: 0,
         }
     }
 }

@@ -84,19 +84,31 @@ pub async fn start_in_background(
     params: &Value,
     created_by: i64,
 ) -> Result<service::jobs::Job> {
-    let timing = state.job_timing.clone();
-    let job = jobs::start(
+    start_job(
         &state.db,
+        &state.server_id,
+        &state.job_timing,
         kind,
         params,
         created_by,
-        &state.server_id,
-        timing.lease,
     )
-    .await?;
-    let control = Control::new(job.id, &state.server_id, timing.lease);
-    let work = (work())(state.db.clone(), job.clone(), control.clone());
-    let db = state.db.clone();
+    .await
+}
+
+/// Starts a job of `kind` owned by `owner` and runs it in the background.
+pub async fn start_job(
+    db: &Db,
+    owner: &str,
+    timing: &runner::Timing,
+    kind: &str,
+    params: &Value,
+    created_by: i64,
+) -> Result<service::jobs::Job> {
+    let timing = timing.clone();
+    let job = jobs::start(db, kind, params, created_by, owner, timing.lease).await?;
+    let control = Control::new(job.id, owner, timing.lease);
+    let work = (work())(db.clone(), job.clone(), control.clone());
+    let db = db.clone();
     tokio::spawn(async move {
         if let Err(e) = runner::execute(&db, control, &timing, work, Ended::clone).await {
             tracing::warn!(error = %e, "job failed");

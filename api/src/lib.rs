@@ -22,6 +22,7 @@ pub mod reference_import;
 pub mod respond;
 pub mod route_table;
 pub mod routes;
+pub mod schedules;
 pub mod schema_shape;
 pub mod state;
 

@@ -48,6 +48,7 @@ pub mod renewal_run;
 pub mod renewal_run_page;
 pub mod renewal_run_skip;
 pub mod saved_payment_method;
+pub mod schedule;
 pub mod segment;
 pub mod server_secret;
 pub mod subscription;

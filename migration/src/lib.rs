@@ -34,6 +34,7 @@ mod m20261207_000029_merge_and_imported_history;
 mod m20261207_000030_jobs;
 mod m20261207_000031_login_counters;
 mod m20261207_000032_renewal_previews;
+mod m20261207_000033_schedules;
 
 pub struct Migrator;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_jobs::Migration),
             Box::new(m20261207_000031_login_counters::Migration),
             Box::new(m20261207_000032_renewal_previews::Migration),
+            Box::new(m20261207_000033_schedules::Migration),
         ]
     }
 }

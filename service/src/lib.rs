@@ -49,6 +49,7 @@ pub mod renewals;
 pub mod reports;
 pub mod row_batches;
 pub mod row_reader;
+pub mod schedules;
 pub mod segments;
 pub mod settings;
 pub mod spreadsheet;

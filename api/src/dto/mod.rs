@@ -16,6 +16,7 @@ pub mod pricing;
 pub mod reference;
 pub mod renewals;
 pub mod reports;
+pub mod schedules;
 pub mod segments;
 pub mod subscriptions;
 pub mod words;

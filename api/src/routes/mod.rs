@@ -21,6 +21,7 @@ pub mod pricing;
 pub mod products;
 pub mod renewals;
 pub mod reports;
+pub mod schedules;
 pub mod segments;
 pub mod settings;
 pub mod subscriptions;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     billing_cycles::configure(cfg);
     renewals::configure(cfg);
     jobs::configure(cfg);
+    schedules::configure(cfg);
     invoices::configure(cfg);
     payments::configure(cfg);
     corrections::configure(cfg);

@@ -38,6 +38,7 @@ mod pricing;
 mod reference_data;
 mod renewals;
 mod reports;
+mod schedules;
 mod security;
 mod segments;
 mod smoke;
