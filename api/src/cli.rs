@@ -81,6 +81,13 @@ enum Command {
         #[command(subcommand)]
         action: RenewalsCommand,
     },
+    /// A job (JB-1): its state and progress, as `GET /api/v1/jobs/{id}` shows them.
+    Job {
+        id: i64,
+        /// Redraw the progress every second until the job ends.
+        #[arg(long)]
+        follow: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +167,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             };
             generate_renewals(&cfg, request, &user).await
         }
+        Command::Job { id, follow } => show_job(&cfg, id, follow).await,
         Command::Openapi => openapi(),
         Command::DemoData {
             example,
@@ -317,6 +325,37 @@ async fn generate_renewals(cfg: &Config, request: RunRequest, user: &str) -> Res
     eprintln!("job {}", job.id);
     print_run(&result);
     Ok(())
+}
+
+/// Shows a job's state and progress; with `follow`, until it ends (its result then).
+async fn show_job(cfg: &Config, id: i64, follow: bool) -> Result<(), String> {
+    let db = prepared(cfg).await?;
+    loop {
+        let job = service::jobs::get(&db.conn, id).await.map_err(text)?;
+        let ended = !matches!(job.state.as_str(), "queued" | "running");
+        let total = job.total.unwrap_or(0).max(1);
+        let percent = job.done.clamp(0, total) * 100 / total;
+        let line = format!(
+            "job {} ({}): {}  {}/{} done ({percent}%)",
+            job.id,
+            job.kind,
+            job.state,
+            job.done,
+            job.total.map_or("?".into(), |t| t.to_string()),
+        );
+        if !follow || ended {
+            println!("{line}");
+            if let Some(error) = &job.error {
+                println!("error: {error}");
+            }
+            if let Some(result) = &job.result {
+                println!("{result}");
+            }
+            return Ok(());
+        }
+        eprint!("\r{line}");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 /// A progress bar on standard error, redrawn in place after each page.

@@ -89,6 +89,22 @@ async fn jb1_an_async_run_answers_202_and_its_job_holds_the_runs_answer() {
     assert_eq!(run.body["billed"], 2_500);
     // A finished job cannot be cancelled; an unknown one is not found.
     let id = ended["id"].as_i64().expect("id");
+    // The command line shows the same state and progress.
+    let out = std::process::Command::new(SERVER)
+        .args(["job", &id.to_string()])
+        .env("AMS_DATABASE_URL", &app.url)
+        .env("AMS_LOG", "warn")
+        .output()
+        .expect("ams job");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "job {id} (renewal_run): succeeded  2500/2500 done (100%)"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("\"id\":{run_id}")), "{shown}");
     app.post(&format!("/jobs/{id}/cancel"), &app.staff, json!({}))
         .await
         .problem(409, "conflict");
