@@ -296,10 +296,10 @@ async fn generate_renewals(cfg: &Config, request: RunRequest, user: &str) -> Res
     let params = service::renewals::RunJob::new(&db, &request, run_by, today)
         .await
         .map_err(text)?;
-    let params = serde_json::to_value(&params).map_err(text)?;
+    let params = params.to_json().map_err(text)?;
     let timing = cfg.job_timing();
     let owner = format!("cli:{}", crate::jobs::server_id());
-    let job = service::jobs::start(
+    let (job, control) = service::jobs::start(
         &db,
         service::jobs::RENEWAL_RUN,
         &params,
@@ -309,7 +309,6 @@ async fn generate_renewals(cfg: &Config, request: RunRequest, user: &str) -> Res
     )
     .await
     .map_err(text)?;
-    let control = service::jobs::Control::new(job.id, &owner, timing.lease);
     let in_job = service::renewals::InJob {
         id: job.id,
         control: &control,

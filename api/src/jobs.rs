@@ -105,8 +105,7 @@ pub async fn start_job(
     created_by: i64,
 ) -> Result<service::jobs::Job> {
     let timing = timing.clone();
-    let job = jobs::start(db, kind, params, created_by, owner, timing.lease).await?;
-    let control = Control::new(job.id, owner, timing.lease);
+    let (job, control) = jobs::start(db, kind, params, created_by, owner, timing.lease).await?;
     let work = (work())(db.clone(), job.clone(), control.clone());
     let db = db.clone();
     tokio::spawn(async move {

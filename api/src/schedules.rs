@@ -107,7 +107,7 @@ impl Scheduled {
             today: due.as_of,
             preview_id: None,
         };
-        let params = serde_json::to_value(&params).map_err(|e| Error::Internal(e.to_string()))?;
+        let params = params.to_json()?;
         crate::jobs::start_job(
             &self.db,
             &self.server_id,

@@ -65,8 +65,7 @@ pub async fn create(
         return Ok(idempotent::replay(stored, Some("/api/v1/renewal-runs")));
     }
     let params = svc::RunJob::new(&state.db, &run, user, today).await?;
-    let params_json =
-        serde_json::to_value(&params).map_err(|e| service::Error::Internal(e.to_string()))?;
+    let params_json = params.to_json()?;
     if jobs_api::prefers_async(&req) {
         let job =
             jobs_api::start_in_background(&state, jobs::RENEWAL_RUN, &params_json, user).await?;
@@ -74,7 +73,7 @@ pub async fn create(
     }
     let started = std::time::Instant::now();
     let timing = state.job_timing.clone();
-    let job = jobs::start(
+    let (job, control) = jobs::start(
         &state.db,
         jobs::RENEWAL_RUN,
         &params_json,
@@ -83,7 +82,6 @@ pub async fn create(
         timing.lease,
     )
     .await?;
-    let control = jobs::Control::new(job.id, &state.server_id, timing.lease);
     let in_job = svc::InJob {
         id: job.id,
         control: &control,

@@ -42,7 +42,8 @@ pub enum Ended {
     LeaseLost,
 }
 
-/// Records a job of `kind` as running on `owner`, which starts it at once.
+/// Records a job of `kind` as running on `owner`, which starts it at once; the job and the
+/// control its work runs under.
 pub async fn start(
     db: &Db,
     kind: &str,
@@ -50,7 +51,7 @@ pub async fn start(
     created_by: i64,
     owner: &str,
     lease: Duration,
-) -> Result<j::Model> {
+) -> Result<(j::Model, std::sync::Arc<Control>)> {
     let now = clock::now();
     let txn = db.write().await?;
     let job = j::ActiveModel {
@@ -71,7 +72,8 @@ pub async fn start(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(job)
+    let control = Control::new(job.id, owner, lease);
+    Ok((job, control))
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<j::Model> {

@@ -93,6 +93,11 @@ impl RunJob {
         })
     }
 
+    /// The parameters as a job stores them.
+    pub fn to_json(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(self).map_err(|e| Error::Internal(e.to_string()))
+    }
+
     pub fn request(&self) -> RunRequest {
         RunRequest {
             cycle: CycleRef::Id(self.billing_cycle),
@@ -1037,10 +1042,7 @@ async fn execute(
     result.id = run_id;
     if let Some(e) = &earlier {
         // Progress counts the pages written before too.
-        result.considered = u64::try_from(e.run.considered).unwrap_or(0);
-        result.billed = u64::try_from(e.run.billed).unwrap_or(0);
-        result.skipped_count = u64::try_from(e.run.skipped).unwrap_or(0);
-        result.total_cents = e.run.total_cents;
+        result.count_as(&e.run);
     }
     if let Some(e) = &earlier
         && e.run.status != "running"
@@ -1133,11 +1135,7 @@ async fn whole_run(
     id: i64,
     mut result: RunResult,
 ) -> Result<RunResult> {
-    let run = get(conn, id).await?;
-    result.considered = u64::try_from(run.considered).unwrap_or(0);
-    result.billed = u64::try_from(run.billed).unwrap_or(0);
-    result.skipped_count = u64::try_from(run.skipped).unwrap_or(0);
-    result.total_cents = run.total_cents;
+    result.count_as(&get(conn, id).await?);
     result.skipped = skips(conn, id, LISTED as u64)
         .await?
         .into_iter()
@@ -1300,6 +1298,14 @@ async fn start_run(
 }
 
 impl RunResult {
+    /// The counts and total the run recorded.
+    fn count_as(&mut self, run: &r::Model) {
+        self.considered = u64::try_from(run.considered).unwrap_or(0);
+        self.billed = u64::try_from(run.billed).unwrap_or(0);
+        self.skipped_count = u64::try_from(run.skipped).unwrap_or(0);
+        self.total_cents = run.total_cents;
+    }
+
     /// a page's counts and total; its first bills and skips up to `LISTED`.
     fn add_page(
         &mut self,

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use tests::child::Process;
 use tests::{drop_database, fresh_database, spawn};
 
-use super::killed_run::{PASSWORD, SERVER, count, post, seed_members, setup, token};
+use super::killed_run::{PASSWORD, SERVER, count, seed_members, setup, token};
 
-async fn job(client: &reqwest::Client, base: &str, token: &str, location: &str) -> Value {
+async fn get_json(client: &reqwest::Client, base: &str, token: &str, path: &str) -> Value {
     client
-        .get(format!("{base}{location}"))
+        .get(format!("{base}{path}"))
         .bearer_auth(token)
         .send()
         .await
@@ -55,7 +55,7 @@ async fn start_async(client: &reqwest::Client, base: &str, t: &str) -> (String, 
 async fn until_ended(client: &reqwest::Client, base: &str, t: &str, location: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
-        let j = job(client, base, t, location).await;
+        let j = get_json(client, base, t, location).await;
         if !matches!(j["state"].as_str(), Some("running" | "queued")) {
             return j;
         }
@@ -137,17 +137,16 @@ async fn jb1_a_cancelled_run_stops_at_a_page_boundary_with_whole_pages() {
         preview_id: None,
     };
     let lease = Duration::from_secs(30);
-    let started = service::jobs::start(
+    let (started, control) = service::jobs::start(
         &app.db,
         service::jobs::RENEWAL_RUN,
-        &serde_json::to_value(&params).expect("params"),
+        &params.to_json().expect("params"),
         1,
         "test-server",
         lease,
     )
     .await
     .expect("job");
-    let control = service::jobs::Control::new(started.id, "test-server", lease);
     let asked = app
         .post(
             &format!("/jobs/{}/cancel", started.id),
@@ -258,11 +257,11 @@ async fn jb1_jb4_a_run_whose_server_was_killed_is_finished_by_another_server() {
     assert_eq!(result["skipped_count"], 0);
     assert_eq!(result["total"], format!("{}.00", MEMBERS * 500));
     let run_id = result["id"].as_i64().expect("run id");
-    let run = post_get(
+    let run = get_json(
         &client,
         &second.base,
         &t,
-        &format!("/renewal-runs/{run_id}"),
+        &format!("/api/v1/renewal-runs/{run_id}"),
     )
     .await;
     assert_eq!(run["status"], "completed");
@@ -294,13 +293,8 @@ async fn jb1_jb4_a_run_whose_server_was_killed_is_finished_by_another_server() {
         0
     );
     drop(second);
-    let _ = post;
     let _ = db.close().await;
     drop_database(&url).await;
-}
-
-async fn post_get(client: &reqwest::Client, base: &str, t: &str, path: &str) -> Value {
-    job(client, base, t, &format!("/api/v1{path}")).await
 }
 
 #[tokio::test]
